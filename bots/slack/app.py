@@ -1,0 +1,47 @@
+"""Build the bolt app from `CoreDeps`: one workspace with a bot token, or many through OAuth v2."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
+from bots.slack.listeners import actions, commands, events, views
+from bots.slack.middleware import session_middleware
+from core.deps import CoreDeps
+
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "files:read", "users:read", "channels:read"]
+
+
+def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> AsyncApp:
+    """OAuth mode when SLACK_CLIENT_ID is set (installations in PostgreSQL), else SLACK_BOT_TOKEN mode."""
+    settings = deps.settings
+    if settings.slack_signing_secret is None:
+        raise RuntimeError("SLACK_SIGNING_SECRET is required to verify Slack's requests")
+    secret = settings.slack_signing_secret.get_secret_value()
+    # process_before_response: the middleware's session outlives every ack-phase listener; slow work
+    # runs in lazy listeners, which open their own sessions.
+    if settings.slack_client_id:
+        store = PostgresInstallationStore(deps.sessionmaker, settings.slack_client_id)
+        client_secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None
+        app = AsyncApp(
+            signing_secret=secret, client=client, process_before_response=True, installation_store=store,
+            oauth_settings=AsyncOAuthSettings(
+                client_id=settings.slack_client_id, client_secret=client_secret, scopes=BOT_SCOPES,
+                installation_store=store, state_store=RedisOAuthStateStore(deps.redis),
+                redirect_uri_path="/slack/oauth_redirect", install_path="/slack/install",
+            ),
+        )
+    else:
+        if settings.slack_bot_token is None:
+            raise RuntimeError("Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install)")
+        token = settings.slack_bot_token.get_secret_value()
+        if client is not None:
+            client.token = token
+        app = AsyncApp(token=None if client else token, client=client, signing_secret=secret,
+                       process_before_response=True)
+    app.middleware(session_middleware(deps))
+    for module in (commands, actions, views, events):
+        module.register(app, deps)
+    return app

@@ -1,0 +1,177 @@
+"""Block Kit builders. Slack limits: section text ≤ 3000 chars, ≤ 50 blocks per message/view, button
+values ≤ 2000 chars; a long draft is cut at a paragraph with a pointer to the full text in the thread."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from core.repurposing.models import GeneratedContent
+from core.workflow.models import ApprovalRequest
+from core.workflow.service import PendingApproval, Stage
+
+SECTION_MAX = 3000
+MAX_BLOCKS = 50
+DRAFT_PREVIEW = 2800  # leaves room for the "continued" note inside one section
+
+APPROVE, CHANGES, REJECT = "recast_approve", "recast_request_changes", "recast_reject"
+CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL = "recast_changes_modal", "recast_reject_modal", "recast_workflow_modal"
+
+Block = dict[str, Any]
+
+
+def action_value(request: ApprovalRequest) -> str:
+    """What a button carries: the request and the stage and revision the approver is looking at."""
+    return f"{request.id}:{request.current_stage or 1}:{request.revision_count or 0}"
+
+
+def parse_action_value(value: str) -> tuple[uuid.UUID, int, int]:
+    request_id, stage, revision = value.split(":")
+    return uuid.UUID(request_id), int(stage), int(revision)
+
+
+def _text(text: str, limit: int = SECTION_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def truncate_draft(text: str, limit: int = DRAFT_PREVIEW) -> tuple[str, bool]:
+    """Cut at the last paragraph or sentence break before `limit`; True when something was cut."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    cut = max(head.rfind("\n\n"), head.rfind(". ") + 1)
+    return (head[:cut] if cut > limit // 2 else head).rstrip(), True
+
+
+def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -> tuple[list[Block], bool]:
+    """The draft itself: title, text (maybe truncated), hashtags, CTA and for videos a thumbnail + link."""
+    blocks: list[Block] = []
+    if draft.title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _text(draft.title, 150)}})
+    body, cut = truncate_draft(draft.content_text or draft.caption or "(empty draft)")
+    if cut:
+        more = f"<{full_text_url}|full text>" if full_text_url else "full text in the thread"
+        body += f"\n\n_…continued: {more}_"
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(body)}})
+    details = []
+    if draft.hashtags:
+        details.append("*Hashtags:* " + " ".join(f"#{t.lstrip('#')}" for t in draft.hashtags[:30]))
+    if draft.cta:
+        details.append(f"*CTA:* {draft.cta}")
+    if details:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text("\n".join(details))}})
+    if draft.content_type in ("video", "clip", "short") or draft.file_url:
+        if draft.thumbnail_url:
+            blocks.append({"type": "image", "image_url": draft.thumbnail_url, "alt_text": "clip thumbnail"})
+        if draft.file_url:
+            blocks.append({"type": "section",
+                           "text": {"type": "mrkdwn", "text": _text(f"🎬 <{draft.file_url}|Watch the clip>")}})
+    return blocks, cut
+
+
+def _stage_line(request: ApprovalRequest, stage: Stage | None, stage_count: int) -> str:
+    status = request.status or "pending"
+    if status == "pending" and stage is not None:
+        return f"*Stage {request.current_stage}/{stage_count}:* {stage.name} · awaiting approval"
+    labels = {"approved": "✅ Approved", "rejected": "❌ Rejected", "changes_requested": "✏️ Changes requested"}
+    line = labels.get(status, status)
+    if request.feedback and status in ("rejected", "changes_requested"):
+        line += f" — {request.feedback}"
+    return _text(line)
+
+
+def approval_message(
+    *,
+    draft: GeneratedContent,
+    request: ApprovalRequest,
+    stage: Stage | None,
+    stage_count: int,
+    note: str | None = None,
+    full_text_url: str | None = None,
+) -> tuple[list[Block], str]:
+    """The review message: the draft, its stage and (while pending) Approve · Request changes · Reject."""
+    blocks, _ = draft_blocks(draft, full_text_url=full_text_url)
+    context = [{"type": "mrkdwn", "text": _stage_line(request, stage, stage_count)}]
+    if note:
+        context.append({"type": "mrkdwn", "text": _text(note, 2000)})
+    blocks.append({"type": "context", "elements": context})
+    if request.status == "pending":
+        value = action_value(request)
+        blocks.append({"type": "actions", "block_id": "recast_review", "elements": [
+            {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
+             "text": {"type": "plain_text", "text": "Approve"}},
+            {"type": "button", "action_id": CHANGES, "value": value,
+             "text": {"type": "plain_text", "text": "Request changes"}},
+            {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
+             "text": {"type": "plain_text", "text": "Reject"}},
+        ]})
+    fallback = f"Draft for review: {draft.title or 'untitled'} ({_stage_line(request, stage, stage_count)})"
+    return blocks[:MAX_BLOCKS], _text(fallback, 300)
+
+
+def feedback_modal(kind: str, value: str, title: str) -> dict[str, Any]:
+    """The modal asking for feedback (request changes) or a reason (reject)."""
+    label = "What should change?" if kind == CHANGES_MODAL else "Why is it rejected?"
+    return {
+        "type": "modal", "callback_id": kind, "private_metadata": value,
+        "title": {"type": "plain_text", "text": title[:24]},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "input", "block_id": "feedback", "label": {"type": "plain_text", "text": label},
+                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                                "max_length": 2000}}],
+    }
+
+
+def workflow_modal(private_metadata: str) -> dict[str, Any]:
+    """Define up to three stages: a name, and approvers (users) or a role each."""
+    roles = [{"text": {"type": "plain_text", "text": r}, "value": r}
+             for r in ("owner", "admin", "manager", "creator", "client")]
+    blocks: list[Block] = [
+        {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Workflow name"},
+         "element": {"type": "plain_text_input", "action_id": "value", "initial_value": "Approvals"}},
+    ]
+    for n in (1, 2, 3):
+        optional = n > 1
+        blocks += [
+            {"type": "input", "block_id": f"stage{n}_name", "optional": optional,
+             "label": {"type": "plain_text", "text": f"Stage {n} name"},
+             "element": {"type": "plain_text_input", "action_id": "value"}},
+            {"type": "input", "block_id": f"stage{n}_users", "optional": True,
+             "label": {"type": "plain_text", "text": f"Stage {n} approvers"},
+             "element": {"type": "multi_users_select", "action_id": "value"}},
+            {"type": "input", "block_id": f"stage{n}_role", "optional": True,
+             "label": {"type": "plain_text", "text": f"Stage {n} role (instead of people)"},
+             "element": {"type": "static_select", "action_id": "value", "options": roles}},
+        ]
+    blocks.append({"type": "input", "block_id": "auto_publish", "optional": True,
+                   "label": {"type": "plain_text", "text": "When approved"},
+                   "element": {"type": "checkboxes", "action_id": "value", "options": [
+                       {"text": {"type": "plain_text", "text": "Publish automatically"}, "value": "yes"}]}})
+    return {"type": "modal", "callback_id": WORKFLOW_MODAL, "private_metadata": private_metadata,
+            "title": {"type": "plain_text", "text": "Approval workflow"},
+            "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks}
+
+
+def pending_blocks(items: list[PendingApproval], *, heading: str = "Pending approvals") -> list[Block]:
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": heading}}]
+    if not items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "Nothing is waiting for you. 🎉"}})
+        return blocks
+    for item in items[: (MAX_BLOCKS - 2) // 2]:
+        preview, _ = truncate_draft(item.draft.content_text or "", 280)
+        text = (f"*{item.draft.title or 'Untitled draft'}* · {item.draft.target_platform or ''}\n"
+                f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": APPROVE, "style": "primary", "value": action_value(item.request),
+             "text": {"type": "plain_text", "text": "Approve"}},
+            {"type": "button", "action_id": CHANGES, "value": action_value(item.request),
+             "text": {"type": "plain_text", "text": "Request changes"}},
+            {"type": "button", "action_id": REJECT, "style": "danger", "value": action_value(item.request),
+             "text": {"type": "plain_text", "text": "Reject"}},
+        ]})
+    if len(items) > (MAX_BLOCKS - 2) // 2:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"…and {len(items) - (MAX_BLOCKS - 2) // 2} more"}]})
+    return blocks[:MAX_BLOCKS]

@@ -1,0 +1,43 @@
+"""Mount the bolt app on our aiohttp application (events, interactivity, commands, OAuth install)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bots.slack.middleware import finish_request_session
+
+
+def mount_slack(
+    app: web.Application,
+    slack_app: AsyncApp,
+    path: str = "/slack/events",
+    *,
+    install_path: str = "/slack/install",
+    redirect_path: str = "/slack/oauth_redirect",
+) -> None:
+    """Route Slack's requests to bolt. Bolt verifies the signing secret (5-minute window) and answers
+    401 before any listener runs; OAuth routes exist only when the app has an OAuth flow."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        ok = False
+        try:
+            response = await slack_app.async_dispatch(bolt_request)
+            ok = response.status < 500
+        finally:
+            await finish_request_session(bolt_request.context, ok=ok)
+        return await to_aiohttp_response(response)
+
+    app.router.add_post(path, events)
+    flow = slack_app.oauth_flow
+    if flow is not None:
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+        async def redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+        app.router.add_get(install_path, install)
+        app.router.add_get(redirect_path, redirect)

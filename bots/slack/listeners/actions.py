@@ -1,0 +1,77 @@
+"""Approve · Request changes · Reject buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack import outbox
+from bots.slack.blocks import APPROVE, CHANGES, CHANGES_MODAL, REJECT, REJECT_MODAL, feedback_modal, parse_action_value
+from bots.slack.listeners import NOT_LINKED, ephemeral, recast_user
+from core.common.errors import RecastError
+from core.db.session import session_scope
+from core.deps import CoreDeps
+from core.workflow import service as wf
+from core.workflow.errors import NotAnApprover
+from tasks.registry import TASKS
+
+
+async def _ack(ack: AsyncAck) -> None:
+    await ack()
+
+
+def register(app: AsyncApp, deps: CoreDeps) -> None:
+    async def approve(body: dict[str, Any], client: AsyncWebClient) -> None:
+        request_id, stage, revision = parse_action_value(body["actions"][0]["value"])
+        try:
+            async with session_scope(deps.sessionmaker) as session:
+                user_id = await recast_user(session, body)
+                if user_id is None:
+                    await ephemeral(client, body, NOT_LINKED)
+                    return
+                decision = await wf.approve(session=session, request_id=request_id, by_user_id=user_id,
+                                            expected_stage=stage, expected_revision=revision)
+        except RecastError as exc:
+            await ephemeral(client, body, exc.user_message)
+            return
+        if not decision.applied:
+            await ephemeral(client, body, "That stage was already handled, so nothing changed.")
+            return
+        if decision.final:  # the creator hears first; the channel's message is redrawn after
+            await outbox.tell_creator(deps, decision)
+        await outbox.refresh_message(deps, client, request_id)
+        if decision.final and decision.publish and wf.PUBLISH_TASK in TASKS:
+            await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
+
+    async def open_modal(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        action = body["actions"][0]
+        request_id, stage, _ = parse_action_value(action["value"])
+        session = context["session"]
+        user_id = await recast_user(session, body)
+        if user_id is None:
+            await ephemeral(client, body, NOT_LINKED)
+            return
+        try:
+            request = await wf.get_request(session=session, request_id=request_id)
+            allowed = await wf.can_act(session=session, request=request, user_id=user_id, stage_no=stage)
+        except RecastError as exc:
+            await ephemeral(client, body, exc.user_message)
+            return
+        if not allowed:
+            await ephemeral(client, body, NotAnApprover.user_message)
+            return
+        if request.status != "pending" or request.current_stage != stage:
+            await ephemeral(client, body, "That stage was already handled, so nothing changed.")
+            return
+        kind, title = (CHANGES_MODAL, "Request changes") if action["action_id"] == CHANGES else (
+            REJECT_MODAL, "Reject draft")
+        await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(kind, action["value"], title))
+
+    app.action(APPROVE)(ack=_ack, lazy=[approve])
+    app.action(CHANGES)(open_modal)
+    app.action(REJECT)(open_modal)

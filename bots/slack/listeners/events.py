@@ -1,0 +1,47 @@
+"""Events API: App Home and file shares. Retries of an event (`x-slack-retry-num`) are recognised by
+its event id and dropped before any work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack.blocks import pending_blocks
+from core.db.session import session_scope
+from core.deps import CoreDeps
+from core.workflow import service as wf
+from core.workflow import slack_links
+
+
+async def _first_delivery(deps: CoreDeps, body: dict[str, Any]) -> bool:
+    event_id = body.get("event_id")
+    if not event_id:
+        return True
+    async with session_scope(deps.sessionmaker) as session:
+        return await slack_links.accept_event(session=session, event_id=event_id, team_id=body.get("team_id"),
+                                              event_type=(body.get("event") or {}).get("type"))
+
+
+def register(app: AsyncApp, deps: CoreDeps) -> None:
+    async def home(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home" or not await _first_delivery(deps, body):
+            return
+        async with session_scope(deps.sessionmaker) as session:
+            user_id = await slack_links.recast_user(session=session, slack_user_id=event["user"])
+            items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+        blocks = pending_blocks(items, heading="Waiting for your approval")
+        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+
+    async def file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not await _first_delivery(deps, body):
+            return
+        await deps.enqueue("slack.submit_file", team_id=body.get("team_id"), channel_id=event.get("channel_id"),
+                           slack_user_id=event.get("user_id"), file_id=event.get("file_id"))
+
+    async def noop_ack() -> None:
+        return None
+
+    app.event("app_home_opened")(ack=noop_ack, lazy=[home])
+    app.event("file_shared")(ack=noop_ack, lazy=[file_shared])

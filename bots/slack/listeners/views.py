@@ -1,0 +1,122 @@
+"""Modal submissions: change requests, rejections and workflow definitions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack import outbox
+from bots.slack.blocks import CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL, parse_action_value
+from bots.slack.listeners import recast_user
+from core.common.errors import RecastError
+from core.db.session import session_scope
+from core.deps import CoreDeps
+from core.workflow import service as wf
+from core.workflow import slack_links
+from core.workflow.errors import InvalidWorkflow, NotAManager
+
+
+def _feedback(body: dict[str, Any]) -> str:
+    return str(body["view"]["state"]["values"]["feedback"]["text"].get("value") or "").strip()
+
+
+async def _dm(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    await client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
+def _stages(values: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = []
+    for n in (1, 2, 3):
+        name = (values.get(f"stage{n}_name", {}).get("value", {}) or {}).get("value")
+        if not name:
+            continue
+        users = (values.get(f"stage{n}_users", {}).get("value", {}) or {}).get("selected_users") or []
+        role = ((values.get(f"stage{n}_role", {}).get("value", {}) or {}).get("selected_option") or {}).get("value")
+        raw.append({"order": n, "name": name, "slack_users": users, "role": role})
+    return raw
+
+
+def register(app: AsyncApp, deps: CoreDeps) -> None:
+    async def ack_feedback(ack: AsyncAck, body: dict[str, Any]) -> None:
+        if not _feedback(body):
+            await ack(response_action="errors", errors={"feedback": "Please write a few words."})
+            return
+        await ack()
+
+    async def changes(body: dict[str, Any], client: AsyncWebClient) -> None:
+        request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
+        feedback = _feedback(body)
+        try:
+            async with session_scope(deps.sessionmaker) as session:
+                user_id = await recast_user(session, body)
+                if user_id is None:
+                    return
+                decision = await wf.request_changes(session=session, request_id=request_id, by_user_id=user_id,
+                                                    expected_stage=stage, feedback=feedback,
+                                                    expected_revision=revision)
+        except RecastError as exc:
+            await _dm(client, body, exc.user_message)
+            return
+        if not decision.applied:
+            return
+        await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
+        await outbox.tell_creator(deps, decision)
+        async with session_scope(deps.sessionmaker) as session:
+            ai = deps.require_ai()
+            await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
+                                    request_id=request_id, by_user_id=user_id)
+        await outbox.refresh_message(deps, client, request_id, note="Changes requested: new version in the thread")
+        await outbox.post_revision(deps, client, request_id)
+
+    async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
+        request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
+        try:
+            async with session_scope(deps.sessionmaker) as session:
+                user_id = await recast_user(session, body)
+                if user_id is None:
+                    return
+                decision = await wf.reject(session=session, request_id=request_id, by_user_id=user_id,
+                                           expected_stage=stage, reason=_feedback(body),
+                                           expected_revision=revision)
+        except RecastError as exc:
+            await _dm(client, body, exc.user_message)
+            return
+        if decision.applied:
+            await outbox.tell_creator(deps, decision)
+            await outbox.refresh_message(deps, client, request_id)
+
+    async def save_workflow(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        session = context["session"]
+        values = body["view"]["state"]["values"]
+        meta = body["view"].get("private_metadata") or ""
+        team_id = body["user"].get("team_id") or (body.get("team") or {}).get("id")
+        try:
+            user_id = await recast_user(session, body)
+            ws = await slack_links.workspace(session=session, team_id=str(team_id))
+            if user_id is None or ws is None:
+                raise NotAManager()
+            stages = []
+            for item in _stages(values):
+                approvers = []
+                for slack_user in item.pop("slack_users"):
+                    linked = await slack_links.recast_user(session=session, slack_user_id=slack_user)
+                    if linked is None:
+                        raise InvalidWorkflow(f"<@{slack_user}> isn't linked to Recast yet.")
+                    approvers.append(str(linked))
+                stages.append({**item, "approvers": approvers})
+            parsed = wf.parse_stages(stages)
+            auto = bool((values.get("auto_publish", {}).get("value", {}) or {}).get("selected_options"))
+            await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
+                                   name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
+                                   client_account_id=uuid.UUID(meta) if meta else None, auto_publish=auto)
+        except RecastError as exc:
+            await ack(response_action="errors", errors={"stage1_name": exc.user_message})
+            return
+        await ack()
+
+    app.view(CHANGES_MODAL)(ack=ack_feedback, lazy=[changes])
+    app.view(REJECT_MODAL)(ack=ack_feedback, lazy=[reject])
+    app.view(WORKFLOW_MODAL)(save_workflow)

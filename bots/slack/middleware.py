@@ -1,0 +1,47 @@
+"""One database session per Slack request.
+
+Bolt-python's `next()` in an app middleware does not wrap the listener (the listener runs after the
+middleware chain returns), so the middleware only opens the session and puts it in `context["session"]`;
+`finish_request_session`, called by the HTTP mount after `async_dispatch` (the listener has finished:
+the app runs with `process_before_response=True`), is its one owner of the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.deps import CoreDeps
+
+
+class RequestSession(AsyncSession):
+    """A session that belongs to one Slack request. Bolt deep-copies the context for lazy listeners;
+    refusing the copy makes bolt leave it out, so lazy work (after the response) opens its own session."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RequestSession:
+        raise TypeError("a request's database session is not shared with lazy listeners")
+
+
+def session_middleware(deps: CoreDeps) -> Callable[..., Awaitable[Any]]:
+    async def middleware(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:  # noqa: A002
+        context["session"] = RequestSession(**deps.sessionmaker.kw)
+        return await next()
+
+    return middleware
+
+
+async def finish_request_session(context: dict[str, Any], *, ok: bool) -> None:
+    """Commit (or roll back when the listener failed) and close the request's session, if one was opened."""
+    session = context.pop("session", None)
+    if not isinstance(session, AsyncSession):
+        return
+    try:
+        if ok:
+            await session.commit()
+        else:
+            await session.rollback()
+    finally:
+        await session.close()

@@ -1,0 +1,95 @@
+"""Post and update approval messages. Called from lazy listeners and from the `slack.*` tasks."""
+
+from __future__ import annotations
+
+import uuid
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack.blocks import approval_message
+from core.db.session import session_scope
+from core.deps import CoreDeps
+from core.repurposing.models import GeneratedContent
+from core.workflow import service as wf
+from core.workflow import slack_links
+from core.workflow.models import ApprovalRequest
+
+
+async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) -> AsyncWebClient:
+    """The base client in token mode; in OAuth mode a client with the workspace's bot token."""
+    if not deps.settings.slack_client_id:
+        return base
+    async with session_scope(deps.sessionmaker) as session:
+        row = await slack_links.find_installation(session=session, client_id=deps.settings.slack_client_id,
+                                                  enterprise_id=None, team_id=team_id)
+    token = row.bot_token if row else None
+    return AsyncWebClient(token=token, base_url=base.base_url) if token else base
+
+
+async def post_approval(
+    deps: CoreDeps, client: AsyncWebClient, draft_id: uuid.UUID, requested_by: uuid.UUID | None = None
+) -> ApprovalRequest:
+    """Open the draft's approval request and post it to its client's channel (once)."""
+    async with session_scope(deps.sessionmaker) as session:
+        request = await wf.submit_for_approval(session=session, draft_id=draft_id, requested_by=requested_by)
+        draft = await session.get_one(GeneratedContent, draft_id)
+        where = await slack_links.channel_for_draft(session=session, draft=draft)
+        posted = await slack_links.message_of(session=session, request_id=request.id)
+        stages = await wf.stages_of(session=session, request=request)
+        stage = stages[(request.current_stage or 1) - 1]
+    if where is None or posted is not None:
+        return request
+    team_id, channel_id = where
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages))
+    api = await client_for_team(deps, team_id, client)
+    response = await api.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
+    async with session_scope(deps.sessionmaker) as session:
+        await slack_links.remember_message(session=session, request=request, team_id=team_id,
+                                           channel_id=channel_id, message_ts=str(response["ts"]))
+    if len(draft.content_text or "") > 2800:
+        await api.chat_postMessage(channel=channel_id, thread_ts=str(response["ts"]),
+                                   text=(draft.content_text or "")[:39000])
+    return request
+
+
+async def refresh_message(
+    deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, *, note: str | None = None
+) -> None:
+    """Redraw a request's message in place (its stage, status and buttons)."""
+    async with session_scope(deps.sessionmaker) as session:
+        message = await slack_links.message_of(session=session, request_id=request_id)
+        if message is None:
+            return
+        request = await wf.get_request(session=session, request_id=request_id)
+        draft = await session.get_one(GeneratedContent, request.generated_content_id)
+        stages = await wf.stages_of(session=session, request=request)
+        stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+    api = await client_for_team(deps, message.team_id, client)
+    await api.chat_update(channel=message.channel_id, ts=message.message_ts, blocks=blocks, text=text)
+
+
+async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
+    """Post the regenerated version, with fresh buttons, in the request's thread."""
+    async with session_scope(deps.sessionmaker) as session:
+        message = await slack_links.message_of(session=session, request_id=request_id)
+        if message is None:
+            return
+        request = await wf.get_request(session=session, request_id=request_id)
+        draft = await session.get_one(GeneratedContent, request.generated_content_id)
+        stages = await wf.stages_of(session=session, request=request)
+        stage = stages[(request.current_stage or 1) - 1]
+    note = f"Revision {request.revision_count} after feedback: {request.feedback}"
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+    api = await client_for_team(deps, message.team_id, client)
+    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
+                               text=f"New version: {text}")
+
+
+async def tell_creator(deps: CoreDeps, decision: wf.Decision) -> None:
+    async with session_scope(deps.sessionmaker) as session:
+        draft = await session.get(GeneratedContent, decision.request.generated_content_id)
+        reviewer = await wf.display_name(session=session, user_id=decision.request.reviewed_by)
+        text = wf.outcome_text(decision, draft.title if draft else None, reviewer)
+        if text:
+            await wf.tell_creator(session=session, notifier=deps.notifier, request=decision.request, text=text)

@@ -1,0 +1,54 @@
+"""Build the Telegram bot and dispatcher from settings and core dependencies (no globals)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import BotCommand
+
+from bots.telegram.middleware import CoreMiddleware
+from bots.telegram.routers import account, billing, brand, drafts, ingest, start
+from core.deps import CoreDeps
+
+COMMANDS = [
+    ("start", "Set up your account"),
+    ("brand", "Your brand voice"),
+    ("status", "What I'm working on"),
+    ("history", "Recent uploads"),
+    ("usage", "Plan usage"),
+    ("plans", "Plans and prices"),
+    ("upgrade", "Upgrade your plan"),
+    ("settings", "Email, timezone, language"),
+    ("help", "How it works"),
+    ("cancel", "Stop what's in progress"),
+]
+
+
+def make_bot(token: str, *, api_server: str | None = None) -> Bot:
+    """`api_server` points aiogram at a local Bot API server (which lifts the 20 MB download limit)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_server)) if api_server else AiohttpSession()
+    return Bot(token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
+
+
+def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Dispatcher:
+    dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
+    middleware = CoreMiddleware(deps)
+    dp.message.outer_middleware(middleware)
+    dp.callback_query.outer_middleware(middleware)
+    # Order matters: conversation steps (start, brand, drafts) before the catch-all ingest router.
+    routers = [start.setup(), brand.setup(), drafts.setup(), account.setup(), billing.setup()]
+    routers.append(ingest.setup())
+    dp.include_routers(*routers)
+    return dp
+
+
+async def set_commands(bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
+
+
+__all__ = ["MemoryStorage", "make_bot", "make_dispatcher", "set_commands"]

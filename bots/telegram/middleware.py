@@ -1,0 +1,59 @@
+"""One database session per update, owned by this middleware; domain errors rendered as friendly replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from core.common.errors import RecastError
+from core.deps import CoreDeps
+from core.media.errors import MediaError
+
+log = logging.getLogger(__name__)
+AfterCommit = list[Callable[[], Awaitable[None]]]
+
+
+class CoreMiddleware(BaseMiddleware):
+    """Gives handlers `deps`, `session` and `after_commit` (work that must only run once the update's
+    rows are committed, such as enqueueing a task that reads them)."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self.deps = deps
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        after_commit: AfterCommit = []
+        data["deps"], data["after_commit"] = self.deps, after_commit
+        async with self.deps.sessionmaker() as session:
+            data["session"] = session
+            try:
+                result = await handler(event, data)
+                await session.commit()
+            except (RecastError, MediaError) as exc:
+                await session.rollback()
+                log.info("user error: %s", exc)
+                await _reply(event, exc.user_message)
+                return None
+            except Exception:
+                await session.rollback()
+                log.exception("handler failed")
+                await _reply(event, "Something went wrong on our side. Please try again in a minute.")
+                return None
+        for job in after_commit:
+            await job()
+        return result
+
+
+async def _reply(event: TelegramObject, text: str) -> None:
+    if isinstance(event, Message):
+        await event.answer(text)
+    elif isinstance(event, CallbackQuery):
+        await event.answer(text[:200], show_alert=True)

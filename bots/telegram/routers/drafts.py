@@ -1,0 +1,86 @@
+"""Draft buttons: Approve · Revise · Regenerate · Copy text."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.telegram.identity import current_user
+from bots.telegram.middleware import AfterCommit
+from core.deps import CoreDeps
+from core.pipeline.render import full_text, parse_callback
+from core.repurposing.errors import NothingToRevise
+from core.workflow import solo
+
+
+class Revising(StatesGroup):
+    feedback = State()
+
+
+def setup() -> Router:
+    router = Router(name="drafts")
+
+    @router.callback_query(F.data.startswith("d:"))
+    async def on_button(
+        query: CallbackQuery,
+        session: AsyncSession,
+        state: FSMContext,
+        deps: CoreDeps,
+        after_commit: AfterCommit,
+    ) -> None:
+        parsed = parse_callback(query.data or "")
+        if parsed is None:
+            await query.answer("That button has expired. Send /history to find your drafts.", show_alert=True)
+            return
+        action, draft_id = parsed
+        user = await current_user(session, query.from_user)
+        draft = await solo.owned_draft(session=session, draft_id=draft_id, user_id=user.id)
+        if action == "approve":
+            _, new = await solo.approve_own_draft(session=session, draft_id=draft_id, user_id=user.id)
+            await query.answer("Approved ✅" if new else "Already approved ✅")
+            if new and query.message is not None:
+                await query.message.answer("✅ Approved. It's ready to post — tap “Copy text” to grab it.")
+        elif action == "revise":
+            await state.set_state(Revising.feedback)
+            await state.update_data(draft_id=draft_id.hex)
+            await query.answer()
+            if query.message is not None:
+                await query.message.answer(
+                    "What should I change? e.g. “shorter”, “more casual”, “add emojis”, “mention our webinar”. "
+                    "/cancel to keep it as is."
+                )
+        elif action == "regenerate":
+            await query.answer("Writing a fresh version…")
+            after_commit.append(
+                lambda: deps.enqueue("pipeline.rewrite_draft", draft_id=str(draft_id), requested_by=str(user.id))
+            )
+        elif action == "copy":
+            await query.answer()
+            if query.message is not None:
+                await query.message.answer(full_text(draft)[:4096])
+
+    @router.message(Revising.feedback, F.text & ~F.text.startswith("/"))
+    async def on_feedback(
+        message: Message, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
+    ) -> None:
+        data = await state.get_data()
+        feedback = (message.text or "").strip()
+        if not feedback:
+            raise NothingToRevise()
+        user = await current_user(session, message.from_user)
+        draft_id = uuid.UUID(hex=str(data["draft_id"]))
+        await solo.owned_draft(session=session, draft_id=draft_id, user_id=user.id)
+        await state.clear()
+        await message.answer("Got it — revising with your feedback…")
+        after_commit.append(
+            lambda: deps.enqueue(
+                "pipeline.rewrite_draft", draft_id=str(draft_id), requested_by=str(user.id), feedback=feedback
+            )
+        )
+
+    return router

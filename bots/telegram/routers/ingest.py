@@ -1,0 +1,149 @@
+"""Ingest: videos, voice notes, audio, documents, links and long text become content assets."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.telegram.identity import current_user
+from bots.telegram.middleware import AfterCommit
+from core.accounts import service as accounts
+from core.common.errors import RecastError
+from core.content import links
+from core.content import service as content
+from core.content.models import ContentAsset
+from core.deps import CoreDeps
+from core.media.errors import MediaError
+
+CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+TOO_BIG_FOR_CLOUD = (
+    "This file is {size:.0f} MB. Telegram only lets bots download files up to 20 MB, so I can't fetch it.\n\n"
+    "You can:\n• send a shorter or compressed version (720p is plenty),\n"
+    "• upload it somewhere and send me the link,\n"
+    "• or ask your admin to run Recast with a local Bot API server (TELEGRAM_API_SERVER), which lifts the limit."
+)
+
+
+def _attachment(message: Message) -> tuple[str, int | None, str | None, str | None] | None:
+    """(file_id, size, file name, mime type) of whatever media the message carries."""
+    if message.video:
+        v = message.video
+        return v.file_id, v.file_size, v.file_name or "video.mp4", v.mime_type or "video/mp4"
+    if message.video_note:
+        n = message.video_note
+        return n.file_id, n.file_size, "video_note.mp4", "video/mp4"
+    if message.voice:
+        vo = message.voice
+        return vo.file_id, vo.file_size, "voice.ogg", vo.mime_type or "audio/ogg"
+    if message.audio:
+        a = message.audio
+        return a.file_id, a.file_size, a.file_name or "audio.mp3", a.mime_type or "audio/mpeg"
+    if message.document:
+        d = message.document
+        return d.file_id, d.file_size, d.file_name, d.mime_type
+    return None
+
+
+async def _start_pipeline(
+    message: Message, status: Message, asset: ContentAsset, deps: CoreDeps, after_commit: AfterCommit
+) -> None:
+    asset.metadata_ = {
+        **(asset.metadata_ or {}),
+        "chat": {
+            "provider": "telegram",
+            "chat_id": str(message.chat.id),
+            "status_message_id": str(status.message_id),
+        },
+    }
+
+    async def enqueue() -> None:
+        await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
+
+    after_commit.append(enqueue)
+    await status.edit_text(f"⏳ {asset.title}\n░░░░░░░░░░░░ 0% · Queued")
+
+
+def setup() -> Router:
+    router = Router(name="ingest")
+    media = F.video | F.video_note | F.voice | F.audio | F.document
+
+    @router.message(media)
+    async def receive_media(
+        message: Message,
+        bot: Bot,
+        session: AsyncSession,
+        deps: CoreDeps,
+        after_commit: AfterCommit,
+        state: FSMContext,
+    ) -> None:
+        user = await current_user(session, message.from_user)
+        org = await accounts.personal_organization(session=session, user_id=user.id)
+        attachment = _attachment(message)
+        assert attachment is not None
+        file_id, size, name, mime = attachment
+        content.classify_upload(name, mime)  # refuse unsupported types before downloading anything
+        if size and size > CLOUD_DOWNLOAD_LIMIT and not deps.settings.telegram_api_server:
+            await message.answer(TOO_BIG_FOR_CLOUD.format(size=size / 1024 / 1024))
+            return
+        status = await message.answer("⏳ Received — downloading…")
+        with tempfile.TemporaryDirectory(prefix="recast-tg-") as tmp:
+            path = Path(tmp) / (Path(name or "upload").name or "upload")
+            await bot.download(file_id, destination=path)
+            try:
+                async with session.begin_nested():  # nothing half-created survives a refusal
+                    asset = await content.ingest_file(
+                        session=session,
+                        store=deps.store,
+                        user_id=user.id,
+                        organization_id=org.id,
+                        path=path,
+                        filename=name,
+                        mime_type=mime,
+                        source_platform="telegram",
+                        title=(message.caption or "").strip()[:120] or None,
+                    )
+            except (RecastError, MediaError) as exc:
+                await status.edit_text(f"⚠️ {exc.user_message}")
+                return
+        await _start_pipeline(message, status, asset, deps, after_commit)
+
+    @router.message(F.text & ~F.text.startswith("/"))
+    async def receive_text(message: Message, session: AsyncSession, deps: CoreDeps, after_commit: AfterCommit) -> None:
+        user = await current_user(session, message.from_user)
+        org = await accounts.personal_organization(session=session, user_id=user.id)
+        text = (message.text or "").strip()
+        kwargs: dict[str, Any] = {}
+        if links.is_link(text):
+            status = await message.answer("🔗 Fetching the link…")
+            try:
+                title, body = await links.fetch_article(text)
+            except RecastError as exc:
+                await status.edit_text(f"⚠️ {exc.user_message}")
+                return
+            kwargs = {"text": body, "title": title or None, "source_url": text, "source_platform": "web"}
+        else:
+            if len(text.split()) < content.MIN_TEXT_WORDS:
+                await message.answer(
+                    "Send me a video, voice note, audio, document, a link — or paste a longer text "
+                    f"(at least {content.MIN_TEXT_WORDS} words) and I'll turn it into drafts. /help for more."
+                )
+                return
+            status = await message.answer("⏳ Got your text…")
+            kwargs = {"text": text, "source_platform": "telegram"}
+        try:
+            async with session.begin_nested():
+                asset = await content.ingest_text(
+                    session=session, store=deps.store, user_id=user.id, organization_id=org.id, **kwargs
+                )
+        except RecastError as exc:
+            await status.edit_text(f"⚠️ {exc.user_message}")
+            return
+        await _start_pipeline(message, status, asset, deps, after_commit)
+
+    return router

@@ -1,0 +1,7 @@
+"""Repository-root conftest: its only job is to put the repository root on `sys.path`.
+
+Why: pytest's default "prepend" import mode puts `tests/` first on `sys.path`, so the folder
+`tests/core/` would be found as a namespace package `core`, and `core` is only importable through
+the editable install's finder, which comes after the path finder. With the repository root on
+`sys.path` too, the real `core/` (a regular package) wins over the namespace portion.
+"""

@@ -1,0 +1,1 @@
+"""AI ports (transcriber, embedder, writer) and their providers."""

@@ -1,0 +1,780 @@
+"""Billing: plans, checkout, the subscription lifecycle, payments and gateway event processing.
+
+Lifecycle: trial → active → past_due → canceled | expired, with `cancel_at_period_end`; every
+transition is an `audit_logs` row whose metadata carries the gateway's event time.
+
+Why processing is idempotent and order-tolerant:
+- all processing for one user runs under a transaction-level advisory lock, so two events about the
+  same payment never interleave;
+- payment effects (plan activation, invoice, "payment received") happen only on the transition into
+  `succeeded`, and any later evidence of success (a refund, a retried invoice.paid) finds it done;
+- a refund implies the capture, so a refund processed before its capture still ends refunded;
+- canceled/expired are terminal: a `subscription.charged` arriving after `subscription.cancelled`
+  records the money but does not revive the plan; other status changes apply only if the event is
+  not older than the last transition applied.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts.models import User
+from core.billing import events as billing_events
+from core.billing import invoices
+from core.billing import usage as billing_usage
+from core.billing.gateways import INR_GATEWAYS, USD_GATEWAYS, CheckoutRequest, GatewayClient, GatewayError
+from core.billing.models import Payment, Subscription, SubscriptionPlan, UsageTracking
+from core.billing.notifications import ChatSend, notify
+from core.common.clock import utcnow
+from core.common.errors import NotFound, RecastError
+from core.deps import CoreDeps
+from core.inbox.models import GatewayEvent
+from core.system import audit
+from core.system.models import AuditLog, Notification
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("canceled", "expired")
+SUCCEEDED = ("succeeded", "partially_refunded", "refunded")
+PAST_DUE_GRACE = timedelta(days=7)
+TRIAL_REMINDER_BEFORE = timedelta(days=3)
+
+
+class NoGatewayAvailable(RecastError):
+    user_message = "Payments in that currency aren't available right now. Please try again later."
+
+
+class CheckoutFailed(RecastError):
+    user_message = "I couldn't create a payment link just now. Please try /upgrade again in a minute."
+
+
+# ---------------------------------------------------------------- plans and checkout (the bot calls these)
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    slug: str
+    name: str
+    description: str | None
+    billing_period: str
+    price: Decimal
+    currency: str
+    limits: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckoutLink:
+    url: str
+    gateway: str
+    payment_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    plan_name: str | None
+    plan_slug: str | None
+    status: str | None
+    period_end: datetime | None
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    uploads_used: int
+    upload_limit: int | None
+    credits_used: int
+    credit_limit: int | None
+    storage_used_bytes: int
+    storage_limit_bytes: int | None
+
+
+def _price(plan: SubscriptionPlan, currency: str) -> Decimal | None:
+    return plan.price_inr if currency.upper() == "INR" else plan.price_usd if currency.upper() == "USD" else None
+
+
+async def list_plans(session: AsyncSession, currency: str) -> list[PlanOffer]:
+    """Active plans priced in `currency` (INR or USD), in display order."""
+    plans = (
+        await session.scalars(
+            select(SubscriptionPlan)
+            .where(SubscriptionPlan.is_active.is_not(False))
+            .order_by(SubscriptionPlan.sort_order)
+        )
+    ).all()
+    out = []
+    for plan in plans:
+        price = _price(plan, currency)
+        if price is not None:
+            out.append(
+                PlanOffer(
+                    plan.slug,
+                    plan.name,
+                    plan.description,
+                    plan.billing_period,
+                    price,
+                    currency.upper(),
+                    dict(plan.limits),
+                )
+            )
+    return out
+
+
+def choose_gateway(deps: CoreDeps, currency: str, preferred: str | None = None) -> GatewayClient:
+    """Razorpay then Cashfree for INR, Stripe then PayPal for USD, among the configured clients."""
+    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    order = INR_GATEWAYS if currency.upper() == "INR" else USD_GATEWAYS if currency.upper() == "USD" else ()
+    if preferred in order and preferred in clients:
+        return clients[preferred]
+    for name in order:
+        if name in clients:
+            return clients[name]
+    raise NoGatewayAvailable(detail=f"no gateway configured for {currency}")
+
+
+async def create_checkout(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user_id: uuid.UUID,
+    plan_slug: str,
+    currency: str,
+    gateway: str | None = None,
+) -> CheckoutLink:
+    """Create a pending payment and the gateway's payment page for it; return the link to send."""
+    currency = currency.upper()
+    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == plan_slug))
+    price = _price(plan, currency) if plan is not None and plan.is_active is not False else None
+    if plan is None or price is None:
+        raise NotFound("I don't know that plan. Send /plans to see them.", detail=f"plan {plan_slug} {currency}")
+    client = choose_gateway(deps, currency, gateway)
+    user = await session.get_one(User, user_id)
+    payment = Payment(
+        user_id=user_id,
+        amount=price,
+        currency=currency,
+        status="pending",
+        payment_gateway=client.name,
+        gateway_response={"plan_slug": plan.slug},
+    )
+    session.add(payment)
+    await session.flush()
+    request = CheckoutRequest(
+        payment_id=payment.id,
+        user_id=user_id,
+        plan_slug=plan.slug,
+        description=f"Recast {plan.name} ({plan.billing_period})",
+        amount=price,
+        currency=currency,
+        customer_name=user.full_name,
+        customer_email=user.email if "@users.recast.invalid" not in user.email else None,
+        customer_phone=user.phone,
+        return_url=f"{deps.settings.public_base_url.rstrip('/')}/billing/return",
+    )
+    try:
+        checkout = await client.create_checkout(request)
+    except GatewayError as exc:
+        raise CheckoutFailed(detail=str(exc)) from exc
+    payment.gateway_order_id = checkout.order_ref
+    await audit.record(
+        session=session,
+        action="checkout_created",
+        user_id=user_id,
+        resource_type="payment",
+        resource_id=payment.id,
+        metadata={"plan": plan.slug, "gateway": client.name, "amount": str(price), "currency": currency},
+    )
+    return CheckoutLink(checkout.url, client.name, payment.id)
+
+
+async def usage_summary(session: AsyncSession, user_id: uuid.UUID) -> UsageSummary:
+    """The creator's plan, status and this period's usage against its limits."""
+    sub = await billing_usage.live_subscription(session=session, user_id=user_id)
+    plan = await session.get(SubscriptionPlan, sub.plan_id) if sub is not None and sub.plan_id else None
+    usage = await billing_usage.current_usage(session=session, user_id=user_id)
+    return UsageSummary(
+        plan_name=plan.name if plan else None,
+        plan_slug=plan.slug if plan else None,
+        status=sub.status if sub else None,
+        period_end=sub.current_period_end if sub else None,
+        trial_end=sub.trial_end if sub else None,
+        cancel_at_period_end=bool(sub and sub.cancel_at_period_end),
+        uploads_used=usage.content_uploads or 0,
+        upload_limit=usage.upload_limit,
+        credits_used=usage.ai_credits_used or 0,
+        credit_limit=usage.credit_limit,
+        storage_used_bytes=usage.storage_used_bytes or 0,
+        storage_limit_bytes=usage.storage_limit_bytes,
+    )
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def add_period(start: datetime, billing_period: str) -> datetime:
+    months = 12 if billing_period == "yearly" else 1
+    month0 = start.month - 1 + months
+    year, month = start.year + month0 // 12, month0 % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+async def transition(
+    *,
+    session: AsyncSession,
+    sub: Subscription,
+    to: str,
+    reason: str,
+    occurred_at: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Move a subscription to `to` and audit it; False if it already was there."""
+    if sub.status == to:
+        return False
+    before = sub.status
+    sub.status = to
+    if to == "canceled":
+        sub.canceled_at = sub.canceled_at or utcnow()
+    await audit.record(
+        session=session,
+        action=f"subscription_{to}",
+        user_id=sub.user_id,
+        organization_id=sub.organization_id,
+        resource_type="subscription",
+        resource_id=sub.id,
+        metadata={
+            "from": before,
+            "to": to,
+            "reason": reason,
+            "occurred_at": (occurred_at or utcnow()).isoformat(),
+            **(extra or {}),
+        },
+    )
+    return True
+
+
+async def _last_transition_at(session: AsyncSession, sub_id: uuid.UUID) -> str | None:
+    return await session.scalar(
+        select(func.max(AuditLog.metadata_["occurred_at"].astext)).where(
+            AuditLog.resource_id == sub_id, AuditLog.action.like("subscription_%")
+        )
+    )
+
+
+async def _apply_plan_limits(session: AsyncSession, user_id: uuid.UUID, plan: SubscriptionPlan) -> None:
+    usage = await billing_usage.current_usage(session=session, user_id=user_id)
+    limits = plan.limits or {}
+    await session.execute(
+        update(UsageTracking)
+        .where(UsageTracking.id == usage.id)
+        .values(
+            upload_limit=limits.get("uploads_per_period"),
+            credit_limit=limits.get("ai_credits_per_period"),
+            storage_limit_bytes=limits.get("storage_bytes"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_subscription(
+    *, session: AsyncSession, user_id: uuid.UUID, at_period_end: bool = True, outbox: list[ChatSend] | None = None
+) -> Subscription | None:
+    """Cancel the creator's plan, at the end of the paid period by default (access kept until then)."""
+    sub = await billing_usage.live_subscription(session=session, user_id=user_id)
+    if sub is None:
+        return None
+    if at_period_end and sub.status != "trial":
+        if not sub.cancel_at_period_end:
+            sub.cancel_at_period_end = True
+            await audit.record(
+                session=session,
+                action="subscription_cancel_scheduled",
+                user_id=user_id,
+                resource_type="subscription",
+                resource_id=sub.id,
+                metadata={"period_end": sub.current_period_end.isoformat()},
+            )
+    else:
+        await transition(session=session, sub=sub, to="canceled", reason="canceled by user")
+        if outbox is not None:
+            await notify(
+                session=session,
+                outbox=outbox,
+                user_id=user_id,
+                kind="subscription_canceled",
+                text="Your plan is canceled. Send /plans whenever you want to come back.",
+            )
+    return sub
+
+
+# ---------------------------------------------------------------- gateway events
+
+
+@dataclass
+class ProcessResult:
+    status: str  # processed | ignored
+    outbox: list[ChatSend] = field(default_factory=list)
+    note: str | None = None
+
+
+_SUB_COLUMNS = {
+    "razorpay": "razorpay_subscription_id",
+    "stripe": "stripe_subscription_id",
+    "cashfree": "cashfree_subscription_id",
+}
+
+
+async def _lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    # Serializes billing processing per creator across workers until this transaction ends.
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"billing:{user_id}"})
+
+
+async def _plan_by_slug(session: AsyncSession, slug: str | None) -> SubscriptionPlan | None:
+    if not slug:
+        return None
+    return await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug))
+
+
+async def _find_payment(
+    session: AsyncSession, fact: billing_events.PaymentFact, *, lock: bool = True
+) -> Payment | None:
+    conditions = []
+    if fact.recast_payment_id:
+        conditions.append(Payment.id == fact.recast_payment_id)
+    if fact.payment_ref:
+        conditions.append((Payment.payment_gateway == fact.gateway) & (Payment.gateway_payment_id == fact.payment_ref))
+    if fact.order_refs:
+        conditions.append((Payment.payment_gateway == fact.gateway) & Payment.gateway_order_id.in_(fact.order_refs))
+    for condition in conditions:
+        stmt = select(Payment).where(condition).limit(1)
+        found = await session.scalar(stmt.with_for_update() if lock else stmt)
+        if found is not None:
+            return found
+    return None
+
+
+async def _find_user(session: AsyncSession, facts: billing_events.Facts) -> uuid.UUID | None:
+    if facts.payment is not None:
+        if facts.payment.user_id:
+            return facts.payment.user_id
+        # No row lock here: the per-user advisory lock comes first, row locks after it.
+        payment = await _find_payment(session, facts.payment, lock=False)
+        if payment is not None and payment.user_id:
+            return payment.user_id
+    if facts.subscription is not None:
+        if facts.subscription.user_id:
+            return facts.subscription.user_id
+        column = _SUB_COLUMNS.get(facts.subscription.gateway)
+        if column:
+            return await session.scalar(
+                select(Subscription.user_id).where(getattr(Subscription, column) == facts.subscription.subscription_ref)
+            )
+    return None
+
+
+async def _apply_subscription(
+    session: AsyncSession,
+    fact: billing_events.SubscriptionFact,
+    occurred_at: datetime,
+    user_id: uuid.UUID,
+    outbox: list[ChatSend],
+) -> Subscription | None:
+    column = _SUB_COLUMNS.get(fact.gateway)
+    if column is None:
+        return None
+    sub = await session.scalar(
+        select(Subscription).where(getattr(Subscription, column) == fact.subscription_ref).with_for_update()
+    )
+    plan = await _plan_by_slug(session, fact.plan_slug)
+    if sub is None:
+        live = await billing_usage.live_subscription(session=session, user_id=user_id)
+        if live is not None and getattr(live, column) is None:
+            sub = live
+        else:
+            start = fact.period_start or occurred_at
+            sub = Subscription(
+                user_id=user_id,
+                organization_id=live.organization_id if live else None,
+                plan_id=plan.id if plan else (live.plan_id if live else None),
+                status="trial",
+                current_period_start=start,
+                current_period_end=fact.period_end or start,
+            )
+            session.add(sub)
+            await session.flush()
+        setattr(sub, column, fact.subscription_ref)
+    if sub.status in TERMINAL:
+        if fact.status == "expired" and sub.status == "canceled":
+            await transition(
+                session=session, sub=sub, to="expired", reason=f"{fact.gateway} completed", occurred_at=occurred_at
+            )
+        return sub  # a late charge or update never revives a canceled plan
+    if plan is not None and sub.plan_id != plan.id:
+        await audit.record(
+            session=session,
+            action="subscription_plan_changed",
+            user_id=sub.user_id,
+            resource_type="subscription",
+            resource_id=sub.id,
+            metadata={"plan": plan.slug, "occurred_at": occurred_at.isoformat()},
+        )
+        sub.plan_id = plan.id
+    renewed = False
+    if fact.period_end is not None and fact.period_end > sub.current_period_end:
+        renewed = sub.status in ("active", "past_due")
+        sub.current_period_start = fact.period_start or sub.current_period_end
+        sub.current_period_end = fact.period_end
+    if fact.cancel_at_period_end is not None and bool(sub.cancel_at_period_end) != fact.cancel_at_period_end:
+        sub.cancel_at_period_end = fact.cancel_at_period_end
+        await audit.record(
+            session=session,
+            action="subscription_cancel_at_period_end",
+            user_id=sub.user_id,
+            resource_type="subscription",
+            resource_id=sub.id,
+            metadata={"value": fact.cancel_at_period_end, "occurred_at": occurred_at.isoformat()},
+        )
+    if fact.status in TERMINAL:
+        await transition(
+            session=session, sub=sub, to=fact.status, reason=f"{fact.gateway} event", occurred_at=occurred_at
+        )
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=user_id,
+            kind=f"subscription_{fact.status}",
+            text="Your Recast plan has been canceled. Send /plans whenever you want to come back.",
+        )
+    elif fact.status and fact.status != sub.status:
+        last = await _last_transition_at(session, sub.id)
+        if last is None or occurred_at.isoformat() >= last:
+            before = sub.status
+            await transition(
+                session=session, sub=sub, to=fact.status, reason=f"{fact.gateway} event", occurred_at=occurred_at
+            )
+            if fact.status == "active" and before == "past_due":
+                renewed = True
+        else:
+            log.info("stale %s status %s for subscription %s ignored", fact.gateway, fact.status, sub.id)
+    if renewed and sub.status == "active":
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=user_id,
+            kind="subscription_renewed",
+            text=f"Your Recast plan renewed. Next renewal: {sub.current_period_end:%d %b %Y}.",
+        )
+    if plan is not None and sub.status == "active" and sub.user_id:
+        await _apply_plan_limits(session, sub.user_id, plan)
+    return sub
+
+
+async def _activate_paid_plan(
+    session: AsyncSession, payment: Payment, plan: SubscriptionPlan, paid_at: datetime, outbox: list[ChatSend]
+) -> Subscription:
+    assert payment.user_id is not None
+    sub = await billing_usage.live_subscription(session=session, user_id=payment.user_id)
+    if sub is not None and sub.plan_id == plan.id and sub.status == "active":
+        sub.current_period_end = add_period(max(sub.current_period_end, paid_at), plan.billing_period)
+        sub.cancel_at_period_end = False
+        await audit.record(
+            session=session,
+            action="subscription_renewed",
+            user_id=sub.user_id,
+            resource_type="subscription",
+            resource_id=sub.id,
+            metadata={
+                "period_end": sub.current_period_end.isoformat(),
+                "payment_id": str(payment.id),
+                "occurred_at": paid_at.isoformat(),
+            },
+        )
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=payment.user_id,
+            kind="subscription_renewed",
+            text=f"Your {plan.name} plan is renewed until {sub.current_period_end:%d %b %Y}.",
+        )
+    else:
+        if sub is None:
+            sub = Subscription(
+                user_id=payment.user_id,
+                plan_id=plan.id,
+                status="pending",
+                current_period_start=paid_at,
+                current_period_end=paid_at,
+            )
+            session.add(sub)
+            await session.flush()
+        sub.plan_id = plan.id
+        sub.current_period_start, sub.current_period_end = paid_at, add_period(paid_at, plan.billing_period)
+        sub.cancel_at_period_end = False
+        await transition(
+            session=session,
+            sub=sub,
+            to="active",
+            reason="payment succeeded",
+            occurred_at=paid_at,
+            extra={"plan": plan.slug, "payment_id": str(payment.id)},
+        )
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=payment.user_id,
+            kind="subscription_activated",
+            text=f"Your {plan.name} plan is active until {sub.current_period_end:%d %b %Y}. Enjoy!",
+        )
+    await _apply_plan_limits(session, payment.user_id, plan)
+    return sub
+
+
+async def _succeed(
+    session: AsyncSession,
+    deps: CoreDeps,
+    payment: Payment,
+    fact: billing_events.PaymentFact,
+    occurred_at: datetime,
+    gateway_sub: Subscription | None,
+    outbox: list[ChatSend],
+) -> None:
+    assert payment.user_id is not None
+    before = payment.status
+    payment.status, payment.paid_at = "succeeded", occurred_at
+    await audit.record(
+        session=session,
+        action="payment_succeeded",
+        user_id=payment.user_id,
+        resource_type="payment",
+        resource_id=payment.id,
+        metadata={"from": before, "gateway": fact.gateway, "amount": str(payment.amount), "currency": payment.currency},
+    )
+    plan = await _plan_by_slug(session, (payment.gateway_response or {}).get("plan_slug") or fact.plan_slug)
+    if gateway_sub is None and plan is not None:
+        sub = await _activate_paid_plan(session, payment, plan, occurred_at, outbox)
+        payment.subscription_id = sub.id
+    if plan is None and gateway_sub is not None and gateway_sub.plan_id:
+        plan = await session.get(SubscriptionPlan, gateway_sub.plan_id)
+    description = f"Recast {plan.name} plan ({plan.billing_period})" if plan else "Recast subscription"
+    invoice = await invoices.issue_for_payment(
+        session=session, settings=deps.settings, store=deps.store, payment=payment, description=description
+    )
+    await notify(
+        session=session,
+        outbox=outbox,
+        user_id=payment.user_id,
+        kind="payment_succeeded",
+        text=f"Payment received: {payment.currency} {payment.amount:.2f}. Invoice {invoice.invoice_number} attached.",
+        document=deps.store.local_path(invoice.invoice_url) if invoice.invoice_url else None,
+        filename=invoice.invoice_number.replace("/", "-") + ".pdf",
+    )
+
+
+async def _apply_payment(
+    session: AsyncSession,
+    deps: CoreDeps,
+    fact: billing_events.PaymentFact,
+    occurred_at: datetime,
+    user_id: uuid.UUID,
+    gateway_sub: Subscription | None,
+    outbox: list[ChatSend],
+) -> bool:
+    payment = await _find_payment(session, fact)
+    has_refund = bool(fact.refunds) or bool(fact.refunded_total)
+    if payment is None:
+        if fact.status is None and not has_refund:
+            return False
+        payment = Payment(
+            user_id=user_id,
+            amount=fact.amount or Decimal(0),
+            currency=(fact.currency or "INR").upper(),
+            status="pending",
+            payment_gateway=fact.gateway,
+            gateway_response={"plan_slug": fact.plan_slug} if fact.plan_slug else {},
+        )
+        session.add(payment)
+        await session.flush()
+    payment.gateway_payment_id = payment.gateway_payment_id or fact.payment_ref
+    payment.gateway_order_id = payment.gateway_order_id or (fact.order_refs[0] if fact.order_refs else None)
+    if gateway_sub is not None and payment.subscription_id is None:
+        payment.subscription_id = gateway_sub.id
+    if (not payment.amount) and fact.amount:
+        payment.amount = fact.amount
+    response = dict(payment.gateway_response or {})
+
+    if (fact.status == "succeeded" or has_refund) and payment.status not in SUCCEEDED:
+        await _succeed(session, deps, payment, fact, occurred_at, gateway_sub, outbox)
+    elif fact.status == "authorized" and payment.status in ("pending", "failed"):
+        payment.status = "authorized"
+        await audit.record(
+            session=session,
+            action="payment_authorized",
+            user_id=user_id,
+            resource_type="payment",
+            resource_id=payment.id,
+            metadata={"gateway": fact.gateway},
+        )
+        if fact.gateway == "paypal" and fact.order_refs:
+            await _paypal_capture(deps, fact.order_refs[0])
+    elif fact.status == "failed" and payment.status in ("pending", "authorized"):
+        payment.status = "failed"
+        response["error"] = fact.error
+        await audit.record(
+            session=session,
+            action="payment_failed",
+            user_id=user_id,
+            resource_type="payment",
+            resource_id=payment.id,
+            metadata={"gateway": fact.gateway, "error": fact.error},
+        )
+        reason = f" ({fact.error})" if fact.error else ""
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=user_id,
+            kind="payment_failed",
+            text=(
+                f"Your payment of {payment.currency} {payment.amount:.2f} didn't go through{reason}. "
+                "Nothing was charged. Try again with /upgrade — another card or UPI usually works; "
+                "if your bank blocked it, approve the payment in your bank app first."
+            ),
+        )
+
+    if has_refund:
+        refunds = {**response.get("refunds", {}), **{k: str(v) for k, v in fact.refunds.items()}}
+        response["refunds"] = refunds
+        total = max(
+            payment.refund_amount or Decimal(0),
+            fact.refunded_total or Decimal(0),
+            sum((Decimal(v) for v in refunds.values()), Decimal(0)),
+        )
+        if total > (payment.refund_amount or Decimal(0)):
+            payment.refund_amount, payment.refunded_at = total, occurred_at
+            full = total >= payment.amount
+            payment.status = "refunded" if full else "partially_refunded"
+            await audit.record(
+                session=session,
+                action=f"payment_{payment.status}",
+                user_id=user_id,
+                resource_type="payment",
+                resource_id=payment.id,
+                metadata={"refund_amount": str(total), "gateway": fact.gateway},
+            )
+            if full and payment.subscription_id:
+                sub = await session.get(Subscription, payment.subscription_id, with_for_update=True)
+                if sub is not None and sub.status not in TERMINAL:
+                    await transition(
+                        session=session, sub=sub, to="canceled", reason="payment refunded", occurred_at=occurred_at
+                    )
+    payment.gateway_response = response
+    return True
+
+
+async def _paypal_capture(deps: CoreDeps, order_id: str) -> None:
+    client = deps.providers.get("gateways", {}).get("paypal")
+    capture = getattr(client, "capture", None)
+    if capture is None:
+        return
+    try:
+        await capture(order_id)
+    except GatewayError as exc:
+        if "ORDER_ALREADY_CAPTURED" not in str(exc):
+            raise
+
+
+async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event: GatewayEvent) -> ProcessResult:
+    """Apply one stored gateway event to payments and subscriptions. Safe to run again."""
+    facts = billing_events.normalize(event.sender, event.raw_body)
+    if facts.empty:
+        return ProcessResult("ignored", note=f"event type {event.event_type!r} has no billing effect")
+    user_id = await _find_user(session, facts)
+    if user_id is None:
+        return ProcessResult("ignored", note="no Recast payment or subscription matches this event")
+    await _lock_user(session, user_id)
+    outbox: list[ChatSend] = []
+    sub = None
+    if facts.subscription is not None:
+        sub = await _apply_subscription(session, facts.subscription, facts.occurred_at, user_id, outbox)
+    if facts.payment is not None:
+        await _apply_payment(session, deps, facts.payment, facts.occurred_at, user_id, sub, outbox)
+    return ProcessResult("processed", outbox)
+
+
+# ---------------------------------------------------------------- scheduled
+
+
+async def send_trial_reminders(*, session: AsyncSession, now: datetime | None = None) -> list[ChatSend]:
+    """Tell creators whose trial ends within three days, once."""
+    now = now or utcnow()
+    subs = (
+        await session.scalars(
+            select(Subscription).where(
+                Subscription.status == "trial",
+                Subscription.trial_end > now,
+                Subscription.trial_end <= now + TRIAL_REMINDER_BEFORE,
+            )
+        )
+    ).all()
+    outbox: list[ChatSend] = []
+    for sub in subs:
+        if sub.user_id is None or sub.trial_end is None:
+            continue
+        # One trial per creator (started at registration), so one reminder per creator ever.
+        already = await session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == sub.user_id, Notification.type == "trial_ending")
+        )
+        if already:
+            continue
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=sub.user_id,
+            kind="trial_ending",
+            text=f"Your free trial ends on {sub.trial_end:%d %b %Y}. Send /upgrade to keep your "
+            "uploads and drafts going without a break.",
+        )
+    return outbox
+
+
+async def expire_due_subscriptions(*, session: AsyncSession, now: datetime | None = None) -> list[ChatSend]:
+    """Close trials and periods that have ended (canceled at period end, unpaid, or not renewed)."""
+    now = now or utcnow()
+    outbox: list[ChatSend] = []
+    due = (
+        await session.scalars(
+            select(Subscription)
+            .where(
+                Subscription.status.in_(("trial", "active", "past_due")),
+                (Subscription.current_period_end < now)
+                | ((Subscription.status == "trial") & (Subscription.trial_end < now)),
+            )
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for sub in due:
+        recurring = any(getattr(sub, c) for c in _SUB_COLUMNS.values())
+        if sub.status == "trial":
+            to, reason = "expired", "trial ended"
+        elif sub.cancel_at_period_end:
+            to, reason = "canceled", "canceled at period end"
+        elif sub.status == "past_due" and sub.current_period_end + PAST_DUE_GRACE < now:
+            to, reason = "expired", "unpaid after grace period"
+        elif sub.status == "active" and not recurring:
+            to, reason = "expired", "period ended without renewal"
+        else:
+            continue  # recurring plans wait for the gateway's renewal or failure event
+        await transition(session=session, sub=sub, to=to, reason=reason, occurred_at=now)
+        if sub.user_id:
+            await notify(
+                session=session,
+                outbox=outbox,
+                user_id=sub.user_id,
+                kind=f"subscription_{to}",
+                text="Your Recast plan has ended. Send /plans to pick one and keep going.",
+            )
+    return outbox

@@ -1,0 +1,185 @@
+"""Plan limits per billing period: `usage_tracking` rows checked and consumed atomically.
+
+Why a single conditional UPDATE: two uploads arriving together must not both pass a check made
+before either of them is counted. `UPDATE ... WHERE used + n <= limit RETURNING` decides in one
+statement under the row lock, so limits hold under concurrency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.billing.errors import OverPlanLimit
+from core.billing.models import Subscription, SubscriptionPlan, UsageTracking
+from core.common.clock import utcnow
+from core.system import audit
+from core.system.models import SystemSetting
+
+DEFAULT_TRIAL = {"plan_slug": "creator-monthly", "days": 7}
+LIVE_STATUSES = ("trial", "active", "past_due")
+
+
+async def _setting(session: AsyncSession, key: str, default: Any) -> Any:
+    value = await session.scalar(select(SystemSetting.value).where(SystemSetting.key == key))
+    return default if value is None else value
+
+
+async def start_trial(
+    *, session: AsyncSession, user_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> Subscription | None:
+    """Put a new creator on the trial plan. Without seeded plans (a bare database) nothing is limited."""
+    trial = await _setting(session, "trial", DEFAULT_TRIAL)
+    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == trial["plan_slug"]))
+    if plan is None:
+        return None
+    now = utcnow()
+    end = now + timedelta(days=int(trial["days"]))
+    sub = Subscription(
+        user_id=user_id,
+        organization_id=organization_id,
+        plan_id=plan.id,
+        status="trial",
+        current_period_start=now,
+        current_period_end=end,
+        trial_start=now,
+        trial_end=end,
+    )
+    session.add(sub)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="subscription_trial_started",
+        user_id=user_id,
+        organization_id=organization_id,
+        resource_type="subscription",
+        resource_id=sub.id,
+        metadata={"plan": plan.slug, "trial_end": end.isoformat()},
+    )
+    return sub
+
+
+async def live_subscription(*, session: AsyncSession, user_id: uuid.UUID) -> Subscription | None:
+    return await session.scalar(
+        select(Subscription)
+        .where(Subscription.user_id == user_id, Subscription.status.in_(LIVE_STATUSES))
+        .order_by(Subscription.current_period_end.desc())
+        .limit(1)
+    )
+
+
+async def plan_limits(*, session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    sub = await live_subscription(session=session, user_id=user_id)
+    if sub is None or sub.plan_id is None:
+        return {}
+    plan = await session.get(SubscriptionPlan, sub.plan_id)
+    return dict(plan.limits) if plan is not None else {}
+
+
+def _month_bounds(today: date) -> tuple[date, date]:
+    start = today.replace(day=1)
+    nxt = (start + timedelta(days=32)).replace(day=1)
+    return start, nxt - timedelta(days=1)
+
+
+async def current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTracking:
+    """The usage row of the user's current billing period, created with the plan's limits if missing."""
+    sub = await live_subscription(session=session, user_id=user_id)
+    now: datetime = utcnow()
+    if sub is not None:
+        start, end = sub.current_period_start.date(), sub.current_period_end.date()
+        if not (start <= now.date() <= end):
+            start, end = _month_bounds(now.date())
+    else:
+        start, end = _month_bounds(now.date())
+    limits = await plan_limits(session=session, user_id=user_id)
+    await session.execute(
+        insert(UsageTracking)
+        .values(
+            user_id=user_id,
+            organization_id=sub.organization_id if sub else None,
+            subscription_id=sub.id if sub else None,
+            period_start=start,
+            period_end=end,
+            upload_limit=limits.get("uploads_per_period"),
+            credit_limit=limits.get("ai_credits_per_period"),
+            storage_limit_bytes=limits.get("storage_bytes"),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "period_start"])
+    )
+    row = await session.scalar(
+        select(UsageTracking)
+        .where(UsageTracking.user_id == user_id, UsageTracking.period_start == start)
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def consume(
+    *, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0, storage_bytes: int = 0
+) -> UsageTracking:
+    """Count usage against the plan, or raise `OverPlanLimit` and count nothing."""
+    usage = await current_usage(session=session, user_id=user_id)
+    t = UsageTracking
+    stmt = (
+        update(t)
+        .where(t.id == usage.id)
+        .where((t.upload_limit.is_(None)) | (t.content_uploads + uploads <= t.upload_limit) | (uploads == 0))
+        .where((t.credit_limit.is_(None)) | (t.ai_credits_used + credits <= t.credit_limit) | (credits == 0))
+        .where(
+            (t.storage_limit_bytes.is_(None))
+            | (t.storage_used_bytes + storage_bytes <= t.storage_limit_bytes)
+            | (storage_bytes == 0)
+        )
+        .values(
+            content_uploads=t.content_uploads + uploads,
+            ai_credits_used=t.ai_credits_used + credits,
+            storage_used_bytes=t.storage_used_bytes + storage_bytes,
+        )
+        .returning(t.id)
+        .execution_options(synchronize_session=False)
+    )
+    if (await session.execute(stmt)).first() is None:
+        fresh = await session.scalar(
+            select(t).where(t.id == usage.id).execution_options(populate_existing=True)
+        )
+        assert fresh is not None
+        if (
+            uploads
+            and fresh.upload_limit is not None
+            and (fresh.content_uploads or 0) + uploads > fresh.upload_limit
+        ):
+            raise OverPlanLimit("uploads", fresh.content_uploads or 0, fresh.upload_limit)
+        if credits and fresh.credit_limit is not None:
+            raise OverPlanLimit("credits", fresh.ai_credits_used or 0, fresh.credit_limit)
+        raise OverPlanLimit("storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0)
+    refreshed = await session.scalar(
+        select(t).where(t.id == usage.id).execution_options(populate_existing=True)
+    )
+    assert refreshed is not None
+    return refreshed
+
+
+async def check_available(
+    *, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0
+) -> None:
+    """Raise `OverPlanLimit` now if the user cannot afford this, without consuming anything."""
+    usage = await current_usage(session=session, user_id=user_id)
+    if (
+        uploads
+        and usage.upload_limit is not None
+        and (usage.content_uploads or 0) + uploads > usage.upload_limit
+    ):
+        raise OverPlanLimit("uploads", usage.content_uploads or 0, usage.upload_limit)
+    if (
+        credits
+        and usage.credit_limit is not None
+        and (usage.ai_credits_used or 0) + credits > usage.credit_limit
+    ):
+        raise OverPlanLimit("credits", usage.ai_credits_used or 0, usage.credit_limit)

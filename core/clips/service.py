@@ -1,0 +1,276 @@
+"""The `video_to_shorts` job: choose moments, render captioned clips, store them as drafts; re-cut on feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ai.analysis import ContentAnalysisResult
+from core.ai.transcription import Word
+from core.clips import moments as clip_moments
+from core.clips.captions import CaptionStyle
+from core.clips.errors import ClipError
+from core.clips.feedback import parse_feedback
+from core.clips.moments import ClipMoment
+from core.clips.render import FRAME_SIZES, REFRAMES, RenderedClip, render_clip, render_clips
+from core.common.clock import utcnow
+from core.content.models import ContentAsset
+from core.media.audio import extract_audio
+from core.media.probe import probe_media
+from core.repurposing.errors import DraftNotFound, NothingToRevise
+from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
+from core.storage.files import FileStore
+
+JOB_TYPE = "video_to_shorts"
+OUTPUT_FORMAT = "short_video"
+CONTENT_TYPE = "short_video"
+DEFAULT_PLATFORM = "instagram"
+MAX_VERSIONS = 10
+
+
+async def generate_clips_for_job(
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    job_id: uuid.UUID,
+    transcript_words: Sequence[Word],
+    analysis: ContentAnalysisResult | None,
+    media_path: Path,
+) -> list[GeneratedContent]:
+    """Render the clips of one `video_to_shorts` job exactly once, best first.
+
+    The job row stays locked for the whole transaction and the drafts are written together with the
+    job's completion, so a retried or redelivered task finds the job completed and gets the same rows.
+    Files go to keys derived from the job id, so a rolled-back attempt is simply overwritten."""
+    job = await session.scalar(select(RepurposingJob).where(RepurposingJob.id == job_id).with_for_update())
+    if job is None or job.status == "cancelled":
+        return []
+    if job.status == "completed":
+        return await _job_clips(session, job.id)
+    if job.job_type != JOB_TYPE:
+        raise ClipError(detail=f"job {job.id} is {job.job_type!r}, not {JOB_TYPE!r}")
+    job.status, job.started_at, job.progress = "processing", job.started_at or utcnow(), 10
+    config = dict(job.config or {})
+    aspect_ratio = str(config.get("aspect_ratio", "9:16"))
+    reframe = str(config.get("reframe", "auto"))
+    if aspect_ratio not in FRAME_SIZES or reframe not in REFRAMES:
+        raise ClipError(
+            "Clips can be 9:16, 1:1 or 4:5, reframed by crop, blur or auto.",
+            detail=f"aspect_ratio={aspect_ratio!r} reframe={reframe!r}",
+        )
+    asset = await session.get(ContentAsset, job.content_asset_id) if job.content_asset_id else None
+    template = await _caption_template(session, config.get("caption_style") or job.template_id)
+    brand = await _brand_template(session, asset, template)
+    style = _style(template, brand)
+    info = await asyncio.to_thread(probe_media, media_path)
+    envelope = await _envelope(media_path)
+    chosen = clip_moments.choose_moments(
+        transcript_words,
+        analysis,
+        count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
+        min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
+        max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
+        media_duration=info.duration_s,
+        envelope=envelope,
+    )
+    platform = (job.target_platforms or [DEFAULT_PLATFORM])[0]
+    watermark = _local_file(store, brand.logo_url if brand else None)
+    with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
+        rendered = await render_clips(
+            media_path, chosen, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
+            watermark_path=watermark, names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
+        )  # fmt: skip
+        rows = []
+        for rank, (moment, clip) in enumerate(zip(chosen, rendered, strict=True), start=1):
+            row = GeneratedContent(
+                repurposing_job_id=job.id,
+                content_asset_id=job.content_asset_id,
+                user_id=job.user_id,
+                content_type=CONTENT_TYPE,
+                target_platform=platform,
+                virality_prediction=Decimal(str(analysis.virality_score)) if analysis else None,
+                metadata_={
+                    "output_format": OUTPUT_FORMAT,
+                    "rank": rank,
+                    "caption_style": {"id": str(template.id) if template else None, "name": style.name,
+                                      "config": style.to_config()},
+                    "brand_template_id": str(brand.id) if brand else None,
+                    "versions": [],
+                },
+            )  # fmt: skip
+            _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
+            rows.append(row)
+    session.add_all(rows)
+    job.status, job.progress, job.completed_at = "completed", 100, utcnow()
+    await session.flush()
+    return rows
+
+
+async def rerender_clip(
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    draft_id: uuid.UUID,
+    feedback: str,
+    media_path: Path,
+    transcript_words: Sequence[Word],
+) -> GeneratedContent:
+    """Re-cut and re-render one clip from revise feedback, still on word boundaries; the previous
+    version is kept in `metadata.versions` (its files stay in storage)."""
+    row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
+    meta = dict(row.metadata_ or {}) if row is not None else {}
+    if row is None or meta.get("output_format") != OUTPUT_FORMAT:
+        raise DraftNotFound()
+    if not feedback.strip():
+        raise NothingToRevise()
+    edit = parse_feedback(feedback)
+    info = await asyncio.to_thread(probe_media, media_path)
+    envelope = await _envelope(media_path)
+    current = clip_moments.moment_for_words(
+        transcript_words, int(meta["first_word"]), int(meta["last_word"]), media_duration=info.duration_s,
+        envelope=envelope,
+    )  # fmt: skip
+    moment = current
+    if edit.recuts:
+        moment = clip_moments.adjust_moment(
+            transcript_words, current, start_shift=edit.start_shift, end_shift=edit.end_shift,
+            scale=edit.scale, media_duration=info.duration_s, envelope=envelope,
+        )  # fmt: skip
+    style_meta = dict(meta.get("caption_style") or {})
+    style = CaptionStyle.from_config(style_meta.get("config") or {}, name=style_meta.get("name"))
+    aspect_ratio = edit.aspect_ratio or str(meta.get("aspect_ratio", "9:16"))
+    # Keep the framing the creator saw unless they asked for another one.
+    reframe = edit.reframe or str(meta.get("reframe", "auto"))
+    version = len(meta.get("versions", [])) + 1
+    watermark = _local_file(store, await _logo_url(session, meta.get("brand_template_id")))
+    with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
+        clip = await render_clip(
+            media_path, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
+            watermark_path=watermark, name="clip",
+        )  # fmt: skip
+        previous = {key: meta.get(key) for key in _MOMENT_KEYS} | {
+            "file_url": row.file_url, "thumbnail_url": row.thumbnail_url, "duration": row.duration,
+            "file_size": row.file_size, "replaced_at": utcnow().isoformat(),
+        }  # fmt: skip
+        row.metadata_ = {**meta, "versions": [*meta.get("versions", []), previous][-MAX_VERSIONS:],
+                         "last_feedback": feedback.strip()}  # fmt: skip
+        _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
+    await session.flush()
+    return row
+
+
+# ----------------------------------------------------------------------------------------- internals
+
+
+async def _envelope(media_path: Path) -> clip_moments.SpeechEnvelope:
+    """The speech loudness, so cuts land in real silence (16 kHz audio: a second or so for an hour)."""
+    with tempfile.TemporaryDirectory(prefix="recast-envelope-") as tmp:
+        wav = await extract_audio(media_path, Path(tmp) / "speech.wav")
+        return await asyncio.to_thread(clip_moments.load_envelope, wav)
+
+
+_MOMENT_KEYS = ("start", "end", "score", "components", "first_word", "last_word", "aspect_ratio", "reframe")
+
+
+def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, store: FileStore, *, key: str) -> None:
+    row.file_url = store.put_path(clip.path, f"{key}.mp4")
+    row.thumbnail_url = store.put_path(clip.thumbnail_path, f"{key}.jpg")
+    row.title = _title(moment.text)
+    row.content_text = moment.text
+    row.duration = max(1, round(clip.duration))
+    row.file_size = clip.size_bytes
+    row.word_count = len(moment.words)
+    row.quality_score = Decimal(str(round(moment.score, 2)))
+    meta = dict(row.metadata_ or {})
+    meta.update(moment.to_metadata())
+    meta.update({"aspect_ratio": clip.aspect_ratio, "reframe": clip.reframe, "width": clip.width,
+                 "height": clip.height, "rendered_duration": clip.duration})  # fmt: skip
+    row.metadata_ = meta
+
+
+def _title(text: str, limit: int = 100) -> str:
+    first = text.split(". ", maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+async def _job_clips(session: AsyncSession, job_id: uuid.UUID) -> list[GeneratedContent]:
+    rows = list(
+        await session.scalars(
+            select(GeneratedContent).where(
+                GeneratedContent.repurposing_job_id == job_id, GeneratedContent.content_type == CONTENT_TYPE
+            )
+        )
+    )
+    rows.sort(key=lambda r: int((r.metadata_ or {}).get("rank", 0)))
+    return rows
+
+
+async def _caption_template(session: AsyncSession, ref: Any) -> Template | None:
+    """A caption_style template by id or name; by default the first public one (by name)."""
+    query = select(Template).where(Template.template_type == "caption_style")
+    if ref:
+        try:
+            template_id = ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))
+        except ValueError:
+            found = await session.scalar(query.where(Template.name.ilike(str(ref))).limit(1))
+        else:
+            found = await session.scalar(query.where(Template.id == template_id))
+        if found is None:
+            raise ClipError("That caption style doesn't exist any more.", detail=f"caption_style={ref!r}")
+        return found
+    return await session.scalar(query.where(Template.is_public.is_(True)).order_by(Template.created_at,
+                                                                                   Template.name).limit(1))  # fmt: skip
+
+
+async def _brand_template(
+    session: AsyncSession, asset: ContentAsset | None, template: Template | None
+) -> BrandTemplate | None:
+    """The brand's customisation of this caption style, else its general brand template (no template)."""
+    if asset is None or asset.brand_profile_id is None:
+        return None
+    rows = list(
+        await session.scalars(
+            select(BrandTemplate).where(BrandTemplate.brand_profile_id == asset.brand_profile_id)
+            .order_by(BrandTemplate.created_at)
+        )
+    )  # fmt: skip
+    exact = [r for r in rows if template is not None and r.template_id == template.id]
+    general = [r for r in rows if r.template_id is None]
+    candidates = exact or general
+    return candidates[0] if candidates else None
+
+
+def _style(template: Template | None, brand: BrandTemplate | None) -> CaptionStyle:
+    return CaptionStyle.from_config(
+        template.config if template else {},
+        name=template.name if template else None,
+        brand_colors=brand.brand_colors if brand else None,
+        fonts=brand.fonts if brand else None,
+        customization=brand.customization if brand else None,
+    )
+
+
+async def _logo_url(session: AsyncSession, brand_template_id: Any) -> str | None:
+    if not brand_template_id:
+        return None
+    brand = await session.get(BrandTemplate, uuid.UUID(str(brand_template_id)))
+    return brand.logo_url if brand else None
+
+
+def _local_file(store: FileStore, url: str | None) -> Path | None:
+    """A brand logo the store holds locally; a logo elsewhere (http, s3) is not fetched here."""
+    if not url:
+        return None
+    try:
+        path = store.local_path(url)
+    except ValueError:
+        return None
+    return path if path.is_file() else None

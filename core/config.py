@@ -1,0 +1,76 @@
+"""The one `Settings` object. Built in entry points and passed down, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Recast reads from the environment (or `.env`). Secrets are `SecretStr`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Infrastructure: unset means "start an embedded one under RECAST_DATA_DIR".
+    database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded server")
+    redis_url: str | None = Field(default=None, description="Redis URL; unset = embedded redis-server")
+    qdrant_url: str | None = Field(default=None, description="Qdrant URL; unset = local mode on disk")
+    qdrant_api_key: SecretStr | None = None
+    recast_data_dir: Path = Field(default=Path(".recast"), description="Embedded servers, media, vectors")
+    media_root: Path | None = Field(default=None, description="Media storage dir; unset = DATA_DIR/media")
+    recast_secret_key: SecretStr = Field(
+        default=SecretStr("dev-insecure-change-me"), description="Signs callback tokens and links"
+    )
+    log_level: str = "INFO"
+    task_queue: str = Field(default="recast", description="Redis stream name of the task queue")
+    task_redelivery_ms: int = Field(
+        default=30 * 60 * 1000, description="Unacknowledged tasks are re-delivered to another worker after this"
+    )
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+    public_base_url: str = "http://localhost:8080"
+    default_timezone: str = "Asia/Kolkata"
+
+    # AI: no key means local models and deterministic writers.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_transcribe_model: str = "whisper-1"
+    openai_embedding_model: str = "text-embedding-3-small"
+    whisper_model: str = Field(default="packaged:tiny.en", description="Local model: a path or packaged:tiny.en")
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_api_server: str | None = None
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+
+    # Payment gateways
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    cashfree_app_id: str | None = None
+    cashfree_secret_key: SecretStr | None = None
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+    paypal_webhook_id: str | None = None
+    paypal_api_base: str = "https://api-m.paypal.com"
+
+    # Invoicing (India GST)
+    seller_gstin: str | None = None
+    seller_state_code: str = "29"
+    webhook_max_body_bytes: int = 1_048_576
+
+    @property
+    def media_dir(self) -> Path:
+        return self.media_root or self.recast_data_dir / "media"

@@ -1,0 +1,43 @@
+"""The ports and infrastructure a core workflow needs, passed explicitly (never imported globals).
+
+Entry points (`recast.runtime`) build one `CoreDeps`; bots get it through middleware, tasks through
+taskiq's dependency context, tests build their own with real servers and local fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.ai.providers import AIProviders
+from core.config import Settings
+from core.notify.ports import Notifier
+from core.storage.files import FileStore
+from core.vectors.brand_voice import BrandVoiceIndex
+
+# enqueue("pipeline.process_asset", asset_id="...") — how core asks for background work.
+Enqueue = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class CoreDeps:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    store: FileStore
+    notifier: Notifier
+    enqueue: Enqueue
+    # AI ports (transcriber, analyser, writer, embedder) and the brand-voice vector index.
+    ai: AIProviders | None = None
+    brand_index: BrandVoiceIndex | None = None
+    # Other providers behind ports (payment gateways, platforms), keyed by role.
+    providers: dict[str, Any] = field(default_factory=dict)
+
+    def require_ai(self) -> AIProviders:
+        if self.ai is None:
+            raise RuntimeError("CoreDeps.ai is not configured")
+        return self.ai

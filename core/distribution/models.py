@@ -1,0 +1,101 @@
+"""Distribution: platform connections (OAuth), scheduled posts and content calendars."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, TimestampMixin, created_at_column, uuid_pk
+
+
+class PlatformConnection(TimestampMixin, Base):
+    __tablename__ = "platform_connections"
+    __table_args__ = (
+        Index("idx_platforms_user", "user_id"),
+        Index("idx_platforms_org", "organization_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    client_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_accounts.id"))
+    platform: Mapped[str] = mapped_column(String(50))
+    platform_user_id: Mapped[str | None] = mapped_column(String(255))
+    platform_username: Mapped[str | None] = mapped_column(String(255))
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None]
+    scopes: Mapped[list[str] | None]
+    is_active: Mapped[bool | None] = mapped_column(server_default=text("true"))
+    last_used_at: Mapped[datetime | None]
+
+
+class ScheduledPost(TimestampMixin, Base):
+    __tablename__ = "scheduled_posts"
+    __table_args__ = (
+        Index("idx_scheduled_content", "generated_content_id"),
+        Index("idx_scheduled_user", "user_id"),
+        Index("idx_scheduled_time", "scheduled_for"),
+        Index("idx_scheduled_upcoming", "scheduled_for", postgresql_where=text("status = 'scheduled'")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    generated_content_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("generated_content.id", ondelete="CASCADE")
+    )
+    platform_connection_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("platform_connections.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(50))
+    scheduled_for: Mapped[datetime]
+    timezone: Mapped[str | None] = mapped_column(String(50))
+    is_ai_optimized: Mapped[bool | None] = mapped_column(server_default=text("false"))
+    optimal_time_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    status: Mapped[str | None] = mapped_column(String(50), server_default=text("'scheduled'"))
+    published_at: Mapped[datetime | None]
+    platform_post_id: Mapped[str | None] = mapped_column(String(255))
+    platform_post_url: Mapped[str | None] = mapped_column(Text)
+    post_caption: Mapped[str | None] = mapped_column(Text)
+    post_hashtags: Mapped[list[str] | None]
+    post_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    retry_count: Mapped[int | None] = mapped_column(server_default=text("0"))
+    max_retries: Mapped[int | None] = mapped_column(server_default=text("3"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class ContentCalendar(TimestampMixin, Base):
+    __tablename__ = "content_calendars"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    client_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_accounts.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    is_ai_generated: Mapped[bool | None] = mapped_column(server_default=text("false"))
+    ai_strategy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class CalendarEntry(Base):
+    __tablename__ = "calendar_entries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    calendar_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("content_calendars.id", ondelete="CASCADE")
+    )
+    generated_content_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("generated_content.id"))
+    scheduled_date: Mapped[date]
+    scheduled_time: Mapped[time | None]
+    platform: Mapped[str | None] = mapped_column(String(50))
+    notes: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str] | None]
+    created_at: Mapped[datetime | None] = created_at_column()

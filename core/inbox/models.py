@@ -1,0 +1,42 @@
+"""Inbox: every inbound webhook/update, stored raw before processing (processed at most once)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, uuid_pk
+
+
+class GatewayEvent(Base):
+    """Raw body + headers kept so a failed processing can be replayed. UNIQUE(sender,
+    sender_event_id): an `IntegrityError` on insert means the event was already received."""
+
+    __tablename__ = "gateway_events"
+    __table_args__ = (
+        UniqueConstraint("sender", "sender_event_id"),
+        Index(
+            "idx_gateway_events_pending",
+            "status",
+            postgresql_where=text("status IN ('received', 'failed')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    # razorpay, stripe, cashfree, paypal, telegram, slack, youtube, ...
+    sender: Mapped[str] = mapped_column(String(30))
+    sender_event_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str | None] = mapped_column(String(100))
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    processed_at: Mapped[datetime | None]
+    # received, processing, processed, failed, ignored
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'received'"))
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Media toolkit: probing, audio extraction and ffmpeg, behind the ``MediaToolkit`` port."""

@@ -1,0 +1,85 @@
+"""How a draft reads in chat: platform-neutral text plus action buttons (rendered by each adapter).
+
+Callback data is `d:<action>:<draft uuid hex>` — 36 bytes, inside Telegram's 64-byte limit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from core.notify.ports import Button, OutgoingMessage
+from core.repurposing.formats import FORMATS
+from core.repurposing.models import GeneratedContent
+from core.storage.files import FileStore
+
+CHAT_TEXT_LIMIT = 3800  # Telegram allows 4096; leave room for the header
+ACTIONS = {"a": "approve", "r": "revise", "g": "regenerate", "c": "copy"}
+
+
+def callback_data(action: str, draft_id: uuid.UUID) -> str:
+    data = f"d:{action}:{draft_id.hex}"
+    assert len(data.encode()) <= 64
+    return data
+
+
+def parse_callback(data: str) -> tuple[str, uuid.UUID] | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != "d" or parts[1] not in ACTIONS:
+        return None
+    try:
+        return ACTIONS[parts[1]], uuid.UUID(hex=parts[2])
+    except ValueError:
+        return None
+
+
+def draft_buttons(draft_id: uuid.UUID) -> list[list[Button]]:
+    return [
+        [
+            Button("✅ Approve", callback_data("a", draft_id)),
+            Button("✏️ Revise", callback_data("r", draft_id)),
+        ],
+        [
+            Button("🔄 Regenerate", callback_data("g", draft_id)),
+            Button("📋 Copy text", callback_data("c", draft_id)),
+        ],
+    ]
+
+
+def full_text(draft: GeneratedContent) -> str:
+    """The text a creator would paste into the platform: body, CTA (if not already in it), hashtags."""
+    body = (draft.content_text or draft.caption or "").strip()
+    parts = [body]
+    if draft.cta and draft.cta not in body:
+        parts.append(draft.cta)
+    tags = " ".join(f"#{t.lstrip('#')}" for t in (draft.hashtags or []))
+    if tags and tags not in body:
+        parts.append(tags)
+    return "\n\n".join(p for p in parts if p)
+
+
+def draft_message(draft: GeneratedContent, store: FileStore | None = None) -> OutgoingMessage:
+    meta = draft.metadata_ or {}
+    fmt = FORMATS.get(str(meta.get("output_format", "")))
+    label = fmt.label if fmt else (draft.content_type or "Draft").replace("_", " ").title()
+    version = int(meta.get("variant", 0))
+    header = f"📝 {label}" + (f" · version {version + 1}" if version else "")
+    if draft.quality_score is not None:
+        header += f" · quality {float(draft.quality_score):.0f}/100"
+    if draft.title and meta.get("output_format") in ("youtube_shorts", "blog_article"):
+        header += f"\n{draft.title}"
+    text = full_text(draft)
+    message = OutgoingMessage(text="", buttons=draft_buttons(draft.id))
+    if draft.file_url and store is not None and draft.content_type == "short_video":
+        message.video = store.local_path(draft.file_url)
+        message.text = f"{header}\n\n{draft.caption or draft.title or ''}".strip()[:1000]
+        return message
+    if len(text) + len(header) + 2 > CHAT_TEXT_LIMIT:
+        tmp = Path(tempfile.mkdtemp(prefix="recast-draft-")) / f"{meta.get('output_format', 'draft')}.md"
+        tmp.write_text(text, encoding="utf-8")
+        message.document, message.filename = tmp, tmp.name
+        message.text = f"{header}\n\n{text[:1500].rsplit(' ', 1)[0]}…\n\n(Full text attached.)"
+        return message
+    message.text = f"{header}\n\n{text}"
+    return message

@@ -1,0 +1,459 @@
+"""The repurposing engine: strategy → jobs → drafts, and rewriting a draft on request."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ai.analysis import ContentAnalysisResult
+from core.ai.writer import BrandVoice, Draft, DraftRequest, Writer
+from core.billing import usage as billing_usage
+from core.brand import service as brand_service
+from core.brand.models import BrandProfile
+from core.common.clock import utcnow
+from core.content.models import ContentAnalysis, ContentAsset
+from core.repurposing.errors import DraftNotFound, DraftNotReady, NothingToRevise
+from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, SHORTS_PLATFORMS, job_type_for
+from core.repurposing.models import (
+    CallToAction,
+    GeneratedContent,
+    Hashtag,
+    RepurposingJob,
+    RepurposingStrategy,
+)
+from core.vectors.brand_voice import BrandVoiceIndex
+from core.workflow.models import Revision
+
+DEFAULT_PLATFORMS = ("linkedin", "twitter", "instagram", "youtube", "blog")
+
+
+def analysis_result(row: ContentAnalysis) -> ContentAnalysisResult:
+    """Rebuild the analysis value object from its `content_analysis` row."""
+    return ContentAnalysisResult.model_validate(
+        {
+            "topics": row.topics or [],
+            "keywords": row.keywords or [],
+            "entities": row.entities or {"persons": [], "organizations": [], "locations": []},
+            "sentiment_score": round(float(row.sentiment_score or 0)),
+            "emotions": row.emotion_analysis or {},
+            "hook_moments": row.hook_moments or [],
+            "key_insights": row.key_insights or [],
+            "quotable_moments": row.quotable_moments or [],
+            "virality_score": float(row.virality_score or 0),
+            "repurposing_value": float(row.repurposing_value or 0),
+            "seo_score": float(row.seo_score or 0),
+            "engagement_potential": float(row.engagement_potential or 0),
+            "platform_scores": row.platform_scores
+            or {"linkedin": 0, "twitter": 0, "instagram": 0, "youtube": 0, "blog": 0},
+            "language": row.transcript_language or "en",
+            "model": row.analysis_model or "unknown",
+        }
+    )
+
+
+def store_analysis(row: ContentAnalysis, result: ContentAnalysisResult) -> None:
+    data = result.model_dump(mode="json")
+    row.topics = data["topics"]
+    row.keywords = data["keywords"]
+    row.entities = data["entities"]
+    row.sentiment_score = Decimal(str(data["sentiment_score"]))
+    row.emotion_analysis = data["emotions"]
+    row.hook_moments = data["hook_moments"]
+    row.key_insights = data["key_insights"]
+    row.quotable_moments = data["quotable_moments"]
+    for name in ("virality_score", "repurposing_value", "seo_score", "engagement_potential"):
+        setattr(row, name, Decimal(str(round(float(data[name]), 2))))
+    row.platform_scores = data["platform_scores"]
+    row.analysis_model = result.model[:100]
+    row.analyzed_at = utcnow()
+
+
+# ---------------------------------------------------------------------------------------- strategy
+
+
+async def plan_strategy(
+    *, session: AsyncSession, asset: ContentAsset, analysis: ContentAnalysis, brand: BrandProfile | None
+) -> RepurposingStrategy:
+    """Recommend formats per platform from the analysis and the brand's preferred platforms (once)."""
+    existing = await session.scalar(
+        select(RepurposingStrategy).where(RepurposingStrategy.content_asset_id == asset.id).limit(1)
+    )
+    if existing is not None:
+        return existing
+    scores: dict[str, Any] = analysis.platform_scores or {}
+    preferred = list(brand.preferred_platforms or []) if brand else []
+    platforms = preferred or list(DEFAULT_PLATFORMS)
+    formats: list[dict[str, Any]] = []
+    for platform in DEFAULT_PLATFORMS:
+        fit = float(scores.get(platform, 50))
+        is_preferred = platform in platforms
+        if not is_preferred and fit < 60:
+            continue  # neither wanted by the brand nor a strong fit
+        priority = "high" if is_preferred and fit >= 60 else "medium" if is_preferred or fit >= 75 else "low"
+        formats.append(
+            {
+                "format": PLATFORM_FORMAT[platform],
+                "platforms": [platform],
+                "priority": priority,
+                "fit_score": round(fit, 1),
+                "preferred": is_preferred,
+            }
+        )
+    if asset.content_type == "video" and (asset.metadata_ or {}).get("has_video", True):
+        # Clips first: they take longest to render and are what creators compare tools on.
+        formats.append(
+            {
+                "format": "short_video",
+                "platforms": SHORTS_PLATFORMS,
+                "priority": "high",
+                "fit_score": float(scores.get("instagram", 70)),
+                "preferred": True,
+            }
+        )
+    rank = {"high": 0, "medium": 1, "low": 2}
+    formats.sort(key=lambda f: (rank[str(f["priority"])], -float(str(f["fit_score"]))))
+    words = len((analysis.transcript or "").split())
+    strategy = RepurposingStrategy(
+        content_asset_id=asset.id,
+        brand_profile_id=brand.id if brand else None,
+        recommended_formats=formats,
+        content_calendar_suggestions=[
+            {"day_offset": i, "format": f["format"], "platform": f["platforms"][0]} for i, f in enumerate(formats)
+        ],
+        estimated_output_count=len(formats),
+        estimated_reach=int(sum(float(str(f["fit_score"])) for f in formats) * 40),
+        estimated_processing_time=10 + len(formats) * 5 + words // 100,
+    )
+    session.add(strategy)
+    await session.flush()
+    return strategy
+
+
+_PRIORITY_VALUE = {"high": 8, "medium": 5, "low": 3}
+
+
+async def create_jobs(
+    *, session: AsyncSession, asset: ContentAsset, strategy: RepurposingStrategy
+) -> list[RepurposingJob]:
+    """One `repurposing_jobs` row per recommended format (idempotent: existing jobs are returned)."""
+    existing = list(
+        await session.scalars(
+            select(RepurposingJob)
+            .where(RepurposingJob.content_asset_id == asset.id)
+            .order_by(RepurposingJob.priority.desc(), RepurposingJob.created_at)
+        )
+    )
+    if existing:
+        return existing
+    jobs = []
+    for rec in strategy.recommended_formats or []:
+        fmt = FORMATS[rec["format"]]
+        jobs.append(
+            RepurposingJob(
+                content_asset_id=asset.id,
+                user_id=asset.user_id,
+                organization_id=asset.organization_id,
+                job_type=job_type_for(asset.content_type, fmt.key),
+                output_format=fmt.key,
+                target_platforms=rec["platforms"],
+                config={"variant": 0} if fmt.key != "short_video" else {},
+                status="queued",
+                priority=4 if fmt.key == "short_video" else _PRIORITY_VALUE[rec["priority"]],
+                progress=0,
+                credits_used=0,
+            )
+        )
+    session.add_all(jobs)
+    await session.flush()
+    jobs.sort(key=lambda j: -(j.priority or 0))
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------- drafting
+
+
+async def select_hashtags(
+    *, session: AsyncSession, user_id: uuid.UUID | None, platform: str, keywords: list[str], limit: int = 12
+) -> list[str]:
+    """Library hashtags (the user's own first, then the starter set) ranked by overlap with the keywords,
+    followed by hashtags made from the content's own keywords."""
+    rows = await session.scalars(
+        select(Hashtag).where(
+            or_(Hashtag.user_id == user_id, Hashtag.user_id.is_(None)),
+            or_(Hashtag.platform == platform, Hashtag.platform.is_(None)),
+        )
+    )
+    terms = {re.sub(r"[^a-z0-9]", "", k.lower()) for k in keywords}
+    words = {w for k in keywords for w in re.findall(r"[a-z0-9]+", k.lower()) if len(w) > 2}
+
+    def score(tag: Hashtag) -> tuple[int, int, float, str]:
+        name = tag.hashtag.lower()
+        overlap = sum(1 for w in words if w in name) + (3 if name in terms else 0)
+        return (-overlap, 0 if tag.user_id else 1, -float(tag.performance_score or 0), name)
+
+    # Only library tags related to the content; generic reach tags would read as spam.
+    ranked = [tag for tag in sorted(rows, key=score) if score(tag)[0] < 0]
+    own = [re.sub(r"[^a-z0-9]", "", k.lower()) for k in keywords[:6]]
+    tags: list[str] = []
+    for tag in [t for t in own if 3 <= len(t) <= 30] + [r.hashtag.lower() for r in ranked]:
+        if tag not in tags:
+            tags.append(tag)
+    return tags[:limit]
+
+
+async def select_cta(
+    *, session: AsyncSession, user_id: uuid.UUID | None, platform: str, variant: int = 0
+) -> str | None:
+    rows = list(
+        await session.scalars(
+            select(CallToAction)
+            .where(
+                or_(CallToAction.user_id == user_id, CallToAction.user_id.is_(None)),
+                or_(CallToAction.platform == platform, CallToAction.platform.is_(None)),
+            )
+            .order_by(
+                CallToAction.user_id.is_(None),
+                CallToAction.platform.is_(None),
+                CallToAction.performance_score.desc().nulls_last(),
+                CallToAction.cta_text,
+            )
+        )
+    )
+    if not rows:
+        return None
+    return rows[variant % len(rows)].cta_text
+
+
+def brand_voice(brand: BrandProfile | None, examples: list[str]) -> BrandVoice:
+    if brand is None:
+        return BrandVoice(name="", style_examples=examples)
+    return BrandVoice.model_validate(
+        {
+            "name": brand.name,
+            "industry": brand.industry or "",
+            "target_audience": brand.target_audience or "",
+            "tone_preset": brand.tone_preset or "professional",
+            "custom_guidelines": brand.custom_guidelines or "",
+            "style_examples": examples,
+        }
+    )
+
+
+@dataclass
+class DraftContext:
+    asset: ContentAsset
+    analysis: ContentAnalysis
+    brand: BrandProfile | None
+
+
+async def _context(session: AsyncSession, asset_id: uuid.UUID | None) -> DraftContext:
+    asset = await session.get(ContentAsset, asset_id) if asset_id else None
+    if asset is None:
+        raise DraftNotFound()
+    analysis = await session.scalar(
+        select(ContentAnalysis)
+        .where(ContentAnalysis.content_asset_id == asset.id)
+        .order_by(ContentAnalysis.analyzed_at.desc())
+        .limit(1)
+    )
+    if analysis is None or analysis.topics is None:
+        raise DraftNotReady()
+    brand = await session.get(BrandProfile, asset.brand_profile_id) if asset.brand_profile_id else None
+    if brand is None and asset.user_id:
+        brand = await brand_service.brand_for_user(session=session, user_id=asset.user_id)
+    return DraftContext(asset, analysis, brand)
+
+
+async def _write(
+    *,
+    session: AsyncSession,
+    writer: Writer,
+    index: BrandVoiceIndex | None,
+    ctx: DraftContext,
+    output_format: str,
+    variant: int,
+    feedback: str | None,
+) -> Draft:
+    fmt = FORMATS[output_format]
+    result = analysis_result(ctx.analysis)
+    transcript = ctx.analysis.transcript or ""
+    examples = await brand_service.style_examples(
+        index=index, brand=ctx.brand, about=" ".join(result.key_insights[:3]) or transcript[:1000]
+    )
+    request = DraftRequest(
+        output_format=output_format,
+        transcript=transcript,
+        analysis=result,
+        brand=brand_voice(ctx.brand, [e.text for e in examples]),
+        hashtags=await select_hashtags(
+            session=session,
+            user_id=ctx.asset.user_id,
+            platform=fmt.platform,
+            keywords=result.keywords + result.topics,
+        ),
+        cta=await select_cta(session=session, user_id=ctx.asset.user_id, platform=fmt.platform, variant=variant),
+        feedback=feedback,
+        variant=variant,
+    )
+    return await writer.write(request)
+
+
+def _apply_draft(row: GeneratedContent, draft: Draft, analysis: ContentAnalysis) -> None:
+    row.title = (draft.title or "")[:500] or None
+    row.content_text = draft.content_text
+    row.caption = draft.caption
+    row.hashtags = list(draft.hashtags)
+    row.cta = draft.cta
+    row.word_count = draft.word_count
+    row.quality_score = Decimal(str(round(draft.quality_score, 2)))
+    row.virality_prediction = analysis.virality_score
+
+
+async def generate_for_job(
+    *, session: AsyncSession, writer: Writer, index: BrandVoiceIndex | None, job_id: uuid.UUID
+) -> GeneratedContent | None:
+    """Write the draft of one job exactly once. The job row is locked for the whole transaction, and the
+    draft, the job's completion and the credits are committed together, so a retried or redelivered
+    task finds the job completed and returns the existing draft."""
+    job = await session.scalar(select(RepurposingJob).where(RepurposingJob.id == job_id).with_for_update())
+    if job is None:
+        return None
+    if job.status == "completed":
+        return await session.scalar(
+            select(GeneratedContent)
+            .where(GeneratedContent.repurposing_job_id == job.id)
+            .order_by(GeneratedContent.created_at)
+            .limit(1)
+        )
+    if job.status == "cancelled":
+        return None
+    job.status, job.started_at, job.progress = "processing", job.started_at or utcnow(), 10
+    ctx = await _context(session, job.content_asset_id)
+    fmt = FORMATS[job.output_format]
+    variant = int((job.config or {}).get("variant", 0))
+    draft = await _write(
+        session=session,
+        writer=writer,
+        index=index,
+        ctx=ctx,
+        output_format=fmt.key,
+        variant=variant,
+        feedback=None,
+    )
+    await billing_usage.consume(session=session, user_id=job.user_id, credits=fmt.credits) if job.user_id else None
+    row = GeneratedContent(
+        repurposing_job_id=job.id,
+        content_asset_id=ctx.asset.id,
+        user_id=job.user_id,
+        content_type=fmt.content_type,
+        target_platform=fmt.platform,
+        metadata_={**draft.metadata, "output_format": fmt.key, "variant": variant, "versions": []},
+    )
+    _apply_draft(row, draft, ctx.analysis)
+    session.add(row)
+    job.status, job.progress, job.completed_at, job.credits_used = "completed", 100, utcnow(), fmt.credits
+    await session.flush()
+    return row
+
+
+async def rewrite_draft(
+    *,
+    session: AsyncSession,
+    writer: Writer,
+    index: BrandVoiceIndex | None,
+    draft_id: uuid.UUID,
+    requested_by: uuid.UUID | None,
+    feedback: str | None = None,
+    approval_request_id: uuid.UUID | None = None,
+) -> GeneratedContent:
+    """Regenerate a draft (next variant) or revise it with feedback (a `revisions` row).
+    The previous version is kept in `metadata.versions` so nothing a creator saw is lost."""
+    row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
+    if row is None:
+        raise DraftNotFound()
+    if feedback is not None and not feedback.strip():
+        raise NothingToRevise()
+    meta = dict(row.metadata_ or {})
+    output_format = str(meta.get("output_format") or "")
+    if output_format not in FORMATS:
+        raise DraftNotFound("This draft can't be rewritten here.")
+    ctx = await _context(session, row.content_asset_id)
+    variant = int(meta.get("variant", 0)) + 1
+    revision: Revision | None = None
+    if feedback is not None:
+        number = (
+            await session.scalar(
+                select(func.count()).select_from(Revision).where(Revision.generated_content_id == row.id)
+            )
+            or 0
+        ) + 1
+        revision = Revision(
+            generated_content_id=row.id,
+            approval_request_id=approval_request_id,
+            revision_number=number,
+            requested_by=requested_by,
+            assigned_to=row.user_id,
+            feedback=feedback.strip(),
+            status="in_progress",
+        )
+        session.add(revision)
+        await session.flush()
+    draft = await _write(
+        session=session,
+        writer=writer,
+        index=index,
+        ctx=ctx,
+        output_format=output_format,
+        variant=variant,
+        feedback=feedback.strip() if feedback else None,
+    )
+    if row.user_id:
+        await billing_usage.consume(session=session, user_id=row.user_id, credits=FORMATS[output_format].credits)
+    versions = list(meta.get("versions", []))
+    versions.append(
+        {
+            "variant": meta.get("variant", 0),
+            "title": row.title,
+            "content_text": row.content_text,
+            "hashtags": row.hashtags,
+            "cta": row.cta,
+            "replaced_at": utcnow().isoformat(),
+        }
+    )
+    _apply_draft(row, draft, ctx.analysis)
+    row.metadata_ = {
+        **meta,
+        **draft.metadata,
+        "output_format": output_format,
+        "variant": variant,
+        "versions": versions[-10:],
+        "last_feedback": feedback,
+    }
+    if revision is not None:
+        revision.status, revision.completed_at = "completed", utcnow()
+    await session.flush()
+    return row
+
+
+async def drafts_for_asset(*, session: AsyncSession, asset_id: uuid.UUID) -> list[GeneratedContent]:
+    rows = await session.scalars(
+        select(GeneratedContent)
+        .where(GeneratedContent.content_asset_id == asset_id)
+        .order_by(GeneratedContent.created_at)
+    )
+    return list(rows)
+
+
+async def jobs_for_asset(*, session: AsyncSession, asset_id: uuid.UUID) -> list[RepurposingJob]:
+    rows = await session.scalars(
+        select(RepurposingJob)
+        .where(RepurposingJob.content_asset_id == asset_id)
+        .order_by(RepurposingJob.priority.desc(), RepurposingJob.created_at)
+    )
+    return list(rows)

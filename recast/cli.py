@@ -1,0 +1,68 @@
+"""`recast`: one command that starts any Recast process.
+
+recast demo              the whole pipeline offline on a sample talk (embedded servers)
+recast run               web + Telegram bot + worker + scheduler in one process
+recast web | worker | scheduler | bot
+recast db upgrade [--seed] | db downgrade | db seed
+recast info              what is configured and what would be embedded
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recast", description=__doc__.split("\n")[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the whole pipeline offline on a sample talk")
+    demo.add_argument("--input", help="a video/audio/text file to use instead of the generated sample talk")
+    sub.add_parser("run", help="web + bot + worker + scheduler in one process")
+    sub.add_parser("web", help="the aiohttp app: webhooks, Telegram webhook, Slack, health")
+    worker = sub.add_parser("worker", help="a taskiq worker")
+    worker.add_argument("--concurrency", type=int, default=2)
+    sub.add_parser("scheduler", help="periodic jobs (partitions, reminders, renewals)")
+    sub.add_parser("bot", help="the Telegram bot in polling mode")
+    sub.add_parser("info", help="print configuration (secrets hidden)")
+    db = sub.add_parser("db", help="database migrations and seed data")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade")
+    up.add_argument("--revision", default="head")
+    up.add_argument("--seed", action="store_true", help="also load the seed data")
+    down = db_sub.add_parser("downgrade")
+    down.add_argument("--revision", default="base")
+    db_sub.add_parser("seed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "pgserver", "taskiq", "faster_whisper", "aiogram.event"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from recast import commands
+
+    if args.command == "info":
+        commands.print_info(settings)
+        return 0
+    if args.command == "db":
+        return commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
+    if args.command == "demo":
+        return asyncio.run(commands.demo(settings, input_path=args.input))
+    if args.command == "worker":
+        return asyncio.run(commands.worker(settings, concurrency=args.concurrency))
+    if args.command in ("run", "web", "scheduler", "bot"):
+        return asyncio.run(commands.serve(settings, args.command))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""Implementations of the `recast` sub-commands (kept out of cli.py so argument parsing stays tiny)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+
+from core.config import Settings
+from core.db import migrate
+from core.deps import CoreDeps, Enqueue
+from core.infra.embedded import infrastructure
+from core.notify.ports import ChatRef, Notifier, OutgoingMessage, RecordingNotifier
+from recast.runtime import Infra, open_infra
+
+log = logging.getLogger(__name__)
+
+
+def print_info(settings: Settings) -> None:
+    """Print the effective configuration. `Settings`' repr hides every SecretStr."""
+    for name, value in settings.model_dump().items():
+        shown = "(set)" if value is not None and "Secret" in type(value).__name__ else value
+        print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
+
+
+def db(settings: Settings, action: str, revision: str | None, seed: bool) -> int:
+    with infrastructure(
+        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+    ) as (database_url, _):
+        if action == "upgrade":
+            migrate.upgrade(database_url, revision or "head")
+            if seed:
+                asyncio.run(_seed(database_url))
+        elif action == "downgrade":
+            migrate.downgrade(database_url, revision or "base")
+        elif action == "seed":
+            asyncio.run(_seed(database_url))
+    return 0
+
+
+async def _seed(database_url: str) -> None:
+    from core.db.session import make_engine, make_sessionmaker, session_scope
+    from core.seed.service import apply_seed
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            counts = await apply_seed(session=session)
+        print("seed applied:", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    finally:
+        await engine.dispose()
+
+
+DEMO_TALK = [
+    "Most creators in India post once and then disappear for a month, and that is the biggest mistake.",
+    "Consistency beats talent when you are building a personal brand on LinkedIn.",
+    "Here is what worked for me after three years and two hundred posts.",
+    "First, write for one person, not for everyone.",
+    "When I started writing for early stage founders in Bangalore, my engagement doubled in six weeks.",
+    "Second, turn every long video into ten small posts.",
+    "One podcast episode gives you a thread, a carousel, three short clips and a newsletter.",
+    "Third, reply to every comment in the first hour, because the algorithm rewards conversations.",
+    "Why do most people quit? They measure followers instead of conversations.",
+    "The secret is simple: show up every week, share what you learned, and be generous with your knowledge.",
+]
+
+
+def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDeps:
+    from core.ai.providers import build_ai_providers
+    from core.billing.gateways import build_gateways
+    from core.vectors.brand_voice import BrandVoiceIndex
+
+    ai = build_ai_providers(infra.settings)
+    return CoreDeps(
+        providers={"gateways": build_gateways(infra.settings)},
+        settings=infra.settings,
+        sessionmaker=infra.sessionmaker,
+        redis=infra.redis,
+        store=infra.store,
+        notifier=notifier,
+        enqueue=enqueue,
+        ai=ai,
+        brand_index=BrandVoiceIndex(infra.qdrant, ai.embedder),
+    )
+
+
+def _notifier(settings: Settings) -> Notifier:
+    if settings.telegram_bot_token is None:
+        return LogNotifier()
+    from bots.telegram.app import make_bot
+    from bots.telegram.notifier import TelegramNotifier
+
+    return TelegramNotifier(
+        make_bot(settings.telegram_bot_token.get_secret_value(), api_server=settings.telegram_api_server)
+    )
+
+
+class LogNotifier(RecordingNotifier):
+    """Without a chat token, replies are logged (and kept) instead of sent."""
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+        log.info("to %s: %s", chat, message.text[:200])
+        return await super().send(chat, message)
+
+
+async def demo(settings: Settings, *, input_path: str | None = None) -> int:
+    """The whole pipeline offline: embedded servers, a sample talk, real transcription, drafts printed
+    as the bot would send them."""
+    from sqlalchemy import select
+
+    from core.accounts import service as accounts
+    from core.content import service as content
+    from core.content.models import ContentAsset
+    from core.db.session import session_scope
+    from core.media.samples import make_talk_video
+    from core.seed.service import apply_seed
+    from tasks.broker import bind, make_broker, make_enqueue
+
+    async with open_infra(settings) as infra:
+        async with session_scope(infra.sessionmaker) as session:
+            counts = await apply_seed(session=session)
+        print("Recast demo — embedded stack")
+        print(f"  PostgreSQL : {infra.database_url}")
+        print(f"  Redis      : {infra.redis_url}")
+        print(f"  Qdrant     : {settings.qdrant_url or settings.recast_data_dir / 'qdrant'}")
+        print(f"  Media      : {infra.store.root}")
+        print(f"  Embedded   : {', '.join(infra.embedded) or 'nothing (all configured)'}")
+        print(f"  Seed data  : {counts}")
+
+        broker = make_broker(None)  # one process: tasks run in-process through the same task code
+        notifier = RecordingNotifier()
+        deps = build_deps(infra, notifier=notifier, enqueue=make_enqueue(broker))
+        bind(broker, deps)
+        await broker.startup()
+        ai = "OpenAI" if deps.ai and deps.ai.online else "local models (offline)"
+        print(f"  AI         : {ai}")
+
+        if input_path:
+            source = Path(input_path)
+        else:
+            source = settings.recast_data_dir / "samples" / "demo-talk.mp4"
+            if not source.exists():
+                print("\nGenerating a sample talk (speech + test pattern)…")
+                source.parent.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(make_talk_video, source, DEMO_TALK)
+        started = time.perf_counter()
+        async with session_scope(infra.sessionmaker) as session:
+            reg = await accounts.register_chat_user(
+                session=session,
+                provider="telegram",
+                external_user_id="demo",
+                chat_id="demo",
+                full_name="Demo Creator",
+                username="demo",
+            )
+            asset = await content.ingest_file(
+                session=session,
+                store=infra.store,
+                user_id=reg.user.id,
+                organization_id=reg.organization.id,
+                path=source,
+                filename=source.name,
+                mime_type=None,
+                source_platform="demo",
+            )
+            asset.metadata_ = {**(asset.metadata_ or {}), "chat": {"provider": "telegram", "chat_id": "demo"}}
+        print(
+            f"\nIngested {source.name}: {asset.content_type}, {asset.duration or '?'} s, "
+            f"{(asset.file_size or 0) / 1024:.0f} KB"
+        )
+        await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
+        status = None
+        for _ in range(1800):
+            await asyncio.sleep(0.2)
+            async with infra.sessionmaker() as session:
+                status = await session.scalar(select(ContentAsset.upload_status).where(ContentAsset.id == asset.id))
+            if status in ("completed", "failed"):
+                break
+        await broker.shutdown()
+        elapsed = time.perf_counter() - started
+        print(f"Pipeline {status} in {elapsed:.1f} s\n")
+        for _chat, message in notifier.sent:
+            print("─" * 72)
+            print(message.text)
+            if message.document:
+                print(f"[attached: {message.filename}]")
+            if message.video:
+                print(f"[video: {message.video}]")
+            labels = " · ".join(b.label for row in message.buttons for b in row)
+            if labels:
+                print(f"[ {labels} ]")
+        print("─" * 72)
+        return 0 if status == "completed" else 1
+
+
+async def worker(settings: Settings, *, concurrency: int) -> int:
+    """A taskiq worker on the Redis Streams broker, in this process, until SIGTERM/SIGINT."""
+    from taskiq.api import run_receiver_task
+
+    from tasks.broker import bind, make_broker, make_enqueue
+
+    async with open_infra(settings, migrate_db=False) as infra:
+        broker = make_broker(
+            infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms
+        )
+        deps = build_deps(infra, notifier=_notifier(settings), enqueue=make_enqueue(broker))
+        bind(broker, deps)
+        await broker.startup()
+        receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=concurrency))
+        await _until_signalled()
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await receiver
+        await broker.shutdown()
+    return 0
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, what: str) -> int:
+    """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
+    from aiohttp import web
+    from taskiq.api import run_receiver_task
+
+    from tasks.broker import bind, make_broker, make_enqueue
+
+    async with open_infra(settings, migrate_db=what in ("run", "web")) as infra:
+        broker = make_broker(
+            infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms
+        )
+        deps = build_deps(infra, notifier=_notifier(settings), enqueue=make_enqueue(broker))
+        bind(broker, deps)
+        await broker.startup()
+        background: list[asyncio.Task[object]] = []
+        runner: web.AppRunner | None = None
+        bot = dp = None
+        if what in ("run", "bot", "web") and settings.telegram_bot_token is not None:
+            from bots.telegram.app import make_bot, make_dispatcher, set_commands
+
+            bot = make_bot(settings.telegram_bot_token.get_secret_value(), api_server=settings.telegram_api_server)
+            dp = make_dispatcher(deps)
+            await set_commands(bot)
+        webhook_mode = bool(settings.telegram_webhook_url and settings.telegram_webhook_secret)
+
+        def extra_routes(app: web.Application) -> None:
+            if bot is not None and dp is not None and webhook_mode and settings.telegram_webhook_secret:
+                from bots.telegram.webhook import mount_telegram_webhook
+
+                mount_telegram_webhook(
+                    app, deps=deps, dp=dp, bot=bot, secret=settings.telegram_webhook_secret.get_secret_value()
+                )
+            if settings.slack_signing_secret is not None:
+                from bots.slack.app import make_slack_app
+                from bots.slack.http import mount_slack
+
+                mount_slack(app, make_slack_app(deps))
+
+        if what in ("run", "web"):
+            from webhooks.app import make_web_app
+
+            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes))
+            await runner.setup()
+            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+            print(f"web: http://{settings.web_host}:{settings.web_port}/healthz")
+        if bot is not None and dp is not None:
+            if webhook_mode and settings.telegram_webhook_secret and settings.telegram_webhook_url:
+                await bot.set_webhook(
+                    settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret.get_secret_value()
+                )
+                print(f"telegram: webhook {settings.telegram_webhook_url}")
+            elif what in ("run", "bot"):
+                await bot.delete_webhook()
+                background.append(asyncio.create_task(dp.start_polling(bot, handle_signals=False)))
+                print("telegram: polling")
+        elif what in ("run", "bot"):
+            print("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off.")
+        if what == "run":
+            background.append(asyncio.create_task(run_receiver_task(broker)))
+            print("worker: in-process")
+        if what == "scheduler":
+            from tasks.scheduler import run_scheduler
+
+            background.append(asyncio.create_task(run_scheduler(deps)))
+        await _until_signalled()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        await broker.shutdown()
+    return 0

@@ -1,0 +1,88 @@
+"""The composition root: turns `Settings` into live infrastructure and the ports core needs.
+
+Everything is built here and passed down explicitly; nothing in core/bots/tasks builds its own
+engine, Redis client or AI client at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from qdrant_client import AsyncQdrantClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.db import migrate
+from core.db.session import make_engine, make_sessionmaker
+from core.infra.embedded import infrastructure
+from core.storage.files import LocalFileStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Infra:
+    settings: Settings
+    database_url: str
+    redis_url: str
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    qdrant: AsyncQdrantClient
+    store: LocalFileStore
+    embedded: list[str]
+
+
+def make_qdrant(settings: Settings) -> AsyncQdrantClient:
+    if settings.qdrant_url:
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return AsyncQdrantClient(url=settings.qdrant_url, api_key=key)
+    # Local mode keeps vectors on disk in the data dir; it is single-process (a file lock),
+    # which is why multi-process deployments set QDRANT_URL.
+    path = settings.recast_data_dir / "qdrant"
+    path.mkdir(parents=True, exist_ok=True)
+    return AsyncQdrantClient(path=str(path))
+
+
+@contextlib.asynccontextmanager
+async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIterator[Infra]:
+    """Start (or connect to) PostgreSQL, Redis and Qdrant; migrate; yield; shut everything down."""
+    settings.recast_data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = [
+        name
+        for name, configured in (
+            ("PostgreSQL", settings.database_url),
+            ("Redis", settings.redis_url),
+            ("Qdrant (local mode)", settings.qdrant_url),
+        )
+        if not configured
+    ]
+    with infrastructure(
+        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url=settings.redis_url
+    ) as (database_url, redis_url):
+        if migrate_db:
+            await asyncio.to_thread(migrate.upgrade, database_url)
+        engine = make_engine(database_url)
+        redis = Redis.from_url(redis_url)
+        qdrant = make_qdrant(settings)
+        try:
+            yield Infra(
+                settings=settings,
+                database_url=database_url,
+                redis_url=redis_url,
+                engine=engine,
+                sessionmaker=make_sessionmaker(engine),
+                redis=redis,
+                qdrant=qdrant,
+                store=LocalFileStore(settings.media_dir),
+                embedded=embedded,
+            )
+        finally:
+            await qdrant.close()
+            await redis.aclose()
+            await engine.dispose()

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack import make_slack_app, mount_slack
+from core.config import Settings
+from core.db.session import session_scope
+from core.workflow import slack_links
+from tests.core.workflow.builders import (
+    Team,
+    add_workflow,
+    build_team,
+    committed_sessionmaker,
+    make_deps,
+    migrated_database,
+)
+from tests.fakes.slack_api import FakeSlack
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM, CHANNEL = "T0RECAST", "C0ACME"
+
+
+@pytest.fixture(scope="session")
+def slack_db_url(make_database: Any) -> str:
+    return migrated_database(make_database, "slack")
+
+
+@pytest.fixture
+async def real_sessionmaker(slack_db_url: str):
+    async for maker in committed_sessionmaker(slack_db_url):
+        yield maker
+
+
+@pytest.fixture
+def deps(real_sessionmaker, redis_client, tmp_path, offline_ai):
+    deps = make_deps(real_sessionmaker, redis_client, tmp_path, offline_ai)
+    deps.settings = Settings(
+        recast_data_dir=tmp_path / "data",
+        _env_file=None,
+        slack_bot_token=SecretStr("xoxb-test-token"),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+    )
+    return deps
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(team_id=TEAM) as fake:
+        yield fake
+
+
+@dataclass
+class SlackHTTP:
+    url: str
+    http: aiohttp.ClientSession
+    client: AsyncWebClient
+
+    async def send(
+        self, body: str, content_type: str, *, ts: int | None = None, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        stamp = str(ts if ts is not None else int(time.time()))
+        digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+            **(headers or {}),
+        }
+        async with self.http.post(self.url, data=body.encode(), headers=all_headers) as resp:
+            await resp.read()
+            return resp
+
+    @staticmethod
+    def interactive_body(payload: dict[str, Any]) -> str:
+        return urlencode({"payload": json.dumps(payload)})
+
+
+@pytest.fixture
+async def slack(deps, fake_slack) -> AsyncIterator[SlackHTTP]:
+    client = AsyncWebClient(base_url=fake_slack.base_url)
+    bolt = make_slack_app(deps, client=client)
+    app = web.Application()
+    mount_slack(app, bolt)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield SlackHTTP(str(server.make_url("/slack/events")), http, client)
+    await server.close()
+
+
+@dataclass
+class Agency:
+    team: Team
+    slack_ids: dict[str, str]
+
+
+@pytest.fixture
+async def agency(deps) -> Agency:
+    async with session_scope(deps.sessionmaker) as s:
+        team = await build_team(s)
+        await add_workflow(s, team)
+        await slack_links.link_workspace(
+            session=s, team_id=TEAM, organization_id=team.org.id, default_channel_id="C0GENERAL"
+        )
+        await slack_links.link_channel(session=s, team_id=TEAM, channel_id=CHANNEL, client_account_id=team.client.id)
+        ids = {}
+        for name, user in (
+            ("manager", team.manager),
+            ("client", team.client_reviewer),
+            ("outsider", team.outsider),
+            ("owner", team.owner),
+        ):
+            ids[name] = f"U{uuid.uuid4().hex[:10].upper()}"
+            await slack_links.link_user(session=s, user_id=user.id, slack_user_id=ids[name], team_id=TEAM)
+    return Agency(team, ids)

@@ -1,0 +1,1 @@
+"""Fakes of external services that speak the real wire formats, for end-to-end tests."""

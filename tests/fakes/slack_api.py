@@ -1,0 +1,183 @@
+"""A fake Slack Web API: a local HTTP server answering the methods Recast calls, recording every call.
+
+Point slack_sdk at it with ``AsyncWebClient(token=..., base_url=fake.base_url)``. Requests are accepted as
+Slack accepts them (form-encoded or JSON body, token in the Authorization header or the form); replies are
+``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``. Block Kit limits Slack enforces are enforced here
+too (≤ 50 blocks, section text ≤ 3000 characters) so oversized messages fail like they would in Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class FakeSlack:
+    team_id: str = "T0RECAST"
+    bot_user_id: str = "U0BOT"
+    bot_token: str = "xoxb-test-token"
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ------------------------------------------------------------------ inspection
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] = lambda c: True,
+        *,
+        count: int = 1,
+        timeout: float = 30.0,
+    ) -> list[Call]:
+        """Wait until `count` calls of `method` match; generous timeout so a slow machine never flakes."""
+
+        async def matched() -> list[Call]:
+            async with self._changed:
+                while len(found := [c for c in self.calls_to(method) if predicate(c)]) < count:
+                    await self._changed.wait()
+                return found
+
+        return await asyncio.wait_for(matched(), timeout)
+
+    # ------------------------------------------------------------------ protocol
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params: dict[str, Any] = await request.json()
+        else:
+            params = dict(await request.post())  # type: ignore[arg-type]
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else params.get("token")
+        call = Call(method, params, token)
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        if method != "oauth.v2.access" and not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        return web.json_response(handler(params))
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _blocks_error(self, blocks: Any) -> str | None:
+        if not blocks:
+            return None
+        if len(blocks) > MAX_BLOCKS:
+            return "invalid_blocks"
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+            if block.get("type") == "section" and len(text) > MAX_SECTION_TEXT:
+                return "invalid_blocks"
+        return None
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://recast-test.slack.com/",
+            "team": "Recast Test",
+            "user": "recast",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "B0BOT",
+            "is_enterprise_install": False,
+        }
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if error := self._blocks_error(params.get("blocks")):
+            return {"ok": False, "error": error}
+        ts = self._next_ts()
+        return {
+            "ok": True,
+            "channel": params.get("channel"),
+            "ts": ts,
+            "message": {"text": params.get("text"), "ts": ts, "thread_ts": params.get("thread_ts")},
+        }
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        if error := self._blocks_error(params.get("blocks")):
+            return {"ok": False, "error": error}
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if error := self._blocks_error((params.get("view") or {}).get("blocks")):
+            return {"ok": False, "error": error}
+        return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        if error := self._blocks_error((params.get("view") or {}).get("blocks")):
+            return {"ok": False, "error": error}
+        return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("code") != "good-code":
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A0RECAST",
+            "authed_user": {"id": "U0INSTALLER"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": "xoxb-installed",
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": "T0OAUTH", "name": "OAuth Workspace"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }

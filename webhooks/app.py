@@ -1,0 +1,144 @@
+"""The aiohttp application: health, payment gateway webhooks, and whatever else entry points mount.
+
+Gateway requests: verify on the raw bytes → INSERT into `gateway_events` (unique sender + event id) →
+answer 200 → enqueue processing only for a newly stored event. Nothing is processed in the request,
+so the answer comes well inside the senders' 5-second budgets whatever processing costs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+
+from core.billing.gateways import PayPalRest
+from core.deps import CoreDeps
+from core.inbox.models import GatewayEvent
+from webhooks.gateways.base import BadSignature, MalformedBody, VerifiedEvent, Verifier, split_secrets
+from webhooks.gateways.cashfree import CashfreeVerifier
+from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
+from webhooks.gateways.razorpay import RazorpayVerifier
+from webhooks.gateways.stripe import StripeVerifier
+
+log = logging.getLogger(__name__)
+
+DEPS_KEY = web.AppKey("deps", CoreDeps)
+VERIFIERS_KEY = web.AppKey("gateway_verifiers", dict[str, Verifier])
+PROCESS_TASK = "billing.process_gateway_event"
+
+# Headers worth keeping with the raw body (enough to re-verify or debug; no cookies or auth).
+_KEPT_HEADERS = frozenset({
+    "content-type", "user-agent", "x-razorpay-signature", "x-razorpay-event-id", "stripe-signature",
+    "x-webhook-signature", "x-webhook-timestamp", "x-webhook-version", "x-idempotency-key",
+    "paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig", "paypal-cert-url",
+    "paypal-auth-algo",
+})
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
+    s = deps.settings
+    rest = None
+    if s.paypal_client_id and s.paypal_client_secret:
+        rest = PayPalRest(
+            s.paypal_client_id, s.paypal_client_secret.get_secret_value(), base_url=s.paypal_api_base
+        )
+    # A PayPal API base pointed somewhere else (a sandbox proxy, a local test server) is trusted for
+    # certificates too: the operator chose it; a request's own cert URL never widens the list.
+    extra = frozenset({origin(s.paypal_api_base)})
+    verifiers: dict[str, Verifier] = {
+        "razorpay": RazorpayVerifier(split_secrets(_secret(s.razorpay_webhook_secret))),
+        "stripe": StripeVerifier(split_secrets(_secret(s.stripe_webhook_secret))),
+        "cashfree": CashfreeVerifier(split_secrets(_secret(s.cashfree_secret_key))),
+        "paypal": PayPalVerifier(webhook_id=s.paypal_webhook_id, rest=rest,
+                                 extra_cert_origins=extra - PAYPAL_CERT_HOSTS),
+    }
+    verifiers.update(deps.providers.get("webhook_verifiers", {}))
+    return verifiers
+
+
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() in _KEPT_HEADERS}
+
+
+async def store_event(
+    deps: CoreDeps, event: VerifiedEvent, body: bytes, headers: dict[str, str]
+) -> str | None:
+    """Insert the event; return its id if it is new, None if (sender, event id) was already stored."""
+    stmt = (
+        insert(GatewayEvent)
+        .values(sender=event.sender, sender_event_id=event.event_id[:255], event_type=event.event_type,
+                raw_body=body, headers=headers)
+        .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
+        .returning(GatewayEvent.id)
+    )
+    async with deps.sessionmaker() as session:
+        new_id = (await session.execute(stmt)).scalar_one_or_none()
+        await session.commit()
+    return str(new_id) if new_id is not None else None
+
+
+def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        deps = request.app[DEPS_KEY]
+        verifier = request.app[VERIFIERS_KEY][sender]
+        body = await request.read()  # raises 413 past client_max_size
+        try:
+            event = await verifier.verify(request.headers, body)
+        except BadSignature as exc:
+            # Why no detail: the reason helps an attacker more than it helps PayPal or Stripe.
+            log.info("%s webhook refused: %s", sender, exc)
+            return web.Response(status=400)
+        except MalformedBody as exc:
+            log.warning("%s webhook with a malformed body (%d bytes): %s", sender, len(body), exc)
+            return web.Response(status=400)
+        event_id = await store_event(deps, event, body, _kept_headers(request.headers))
+        if event_id is not None:
+            try:
+                await deps.enqueue(PROCESS_TASK, event_id=event_id)
+            except Exception:
+                # Stored with status 'received': billing.requeue_stale_events picks it up later.
+                log.exception("could not enqueue %s event %s", sender, event_id)
+        return web.json_response({"ok": True, "duplicate": event_id is None})
+
+    return handle
+
+
+async def healthz(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    checks: dict[str, str] = {}
+    try:
+        async with deps.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await deps.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
+
+
+def make_web_app(
+    deps: CoreDeps, *, extra_routes: Callable[[web.Application], None] | None = None
+) -> web.Application:
+    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`."""
+    app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
+    app[DEPS_KEY] = deps
+    app[VERIFIERS_KEY] = build_verifiers(deps)
+    app.router.add_get("/healthz", healthz)
+    for sender in ("razorpay", "stripe", "cashfree", "paypal"):
+        app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
+    if extra_routes is not None:
+        extra_routes(app)
+    return app

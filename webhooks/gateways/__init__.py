@@ -1,0 +1,1 @@
+"""One verifier per payment gateway: check the signature on the raw bytes, name the event."""
