@@ -57,6 +57,20 @@ class RenderedClip:
     reframe: str = "crop"
     """The reframing used: 'crop' or 'blur' ('auto' resolved)."""
     video_kbps: int = 0
+    intro_seconds: float = 0.0
+    """Length of the brand intro joined before the moment (the moment starts this late in the clip)."""
+    outro_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bumpers:
+    """A brand's intro and outro clips, joined before and after every clip (either may be missing)."""
+
+    intro: Path | None = None
+    outro: Path | None = None
+
+    def __bool__(self) -> bool:
+        return self.intro is not None or self.outro is not None
 
 
 def video_bitrate_kbps(duration: float, *, limit_bytes: int = SIZE_LIMIT_BYTES) -> int:
@@ -76,6 +90,7 @@ async def render_clip(
     reframe: str = "auto",
     out_dir: str | os.PathLike[str],
     watermark_path: str | os.PathLike[str] | None = None,
+    bumpers: Bumpers | None = None,
     name: str | None = None,
     threads: int = 0,
     timeout: float = 900.0,
@@ -102,7 +117,9 @@ async def render_clip(
     stem = name or f"clip-{round(start * 1000)}-{round(end * 1000)}"
     out_path = target_dir / f"{stem}.mp4"
     thumb_path = target_dir / f"{stem}.jpg"
-    kbps = video_bitrate_kbps(duration)
+    joined = await _probe_bumpers(bumpers)
+    total = duration + sum(d for _, d, _ in joined.values())
+    kbps = video_bitrate_kbps(total)
     with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
         ass_path: Path | None = None
         if style is not None:
@@ -115,7 +132,7 @@ async def render_clip(
             args = _ffmpeg_args(
                 source, info, out_path, start=start, duration=duration, width=width, height=height,
                 reframe=reframe, ass_path=ass_path, watermark=Path(watermark_path) if watermark_path else None,
-                video_kbps=kbps, threads=threads,
+                video_kbps=kbps, threads=threads, bumpers=joined,
             )  # fmt: skip
             await run_ffmpeg(args, timeout=timeout)
             size = out_path.stat().st_size
@@ -137,6 +154,8 @@ async def render_clip(
         aspect_ratio=aspect_ratio,
         reframe=reframe,
         video_kbps=kbps,
+        intro_seconds=joined["intro"][1] if "intro" in joined else 0.0,
+        outro_seconds=joined["outro"][1] if "outro" in joined else 0.0,
     )
 
 
@@ -149,6 +168,7 @@ async def render_clips(
     reframe: str = "auto",
     out_dir: str | os.PathLike[str],
     watermark_path: str | os.PathLike[str] | None = None,
+    bumpers: Bumpers | None = None,
     names: Sequence[str] | None = None,
     concurrency: int | None = None,
 ) -> list[RenderedClip]:
@@ -166,7 +186,8 @@ async def render_clips(
         async with gate:
             return await render_clip(
                 src, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=out_dir,
-                watermark_path=watermark_path, name=names[index] if names is not None else None,
+                watermark_path=watermark_path, bumpers=bumpers,
+                name=names[index] if names is not None else None,
                 threads=threads,
             )  # fmt: skip
 
@@ -248,6 +269,28 @@ def write_thumbnail(video: Path, target: Path, *, candidates: int = 12) -> Path:
 
 # ----------------------------------------------------------------------------------------- internals
 
+_Bumper = tuple[Path, float, bool]
+"""A bumper file, its duration and whether it has sound."""
+
+
+async def _probe_bumpers(bumpers: Bumpers | None) -> dict[str, _Bumper]:
+    """Probe the intro/outro once per clip; a bumper that is not a playable video is a clear error."""
+    found: dict[str, _Bumper] = {}
+    for role, path in (("intro", bumpers.intro if bumpers else None), ("outro", bumpers.outro if bumpers else None)):
+        if path is None:
+            continue
+        try:
+            info = await asyncio.to_thread(probe_media, path)
+        except CorruptMedia as exc:
+            raise ClipError(f"Your brand {role} video could not be read. Upload it again, or remove it in /brand.",
+                            detail=f"{path}: {exc.detail}") from exc  # fmt: skip
+        if not info.has_video or info.duration_s <= 0:
+            raise ClipError(f"Your brand {role} has no picture. Upload a video for it, or remove it in /brand.",
+                            detail=str(path))  # fmt: skip
+        found[role] = (path, info.duration_s, info.has_audio)
+    return found
+
+
 
 def _ffmpeg_args(
     source: Path,
@@ -263,6 +306,7 @@ def _ffmpeg_args(
     watermark: Path | None,
     video_kbps: int,
     threads: int,
+    bumpers: dict[str, _Bumper] | None = None,
 ) -> list[str | os.PathLike[str]]:
     assert info.width and info.height
     fps = info.fps or 25.0
@@ -302,11 +346,52 @@ def _ffmpeg_args(
             f"[{last}][logo]overlay=W-w-{margin}:{margin}:eof_action=repeat[marked]",
         ]
         last = "marked"
-    graph.append(f"[{last}]format=yuv420p[vout]")
-    gop = round(min(fps, MAX_FPS) * 2)
+    out_fps = min(fps, MAX_FPS)
+    total = duration
     audio: list[str] = []
-    if info.has_audio:
-        audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
+    if not bumpers:
+        graph.append(f"[{last}]format=yuv420p[vout]")
+        if info.has_audio:
+            audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
+    else:
+        # Intro + clip + outro in the same pass: each part scaled into the frame (letterboxed, never
+        # cropped: a brand's logo animation must stay whole), at the clip's frame rate, with silence
+        # standing in for any part without sound, then concatenated.
+        graph.append(f"[{last}]format=yuv420p[mainv]")
+        next_input = 1 + (watermark is not None)
+        parts: list[str] = []
+
+        def silence(seconds: float) -> str:
+            nonlocal next_input
+            inputs.extend(["-f", "lavfi", "-t", f"{seconds:.3f}", "-i", f"anullsrc=r={_AUDIO_RATE}:cl=stereo"])
+            next_input += 1
+            return f"{next_input - 1}:a"
+
+        main_audio = "0:a:0" if info.has_audio else None
+        for role in ("intro", "main", "outro"):
+            if role == "main":
+                source_audio = main_audio or silence(duration)
+                graph.append(f"[{source_audio}]{_AUDIO_FORMAT}[maina]")
+                parts.append("[mainv][maina]")
+                continue
+            if role not in bumpers:
+                continue
+            path, seconds, has_audio = bumpers[role]
+            inputs.extend(["-i", path])
+            index = next_input
+            next_input += 1
+            total += seconds
+            graph.append(
+                f"[{index}:v]fps={out_fps:g},scale={width}:{height}:force_original_aspect_ratio=decrease"
+                f":force_divisible_by=2,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
+                f"format=yuv420p[{role}v]"
+            )
+            bumper_audio = f"{index}:a:0" if has_audio else silence(seconds)
+            graph.append(f"[{bumper_audio}]{_AUDIO_FORMAT}[{role}a]")
+            parts.append(f"[{role}v][{role}a]")
+        graph.append(f"{''.join(parts)}concat=n={len(parts)}:v=1:a=1[vout][aout]")
+        audio = ["-map", "[aout]", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
+    gop = round(out_fps * 2)
     return [
         "-y", *inputs,
         "-filter_complex", ";".join(graph),
@@ -315,9 +400,13 @@ def _ffmpeg_args(
         "-crf", str(CRF), "-maxrate", f"{video_kbps}k", "-bufsize", f"{video_kbps}k",
         "-g", str(gop), "-threads", str(threads),
         "-movflags", "+faststart", "-sn", "-dn", "-map_metadata", "-1",
-        "-t", f"{duration:.3f}",
+        "-t", f"{total:.3f}",
         out_path,
     ]  # fmt: skip
+
+
+_AUDIO_RATE = 48_000
+_AUDIO_FORMAT = f"aformat=sample_rates={_AUDIO_RATE}:channel_layouts=stereo,asetpts=PTS-STARTPTS"
 
 
 def _filter_path(path: Path) -> str:

@@ -15,17 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.analysis import ContentAnalysisResult
 from core.ai.transcription import Word
+from core.billing import usage as billing_usage
 from core.clips import moments as clip_moments
 from core.clips.captions import CaptionStyle
 from core.clips.errors import ClipError
 from core.clips.feedback import parse_feedback
 from core.clips.moments import ClipMoment
-from core.clips.render import FRAME_SIZES, REFRAMES, RenderedClip, render_clip, render_clips
+from core.clips.render import FRAME_SIZES, REFRAMES, Bumpers, RenderedClip, render_clip, render_clips
 from core.common.clock import utcnow
 from core.content.models import ContentAsset
 from core.media.audio import extract_audio
 from core.media.probe import probe_media
 from core.repurposing.errors import DraftNotFound, NothingToRevise
+from core.repurposing.formats import FORMATS
 from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
 from core.storage.files import FileStore
 
@@ -34,6 +36,10 @@ OUTPUT_FORMAT = "short_video"
 CONTENT_TYPE = "short_video"
 DEFAULT_PLATFORM = "instagram"
 MAX_VERSIONS = 10
+JOB_CREDITS = FORMATS[OUTPUT_FORMAT].credits
+"""AI credits for one `video_to_shorts` job, whatever the number of clips."""
+RECUT_CREDITS = 1
+"""AI credits for re-rendering one clip from revise feedback."""
 
 
 async def generate_clips_for_job(
@@ -57,6 +63,9 @@ async def generate_clips_for_job(
         return await _job_clips(session, job.id)
     if job.job_type != JOB_TYPE:
         raise ClipError(detail=f"job {job.id} is {job.job_type!r}, not {JOB_TYPE!r}")
+    if job.user_id is not None:
+        # Checked before minutes of rendering; consumed atomically with the drafts below.
+        await billing_usage.check_available(session=session, user_id=job.user_id, credits=JOB_CREDITS)
     job.status, job.started_at, job.progress = "processing", job.started_at or utcnow(), 10
     config = dict(job.config or {})
     aspect_ratio = str(config.get("aspect_ratio", "9:16"))
@@ -86,7 +95,8 @@ async def generate_clips_for_job(
     with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
         rendered = await render_clips(
             media_path, chosen, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
-            watermark_path=watermark, names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
+            watermark_path=watermark, bumpers=_bumpers(store, brand),
+            names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
         )  # fmt: skip
         rows = []
         for rank, (moment, clip) in enumerate(zip(chosen, rendered, strict=True), start=1):
@@ -108,8 +118,11 @@ async def generate_clips_for_job(
             )  # fmt: skip
             _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
             rows.append(row)
+    if job.user_id is not None and rows:
+        await billing_usage.consume(session=session, user_id=job.user_id, credits=JOB_CREDITS)
     session.add_all(rows)
     job.status, job.progress, job.completed_at = "completed", 100, utcnow()
+    job.credits_used = JOB_CREDITS if rows else 0
     await session.flush()
     return rows
 
@@ -131,6 +144,8 @@ async def rerender_clip(
         raise DraftNotFound()
     if not feedback.strip():
         raise NothingToRevise()
+    if row.user_id is not None:
+        await billing_usage.check_available(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
     edit = parse_feedback(feedback)
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
@@ -150,11 +165,12 @@ async def rerender_clip(
     # Keep the framing the creator saw unless they asked for another one.
     reframe = edit.reframe or str(meta.get("reframe", "auto"))
     version = len(meta.get("versions", [])) + 1
-    watermark = _local_file(store, await _logo_url(session, meta.get("brand_template_id")))
+    brand = await _brand_by_id(session, meta.get("brand_template_id"))
+    watermark = _local_file(store, brand.logo_url if brand else None)
     with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
         clip = await render_clip(
             media_path, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
-            watermark_path=watermark, name="clip",
+            watermark_path=watermark, bumpers=_bumpers(store, brand), name="clip",
         )  # fmt: skip
         previous = {key: meta.get(key) for key in _MOMENT_KEYS} | {
             "file_url": row.file_url, "thumbnail_url": row.thumbnail_url, "duration": row.duration,
@@ -163,6 +179,8 @@ async def rerender_clip(
         row.metadata_ = {**meta, "versions": [*meta.get("versions", []), previous][-MAX_VERSIONS:],
                          "last_feedback": feedback.strip()}  # fmt: skip
         _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
+    if row.user_id is not None:
+        await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
     await session.flush()
     return row
 
@@ -192,7 +210,8 @@ def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, store:
     meta = dict(row.metadata_ or {})
     meta.update(moment.to_metadata())
     meta.update({"aspect_ratio": clip.aspect_ratio, "reframe": clip.reframe, "width": clip.width,
-                 "height": clip.height, "rendered_duration": clip.duration})  # fmt: skip
+                 "height": clip.height, "rendered_duration": clip.duration,
+                 "intro_seconds": clip.intro_seconds, "outro_seconds": clip.outro_seconds})  # fmt: skip
     row.metadata_ = meta
 
 
@@ -258,15 +277,20 @@ def _style(template: Template | None, brand: BrandTemplate | None) -> CaptionSty
     )
 
 
-async def _logo_url(session: AsyncSession, brand_template_id: Any) -> str | None:
+async def _brand_by_id(session: AsyncSession, brand_template_id: Any) -> BrandTemplate | None:
     if not brand_template_id:
         return None
-    brand = await session.get(BrandTemplate, uuid.UUID(str(brand_template_id)))
-    return brand.logo_url if brand else None
+    return await session.get(BrandTemplate, uuid.UUID(str(brand_template_id)))
+
+
+def _bumpers(store: FileStore, brand: BrandTemplate | None) -> Bumpers | None:
+    if brand is None:
+        return None
+    return Bumpers(intro=_local_file(store, brand.intro_video_url), outro=_local_file(store, brand.outro_video_url))
 
 
 def _local_file(store: FileStore, url: str | None) -> Path | None:
-    """A brand logo the store holds locally; a logo elsewhere (http, s3) is not fetched here."""
+    """A brand file (logo, intro, outro) the store holds locally; one elsewhere (http, s3) is not fetched here."""
     if not url:
         return None
     try:

@@ -234,6 +234,7 @@ async def run_job(deps: CoreDeps, job_id: uuid.UUID) -> uuid.UUID | None:
             clips = await _render_clips(deps, job_id)
             for clip in clips:
                 await deliver_draft(deps, clip.id)
+                await _hand_to_team_workflow(deps, clip)
             if clips and clips[0].content_asset_id:
                 await finish_if_done(deps, clips[0].content_asset_id)
             return clips[0].id if clips else None

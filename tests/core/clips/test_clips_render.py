@@ -12,7 +12,7 @@ from talk_kit import TranscribedTalk, read_frames
 
 from core.clips.captions import CaptionStyle
 from core.clips.moments import ClipMoment, load_envelope, moment_for_words
-from core.clips.render import RenderedClip, choose_reframe, render_clip, render_clips
+from core.clips.render import Bumpers, RenderedClip, choose_reframe, render_clip, render_clips
 from core.media.audio import extract_audio
 from core.media.errors import CorruptMedia, NoAudioTrack
 from core.media.ffmpeg import run_ffmpeg
@@ -170,3 +170,49 @@ async def test_corrupt_and_silent_inputs_give_clear_messages(talk: TranscribedTa
     with pytest.raises(NoAudioTrack) as silenced:
         await extract_audio(silent, tmp_path / "silent.wav")
     assert "silent" in silenced.value.user_message
+
+
+def _audio_rms(path: Path, start: float, end: float) -> float:
+    samples = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            assert frame.time is not None
+            if start <= frame.time < end:
+                samples.append(frame.to_ndarray().astype(np.float32).ravel())
+    return float(np.sqrt(np.mean(np.concatenate(samples) ** 2))) if samples else 0.0
+
+
+async def test_brand_intro_and_outro_are_joined_around_the_captioned_moment(
+    talk: TranscribedTalk, pair: tuple[ClipMoment, RenderedClip, RenderedClip], tmp_path: Path
+) -> None:
+    moment, captioned, _ = pair
+    intro, outro = tmp_path / "intro.mp4", tmp_path / "outro.mov"
+    # A silent landscape intro and a portrait outro with a tone: other sizes, rates and containers.
+    await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=640x360:r=24:d=2", "-c:v", "libx264", intro])
+    await run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", "color=c=blue:s=720x1280:r=30:d=1.5",
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5", "-c:v", "libx264", "-c:a", "aac", outro,
+    ])  # fmt: skip
+
+    clip = await render_clip(
+        talk.video.path, moment, style=BOLD_POP, reframe="crop", out_dir=tmp_path, name="branded",
+        bumpers=Bumpers(intro=intro, outro=outro),
+    )  # fmt: skip
+    info = probe_media(clip.path)
+
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (1080, 1920, "h264", "aac")
+    assert (clip.intro_seconds, clip.outro_seconds) == (pytest.approx(2.0, abs=0.05), pytest.approx(1.5, abs=0.05))
+    assert info.duration_s == pytest.approx(2.0 + moment.duration + 1.5, abs=0.15)
+    word = moment.words[2]
+    t = (word.start + word.end) / 2 - moment.start
+    frames = read_frames(clip.path, [1.0, 2.0 + t, info.duration_s - 0.5])
+    red, blue = frames[1.0].astype(np.int16), frames[info.duration_s - 0.5].astype(np.int16)
+    assert red[960, 540, 0] > 200 and red[960, 540, 2] < 60  # intro in the middle...
+    assert red[100, 540].sum() < 40  # ...letterboxed, not cropped
+    assert blue[960, 540, 2] > 200 and blue[960, 540, 0] < 60
+    # Between them, the moment exactly as it renders without bumpers, captions at the same words.
+    same = read_frames(captioned.path, [t])[t].astype(np.int16)
+    assert np.abs(frames[2.0 + t].astype(np.int16) - same).mean() < 6
+    # Silence under the silent intro, the speech in the middle, the outro's tone at the end.
+    assert _audio_rms(clip.path, 0.2, 1.8) < 1e-3
+    assert _audio_rms(clip.path, info.duration_s - 1.2, info.duration_s - 0.2) > 0.05

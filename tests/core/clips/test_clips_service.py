@@ -9,10 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from talk_kit import TranscribedTalk
 
+from core.accounts.service import register_chat_user
+from core.billing.errors import OverPlanLimit
+from core.billing.usage import current_usage
+from core.brand.models import BrandProfile
 from core.clips.errors import ClipFeedbackNotUnderstood
-from core.clips.service import generate_clips_for_job, rerender_clip
+from core.clips.service import JOB_CREDITS, RECUT_CREDITS, generate_clips_for_job, rerender_clip
+from core.content.models import ContentAsset
+from core.media.ffmpeg import run_ffmpeg
 from core.media.probe import probe_media
-from core.repurposing.models import GeneratedContent, RepurposingJob, Template
+from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
 from core.seed.service import apply_seed
 from core.storage.files import LocalFileStore
 
@@ -100,3 +106,100 @@ async def test_style_by_name_and_feedback_recuts(session: AsyncSession, talk: Tr
             session=session, store=store, draft_id=row.id, feedback="make it pop",
             media_path=talk.video.path, transcript_words=talk.words,
         )  # fmt: skip
+
+
+async def _creator_job(session: AsyncSession, store: LocalFileStore, talk: TranscribedTalk, **config: object):
+    """A creator (free plan) with a brand profile, their uploaded talk and a one-clip job for it."""
+    reg = await register_chat_user(
+        session=session, provider="telegram", external_user_id="7001", chat_id="7001", full_name="Asha Rao",
+        username="asha",
+    )  # fmt: skip
+    brand = BrandProfile(user_id=reg.user.id, name="Asha Builds")
+    session.add(brand)
+    await session.flush()
+    asset = ContentAsset(
+        user_id=reg.user.id, organization_id=reg.organization.id, brand_profile_id=brand.id, title="talk",
+        content_type="video", file_url=store.put_path(talk.video.path, "uploads/talk.mp4"),
+    )  # fmt: skip
+    session.add(asset)
+    await session.flush()
+    job = await _job(session, count=1, **config)
+    job.user_id, job.content_asset_id = reg.user.id, asset.id
+    await session.flush()
+    return reg.user, brand, asset, job
+
+
+async def test_a_clip_job_costs_its_credits_once_and_a_recut_one_more(
+    session: AsyncSession, talk: TranscribedTalk, tmp_path: Path
+) -> None:
+    await apply_seed(session=session)
+    store = LocalFileStore(tmp_path / "media")
+    user, _, _, job = await _creator_job(session, store, talk)
+
+    for _ in range(2):  # a redelivered task must not charge twice
+        [row] = await generate_clips_for_job(
+            session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+            media_path=talk.video.path,
+        )  # fmt: skip
+    usage = await current_usage(session=session, user_id=user.id)
+    assert usage.ai_credits_used == JOB_CREDITS == job.credits_used == 3
+
+    await rerender_clip(
+        session=session, store=store, draft_id=row.id, feedback="shorter", media_path=talk.video.path,
+        transcript_words=talk.words,
+    )  # fmt: skip
+    usage = await current_usage(session=session, user_id=user.id)
+    assert usage.ai_credits_used == JOB_CREDITS + RECUT_CREDITS
+
+
+async def test_a_creator_out_of_credits_gets_the_upgrade_message_before_any_rendering(
+    session: AsyncSession, talk: TranscribedTalk, tmp_path: Path
+) -> None:
+    await apply_seed(session=session)
+    store = LocalFileStore(tmp_path / "media")
+    user, _, _, job = await _creator_job(session, store, talk)
+    usage = await current_usage(session=session, user_id=user.id)
+    assert usage.credit_limit is not None
+    usage.ai_credits_used = usage.credit_limit - 1
+    await session.flush()
+
+    with pytest.raises(OverPlanLimit) as caught:
+        await generate_clips_for_job(
+            session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+            media_path=talk.video.path,
+        )  # fmt: skip
+
+    assert "/upgrade" in caught.value.user_message
+    assert not list((tmp_path / "media").glob("clips/**/*.mp4"))
+    count = await session.scalar(select(func.count()).select_from(GeneratedContent))
+    assert count == 0
+
+
+async def test_the_brands_intro_and_outro_frame_every_clip(
+    session: AsyncSession, talk: TranscribedTalk, tmp_path: Path
+) -> None:
+    await apply_seed(session=session)
+    store = LocalFileStore(tmp_path / "media")
+    _, brand, _, job = await _creator_job(session, store, talk)
+    intro = tmp_path / "intro.mp4"
+    await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=1080x1920:r=30:d=1", "-c:v", "libx264", intro])
+    session.add(BrandTemplate(brand_profile_id=brand.id, intro_video_url=store.put_path(intro, "brand/intro.mp4"),
+                              outro_video_url=store.put_path(intro, "brand/outro.mp4")))  # fmt: skip
+    await session.flush()
+
+    [row] = await generate_clips_for_job(
+        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+        media_path=talk.video.path,
+    )  # fmt: skip
+
+    meta = row.metadata_ or {}
+    spoken = meta["end"] - meta["start"]
+    assert meta["intro_seconds"] == pytest.approx(1.0, abs=0.05) == meta["outro_seconds"]
+    info = probe_media(store.local_path(row.file_url or ""))
+    assert info.duration_s == pytest.approx(spoken + 2.0, abs=0.15)
+    # A re-cut keeps the brand's intro and outro.
+    later = await rerender_clip(
+        session=session, store=store, draft_id=row.id, feedback="shorter", media_path=talk.video.path,
+        transcript_words=talk.words,
+    )  # fmt: skip
+    assert (later.metadata_ or {})["intro_seconds"] == pytest.approx(1.0, abs=0.05)
