@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     openai_transcribe_model: str = "whisper-1"
     openai_embedding_model: str = "text-embedding-3-small"
     whisper_model: str = Field(default="packaged:tiny.en", description="Local model: a path or packaged:tiny.en")
+    link_download_max_mb: int = Field(default=500, description="Largest video Recast downloads from a link")
 
     # Telegram
     telegram_bot_token: SecretStr | None = None
@@ -52,8 +53,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base; unset = https://slack.com/api/")
 
-    # Payment gateways
+    # Payment gateways (API bases default to production; point them at a sandbox or a local server)
     razorpay_key_id: str | None = None
     razorpay_key_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
@@ -64,6 +66,9 @@ class Settings(BaseSettings):
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
     paypal_webhook_id: str | None = None
+    razorpay_api_base: str = "https://api.razorpay.com"
+    stripe_api_base: str = "https://api.stripe.com"
+    cashfree_api_base: str = "https://api.cashfree.com"
     paypal_api_base: str = "https://api-m.paypal.com"
 
     # Invoicing (India GST)

@@ -34,3 +34,7 @@ class LinkUnreachable(RecastError):
 
 class EmptyDocument(RecastError):
     user_message = "I couldn't find any text in that document. If it's a scan, paste the text instead."
+
+
+class LinkTooLarge(RecastError):
+    pass

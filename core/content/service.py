@@ -13,11 +13,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import usage as billing_usage
+from core.content import links
 from core.content.errors import EmptyDocument, FileTooLarge, TextTooShort, TooLong, UnsupportedInput
 from core.content.models import ContentAnalysis, ContentAsset
 from core.media.errors import MediaError
@@ -163,6 +165,7 @@ async def ingest_file(
     brand_profile_id: uuid.UUID | None = None,
     source_platform: str = "upload",
     title: str | None = None,
+    source_url: str | None = None,
 ) -> ContentAsset:
     """Store an uploaded file as a content asset with probed metadata, or raise a friendly error."""
     kind = classify_upload(filename, mime_type)
@@ -191,7 +194,7 @@ async def ingest_file(
             mime_type=mime,
             size=size,
             source_platform=source_platform,
-            source_url=None,
+            source_url=source_url,
             metadata=metadata,
             put=lambda key: store.put_path(path, key),
             extension=kind.extension,
@@ -230,6 +233,34 @@ def extract_document_text(path: Path, extension: str) -> str:
     if not text.strip():
         raise EmptyDocument()
     return text
+
+
+async def ingest_link(
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
+    url: str,
+    work_dir: Path,
+    brand_profile_id: uuid.UUID | None = None,
+    max_download_bytes: int = links.DEFAULT_MAX_DOWNLOAD_BYTES,
+) -> ContentAsset:
+    """A link becomes an asset: a video site or media file is downloaded (into ``work_dir``, which the
+    caller removes) and ingested like an upload; an article becomes a text asset."""
+    fetched = await links.fetch_link(url, dest_dir=work_dir, max_bytes=max_download_bytes,
+                                     min_article_words=MIN_TEXT_WORDS)  # fmt: skip
+    if isinstance(fetched, links.Article):
+        return await ingest_text(
+            session=session, store=store, user_id=user_id, organization_id=organization_id, text=fetched.text,
+            brand_profile_id=brand_profile_id, source_platform="web", source_url=url, title=fetched.title or None,
+        )  # fmt: skip
+    host = (urlsplit(url).hostname or "web").lower().removeprefix("www.")
+    return await ingest_file(
+        session=session, store=store, user_id=user_id, organization_id=organization_id, path=fetched.path,
+        filename=fetched.path.name, mime_type=fetched.mime_type, brand_profile_id=brand_profile_id,
+        source_platform=host.split(".")[-2] if host.count(".") else host, title=fetched.title, source_url=url,
+    )  # fmt: skip
 
 
 async def ingest_text(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
@@ -118,29 +117,33 @@ def setup() -> Router:
         user = await current_user(session, message.from_user)
         org = await accounts.personal_organization(session=session, user_id=user.id)
         text = (message.text or "").strip()
-        kwargs: dict[str, Any] = {}
         if links.is_link(text):
             status = await message.answer("🔗 Fetching the link…")
-            try:
-                title, body = await links.fetch_article(text)
-            except RecastError as exc:
-                await status.edit_text(f"⚠️ {exc.user_message}")
-                return
-            kwargs = {"text": body, "title": title or None, "source_url": text, "source_platform": "web"}
-        else:
-            if len(text.split()) < content.MIN_TEXT_WORDS:
-                await message.answer(
-                    "Send me a video, voice note, audio, document, a link — or paste a longer text "
-                    f"(at least {content.MIN_TEXT_WORDS} words) and I'll turn it into drafts. /help for more."
-                )
-                return
-            status = await message.answer("⏳ Got your text…")
-            kwargs = {"text": text, "source_platform": "telegram"}
+            with tempfile.TemporaryDirectory(prefix="recast-link-") as tmp:
+                try:
+                    async with session.begin_nested():  # nothing half-created survives a refusal
+                        asset = await content.ingest_link(
+                            session=session, store=deps.store, user_id=user.id, organization_id=org.id, url=text,
+                            work_dir=Path(tmp), max_download_bytes=deps.settings.link_download_max_mb * 1024 * 1024,
+                        )  # fmt: skip
+                except (RecastError, MediaError) as exc:
+                    await status.edit_text(f"⚠️ {exc.user_message}")
+                    return
+            await _start_pipeline(message, status, asset, deps, after_commit)
+            return
+        if len(text.split()) < content.MIN_TEXT_WORDS:
+            await message.answer(
+                "Send me a video, voice note, audio, document, a link — or paste a longer text "
+                f"(at least {content.MIN_TEXT_WORDS} words) and I'll turn it into drafts. /help for more."
+            )
+            return
+        status = await message.answer("⏳ Got your text…")
         try:
             async with session.begin_nested():
                 asset = await content.ingest_text(
-                    session=session, store=deps.store, user_id=user.id, organization_id=org.id, **kwargs
-                )
+                    session=session, store=deps.store, user_id=user.id, organization_id=org.id, text=text,
+                    source_platform="telegram",
+                )  # fmt: skip
         except RecastError as exc:
             await status.edit_text(f"⚠️ {exc.user_message}")
             return

@@ -1,0 +1,148 @@
+"""Links over real HTTP: articles become text, video pages and media links become files, failures are
+clear. yt-dlp runs for real against a local page with an embedded video (its generic extractor)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from core.accounts.service import register_chat_user
+from core.content import links
+from core.content.errors import LinkTooLarge, LinkUnreachable
+from core.content.service import ingest_link
+from core.media.ffmpeg import run_ffmpeg
+from core.seed.service import apply_seed
+
+ARTICLE = (
+    "<html><head><title>Why consistency wins</title></head><body><nav>Home About</nav><article>"
+    + "".join(
+        f"<p>Paragraph {i}: consistency beats talent when you build a personal brand in public every week.</p>"
+        for i in range(12)
+    )
+    + "</article></body></html>"
+)
+
+
+@pytest.fixture(scope="module")
+def talk_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    path = tmp_path_factory.mktemp("links") / "talk.mp4"
+    asyncio.run(run_ffmpeg([
+        "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", path,
+    ]))  # fmt: skip
+    return path
+
+
+@contextlib.asynccontextmanager
+async def site(talk_mp4: Path) -> AsyncIterator[str]:
+    async def article(_: web.Request) -> web.Response:
+        return web.Response(text=ARTICLE, content_type="text/html")
+
+    async def video_page(_: web.Request) -> web.Response:
+        page = (
+            '<html><head><title>My talk at SaaSBoomi</title></head>'
+            '<body><video src="/talk.mp4"></video></body></html>'
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def media(_: web.Request) -> web.FileResponse:
+        return web.FileResponse(talk_mp4, headers={"Content-Type": "video/mp4"})
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})  # chunked: no length up front
+        await resp.prepare(request)
+        for _ in range(64):
+            await resp.write(b"\x00" * 65536)
+        return resp
+
+    async def gone(_: web.Request) -> web.Response:
+        return web.Response(status=410, text="expired")
+
+    app = web.Application()
+    app.add_routes([
+        web.get("/post", article), web.get("/watch", video_page), web.get("/talk.mp4", media),
+        web.get("/endless.mp4", endless), web.get("/expired", gone),
+    ])  # fmt: skip
+    runner = web.AppRunner(app)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_article_link_becomes_its_readable_text(talk_mp4: Path, tmp_path: Path) -> None:
+    async with site(talk_mp4) as base:
+        got = await links.fetch_link(f"{base}/post", dest_dir=tmp_path)
+    assert isinstance(got, links.Article)
+    assert got.title == "Why consistency wins"
+    assert "Paragraph 11: consistency beats talent" in got.text and "Home About" not in got.text
+
+
+async def test_a_direct_media_link_is_downloaded_whole(talk_mp4: Path, tmp_path: Path) -> None:
+    async with site(talk_mp4) as base:
+        got = await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path)
+    assert isinstance(got, links.DownloadedMedia)
+    assert got.path.read_bytes() == talk_mp4.read_bytes() and got.mime_type == "video/mp4"
+
+
+async def test_a_page_with_an_embedded_video_is_downloaded_with_yt_dlp(talk_mp4: Path, tmp_path: Path) -> None:
+    async with site(talk_mp4) as base:
+        got = await links.fetch_link(f"{base}/watch", dest_dir=tmp_path / "dl")
+    assert isinstance(got, links.DownloadedMedia)
+    assert got.title.startswith("My talk at SaaSBoomi")
+    assert got.path.parent == tmp_path / "dl" and got.path.read_bytes() == talk_mp4.read_bytes()
+
+
+async def test_media_over_the_size_cap_is_refused_with_or_without_a_length(talk_mp4: Path, tmp_path: Path) -> None:
+    async with site(talk_mp4) as base:
+        with pytest.raises(LinkTooLarge) as known:
+            await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path, max_bytes=1024)
+        with pytest.raises(LinkTooLarge):
+            await links.fetch_link(f"{base}/endless.mp4", dest_dir=tmp_path, max_bytes=1024 * 1024)
+        with pytest.raises(LinkTooLarge):
+            await links.download_video(f"{base}/watch", dest_dir=tmp_path / "yt", max_bytes=1024)
+    assert "larger than" in known.value.user_message
+    assert not list(tmp_path.glob("*.mp4")) and not list((tmp_path / "yt").glob("*.mp4"))
+
+
+async def test_expired_and_unreachable_links_say_what_to_do(talk_mp4: Path, tmp_path: Path) -> None:
+    async with site(talk_mp4) as base:
+        with pytest.raises(LinkUnreachable) as expired:
+            await links.fetch_link(f"{base}/expired", dest_dir=tmp_path)
+    assert "expired" in expired.value.user_message and "Send the file" in expired.value.user_message
+    with pytest.raises(LinkUnreachable) as refused:
+        await links.fetch_link("http://127.0.0.1:9/post", dest_dir=tmp_path, timeout_s=5)
+    with pytest.raises(LinkUnreachable) as video_site:
+        await links.download_video("http://127.0.0.1:9/watch", dest_dir=tmp_path, max_bytes=10**6, timeout_s=5)
+    for caught in (refused, video_site):
+        assert "couldn't fetch that link" in caught.value.user_message
+
+
+async def test_a_video_link_becomes_a_video_asset_with_its_source(session, core_deps, talk_mp4: Path, tmp_path: Path):
+    await apply_seed(session=session)
+    reg = await register_chat_user(
+        session=session, provider="telegram", external_user_id="9101", chat_id="9101", full_name="Asha Rao"
+    )
+    async with site(talk_mp4) as base:
+        asset = await ingest_link(
+            session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
+            url=f"{base}/watch", work_dir=tmp_path / "work",
+        )  # fmt: skip
+        article = await ingest_link(
+            session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
+            url=f"{base}/post", work_dir=tmp_path / "work2",
+        )  # fmt: skip
+    assert (asset.content_type, asset.source_url) == ("video", f"{base}/watch")
+    assert asset.title.startswith("My talk at SaaSBoomi") and asset.duration == 3
+    assert core_deps.store.local_path(asset.file_url).read_bytes() == talk_mp4.read_bytes()
+    assert (article.content_type, article.source_platform, article.title) == ("document", "web", "Why consistency wins")
