@@ -74,7 +74,8 @@ class RazorpayGateway:
     name = "razorpay"
 
     def __init__(self, key_id: str, key_secret: str, *, base_url: str = "https://api.razorpay.com") -> None:
-        self._client = razorpay.Client(auth=(key_id, key_secret), base_url=base_url.rstrip("/"))
+        self.base_url = base_url.rstrip("/")
+        self._client = razorpay.Client(auth=(key_id, key_secret), base_url=self.base_url)
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         body: dict[str, Any] = {
@@ -100,8 +101,9 @@ class StripeGateway:
 
     name = "stripe"
 
-    def __init__(self, api_key: str, *, api_base: str | None = None) -> None:
-        base: Any = {"api": api_base.rstrip("/")} if api_base else None
+    def __init__(self, api_key: str, *, api_base: str = "https://api.stripe.com") -> None:
+        self.api_base = api_base.rstrip("/")
+        base: Any = {"api": self.api_base}
         self._client = stripe.StripeClient(
             api_key, base_addresses=base, http_client=stripe.HTTPXClient(), max_network_retries=0
         )
@@ -141,7 +143,7 @@ class CashfreeGateway:
     api_version = "2023-08-01"
 
     def __init__(self, app_id: str, secret_key: str, *, base_url: str = "https://api.cashfree.com") -> None:
-        self._app_id, self._secret, self._base = app_id, secret_key, base_url.rstrip("/")
+        self._app_id, self._secret, self.base_url = app_id, secret_key, base_url.rstrip("/")
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         link_id = "rc_" + request.payment_id.hex
@@ -162,7 +164,7 @@ class CashfreeGateway:
                    "x-api-version": self.api_version, "x-idempotency-key": link_id}
         async with aiohttp.ClientSession(timeout=_TIMEOUT) as http:
             try:
-                async with http.post(f"{self._base}/pg/links", json=body, headers=headers) as resp:
+                async with http.post(f"{self.base_url}/pg/links", json=body, headers=headers) as resp:
                     data = await resp.json(content_type=None)
                     if resp.status >= 300:
                         raise GatewayError(f"cashfree: {resp.status} {data}")
@@ -242,29 +244,28 @@ class PayPalGateway:
         return await self.rest.post(f"/v2/checkout/orders/{order_id}/capture", {})
 
 
-def build_gateways(
-    settings: Settings,
-    *,
-    razorpay_base: str = "https://api.razorpay.com",
-    stripe_base: str | None = None,
-    cashfree_base: str = "https://api.cashfree.com",
-    paypal_base: str | None = None,
-) -> dict[str, GatewayClient]:
-    """Every gateway whose credentials are configured, keyed by name (for `deps.providers["gateways"]`)."""
+def build_gateways(settings: Settings) -> dict[str, GatewayClient]:
+    """Every gateway whose credentials are configured, keyed by name (for `deps.providers["gateways"]`).
+
+    Each client talks to its `*_API_BASE` setting (production by default)."""
     out: dict[str, GatewayClient] = {}
     if settings.razorpay_key_id and settings.razorpay_key_secret:
         out["razorpay"] = RazorpayGateway(
-            settings.razorpay_key_id, settings.razorpay_key_secret.get_secret_value(), base_url=razorpay_base
+            settings.razorpay_key_id,
+            settings.razorpay_key_secret.get_secret_value(),
+            base_url=settings.razorpay_api_base,
         )
     if settings.cashfree_app_id and settings.cashfree_secret_key:
         out["cashfree"] = CashfreeGateway(
-            settings.cashfree_app_id, settings.cashfree_secret_key.get_secret_value(), base_url=cashfree_base
+            settings.cashfree_app_id,
+            settings.cashfree_secret_key.get_secret_value(),
+            base_url=settings.cashfree_api_base,
         )
     if settings.stripe_api_key:
-        out["stripe"] = StripeGateway(settings.stripe_api_key.get_secret_value(), api_base=stripe_base)
+        out["stripe"] = StripeGateway(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
     if settings.paypal_client_id and settings.paypal_client_secret:
         out["paypal"] = PayPalGateway(PayPalRest(
             settings.paypal_client_id, settings.paypal_client_secret.get_secret_value(),
-            base_url=paypal_base or settings.paypal_api_base,
+            base_url=settings.paypal_api_base,
         ))
     return out

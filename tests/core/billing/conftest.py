@@ -55,10 +55,13 @@ async def deps(
         cashfree_secret_key=SecretStr("cf_secret"),
         paypal_client_id="pp_id",
         paypal_client_secret=SecretStr("pp_secret"),
+        razorpay_api_base=base,
+        stripe_api_base=base,
+        cashfree_api_base=base,
         paypal_api_base=base,
     )
     redis = Redis.from_url(redis_url)
-    gateways = build_gateways(settings, razorpay_base=base, stripe_base=base, cashfree_base=base, paypal_base=base)
+    gateways = build_gateways(settings)
     yield CoreDeps(
         settings=settings,
         sessionmaker=sessionmaker,
