@@ -9,9 +9,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
 from bots.slack.listeners import actions, commands, events, views
 from bots.slack.middleware import session_middleware
+from bots.slack.oauth import RecastOAuthFlow
+from bots.slack.outbox import token_cipher
 from core.deps import CoreDeps
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "files:read", "users:read", "channels:read"]
+BOT_SCOPES = [
+    "commands", "chat:write", "chat:write.public", "files:read", "users:read", "users:read.email",
+    "channels:read", "channels:history", "groups:history",
+]
 
 
 def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> AsyncApp:
@@ -22,17 +27,23 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
     secret = settings.slack_signing_secret.get_secret_value()
     # process_before_response: the middleware's session outlives every ack-phase listener; slow work
     # runs in lazy listeners, which open their own sessions.
+    if client is None and settings.slack_api_url:
+        client = AsyncWebClient(base_url=settings.slack_api_url)
     if settings.slack_client_id:
-        store = PostgresInstallationStore(deps.sessionmaker, settings.slack_client_id)
+        store = PostgresInstallationStore(deps.sessionmaker, settings.slack_client_id, token_cipher(deps))
         client_secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None
-        app = AsyncApp(
-            signing_secret=secret, client=client, process_before_response=True, installation_store=store,
-            oauth_settings=AsyncOAuthSettings(
+        state_store = RedisOAuthStateStore(deps.redis)
+        flow = RecastOAuthFlow(
+            client=client, state_store=state_store, sessionmaker=deps.sessionmaker,
+            secret=settings.recast_secret_key.get_secret_value(),
+            settings=AsyncOAuthSettings(
                 client_id=settings.slack_client_id, client_secret=client_secret, scopes=BOT_SCOPES,
-                installation_store=store, state_store=RedisOAuthStateStore(deps.redis),
+                installation_store=store, state_store=state_store, install_page_rendering_enabled=False,
                 redirect_uri_path="/slack/oauth_redirect", install_path="/slack/install",
             ),
         )
+        app = AsyncApp(signing_secret=secret, client=client, process_before_response=True,
+                       installation_store=store, oauth_flow=flow)
     else:
         if settings.slack_bot_token is None:
             raise RuntimeError("Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import uuid
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db.session import session_scope
 from core.workflow import slack_links
+from core.workflow.slack_secrets import TokenCipher
 
 STATE_TTL_SECONDS = 600
 
@@ -23,10 +25,23 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.timestamp() if hasattr(v, "timestamp") else v) for k, v in data.items()}
 
 
+ORG_VALUE = "recast_organization_id"  # the custom value an install link's organization travels in
+
+
+def _organization_of(installation: Installation | Bot) -> uuid.UUID | None:
+    value = installation.custom_values.get(ORG_VALUE) if isinstance(installation, Installation) else None
+    return uuid.UUID(str(value)) if value else None
+
+
 class PostgresInstallationStore(AsyncInstallationStore):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client_id: str | None) -> None:
+    """Installations in `slack_installations`, every token encrypted with a key from RECAST_SECRET_KEY."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], client_id: str | None, cipher: TokenCipher
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.client_id = client_id
+        self.cipher = cipher
         self._logger = logging.getLogger(__name__)
 
     @property
@@ -35,14 +50,17 @@ class PostgresInstallationStore(AsyncInstallationStore):
 
     async def async_save(self, installation: Installation) -> None:
         async with session_scope(self.sessionmaker) as session:
-            await slack_links.save_installation(session=session, data=_jsonable(installation.to_dict()),
-                                                client_id=self.client_id)
+            data = _jsonable(installation.to_dict())
+            data.pop(ORG_VALUE, None)
+            await slack_links.save_installation(session=session, data=data, client_id=self.client_id,
+                                                cipher=self.cipher, organization_id=_organization_of(installation))
 
     async def async_save_bot(self, bot: Bot) -> None:
         async with session_scope(self.sessionmaker) as session:
             data = _jsonable(bot.to_dict())
             data.setdefault("user_id", None)
-            await slack_links.save_installation(session=session, data=data, client_id=self.client_id)
+            await slack_links.save_installation(session=session, data=data, client_id=self.client_id,
+                                                cipher=self.cipher)
 
     async def async_find_installation(
         self,
@@ -59,7 +77,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
             )
             if row is None:
                 return None
-            data = dict(row.data)
+            data = slack_links.installation_data(row, self.cipher)
         data.pop("bot_token_expires_in", None)
         data.pop("user_token_expires_in", None)
         custom = {k: data.pop(k) for k in list(data) if k not in _INSTALLATION_FIELDS}
@@ -94,7 +112,8 @@ _INSTALLATION_FIELDS = frozenset({
 
 
 class RedisOAuthStateStore(AsyncOAuthStateStore):
-    """One-time OAuth `state` values in Redis with a TTL (GETDEL makes each usable once)."""
+    """One-time OAuth `state` values in Redis with a TTL (GETDEL makes each usable once). A state issued
+    from an organization's install link remembers that organization."""
 
     def __init__(self, redis: Redis, *, prefix: str = "slack:oauth_state:") -> None:
         self.redis = redis
@@ -105,10 +124,17 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return self._logger
 
-    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+    async def async_issue(self, *args: Any, organization_id: uuid.UUID | None = None, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(24)
-        await self.redis.set(self.prefix + state, "1", ex=STATE_TTL_SECONDS)
+        await self.redis.set(self.prefix + state, str(organization_id) if organization_id else "1",
+                             ex=STATE_TTL_SECONDS)
         return state
+
+    async def organization_of(self, state: str) -> uuid.UUID | None:
+        """The organization a (not yet consumed) state was issued for."""
+        value = await self.redis.get(self.prefix + state)
+        text = value.decode() if isinstance(value, bytes) else value
+        return uuid.UUID(text) if text and text != "1" else None
 
     async def async_consume(self, state: str) -> bool:
         return await self.redis.getdel(self.prefix + state) is not None

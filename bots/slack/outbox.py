@@ -13,16 +13,30 @@ from core.repurposing.models import GeneratedContent
 from core.workflow import service as wf
 from core.workflow import slack_links
 from core.workflow.models import ApprovalRequest
+from core.workflow.slack_secrets import TokenCipher
+
+
+def token_cipher(deps: CoreDeps) -> TokenCipher:
+    return TokenCipher(deps.settings.recast_secret_key.get_secret_value())
+
+
+def base_client(deps: CoreDeps) -> AsyncWebClient:
+    """A Web API client for work outside a request (tasks): the single-workspace token, if any, and
+    SLACK_API_URL when set."""
+    settings = deps.settings
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if settings.slack_api_url:
+        return AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    return AsyncWebClient(token=token)
 
 
 async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) -> AsyncWebClient:
-    """The base client in token mode; in OAuth mode a client with the workspace's bot token."""
+    """The base client in token mode; in OAuth mode a client with the workspace's (decrypted) bot token."""
     if not deps.settings.slack_client_id:
         return base
     async with session_scope(deps.sessionmaker) as session:
-        row = await slack_links.find_installation(session=session, client_id=deps.settings.slack_client_id,
-                                                  enterprise_id=None, team_id=team_id)
-    token = row.bot_token if row else None
+        token = await slack_links.bot_token_for(session=session, client_id=deps.settings.slack_client_id,
+                                                team_id=team_id, cipher=token_cipher(deps))
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base
 
 

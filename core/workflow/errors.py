@@ -43,3 +43,25 @@ class InvalidQAScore(RecastError):
 
 class NotAManager(NotAllowed):
     user_message = "Only owners, admins and managers can do that."
+
+
+class NotAnOrgAdmin(NotAllowed):
+    user_message = "Only the organization's owners and admins can do that."
+
+
+class UnknownOrganization(NotFound):
+    user_message = (
+        "I don't know that organization. Use its slug (e.g. `northwind`) or an install code from one of "
+        "its owners or admins."
+    )
+
+
+class WorkspaceNotLinked(RecastError):
+    user_message = (
+        "This Slack workspace isn't linked to a Recast organization yet. An owner or admin can run "
+        "`/recast link <organization>`."
+    )
+
+
+class InvalidRole(RecastError):
+    user_message = "Roles are owner, admin, manager, creator and client."

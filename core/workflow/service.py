@@ -99,6 +99,11 @@ async def _role_in(
     )
 
 
+async def member_role(*, session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
+    """The user's role in the organization, or None when they aren't an active member."""
+    return await _role_in(session, organization_id, user_id)
+
+
 async def require_manager(*, session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> str:
     role = await _role_in(session, organization_id, user_id)
     if role not in MANAGER_ROLES:

@@ -3,16 +3,22 @@ the message showing each approval request, and Events API deliveries already acc
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import ChatIdentity
+from core.accounts.models import ChatIdentity, ClientAccount, Organization, TeamMember, User
+from core.accounts.service import unusable_password_hash
+from core.common.clock import utcnow
+from core.common.errors import RecastError
 from core.repurposing.models import GeneratedContent
+from core.system import audit
 from core.workflow import service as workflow_service
+from core.workflow.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
 from core.workflow.models import ApprovalRequest
 from core.workflow.slack_models import (
     SlackApprovalMessage,
@@ -21,6 +27,7 @@ from core.workflow.slack_models import (
     SlackInstallation,
     SlackWorkspace,
 )
+from core.workflow.slack_secrets import TokenCipher, organization_of_code
 
 
 async def link_workspace(
@@ -134,14 +141,48 @@ async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | N
 # ------------------------------------------------------------------------------------ installations
 
 
-async def save_installation(*, session: AsyncSession, data: dict[str, Any], client_id: str | None) -> None:
-    session.add(SlackInstallation(
+async def save_installation(
+    *,
+    session: AsyncSession,
+    data: dict[str, Any],
+    client_id: str | None,
+    cipher: TokenCipher,
+    organization_id: uuid.UUID | None = None,
+) -> SlackInstallation:
+    """Store an OAuth installation with every token encrypted; an install made from an organization's
+    install link also links the workspace to that organization."""
+    sealed = cipher.seal(data)
+    row = SlackInstallation(
         client_id=client_id, app_id=data.get("app_id"), enterprise_id=data.get("enterprise_id"),
         team_id=data.get("team_id"), user_id=data.get("user_id"),
-        is_enterprise_install=bool(data.get("is_enterprise_install")), bot_token=data.get("bot_token"),
-        bot_user_id=data.get("bot_user_id"), data=data,
-    ))
+        is_enterprise_install=bool(data.get("is_enterprise_install")), bot_token=sealed.get("bot_token"),
+        bot_user_id=data.get("bot_user_id"), organization_id=organization_id, data=sealed,
+    )
+    session.add(row)
     await session.flush()
+    team_id = data.get("team_id")
+    if organization_id is not None and team_id:
+        current = await workspace(session=session, team_id=team_id)
+        if current is not None and current.organization_id != organization_id:
+            await _forget_other_org_channels(session, team_id, organization_id)
+        await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
+                             default_channel_id=data.get("incoming_webhook_channel_id"))
+        await audit.record(session=session, action="slack_workspace_linked", organization_id=organization_id,
+                           resource_type="slack_workspace", metadata={"team_id": team_id, "via": "oauth"})
+    return row
+
+
+def installation_data(row: SlackInstallation, cipher: TokenCipher) -> dict[str, Any]:
+    """The installation as slack_sdk stored it, tokens decrypted."""
+    return cipher.open(dict(row.data))
+
+
+async def bot_token_for(
+    *, session: AsyncSession, client_id: str | None, team_id: str, cipher: TokenCipher
+) -> str | None:
+    """The latest installation's bot token for a workspace (decrypted), or None."""
+    row = await find_installation(session=session, client_id=client_id, enterprise_id=None, team_id=team_id)
+    return cipher.decrypt(row.bot_token) if row is not None else None
 
 
 async def find_installation(
@@ -176,3 +217,161 @@ async def delete_installations(
         if user_id is None or row.user_id == user_id:
             await session.delete(row)
     await session.flush()
+
+
+# ------------------------------------------------------------------------------- linking from Slack
+
+ADMIN_ROLES = frozenset({"owner", "admin"})
+
+
+async def require_org_admin(*, session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    role = await workflow_service.member_role(session=session, organization_id=organization_id, user_id=user_id)
+    if role not in ADMIN_ROLES:
+        raise NotAnOrgAdmin()
+    return str(role)
+
+
+async def organization_for(*, session: AsyncSession, ref: str, secret: str) -> Organization:
+    """The organization named by an install code or by its slug."""
+    ref = ref.strip()
+    org_id = organization_of_code(secret, ref) if "." in ref else None
+    if org_id is not None:
+        org = await session.get(Organization, org_id)
+    else:
+        org = await session.scalar(select(Organization).where(func.lower(Organization.slug) == ref.lower()))
+    if org is None or org.deleted_at is not None:
+        raise UnknownOrganization()
+    return org
+
+
+async def _forget_other_org_channels(session: AsyncSession, team_id: str, organization_id: uuid.UUID) -> None:
+    # A workspace moving to another organization must not keep routing the old one's client drafts.
+    other_clients = select(ClientAccount.id).where(ClientAccount.organization_id != organization_id)
+    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
+                                                     SlackChannel.client_account_id.in_(other_clients)))
+
+
+async def link_workspace_by(
+    *, session: AsyncSession, team_id: str, channel_id: str | None, organization_id: uuid.UUID, by_user_id: uuid.UUID
+) -> SlackWorkspace:
+    """An owner or admin links this workspace to their organization; moving a workspace away from another
+    organization needs the same role there. The channel becomes the default review channel if none is set."""
+    await require_org_admin(session=session, organization_id=organization_id, user_id=by_user_id)
+    current = await workspace(session=session, team_id=team_id)
+    if current is not None and current.organization_id != organization_id:
+        await require_org_admin(session=session, organization_id=current.organization_id, user_id=by_user_id)
+        await _forget_other_org_channels(session, team_id, organization_id)
+    default = channel_id if current is None or current.default_channel_id is None else None
+    linked = await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
+                                  default_channel_id=default)
+    await audit.record(session=session, action="slack_workspace_linked", user_id=by_user_id,
+                       organization_id=organization_id, resource_type="slack_workspace",
+                       metadata={"team_id": team_id, "via": "command"})
+    return linked
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100] or "client"
+
+
+async def link_client_channel(
+    *, session: AsyncSession, team_id: str, channel_id: str, by_user_id: uuid.UUID, client: str
+) -> tuple[ClientAccount, bool]:
+    """Route a client account's drafts to this channel (one client per channel). The client account is
+    found by slug or name in the workspace's organization, else created. Returns (client, created)."""
+    ws = await workspace(session=session, team_id=team_id)
+    if ws is None:
+        raise WorkspaceNotLinked()
+    await require_org_admin(session=session, organization_id=ws.organization_id, user_id=by_user_id)
+    name = " ".join(client.split())[:255]
+    if not name:
+        raise RecastError("Name the client account, e.g. `/recast channel Acme Foods`.")
+    slug = _slug(name)
+    account = await session.scalar(
+        select(ClientAccount).where(ClientAccount.organization_id == ws.organization_id,
+                                    or_(func.lower(ClientAccount.slug) == slug,
+                                        func.lower(ClientAccount.name) == name.lower()))
+        .order_by(ClientAccount.created_at).limit(1)
+    )
+    created = account is None
+    if account is None:
+        account = ClientAccount(organization_id=ws.organization_id, name=name, slug=slug)
+        session.add(account)
+        await session.flush()
+    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
+                                                     SlackChannel.channel_id == channel_id,
+                                                     SlackChannel.client_account_id != account.id))
+    await link_channel(session=session, team_id=team_id, channel_id=channel_id, client_account_id=account.id)
+    await audit.record(session=session, action="slack_channel_linked", user_id=by_user_id,
+                       organization_id=ws.organization_id, resource_type="client_account", resource_id=account.id,
+                       metadata={"team_id": team_id, "channel_id": channel_id, "created": created})
+    return account, created
+
+
+async def link_by_email(
+    *, session: AsyncSession, slack_user_id: str, team_id: str | None, email: str | None,
+    organization_id: uuid.UUID | None,
+) -> uuid.UUID | None:
+    """Link a Slack user to the organization's active team member with the same email (Slack verifies
+    workspace emails). None when there is no such member."""
+    if not email or organization_id is None:
+        return None
+    user_id = await session.scalar(
+        select(User.id).join(TeamMember, TeamMember.user_id == User.id)
+        .where(func.lower(User.email) == email.strip().lower(), TeamMember.organization_id == organization_id,
+               or_(TeamMember.status.is_(None), TeamMember.status == "active"))
+        .limit(1)
+    )
+    if user_id is not None:
+        await link_user(session=session, user_id=user_id, slack_user_id=slack_user_id, team_id=team_id or "")
+    return user_id
+
+
+async def set_member(
+    *,
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    by_user_id: uuid.UUID,
+    slack_user_id: str,
+    team_id: str,
+    role: str,
+    email: str | None,
+    full_name: str | None,
+) -> TeamMember:
+    """An owner or admin makes a Slack user a team member with `role` (found by their Slack link or email,
+    else created from their Slack profile). Only owners grant or change the owner role."""
+    role = role.strip().lower()
+    if role not in workflow_service.ROLES:
+        raise InvalidRole()
+    by_role = await require_org_admin(session=session, organization_id=organization_id, user_id=by_user_id)
+    if role == "owner" and by_role != "owner":
+        raise NotAnOrgAdmin("Only an owner can make someone an owner.")
+    user_id = await recast_user(session=session, slack_user_id=slack_user_id)
+    if user_id is None:
+        if not email:
+            raise RecastError(f"I can't see <@{slack_user_id}>'s email in Slack, so I can't match them to Recast.")
+        user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            user = User(email=email.strip().lower(), password_hash=unusable_password_hash(),
+                        full_name=(full_name or email.split("@")[0])[:255])
+            session.add(user)
+            await session.flush()
+        user_id = user.id
+    member = await session.scalar(
+        select(TeamMember).where(TeamMember.organization_id == organization_id, TeamMember.user_id == user_id)
+        .with_for_update()
+    )
+    if member is not None and member.role == "owner" and by_role != "owner":
+        raise NotAnOrgAdmin("Only an owner can change an owner's role.")
+    now = utcnow()
+    if member is None:
+        member = TeamMember(organization_id=organization_id, user_id=user_id, role=role, invited_by=by_user_id,
+                            invited_at=now, joined_at=now, status="active")
+        session.add(member)
+    member.role, member.status = role, "active"
+    await session.flush()
+    await link_user(session=session, user_id=user_id, slack_user_id=slack_user_id, team_id=team_id)
+    await audit.record(session=session, action="team_member_role_set", user_id=by_user_id,
+                       organization_id=organization_id, resource_type="team_member", resource_id=member.id,
+                       metadata={"role": role, "slack_user_id": slack_user_id})
+    return member

@@ -35,6 +35,11 @@ class FakeSlack:
     bot_token: str = "xoxb-test-token"
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # files.info answers from here; their bytes are served at `url_private` to a request with a bot token.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[tuple[str, str | None]] = field(default_factory=list)
+    installed_token: str = "xoxb-installed"
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -46,17 +51,38 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # slack_sdk reads (users.info, files.info) with GET
+        app.router.add_get("/files-pri/{file_id}/{name}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/api/"
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.root_url}/api/"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # ------------------------------------------------------------------ setup
+    def add_user(self, user_id: str, email: str, name: str = "Someone") -> None:
+        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name.lower(), "real_name": name,
+                               "profile": {"email": email, "real_name": name}}
+
+    def add_file(
+        self, file_id: str, name: str, mimetype: str, data: bytes = b"", *, size: int | None = None
+    ) -> dict[str, Any]:
+        """A file as files.info describes it; `size` may claim more than `data` holds (a huge upload)."""
+        url = f"{self.root_url}/files-pri/{self.team_id}-{file_id}/{name}"
+        self.files[file_id] = {
+            "id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+            "size": len(data) if size is None else size, "url_private": url, "url_private_download": url + "?dl=1",
+            "permalink": f"https://recast-test.slack.com/files/{file_id}/{name}",
+        }
+        self.file_bytes[file_id] = data
+        return self.files[file_id]
 
     # ------------------------------------------------------------------ inspection
     def calls_to(self, method: str) -> list[Call]:
@@ -83,8 +109,10 @@ class FakeSlack:
     # ------------------------------------------------------------------ protocol
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
-            params: dict[str, Any] = await request.json()
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
+            params = await request.json()
         else:
             params = dict(await request.post())  # type: ignore[arg-type]
         for key in ("blocks", "view", "attachments"):
@@ -102,6 +130,22 @@ class FakeSlack:
         if method != "oauth.v2.access" and not token:
             return web.json_response({"ok": False, "error": "not_authed"})
         return web.json_response(handler(params))
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"].split("-", 1)[1]
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else None
+        async with self._changed:
+            self.downloads.append((file_id, token))
+            self._changed.notify_all()
+        if token not in (self.bot_token, self.installed_token) or file_id not in self.file_bytes:
+            # What Slack does without a valid token: its sign-in page, with status 200.
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        return web.Response(body=self.file_bytes[file_id], content_type=self.files[file_id]["mimetype"])
+
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(params.get("file")))
+        return {"ok": True, "file": file} if file else {"ok": False, "error": "file_not_found"}
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -175,7 +219,7 @@ class FakeSlack:
             "authed_user": {"id": "U0INSTALLER"},
             "scope": "commands,chat:write",
             "token_type": "bot",
-            "access_token": "xoxb-installed",
+            "access_token": self.installed_token,
             "bot_user_id": self.bot_user_id,
             "team": {"id": "T0OAUTH", "name": "OAuth Workspace"},
             "enterprise": None,

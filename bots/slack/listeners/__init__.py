@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,36 @@ def slack_ids(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 async def recast_user(session: AsyncSession, body: dict[str, Any]) -> uuid.UUID | None:
     return await slack_links.recast_user(session=session, slack_user_id=slack_ids(body)[0])
+
+
+async def slack_profile(client: AsyncWebClient, slack_user_id: str) -> tuple[str | None, str | None]:
+    """(email, display name) from users.info; (None, None) when Slack won't tell."""
+    try:
+        info = await client.users_info(user=slack_user_id)
+    except SlackApiError:
+        return None, None
+    user = info.get("user") or {}
+    profile = user.get("profile") or {}
+    return profile.get("email"), profile.get("real_name") or user.get("real_name") or user.get("name")
+
+
+async def identify(
+    session: AsyncSession, client: AsyncWebClient, body: dict[str, Any], *, organization_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """The Recast user behind a payload: their Slack link, else (linking them on the way) the team member of
+    the workspace's organization (or `organization_id`) with their Slack email."""
+    user_id = await recast_user(session, body)
+    if user_id is not None:
+        return user_id
+    slack_user, team_id, _ = slack_ids(body)
+    if organization_id is None and team_id:
+        ws = await slack_links.workspace(session=session, team_id=team_id)
+        organization_id = ws.organization_id if ws else None
+    if organization_id is None:
+        return None
+    email, _ = await slack_profile(client, slack_user)
+    return await slack_links.link_by_email(session=session, slack_user_id=slack_user, team_id=team_id, email=email,
+                                           organization_id=organization_id)
 
 
 async def ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:

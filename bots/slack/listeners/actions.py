@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import outbox
 from bots.slack.blocks import APPROVE, CHANGES, CHANGES_MODAL, REJECT, REJECT_MODAL, feedback_modal, parse_action_value
-from bots.slack.listeners import NOT_LINKED, ephemeral, recast_user
+from bots.slack.listeners import NOT_LINKED, ephemeral, identify
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -27,7 +27,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         request_id, stage, revision = parse_action_value(body["actions"][0]["value"])
         try:
             async with session_scope(deps.sessionmaker) as session:
-                user_id = await recast_user(session, body)
+                user_id = await identify(session, client, body)
                 if user_id is None:
                     await ephemeral(client, body, NOT_LINKED)
                     return
@@ -52,7 +52,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         action = body["actions"][0]
         request_id, stage, _ = parse_action_value(action["value"])
         session = context["session"]
-        user_id = await recast_user(session, body)
+        user_id = await identify(session, client, body)
         if user_id is None:
             await ephemeral(client, body, NOT_LINKED)
             return

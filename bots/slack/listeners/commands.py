@@ -1,54 +1,179 @@
-"""`/recast workflow | approvals | submit <link>`."""
+"""`/recast link | channel | member | install-link | workflow | approvals | submit`.
+
+Everything but `workflow` is acknowledged at once and answered by an ephemeral message from a lazy
+listener; `workflow` opens its modal in the ack phase because the trigger id expires within 3 seconds.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, recast_user
+from bots.slack.listeners import NOT_LINKED, identify, slack_profile
+from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.workflow import service as wf
 from core.workflow import slack_links
+from core.workflow.errors import WorkspaceNotLinked
+from core.workflow.slack_secrets import install_code
 
-HELP = "Try `/recast approvals`, `/recast workflow` or `/recast submit <link>`."
+HELP = (
+    "Try `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and admins: "
+    "`/recast link <organization>`, `/recast channel <client account>`, `/recast member @someone <role>`"
+    ", `/recast install-link`."
+)
+LAZY_VERBS = ("link", "channel", "member", "install-link", "approvals", "submit")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
+
+
+def _verb(body: dict[str, Any]) -> tuple[str, str]:
+    parts = (body.get("text") or "").strip().split(maxsplit=1)
+    return (parts[0].lower() if parts else ""), (parts[1].strip() if len(parts) == 2 else "")
+
+
+def submission(arg: str) -> dict[str, str]:
+    """`/recast submit` takes one link (Slack wraps it in <>) or the text itself."""
+    if match := SINGLE_LINK.match(arg):
+        return {"link": match.group(1)}
+    return {"text": html.unescape(arg)}
 
 
 def register(app: AsyncApp, deps: CoreDeps) -> None:
+    secret = deps.settings.recast_secret_key.get_secret_value()
+
+    async def open_workflow(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
+        session = context["session"]
+        try:
+            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
+            if ws is None:
+                raise WorkspaceNotLinked()
+            user_id = await identify(session, client, body)
+            if user_id is None:
+                await ack(text=NOT_LINKED)
+                return
+            await wf.require_manager(session=session, organization_id=ws.organization_id, user_id=user_id)
+        except RecastError as exc:
+            await ack(text=exc.user_message)
+            return
+        await ack()
+        client_id = await slack_links.client_for_channel(session=session, team_id=body["team_id"],
+                                                        channel_id=body["channel_id"])
+        await client.views_open(trigger_id=body["trigger_id"], view=workflow_modal(str(client_id or "")))
+
     async def ack_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
-        sub = (body.get("text") or "").strip().split(maxsplit=1)
-        verb = sub[0].lower() if sub else ""
+        verb, arg = _verb(body)
         if verb == "workflow":
+            await open_workflow(ack, body, client, context)
+        elif verb == "submit" and arg:
+            await ack(text="Got it — working on it…")
+        elif verb in LAZY_VERBS and (arg or verb in ("approvals", "install-link")):
             await ack()
-            session = context["session"]
-            client_id = await slack_links.client_for_channel(session=session, team_id=body["team_id"],
-                                                            channel_id=body["channel_id"])
-            await client.views_open(trigger_id=body["trigger_id"], view=workflow_modal(str(client_id or "")))
-        elif verb == "approvals":
-            await ack()
-        elif verb == "submit" and len(sub) == 2:
-            await ack(text="Got it — I'll post the drafts here for review when they're ready.")
         else:
             await ack(text=HELP)
 
-    async def run_command(body: dict[str, Any], client: AsyncWebClient) -> None:
-        sub = (body.get("text") or "").strip().split(maxsplit=1)
-        verb = sub[0].lower() if sub else ""
-        if verb == "approvals":
-            async with session_scope(deps.sessionmaker) as session:
-                user_id = await recast_user(session, body)
-                items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+    async def reply(client: AsyncWebClient, body: dict[str, Any], text: str, **extra: Any) -> None:
+        await client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=text, **extra)
+
+    async def link(body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
+        async with session_scope(deps.sessionmaker) as session:
+            org = await slack_links.organization_for(session=session, ref=arg, secret=secret)
+            user_id = await identify(session, client, body, organization_id=org.id)
             if user_id is None:
-                await client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=NOT_LINKED)
-                return
-            await client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"],
-                                            blocks=pending_blocks(items), text=f"{len(items)} pending approvals")
-        elif verb == "submit" and len(sub) == 2:
+                return NOT_LINKED
+            ws = await slack_links.link_workspace_by(session=session, team_id=body["team_id"],
+                                                     channel_id=body["channel_id"], organization_id=org.id,
+                                                     by_user_id=user_id)
+            where = f"<#{ws.default_channel_id}>" if ws.default_channel_id else "the default channel"
+        return (f"✅ This workspace is now linked to *{org.name}*. Drafts without a client channel are reviewed "
+                f"in {where}. Next: run `/recast channel <client account>` in each client's channel.")
+
+    async def channel(body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
+        async with session_scope(deps.sessionmaker) as session:
+            if await slack_links.workspace(session=session, team_id=body["team_id"]) is None:
+                raise WorkspaceNotLinked()
+            user_id = await identify(session, client, body)
+            if user_id is None:
+                return NOT_LINKED
+            account, created = await slack_links.link_client_channel(
+                session=session, team_id=body["team_id"], channel_id=body["channel_id"], by_user_id=user_id,
+                client=arg)
+        new = " (a new client account)" if created else ""
+        return f"✅ Drafts for *{account.name}*{new} are now reviewed in this channel."
+
+    async def member(body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
+        parts = arg.split()
+        match = MENTION.match(parts[0]) if len(parts) == 2 else None
+        if match is None:
+            return "Use `/recast member @someone <role>`; roles are owner, admin, manager, creator and client."
+        slack_user, role = match.group(1), parts[1]
+        email, name = await slack_profile(client, slack_user)
+        async with session_scope(deps.sessionmaker) as session:
+            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
+            if ws is None:
+                raise WorkspaceNotLinked()
+            user_id = await identify(session, client, body)
+            if user_id is None:
+                return NOT_LINKED
+            row = await slack_links.set_member(session=session, organization_id=ws.organization_id,
+                                               by_user_id=user_id, slack_user_id=slack_user,
+                                               team_id=body["team_id"], role=role, email=email, full_name=name)
+        return f"✅ <@{slack_user}> is now a team {row.role} in Recast."
+
+    async def invite(body: dict[str, Any], client: AsyncWebClient) -> str:
+        if not deps.settings.slack_client_id:
+            return "This Recast runs in single-workspace mode (SLACK_BOT_TOKEN), so there is nothing to install."
+        async with session_scope(deps.sessionmaker) as session:
+            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
+            if ws is None:
+                raise WorkspaceNotLinked()
+            user_id = await identify(session, client, body)
+            if user_id is None:
+                return NOT_LINKED
+            await slack_links.require_org_admin(session=session, organization_id=ws.organization_id,
+                                                user_id=user_id)
+        code = install_code(secret, ws.organization_id)
+        url = f"{deps.settings.public_base_url.rstrip('/')}/slack/install?org={code}"
+        return (f"Install Recast in another workspace for this organization with <{url}|this link> (valid 7 days). "
+                f"Or, where Recast is installed already, run `/recast link {code}`.")
+
+    async def approvals(body: dict[str, Any], client: AsyncWebClient) -> None:
+        async with session_scope(deps.sessionmaker) as session:
+            user_id = await identify(session, client, body)
+            items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+        if user_id is None:
+            await reply(client, body, NOT_LINKED)
+            return
+        await reply(client, body, f"{len(items)} pending approvals", blocks=pending_blocks(items))
+
+    async def run_command(body: dict[str, Any], client: AsyncWebClient) -> None:
+        verb, arg = _verb(body)
+        if verb == "approvals":
+            await approvals(body, client)
+            return
+        if verb == "submit" and arg:
             await deps.enqueue("slack.submit_link", team_id=body["team_id"], channel_id=body["channel_id"],
-                               slack_user_id=body["user_id"], link=sub[1].strip("<>").split("|")[0])
+                               slack_user_id=body["user_id"], **submission(arg))
+            return
+        handlers = {"link": link, "channel": channel, "member": member}
+        try:
+            if verb == "install-link":
+                text = await invite(body, client)
+            elif verb in handlers and arg:
+                text = await handlers[verb](body, client, arg)
+            else:
+                return
+        except RecastError as exc:
+            text = exc.user_message
+        await reply(client, body, text)
 
     app.command("/recast")(ack=ack_command, lazy=[run_command])
+

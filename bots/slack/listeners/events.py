@@ -1,5 +1,5 @@
-"""Events API: App Home and file shares. Retries of an event (`x-slack-retry-num`) are recognised by
-its event id and dropped before any work."""
+"""Events API: App Home and file shares (`file_shared`, and `message` events carrying files). Retries of an
+event (`x-slack-retry-num`) are recognised by its event id and dropped before any work."""
 
 from __future__ import annotations
 
@@ -40,8 +40,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await deps.enqueue("slack.submit_file", team_id=body.get("team_id"), channel_id=event.get("channel_id"),
                            slack_user_id=event.get("user_id"), file_id=event.get("file_id"))
 
+    async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only people's messages with files; the same file's `file_shared` event is deduplicated by the task.
+        if not event.get("files") or event.get("bot_id") or not await _first_delivery(deps, body):
+            return
+        for file in event["files"][:10]:
+            await deps.enqueue("slack.submit_file", team_id=body.get("team_id"), channel_id=event.get("channel"),
+                               slack_user_id=event.get("user"), file_id=file.get("id"))
+
     async def noop_ack() -> None:
         return None
 
     app.event("app_home_opened")(ack=noop_ack, lazy=[home])
     app.event("file_shared")(ack=noop_ack, lazy=[file_shared])
+    app.event("message")(ack=noop_ack, lazy=[message])

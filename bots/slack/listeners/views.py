@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import outbox
 from bots.slack.blocks import CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL, parse_action_value
-from bots.slack.listeners import recast_user
+from bots.slack.listeners import identify
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -51,7 +51,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         feedback = _feedback(body)
         try:
             async with session_scope(deps.sessionmaker) as session:
-                user_id = await recast_user(session, body)
+                user_id = await identify(session, client, body)
                 if user_id is None:
                     return
                 decision = await wf.request_changes(session=session, request_id=request_id, by_user_id=user_id,
@@ -75,7 +75,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
         try:
             async with session_scope(deps.sessionmaker) as session:
-                user_id = await recast_user(session, body)
+                user_id = await identify(session, client, body)
                 if user_id is None:
                     return
                 decision = await wf.reject(session=session, request_id=request_id, by_user_id=user_id,
@@ -88,13 +88,15 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await outbox.tell_creator(deps, decision)
             await outbox.refresh_message(deps, client, request_id)
 
-    async def save_workflow(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def save_workflow(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         session = context["session"]
         values = body["view"]["state"]["values"]
         meta = body["view"].get("private_metadata") or ""
         team_id = body["user"].get("team_id") or (body.get("team") or {}).get("id")
         try:
-            user_id = await recast_user(session, body)
+            user_id = await identify(session, client, body)
             ws = await slack_links.workspace(session=session, team_id=str(team_id))
             if user_id is None or ws is None:
                 raise NotAManager()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -16,11 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
+from taskiq.api import run_receiver_task
 
 from bots.slack import make_slack_app, mount_slack
 from core.config import Settings
 from core.db.session import session_scope
 from core.workflow import slack_links
+from tasks.broker import bind, make_broker, make_enqueue
 from tests.core.workflow.builders import (
     Team,
     add_workflow,
@@ -47,21 +50,39 @@ async def real_sessionmaker(slack_db_url: str):
 
 
 @pytest.fixture
-def deps(real_sessionmaker, redis_client, tmp_path, offline_ai):
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(team_id=TEAM) as fake:
+        yield fake
+
+
+@pytest.fixture
+def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
     deps = make_deps(real_sessionmaker, redis_client, tmp_path, offline_ai)
     deps.settings = Settings(
         recast_data_dir=tmp_path / "data",
         _env_file=None,
         slack_bot_token=SecretStr("xoxb-test-token"),
         slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=fake_slack.base_url,
+        recast_secret_key=SecretStr("test-secret-key-for-slack"),
     )
     return deps
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(team_id=TEAM) as fake:
-        yield fake
+async def worker(deps, redis_url, run_id) -> AsyncIterator[None]:
+    """A real taskiq worker on Redis Streams running every task (pipeline and Slack) with `deps`."""
+    broker = make_broker(redis_url, queue_name=f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}", idle_timeout_ms=60_000)
+    deps.enqueue = make_enqueue(broker)
+    bind(broker, deps)
+    await broker.startup()
+    receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=2))
+    try:
+        yield
+    finally:
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+        await broker.shutdown()
 
 
 @dataclass
@@ -69,6 +90,25 @@ class SlackHTTP:
     url: str
     http: aiohttp.ClientSession
     client: AsyncWebClient
+
+    async def command(self, user: str, text: str, *, channel: str = CHANNEL, team: str = TEAM) -> str:
+        """Run `/recast <text>` as `user`; returns the immediate (ack) response text, if any."""
+        body = urlencode({
+            "token": "legacy", "team_id": team, "channel_id": channel, "user_id": user, "command": "/recast",
+            "text": text, "trigger_id": f"trig-{uuid.uuid4().hex}", "api_app_id": "A0RECAST",
+            "response_url": "https://hooks.slack.invalid/commands/1",
+        })
+        resp = await self.send(body, "application/x-www-form-urlencoded")
+        assert resp.status == 200
+        raw = await resp.text()
+        return str(json.loads(raw).get("text", "")) if raw.startswith("{") else raw
+
+    async def event(self, event: dict[str, Any], *, team: str = TEAM) -> None:
+        body = json.dumps({
+            "token": "legacy", "team_id": team, "api_app_id": "A0RECAST", "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(time.time()), "event": event,
+        })
+        assert (await self.send(body, "application/json")).status == 200
 
     async def send(
         self, body: str, content_type: str, *, ts: int | None = None, headers: dict[str, str] | None = None

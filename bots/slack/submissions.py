@@ -1,0 +1,233 @@
+"""Content submitted from Slack (`/recast submit <link or text>`, file shares) becomes a content asset of
+the channel's client account through the same content service as Telegram uploads, then goes through the
+pipeline; its drafts come back to the channel for approval. Run by the `slack.submit_*` tasks.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.slack import outbox
+from bots.slack.listeners import NOT_LINKED, identify
+from core.billing import usage as billing_usage
+from core.common.errors import RecastError
+from core.content import service as content
+from core.content.errors import FileTooLarge, UnsupportedInput
+from core.content.models import ContentAsset
+from core.db.session import session_scope
+from core.deps import CoreDeps
+from core.workflow import service as wf
+from core.workflow import slack_links
+from core.workflow.errors import WorkspaceNotLinked
+from core.workflow.slack_models import SlackEventReceipt
+
+MB = 1024 * 1024
+MAX_FILE_BYTES = 1024 * MB  # Slack's own per-file limit
+MAX_LINK_BYTES = 2 * MB
+DOWNLOAD_CHUNK = 256 * 1024
+READY = "I'll post the drafts in this channel for review when they're ready."
+
+
+class NoWorkflow(RecastError):
+    user_message = (
+        "No approval workflow covers this channel yet, so nobody would review the drafts. A manager can set "
+        "one up with `/recast workflow`."
+    )
+
+
+class DownloadFailed(RecastError):
+    user_message = "I couldn't download that file from Slack. Make sure Recast is in this channel and try again."
+
+
+@dataclass(frozen=True)
+class Submitter:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    client_account_id: uuid.UUID | None
+
+
+Say = Callable[[str], Awaitable[None]]
+
+
+def _sayer(api: AsyncWebClient, channel_id: str | None, slack_user_id: str) -> Say:
+    async def say(text: str) -> None:
+        if channel_id:
+            await api.chat_postEphemeral(channel=channel_id, user=slack_user_id, text=text)
+        else:
+            await api.chat_postMessage(channel=slack_user_id, text=text)
+
+    return say
+
+
+async def _submitter(
+    session: AsyncSession, api: AsyncWebClient, team_id: str, channel_id: str | None, slack_user_id: str
+) -> Submitter:
+    """Who submits, for which organization and client, refusing when nobody would review the drafts."""
+    ws = await slack_links.workspace(session=session, team_id=team_id)
+    if ws is None:
+        raise WorkspaceNotLinked()
+    user_id = await identify(session, api, {"user_id": slack_user_id, "team_id": team_id})
+    if user_id is None or await wf.member_role(session=session, organization_id=ws.organization_id,
+                                               user_id=user_id) is None:
+        raise RecastError(NOT_LINKED)
+    client_id = (await slack_links.client_for_channel(session=session, team_id=team_id, channel_id=channel_id)
+                 if channel_id else None)
+    if await wf.workflow_for(session=session, organization_id=ws.organization_id,
+                             client_account_id=client_id) is None:
+        raise NoWorkflow()
+    return Submitter(user_id, ws.organization_id, client_id)
+
+
+def _tag(asset: ContentAsset, who: Submitter, origin: dict[str, Any]) -> None:
+    asset.client_account_id = who.client_account_id
+    asset.metadata_ = {**(asset.metadata_ or {}), "slack": origin}
+
+
+def _plain_text(body: str, content_type: str) -> str:
+    if "html" not in content_type:
+        return body
+    body = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", body)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
+
+
+async def _fetch_article(link: str) -> str:
+    if not link.startswith(("http://", "https://")):
+        raise RecastError("That doesn't look like a link. Send an http(s) link or paste the text itself.")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http, http.get(link) as resp:
+            kind = resp.headers.get("Content-Type", "")
+            if resp.status != 200:
+                raise RecastError(f"I couldn't open that link (HTTP {resp.status}). Paste the text instead.")
+            if not kind.startswith("text/"):
+                raise RecastError("That link isn't an article I can read. For audio or video, share the file "
+                                  "in this channel instead.")
+            raw = await resp.content.read(MAX_LINK_BYTES)
+    except aiohttp.ClientError as exc:
+        raise RecastError("I couldn't reach that link. Check it, or paste the text instead.") from exc
+    return _plain_text(raw.decode("utf-8", "replace"), kind)
+
+
+async def submit(
+    deps: CoreDeps, *, team_id: str, channel_id: str, slack_user_id: str, link: str | None = None,
+    text: str | None = None,
+) -> uuid.UUID | None:
+    """`/recast submit`: an article link or pasted text into the pipeline; the outcome is told ephemerally."""
+    api = await outbox.client_for_team(deps, team_id, outbox.base_client(deps))
+    say = _sayer(api, channel_id, slack_user_id)
+    try:
+        async with session_scope(deps.sessionmaker) as session:
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
+        body = await _fetch_article(link) if link else (text or "")
+        async with session_scope(deps.sessionmaker) as session:
+            asset = await content.ingest_text(session=session, store=deps.store, user_id=who.user_id,
+                                              organization_id=who.organization_id, text=body,
+                                              source_platform="slack", source_url=link)
+            _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
+            asset_id, title = asset.id, asset.title
+    except RecastError as exc:
+        await say(f"⚠️ {exc.user_message}")
+        return None
+    await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
+    await say(f"Got “{title}”. {READY}")
+    return asset_id
+
+
+def _receipt_id(team_id: str, file_id: str) -> str:
+    return f"file:{team_id}:{file_id}"[:64]
+
+
+async def _size_limit(deps: CoreDeps, user_id: uuid.UUID) -> int:
+    async with deps.sessionmaker() as session:
+        limits = await billing_usage.plan_limits(session=session, user_id=user_id)
+    plan = limits.get("max_upload_bytes")
+    return min(int(plan), MAX_FILE_BYTES) if plan else MAX_FILE_BYTES
+
+
+async def _download(url: str, *, token: str | None, dest: Path, limit: int, name: str) -> None:
+    """Stream `url_private` (bearer token) to `dest`, stopping once more than `limit` bytes arrived."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    size = 0
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=120)) as http, \
+                http.get(url, headers=headers) as resp:
+            # Without a valid token Slack answers 200 with its HTML sign-in page, not the file.
+            if resp.status != 200 or resp.content_type == "text/html":
+                raise DownloadFailed(detail=f"GET {url}: {resp.status} {resp.content_type}")
+            with dest.open("wb") as out:
+                async for chunk in resp.content.iter_chunked(DOWNLOAD_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(name, size, limit)
+                    out.write(chunk)
+    except aiohttp.ClientError as exc:
+        raise DownloadFailed(detail=str(exc)) from exc
+
+
+def _too_large(name: str, size: int, limit: int) -> FileTooLarge:
+    return FileTooLarge(f"“{name}” is {size / MB:.0f} MB; I can take files up to {limit // MB} MB. "
+                        "Share a shorter cut, or a link to the article instead.")
+
+
+async def submit_file(
+    deps: CoreDeps, *, team_id: str, channel_id: str | None, slack_user_id: str, file_id: str
+) -> uuid.UUID | None:
+    """A file shared in a linked channel: download it, store it as a content asset and start the pipeline.
+    Slack announces one upload twice (`file_shared` and a `message` with files): only the first counts."""
+    receipt = _receipt_id(team_id, file_id)
+    async with deps.sessionmaker() as session:
+        if await session.get(SlackEventReceipt, receipt) is not None:
+            return None
+    api = await outbox.client_for_team(deps, team_id, outbox.base_client(deps))
+    say = _sayer(api, channel_id, slack_user_id)
+    try:
+        async with session_scope(deps.sessionmaker) as session:
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
+        try:
+            info: dict[str, Any] = (await api.files_info(file=file_id))["file"]
+        except SlackApiError as exc:
+            raise DownloadFailed(detail=str(exc)) from exc
+        name = str(info.get("name") or info.get("title") or file_id)
+        try:
+            content.classify_upload(name, info.get("mimetype"))
+        except UnsupportedInput as exc:
+            raise UnsupportedInput(f"I can't turn “{name}” into drafts. Share a video, an audio file or voice "
+                                   "note, a PDF or a text file.") from exc
+        limit = await _size_limit(deps, who.user_id)
+        if int(info.get("size") or 0) > limit:
+            raise _too_large(name, int(info["size"]), limit)
+        url = info.get("url_private_download") or info.get("url_private")
+        if not url:
+            raise DownloadFailed(detail="no url_private")
+        with tempfile.TemporaryDirectory(prefix="recast-slack-") as tmp:
+            path = Path(tmp) / (re.sub(r"[^\w.\-]+", "_", Path(name).name) or "upload")
+            await _download(str(url), token=api.token, dest=path, limit=limit, name=name)
+            async with session_scope(deps.sessionmaker) as session:
+                # Claimed in the asset's transaction: a failed ingest leaves the file free to retry.
+                if not await slack_links.accept_event(session=session, event_id=receipt, team_id=team_id,
+                                                      event_type="file"):
+                    return None
+                asset = await content.ingest_file(session=session, store=deps.store, user_id=who.user_id,
+                                                  organization_id=who.organization_id, path=path, filename=name,
+                                                  mime_type=info.get("mimetype"), source_platform="slack")
+                asset.source_url = info.get("permalink")
+                _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id,
+                                  "file_id": file_id})
+                asset_id, title = asset.id, asset.title
+    except RecastError as exc:
+        await say(f"⚠️ {exc.user_message}")
+        return None
+    await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
+    await say(f"Got “{title}”. {READY}")
+    return asset_id
+
