@@ -40,6 +40,7 @@ class FakeSlack:
     file_bytes: dict[str, bytes] = field(default_factory=dict)
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     installed_token: str = "xoxb-installed"
+    oauth_team_id: str = "T0OAUTH"  # the workspace oauth.v2.access reports as installed
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -221,7 +222,7 @@ class FakeSlack:
             "token_type": "bot",
             "access_token": self.installed_token,
             "bot_user_id": self.bot_user_id,
-            "team": {"id": "T0OAUTH", "name": "OAuth Workspace"},
+            "team": {"id": self.oauth_team_id, "name": "OAuth Workspace"},
             "enterprise": None,
             "is_enterprise_install": False,
         }
