@@ -89,7 +89,7 @@ async def serve_recast(db_url: str, redis_url: str, queue: str, port: int) -> No
                     enqueue=make_enqueue(broker))
     bind(broker, deps)
     await broker.startup()
-    await web._run_app(make_web_app(deps), host="127.0.0.1", port=port, print=None)
+    await web._run_app(make_web_app(deps, broker=broker), host="127.0.0.1", port=port, print=None)
 
 
 # ---------------------------------------------------------------- load generator

@@ -267,7 +267,7 @@ async def serve(settings: Settings, what: str) -> int:
         if what in ("run", "web"):
             from webhooks.app import make_web_app
 
-            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes))
+            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes, broker=broker))
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
             print(f"web: http://{settings.web_host}:{settings.web_port}/healthz")

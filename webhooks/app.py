@@ -1,8 +1,9 @@
 """The aiohttp application: health, payment gateway webhooks, and whatever else entry points mount.
 
-Gateway requests: verify on the raw bytes → INSERT into `gateway_events` (unique sender + event id) →
-answer 200 → enqueue processing only for a newly stored event. Nothing is processed in the request,
-so the answer comes well inside the senders' 5-second budgets whatever processing costs.
+Gateway requests: verify on the raw bytes → INSERT into `gateway_events` (unique sender + event id,
+one autocommitted statement, see `webhooks.inbox`) → enqueue processing only for a newly stored event →
+answer 200. Nothing is processed in the request, so the answer comes well inside the senders' 5-second
+budgets whatever processing costs.
 """
 
 from __future__ import annotations
@@ -13,21 +14,24 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
+from taskiq import AsyncBroker
 
 from core.billing.gateways import PayPalRest
-from core.deps import CoreDeps
-from core.inbox.models import GatewayEvent
-from webhooks.gateways.base import BadSignature, MalformedBody, VerifiedEvent, Verifier, split_secrets
+from core.deps import CoreDeps, Enqueue
+from webhooks.enqueue import PipelinedEnqueue
+from webhooks.gateways.base import BadSignature, MalformedBody, Verifier, split_secrets
 from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
 from webhooks.gateways.razorpay import RazorpayVerifier
 from webhooks.gateways.stripe import StripeVerifier
+from webhooks.inbox import GatewayInbox, asyncpg_dsn, engine_of
 
 log = logging.getLogger(__name__)
 
 DEPS_KEY = web.AppKey("deps", CoreDeps)
 VERIFIERS_KEY = web.AppKey("gateway_verifiers", dict[str, Verifier])
+INBOX_KEY = web.AppKey("gateway_inbox", GatewayInbox)
+ENQUEUE_KEY: web.AppKey[Enqueue] = web.AppKey("gateway_enqueue")
 PROCESS_TASK = "billing.process_gateway_event"
 
 # Headers worth keeping with the raw body (enough to re-verify or debug; no cookies or auth).
@@ -68,26 +72,8 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower() in _KEPT_HEADERS}
 
 
-async def store_event(
-    deps: CoreDeps, event: VerifiedEvent, body: bytes, headers: dict[str, str]
-) -> str | None:
-    """Insert the event; return its id if it is new, None if (sender, event id) was already stored."""
-    stmt = (
-        insert(GatewayEvent)
-        .values(sender=event.sender, sender_event_id=event.event_id[:255], event_type=event.event_type,
-                raw_body=body, headers=headers)
-        .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
-        .returning(GatewayEvent.id)
-    )
-    async with deps.sessionmaker() as session:
-        new_id = (await session.execute(stmt)).scalar_one_or_none()
-        await session.commit()
-    return str(new_id) if new_id is not None else None
-
-
 def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        deps = request.app[DEPS_KEY]
         verifier = request.app[VERIFIERS_KEY][sender]
         body = await request.read()  # raises 413 past client_max_size
         try:
@@ -99,10 +85,10 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
         except MalformedBody as exc:
             log.warning("%s webhook with a malformed body (%d bytes): %s", sender, len(body), exc)
             return web.Response(status=400)
-        event_id = await store_event(deps, event, body, _kept_headers(request.headers))
+        event_id = await request.app[INBOX_KEY].store(event, body, _kept_headers(request.headers))
         if event_id is not None:
             try:
-                await deps.enqueue(PROCESS_TASK, event_id=event_id)
+                await request.app[ENQUEUE_KEY](PROCESS_TASK, event_id=event_id)
             except Exception:
                 # Stored with status 'received': billing.requeue_stale_events picks it up later.
                 log.exception("could not enqueue %s event %s", sender, event_id)
@@ -130,12 +116,33 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def make_web_app(
-    deps: CoreDeps, *, extra_routes: Callable[[web.Application], None] | None = None
+    deps: CoreDeps,
+    *,
+    extra_routes: Callable[[web.Application], None] | None = None,
+    broker: AsyncBroker | None = None,
 ) -> web.Application:
-    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`."""
+    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
+
+    With the task `broker`, gateway events are enqueued through `PipelinedEnqueue` (the hot path's
+    batched XADDs); without it, through `deps.enqueue`."""
     app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
+    inbox = GatewayInbox(asyncpg_dsn(engine_of(deps.sessionmaker)))
+    app[INBOX_KEY] = inbox
+    pipelined = PipelinedEnqueue(broker) if broker is not None else None
+    app[ENQUEUE_KEY] = pipelined or deps.enqueue
+
+    async def start_inbox(_: web.Application) -> None:
+        await inbox.start()
+
+    async def close_inbox(_: web.Application) -> None:
+        await inbox.close()
+        if pipelined is not None:
+            await pipelined.close()
+
+    app.on_startup.append(start_inbox)
+    app.on_cleanup.append(close_inbox)
     app.router.add_get("/healthz", healthz)
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
