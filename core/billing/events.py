@@ -47,6 +47,11 @@ class SubscriptionFact:
     cancel_at_period_end: bool | None = None
     user_id: uuid.UUID | None = None
     plan_slug: str | None = None
+    # A payment for a new billing period made at this time. When the sender gives no period (PayPal
+    # sales), the period is the plan's billing period from here.
+    paid_at: datetime | None = None
+    # Set by the billing service when this status change was older than one already applied.
+    stale: bool = False
 
 
 @dataclass
@@ -344,6 +349,10 @@ def paypal(payload: dict[str, Any]) -> Facts:
     event = str(payload.get("event_type") or "")
     res = _obj(payload.get("resource"))
     facts = Facts(occurred_at=_ts(payload.get("create_time")) or utcnow())
+    if event in _PAYPAL_SUB:
+        return _paypal_subscription(event, res, facts.occurred_at)
+    if event in ("PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.DENIED", "PAYMENT.SALE.REFUNDED"):
+        return _paypal_sale(event, res, facts.occurred_at)
     status = {
         "CHECKOUT.ORDER.APPROVED": "authorized",
         "PAYMENT.CAPTURE.COMPLETED": "succeeded",
@@ -378,6 +387,84 @@ def paypal(payload: dict[str, Any]) -> Facts:
         if amount := _major(_d(res, "amount", "value")):
             fact.refunds[str(res["id"])] = amount
         facts.payment = fact
+    return facts
+
+
+def _paypal_custom(fact: PaymentFact | SubscriptionFact, custom: Any) -> None:
+    """A PayPal subscription's `custom_id` (echoed as a sale's `custom`): "<user uuid>[:<plan slug>]"."""
+    if not isinstance(custom, str) or not custom:
+        return
+    user, _, plan = custom.partition(":")
+    fact.user_id = fact.user_id or _uuid(user)
+    fact.plan_slug = fact.plan_slug or (plan or None)
+
+
+_PAYPAL_SUB = {
+    "BILLING.SUBSCRIPTION.ACTIVATED": "active",
+    "BILLING.SUBSCRIPTION.RE-ACTIVATED": "active",
+    "BILLING.SUBSCRIPTION.SUSPENDED": "past_due",
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": "past_due",
+    "BILLING.SUBSCRIPTION.CANCELLED": "canceled",
+    "BILLING.SUBSCRIPTION.EXPIRED": "expired",
+}
+
+
+def _paypal_subscription(event: str, res: dict[str, Any], occurred_at: datetime) -> Facts:
+    facts = Facts(occurred_at=occurred_at)
+    if not res.get("id"):
+        return facts
+    billing = _obj(res.get("billing_info"))
+    sfact = SubscriptionFact(
+        "paypal",
+        str(res["id"]),
+        status=_PAYPAL_SUB[event],
+        period_start=_ts(_d(billing, "last_payment", "time")) if event.endswith("ACTIVATED") else None,
+        period_end=_ts(billing.get("next_billing_time")) if event.endswith("ACTIVATED") else None,
+    )
+    _paypal_custom(sfact, res.get("custom_id"))
+    facts.subscription = sfact
+    if event == "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
+        failed = _obj(billing.get("last_failed_payment"))
+        when = str(failed.get("time") or occurred_at.isoformat())
+        # No PayPal id for a failed attempt: one per subscription and attempt time, so a re-run finds it.
+        fact = PaymentFact("paypal", status="failed", payment_ref=f"{res['id']}:failed:{when}", raw=res)
+        fact.amount = _major(_d(failed, "amount", "value"))
+        fact.currency = _d(failed, "amount", "currency_code")
+        fact.error = "PayPal could not collect the renewal"
+        fact.user_id, fact.plan_slug = sfact.user_id, sfact.plan_slug
+        facts.payment = fact
+    return facts
+
+
+def _paypal_sale(event: str, res: dict[str, Any], occurred_at: datetime) -> Facts:
+    """Subscription payments (v1 sales carrying `billing_agreement_id`); one-time checkouts use captures."""
+    facts = Facts(occurred_at=occurred_at)
+    agreement = res.get("billing_agreement_id")
+    if not agreement or not res.get("id"):
+        return facts
+    custom = res.get("custom") or res.get("custom_id")
+    amount = _d(res, "amount", "total")
+    if event == "PAYMENT.SALE.REFUNDED":
+        fact = PaymentFact("paypal", payment_ref=str(res.get("sale_id") or "") or None, raw=res)
+        if refunded := _major(str(amount).lstrip("-") if amount is not None else None):
+            fact.refunds[str(res["id"])] = refunded
+        _paypal_custom(fact, custom)
+        facts.payment = fact
+        return facts
+    ok = event == "PAYMENT.SALE.COMPLETED"
+    fact = PaymentFact("paypal", status="succeeded" if ok else "failed", payment_ref=str(res["id"]), raw=res)
+    fact.amount, fact.currency = _major(amount), _d(res, "amount", "currency")
+    fact.error = None if ok else "PayPal denied the renewal payment"
+    _paypal_custom(fact, custom)
+    sfact = SubscriptionFact(
+        "paypal",
+        str(agreement),
+        status="active" if ok else "past_due",
+        paid_at=(_ts(res.get("create_time")) or occurred_at) if ok else None,
+        user_id=fact.user_id,
+        plan_slug=fact.plan_slug,
+    )
+    facts.payment, facts.subscription = fact, sfact
     return facts
 
 

@@ -56,6 +56,8 @@ class Subscription(TimestampMixin, Base):
     razorpay_subscription_id: Mapped[str | None] = mapped_column(String(255))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
     cashfree_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    # Not in the design's table: PayPal's subscription id (I-...), unique (migration d4e9f3a7b2c1).
+    paypal_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class Payment(TimestampMixin, Base):

@@ -47,6 +47,8 @@ TERMINAL = ("canceled", "expired")
 SUCCEEDED = ("succeeded", "partially_refunded", "refunded")
 PAST_DUE_GRACE = timedelta(days=7)
 TRIAL_REMINDER_BEFORE = timedelta(days=3)
+# A subscription payment this close before the period end (or later) pays for the next period.
+RENEWAL_WINDOW = timedelta(days=1)
 
 
 class NoGatewayAvailable(RecastError):
@@ -324,6 +326,7 @@ _SUB_COLUMNS = {
     "razorpay": "razorpay_subscription_id",
     "stripe": "stripe_subscription_id",
     "cashfree": "cashfree_subscription_id",
+    "paypal": "paypal_subscription_id",
 }
 
 
@@ -411,6 +414,7 @@ async def _apply_subscription(
             await transition(
                 session=session, sub=sub, to="expired", reason=f"{fact.gateway} completed", occurred_at=occurred_at
             )
+        fact.stale = fact.status != "expired"
         return sub  # a late charge or update never revives a canceled plan
     if plan is not None and sub.plan_id != plan.id:
         await audit.record(
@@ -422,11 +426,7 @@ async def _apply_subscription(
             metadata={"plan": plan.slug, "occurred_at": occurred_at.isoformat()},
         )
         sub.plan_id = plan.id
-    renewed = False
-    if fact.period_end is not None and fact.period_end > sub.current_period_end:
-        renewed = sub.status in ("active", "past_due")
-        sub.current_period_start = fact.period_start or sub.current_period_end
-        sub.current_period_end = fact.period_end
+    renewed = await _apply_period(session, sub, fact, plan, occurred_at)
     if fact.cancel_at_period_end is not None and bool(sub.cancel_at_period_end) != fact.cancel_at_period_end:
         sub.cancel_at_period_end = fact.cancel_at_period_end
         await audit.record(
@@ -458,6 +458,7 @@ async def _apply_subscription(
             if fact.status == "active" and before == "past_due":
                 renewed = True
         else:
+            fact.stale = True
             log.info("stale %s status %s for subscription %s ignored", fact.gateway, fact.status, sub.id)
     if renewed and sub.status == "active":
         await notify(
@@ -470,6 +471,45 @@ async def _apply_subscription(
     if plan is not None and sub.status == "active" and sub.user_id:
         await _apply_plan_limits(session, sub.user_id, plan)
     return sub
+
+
+async def _apply_period(
+    session: AsyncSession,
+    sub: Subscription,
+    fact: billing_events.SubscriptionFact,
+    plan: SubscriptionPlan | None,
+    occurred_at: datetime,
+) -> bool:
+    """Move the period forward (never back) and audit it; True if that renewed a running plan."""
+    start, end = fact.period_start, fact.period_end
+    if end is None and fact.paid_at is not None:
+        period_plan = plan or (await session.get(SubscriptionPlan, sub.plan_id) if sub.plan_id else None)
+        if period_plan is not None:
+            start, end = fact.paid_at, add_period(fact.paid_at, period_plan.billing_period)
+    if end is None or end <= sub.current_period_end:
+        return False
+    # A first payment right after activation only nudges the period; one near its end renews it.
+    renewed = sub.status in ("active", "past_due") and (
+        fact.paid_at is None or fact.paid_at >= sub.current_period_end - RENEWAL_WINDOW
+    )
+    before = sub.current_period_end
+    sub.current_period_start = start or sub.current_period_end
+    sub.current_period_end = end
+    # Also the evidence that makes older status changes (a late "payment failed") stale.
+    await audit.record(
+        session=session,
+        action="subscription_period_updated",
+        user_id=sub.user_id,
+        resource_type="subscription",
+        resource_id=sub.id,
+        metadata={
+            "from": before.isoformat(),
+            "to": end.isoformat(),
+            "gateway": fact.gateway,
+            "occurred_at": occurred_at.isoformat(),
+        },
+    )
+    return renewed
 
 
 async def _activate_paid_plan(
@@ -698,6 +738,13 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
     sub = None
     if facts.subscription is not None:
         sub = await _apply_subscription(session, facts.subscription, facts.occurred_at, user_id, outbox)
+    stale_failure = (
+        facts.subscription is not None and facts.subscription.stale
+        and facts.payment is not None and facts.payment.status == "failed"
+    )
+    if stale_failure:
+        # A failed renewal older than a later payment (or after cancellation) changes nothing now.
+        return ProcessResult("processed", outbox, note="stale payment failure ignored")
     if facts.payment is not None:
         await _apply_payment(session, deps, facts.payment, facts.occurred_at, user_id, sub, outbox)
     return ProcessResult("processed", outbox)

@@ -5,7 +5,9 @@ Deliberate deviations, each asserted rather than skipped:
 - engagement_metrics is partitioned by collected_at, so its primary key is (id, collected_at) and
   collected_at is NOT NULL;
 - analytics_snapshots_archive (`LIKE analytics_snapshots INCLUDING ALL`) also gets the source's
-  foreign keys, which LIKE does not copy, so a deleted user's archived snapshots go too.
+  foreign keys, which LIKE does not copy, so a deleted user's archived snapshots go too;
+- subscriptions.paypal_subscription_id (unique) sits next to the design's razorpay/stripe/cashfree ids,
+  so PayPal subscription events can find their subscription.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ SCHEMA_MD = REPO_ROOT.parent / "shared" / "design" / "schema.md"
 
 PK_OVERRIDES = {"engagement_metrics": {"id", "collected_at"}}
 NOT_NULL_OVERRIDES = {("engagement_metrics", "collected_at")}
+# Columns Recast adds to a designed table: (table, column) -> (type, NOT NULL).
+EXTRA_COLUMNS = {("subscriptions", "paypal_subscription_id"): ("character varying(255)", False)}
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
 
@@ -212,7 +216,10 @@ async def test_every_table_and_column_exists_with_a_compatible_type(
     assert not missing_tables
     problems = []
     for table in tables.values():
-        assert set(db[table.name]) == set(table.columns), table.name
+        extra = {c for t, c in EXTRA_COLUMNS if t == table.name}
+        assert set(db[table.name]) == set(table.columns) | extra, table.name
+        for name in extra:
+            assert db[table.name][name][:2] == EXTRA_COLUMNS[(table.name, name)], name
         for col in table.columns.values():
             type_, not_null, default = db[table.name][col.name]
             if type_ != col.pg_type:
