@@ -12,7 +12,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 
 from bots.telegram.middleware import CoreMiddleware
-from bots.telegram.ordering import ChatOrderMiddleware
+from bots.telegram.ordering import install_chat_order
 from bots.telegram.routers import account, billing, brand, drafts, ingest, start
 from core.deps import CoreDeps
 
@@ -38,8 +38,7 @@ def make_bot(token: str, *, api_server: str | None = None) -> Bot:
 
 def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
-    # Registered after aiogram's own user-context middleware, so `event_chat` is known here.
-    dp.update.outer_middleware(ChatOrderMiddleware())
+    install_chat_order(dp)
     middleware = CoreMiddleware(deps)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)

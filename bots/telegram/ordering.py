@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import Chat, TelegramObject, User
 
 
@@ -42,3 +42,13 @@ class ChatOrderMiddleware(BaseMiddleware):
             return await handler(event, data)
         async with self.lock_for(key):
             return await handler(event, data)
+
+
+def install_chat_order(dp: Dispatcher) -> ChatOrderMiddleware:
+    """Put the per-chat lock after aiogram's user context (which finds the chat) and before its FSM
+    middleware: conversation state must be read only once the previous update of the chat is done."""
+    middleware = ChatOrderMiddleware()
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(middleware)
+    dp.update.outer_middleware(dp.fsm)
+    return middleware

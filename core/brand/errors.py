@@ -16,3 +16,7 @@ class InvalidPlatforms(RecastError):
 
 class SampleTooShort(RecastError):
     user_message = "That sample is very short. Send a full post you wrote (at least 15 words)."
+
+
+class BrandMediaRejected(RecastError):
+    """A logo that is not an image, or an intro/outro that is not a short video."""

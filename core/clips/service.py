@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.analysis import ContentAnalysisResult
@@ -30,6 +30,7 @@ from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
 from core.storage.files import FileStore
+from core.workflow.models import Revision
 
 JOB_TYPE = "video_to_shorts"
 OUTPUT_FORMAT = "short_video"
@@ -135,9 +136,12 @@ async def rerender_clip(
     feedback: str,
     media_path: Path,
     transcript_words: Sequence[Word],
+    requested_by: uuid.UUID | None = None,
+    approval_request_id: uuid.UUID | None = None,
 ) -> GeneratedContent:
     """Re-cut and re-render one clip from revise feedback, still on word boundaries; the previous
-    version is kept in `metadata.versions` (its files stay in storage)."""
+    version is kept in `metadata.versions` (its files stay in storage) and the feedback in a
+    completed `revisions` row."""
     row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
     meta = dict(row.metadata_ or {}) if row is not None else {}
     if row is None or meta.get("output_format") != OUTPUT_FORMAT:
@@ -181,6 +185,16 @@ async def rerender_clip(
         _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
     if row.user_id is not None:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
+    number = await session.scalar(
+        select(func.count()).select_from(Revision).where(Revision.generated_content_id == row.id)
+    )
+    session.add(
+        Revision(
+            generated_content_id=row.id, approval_request_id=approval_request_id, revision_number=(number or 0) + 1,
+            requested_by=requested_by, assigned_to=row.user_id, feedback=feedback.strip(), status="completed",
+            completed_at=utcnow(),
+        )
+    )  # fmt: skip
     await session.flush()
     return row
 

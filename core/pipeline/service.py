@@ -328,7 +328,7 @@ async def rewrite_and_deliver(
         async with deps.sessionmaker() as session:
             kind = await session.scalar(select(GeneratedContent.content_type).where(GeneratedContent.id == draft_id))
         if kind == "short_video":
-            await _recut_clip(deps, draft_id, feedback)
+            await _recut_clip(deps, draft_id, feedback, requested_by)
             await deliver_draft(deps, draft_id, force=True)
             return draft_id
         async with session_scope(deps.sessionmaker) as session:
@@ -356,7 +356,9 @@ async def rewrite_and_deliver(
     return draft_id
 
 
-async def _recut_clip(deps: CoreDeps, draft_id: uuid.UUID, feedback: str | None) -> None:
+async def _recut_clip(
+    deps: CoreDeps, draft_id: uuid.UUID, feedback: str | None, requested_by: uuid.UUID | None
+) -> None:
     from core.clips.service import rerender_clip
     from core.repurposing.errors import NothingToRevise
 
@@ -374,6 +376,7 @@ async def _recut_clip(deps: CoreDeps, draft_id: uuid.UUID, feedback: str | None)
             feedback=feedback,
             media_path=deps.store.local_path(asset.file_url),
             transcript_words=transcript_words(deps, asset),
+            requested_by=requested_by,
         )
 
 

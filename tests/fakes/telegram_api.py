@@ -1179,6 +1179,21 @@ class FakeTelegram:
         document = self._file_object(file_id, file_name=file_name, mime_type=mime_type, file_size=file_size)
         return self._user_message(user_id, chat_id, username, None, document=document, caption=caption)
 
+    def user_sends_photo(
+        self,
+        user_id: int,
+        file_id: str,
+        *,
+        width: int = 512,
+        height: int = 512,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        username: str | None = "tester",
+    ) -> dict[str, Any]:
+        """A photo message: Telegram sends a list of sizes; here one size, the original."""
+        size = self._file_object(file_id, width=width, height=height)
+        return self._user_message(user_id, chat_id, username, None, photo=[size], caption=caption)
+
     def user_presses_button(
         self,
         user_id: int,

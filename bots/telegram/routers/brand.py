@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import tempfile
+from pathlib import Path
+
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -10,7 +13,9 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
+from bots.telegram.routers.ingest import CLOUD_DOWNLOAD_LIMIT
 from core.accounts import service as accounts
+from core.brand import media as brand_media
 from core.brand import service as brand_service
 from core.deps import CoreDeps
 
@@ -18,6 +23,7 @@ KEEP = "-"
 
 
 class BrandSetup(StatesGroup):
+    media = State()
     name = State()
     industry = State()
     audience = State()
@@ -48,6 +54,27 @@ STEPS = [
 ]
 
 
+MEDIA_PROMPTS = {
+    "logo": "Send your logo as an image (a transparent PNG works best). It goes in the corner of every clip.",
+    "intro": "Send your intro as a short video (up to 10 seconds). It plays before every clip.",
+    "outro": "Send your outro as a short video (up to 10 seconds). It plays after every clip.",
+}
+
+
+def _file_of(message: Message) -> tuple[str, int | None, str] | None:
+    """(file_id, size, a file name) of the photo, video, animation or document in the message."""
+    if message.photo:
+        biggest = message.photo[-1]
+        return biggest.file_id, biggest.file_size, "logo.jpg"
+    if message.video:
+        return message.video.file_id, message.video.file_size, Path(message.video.file_name or "clip.mp4").name
+    if message.animation:
+        return message.animation.file_id, message.animation.file_size, "animation.mp4"
+    if message.document:
+        return message.document.file_id, message.document.file_size, Path(message.document.file_name or "file").name
+    return None
+
+
 def _parse(field: str, text: str) -> object:
     if field == "content_goals":
         return [g.strip() for g in text.split(",") if g.strip()]
@@ -62,16 +89,35 @@ def setup() -> Router:
     router = Router(name="brand")
 
     @router.message(Command("brand"))
-    async def brand(message: Message, command: CommandObject, session: AsyncSession, state: FSMContext) -> None:
+    async def brand(
+        message: Message, command: CommandObject, session: AsyncSession, state: FSMContext, deps: CoreDeps
+    ) -> None:
         user = await current_user(session, message.from_user)
         current = await brand_service.brand_for_user(session=session, user_id=user.id)
-        if current is not None and (command.args or "").strip().lower() != "edit":
+        args = (command.args or "").strip().lower().split()
+        action = args[0] if args else ""
+        if action in brand_media.ROLES:
+            if current is None:
+                await message.answer("Set up your brand first with /brand, then add its logo, intro and outro.")
+                return
+            if args[1:2] in (["off"], ["remove"], ["none"]):
+                await brand_media.clear_brand_media(session=session, brand=current, role=action)
+                await message.answer(f"Removed your {action}. New clips won't have one.")
+                return
+            await state.set_state(BrandSetup.media)
+            await state.update_data(role=action)
+            await message.answer(MEDIA_PROMPTS[action])
+            return
+        if current is not None and action != "edit":
             samples = await brand_service.sample_count(session=session, brand_id=current.id)
+            dressing = await brand_media.describe_brand_media(session=session, brand=current)
             await message.answer(
                 brand_service.describe_brand(current, samples)
-                + "\n\nSend /brand edit to change it, or /brand samples to add sample posts."
+                + f"\n{dressing}"
+                + "\n\nSend /brand edit to change it, /brand samples to add sample posts, "
+                "/brand logo, /brand intro or /brand outro to dress your clips (add 'off' to remove)."
             )
-            if (command.args or "").strip().lower() == "samples":
+            if action == "samples":
                 await state.set_state(BrandSetup.samples)
             return
         await state.set_state(BrandSetup.name)
@@ -79,6 +125,32 @@ def setup() -> Router:
         await message.answer(
             f"Let's set up your brand voice — 7 quick questions{hint}. /cancel stops.\n\n" + STEPS[0][2]
         )
+
+    @router.message(BrandSetup.media, F.photo | F.document | F.video | F.animation)
+    async def brand_file(message: Message, bot: Bot, session: AsyncSession, state: FSMContext, deps: CoreDeps) -> None:
+        user = await current_user(session, message.from_user)
+        current = await brand_service.brand_for_user(session=session, user_id=user.id)
+        role = str((await state.get_data()).get("role", "logo"))
+        found = _file_of(message)
+        if current is None or found is None or role not in brand_media.ROLES:
+            await state.clear()
+            await message.answer("Send /brand logo, /brand intro or /brand outro first.")
+            return
+        file_id, size, name = found
+        if size and size > CLOUD_DOWNLOAD_LIMIT and not deps.settings.telegram_api_server:
+            await message.answer("That file is over Telegram's 20 MB download limit for bots. Send a smaller one.")
+            return
+        with tempfile.TemporaryDirectory(prefix="recast-brand-") as tmp:
+            path = Path(tmp) / name
+            await bot.download(file_id, destination=path)
+            await brand_media.set_brand_media(session=session, store=deps.store, brand=current, role=role, path=path)
+        await state.clear()
+        await message.answer(f"{role.title()} saved ✅ Your next clips will use it. (/brand {role} off removes it.)")
+
+    @router.message(BrandSetup.media, F.text & ~F.text.startswith("/"))
+    async def brand_file_expected(message: Message, state: FSMContext) -> None:
+        role = str((await state.get_data()).get("role", "logo"))
+        await message.answer(MEDIA_PROMPTS.get(role, MEDIA_PROMPTS["logo"]) + "\n/cancel stops.")
 
     for index, (step_state, field, _question) in enumerate(STEPS):
 

@@ -6,9 +6,11 @@ import asyncio
 import datetime as dt
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Chat, Message, Update, User
 
-from bots.telegram.ordering import ChatOrderMiddleware
+from bots.telegram.ordering import install_chat_order
 
 
 def _update(update_id: int, chat_id: int, text: str) -> Update:
@@ -23,15 +25,27 @@ def _update(update_id: int, chat_id: int, text: str) -> Update:
     return Update(update_id=update_id, message=message)
 
 
+class Step(StatesGroup):
+    second = State()
+
+
 def _dispatcher(finished: list[str]) -> Dispatcher:
     dp = Dispatcher()
-    dp.update.outer_middleware(ChatOrderMiddleware())
+    install_chat_order(dp)
     router = Router()
 
+    @router.message(Step.second)
+    async def second_step(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        finished.append(f"{message.chat.id}:{message.text}:second-step")
+
     @router.message()
-    async def record(message: Message) -> None:
+    async def record(message: Message, state: FSMContext) -> None:
         if message.text == "slow":
             await asyncio.sleep(0.3)
+        if message.text == "ask":
+            await asyncio.sleep(0.1)
+            await state.set_state(Step.second)
         finished.append(f"{message.chat.id}:{message.text}")
 
     dp.include_router(router)
@@ -53,4 +67,13 @@ async def test_updates_of_different_chats_are_not_serialised():
     bot = Bot("42:TEST")
     await asyncio.gather(dp.feed_update(bot, _update(1, 7, "slow")), dp.feed_update(bot, _update(2, 8, "fast")))
     assert finished == ["8:fast", "7:slow"]
+    await bot.session.close()
+
+
+async def test_the_next_update_sees_the_conversation_state_the_previous_one_set():
+    finished: list[str] = []
+    dp = _dispatcher(finished)
+    bot = Bot("42:TEST")
+    await asyncio.gather(dp.feed_update(bot, _update(1, 7, "ask")), dp.feed_update(bot, _update(2, 7, "answer")))
+    assert finished == ["7:ask", "7:answer:second-step"]
     await bot.session.close()
