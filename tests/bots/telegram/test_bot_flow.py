@@ -15,6 +15,7 @@ from taskiq.api import run_receiver_task
 from bots.telegram.app import make_dispatcher
 from bots.telegram.notifier import TelegramNotifier
 from core.accounts.models import ChatIdentity, User
+from core.content.models import ContentAsset
 from core.seed.service import apply_seed
 from core.workflow.models import ApprovalRequest
 from tasks.broker import bind, make_broker, make_enqueue
@@ -135,3 +136,44 @@ async def test_plans_lists_inr_prices_and_upgrade_without_gateways_explains(live
         tg.user_sends_command(USER + 2, "upgrade", "pro-monthly")
         # No gateway is configured in this test: the creator is told so, nothing half-created.
         await tg.wait_for_message(USER + 2, contains="Payments in that currency aren't available", timeout=10)
+
+
+async def test_links_an_article_becomes_drafts_and_an_expired_link_says_what_to_do(live_deps, redis_url, run_id):
+    from aiohttp import web
+
+    core_deps = live_deps
+    async with core_deps.sessionmaker() as session:
+        await apply_seed(session=session)
+        await session.commit()
+    page = (
+        "<html><head><title>Consistency beats talent</title></head>"
+        f"<body><article><p>{TALK}</p></article></body></html>"
+    )
+
+    async def article(_: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    async def expired(_: web.Request) -> web.Response:
+        return web.Response(status=410)
+
+    app = web.Application()
+    app.add_routes([web.get("/post", article), web.get("/shared/abc", expired)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    try:
+        async with running_bot(core_deps, redis_url, run_id) as tg:
+            tg.user_sends_command(USER + 3, "start")
+            await tg.wait_for_message(USER + 3, contains="email", timeout=10)
+            tg.user_sends_command(USER + 3, "skip")
+            tg.user_sends_text(USER + 3, f"{base}/shared/abc")
+            await tg.wait_for_message(USER + 3, contains="may have expired", timeout=15)
+            tg.user_sends_text(USER + 3, f"{base}/post")
+            await tg.wait_for_message(USER + 3, contains="📝 LinkedIn post", timeout=60)
+    finally:
+        await runner.cleanup()
+    async with core_deps.sessionmaker() as s:
+        assets = (await s.scalars(select(ContentAsset))).all()
+    assert [(a.title, a.source_url) for a in assets] == [("Consistency beats talent", f"{base}/post")]
