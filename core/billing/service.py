@@ -446,7 +446,11 @@ async def _apply_subscription(
             outbox=outbox,
             user_id=user_id,
             kind=f"subscription_{fact.status}",
-            text="Your Recast plan has been canceled. Send /plans whenever you want to come back.",
+            text=(
+                "Your Recast plan has been canceled. Send /plans whenever you want to come back."
+                if fact.status == "canceled"
+                else "Your Recast plan has ended. Send /plans to pick one and keep going."
+            ),
         )
     elif fact.status and fact.status != sub.status:
         last = await _last_transition_at(session, sub.id)

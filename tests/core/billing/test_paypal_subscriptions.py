@@ -320,3 +320,27 @@ async def test_sale_refund_and_unlinked_sales(seeded, creator, deps):
     one_time = sale_event(sub_id, "X" + sale_id, T0, custom=f"{creator}:creator-monthly")
     del one_time["resource"]["billing_agreement_id"]
     assert (await deliver(session, deps, one_time)).status == "ignored"
+
+
+async def test_denied_sale_then_expired(seeded, creator, deps):
+    session = seeded
+    sub_id, sale_id = new_ids()
+    await deliver(
+        session,
+        deps,
+        sub_event("BILLING.SUBSCRIPTION.ACTIVATED", sub_id, creator, T0, next_billing=T0 + timedelta(days=30)),
+    )
+    denied = sale_event(
+        sub_id, sale_id, T0 + timedelta(days=30), custom=f"{creator}:creator-monthly", event_type="PAYMENT.SALE.DENIED"
+    )
+    await deliver(session, deps, denied)
+    sub = await paypal_sub(session, sub_id)
+    payment = await session.scalar(select(Payment).where(Payment.gateway_payment_id == sale_id))
+    assert sub.status == "past_due" and payment is not None and payment.status == "failed"
+    assert "didn't go through" in deps.notifier.sent[-1][1].text
+    expired = sub_event("BILLING.SUBSCRIPTION.EXPIRED", sub_id, creator, T0 + timedelta(days=40), status="EXPIRED")
+    await deliver(session, deps, expired)
+    sub = await paypal_sub(session, sub_id)
+    assert sub.status == "expired"
+    assert (await actions(session, sub)).count("subscription_expired") == 1
+    assert "has ended" in deps.notifier.sent[-1][1].text
