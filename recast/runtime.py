@@ -46,7 +46,17 @@ def make_qdrant(settings: Settings) -> AsyncQdrantClient:
     # which is why multi-process deployments set QDRANT_URL.
     path = settings.recast_data_dir / "qdrant"
     path.mkdir(parents=True, exist_ok=True)
-    return AsyncQdrantClient(path=str(path))
+    try:
+        return AsyncQdrantClient(path=str(path))
+    except RuntimeError as exc:
+        if "already accessed" not in str(exc):
+            raise
+        raise SystemExit(
+            f"Another Recast process is using the local vector store in {path}.\n"
+            "Local Qdrant works for one process only: run everything in one process with `recast run`, "
+            "or set QDRANT_URL to a Qdrant server (docker-compose.yml starts one) for separate "
+            "web, bot and worker processes."
+        ) from exc
 
 
 @contextlib.asynccontextmanager
