@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.ai.transcription import Segment, Word
+from core.clips.fonts import usable_family
 
 REFERENCE_WIDTH = 1080
 REFERENCE_HEIGHT = 1920
@@ -186,7 +187,7 @@ def build_ass(
             "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
             "Style: Caption,{font},{size},{primary},{secondary},{outline_c},{back},{bold},0,0,0,100,100,0,0,"
             "{border},{outline:.1f},{shadow:.1f},{align},{mh},{mh},{mv},1".format(
-                font=style.font.replace(",", " "),
+                font=usable_family(style.font).replace(",", " "),
                 size=font_size,
                 primary=ass_colour(style.primary_colour),
                 secondary=ass_colour(style.highlight_colour),

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from core.clips.captions import CaptionStyle, build_ass
 from core.clips.errors import ClipError, ClipTooLarge
+from core.clips.fonts import FONTS_DIR
 from core.clips.moments import ClipMoment
 from core.media.errors import CorruptMedia
 from core.media.ffmpeg import run_ffmpeg
@@ -334,7 +335,7 @@ def _ffmpeg_args(
         ]
     last = "base"
     if ass_path is not None:
-        graph.append(f"[{last}]ass=filename={_filter_path(ass_path)}[captioned]")
+        graph.append(f"[{last}]ass=filename={_filter_path(ass_path)}:fontsdir={_filter_path(FONTS_DIR)}[captioned]")
         last = "captioned"
     inputs: list[str | os.PathLike[str]] = ["-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", source]
     if watermark is not None:

@@ -216,3 +216,25 @@ async def test_brand_intro_and_outro_are_joined_around_the_captioned_moment(
     # Silence under the silent intro, the speech in the middle, the outro's tone at the end.
     assert _audio_rms(clip.path, 0.2, 1.8) < 1e-3
     assert _audio_rms(clip.path, info.duration_s - 1.2, info.duration_s - 0.2) > 0.05
+
+
+async def test_captions_render_on_a_machine_without_fonts_and_with_a_missing_brand_font(
+    talk: TranscribedTalk, pair: tuple[ClipMoment, RenderedClip, RenderedClip], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    moment, _, plain = pair
+    # fontconfig with no font directories at all: what a slim container looks like.
+    empty = tmp_path / "fonts.conf"
+    empty.write_text(f'<?xml version="1.0"?><fontconfig><cachedir>{tmp_path}/fc-cache</cachedir></fontconfig>')
+    monkeypatch.setenv("FONTCONFIG_FILE", str(empty))
+    bold_pop = next(s for s in CAPTION_STYLES if s["name"] == "Bold Pop")
+    branded = CaptionStyle.from_config(bold_pop["config"], name="Bold Pop", fonts={"caption": "Nonexistent Sans"})
+
+    clip = await render_clip(talk.video.path, moment, style=branded, reframe="crop", out_dir=tmp_path, name="nofonts")
+
+    word = moment.words[1]
+    t = (word.start + word.end) / 2 - moment.start
+    band = slice(1920 // 2 - 200, 1920 // 2 + 200)
+    a = read_frames(clip.path, [t])[t][band].astype(np.int16)
+    b = read_frames(plain.path, [t])[t][band].astype(np.int16)
+    assert (np.abs(a - b).sum(axis=2) > 60).mean() > 0.01, "no caption drawn without system fonts"
