@@ -175,5 +175,5 @@ async def test_links_an_article_becomes_drafts_and_an_expired_link_says_what_to_
     finally:
         await runner.cleanup()
     async with core_deps.sessionmaker() as s:
-        assets = (await s.scalars(select(ContentAsset))).all()
+        assets = (await s.scalars(select(ContentAsset).where(ContentAsset.source_url.startswith(base)))).all()
     assert [(a.title, a.source_url) for a in assets] == [("Consistency beats talent", f"{base}/post")]

@@ -170,9 +170,11 @@ async def test_a_creator_out_of_credits_gets_the_upgrade_message_before_any_rend
         )  # fmt: skip
 
     assert "/upgrade" in caught.value.user_message
-    assert not list((tmp_path / "media").glob("clips/**/*.mp4"))
-    count = await session.scalar(select(func.count()).select_from(GeneratedContent))
-    assert count == 0
+    assert not (tmp_path / "media" / "clips").exists()
+    count = await session.scalar(
+        select(func.count()).select_from(GeneratedContent).where(GeneratedContent.repurposing_job_id == job.id)
+    )
+    assert count == 0 and job.credits_used in (None, 0)
 
 
 async def test_the_brands_intro_and_outro_frame_every_clip(
