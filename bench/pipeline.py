@@ -73,7 +73,7 @@ async def _split_jobs(deps: CoreDeps, job_ids: list[uuid.UUID]) -> tuple[list[uu
     async with deps.sessionmaker() as session:
         kinds = dict((await session.execute(
             select(RepurposingJob.id, RepurposingJob.job_type).where(RepurposingJob.id.in_(job_ids))
-        )).tuples().all())  # fmt: skip
+        )).all())  # fmt: skip
     return [j for j in job_ids if kinds[j] != "video_to_shorts"], [j for j in job_ids if kinds[j] == "video_to_shorts"]
 
 
