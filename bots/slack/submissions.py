@@ -97,7 +97,7 @@ def _tag(asset: ContentAsset, who: Submitter, origin: dict[str, Any]) -> None:
 def _plain_text(body: str, content_type: str) -> str:
     if "html" not in content_type:
         return body
-    body = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", body)
+    body = re.sub(r"(?is)<(script|style|head|nav|footer)[^>]*>.*?</\1>", " ", body)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
 
 

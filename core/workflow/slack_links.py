@@ -46,6 +46,10 @@ async def link_workspace(
 async def link_channel(
     *, session: AsyncSession, team_id: str, channel_id: str, client_account_id: uuid.UUID
 ) -> SlackChannel:
+    # One client per channel: a channel moved to another client stops routing the previous one's drafts.
+    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
+                                                     SlackChannel.channel_id == channel_id,
+                                                     SlackChannel.client_account_id != client_account_id))
     row = await session.scalar(select(SlackChannel).where(SlackChannel.client_account_id == client_account_id))
     if row is None:
         row = SlackChannel(team_id=team_id, channel_id=channel_id, client_account_id=client_account_id)
@@ -298,9 +302,6 @@ async def link_client_channel(
         account = ClientAccount(organization_id=ws.organization_id, name=name, slug=slug)
         session.add(account)
         await session.flush()
-    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
-                                                     SlackChannel.channel_id == channel_id,
-                                                     SlackChannel.client_account_id != account.id))
     await link_channel(session=session, team_id=team_id, channel_id=channel_id, client_account_id=account.id)
     await audit.record(session=session, action="slack_channel_linked", user_id=by_user_id,
                        organization_id=ws.organization_id, resource_type="client_account", resource_id=account.id,

@@ -69,20 +69,47 @@ def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
     return deps
 
 
-@pytest.fixture
-async def worker(deps, redis_url, run_id) -> AsyncIterator[None]:
+@dataclass
+class Worker:
     """A real taskiq worker on Redis Streams running every task (pipeline and Slack) with `deps`."""
-    broker = make_broker(redis_url, queue_name=f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}", idle_timeout_ms=60_000)
+
+    redis: Any
+    queue: str
+
+    async def idle(self) -> bool:
+        """Nothing waiting and nothing running: a task enqueues its follow-ups before it is acknowledged."""
+        groups = await self.redis.xinfo_groups(self.queue)
+        group = next(g for g in groups if g["name"] == f"{self.queue}-workers".encode())
+        return bool(group["pending"] == 0 and group["lag"] == 0)
+
+    async def drain(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not await self.idle():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker still had tasks after {timeout:.0f}s")
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def worker(deps, redis_url, run_id, redis_client) -> AsyncIterator[Worker]:
+    queue = f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}"
+    broker = make_broker(redis_url, queue_name=queue, idle_timeout_ms=60_000)
     deps.enqueue = make_enqueue(broker)
     bind(broker, deps)
     await broker.startup()
     receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=2))
+    running = Worker(redis_client, queue)
     try:
-        yield
+        yield running
+        await running.drain()  # let follow-up tasks finish while the fake Slack and the database are still up
     finally:
-        receiver.cancel()
-        await asyncio.gather(receiver, return_exceptions=True)
+        # taskiq's receiver records a cancellation that lands inside a running task as that task's failure
+        # and keeps listening, so cancel until it has really stopped.
+        while not receiver.done():
+            receiver.cancel()
+            await asyncio.wait({receiver}, timeout=1)
         await broker.shutdown()
+        await redis_client.delete(queue)
 
 
 @dataclass
