@@ -358,38 +358,29 @@ def _ffmpeg_args(
         # Intro + clip + outro in the same pass: each part scaled into the frame (letterboxed, never
         # cropped: a brand's logo animation must stay whole), at the clip's frame rate, with silence
         # standing in for any part without sound, then concatenated.
-        graph.append(f"[{last}]format=yuv420p[mainv]")
-        next_input = 1 + (watermark is not None)
-        parts: list[str] = []
+        def add_input(*args: str | os.PathLike[str]) -> int:
+            inputs.extend(args)
+            return inputs.count("-i") - 1
 
         def silence(seconds: float) -> str:
-            nonlocal next_input
-            inputs.extend(["-f", "lavfi", "-t", f"{seconds:.3f}", "-i", f"anullsrc=r={_AUDIO_RATE}:cl=stereo"])
-            next_input += 1
-            return f"{next_input - 1}:a"
+            return f"{add_input('-f', 'lavfi', '-t', f'{seconds:.3f}', '-i', f'anullsrc=r={_AUDIO_RATE}:cl=stereo')}:a"
 
-        main_audio = "0:a:0" if info.has_audio else None
+        graph.append(f"[{last}]format=yuv420p[mainv]")
+        graph.append(f"[{'0:a:0' if info.has_audio else silence(duration)}]{_AUDIO_FORMAT}[maina]")
+        parts = []
         for role in ("intro", "main", "outro"):
-            if role == "main":
-                source_audio = main_audio or silence(duration)
-                graph.append(f"[{source_audio}]{_AUDIO_FORMAT}[maina]")
-                parts.append("[mainv][maina]")
-                continue
-            if role not in bumpers:
-                continue
-            path, seconds, has_audio = bumpers[role]
-            inputs.extend(["-i", path])
-            index = next_input
-            next_input += 1
-            total += seconds
-            graph.append(
-                f"[{index}:v]fps={out_fps:g},scale={width}:{height}:force_original_aspect_ratio=decrease"
-                f":force_divisible_by=2,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
-                f"format=yuv420p[{role}v]"
-            )
-            bumper_audio = f"{index}:a:0" if has_audio else silence(seconds)
-            graph.append(f"[{bumper_audio}]{_AUDIO_FORMAT}[{role}a]")
-            parts.append(f"[{role}v][{role}a]")
+            if role in bumpers:
+                path, seconds, has_audio = bumpers[role]
+                index = add_input("-i", path)
+                total += seconds
+                graph.append(
+                    f"[{index}:v]fps={out_fps:g},scale={width}:{height}:force_original_aspect_ratio=decrease"
+                    f":force_divisible_by=2,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
+                    f"format=yuv420p[{role}v]"
+                )
+                graph.append(f"[{f'{index}:a:0' if has_audio else silence(seconds)}]{_AUDIO_FORMAT}[{role}a]")
+            if role == "main" or role in bumpers:
+                parts.append(f"[{role}v][{role}a]")
         graph.append(f"{''.join(parts)}concat=n={len(parts)}:v=1:a=1[vout][aout]")
         audio = ["-map", "[aout]", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
     gop = round(out_fps * 2)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.analysis import ContentAnalysisResult
@@ -29,8 +29,8 @@ from core.media.probe import probe_media
 from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
+from core.repurposing.service import open_revision
 from core.storage.files import FileStore
-from core.workflow.models import Revision
 
 JOB_TYPE = "video_to_shorts"
 OUTPUT_FORMAT = "short_video"
@@ -185,16 +185,11 @@ async def rerender_clip(
         _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
     if row.user_id is not None:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
-    number = await session.scalar(
-        select(func.count()).select_from(Revision).where(Revision.generated_content_id == row.id)
-    )
-    session.add(
-        Revision(
-            generated_content_id=row.id, approval_request_id=approval_request_id, revision_number=(number or 0) + 1,
-            requested_by=requested_by, assigned_to=row.user_id, feedback=feedback.strip(), status="completed",
-            completed_at=utcnow(),
-        )
+    revision = await open_revision(
+        session=session, draft=row, feedback=feedback, requested_by=requested_by,
+        approval_request_id=approval_request_id,
     )  # fmt: skip
+    revision.status, revision.completed_at = "completed", utcnow()
     await session.flush()
     return row
 

@@ -136,24 +136,6 @@ async def download_video(url: str, *, dest_dir: Path, max_bytes: int, timeout_s:
     return await asyncio.to_thread(_download_with_ytdlp, url, dest_dir, max_bytes, timeout_s)
 
 
-async def fetch_article(url: str, *, timeout_s: float = 15.0) -> tuple[str, str]:
-    """(title, text) of an article link; a link to a video is refused (use `fetch_link` for those)."""
-    if is_video_link(url):
-        raise LinkUnreachable("That's a video link. Send it to the Telegram bot, or send the video file itself.")
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
-            http.get(url, headers={"User-Agent": USER_AGENT}) as resp,
-        ):
-            _raise_for_status(resp.status)
-            if "html" not in resp.headers.get("Content-Type", "html"):
-                raise LinkUnreachable("That link isn't a web page. Send the file itself instead.")
-            raw = await resp.content.read(MAX_ARTICLE_BYTES)
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise LinkUnreachable(detail=f"{type(exc).__name__}: {exc}") from exc
-    return html_to_text(raw.decode("utf-8", errors="replace"))
-
-
 # ----------------------------------------------------------------------------------------- internals
 
 

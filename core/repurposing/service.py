@@ -362,6 +362,32 @@ async def generate_for_job(
     return row
 
 
+async def open_revision(
+    *,
+    session: AsyncSession,
+    draft: GeneratedContent,
+    feedback: str,
+    requested_by: uuid.UUID | None,
+    approval_request_id: uuid.UUID | None = None,
+) -> Revision:
+    """The draft's next numbered `revisions` row, in progress and assigned to its creator."""
+    number = await session.scalar(
+        select(func.count()).select_from(Revision).where(Revision.generated_content_id == draft.id)
+    )
+    revision = Revision(
+        generated_content_id=draft.id,
+        approval_request_id=approval_request_id,
+        revision_number=(number or 0) + 1,
+        requested_by=requested_by,
+        assigned_to=draft.user_id,
+        feedback=feedback.strip(),
+        status="in_progress",
+    )
+    session.add(revision)
+    await session.flush()
+    return revision
+
+
 async def rewrite_draft(
     *,
     session: AsyncSession,
@@ -387,23 +413,10 @@ async def rewrite_draft(
     variant = int(meta.get("variant", 0)) + 1
     revision: Revision | None = None
     if feedback is not None:
-        number = (
-            await session.scalar(
-                select(func.count()).select_from(Revision).where(Revision.generated_content_id == row.id)
-            )
-            or 0
-        ) + 1
-        revision = Revision(
-            generated_content_id=row.id,
+        revision = await open_revision(
+            session=session, draft=row, feedback=feedback, requested_by=requested_by,
             approval_request_id=approval_request_id,
-            revision_number=number,
-            requested_by=requested_by,
-            assigned_to=row.user_id,
-            feedback=feedback.strip(),
-            status="in_progress",
-        )
-        session.add(revision)
-        await session.flush()
+        )  # fmt: skip
     draft = await _write(
         session=session,
         writer=writer,
