@@ -80,7 +80,10 @@ class Worker:
         """Nothing waiting and nothing running: a task enqueues its follow-ups before it is acknowledged."""
         groups = await self.redis.xinfo_groups(self.queue)
         group = next(g for g in groups if g["name"] == f"{self.queue}-workers".encode())
-        return bool(group["pending"] == 0 and group["lag"] == 0)
+        # Redis 6.2 (the embedded server) has no "lag": compare the group's last delivered id with the
+        # stream's last id instead, which every version reports.
+        stream = await self.redis.xinfo_stream(self.queue)
+        return bool(group["pending"] == 0 and group["last-delivered-id"] == stream["last-generated-id"])
 
     async def drain(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
