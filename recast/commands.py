@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from core.config import Settings
 from core.db import migrate
@@ -20,10 +21,21 @@ log = logging.getLogger(__name__)
 
 
 def print_info(settings: Settings) -> None:
-    """Print the effective configuration. `Settings`' repr hides every SecretStr."""
+    """Print the effective configuration: secrets only as "(set)", passwords inside URLs masked."""
     for name, value in settings.model_dump().items():
         shown = "(set)" if value is not None and "Secret" in type(value).__name__ else value
+        if isinstance(shown, str) and name.endswith("_url"):
+            shown = mask_url_password(shown)
         print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
+
+
+def mask_url_password(url: str) -> str:
+    """`postgresql://user:secret@host/db` → `postgresql://user:***@host/db` (for anything printed or logged)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def db(settings: Settings, action: str, revision: str | None, seed: bool) -> int:
@@ -123,8 +135,8 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
         async with session_scope(infra.sessionmaker) as session:
             counts = await apply_seed(session=session)
         print("Recast demo — embedded stack")
-        print(f"  PostgreSQL : {infra.database_url}")
-        print(f"  Redis      : {infra.redis_url}")
+        print(f"  PostgreSQL : {mask_url_password(infra.database_url)}")
+        print(f"  Redis      : {mask_url_password(infra.redis_url)}")
         print(f"  Qdrant     : {settings.qdrant_url or settings.recast_data_dir / 'qdrant'}")
         print(f"  Media      : {infra.store.root}")
         print(f"  Embedded   : {', '.join(infra.embedded) or 'nothing (all configured)'}")

@@ -1,0 +1,85 @@
+"""The one Settings object: every variable documented, secrets never shown."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from core.config import Settings
+from recast import commands
+from recast.cli import main
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# Read straight from the environment, not through Settings: the ffmpeg lookup runs before any Settings exist.
+PROCESS_LEVEL = {"FFMPEG_BINARY"}
+
+
+def _readme_variables() -> set[str]:
+    table = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for first_cell in re.findall(r"^\| ([^|]+) \|", table, flags=re.M):
+        names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell))
+    return names
+
+
+def test_every_setting_is_in_the_readme_table_and_the_table_lists_nothing_else() -> None:
+    settings = {name.upper() for name in Settings.model_fields}
+    documented = _readme_variables()
+    assert settings - documented == set(), "settings missing from the README's configuration table"
+    assert documented - settings - PROCESS_LEVEL == set(), "README documents variables Recast never reads"
+
+
+def _settings_with_every_secret() -> tuple[Settings, list[str]]:
+    values: dict[str, object] = {}
+    secrets: list[str] = []
+    for name, field in Settings.model_fields.items():
+        if "SecretStr" in str(field.annotation):
+            values[name] = SecretStr(f"s3cr3t-{name}-value")
+            secrets.append(f"s3cr3t-{name}-value")
+    values["database_url"] = "postgresql://recast:pg-s3cr3t-password@db.internal:5432/recast"
+    values["redis_url"] = "redis://:redis-s3cr3t-password@cache.internal:6379/0"
+    secrets += ["pg-s3cr3t-password", "redis-s3cr3t-password"]
+    return Settings(_env_file=None, **values), secrets  # type: ignore[arg-type]
+
+
+def test_secrets_never_appear_in_repr_str_or_recast_info(capsys: pytest.CaptureFixture[str]) -> None:
+    settings, secrets = _settings_with_every_secret()
+    commands.print_info(settings)
+    info = capsys.readouterr().out
+
+    assert "RAZORPAY_WEBHOOK_SECRET" in info and "(set)" in info
+    assert "postgresql://recast:***@db.internal:5432/recast" in info
+    for shown in (repr(settings), str(settings), info):
+        leaked = [s for s in secrets[:-2] if s in shown]
+        assert leaked == [], leaked
+    for password in secrets[-2:]:
+        assert password not in info
+
+
+def test_recast_info_reads_the_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_env_only_value")
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Kolkata")
+    monkeypatch.setenv("LINK_DOWNLOAD_MAX_MB", "42")
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^STRIPE_API_KEY\s+\(set\)$", out, flags=re.M)
+    assert re.search(r"^LINK_DOWNLOAD_MAX_MB\s+42$", out, flags=re.M)
+    assert "sk_test_env_only_value" not in out
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+asyncpg://u:p%40ss@h:5432/d", "postgresql+asyncpg://u:***@h:5432/d"),
+        ("redis://:pw@h:6379/0", "redis://:***@h:6379/0"),
+        ("postgresql://postgres@127.0.0.1:5432/recast", "postgresql://postgres@127.0.0.1:5432/recast"),
+        ("postgresql://postgres:@/recast?host=/tmp/pg", "postgresql://postgres:@/recast?host=/tmp/pg"),
+    ],
+)
+def test_url_passwords_are_masked(url: str, masked: str) -> None:
+    assert commands.mask_url_password(url) == masked
