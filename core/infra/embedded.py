@@ -87,10 +87,14 @@ class EmbeddedRedis:
                 str(port),
                 "--bind",
                 "127.0.0.1",
+                # Append-only file in the data dir: tasks queued when `recast run` stops are still there
+                # when it starts again (the gateway inbox in PostgreSQL is the other half of "nothing lost").
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes",
+                "--appendfsync",
+                "everysec",
                 "--dir",
                 str(self.data_dir.resolve()),
             ],
