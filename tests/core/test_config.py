@@ -83,3 +83,9 @@ def test_recast_info_reads_the_environment(monkeypatch: pytest.MonkeyPatch, caps
 )
 def test_url_passwords_are_masked(url: str, masked: str) -> None:
     assert commands.mask_url_password(url) == masked
+
+
+def test_env_example_lists_every_setting() -> None:
+    example = (README.parent / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.M))
+    assert {name.upper() for name in Settings.model_fields} | PROCESS_LEVEL == listed
