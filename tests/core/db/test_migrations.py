@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -163,3 +167,16 @@ async def test_partial_index_predicates_match_the_models(engine: AsyncEngine) ->
         ).all()
     actual = {name: _normalize_sql(pred) for name, pred in rows if name in expected}
     assert actual == expected
+
+
+@pytest.mark.parametrize("scheme", ["postgresql://", "postgresql+asyncpg://"])
+def test_the_alembic_command_reads_database_url_in_either_scheme(
+    make_database: Callable[[str], str], scheme: str
+) -> None:
+    url = make_database(f"cli_{scheme.split(':', maxsplit=1)[0].replace('+', '_')}")
+    env = {**os.environ, "DATABASE_URL": url.replace("postgresql://", scheme, 1)}
+    alembic = [sys.executable, "-m", "alembic", "-c", str(migrate.PROJECT_ROOT / "alembic.ini")]
+    subprocess.run([*alembic, "upgrade", "head"], env=env, check=True, capture_output=True)
+    assert set(metadata.tables) <= _tables(url)
+    subprocess.run([*alembic, "downgrade", "base"], env=env, check=True, capture_output=True)
+    assert _tables(url) <= {"alembic_version"}
