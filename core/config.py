@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the known value that must not reach production
 
 
 class Settings(BaseSettings):
@@ -21,7 +24,7 @@ class Settings(BaseSettings):
     recast_data_dir: Path = Field(default=Path(".recast"), description="Embedded servers, media, vectors")
     media_root: Path | None = Field(default=None, description="Media storage dir; unset = DATA_DIR/media")
     recast_secret_key: SecretStr = Field(
-        default=SecretStr("dev-insecure-change-me"), description="Signs callback tokens and links"
+        default=SecretStr(DEV_SECRET_KEY), description="Signs callback tokens and links"
     )
     log_level: str = "INFO"
     task_queue: str = Field(default="recast", description="Redis stream name of the task queue")
@@ -75,6 +78,19 @@ class Settings(BaseSettings):
     seller_gstin: str | None = None
     seller_state_code: str = "29"
     webhook_max_body_bytes: int = 1_048_576
+
+    def insecure_for_public_use(self) -> str | None:
+        """Why these settings must not serve the public, or None. The dev key signs install links and
+        callback tokens and encrypts Slack tokens, so anyone who has read this file could forge them."""
+        host = urlsplit(self.public_base_url).hostname or ""
+        local = host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
+        if not local and self.recast_secret_key.get_secret_value() == DEV_SECRET_KEY:
+            return (
+                f"PUBLIC_BASE_URL is {self.public_base_url} but RECAST_SECRET_KEY is the development default. "
+                "Set RECAST_SECRET_KEY to a long random value, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
+        return None
 
     @property
     def media_dir(self) -> Path:

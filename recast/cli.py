@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
     if args.command == "demo":
         return asyncio.run(commands.demo(settings, input_path=args.input))
+    if args.command in ("run", "web", "worker", "scheduler", "bot") and (problem := settings.insecure_for_public_use()):
+        print(f"recast {args.command}: refusing to start. {problem}", file=sys.stderr)
+        return 2
     if args.command == "worker":
         return asyncio.run(commands.worker(settings, concurrency=args.concurrency))
     if args.command in ("run", "web", "scheduler", "bot"):

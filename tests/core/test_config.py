@@ -89,3 +89,27 @@ def test_env_example_lists_every_setting() -> None:
     example = (README.parent / ".env.example").read_text()
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.M))
     assert {name.upper() for name in Settings.model_fields} | PROCESS_LEVEL == listed
+
+
+def test_public_processes_refuse_the_development_secret_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECAST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://recast.example.com")
+    monkeypatch.delenv("RECAST_SECRET_KEY", raising=False)
+
+    assert main(["web"]) == 2
+    assert "RECAST_SECRET_KEY" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()  # refused before any server was started
+
+    assert (
+        Settings(
+            _env_file=None,
+            public_base_url="https://recast.example.com",
+            recast_secret_key=SecretStr("a-real-random-key"),
+        ).insecure_for_public_use()
+        is None
+    )
+    local = Settings(_env_file=None, public_base_url="http://localhost:8080")
+    assert local.insecure_for_public_use() is None  # on localhost the dev key is fine
