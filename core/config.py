@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     openai_embedding_model: str = "text-embedding-3-small"
     whisper_model: str = Field(default="packaged:tiny.en", description="Local model: a path or packaged:tiny.en")
     link_download_max_mb: int = Field(default=500, description="Largest video Recast downloads from a link")
+    link_allow_private_networks: bool = Field(
+        default=False, description="Fetch links to private/local addresses too (off: public addresses only)"
+    )
 
     # Telegram
     telegram_bot_token: SecretStr | None = None

@@ -178,7 +178,9 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
 
     qdrant = AsyncQdrantClient(location=":memory:")
     deps = CoreDeps(
-        settings=Settings(recast_data_dir=tmp_path / "data", _env_file=None),
+        # The "web" the tests fetch links from is a local server, so private addresses are allowed here;
+        # tests of the guard itself turn it back off.
+        settings=Settings(recast_data_dir=tmp_path / "data", link_allow_private_networks=True, _env_file=None),
         sessionmaker=sessionmaker,
         redis=redis_client,
         store=LocalFileStore(tmp_path / "media"),

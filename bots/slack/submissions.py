@@ -23,6 +23,7 @@ from bots.slack.listeners import NOT_LINKED, identify
 from core.billing import usage as billing_usage
 from core.common.errors import RecastError
 from core.content import service as content
+from core.content.address_policy import FetchPolicy, get_following_redirects, guarded_session
 from core.content.errors import FileTooLarge, UnsupportedInput
 from core.content.models import ContentAsset
 from core.db.session import session_scope
@@ -101,11 +102,12 @@ def _plain_text(body: str, content_type: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
 
 
-async def _fetch_article(link: str) -> str:
+async def _fetch_article(link: str, policy: FetchPolicy) -> str:
     if not link.startswith(("http://", "https://")):
         raise RecastError("That doesn't look like a link. Send an http(s) link or paste the text itself.")
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http, http.get(link) as resp:
+        async with guarded_session(policy, aiohttp.ClientTimeout(total=30)) as http, \
+                get_following_redirects(http, link, policy) as resp:
             kind = resp.headers.get("Content-Type", "")
             if resp.status != 200:
                 raise RecastError(f"I couldn't open that link (HTTP {resp.status}). Paste the text instead.")
@@ -128,7 +130,8 @@ async def submit(
     try:
         async with session_scope(deps.sessionmaker) as session:
             who = await _submitter(session, api, team_id, channel_id, slack_user_id)
-        body = await _fetch_article(link) if link else (text or "")
+        policy = FetchPolicy(allow_private=deps.settings.link_allow_private_networks)
+        body = await _fetch_article(link, policy) if link else (text or "")
         async with session_scope(deps.sessionmaker) as session:
             asset = await content.ingest_text(session=session, store=deps.store, user_id=who.user_id,
                                               organization_id=who.organization_id, text=body,

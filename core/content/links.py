@@ -12,6 +12,7 @@ import asyncio
 import logging
 import mimetypes
 import re
+import socket
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from core.content.address_policy import REFUSED, FetchPolicy, get_following_redirects, guarded_session
 from core.content.errors import LinkTooLarge, LinkUnreachable
 
 log = logging.getLogger(__name__)
@@ -104,20 +106,24 @@ async def fetch_link(
     max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     min_article_words: int = 80,
     timeout_s: float = 30.0,
+    policy: FetchPolicy = FetchPolicy(),  # noqa: B008 - frozen, safe to share
 ) -> Article | DownloadedMedia:
-    """What a link holds: an article's text, or its video/audio downloaded into ``dest_dir``."""
+    """What a link holds: an article's text, or its video/audio downloaded into ``dest_dir``.
+    Only addresses ``policy`` permits are connected to (public ones by default; see address_policy)."""
     if is_video_link(url):
-        return await download_video(url, dest_dir=dest_dir, max_bytes=max_bytes, timeout_s=timeout_s)
+        return await download_video(url, dest_dir=dest_dir, max_bytes=max_bytes, timeout_s=timeout_s, policy=policy)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s,
-                                                                sock_read=timeout_s)) as http,
-            http.get(url, headers={"User-Agent": USER_AGENT}) as resp,
-        ):  # fmt: skip
+            guarded_session(policy, timeout) as http,
+            get_following_redirects(http, url, policy, headers={"User-Agent": USER_AGENT}) as resp,
+        ):
             _raise_for_status(resp.status)
             content_type = resp.headers.get("Content-Type", "text/html").split(";")[0].strip().lower()
             if content_type.startswith(("video/", "audio/")):
-                return await _stream_to_file(resp, url, content_type, dest_dir=dest_dir, max_bytes=max_bytes)
+                return await _stream_to_file(
+                    resp, str(resp.url), content_type, dest_dir=dest_dir, max_bytes=max_bytes
+                )
             if "html" not in content_type and not content_type.startswith("text/"):
                 raise LinkUnreachable("That link isn't a web page or a video. Send the file itself instead.")
             raw = await resp.content.read(MAX_ARTICLE_BYTES)
@@ -127,13 +133,30 @@ async def fetch_link(
     title, text = html_to_text(page) if "<" in page else ("", page)
     if len(text.split()) < min_article_words and MEDIA_TAG_RE.search(page):
         # Little text but a player on the page: the video is the content.
-        return await download_video(url, dest_dir=dest_dir, max_bytes=max_bytes, timeout_s=timeout_s)
+        return await download_video(url, dest_dir=dest_dir, max_bytes=max_bytes, timeout_s=timeout_s, policy=policy)
     return Article(title=title, text=text)
 
 
-async def download_video(url: str, *, dest_dir: Path, max_bytes: int, timeout_s: float = 30.0) -> DownloadedMedia:
+async def download_video(
+    url: str, *, dest_dir: Path, max_bytes: int, timeout_s: float = 30.0, policy: FetchPolicy = FetchPolicy()  # noqa: B008
+) -> DownloadedMedia:
     """Download the video behind a page with yt-dlp, as one file of at most 1080p (no merging step)."""
-    return await asyncio.to_thread(_download_with_ytdlp, url, dest_dir, max_bytes, timeout_s)
+    return await asyncio.to_thread(_download_with_ytdlp, url, dest_dir, max_bytes, timeout_s, policy)
+
+
+def _check_host(url: str, policy: FetchPolicy) -> None:
+    """For yt-dlp, which connects by itself: every address the URL's host resolves to must be permitted.
+    (Checked before yt-dlp's own lookup, so unlike aiohttp's path a DNS answer that changes in between
+    is not caught; the page itself was already fetched through the guarded path.)"""
+    policy.check_url(url)
+    host = urlsplit(url).hostname or ""
+    try:
+        answers = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise LinkUnreachable(detail=f"{host}: {exc}") from exc
+    refused = [a[4][0] for a in answers if not policy.permits(str(a[4][0]))]
+    if refused:
+        raise LinkUnreachable(REFUSED, detail=f"{host} resolves to {refused}")
 
 
 # ----------------------------------------------------------------------------------------- internals
@@ -198,7 +221,9 @@ class _QuietLogger:
         log.info("yt-dlp: %s", msg)
 
 
-def _download_with_ytdlp(url: str, dest_dir: Path, max_bytes: int, timeout_s: float) -> DownloadedMedia:
+def _download_with_ytdlp(
+    url: str, dest_dir: Path, max_bytes: int, timeout_s: float, policy: FetchPolicy
+) -> DownloadedMedia:
     import yt_dlp
     from yt_dlp.utils import DownloadError
 
@@ -221,8 +246,14 @@ def _download_with_ytdlp(url: str, dest_dir: Path, max_bytes: int, timeout_s: fl
         "cachedir": False,
     }
     try:
+        _check_host(url, policy)
         with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(url, download=True)
+            # Resolve the page first, then check where the chosen media would come from, then download.
+            info = ydl.extract_info(url, download=False)
+            for media_url in _media_urls(info):
+                _check_host(media_url, policy)
+            if info is not None:
+                info = ydl.process_ie_result(info, download=True)
     except DownloadError as exc:
         text = str(exc)
         if any(k in text for k in ("Private video", "Sign in", "members-only", "HTTP Error 403", "HTTP Error 404",
@@ -252,3 +283,15 @@ def _download_with_ytdlp(url: str, dest_dir: Path, max_bytes: int, timeout_s: fl
         raise _too_large(max_bytes)
     mime = mimetypes.guess_type(path.name)[0]
     return DownloadedMedia(path=path, title=str(info.get("title") or path.stem)[:200], mime_type=mime)
+
+
+def _media_urls(info: dict[str, Any] | None) -> list[str]:
+    """The URLs yt-dlp will download for an extracted (not yet downloaded) result."""
+    if not info:
+        return []
+    entries = [e for e in info.get("entries") or [] if e] if info.get("_type") == "playlist" else [info]
+    urls: list[str] = []
+    for entry in entries[:1]:
+        formats = entry.get("requested_formats") or [entry]
+        urls += [str(f["url"]) for f in formats if f.get("url")]
+    return urls

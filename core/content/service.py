@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import usage as billing_usage
 from core.content import links
+from core.content.address_policy import FetchPolicy
 from core.content.errors import EmptyDocument, FileTooLarge, TextTooShort, TooLong, UnsupportedInput
 from core.content.models import ContentAnalysis, ContentAsset
 from core.media.errors import MediaError
@@ -245,11 +246,12 @@ async def ingest_link(
     work_dir: Path,
     brand_profile_id: uuid.UUID | None = None,
     max_download_bytes: int = links.DEFAULT_MAX_DOWNLOAD_BYTES,
+    policy: FetchPolicy = FetchPolicy(),  # noqa: B008 - frozen, safe to share
 ) -> ContentAsset:
     """A link becomes an asset: a video site or media file is downloaded (into ``work_dir``, which the
     caller removes) and ingested like an upload; an article becomes a text asset."""
     fetched = await links.fetch_link(url, dest_dir=work_dir, max_bytes=max_download_bytes,
-                                     min_article_words=MIN_TEXT_WORDS)  # fmt: skip
+                                     min_article_words=MIN_TEXT_WORDS, policy=policy)  # fmt: skip
     if isinstance(fetched, links.Article):
         return await ingest_text(
             session=session, store=store, user_id=user_id, organization_id=organization_id, text=fetched.text,

@@ -16,6 +16,7 @@ from core.accounts import service as accounts
 from core.common.errors import RecastError
 from core.content import links
 from core.content import service as content
+from core.content.address_policy import FetchPolicy
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
@@ -125,6 +126,7 @@ def setup() -> Router:
                         asset = await content.ingest_link(
                             session=session, store=deps.store, user_id=user.id, organization_id=org.id, url=text,
                             work_dir=Path(tmp), max_download_bytes=deps.settings.link_download_max_mb * 1024 * 1024,
+                            policy=FetchPolicy(allow_private=deps.settings.link_allow_private_networks),
                         )  # fmt: skip
                 except (RecastError, MediaError) as exc:
                     await status.edit_text(f"⚠️ {exc.user_message}")

@@ -65,6 +65,7 @@ def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_api_url=fake_slack.base_url,
         recast_secret_key=SecretStr("test-secret-key-for-slack"),
+        link_allow_private_networks=True,  # the "web" in these tests is a local server
     )
     return deps
 

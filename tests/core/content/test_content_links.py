@@ -4,6 +4,7 @@ clear. yt-dlp runs for real against a local page with an embedded video (its gen
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from core.accounts.service import register_chat_user
 from core.content import links
+from core.content.address_policy import REFUSED, FetchPolicy
 from core.content.errors import LinkTooLarge, LinkUnreachable
 from core.content.service import ingest_link
 from core.media.ffmpeg import run_ffmpeg
@@ -25,6 +27,10 @@ ARTICLE = (
     )
     + "</article></body></html>"
 )
+
+
+# The local test site lives on 127.0.0.1, a private address the default policy refuses.
+LOCAL = FetchPolicy(allow_private=True)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +88,7 @@ async def site(talk_mp4: Path) -> AsyncIterator[str]:
 
 async def test_an_article_link_becomes_its_readable_text(talk_mp4: Path, tmp_path: Path) -> None:
     async with site(talk_mp4) as base:
-        got = await links.fetch_link(f"{base}/post", dest_dir=tmp_path)
+        got = await links.fetch_link(f"{base}/post", dest_dir=tmp_path, policy=LOCAL)
     assert isinstance(got, links.Article)
     assert got.title == "Why consistency wins"
     assert "Paragraph 11: consistency beats talent" in got.text and "Home About" not in got.text
@@ -90,14 +96,14 @@ async def test_an_article_link_becomes_its_readable_text(talk_mp4: Path, tmp_pat
 
 async def test_a_direct_media_link_is_downloaded_whole(talk_mp4: Path, tmp_path: Path) -> None:
     async with site(talk_mp4) as base:
-        got = await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path)
+        got = await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path, policy=LOCAL)
     assert isinstance(got, links.DownloadedMedia)
     assert got.path.read_bytes() == talk_mp4.read_bytes() and got.mime_type == "video/mp4"
 
 
 async def test_a_page_with_an_embedded_video_is_downloaded_with_yt_dlp(talk_mp4: Path, tmp_path: Path) -> None:
     async with site(talk_mp4) as base:
-        got = await links.fetch_link(f"{base}/watch", dest_dir=tmp_path / "dl")
+        got = await links.fetch_link(f"{base}/watch", dest_dir=tmp_path / "dl", policy=LOCAL)
     assert isinstance(got, links.DownloadedMedia)
     assert got.title.startswith("My talk at SaaSBoomi")
     assert got.path.parent == tmp_path / "dl" and got.path.read_bytes() == talk_mp4.read_bytes()
@@ -106,11 +112,11 @@ async def test_a_page_with_an_embedded_video_is_downloaded_with_yt_dlp(talk_mp4:
 async def test_media_over_the_size_cap_is_refused_with_or_without_a_length(talk_mp4: Path, tmp_path: Path) -> None:
     async with site(talk_mp4) as base:
         with pytest.raises(LinkTooLarge) as known:
-            await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path, max_bytes=1024)
+            await links.fetch_link(f"{base}/talk.mp4", dest_dir=tmp_path, max_bytes=1024, policy=LOCAL)
         with pytest.raises(LinkTooLarge):
-            await links.fetch_link(f"{base}/endless.mp4", dest_dir=tmp_path, max_bytes=1024 * 1024)
+            await links.fetch_link(f"{base}/endless.mp4", dest_dir=tmp_path, max_bytes=1024 * 1024, policy=LOCAL)
         with pytest.raises(LinkTooLarge):
-            await links.download_video(f"{base}/watch", dest_dir=tmp_path / "yt", max_bytes=1024)
+            await links.download_video(f"{base}/watch", dest_dir=tmp_path / "yt", max_bytes=1024, policy=LOCAL)
     assert "larger than" in known.value.user_message
     assert not list(tmp_path.glob("*.mp4")) and not list((tmp_path / "yt").glob("*.mp4"))
 
@@ -118,12 +124,14 @@ async def test_media_over_the_size_cap_is_refused_with_or_without_a_length(talk_
 async def test_expired_and_unreachable_links_say_what_to_do(talk_mp4: Path, tmp_path: Path) -> None:
     async with site(talk_mp4) as base:
         with pytest.raises(LinkUnreachable) as expired:
-            await links.fetch_link(f"{base}/expired", dest_dir=tmp_path)
+            await links.fetch_link(f"{base}/expired", dest_dir=tmp_path, policy=LOCAL)
     assert "expired" in expired.value.user_message and "Send the file" in expired.value.user_message
     with pytest.raises(LinkUnreachable) as refused:
-        await links.fetch_link("http://127.0.0.1:9/post", dest_dir=tmp_path, timeout_s=5)
+        await links.fetch_link("http://127.0.0.1:9/post", dest_dir=tmp_path, timeout_s=5, policy=LOCAL)
     with pytest.raises(LinkUnreachable) as video_site:
-        await links.download_video("http://127.0.0.1:9/watch", dest_dir=tmp_path, max_bytes=10**6, timeout_s=5)
+        await links.download_video(
+            "http://127.0.0.1:9/watch", dest_dir=tmp_path, max_bytes=10**6, timeout_s=5, policy=LOCAL
+        )
     for caught in (refused, video_site):
         assert "couldn't fetch that link" in caught.value.user_message
 
@@ -136,13 +144,95 @@ async def test_a_video_link_becomes_a_video_asset_with_its_source(session, core_
     async with site(talk_mp4) as base:
         asset = await ingest_link(
             session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
-            url=f"{base}/watch", work_dir=tmp_path / "work",
+            url=f"{base}/watch", work_dir=tmp_path / "work", policy=LOCAL,
         )  # fmt: skip
         article = await ingest_link(
             session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
-            url=f"{base}/post", work_dir=tmp_path / "work2",
+            url=f"{base}/post", work_dir=tmp_path / "work2", policy=LOCAL,
         )  # fmt: skip
     assert (asset.content_type, asset.source_url) == ("video", f"{base}/watch")
     assert asset.title.startswith("My talk at SaaSBoomi") and asset.duration == 3
     assert core_deps.store.local_path(asset.file_url).read_bytes() == talk_mp4.read_bytes()
     assert (article.content_type, article.source_platform, article.title) == ("document", "web", "Why consistency wins")
+
+
+@contextlib.asynccontextmanager
+async def two_hosts(talk_mp4: Path) -> AsyncIterator[tuple[str, str, list[str]]]:
+    """A "public" site on 127.0.0.1 and an "internal" one on 127.0.0.2 (both loopback here; the tests'
+    policy blocks 127.0.0.2). Yields both bases and the paths the internal one was asked for."""
+    internal_hits: list[str] = []
+
+    async def internal(request: web.Request) -> web.Response:
+        internal_hits.append(request.path)
+        return web.Response(text=ARTICLE, content_type="text/html")
+
+    inner_app = web.Application()
+    inner_app.add_routes([web.get("/{tail:.*}", internal)])
+    inner = web.AppRunner(inner_app)
+    await inner.setup()
+    inner_site = web.TCPSite(inner, "127.0.0.2", 0)
+    await inner_site.start()
+    inner_base = f"http://127.0.0.2:{inner_site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    async def to_internal(_: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{inner_base}/latest/meta-data/")
+
+    async def to_article(_: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/post")
+
+    async def internal_player(_: web.Request) -> web.Response:
+        return web.Response(text=f'<html><body><video src="{inner_base}/talk.mp4"></video></body></html>',
+                            content_type="text/html")  # fmt: skip
+
+    async def article(_: web.Request) -> web.Response:
+        return web.Response(text=ARTICLE, content_type="text/html")
+
+    outer_app = web.Application()
+    outer_app.add_routes([
+        web.get("/to-internal", to_internal), web.get("/to-article", to_article), web.get("/post", article),
+        web.get("/player", internal_player),
+    ])  # fmt: skip
+    outer = web.AppRunner(outer_app)
+    await outer.setup()
+    outer_site = web.TCPSite(outer, "127.0.0.1", 0)
+    await outer_site.start()
+    outer_base = f"http://127.0.0.1:{outer_site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        yield outer_base, inner_base, internal_hits
+    finally:
+        await outer.cleanup()
+        await inner.cleanup()
+
+
+async def test_links_to_private_addresses_are_refused_by_default_without_connecting(
+    talk_mp4: Path, tmp_path: Path
+) -> None:
+    async with two_hosts(talk_mp4) as (_, inner_base, internal_hits):
+        port = inner_base.rsplit(":", 1)[1]
+        for url in (
+            f"{inner_base}/post",  # a private IP literal
+            f"http://localhost:{port}/post",  # a name that resolves to loopback
+            f"http://[::ffff:127.0.0.2]:{port}/post",  # the same address, IPv4-mapped
+            "http://169.254.169.254/latest/meta-data/",  # cloud metadata: refused at once, not timed out
+        ):
+            with pytest.raises(LinkUnreachable) as refused:
+                await links.fetch_link(url, dest_dir=tmp_path, timeout_s=5)
+            assert refused.value.user_message == REFUSED, url
+        with pytest.raises(LinkUnreachable) as video:
+            await links.download_video(f"http://localhost:{port}/watch", dest_dir=tmp_path, max_bytes=10**6)
+        assert video.value.user_message == REFUSED
+    assert internal_hits == []
+
+
+async def test_redirects_are_followed_only_to_permitted_addresses(talk_mp4: Path, tmp_path: Path) -> None:
+    policy = FetchPolicy(allow_private=True, blocked=(ipaddress.ip_network("127.0.0.2/32"),))
+    async with two_hosts(talk_mp4) as (outer_base, _, internal_hits):
+        followed = await links.fetch_link(f"{outer_base}/to-article", dest_dir=tmp_path, policy=policy)
+        assert isinstance(followed, links.Article) and followed.title == "Why consistency wins"
+        with pytest.raises(LinkUnreachable) as redirected:
+            await links.fetch_link(f"{outer_base}/to-internal", dest_dir=tmp_path, policy=policy)
+        with pytest.raises(LinkUnreachable) as embedded:
+            await links.fetch_link(f"{outer_base}/player", dest_dir=tmp_path / "yt", policy=policy)
+    assert redirected.value.user_message == REFUSED
+    assert embedded.value.user_message == REFUSED  # the page is public, the video it embeds is not
+    assert internal_hits == []
