@@ -138,7 +138,7 @@ async def test_plans_lists_inr_prices_and_upgrade_without_gateways_explains(live
         await tg.wait_for_message(USER + 2, contains="Payments in that currency aren't available", timeout=10)
 
 
-async def test_links_an_article_becomes_drafts_and_an_expired_link_says_what_to_do(live_deps, redis_url, run_id):
+async def test_links_an_article_becomes_drafts_expired_and_private_links_say_what_to_do(live_deps, redis_url, run_id):
     from aiohttp import web
 
     core_deps = live_deps
@@ -172,6 +172,10 @@ async def test_links_an_article_becomes_drafts_and_an_expired_link_says_what_to_
             await tg.wait_for_message(USER + 3, contains="may have expired", timeout=15)
             tg.user_sends_text(USER + 3, f"{base}/post")
             await tg.wait_for_message(USER + 3, contains="📝 LinkedIn post", timeout=60)
+            # As deployed (the default): a link to this machine or a private network is not fetched.
+            core_deps.settings.link_allow_private_networks = False
+            tg.user_sends_text(USER + 3, f"{base}/post?again=1")
+            await tg.wait_for_message(USER + 3, contains="private or local network address", timeout=15)
     finally:
         await runner.cleanup()
     async with core_deps.sessionmaker() as s:
