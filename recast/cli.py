@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "pgserver", "taskiq", "faster_whisper", "aiogram.event"):
+    for noisy in ("httpx", "pgserver", "taskiq", "faster_whisper", "aiogram.event", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from recast import commands

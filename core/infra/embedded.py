@@ -40,10 +40,11 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, repr=False)
 
     def start(self) -> str:
+        # pgserver asks platformdirs for a runtime dir at import time and warns when there is none.
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent.resolve()))
         from pgserver import postgres_server  # lazily: only needed when no DATABASE_URL is set
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
         try:
             self._server = postgres_server.get_server(self.data_dir.resolve(), cleanup_mode="stop")
         except Exception as exc:
