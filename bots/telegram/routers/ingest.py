@@ -16,7 +16,6 @@ from core.accounts import service as accounts
 from core.common.errors import RecastError
 from core.content import links
 from core.content import service as content
-from core.content.address_policy import FetchPolicy
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
@@ -119,19 +118,17 @@ def setup() -> Router:
         org = await accounts.personal_organization(session=session, user_id=user.id)
         text = (message.text or "").strip()
         if links.is_link(text):
+            # Fetched by a worker: a long video download must not hold up this chat's next message.
             status = await message.answer("🔗 Fetching the link…")
-            with tempfile.TemporaryDirectory(prefix="recast-link-") as tmp:
-                try:
-                    async with session.begin_nested():  # nothing half-created survives a refusal
-                        asset = await content.ingest_link(
-                            session=session, store=deps.store, user_id=user.id, organization_id=org.id, url=text,
-                            work_dir=Path(tmp), max_download_bytes=deps.settings.link_download_max_mb * 1024 * 1024,
-                            policy=FetchPolicy(allow_private=deps.settings.link_allow_private_networks),
-                        )  # fmt: skip
-                except (RecastError, MediaError) as exc:
-                    await status.edit_text(f"⚠️ {exc.user_message}")
-                    return
-            await _start_pipeline(message, status, asset, deps, after_commit)
+            task_args = {
+                "user_id": str(user.id), "organization_id": str(org.id), "url": text, "provider": "telegram",
+                "chat_id": str(message.chat.id), "status_message_id": str(status.message_id),
+            }  # fmt: skip
+
+            async def enqueue() -> None:
+                await deps.enqueue("pipeline.ingest_link", **task_args)
+
+            after_commit.append(enqueue)
             return
         if len(text.split()) < content.MIN_TEXT_WORDS:
             await message.answer(

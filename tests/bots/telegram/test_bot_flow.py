@@ -181,3 +181,41 @@ async def test_links_an_article_becomes_drafts_expired_and_private_links_say_wha
     async with core_deps.sessionmaker() as s:
         assets = (await s.scalars(select(ContentAsset).where(ContentAsset.source_url.startswith(base)))).all()
     assert [(a.title, a.source_url) for a in assets] == [("Consistency beats talent", f"{base}/post")]
+
+
+async def test_a_slow_link_does_not_hold_up_the_chats_next_message(live_deps, redis_url, run_id):
+    from aiohttp import web
+
+    core_deps = live_deps
+    async with core_deps.sessionmaker() as session:
+        await apply_seed(session=session)
+        await session.commit()
+    release = asyncio.Event()
+    page = f"<html><head><title>A slow page</title></head><body><article><p>{TALK}</p></article></body></html>"
+
+    async def slow_article(_: web.Request) -> web.Response:
+        await release.wait()  # the site answers only once the test has seen the chat stay responsive
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.add_routes([web.get("/slow", slow_article)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    try:
+        async with running_bot(core_deps, redis_url, run_id) as tg:
+            tg.user_sends_command(USER + 4, "start")
+            await tg.wait_for_message(USER + 4, contains="email", timeout=10)
+            tg.user_sends_command(USER + 4, "skip")
+            tg.user_sends_text(USER + 4, f"{base}/slow")
+            await tg.wait_for_message(USER + 4, contains="Fetching the link", timeout=10)
+            tg.user_sends_command(USER + 4, "help")
+            # While the page is still loading, the same chat gets its answer.
+            await tg.wait_for_message(USER + 4, contains="/brand – set up your brand voice", timeout=10)
+            release.set()
+            await tg.wait_for_message(USER + 4, contains="📝 LinkedIn post", timeout=60)
+    finally:
+        release.set()
+        await runner.cleanup()
