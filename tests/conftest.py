@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -36,18 +38,23 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """URL of a PostgreSQL server's maintenance database (never used for test rows)."""
     if url := os.environ.get("DATABASE_URL"):
         yield with_database(_admin_dsn(url), "postgres")
     elif port_is_open("127.0.0.1", 5432) and not FORCE_EMBEDDED:
         yield "postgresql://postgres@127.0.0.1:5432/postgres"
     else:
-        server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
+        # Not under pytest's basetemp: as root, pgserver runs PostgreSQL as its own user and opens the
+        # path's parents to it, and every pytest session start closes /tmp/pytest-of-root again (0700),
+        # which would lock this server out of its own data directory if another pytest run started.
+        folder = Path(tempfile.mkdtemp(prefix="recast-test-pg-"))
+        server = EmbeddedPostgres(folder / "data")
         try:
             yield server.start()
         finally:
             server.stop()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
