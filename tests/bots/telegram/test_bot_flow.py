@@ -8,6 +8,7 @@ import contextlib
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.fsm.storage.redis import RedisStorage
+from fakes.site import local_site
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy import select
 from taskiq.api import run_receiver_task
@@ -156,28 +157,21 @@ async def test_links_an_article_becomes_drafts_expired_and_private_links_say_wha
     async def expired(_: web.Request) -> web.Response:
         return web.Response(status=410)
 
-    app = web.Application()
-    app.add_routes([web.get("/post", article), web.get("/shared/abc", expired)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    try:
-        async with running_bot(core_deps, redis_url, run_id) as tg:
-            tg.user_sends_command(USER + 3, "start")
-            await tg.wait_for_message(USER + 3, contains="email", timeout=10)
-            tg.user_sends_command(USER + 3, "skip")
-            tg.user_sends_text(USER + 3, f"{base}/shared/abc")
-            await tg.wait_for_message(USER + 3, contains="may have expired", timeout=15)
-            tg.user_sends_text(USER + 3, f"{base}/post")
-            await tg.wait_for_message(USER + 3, contains="📝 LinkedIn post", timeout=60)
-            # As deployed (the default): a link to this machine or a private network is not fetched.
-            core_deps.settings.link_allow_private_networks = False
-            tg.user_sends_text(USER + 3, f"{base}/post?again=1")
-            await tg.wait_for_message(USER + 3, contains="private or local network address", timeout=15)
-    finally:
-        await runner.cleanup()
+    async with (
+        local_site([web.get("/post", article), web.get("/shared/abc", expired)]) as base,
+        running_bot(core_deps, redis_url, run_id) as tg,
+    ):
+        tg.user_sends_command(USER + 3, "start")
+        await tg.wait_for_message(USER + 3, contains="email", timeout=10)
+        tg.user_sends_command(USER + 3, "skip")
+        tg.user_sends_text(USER + 3, f"{base}/shared/abc")
+        await tg.wait_for_message(USER + 3, contains="may have expired", timeout=15)
+        tg.user_sends_text(USER + 3, f"{base}/post")
+        await tg.wait_for_message(USER + 3, contains="📝 LinkedIn post", timeout=60)
+        # As deployed (the default): a link to this machine or a private network is not fetched.
+        core_deps.settings.link_allow_private_networks = False
+        tg.user_sends_text(USER + 3, f"{base}/post?again=1")
+        await tg.wait_for_message(USER + 3, contains="private or local network address", timeout=15)
     async with core_deps.sessionmaker() as s:
         assets = (await s.scalars(select(ContentAsset).where(ContentAsset.source_url.startswith(base)))).all()
     assert [(a.title, a.source_url) for a in assets] == [("Consistency beats talent", f"{base}/post")]
@@ -197,15 +191,11 @@ async def test_a_slow_link_does_not_hold_up_the_chats_next_message(live_deps, re
         await release.wait()  # the site answers only once the test has seen the chat stay responsive
         return web.Response(text=page, content_type="text/html")
 
-    app = web.Application()
-    app.add_routes([web.get("/slow", slow_article)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    try:
-        async with running_bot(core_deps, redis_url, run_id) as tg:
+    async with (
+        local_site([web.get("/slow", slow_article)]) as base,
+        running_bot(core_deps, redis_url, run_id) as tg,
+    ):
+        try:
             tg.user_sends_command(USER + 4, "start")
             await tg.wait_for_message(USER + 4, contains="email", timeout=10)
             tg.user_sends_command(USER + 4, "skip")
@@ -216,6 +206,5 @@ async def test_a_slow_link_does_not_hold_up_the_chats_next_message(live_deps, re
             await tg.wait_for_message(USER + 4, contains="/brand – set up your brand voice", timeout=10)
             release.set()
             await tg.wait_for_message(USER + 4, contains="📝 LinkedIn post", timeout=60)
-    finally:
-        release.set()
-        await runner.cleanup()
+        finally:
+            release.set()  # never leave the site's handler waiting, or shutting it down would wait too

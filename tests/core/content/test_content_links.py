@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from fakes.site import local_site
 
 from core.accounts.service import register_chat_user
 from core.content import links
@@ -70,20 +71,12 @@ async def site(talk_mp4: Path) -> AsyncIterator[str]:
     async def gone(_: web.Request) -> web.Response:
         return web.Response(status=410, text="expired")
 
-    app = web.Application()
-    app.add_routes([
+    routes = [
         web.get("/post", article), web.get("/watch", video_page), web.get("/talk.mp4", media),
         web.get("/endless.mp4", endless), web.get("/expired", gone),
-    ])  # fmt: skip
-    runner = web.AppRunner(app)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    ]  # fmt: skip
+    async with local_site(routes) as base:
+        yield base
 
 
 async def test_an_article_link_becomes_its_readable_text(talk_mp4: Path, tmp_path: Path) -> None:
@@ -166,14 +159,13 @@ async def two_hosts(talk_mp4: Path) -> AsyncIterator[tuple[str, str, list[str]]]
         internal_hits.append(request.path)
         return web.Response(text=ARTICLE, content_type="text/html")
 
-    inner_app = web.Application()
-    inner_app.add_routes([web.get("/{tail:.*}", internal)])
-    inner = web.AppRunner(inner_app)
-    await inner.setup()
-    inner_site = web.TCPSite(inner, "127.0.0.2", 0)
-    await inner_site.start()
-    inner_base = f"http://127.0.0.2:{inner_site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    async with local_site([web.get("/{tail:.*}", internal)], host="127.0.0.2") as inner_base:  # noqa: SIM117
+        # The outer site's routes point at the inner one, so it can only start once that one has a port.
+        async with local_site(_outer_routes(inner_base)) as outer_base:
+            yield outer_base, inner_base, internal_hits
 
+
+def _outer_routes(inner_base: str) -> list[web.RouteDef]:
     async def to_internal(_: web.Request) -> web.Response:
         raise web.HTTPFound(f"{inner_base}/latest/meta-data/")
 
@@ -187,21 +179,10 @@ async def two_hosts(talk_mp4: Path) -> AsyncIterator[tuple[str, str, list[str]]]
     async def article(_: web.Request) -> web.Response:
         return web.Response(text=ARTICLE, content_type="text/html")
 
-    outer_app = web.Application()
-    outer_app.add_routes([
+    return [
         web.get("/to-internal", to_internal), web.get("/to-article", to_article), web.get("/post", article),
         web.get("/player", internal_player),
-    ])  # fmt: skip
-    outer = web.AppRunner(outer_app)
-    await outer.setup()
-    outer_site = web.TCPSite(outer, "127.0.0.1", 0)
-    await outer_site.start()
-    outer_base = f"http://127.0.0.1:{outer_site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    try:
-        yield outer_base, inner_base, internal_hits
-    finally:
-        await outer.cleanup()
-        await inner.cleanup()
+    ]  # fmt: skip
 
 
 async def test_links_to_private_addresses_are_refused_by_default_without_connecting(

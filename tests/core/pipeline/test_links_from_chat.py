@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from fakes.site import local_site
 from sqlalchemy import select
 
 from core.accounts import service as accounts
@@ -31,16 +32,8 @@ async def site(hits: list[str]) -> AsyncIterator[str]:
         hits.append(request.path)
         return web.Response(status=410)
 
-    app = web.Application()
-    app.add_routes([web.get("/post", article), web.get("/gone", gone)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    try:
-        yield f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with local_site([web.get("/post", article), web.get("/gone", gone)]) as base:
+        yield base
 
 
 async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_deps, session) -> None:
