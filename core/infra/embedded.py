@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +41,14 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, repr=False)
 
     def start(self) -> str:
-        # pgserver asks platformdirs for a runtime dir at import time and warns when there is none.
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent.resolve()))
-        from pgserver import postgres_server  # lazily: only needed when no DATABASE_URL is set
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir at import; without a usable XDG_RUNTIME_DIR
+            # platformdirs falls back to /tmp/runtime-<uid> (fine for pgserver's lock file) and warns.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+            from pgserver import postgres_server  # lazily: only needed when no DATABASE_URL is set
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
         try:
             self._server = postgres_server.get_server(self.data_dir.resolve(), cleanup_mode="stop")
         except Exception as exc:
