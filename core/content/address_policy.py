@@ -62,6 +62,20 @@ class FetchPolicy:
         if not self.permits(str(literal)):
             raise LinkUnreachable(REFUSED, detail=f"refused address {literal}")
 
+    def check_resolved(self, url: str) -> None:
+        """For clients that connect by themselves (yt-dlp): every address the host resolves to now must be
+        permitted. Unlike `PolicyResolver`, a DNS answer that changes before the client's own lookup is
+        not caught, so use it only where the guarded aiohttp path cannot be."""
+        self.check_url(url)
+        host = urlsplit(url).hostname or ""
+        try:
+            answers = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise LinkUnreachable(detail=f"{host}: {exc}") from exc
+        refused = [str(a[4][0]) for a in answers if not self.permits(str(a[4][0]))]
+        if refused:
+            raise LinkUnreachable(REFUSED, detail=f"{host} resolves to {refused}")
+
 
 class PolicyResolver(AbstractResolver):
     """aiohttp's resolver, keeping only the addresses the policy permits (the connector connects to these)."""

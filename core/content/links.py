@@ -12,7 +12,6 @@ import asyncio
 import logging
 import mimetypes
 import re
-import socket
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from core.content.address_policy import REFUSED, FetchPolicy, get_following_redirects, guarded_session
+from core.content.address_policy import FetchPolicy, get_following_redirects, guarded_session
 from core.content.errors import LinkTooLarge, LinkUnreachable
 
 log = logging.getLogger(__name__)
@@ -144,21 +143,6 @@ async def download_video(
     return await asyncio.to_thread(_download_with_ytdlp, url, dest_dir, max_bytes, timeout_s, policy)
 
 
-def _check_host(url: str, policy: FetchPolicy) -> None:
-    """For yt-dlp, which connects by itself: every address the URL's host resolves to must be permitted.
-    (Checked before yt-dlp's own lookup, so unlike aiohttp's path a DNS answer that changes in between
-    is not caught; the page itself was already fetched through the guarded path.)"""
-    policy.check_url(url)
-    host = urlsplit(url).hostname or ""
-    try:
-        answers = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise LinkUnreachable(detail=f"{host}: {exc}") from exc
-    refused = [a[4][0] for a in answers if not policy.permits(str(a[4][0]))]
-    if refused:
-        raise LinkUnreachable(REFUSED, detail=f"{host} resolves to {refused}")
-
-
 # ----------------------------------------------------------------------------------------- internals
 
 
@@ -246,12 +230,12 @@ def _download_with_ytdlp(
         "cachedir": False,
     }
     try:
-        _check_host(url, policy)
+        policy.check_resolved(url)
         with yt_dlp.YoutubeDL(options) as ydl:
             # Resolve the page first, then check where the chosen media would come from, then download.
             info = ydl.extract_info(url, download=False)
             for media_url in _media_urls(info):
-                _check_host(media_url, policy)
+                policy.check_resolved(media_url)
             if info is not None:
                 info = ydl.process_ie_result(info, download=True)
     except DownloadError as exc:

@@ -80,13 +80,8 @@ async def ingest_link_from_chat(
                     session=session, store=deps.store, user_id=user_id, organization_id=organization_id, url=url,
                     work_dir=Path(tmp), max_download_bytes=max_bytes, policy=policy,
                 )  # fmt: skip
-                asset.metadata_ = {
-                    **(asset.metadata_ or {}),
-                    "link_request": request,
-                    "chat": {
-                        "provider": chat.provider, "chat_id": chat.chat_id, "status_message_id": status_message_id,
-                    },  # fmt: skip
-                }
+                asset.metadata_ = {**(asset.metadata_ or {}), "link_request": request}
+                bind_to_chat(asset, chat, status_message_id)
                 asset_id, title = asset.id, asset.title
         except (RecastError, MediaError) as exc:
             await deps.notifier.edit_text(chat, status_message_id, f"⚠️ {exc.user_message}")
@@ -96,6 +91,14 @@ async def ingest_link_from_chat(
 
 
 QUEUED = "░░░░░░░░░░░░ 0% · Queued"
+
+
+def bind_to_chat(asset: ContentAsset, chat: ChatRef, status_message_id: str) -> None:
+    """Send this asset's progress and drafts to `chat`, editing `status_message_id` (read by `chat_of`)."""
+    asset.metadata_ = {
+        **(asset.metadata_ or {}),
+        "chat": {"provider": chat.provider, "chat_id": chat.chat_id, "status_message_id": status_message_id},
+    }
 
 
 def chat_of(asset: ContentAsset) -> tuple[ChatRef, str | None] | None:

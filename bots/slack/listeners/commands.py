@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack.blocks import pending_blocks, workflow_modal
 from bots.slack.listeners import NOT_LINKED, identify, slack_profile
@@ -21,6 +23,7 @@ from core.deps import CoreDeps
 from core.workflow import service as wf
 from core.workflow import slack_links
 from core.workflow.errors import WorkspaceNotLinked
+from core.workflow.slack_models import SlackWorkspace
 from core.workflow.slack_secrets import install_code
 
 HELP = (
@@ -45,6 +48,17 @@ def submission(arg: str) -> dict[str, str]:
     return {"text": html.unescape(arg)}
 
 
+async def linked_caller(
+    session: AsyncSession, client: AsyncWebClient, body: dict[str, Any]
+) -> tuple[SlackWorkspace, uuid.UUID | None]:
+    """The command's workspace (WorkspaceNotLinked if it has no organization) and the Recast user behind
+    the command, None while that Slack user is not linked yet."""
+    ws = await slack_links.workspace(session=session, team_id=body["team_id"])
+    if ws is None:
+        raise WorkspaceNotLinked()
+    return ws, await identify(session, client, body)
+
+
 def register(app: AsyncApp, deps: CoreDeps) -> None:
     secret = deps.settings.recast_secret_key.get_secret_value()
 
@@ -52,10 +66,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                             context: AsyncBoltContext) -> None:
         session = context["session"]
         try:
-            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
-            if ws is None:
-                raise WorkspaceNotLinked()
-            user_id = await identify(session, client, body)
+            ws, user_id = await linked_caller(session, client, body)
             if user_id is None:
                 await ack(text=NOT_LINKED)
                 return
@@ -98,9 +109,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
 
     async def channel(body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
         async with session_scope(deps.sessionmaker) as session:
-            if await slack_links.workspace(session=session, team_id=body["team_id"]) is None:
-                raise WorkspaceNotLinked()
-            user_id = await identify(session, client, body)
+            _, user_id = await linked_caller(session, client, body)
             if user_id is None:
                 return NOT_LINKED
             account, created = await slack_links.link_client_channel(
@@ -117,10 +126,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         slack_user, role = match.group(1), parts[1]
         email, name = await slack_profile(client, slack_user)
         async with session_scope(deps.sessionmaker) as session:
-            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
-            if ws is None:
-                raise WorkspaceNotLinked()
-            user_id = await identify(session, client, body)
+            ws, user_id = await linked_caller(session, client, body)
             if user_id is None:
                 return NOT_LINKED
             row = await slack_links.set_member(session=session, organization_id=ws.organization_id,
@@ -132,10 +138,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if not deps.settings.slack_client_id:
             return "This Recast runs in single-workspace mode (SLACK_BOT_TOKEN), so there is nothing to install."
         async with session_scope(deps.sessionmaker) as session:
-            ws = await slack_links.workspace(session=session, team_id=body["team_id"])
-            if ws is None:
-                raise WorkspaceNotLinked()
-            user_id = await identify(session, client, body)
+            ws, user_id = await linked_caller(session, client, body)
             if user_id is None:
                 return NOT_LINKED
             await slack_links.require_org_admin(session=session, organization_id=ws.organization_id,

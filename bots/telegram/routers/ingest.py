@@ -19,6 +19,8 @@ from core.content import service as content
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
+from core.notify.ports import ChatRef
+from core.pipeline import service as pipeline
 
 CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 TOO_BIG_FOR_CLOUD = (
@@ -52,20 +54,13 @@ def _attachment(message: Message) -> tuple[str, int | None, str | None, str | No
 async def _start_pipeline(
     message: Message, status: Message, asset: ContentAsset, deps: CoreDeps, after_commit: AfterCommit
 ) -> None:
-    asset.metadata_ = {
-        **(asset.metadata_ or {}),
-        "chat": {
-            "provider": "telegram",
-            "chat_id": str(message.chat.id),
-            "status_message_id": str(status.message_id),
-        },
-    }
+    pipeline.bind_to_chat(asset, ChatRef("telegram", str(message.chat.id)), str(status.message_id))
 
     async def enqueue() -> None:
         await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
 
     after_commit.append(enqueue)
-    await status.edit_text(f"⏳ {asset.title}\n░░░░░░░░░░░░ 0% · Queued")
+    await status.edit_text(f"⏳ {asset.title}\n{pipeline.QUEUED}")
 
 
 def setup() -> Router:
