@@ -67,6 +67,10 @@ async def serve_baseline(db_url: str, port: int) -> None:
     await web._run_app(app, host="127.0.0.1", port=port, print=None)
 
 
+async def _unwired(task_name: str, /, **kwargs: object) -> None:
+    raise RuntimeError("replaced by tasks.worker.attach")
+
+
 async def serve_recast(db_url: str, redis_url: str, queue: str, port: int) -> None:
     from aiohttp import web
     from pydantic import SecretStr
@@ -77,19 +81,19 @@ async def serve_recast(db_url: str, redis_url: str, queue: str, port: int) -> No
     from core.deps import CoreDeps
     from core.notify.ports import RecordingNotifier
     from core.storage.files import LocalFileStore
-    from tasks.broker import bind, make_broker, make_enqueue
+    from core.work.queue import RedisWorkQueue
+    from tasks.worker import attach
     from webhooks.app import make_web_app
 
     settings = Settings(_env_file=None, razorpay_webhook_secret=SecretStr(RZP_SECRET),  # type: ignore[call-arg]
                         stripe_webhook_secret=SecretStr(STRIPE_SECRET), recast_data_dir=Path("/tmp/recast-bench"))
     engine = make_engine(db_url, pool_size=10)
-    broker = make_broker(redis_url, queue_name=queue)
-    deps = CoreDeps(settings=settings, sessionmaker=make_sessionmaker(engine), redis=Redis.from_url(redis_url),
+    redis = Redis.from_url(redis_url)
+    deps = CoreDeps(settings=settings, sessionmaker=make_sessionmaker(engine), redis=redis,
                     store=LocalFileStore(Path("/tmp/recast-bench/media")), notifier=RecordingNotifier(),
-                    enqueue=make_enqueue(broker))
-    bind(broker, deps)
-    await broker.startup()
-    await web._run_app(make_web_app(deps, broker=broker), host="127.0.0.1", port=port, print=None)
+                    enqueue=_unwired)
+    attach(deps, RedisWorkQueue(redis, queue))
+    await web._run_app(make_web_app(deps), host="127.0.0.1", port=port, print=None)
 
 
 # ---------------------------------------------------------------- load generator
@@ -202,11 +206,11 @@ async def main(events: int, concurrency: int) -> None:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(redis_url)
-        before = await redis.xlen(queue)
+        before = await redis.llen(queue)
         storm_ids = ["evt_" + uuid.uuid4().hex for _ in range(min(events, 1000))]
         storm = [razorpay_request(i) for i in storm_ids for _ in range(5)]
         result = await load(f"http://127.0.0.1:{ports['recast']}/webhooks/razorpay", storm, concurrency)
-        enqueued = await redis.xlen(queue) - before
+        enqueued = await redis.llen(queue) - before
         conn = await asyncpg.connect(db_url)
         stored = await conn.fetchval(
             "SELECT count(*) FROM gateway_events WHERE sender = 'razorpay' AND sender_event_id = ANY($1)", storm_ids)

@@ -27,10 +27,15 @@ class Settings(BaseSettings):
         default=SecretStr(DEV_SECRET_KEY), description="Signs callback tokens and links"
     )
     log_level: str = "INFO"
-    task_queue: str = Field(default="recast", description="Redis stream name of the task queue")
-    task_redelivery_ms: int = Field(
-        default=30 * 60 * 1000, description="Unacknowledged tasks are re-delivered to another worker after this"
+    task_queue: str = Field(default="recast:work", description="Redis list that wakes workers (unit ids)")
+    work_lease_s: float = Field(
+        default=30.0, description="Lease of a running unit, renewed every third of it; a lost worker's unit restarts"
     )
+    work_shutdown_grace_s: float = Field(
+        default=20.0, description="On SIGTERM, how long running units may finish before they are released"
+    )
+    work_sweep_interval_s: float = Field(default=10.0, description="How often workers and the scheduler sweep")
+    worker_metrics_port: int | None = Field(default=None, description="Workers serve /metrics here; unset = off")
     web_host: str = "0.0.0.0"
     web_port: int = 8080
     public_base_url: str = "http://localhost:8080"

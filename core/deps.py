@@ -17,7 +17,9 @@ from core.ai.providers import AIProviders
 from core.config import Settings
 from core.notify.ports import Notifier
 from core.storage.files import FileStore
+from core.system.metrics import Metrics
 from core.vectors.brand_voice import BrandVoiceIndex
+from core.work.queue import WorkQueue
 
 # enqueue("pipeline.process_asset", asset_id="...") — how core asks for background work.
 Enqueue = Callable[..., Awaitable[None]]
@@ -34,6 +36,10 @@ class CoreDeps:
     # AI ports (transcriber, analyser, writer, embedder) and the brand-voice vector index.
     ai: AIProviders | None = None
     brand_index: BrandVoiceIndex | None = None
+    # Wakes workers for stored work units (None: the sweeper or an inline run picks them up).
+    work_queue: WorkQueue | None = None
+    # Prometheus metrics of this process (None: not collected).
+    metrics: Metrics | None = None
     # Other providers behind ports (payment gateways, platforms), keyed by role.
     providers: dict[str, Any] = field(default_factory=dict)
 

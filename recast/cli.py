@@ -5,6 +5,7 @@ recast run               web + Telegram bot + worker + scheduler in one process
 recast web | worker | scheduler | bot
 recast db upgrade [--seed] | db downgrade | db seed
 recast info              what is configured and what would be embedded
+recast jobs [--all] | jobs redrive <unit id>   stuck, retrying and dead-lettered work; re-drive one
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("scheduler", help="periodic jobs (partitions, reminders, renewals)")
     sub.add_parser("bot", help="the Telegram bot in polling mode")
     sub.add_parser("info", help="print configuration (secrets hidden)")
+    jobs = sub.add_parser("jobs", help="stuck, retrying and dead-lettered work units; re-drive one")
+    jobs.add_argument("action", nargs="?", choices=["list", "redrive"], default="list")
+    jobs.add_argument("unit_id", nargs="?", help="the unit to re-drive")
+    jobs.add_argument("--all", action="store_true", help="list recent units in every state")
     db = sub.add_parser("db", help="database migrations and seed data")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade")
@@ -53,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "info":
         commands.print_info(settings)
         return 0
+    if args.command == "jobs":
+        return asyncio.run(commands.jobs(settings, args.action, args.unit_id, show_all=args.all))
     if args.command == "db":
         return commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
     if args.command == "demo":

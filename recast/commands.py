@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from core.config import Settings
@@ -18,6 +20,9 @@ from core.notify.ports import ChatRef, Notifier, OutgoingMessage, RecordingNotif
 from recast.runtime import Infra, open_infra
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from tasks.worker import WorkerConfig
 
 
 def print_info(settings: Settings) -> None:
@@ -53,6 +58,51 @@ def db(settings: Settings, action: str, revision: str | None, seed: bool) -> int
     return 0
 
 
+async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all: bool = False) -> int:
+    """`recast jobs`: what an operator should look at (dead, failed, retrying, running past its lease),
+    with the last error; `recast jobs redrive <id>` queues one again with a fresh attempt budget."""
+    import uuid as uuid_
+
+    from core.db.session import make_engine, make_sessionmaker, session_scope
+    from core.work import service as work
+
+    with infrastructure(
+        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+    ) as (database_url, _):
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                if action == "redrive":
+                    if not unit_id:
+                        print("recast jobs redrive: give the unit id (from `recast jobs`).", file=sys.stderr)
+                        return 2
+                    try:
+                        target = uuid_.UUID(unit_id)
+                    except ValueError:
+                        print(f"recast jobs redrive: {unit_id!r} is not a unit id.", file=sys.stderr)
+                        return 2
+                    if not await work.redrive(session, target):
+                        print(f"No dead, failed or waiting unit {unit_id}.", file=sys.stderr)
+                        return 1
+                    print(f"Queued {unit_id} again; a worker's sweeper picks it up within seconds.")
+                    return 0
+                rows = await (work.units(session) if show_all else work.stuck_or_failed(session))
+                counts = await work.counts_by_state(session)
+        finally:
+            await engine.dispose()
+    totals: dict[str, int] = {}
+    for (_, state), n in counts.items():
+        totals[state] = totals.get(state, 0) + n
+    print("units:", ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none")
+    if not rows:
+        print("Nothing stuck, retrying or dead-lettered.")
+    for u in rows:
+        error = (u.last_error or "").strip().splitlines()
+        print(f"{u.id}  {u.kind:32} {u.state.value:9} attempts {u.attempts}/{u.max_attempts}  "
+              f"updated {u.updated_at:%Y-%m-%d %H:%M:%S}  {error[-1][:120] if error else ''}")  # fmt: skip
+    return 0
+
+
 async def _seed(database_url: str) -> None:
     from core.db.session import make_engine, make_sessionmaker, session_scope
     from core.seed.service import apply_seed
@@ -83,10 +133,12 @@ DEMO_TALK = [
 def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDeps:
     from core.ai.providers import build_ai_providers
     from core.billing.gateways import build_gateways
+    from core.system.metrics import Metrics
     from core.vectors.brand_voice import BrandVoiceIndex
 
     ai = build_ai_providers(infra.settings)
     return CoreDeps(
+        metrics=Metrics(),
         providers={"gateways": build_gateways(infra.settings)},
         settings=infra.settings,
         sessionmaker=infra.sessionmaker,
@@ -129,7 +181,7 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
     from core.db.session import session_scope
     from core.media.samples import make_talk_video
     from core.seed.service import apply_seed
-    from tasks.broker import bind, make_broker, make_enqueue
+    from tasks.worker import Worker, WorkerConfig, attach, make_queue
 
     async with open_infra(settings) as infra:
         async with session_scope(infra.sessionmaker) as session:
@@ -142,11 +194,13 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
         print(f"  Embedded   : {', '.join(infra.embedded) or 'nothing (all configured)'}")
         print(f"  Seed data  : {counts}")
 
-        broker = make_broker(None)  # one process: tasks run in-process through the same task code
         notifier = RecordingNotifier()
-        deps = build_deps(infra, notifier=notifier, enqueue=make_enqueue(broker))
-        bind(broker, deps)
-        await broker.startup()
+        deps = build_deps(infra, notifier=notifier, enqueue=_unwired)
+        # One process, the same durable work as production: units in PostgreSQL, ids on a Redis list.
+        queue = make_queue(deps, f"{settings.task_queue}:demo")
+        attach(deps, queue)
+        worker = Worker(deps, queue, WorkerConfig(concurrency=2, lease_s=settings.work_lease_s))
+        running = asyncio.create_task(worker.run())
         ai = "OpenAI" if deps.ai and deps.ai.online else "local models (offline)"
         print(f"  AI         : {ai}")
 
@@ -191,7 +245,8 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
                 status = await session.scalar(select(ContentAsset.upload_status).where(ContentAsset.id == asset.id))
             if status in ("completed", "failed"):
                 break
-        await broker.shutdown()
+        worker.stop()
+        await running
         elapsed = time.perf_counter() - started
         print(f"Pipeline {status} in {elapsed:.1f} s\n")
         for _chat, message in notifier.sent:
@@ -208,26 +263,68 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
         return 0 if status == "completed" else 1
 
 
-async def worker(settings: Settings, *, concurrency: int) -> int:
-    """A taskiq worker on the Redis Streams broker, in this process, until SIGTERM/SIGINT."""
-    from taskiq.api import run_receiver_task
+async def _unwired(task_name: str, /, **kwargs: object) -> None:
+    raise RuntimeError("deps.enqueue is wired by tasks.worker.attach")
 
-    from tasks.broker import bind, make_broker, make_enqueue
+
+async def worker(settings: Settings, *, concurrency: int) -> int:
+    """A worker in this process until SIGTERM/SIGINT: then it drains within the grace period and releases
+    what it could not finish (see `tasks.worker`)."""
+    from tasks.worker import Worker, attach, make_queue
 
     async with open_infra(settings, migrate_db=False) as infra:
-        broker = make_broker(
-            infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms
-        )
-        deps = build_deps(infra, notifier=_notifier(settings), enqueue=make_enqueue(broker))
-        bind(broker, deps)
-        await broker.startup()
-        receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=concurrency))
-        await _until_signalled()
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await receiver
-        await broker.shutdown()
+        notifier = _notifier(settings)
+        deps = build_deps(infra, notifier=notifier, enqueue=_unwired)
+        queue = make_queue(deps, settings.task_queue)
+        attach(deps, queue)
+        running = Worker(deps, queue, worker_config(settings, concurrency=concurrency))
+        metrics_site = await _serve_worker_metrics(deps, settings.worker_metrics_port)
+        task = asyncio.create_task(running.run())
+        stop = asyncio.create_task(_until_signalled())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        running.stop()
+        await task
+        stop.cancel()
+        if metrics_site is not None:
+            await metrics_site.cleanup()
+        await _close(notifier)
     return 0
+
+
+async def _serve_worker_metrics(deps: CoreDeps, port: int | None) -> Any:
+    """A worker's own /metrics and /readyz (its task durations and retries live in this process)."""
+    if port is None:
+        return None
+    from aiohttp import web
+
+    from webhooks.app import DEPS_KEY, healthz, metrics
+
+    app = web.Application()
+    app[DEPS_KEY] = deps
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/readyz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, deps.settings.web_host, port).start()
+    return runner
+
+
+def worker_config(settings: Settings, *, concurrency: int) -> WorkerConfig:
+    from tasks.worker import WorkerConfig
+
+    return WorkerConfig(
+        concurrency=concurrency,
+        lease_s=settings.work_lease_s,
+        grace_s=settings.work_shutdown_grace_s,
+        sweep_every_s=settings.work_sweep_interval_s,
+    )
+
+
+async def _close(notifier: Notifier) -> None:
+    close = getattr(notifier, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()
 
 
 async def _until_signalled() -> None:
@@ -241,17 +338,15 @@ async def _until_signalled() -> None:
 async def serve(settings: Settings, what: str) -> int:
     """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
     from aiohttp import web
-    from taskiq.api import run_receiver_task
 
-    from tasks.broker import bind, make_broker, make_enqueue
+    from tasks.worker import Worker, attach, make_queue
 
     async with open_infra(settings, migrate_db=what in ("run", "web")) as infra:
-        broker = make_broker(
-            infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms
-        )
-        deps = build_deps(infra, notifier=_notifier(settings), enqueue=make_enqueue(broker))
-        bind(broker, deps)
-        await broker.startup()
+        notifier = _notifier(settings)
+        deps = build_deps(infra, notifier=notifier, enqueue=_unwired)
+        queue = make_queue(deps, settings.task_queue)
+        attach(deps, queue)
+        in_process: Worker | None = None
         background: list[asyncio.Task[object]] = []
         runner: web.AppRunner | None = None
         bot = dp = None
@@ -279,7 +374,7 @@ async def serve(settings: Settings, what: str) -> int:
         if what in ("run", "web"):
             from webhooks.app import make_web_app
 
-            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes, broker=broker))
+            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes))
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
             print(f"web: http://{settings.web_host}:{settings.web_port}/healthz")
@@ -296,17 +391,22 @@ async def serve(settings: Settings, what: str) -> int:
         elif what in ("run", "bot"):
             print("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off.")
         if what == "run":
-            background.append(asyncio.create_task(run_receiver_task(broker)))
+            in_process = Worker(deps, queue, worker_config(settings, concurrency=2))
+            worker_task = asyncio.create_task(in_process.run())
             print("worker: in-process")
-        if what == "scheduler":
-            from tasks.scheduler import run_scheduler
+        if what in ("run", "scheduler"):
+            from tasks.scheduler import check_periodic, run_scheduler
 
-            background.append(asyncio.create_task(run_scheduler(deps)))
+            check_periodic()
+            background.append(asyncio.create_task(run_scheduler(deps, queue, tick_s=settings.work_sweep_interval_s)))
         await _until_signalled()
+        if in_process is not None:
+            in_process.stop()
+            await worker_task
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         if runner is not None:
             await runner.cleanup()
-        await broker.shutdown()
+        await _close(notifier)
     return 0

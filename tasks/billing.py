@@ -5,27 +5,38 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
-from taskiq import TaskiqDepends
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import notifications
 from core.billing import service as billing_service
 from core.common.clock import utcnow
 from core.deps import CoreDeps
 from core.inbox.models import GatewayEvent
+from core.work.service import adopter
 from tasks.registry import task
 
 log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=2)
+PROCESS = "billing.process_gateway_event"
+GATEWAYS = ("razorpay", "stripe", "cashfree", "paypal")
 
 
-@task("billing.process_gateway_event")
-async def process_gateway_event(event_id: str, deps: CoreDeps = TaskiqDepends()) -> str:
+async def _event_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    """Keep the evidence on the event row, where operators look (`recast jobs` lists the unit too)."""
+    async with deps.sessionmaker() as session:
+        event = await session.get(GatewayEvent, uuid.UUID(payload["event_id"]))
+        if event is not None and event.status not in ("processed", "ignored"):
+            event.status, event.last_error = "failed", error[-8000:]
+            await session.commit()
+
+
+@task(PROCESS, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10)
+async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
     """Process a stored gateway event once: processed, ignored, or failed with the traceback kept."""
     async with deps.sessionmaker() as session:
-        # SKIP LOCKED: a redelivered message for an event another worker holds just returns.
+        # SKIP LOCKED: a second run for an event another worker holds just returns.
         event = await session.scalar(
             select(GatewayEvent)
             .where(GatewayEvent.id == uuid.UUID(event_id))
@@ -48,36 +59,35 @@ async def process_gateway_event(event_id: str, deps: CoreDeps = TaskiqDepends())
         event.status, event.attempts, event.last_error = result.status, attempts, result.note
         event.processed_at = utcnow()
         await session.commit()
-    await notifications.deliver(deps.notifier, result.outbox)
+    await notifications.deliver(deps, result.outbox)
     return result.status
 
 
 @task("billing.send_trial_reminders")
-async def send_trial_reminders(deps: CoreDeps = TaskiqDepends()) -> int:
+async def send_trial_reminders(deps: CoreDeps) -> int:
     """Remind trials ending soon and close periods that have ended (run hourly by the scheduler)."""
     async with deps.sessionmaker() as session:
         outbox = await billing_service.send_trial_reminders(session=session)
         outbox += await billing_service.expire_due_subscriptions(session=session)
         await session.commit()
-    return await notifications.deliver(deps.notifier, outbox)
+    return await notifications.deliver(deps, outbox)
 
 
-@task("billing.requeue_stale_events")
-async def requeue_stale_events(deps: CoreDeps = TaskiqDepends()) -> int:
-    """Enqueue events stored but never processed (enqueue failed) or failed earlier, up to 10 attempts."""
-    async with deps.sessionmaker() as session:
-        ids = (await session.scalars(
-            select(GatewayEvent.id).where(
-                GatewayEvent.status.in_(("received", "failed")),
-                GatewayEvent.received_at < utcnow() - STALE_AFTER,
-                GatewayEvent.attempts < 10,
-                GatewayEvent.sender.in_(("razorpay", "stripe", "cashfree", "paypal")),
-            ).limit(500)
-        )).all()
-        await session.execute(
-            update(GatewayEvent).where(GatewayEvent.id.in_(ids)).values(received_at=utcnow())
-        )
-        await session.commit()
-    for event_id in ids:
-        await deps.enqueue("billing.process_gateway_event", event_id=str(event_id))
-    return len(ids)
+_ADOPT_EVENTS = text(
+    """
+    INSERT INTO work_units (kind, dedupe_key, payload, max_attempts)
+    SELECT :kind, e.id::text, jsonb_build_object('event_id', e.id::text), 10
+      FROM gateway_events e
+     WHERE e.status = 'received' AND e.received_at < now() - interval '20 seconds'
+       AND e.sender = ANY(:senders)
+    ON CONFLICT (kind, dedupe_key) DO NOTHING
+    """
+)
+
+
+@adopter("billing.gateway_events")
+async def adopt_stored_events(session: AsyncSession) -> int:
+    """A gateway event stored but never given a unit (the process died, or the enqueue failed during an
+    outage after the 200 was sent) gets one: the customer paid, so the plan must activate."""
+    result = await session.execute(_ADOPT_EVENTS, {"kind": PROCESS, "senders": list(GATEWAYS)})
+    return int(getattr(result, "rowcount", 0) or 0)

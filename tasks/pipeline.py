@@ -1,26 +1,46 @@
-"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline.service`."""
+"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline.service`.
+
+Each is a durable work unit (see `core.work`): deduplicated by its key, retried on infrastructure
+errors, and when it gives up, its hook tells the creator and leaves nothing "processing".
+"""
 
 from __future__ import annotations
 
 import uuid
-
-from taskiq import TaskiqDepends
+from typing import Any
 
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
 from core.pipeline import service as pipeline
 from tasks.registry import task
 
+RESEND = "Something went wrong on my side while working on this. Please send it again."
 
-@task("pipeline.process_asset")
-async def process_asset(asset_id: str, deps: CoreDeps = TaskiqDepends()) -> None:
+
+async def _asset_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await pipeline.fail_asset(deps, uuid.UUID(payload["asset_id"]), RESEND)
+
+
+@task("pipeline.process_asset", key=lambda p: str(p["asset_id"]), on_give_up=_asset_given_up)
+async def process_asset(asset_id: str, deps: CoreDeps) -> int:
     job_ids = await pipeline.process_asset(deps, uuid.UUID(asset_id))
     # Jobs come back highest priority first; enqueue in that order so workers pick them in order.
+    # Submitting is deduplicated per job, so a re-run of this unit after a crash adds nothing twice.
     for job_id in job_ids:
         await deps.enqueue("pipeline.run_job", job_id=str(job_id))
+    return len(job_ids)
 
 
-@task("pipeline.ingest_link")
+async def _link_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    chat = ChatRef(payload["provider"], payload["chat_id"])
+    await deps.notifier.edit_text(chat, payload["status_message_id"], f"⚠️ I couldn't fetch that link. {RESEND}")
+
+
+@task(
+    "pipeline.ingest_link",
+    key=lambda p: f"{p['provider']}:{p['chat_id']}:{p['status_message_id']}",
+    on_give_up=_link_given_up,
+)
 async def ingest_link(
     user_id: str,
     organization_id: str | None,
@@ -28,8 +48,8 @@ async def ingest_link(
     provider: str,
     chat_id: str,
     status_message_id: str,
-    deps: CoreDeps = TaskiqDepends(),
-) -> None:
+    deps: CoreDeps,
+) -> str | None:
     asset_id = await pipeline.ingest_link_from_chat(
         deps,
         user_id=uuid.UUID(user_id),
@@ -40,23 +60,36 @@ async def ingest_link(
     )
     if asset_id is not None:
         await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
+    return str(asset_id) if asset_id else None
 
 
-@task("pipeline.run_job")
-async def run_job(job_id: str, deps: CoreDeps = TaskiqDepends()) -> None:
-    await pipeline.run_job(deps, uuid.UUID(job_id))
+async def _job_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await pipeline.fail_job(deps, uuid.UUID(payload["job_id"]), "I couldn't finish one of your drafts. " + RESEND)
 
 
-@task("pipeline.rewrite_draft")
+@task("pipeline.run_job", key=lambda p: str(p["job_id"]), on_give_up=_job_given_up)
+async def run_job(job_id: str, deps: CoreDeps) -> str | None:
+    draft_id = await pipeline.run_job(deps, uuid.UUID(job_id))
+    return str(draft_id) if draft_id else None
+
+
+async def _rewrite_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await pipeline.tell_about_draft(
+        deps, uuid.UUID(payload["draft_id"]), "I couldn't rewrite this draft just now. Tap the button again."
+    )
+
+
+@task("pipeline.rewrite_draft", on_give_up=_rewrite_given_up)
 async def rewrite_draft(
     draft_id: str,
+    deps: CoreDeps,
     requested_by: str | None = None,
     feedback: str | None = None,
-    deps: CoreDeps = TaskiqDepends(),
-) -> None:
+) -> str:
     await pipeline.rewrite_and_deliver(
         deps,
         uuid.UUID(draft_id),
         requested_by=uuid.UUID(requested_by) if requested_by else None,
         feedback=feedback,
     )
+    return draft_id

@@ -9,8 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from taskiq import TaskiqDepends
-
 from core.common.clock import utcnow
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -27,7 +25,7 @@ def _client(deps: CoreDeps) -> Any:
 
 
 @task("slack.post_approval")
-async def post_approval(draft_id: str, requested_by: str | None = None, deps: CoreDeps = TaskiqDepends()) -> None:
+async def post_approval(draft_id: str, deps: CoreDeps, requested_by: str | None = None) -> None:
     """Open the draft's approval request and post it to its client's Slack channel (once)."""
     from bots.slack import outbox
 
@@ -35,8 +33,8 @@ async def post_approval(draft_id: str, requested_by: str | None = None, deps: Co
                                uuid.UUID(requested_by) if requested_by else None)
 
 
-@task("slack.qa_reminders")
-async def qa_reminders(deps: CoreDeps = TaskiqDepends()) -> int:
+@task("slack.send_qa_reminders")
+async def qa_reminders(deps: CoreDeps) -> int:
     """Remind whoever asked for QA (in their chats) before a review misses its SLA; once per request."""
     now = utcnow()
     sent = 0
@@ -57,8 +55,8 @@ async def qa_reminders(deps: CoreDeps = TaskiqDepends()) -> int:
 
 @task("slack.submit_link")
 async def submit_link(
-    team_id: str, channel_id: str, slack_user_id: str, link: str | None = None, text: str | None = None,
-    deps: CoreDeps = TaskiqDepends(),
+    team_id: str, channel_id: str, slack_user_id: str, deps: CoreDeps, link: str | None = None,
+    text: str | None = None,
 ) -> str | None:
     """`/recast submit <link or text>`: the article or text into the pipeline as the channel's client content."""
     from bots.slack import submissions
@@ -70,8 +68,7 @@ async def submit_link(
 
 @task("slack.submit_file")
 async def submit_file(
-    team_id: str, channel_id: str | None, slack_user_id: str | None, file_id: str | None,
-    deps: CoreDeps = TaskiqDepends(),
+    team_id: str, channel_id: str | None, slack_user_id: str | None, file_id: str | None, deps: CoreDeps,
 ) -> str | None:
     """A file shared in Slack: downloaded into a content asset of the channel's client, then the pipeline."""
     from bots.slack import submissions

@@ -209,3 +209,4 @@ async def live_deps(core_deps, engine):
 
     core_deps.sessionmaker = make_sessionmaker(engine)
     return core_deps
+

@@ -9,16 +9,16 @@ budgets whatever processing costs.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
-from taskiq import AsyncBroker
 
 from core.billing.gateways import PayPalRest
-from core.deps import CoreDeps, Enqueue
-from webhooks.enqueue import PipelinedEnqueue
+from core.deps import CoreDeps
+from core.system.metrics import CONTENT_TYPE
 from webhooks.gateways.base import BadSignature, MalformedBody, Verifier, split_secrets
 from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 DEPS_KEY = web.AppKey("deps", CoreDeps)
 VERIFIERS_KEY = web.AppKey("gateway_verifiers", dict[str, Verifier])
 INBOX_KEY = web.AppKey("gateway_inbox", GatewayInbox)
-ENQUEUE_KEY: web.AppKey[Enqueue] = web.AppKey("gateway_enqueue")
-PROCESS_TASK = "billing.process_gateway_event"
 
 # Headers worth keeping with the raw body (enough to re-verify or debug; no cookies or auth).
 _KEPT_HEADERS = frozenset({
@@ -74,6 +72,14 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await _handle(request)
+        deps = request.app[DEPS_KEY]
+        if deps.metrics is not None:
+            deps.metrics.webhook(sender, response.status, started)
+        return response
+
+    async def _handle(request: web.Request) -> web.StreamResponse:
         verifier = request.app[VERIFIERS_KEY][sender]
         body = await request.read()  # raises 413 past client_max_size
         try:
@@ -85,14 +91,21 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
         except MalformedBody as exc:
             log.warning("%s webhook with a malformed body (%d bytes): %s", sender, len(body), exc)
             return web.Response(status=400)
-        event_id = await request.app[INBOX_KEY].store(event, body, _kept_headers(request.headers))
-        if event_id is not None:
+        try:
+            stored = await request.app[INBOX_KEY].store(event, body, _kept_headers(request.headers))
+        except Exception:
+            # Our storage is down: 503 makes the gateway retry the delivery later.
+            log.exception("could not store a %s webhook", sender)
+            return web.Response(status=503, text="storage unavailable, retry later")
+        if stored is not None and stored.unit_id is not None:
+            deps = request.app[DEPS_KEY]
             try:
-                await request.app[ENQUEUE_KEY](PROCESS_TASK, event_id=event_id)
-            except Exception:
-                # Stored with status 'received': billing.requeue_stale_events picks it up later.
-                log.exception("could not enqueue %s event %s", sender, event_id)
-        return web.json_response({"ok": True, "duplicate": event_id is None})
+                if deps.work_queue is not None:
+                    await deps.work_queue.push([stored.unit_id])
+            except Exception as exc:
+                # Stored with its unit: the sweeper pushes it once the queue is back.
+                log.warning("could not wake a worker for %s event %s: %s", sender, stored.event_id, exc)
+        return web.json_response({"ok": True, "duplicate": stored is None})
 
     return handle
 
@@ -115,35 +128,39 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus exposition: units by state, queue depth and age, task durations, retries, dead letters,
+    webhook latencies, sweeper re-drives."""
+    deps = request.app[DEPS_KEY]
+    if deps.metrics is None:
+        return web.Response(status=404, text="metrics are not collected in this process")
+    body = await deps.metrics.render(deps)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
 def make_web_app(
     deps: CoreDeps,
     *,
     extra_routes: Callable[[web.Application], None] | None = None,
-    broker: AsyncBroker | None = None,
 ) -> web.Application:
-    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
-
-    With the task `broker`, gateway events are enqueued through `PipelinedEnqueue` (the hot path's
-    batched XADDs); without it, through `deps.enqueue`."""
+    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`."""
     app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
     inbox = GatewayInbox(asyncpg_dsn(engine_of(deps.sessionmaker)))
     app[INBOX_KEY] = inbox
-    pipelined = PipelinedEnqueue(broker) if broker is not None else None
-    app[ENQUEUE_KEY] = pipelined or deps.enqueue
 
     async def start_inbox(_: web.Application) -> None:
         await inbox.start()
 
     async def close_inbox(_: web.Application) -> None:
         await inbox.close()
-        if pipelined is not None:
-            await pipelined.close()
 
     app.on_startup.append(start_inbox)
     app.on_cleanup.append(close_inbox)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", healthz)
+    app.router.add_get("/metrics", metrics)
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     if extra_routes is not None:

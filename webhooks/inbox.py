@@ -13,6 +13,7 @@ ping on acquire; a connection the server dropped raises once, and the gateway re
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -20,11 +21,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from webhooks.gateways.base import VerifiedEvent
 
+# The event and the work unit that will process it, in one statement: a stored event always has its
+# unit, so nothing depends on the queue being up when the gateway is answered.
 INSERT_EVENT = (
-    "INSERT INTO gateway_events (sender, sender_event_id, event_type, raw_body, headers) "
-    "VALUES ($1, $2, $3, $4, $5::jsonb) "
-    "ON CONFLICT (sender, sender_event_id) DO NOTHING RETURNING id"
+    "WITH ev AS ("
+    " INSERT INTO gateway_events (sender, sender_event_id, event_type, raw_body, headers)"
+    " VALUES ($1, $2, $3, $4, $5::jsonb)"
+    " ON CONFLICT (sender, sender_event_id) DO NOTHING RETURNING id),"
+    " unit AS ("
+    " INSERT INTO work_units (kind, dedupe_key, payload, max_attempts, enqueued_at)"
+    " SELECT $6, ev.id::text, jsonb_build_object('event_id', ev.id::text), 10, now() FROM ev"
+    " ON CONFLICT (kind, dedupe_key) DO NOTHING RETURNING id)"
+    " SELECT ev.id AS event_id, unit.id AS unit_id FROM ev LEFT JOIN unit ON true"
 )
+PROCESS_TASK = "billing.process_gateway_event"
+
+
+@dataclass(frozen=True)
+class Stored:
+    event_id: str
+    unit_id: str | None
 
 
 def engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
@@ -66,16 +82,20 @@ class GatewayInbox:
             pool, self._pool = self._pool, None
             await pool.close()
 
-    async def store(self, event: VerifiedEvent, body: bytes, headers: dict[str, str]) -> str | None:
-        """Insert the event; its id if it is new, None if (sender, event id) was already stored."""
-        if self._pool is None:
-            raise RuntimeError("GatewayInbox.start() was not awaited")
-        new_id: Any = await self._pool.fetchval(
+    async def store(self, event: VerifiedEvent, body: bytes, headers: dict[str, str]) -> Stored | None:
+        """Insert the event with its processing unit; None if (sender, event id) was already stored."""
+        if self._pool is None:  # never started, or the database was down when the app started
+            await self.start()
+        assert self._pool is not None
+        row: Any = await self._pool.fetchrow(
             INSERT_EVENT,
             event.sender,
             event.event_id[:255],
             event.event_type[:100] if event.event_type else None,
             body,
             json.dumps(headers),
+            PROCESS_TASK,
         )
-        return str(new_id) if new_id is not None else None
+        if row is None:
+            return None
+        return Stored(str(row["event_id"]), str(row["unit_id"]) if row["unit_id"] else None)

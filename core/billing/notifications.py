@@ -1,8 +1,8 @@
-"""Billing notifications: a `notifications` row in the transaction, the chat message after commit.
+"""Billing notifications: a `notifications` row and an outbox message in the transaction, sent after commit.
 
-Why an outbox: the row commits with the state change it describes; the chat message is sent by the
-caller only after that commit, so a rolled-back (and later retried) processing never tells a creator
-about a payment twice or about one that did not stick.
+Why the outbox: both commit with the state change they describe; the chat message is sent only after
+that commit (and retried by workers if the chat is unreachable), so a rolled-back processing never
+tells a creator about a payment that did not stick, and a committed one is never left untold.
 """
 
 from __future__ import annotations
@@ -11,13 +11,19 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import ChatIdentity
-from core.notify.ports import ChatRef, Notifier, OutgoingMessage
+from core.notify import outbox as chat_outbox
+from core.notify.ports import ChatRef, OutgoingMessage
 from core.system.models import Notification
+from core.work import service as work
+
+if TYPE_CHECKING:
+    from core.deps import CoreDeps
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 class ChatSend:
     chat: ChatRef
     message: OutgoingMessage
+    unit_id: uuid.UUID  # the outbox unit recorded in the same transaction
 
 
 TITLES = {
@@ -66,17 +73,17 @@ async def notify(
     await session.flush()
     chat = await telegram_chat(session=session, user_id=user_id)
     if chat is not None:
-        outbox.append(ChatSend(chat, OutgoingMessage(text=text, document=document, filename=filename)))
+        message = OutgoingMessage(text=text, document=document, filename=filename)
+        unit_id = await chat_outbox.record(session, chat, message, key=f"notification:{row.id}")
+        outbox.append(ChatSend(chat, message, unit_id))
     return row
 
 
-async def deliver(notifier: Notifier, outbox: list[ChatSend]) -> int:
-    """Send queued messages; a chat that cannot be reached never undoes billing state."""
+async def deliver(deps: CoreDeps, outbox: list[ChatSend]) -> int:
+    """Send the committed messages now; one that cannot be sent stays in the outbox for a worker to retry
+    (a chat that cannot be reached never undoes billing state)."""
     sent = 0
     for item in outbox:
-        try:
-            await notifier.send(item.chat, item.message)
+        if await work.run_now(deps, item.unit_id) == work.Outcome.SUCCEEDED:
             sent += 1
-        except Exception:
-            log.exception("billing notification to %s failed", item.chat)
     return sent

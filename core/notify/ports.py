@@ -56,3 +56,12 @@ class RecordingNotifier:
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
         self.edits.append((chat, message_id, text))
+
+
+class SendFailed(Exception):
+    """A chat provider refused or could not take a message. `retry`: whether a later attempt may succeed
+    (network error, provider 5xx, rate limit past its budget) or not (blocked by the user, bad request)."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry

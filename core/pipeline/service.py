@@ -30,10 +30,13 @@ from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.media.audio import extract_audio
 from core.media.errors import MediaError
-from core.notify.ports import ChatRef
+from core.notify import outbox
+from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing import service as repurposing
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
+from core.work import service as work
+from core.work.registry import unit_handler
 
 log = logging.getLogger(__name__)
 
@@ -243,15 +246,19 @@ def _timed_sentences(deps: CoreDeps, asset: ContentAsset) -> list[tuple[str, flo
 
 
 async def fail_asset(deps: CoreDeps, asset_id: uuid.UUID, message: str) -> None:
+    """Mark the asset failed and tell its chat, the message recorded with the state change (outbox)."""
     async with session_scope(deps.sessionmaker) as session:
         asset = await session.get_one(ContentAsset, asset_id)
+        if asset.upload_status in ("failed", "cancelled"):
+            return
         asset.upload_status, asset.processing_error = "failed", message
+        target = chat_of(asset)
+        told = []
+        if target is not None:
+            note = OutgoingMessage(text=f"⚠️ {message}")
+            told.append(await outbox.record(session, target[0], note, key=f"asset-failed:{asset_id}"))
     await report(deps, asset, "failed", status="failed", detail=message, progress=0)
-    target = chat_of(asset)
-    if target is not None:
-        from core.notify.ports import OutgoingMessage
-
-        await deps.notifier.send(target[0], OutgoingMessage(text=f"⚠️ {message}"))
+    await outbox.flush(deps, told)
 
 
 def transcript_words(deps: CoreDeps, asset: ContentAsset) -> list[Word]:
@@ -260,64 +267,95 @@ def transcript_words(deps: CoreDeps, asset: ContentAsset) -> list[Word]:
 
 
 async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedContent]:
-    from core.clips.service import generate_clips_for_job
+    """Plan (short transaction), render (no transaction: minutes of ffmpeg), store (short transaction)."""
+    from core.clips import service as clips
 
     async with session_scope(deps.sessionmaker) as session:
         job = await session.get_one(RepurposingJob, job_id)
         asset = await session.get_one(ContentAsset, job.content_asset_id)
-        analysis = await session.scalar(
+        analysis_row = await session.scalar(
             select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset.id).limit(1)
         )
-        return await generate_clips_for_job(
-            session=session,
-            store=deps.store,
-            job_id=job_id,
-            transcript_words=transcript_words(deps, asset),
-            analysis=repurposing.analysis_result(analysis) if analysis and analysis.topics is not None else None,
-            media_path=deps.store.local_path(asset.file_url),
+        analysis = (
+            repurposing.analysis_result(analysis_row) if analysis_row and analysis_row.topics is not None else None
         )
+        plan = await clips.plan_clip_job(session=session, store=deps.store, job_id=job_id)
+        if plan is None:
+            return await clips.job_clips(session, job_id)
+    with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
+        rendered = await clips.render_clip_plan(
+            plan, transcript_words=transcript_words(deps, asset), analysis=analysis,
+            media_path=deps.store.local_path(asset.file_url), out_dir=Path(tmp),
+        )  # fmt: skip
+        async with session_scope(deps.sessionmaker) as session:
+            return await clips.store_clip_job(
+                session=session, store=deps.store, plan=plan, clips=rendered, analysis=analysis
+            )
 
 
 async def run_job(deps: CoreDeps, job_id: uuid.UUID) -> uuid.UUID | None:
-    """Generate one job's draft(s) exactly once, then deliver them (once) and update overall progress."""
+    """Generate one job's draft(s) exactly once, then deliver them (once each, through the outbox).
+    A domain error (out of credits, unreadable media) fails the job and tells the creator; anything
+    else propagates, so the work unit retries it or gives up through `fail_job`."""
     ai = deps.require_ai()
     try:
         async with deps.sessionmaker() as session:
             job_type = await session.scalar(select(RepurposingJob.job_type).where(RepurposingJob.id == job_id))
         if job_type == "video_to_shorts":
-            clips = await _render_clips(deps, job_id)
-            for clip in clips:
-                await deliver_draft(deps, clip.id)
-                await _hand_to_team_workflow(deps, clip)
-            if clips and clips[0].content_asset_id:
-                await finish_if_done(deps, clips[0].content_asset_id)
-            return clips[0].id if clips else None
-        async with session_scope(deps.sessionmaker) as session:
-            draft = await repurposing.generate_for_job(
-                session=session, writer=ai.writer, index=deps.brand_index, job_id=job_id
-            )
+            drafts = await _render_clips(deps, job_id)
+        else:
+            async with session_scope(deps.sessionmaker) as session:
+                draft = await repurposing.generate_for_job(
+                    session=session, writer=ai.writer, index=deps.brand_index, job_id=job_id
+                )
+            drafts = [draft] if draft is not None else []
     except (RecastError, MediaError) as exc:
-        async with session_scope(deps.sessionmaker) as session:
-            job = await session.get_one(RepurposingJob, job_id)
-            job.status, job.failed_at, job.error_message = "failed", utcnow(), exc.user_message
-        draft = None
-        asset_id = job.content_asset_id
-        async with session_scope(deps.sessionmaker) as session:
-            asset = await session.get_one(ContentAsset, asset_id)
-        target = chat_of(asset)
-        if target is not None:
-            from core.notify.ports import OutgoingMessage
+        await fail_job(deps, job_id, exc.user_message)
+        return None
+    except BaseExceptionGroup as group:
+        # Renders run in a TaskGroup: a damaged video raises a group of domain errors. Only a group made
+        # entirely of domain errors fails the job; anything else is for the work unit to retry.
+        domain, rest = group.split((RecastError, MediaError))
+        if domain is None or rest is not None:
+            raise
+        first = _leaves(domain)[0]
+        await fail_job(deps, job_id, getattr(first, "user_message", str(first)))
+        return None
+    for draft in drafts:
+        await deliver_draft(deps, draft.id)
+        await _hand_to_team_workflow(deps, draft)
+    async with deps.sessionmaker() as session:
+        asset_id = await session.scalar(select(RepurposingJob.content_asset_id).where(RepurposingJob.id == job_id))
+    if asset_id is not None:
+        await finish_if_done(deps, asset_id)
+    return drafts[0].id if drafts else None
 
-            await deps.notifier.send(target[0], OutgoingMessage(text=f"⚠️ {exc.user_message}"))
-        await finish_if_done(deps, asset_id)  # type: ignore[arg-type]
-        return None
-    if draft is None:
-        return None
-    await deliver_draft(deps, draft.id)
-    await _hand_to_team_workflow(deps, draft)
-    if draft.content_asset_id:
-        await finish_if_done(deps, draft.content_asset_id)
-    return draft.id
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    leaves: list[BaseException] = []
+    for exc in group.exceptions:
+        leaves.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return leaves
+
+
+async def fail_job(deps: CoreDeps, job_id: uuid.UUID, message: str) -> None:
+    """Fail a job that cannot be done, tell the creator once, and finish the asset if it was the last."""
+    async with session_scope(deps.sessionmaker) as session:
+        job = await session.scalar(select(RepurposingJob).where(RepurposingJob.id == job_id).with_for_update())
+        if job is None:
+            return
+        told: list[uuid.UUID] = []
+        if job.status not in ("completed", "failed", "cancelled"):
+            job.status, job.failed_at, job.error_message = "failed", utcnow(), message[:2000]
+            asset = await session.get(ContentAsset, job.content_asset_id) if job.content_asset_id else None
+            target = chat_of(asset) if asset is not None else None
+            if target is not None and asset is not None and asset.upload_status != "cancelled":
+                note = OutgoingMessage(text=f"⚠️ {message}")
+                told.append(await outbox.record(session, target[0], note, key=f"job-failed:{job_id}"))
+        asset_id = job.content_asset_id
+    await outbox.flush(deps, told)
+    if asset_id is not None:
+        await finish_if_done(deps, asset_id)
 
 
 async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> None:
@@ -333,43 +371,107 @@ async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> Non
         await deps.enqueue("slack.post_approval", draft_id=str(draft.id), requested_by=str(draft.user_id))
 
 
-async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = False) -> None:
-    """Send a draft to its creator's chat once (its message id is recorded on the draft)."""
-    from core.pipeline.render import draft_message
+DELIVER = "pipeline.deliver_draft"
 
+
+async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = False) -> None:
+    """Send the draft's current version to its creator's chat once: a `pipeline.deliver_draft` unit keyed
+    by draft and version, run right away here and retried by workers if the send fails."""
     async with session_scope(deps.sessionmaker) as session:
-        draft = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
+        draft = await session.get(GeneratedContent, draft_id)
         if draft is None or draft.content_asset_id is None:
             return
-        meta = dict(draft.metadata_ or {})
+        meta = draft.metadata_ or {}
         if meta.get("delivered_message_id") and not force:
             return
-        asset = await session.get_one(ContentAsset, draft.content_asset_id)
-        target = chat_of(asset)
-        if target is None:
+        version = len(meta.get("versions", [])) + 1
+        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=f"{draft_id}:v{version}")
+    await work.run_now(deps, unit_id)
+
+
+async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:
+    """The `pipeline.deliver_draft` unit: render the draft, send it, record the message id on the draft,
+    then update the asset's progress (which counts only drafts the creator actually received)."""
+    from core.pipeline.render import draft_message
+
+    async with deps.sessionmaker() as session:
+        draft = await session.get(GeneratedContent, draft_id)
+        asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
+    if draft is None or asset is None:
+        return None
+    target = chat_of(asset)
+    if target is None or asset.upload_status == "cancelled":
+        return None
+    message_id = await deps.notifier.send(target[0], draft_message(draft, deps.store))
+    async with session_scope(deps.sessionmaker) as session:
+        row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
+        if row is not None:
+            row.metadata_ = {**(row.metadata_ or {}), "delivered_message_id": message_id,
+                             "delivered_at": utcnow().isoformat()}  # fmt: skip
+    await finish_if_done(deps, asset.id)
+    return message_id
+
+
+async def draft_undeliverable(deps: CoreDeps, draft_id: uuid.UUID, error: str) -> None:
+    """Give-up hook of `pipeline.deliver_draft`: note it on the draft so the asset can finish, and say so."""
+    async with session_scope(deps.sessionmaker) as session:
+        row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
+        if row is None or row.content_asset_id is None:
             return
-        message = draft_message(draft, deps.store)
-        message_id = await deps.notifier.send(target[0], message)
-        draft.metadata_ = {**meta, "delivered_message_id": message_id, "delivered_at": utcnow().isoformat()}
+        reason = (error.strip().splitlines() or ["unknown error"])[-1][:300]
+        row.metadata_ = {**(row.metadata_ or {}), "delivery_failed": reason}
+        asset = await session.get_one(ContentAsset, row.content_asset_id)
+        target = chat_of(asset)
+        label = format_label(str((row.metadata_ or {}).get("output_format", "")))
+        told = []
+        if target is not None:
+            note = OutgoingMessage(
+                text=f"⚠️ I couldn't send your {label} draft “{(row.title or '')[:60]}”. "
+                "Send /history to find it, or send the content again."
+            )
+            told.append(await outbox.record(session, target[0], note, key=f"undeliverable:{draft_id}"))
+    await outbox.flush(deps, told)
+    await finish_if_done(deps, asset.id)
+
+
+def _received(draft: GeneratedContent) -> bool:
+    meta = draft.metadata_ or {}
+    return bool(meta.get("delivered_message_id") or meta.get("delivery_failed"))
 
 
 async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
+    """Update the asset's progress; complete it once every job has ended and every draft was sent (or
+    could not be). "n of m drafts ready" counts what the creator actually received."""
     async with session_scope(deps.sessionmaker) as session:
+        asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
+        if asset is None:
+            return False
         jobs = await repurposing.jobs_for_asset(session=session, asset_id=asset_id)
-        asset = await session.get_one(ContentAsset, asset_id)
-        done = [j for j in jobs if j.status in ("completed", "failed", "cancelled")]
-        if jobs and len(done) == len(jobs):
-            if asset.upload_status != "completed":
-                asset.upload_status, asset.processing_completed_at = "completed", utcnow()
-            finished = True
-        else:
-            finished = False
-    ok = sum(1 for j in jobs if j.status == "completed")
+        drafts = list(
+            await session.scalars(select(GeneratedContent).where(GeneratedContent.content_asset_id == asset_id))
+        )
+        bound = chat_of(asset) is not None
+        by_job: dict[uuid.UUID | None, list[GeneratedContent]] = {}
+        for d in drafts:
+            by_job.setdefault(d.repurposing_job_id, []).append(d)
+
+        def ended(job: RepurposingJob) -> bool:
+            if job.status in ("failed", "cancelled"):
+                return True
+            return job.status == "completed" and (not bound or all(_received(d) for d in by_job.get(job.id, [])))
+
+        done = [j for j in jobs if ended(j)]
+        ready = sum(1 for j in done if j.status == "completed")
+        finished = bool(jobs) and len(done) == len(jobs)
+        if finished and asset.upload_status not in ("completed", "cancelled", "failed"):
+            asset.upload_status, asset.processing_completed_at = "completed", utcnow()
+    if asset.upload_status == "cancelled":
+        return finished
     if finished:
-        await report(deps, asset, "completed", status="completed", detail=f"{ok} of {len(jobs)} drafts ready")
+        await report(deps, asset, "completed", status="completed", detail=f"{ready} of {len(jobs)} drafts ready")
     else:
         progress = 70 + round(25 * len(done) / max(1, len(jobs)))
-        await report(deps, asset, "generating", detail=f"{len(done)} of {len(jobs)} drafts ready", progress=progress)
+        await report(deps, asset, "generating", detail=f"{ready} of {len(jobs)} drafts ready", progress=progress)
     return finished
 
 
@@ -395,16 +497,7 @@ async def rewrite_and_deliver(
                 feedback=feedback,
             )
     except (RecastError, MediaError) as exc:
-        async with session_scope(deps.sessionmaker) as session:
-            draft = await session.get(GeneratedContent, draft_id)
-            asset = (
-                await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
-            )
-        target = chat_of(asset) if asset else None
-        if target is not None:
-            from core.notify.ports import OutgoingMessage
-
-            await deps.notifier.send(target[0], OutgoingMessage(text=f"⚠️ {exc.user_message}"))
+        await tell_about_draft(deps, draft_id, exc.user_message)
         return draft_id
     await deliver_draft(deps, draft_id, force=True)
     return draft_id
@@ -432,6 +525,16 @@ async def _recut_clip(
             transcript_words=transcript_words(deps, asset),
             requested_by=requested_by,
         )
+
+
+async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str) -> None:
+    """A note about one draft to the chat its asset came from (through the outbox)."""
+    async with session_scope(deps.sessionmaker) as session:
+        draft = await session.get(GeneratedContent, draft_id)
+        asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
+        target = chat_of(asset) if asset else None
+        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"⚠️ {text}"))] if target else []
+    await outbox.flush(deps, told)
 
 
 def format_label(output_format: str) -> str:
@@ -475,3 +578,14 @@ async def status_lines(deps: CoreDeps, *, session: Any, user_id: uuid.UUID, limi
             }.get(asset.upload_status or "", "⏳")
         lines.append(f"• {asset.title[:60]} — {state}")
     return lines
+
+
+async def _deliver_unit(deps: CoreDeps, draft_id: str) -> dict[str, str | None]:
+    return {"message_id": await send_draft(deps, uuid.UUID(draft_id))}
+
+
+async def _deliver_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await draft_undeliverable(deps, uuid.UUID(payload["draft_id"]), error)
+
+
+unit_handler(DELIVER, on_give_up=_deliver_given_up, max_attempts=8)(_deliver_unit)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
+from woken_units import PushedIds
 
 from core.config import Settings
 from core.db.session import make_sessionmaker
@@ -115,6 +116,7 @@ def make_deps(engine: AsyncEngine, redis: Redis, tmp_path: Path) -> Callable[[Se
             store=LocalFileStore(tmp_path / "media"),
             notifier=RecordingNotifier(),
             enqueue=Enqueued(),
+            work_queue=PushedIds(),
         )
 
     return _make

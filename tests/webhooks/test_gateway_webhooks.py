@@ -11,6 +11,7 @@ from typing import Any
 import webhook_signing as signing
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from woken_units import woken
 
 from core.db.session import make_sessionmaker
 from core.inbox.models import GatewayEvent
@@ -84,12 +85,12 @@ async def test_razorpay_valid_is_stored_acknowledged_and_enqueued_once(make_sett
     rows = await stored(engine, "razorpay", headers["x-razorpay-event-id"])
     assert len(rows) == 1 and rows[0].raw_body == raw and rows[0].event_type == "payment.captured"
     assert rows[0].status == "received" and rows[0].headers["x-razorpay-signature"]
-    assert deps.enqueue == [("billing.process_gateway_event", {"event_id": str(rows[0].id)})]
+    assert await woken(engine, deps) == [("billing.process_gateway_event", {"event_id": str(rows[0].id)})]
 
     again = await client.post("/webhooks/razorpay", data=raw, headers=headers)
     assert again.status == 200 and (await again.json())["duplicate"] is True
     assert len(await stored(engine, "razorpay", headers["x-razorpay-event-id"])) == 1
-    assert len(deps.enqueue) == 1
+    assert len(await woken(engine, deps)) == 1
 
 
 async def test_razorpay_tampered_body_and_wrong_secret_are_refused_without_detail(
@@ -109,7 +110,7 @@ async def test_razorpay_tampered_body_and_wrong_secret_are_refused_without_detai
     assert unsigned.status == 400
     assert await stored(engine, "razorpay", headers["x-razorpay-event-id"]) == []
     assert await stored(engine, "razorpay", wrong["x-razorpay-event-id"]) == []
-    assert deps.enqueue == []
+    assert await woken(engine, deps) == []
 
 
 async def test_concurrent_duplicates_store_and_enqueue_once(make_settings, make_deps, make_client, engine):
@@ -120,7 +121,7 @@ async def test_concurrent_duplicates_store_and_enqueue_once(make_settings, make_
     responses = await asyncio.gather(*(client.post("/webhooks/razorpay", data=raw, headers=headers) for _ in range(8)))
     assert [r.status for r in responses] == [200] * 8
     assert len(await stored(engine, "razorpay", headers["x-razorpay-event-id"])) == 1
-    assert len(deps.enqueue) == 1
+    assert len(await woken(engine, deps)) == 1
 
 
 async def test_signed_malformed_json_is_refused_and_logged(make_settings, make_deps, make_client, engine, caplog):
@@ -147,7 +148,7 @@ async def test_huge_body_is_rejected_with_413(make_settings, make_deps, make_cli
     resp = await client.post("/webhooks/razorpay", data=raw, headers=signing.razorpay(raw))
     assert resp.status == 413
     assert await count_sender(engine, "razorpay") == before
-    assert deps.enqueue == []
+    assert await woken(engine, deps) == []
 
 
 async def test_unknown_event_type_is_stored_and_acknowledged(make_settings, make_deps, make_client, engine):
@@ -159,7 +160,7 @@ async def test_unknown_event_type_is_stored_and_acknowledged(make_settings, make
     assert resp.status == 200
     rows = await stored(engine, "razorpay", headers["x-razorpay-event-id"])
     assert rows[0].event_type == "fund_account.validation.completed"
-    assert len(deps.enqueue) == 1
+    assert len(await woken(engine, deps)) == 1
 
 
 # ---------------------------------------------------------------- Stripe
@@ -186,7 +187,7 @@ async def test_stripe_valid_stale_future_tampered(make_settings, make_deps, make
     assert len(await stored(engine, "stripe", payload["id"])) == 1
     dup = await client.post("/webhooks/stripe", data=raw, headers=signing.stripe(raw, ts=now - 60))
     assert dup.status == 200 and (await dup.json())["duplicate"] is True
-    assert len(deps.enqueue) == 1
+    assert len(await woken(engine, deps)) == 1
 
 
 async def test_stripe_rolling_secret_two_v1_values(make_settings, make_deps, make_client, engine):
@@ -252,7 +253,7 @@ async def test_cashfree_valid_stale_future_wrong_secret_duplicate(make_settings,
             .select_from(GatewayEvent)
             .where(GatewayEvent.sender == "cashfree", GatewayEvent.sender_event_id.contains(payment_id))
         )
-    assert refused == 0 and deps.enqueue == []
+    assert refused == 0 and await woken(engine, deps) == []
     headers = signing.cashfree(raw)
     assert (await client.post("/webhooks/cashfree", data=raw, headers=headers)).status == 200
     # A retry is signed again with a new timestamp: still the same event.
@@ -266,7 +267,7 @@ async def test_cashfree_valid_stale_future_wrong_secret_duplicate(make_settings,
             )
         ).all()
     assert len(rows) == 1
-    assert len(deps.enqueue) == 1
+    assert len(await woken(engine, deps)) == 1
 
 
 # ---------------------------------------------------------------- PayPal
@@ -308,7 +309,7 @@ async def test_paypal_verified_by_api_then_offline_with_cached_cert(
     assert (await client.post("/webhooks/paypal", data=raw2, headers=wrong_id)).status == 400
     assert len(await stored(engine, "paypal", first["id"])) == 1
     assert len(await stored(engine, "paypal", second["id"])) == 1
-    assert len(deps.enqueue) == 2
+    assert len(await woken(engine, deps)) == 2
 
 
 async def test_paypal_refuses_certificates_off_the_allow_list_and_api_failure(

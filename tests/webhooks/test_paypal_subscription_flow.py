@@ -1,11 +1,10 @@
 """A PayPal subscription's life over the real path: signed HTTP requests → the aiohttp app (verified through a
-local PayPal API, then offline) → `gateway_events` → pipelined XADDs on the Redis stream → a taskiq worker →
+local PayPal API, then offline) → `gateway_events` with their work units → a real worker →
 subscriptions, payments, invoices and audit rows in PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from taskiq.api import run_receiver_task
+from workers import running_worker
 
 from core.accounts.service import register_chat_user
 from core.billing.models import Invoice, Payment, Subscription
@@ -29,7 +28,7 @@ from core.notify.ports import RecordingNotifier
 from core.seed.service import apply_seed
 from core.storage.files import LocalFileStore
 from core.system.models import AuditLog
-from tasks.broker import bind, make_broker, make_enqueue
+from core.work.models import WorkUnit
 from webhooks.app import make_web_app
 
 
@@ -73,10 +72,8 @@ def sale(sub_id: str, sale_id: str, custom: str, at: datetime) -> dict[str, Any]
 async def worker_deps(
     engine: AsyncEngine, redis_url: str, run_id: str, tmp_path: Path, make_settings: Any, paypal_api: Any
 ) -> AsyncIterator[tuple[CoreDeps, Any]]:
-    """Deps with the real Redis stream broker and a taskiq worker running in this process."""
+    """Deps with durable work and a real worker running in this process."""
     _, base = paypal_api
-    queue = f"recast-test-paypal-{run_id}-{uuid.uuid4().hex[:6]}"
-    broker = make_broker(redis_url, queue_name=queue)
     redis = Redis.from_url(redis_url)
     deps = CoreDeps(
         settings=make_settings(paypal_api_base=base),
@@ -84,18 +81,15 @@ async def worker_deps(
         redis=redis,
         store=LocalFileStore(tmp_path / "media"),
         notifier=RecordingNotifier(),
-        enqueue=make_enqueue(broker),
+        enqueue=_unwired,
     )
-    bind(broker, deps)
-    await broker.startup()
-    worker = asyncio.create_task(run_receiver_task(broker))
-    yield deps, broker
-    worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await worker
-    await broker.shutdown()
-    await redis.delete(queue)
+    async with running_worker(deps, f"recast-test-paypal-{run_id}-{uuid.uuid4().hex[:6]}") as worker:
+        yield deps, worker
     await redis.aclose()
+
+
+async def _unwired(task_name: str, /, **kwargs: Any) -> None:
+    raise AssertionError("replaced by running_worker")
 
 
 async def settled(deps: CoreDeps, ids: list[str]) -> dict[str, str]:
@@ -115,7 +109,7 @@ async def settled(deps: CoreDeps, ids: list[str]) -> dict[str, str]:
 
 
 async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_deps, paypal_api):
-    deps, broker = worker_deps
+    deps, _worker = worker_deps
     fake, base = paypal_api
     cert_url = f"{base}/certs/paypal.pem"
     async with deps.sessionmaker() as s:
@@ -132,7 +126,7 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
     custom = f"{user_id}:creator-monthly"
     sub_id, sale_id = "I-" + uuid.uuid4().hex[:12].upper(), uuid.uuid4().hex[:17].upper()
     t0 = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
-    client: TestClient[Any, Any] = TestClient(TestServer(make_web_app(deps, broker=broker), host="127.0.0.1"))
+    client: TestClient[Any, Any] = TestClient(TestServer(make_web_app(deps), host="127.0.0.1"))
     await client.start_server()
     try:
 
@@ -170,8 +164,13 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
             assert audited.count("subscription_active") == 1 and audited.count("subscription_canceled") == 1
 
         assert fake.verify_calls == api_calls
-        # One message on the stream per stored event: the four duplicates were never enqueued.
-        assert await deps.redis.xlen(broker.queue_name) == 4  # type: ignore[attr-defined]
+        # One unit per stored event, each run once: the four duplicates were never given work.
+        async with deps.sessionmaker() as s:
+            event_ids = (await s.scalars(select(GatewayEvent.id).where(GatewayEvent.sender == "paypal",
+                GatewayEvent.sender_event_id.in_([paid["id"], activated["id"], cancelled["id"], late["id"]])))).all()
+            units = (await s.scalars(select(WorkUnit).where(WorkUnit.kind == "billing.process_gateway_event",
+                WorkUnit.dedupe_key.in_([str(i) for i in event_ids])))).all()
+        assert len(event_ids) == 4 and len(units) == 4 and all(u.attempts == 1 for u in units)
         texts = [m.text for _, m in deps.notifier.sent]
         assert sum("Payment received" in t for t in texts) == 1 and sum("canceled" in t for t in texts) == 1
     finally:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -17,13 +16,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
-from taskiq.api import run_receiver_task
 
 from bots.slack import make_slack_app, mount_slack
 from core.config import Settings
 from core.db.session import session_scope
 from core.workflow import slack_links
-from tasks.broker import bind, make_broker, make_enqueue
 from tests.core.workflow.builders import (
     Team,
     add_workflow,
@@ -33,6 +30,7 @@ from tests.core.workflow.builders import (
     migrated_database,
 )
 from tests.fakes.slack_api import FakeSlack
+from tests.workers import drain, running_worker
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM, CHANNEL = "T0RECAST", "C0ACME"
@@ -70,50 +68,13 @@ def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
     return deps
 
 
-@dataclass
-class Worker:
-    """A real taskiq worker on Redis Streams running every task (pipeline and Slack) with `deps`."""
-
-    redis: Any
-    queue: str
-
-    async def idle(self) -> bool:
-        """Nothing waiting and nothing running: a task enqueues its follow-ups before it is acknowledged."""
-        groups = await self.redis.xinfo_groups(self.queue)
-        group = next(g for g in groups if g["name"] == f"{self.queue}-workers".encode())
-        # Redis 6.2 (the embedded server) has no "lag": compare the group's last delivered id with the
-        # stream's last id instead, which every version reports.
-        stream = await self.redis.xinfo_stream(self.queue)
-        return bool(group["pending"] == 0 and group["last-delivered-id"] == stream["last-generated-id"])
-
-    async def drain(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not await self.idle():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the worker still had tasks after {timeout:.0f}s")
-            await asyncio.sleep(0.1)
-
-
 @pytest.fixture
-async def worker(deps, redis_url, run_id, redis_client) -> AsyncIterator[Worker]:
-    queue = f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}"
-    broker = make_broker(redis_url, queue_name=queue, idle_timeout_ms=60_000)
-    deps.enqueue = make_enqueue(broker)
-    bind(broker, deps)
-    await broker.startup()
-    receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=2))
-    running = Worker(redis_client, queue)
-    try:
+async def worker(deps, run_id) -> AsyncIterator[Any]:
+    """A real worker running every task (pipeline and Slack) with `deps`; `worker.drain()` waits for it."""
+    async with running_worker(deps, f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}") as running:
+        running.drain = lambda timeout=180.0: drain(running, timeout)  # type: ignore[attr-defined]
         yield running
-        await running.drain()  # let follow-up tasks finish while the fake Slack and the database are still up
-    finally:
-        # taskiq's receiver records a cancellation that lands inside a running task as that task's failure
-        # and keeps listening, so cancel until it has really stopped.
-        while not receiver.done():
-            receiver.cancel()
-            await asyncio.wait({receiver}, timeout=1)
-        await broker.shutdown()
-        await redis_client.delete(queue)
+        await drain(running)  # let follow-up tasks finish while the fake Slack and the database are still up
 
 
 @dataclass

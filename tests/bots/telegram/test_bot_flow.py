@@ -1,17 +1,18 @@
 """The Telegram bot end to end: the real aiogram dispatcher polling a local server that speaks the
-Bot API, real PostgreSQL, and a real taskiq worker on Redis Streams running the pipeline tasks."""
+Bot API, real PostgreSQL, and a real worker running the pipeline's durable work units."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.fsm.storage.redis import RedisStorage
 from fakes.site import local_site
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy import select
-from taskiq.api import run_receiver_task
+from workers import running_worker
 
 from bots.telegram.app import make_dispatcher
 from bots.telegram.notifier import TelegramNotifier
@@ -19,7 +20,6 @@ from core.accounts.models import ChatIdentity, User
 from core.content.models import ContentAsset
 from core.seed.service import apply_seed
 from core.workflow.models import ApprovalRequest
-from tasks.broker import bind, make_broker, make_enqueue
 
 TALK = (
     "Most creators in India post once and then disappear for a month. That is the biggest mistake. "
@@ -39,22 +39,16 @@ async def running_bot(core_deps, redis_url, run_id):
 
     async with FakeTelegram() as tg:
         bot = Bot(tg.token, session=AiohttpSession(api=tg.api_server))
-        broker = make_broker(redis_url, queue_name=f"recast-test-{run_id}", idle_timeout_ms=60_000)
         core_deps.notifier = TelegramNotifier(bot)
-        core_deps.enqueue = make_enqueue(broker)
-        bind(broker, core_deps)
-        await broker.startup()
-        worker = asyncio.create_task(run_receiver_task(broker, max_async_tasks=1))
-        dp = make_dispatcher(core_deps, storage=RedisStorage(redis=core_deps.redis))
-        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-        try:
-            yield tg
-        finally:
-            await dp.stop_polling()
-            worker.cancel()
-            await asyncio.gather(polling, worker, return_exceptions=True)
-            await broker.shutdown()
-            await bot.session.close()
+        async with running_worker(core_deps, f"recast-test-{run_id}-{uuid.uuid4().hex[:6]}", concurrency=1):
+            dp = make_dispatcher(core_deps, storage=RedisStorage(redis=core_deps.redis))
+            polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
+            try:
+                yield tg
+            finally:
+                await dp.stop_polling()
+                await asyncio.gather(polling, return_exceptions=True)
+                await bot.session.close()
 
 
 async def test_start_email_text_upload_drafts_and_approve(live_deps, redis_url, run_id):

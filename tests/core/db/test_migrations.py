@@ -144,7 +144,7 @@ async def test_migration_created_engagement_partitions_around_this_year(engine: 
 def _normalize_sql(expr: str) -> str:
     """`((status)::text = 'active'::text)` and `status = 'active'` both become `status='active'`;
     PostgreSQL's `x = ANY (ARRAY[a, b])` becomes the `x IN (a, b)` it was written as."""
-    expr = re.sub(r"::[a-z ]+(\(\d+(,\d+)?\))?(\[\])?", "", expr.lower())
+    expr = re.sub(r"::[a-z_ ]+(\(\d+(,\d+)?\))?(\[\])?", "", expr.lower())
     expr = re.sub(r"[\s()]", "", expr)
     return re.sub(r"=anyarray\[(.*?)\]", r"in\1", expr)
 
