@@ -977,6 +977,16 @@ class FakeTelegram:
             }
             if name:
                 media["file_name"] = name
+            thumb = params.get("thumbnail")
+            if isinstance(thumb, UploadedFile) and (size := _thumbnail_size(thumb.content)) is not None:
+                stored_thumb = self._new_file(thumb.content, file_size=None, folder="thumbnails", ext="jpg")
+                media["thumbnail"] = {
+                    "file_id": stored_thumb.file_id,
+                    "file_unique_id": stored_thumb.file_unique_id,
+                    "file_size": stored_thumb.file_size,
+                    "width": size[0],
+                    "height": size[1],
+                }
         elif kind in {"audio", "voice"}:
             media = {
                 **base,
@@ -1404,6 +1414,40 @@ def _error_response(error: TelegramError) -> web.Response:
         body,
         status=error.error_code,
     )
+
+
+MAX_THUMBNAIL_BYTES = 200 * 1024
+MAX_THUMBNAIL_SIDE = 320
+
+
+def jpeg_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame marker, or None if ``content`` is no JPEG."""
+    if not content.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 9 <= len(content):
+        if content[i] != 0xFF:
+            return None
+        marker = content[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(content[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(content[i + 5 : i + 7], "big")
+            width = int.from_bytes(content[i + 7 : i + 9], "big")
+            return width, height
+        i += 2 + length
+    return None
+
+
+def _thumbnail_size(content: bytes) -> tuple[int, int] | None:
+    """Like Telegram: a thumbnail is kept only if it is a JPEG under 200 kB, at most 320 px a side;
+    otherwise it is ignored (the request still succeeds)."""
+    size = jpeg_size(content)
+    if size is None or len(content) > MAX_THUMBNAIL_BYTES or max(size) > MAX_THUMBNAIL_SIDE:
+        return None
+    return size
 
 
 def _update_type(update: Mapping[str, Any]) -> str:

@@ -471,3 +471,28 @@ async def test_chat_rate_limit_and_blocked_bot(tg: FakeTelegram, bot: Bot) -> No
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(USER + 1, "hello?")
     assert [m.text for m in tg.messages_to(USER)] == ["one", "two"]
+
+
+async def test_video_thumbnail_is_kept_only_within_telegrams_limits(tg: FakeTelegram, bot: Bot, tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    def jpeg(name: str, width: int, height: int) -> Path:
+        path = tmp_path / name
+        frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), dtype=np.uint8), format="rgb24")
+        with av.open(str(path), mode="w", format="image2") as out:
+            stream = out.add_stream("mjpeg")
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+            for packet in [*stream.encode(frame.reformat(format="yuvj420p")), *stream.encode(None)]:
+                out.mux(packet)
+        return path
+
+    tg.add_chat(USER)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    small = await bot.send_video(USER, FSInputFile(clip), thumbnail=FSInputFile(jpeg("s.jpg", 180, 320)))
+    big = await bot.send_video(USER, FSInputFile(clip), thumbnail=FSInputFile(jpeg("b.jpg", 1080, 1920)))
+
+    assert small.video is not None and small.video.thumbnail is not None
+    assert (small.video.thumbnail.width, small.video.thumbnail.height) == (180, 320)
+    assert big.video is not None and big.video.thumbnail is None  # ignored, like Telegram does
