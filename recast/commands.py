@@ -110,6 +110,13 @@ def _notifier(settings: Settings) -> Notifier:
     )
 
 
+async def close_notifier(notifier: Notifier) -> None:
+    """Release what a notifier holds (the Telegram bot's HTTP session), at shutdown."""
+    close = getattr(notifier, "close", None)
+    if close is not None:
+        await close()
+
+
 class LogNotifier(RecordingNotifier):
     """Without a chat token, replies are logged (and kept) instead of sent."""
 
@@ -227,6 +234,7 @@ async def worker(settings: Settings, *, concurrency: int) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await receiver
         await broker.shutdown()
+        await close_notifier(deps.notifier)
     return 0
 
 
@@ -309,4 +317,7 @@ async def serve(settings: Settings, what: str) -> int:
         if runner is not None:
             await runner.cleanup()
         await broker.shutdown()
+        await close_notifier(deps.notifier)
+        if bot is not None:  # polling closes it itself; webhook mode does not
+            await bot.session.close()
     return 0

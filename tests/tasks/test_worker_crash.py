@@ -158,3 +158,6 @@ async def test_killed_worker_mid_transcription_is_finished_by_the_next_without_d
     assert (analyses, jobs, len(drafts) - len(clips)) == (1, 6, 5)
     assert len(clips) >= 1
     assert len(draft_messages) == len(drafts)
+    # The second worker was stopped with SIGTERM: a clean exit that closed the notifier's bot session.
+    assert second is not None and second.returncode == 0
+    assert "Unclosed client session" not in (tmp_path / "worker2.log").read_text()
