@@ -60,6 +60,8 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def preview(text: str, limit: int, *, suffix: str) -> str:
-    """The start of ``text`` cut at a boundary, with ``…`` and ``suffix``, within ``limit``."""
+    """The start of ``text`` cut at a boundary, then ``suffix``, within ``limit``; ``…`` marks a cut
+    that did not fall at the end of a sentence."""
     head, rest = cut(text, limit - utf16_len(suffix) - 1)
-    return f"{head}…{suffix}" if rest else f"{head}{suffix}"
+    ellipsis = "…" if rest and not head.endswith((".", "!", "?", "…")) else ""
+    return f"{head}{ellipsis}{suffix}"

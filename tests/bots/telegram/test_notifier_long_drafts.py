@@ -19,7 +19,7 @@ from fakes.telegram_api import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, FakeTelegram
 
 from bots.telegram.notifier import TelegramNotifier
 from bots.telegram.pacing import Pacer, Rate
-from bots.telegram.splitting import cut, split_text
+from bots.telegram.splitting import cut, preview, split_text
 from core.notify.ports import Button, ChatRef, OutgoingMessage
 from core.pipeline.render import draft_message
 from core.repurposing.models import GeneratedContent
@@ -162,7 +162,8 @@ async def test_a_very_long_article_arrives_as_a_document_with_a_preview(
     assert sent.media_kind == "document" and sent.media["file_name"] == "blog_article.md"
     assert tg.file_bytes(sent.media["file_id"]).decode() == message.text
     assert utf16_len(sent.content) <= MAX_CAPTION_LENGTH
-    assert sent.content.startswith("📝 Blog article") and sent.content.endswith("…\n\n(Full text attached.)")
+    assert sent.content.startswith("📝 Blog article") and sent.content.endswith(".\n\n(Full text attached.)")
+    assert message.text.startswith(sent.content.removesuffix("\n\n(Full text attached.)"))  # whole sentences
     assert_buttons_only_on_last([sent], returned)
 
 
@@ -197,4 +198,6 @@ def test_split_text_counts_utf16_and_prefers_paragraphs_then_sentences_then_word
     assert cut(sentences, 35) == ("One two three. Four five six.", "Seven eight nine.")
     assert cut("alpha beta gamma delta", 13) == ("alpha beta", "gamma delta")
     assert cut("fits", 10) == ("fits", "")
+    assert preview("alpha beta gamma delta", 16, suffix=" [more]") == "alpha… [more]"
+    assert preview("One. Two three four.", 14, suffix=" [more]") == "One. [more]"
     assert all(re.fullmatch(r"\S.*\S", p, re.S) for p in split_text(article(9000), 4096))
