@@ -202,3 +202,19 @@ async def test_an_edit_of_unchanged_text_is_quiet_but_a_blocked_chat_is_reported
 
     assert tg.message(ALICE, int(message_id)).text == "⏳ 50%"
     assert failed.value.retry is False
+
+
+def test_schedules_of_quiet_chats_are_forgotten_and_groups_get_the_group_rate() -> None:
+    now = [0.0]
+    pacer = Pacer(per_chat=Rate(1.0, burst=1), per_group=Rate(0.25, burst=1), clock=lambda: now[0])
+    for chat_id in range(1, 1100):
+        pacer.schedule(chat_id).reserve(now[0])
+    busy = len(pacer._schedules)
+    assert busy == 1099  # nothing is idle yet: every chat's next slot is in the future
+
+    now[0] = 10.0  # everyone has been quiet long enough
+    group = pacer.schedule(-1001)
+    assert len(pacer._schedules) == 1
+    assert (group.reserve(now[0]), group.reserve(now[0])) == (10.0, 14.0)  # one per 4 s in a group
+    private = pacer.schedule(7)
+    assert (private.reserve(now[0]), private.reserve(now[0])) == (10.0, 11.0)
