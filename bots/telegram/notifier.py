@@ -30,7 +30,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bots.telegram.pacing import Pacer
+from bots.telegram.pacing import ChatTurn, Pacer
 from bots.telegram.splitting import CAPTION_LIMIT, TEXT_LIMIT, cut, preview, split_text
 from core.clips.render import preview_thumbnail
 from core.media.errors import MediaError
@@ -89,9 +89,10 @@ class TelegramNotifier:
         """Close the bot's HTTP session (the owner calls this once, at shutdown)."""
         await self.bot.session.close()
 
-    async def _request(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
+    @staticmethod
+    async def _request(turn: ChatTurn, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await self.pacer.run(chat_id, call)
+            return await turn.call(call)
         except (AiogramError, OSError, TimeoutError) as exc:
             raise failure(exc) from exc
 
@@ -101,23 +102,30 @@ class TelegramNotifier:
         whose id is returned."""
         markup = keyboard(message.buttons)
         chat_id = int(chat.chat_id)
-        if message.video is None and message.document is None and message.photo is None:
-            return str((await self._send_text(chat_id, message.text, markup, message.filename)).message_id)
-        caption, rest = cut(message.text, CAPTION_LIMIT)
-        sent = await self._send_media(chat_id, message, caption or None, None if rest else markup)
-        if rest:
-            sent = await self._send_text(chat_id, rest, markup, None)
-        return str(sent.message_id)
+        async with self.pacer.hold(chat_id) as turn:  # the parts of one message stay together
+            if message.video is None and message.document is None and message.photo is None:
+                sent = await self._send_text(turn, chat_id, message.text, markup, message.filename)
+                return str(sent.message_id)
+            caption, rest = cut(message.text, CAPTION_LIMIT)
+            sent = await self._send_media(turn, chat_id, message, caption or None, None if rest else markup)
+            if rest:
+                sent = await self._send_text(turn, chat_id, rest, markup, None)
+            return str(sent.message_id)
 
     async def _send_media(
-        self, chat_id: int, message: OutgoingMessage, caption: str | None, markup: InlineKeyboardMarkup | None
+        self,
+        turn: ChatTurn,
+        chat_id: int,
+        message: OutgoingMessage,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
     ) -> Message:
         if message.video is not None:
             video = message.video
             with tempfile.TemporaryDirectory(prefix="recast-tg-") as tmp:
                 thumb = await _chat_thumbnail(message.thumbnail, Path(tmp))
                 return await self._request(
-                    chat_id,
+                    turn,
                     lambda: self.bot.send_video(
                         chat_id, FSInputFile(video), caption=caption, reply_markup=markup, supports_streaming=True,
                         thumbnail=FSInputFile(thumb) if thumb else None,
@@ -126,7 +134,7 @@ class TelegramNotifier:
         if message.document is not None:
             document = message.document
             return await self._request(
-                chat_id,
+                turn,
                 lambda: self.bot.send_document(
                     chat_id, FSInputFile(document, filename=message.filename), caption=caption, reply_markup=markup
                 ),
@@ -134,24 +142,24 @@ class TelegramNotifier:
         assert message.photo is not None
         photo = message.photo
         return await self._request(
-            chat_id, lambda: self.bot.send_photo(chat_id, FSInputFile(photo), caption=caption, reply_markup=markup)
+            turn, lambda: self.bot.send_photo(chat_id, FSInputFile(photo), caption=caption, reply_markup=markup)
         )
 
     async def _send_text(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, filename: str | None
+        self, turn: ChatTurn, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, filename: str | None
     ) -> Message:
         parts = split_text(text, TEXT_LIMIT) or [text]  # an empty text is Telegram's to refuse
         if len(parts) > self.max_text_parts:
             body = BufferedInputFile(text.encode(), filename=filename or "message.txt")
             caption = preview(text, CAPTION_LIMIT, suffix="\n\n(Full text attached.)")
             return await self._request(
-                chat_id, lambda: self.bot.send_document(chat_id, body, caption=caption, reply_markup=markup)
+                turn, lambda: self.bot.send_document(chat_id, body, caption=caption, reply_markup=markup)
             )
         sent: Message | None = None
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             sent = await self._request(
-                chat_id,
+                turn,
                 functools.partial(
                     self.bot.send_message,
                     chat_id, part, reply_markup=markup if last else None, disable_web_page_preview=True,
@@ -163,12 +171,13 @@ class TelegramNotifier:
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
         chat_id = int(chat.chat_id)
         try:
-            await self._request(
-                chat_id,
-                lambda: self.bot.edit_message_text(
-                    text=cut(text, TEXT_LIMIT)[0], chat_id=chat_id, message_id=int(message_id)
-                ),
-            )
+            async with self.pacer.hold(chat_id) as turn:
+                await self._request(
+                    turn,
+                    lambda: self.bot.edit_message_text(
+                        text=cut(text, TEXT_LIMIT)[0], chat_id=chat_id, message_id=int(message_id)
+                    ),
+                )
         except SendFailed as exc:
             # An edit is cosmetic (progress): "message is not modified" is expected when two reports render
             # the same text, and a message the user deleted cannot be edited; neither is worth a retry.

@@ -1,7 +1,8 @@
 """Outbound pacing for the Bot API: about one message per second per chat, about thirty per second overall.
 
 Telegram throttles a bot that writes faster: it answers HTTP 429 with ``parameters.retry_after``
-(aiogram raises `TelegramRetryAfter`). `Pacer.run` wraps one API call for one chat:
+(aiogram raises `TelegramRetryAfter`). `Pacer.run` wraps one API call for one chat
+(`Pacer.hold` several, such as the parts of one long message, which then stay together):
 
 * calls for the same chat run one at a time, in the order they were made (a FIFO lock per chat), each
   waiting for that chat's next free slot; calls for other chats never wait on that lock;
@@ -24,10 +25,11 @@ round trip per message; the `Pacer` is the one place to change for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -127,22 +129,40 @@ class Pacer:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int | str) -> AsyncIterator[ChatTurn]:
+        """The chat to ourselves: calls made through the `ChatTurn` go out back to back, in order, with
+        no other call to that chat in between (a message sent in several parts stays together)."""
+        async with self._lock(chat_id):
+            yield ChatTurn(self, chat_id)
+
     async def run(self, chat_id: int | str, call: Callable[[], Awaitable[T]]) -> T:
         """Make ``call`` (one Bot API request to ``chat_id``) when the rates allow; wait out 429s."""
-        async with self._lock(chat_id):
-            attempt = 0
-            while True:
-                await self._sleep_until(self.schedule(chat_id).reserve(self.now()))
-                await self._sleep_until(self._overall.reserve(self.now()))
-                try:
-                    return await call()
-                except TelegramRetryAfter as exc:
-                    attempt += 1
-                    if attempt > self.retries or exc.retry_after > self.max_retry_after:
-                        log.warning(
-                            "telegram 429 chat=%s retry_after=%ss attempt=%d: giving up for now",
-                            chat_id, exc.retry_after, attempt,
-                        )  # fmt: skip
-                        raise
-                    log.info("telegram 429 chat=%s retry_after=%ss attempt=%d", chat_id, exc.retry_after, attempt)
-                    self.schedule(chat_id).hold_until(self.now() + exc.retry_after)
+        async with self.hold(chat_id) as turn:
+            return await turn.call(call)
+
+
+class ChatTurn:
+    """Calls to one chat while its lock is held (see `Pacer.hold`)."""
+
+    def __init__(self, pacer: Pacer, chat_id: int | str) -> None:
+        self.pacer, self.chat_id = pacer, chat_id
+
+    async def call(self, call: Callable[[], Awaitable[T]]) -> T:
+        pacer, chat_id = self.pacer, self.chat_id
+        attempt = 0
+        while True:
+            await pacer._sleep_until(pacer.schedule(chat_id).reserve(pacer.now()))
+            await pacer._sleep_until(pacer._overall.reserve(pacer.now()))
+            try:
+                return await call()
+            except TelegramRetryAfter as exc:
+                attempt += 1
+                if attempt > pacer.retries or exc.retry_after > pacer.max_retry_after:
+                    log.warning(
+                        "telegram 429 chat=%s retry_after=%ss attempt=%d: giving up for now",
+                        chat_id, exc.retry_after, attempt,
+                    )  # fmt: skip
+                    raise
+                log.info("telegram 429 chat=%s retry_after=%ss attempt=%d", chat_id, exc.retry_after, attempt)
+                pacer.schedule(chat_id).hold_until(pacer.now() + exc.retry_after)

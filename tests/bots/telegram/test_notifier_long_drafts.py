@@ -4,6 +4,7 @@ stand-in with a real aiogram Bot, drafts rendered by core's `draft_message`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -201,3 +202,16 @@ def test_split_text_counts_utf16_and_prefers_paragraphs_then_sentences_then_word
     assert preview("alpha beta gamma delta", 16, suffix=" [more]") == "alpha… [more]"
     assert preview("One. Two three four.", 14, suffix=" [more]") == "One. [more]"
     assert all(re.fullmatch(r"\S.*\S", p, re.S) for p in split_text(article(9000), 4096))
+
+
+async def test_two_long_drafts_at_once_do_not_interleave(tg: FakeTelegram, notifier: TelegramNotifier) -> None:
+    chat = ChatRef("telegram", str(CREATOR))
+    first, second = draft_message(blog_draft(article(6000))), draft_message(blog_draft(article(6000)))
+
+    await asyncio.gather(notifier.send(chat, first), notifier.send(chat, second))
+
+    sent = tg.messages_to(CREATOR)
+    assert len(sent) == 4
+    assert [m.content.startswith("📝") for m in sent] == [True, False, True, False]
+    assert [bool(m.callback_data) for m in sent] == [False, True, False, True]
+    assert sent[1].callback_data != sent[3].callback_data
