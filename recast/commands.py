@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -162,6 +161,13 @@ def _notifier(settings: Settings) -> Notifier:
     )
 
 
+async def close_notifier(notifier: Notifier) -> None:
+    """Release what a notifier holds (the Telegram bot's HTTP session), at shutdown."""
+    close = getattr(notifier, "close", None)
+    if close is not None:
+        await close()
+
+
 class LogNotifier(RecordingNotifier):
     """Without a chat token, replies are logged (and kept) instead of sent."""
 
@@ -287,7 +293,7 @@ async def worker(settings: Settings, *, concurrency: int) -> int:
         stop.cancel()
         if metrics_site is not None:
             await metrics_site.cleanup()
-        await _close(notifier)
+        await close_notifier(notifier)
     return 0
 
 
@@ -318,13 +324,6 @@ def worker_config(settings: Settings, *, concurrency: int) -> WorkerConfig:
         grace_s=settings.work_shutdown_grace_s,
         sweep_every_s=settings.work_sweep_interval_s,
     )
-
-
-async def _close(notifier: Notifier) -> None:
-    close = getattr(notifier, "close", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            await close()
 
 
 async def _until_signalled() -> None:
@@ -408,5 +407,7 @@ async def serve(settings: Settings, what: str) -> int:
         await asyncio.gather(*background, return_exceptions=True)
         if runner is not None:
             await runner.cleanup()
-        await _close(notifier)
+        await close_notifier(notifier)
+        if bot is not None:  # polling closes it itself; webhook mode does not
+            await bot.session.close()
     return 0

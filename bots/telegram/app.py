@@ -14,6 +14,7 @@ from aiogram.types import BotCommand
 from bots.telegram.middleware import CoreMiddleware
 from bots.telegram.ordering import install_chat_order
 from bots.telegram.routers import account, billing, brand, drafts, ingest, start
+from bots.telegram.update_log import install_update_log
 from core.deps import CoreDeps
 
 COMMANDS = [
@@ -38,6 +39,7 @@ def make_bot(token: str, *, api_server: str | None = None) -> Bot:
 
 def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
+    install_update_log(dp)
     install_chat_order(dp)
     middleware = CoreMiddleware(deps)
     dp.message.outer_middleware(middleware)

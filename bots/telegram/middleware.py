@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from bots.telegram.update_log import REPORT_KEY, UpdateReport
 from core.common.errors import RecastError
 from core.deps import CoreDeps
 from core.media.errors import MediaError
@@ -39,17 +40,25 @@ class CoreMiddleware(BaseMiddleware):
                 await session.commit()
             except (RecastError, MediaError) as exc:
                 await session.rollback()
+                _report(data, "refused")
                 log.info("user error: %s", exc)
                 await _reply(event, exc.user_message)
                 return None
             except Exception:
                 await session.rollback()
+                _report(data, "error")
                 log.exception("handler failed")
                 await _reply(event, "Something went wrong on our side. Please try again in a minute.")
                 return None
         for job in after_commit:
             await job()
         return result
+
+
+def _report(data: dict[str, Any], outcome: str) -> None:
+    report = data.get(REPORT_KEY)
+    if isinstance(report, UpdateReport):
+        report.outcome = outcome
 
 
 async def _reply(event: TelegramObject, text: str) -> None:

@@ -268,6 +268,30 @@ def write_thumbnail(video: Path, target: Path, *, candidates: int = 12) -> Path:
     return target
 
 
+def preview_thumbnail(source: Path, target: Path, *, max_side: int = 320) -> Path:
+    """A small JPEG copy of the image ``source`` whose longer side is at most ``max_side`` (the size chat
+    apps accept as a video's preview picture)."""
+    try:
+        with av.open(str(source)) as container:
+            frame = next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration) as exc:
+        raise CorruptMedia(detail=f"{source}: {exc}") from exc
+    scale = min(1.0, max_side / max(frame.width, frame.height))
+    width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
+    with av.open(str(target), mode="w", format="image2") as out:
+        jpeg = out.add_stream("mjpeg")
+        jpeg.width, jpeg.height, jpeg.pix_fmt = width, height, "yuvj420p"
+        jpeg.codec_context.qscale = True
+        jpeg.codec_context.global_quality = 4 * 118  # FF_QP2LAMBDA
+        picture = frame.reformat(width=width, height=height, format="yuvj420p")
+        picture.pts = None
+        for packet in jpeg.encode(picture):
+            out.mux(packet)
+        for packet in jpeg.encode(None):
+            out.mux(packet)
+    return target
+
+
 # ----------------------------------------------------------------------------------------- internals
 
 _Bumper = tuple[Path, float, bool]

@@ -30,12 +30,30 @@ class OutgoingMessage:
     video: Path | None = None
     photo: Path | None = None
     document: Path | None = None
-    filename: str | None = None
+    filename: str | None = None  # the document's name; also the name of a file an adapter makes from a long text
+    thumbnail: Path | None = None  # a JPEG preview of `video`, if one was rendered
+
+
+class SendFailed(Exception):
+    """A notifier could not deliver a message (the provider's error is the ``__cause__``).
+
+    `retry` tells the caller whether sending the same message again later can succeed: True for
+    transient failures (network errors, timeouts, the provider's 5xx, rate limits still in force after
+    the notifier's own waiting), False for permanent ones (a request the provider rejects as malformed,
+    a bot blocked by the user, a chat that does not exist). `retry_after` is the provider's hint, in
+    seconds, of the earliest useful retry, when it gave one.
+    """
+
+    def __init__(self, message: str, *, retry: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
-        """Send a message; return the provider's message id."""
+        """Send a message whole (in several parts if the provider needs it); return the id of the
+        message carrying the buttons (the last part). Raises `SendFailed`."""
         ...
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
@@ -57,11 +75,3 @@ class RecordingNotifier:
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
         self.edits.append((chat, message_id, text))
 
-
-class SendFailed(Exception):
-    """A chat provider refused or could not take a message. `retry`: whether a later attempt may succeed
-    (network error, provider 5xx, rate limit past its budget) or not (blocked by the user, bad request)."""
-
-    def __init__(self, message: str, *, retry: bool) -> None:
-        super().__init__(message)
-        self.retry = retry

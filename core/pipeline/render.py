@@ -5,16 +5,13 @@ Callback data is `d:<action>:<draft uuid hex>` — 36 bytes, inside Telegram's 6
 
 from __future__ import annotations
 
-import tempfile
 import uuid
-from pathlib import Path
 
 from core.notify.ports import Button, OutgoingMessage
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.storage.files import FileStore
 
-CHAT_TEXT_LIMIT = 3800  # Telegram allows 4096; leave room for the header
 ACTIONS = {"a": "approve", "r": "revise", "g": "regenerate", "c": "copy"}
 
 
@@ -73,13 +70,10 @@ def draft_message(draft: GeneratedContent, store: FileStore | None = None) -> Ou
     message = OutgoingMessage(text="", buttons=draft_buttons(draft.id))
     if draft.file_url and store is not None and draft.content_type == "short_video":
         message.video = store.local_path(draft.file_url)
-        message.text = f"{header}\n\n{draft.caption or draft.title or ''}".strip()[:1000]
+        message.thumbnail = store.local_path(draft.thumbnail_url) if draft.thumbnail_url else None
+        message.text = f"{header}\n\n{draft.caption or draft.title or ''}".strip()
         return message
-    if len(text) + len(header) + 2 > CHAT_TEXT_LIMIT:
-        tmp = Path(tempfile.mkdtemp(prefix="recast-draft-")) / f"{meta.get('output_format', 'draft')}.md"
-        tmp.write_text(text, encoding="utf-8")
-        message.document, message.filename = tmp, tmp.name
-        message.text = f"{header}\n\n{text[:1500].rsplit(' ', 1)[0]}…\n\n(Full text attached.)"
-        return message
+    # The whole text, however long: each adapter fits it to its platform (several messages, a file).
     message.text = f"{header}\n\n{text}"
+    message.filename = f"{meta.get('output_format') or 'draft'}.md"
     return message

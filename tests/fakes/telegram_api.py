@@ -13,6 +13,11 @@ multipart form with ``attach://`` file parts, or JSON body); responses are
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": ..., "description": ...}``
 with the descriptions the real API uses, so aiogram raises the same exceptions.
 
+Failures on demand, for code that must survive them: ``fail_next`` (the next calls answer 429 with
+``parameters.retry_after``, or any other error such as a 502), ``limit_chat_rate`` (flood control: too
+many messages into one chat within a window get a 429), ``block_bot`` (403, the user blocked the bot).
+``SentMessage.sent_at`` and ``call_times`` record when the fake accepted each message and call.
+
 Deliberate simplifications: one bot per server; files sent by URL are accepted without
 fetching; legacy ``Markdown`` text is stored as sent (``HTML`` and ``MarkdownV2`` are parsed
 and validated like the real API does, and stored as the plain text a user would see).
@@ -26,6 +31,7 @@ import hashlib
 import html
 import itertools
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -110,12 +116,32 @@ _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 class TelegramError(Exception):
-    """An API error, rendered as ``{"ok": false, "error_code": ..., "description": ...}``."""
+    """An API error, rendered as ``{"ok": false, "error_code": ..., "description": ...}`` (plus
+    ``"parameters"`` such as ``{"retry_after": N}`` when given)."""
 
-    def __init__(self, error_code: int, description: str) -> None:
+    def __init__(self, error_code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
+        self.parameters = parameters
+
+
+def too_many_requests(retry_after: int) -> TelegramError:
+    """Telegram's flood-control answer: HTTP 429 with ``parameters.retry_after`` (whole seconds)."""
+    return TelegramError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+
+
+BLOCKED = "Forbidden: bot was blocked by the user"
+# Methods that put a new message into a chat: the ones flood control and blocking apply to.
+CHAT_WRITES = frozenset({"sendMessage", "sendVideo", "sendPhoto", "sendDocument", "sendAudio", "sendVoice"})
+
+
+@dataclass
+class _PlannedFailure:
+    remaining: int
+    error: TelegramError
+    methods: frozenset[str]
+    chat_id: int | None
 
 
 def _bad_request(detail: str) -> TelegramError:
@@ -169,6 +195,7 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None  # inline keyboard only, as the API echoes it
     reply_keyboard: dict[str, Any] | None = None  # keyboard / remove_keyboard / force_reply as sent
     media_kind: str | None = None  # "video", "photo", "document", ...
+    sent_at: float = 0.0  # time.monotonic() when the fake accepted the message (ordering/spacing facts)
     media: Any = None  # the wire object (a list of PhotoSize for photos)
     raw_text: str | None = None  # text/caption as sent, before parse_mode was applied
     parse_mode: str | None = None
@@ -400,6 +427,7 @@ class FakeTelegram:
         # add_chat() registers others.
         self.strict_chats = strict_chats
         self.calls: list[Call] = []
+        self.call_times: list[float] = []  # time.monotonic() of each entry of `calls`
         self.errors: list[tuple[Call, TelegramError]] = []
         self.uploads: list[UploadedFile] = []
         self.webhook: dict[str, Any] | None = None
@@ -415,6 +443,10 @@ class FakeTelegram:
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self._changed = asyncio.Event()
+        self._planned: list[_PlannedFailure] = []
+        self._blocked: set[int] = set()
+        self._chat_rate: tuple[int, float] | None = None
+        self._accepted: dict[int, list[float]] = {}
         self._poll_generation = 0
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -517,9 +549,11 @@ class FakeTelegram:
         name, handler = entry
         call = Call(name, params)
         self.calls.append(call)
+        self.call_times.append(time.monotonic())
         self.uploads.extend(v for v in params.values() if isinstance(v, UploadedFile))
         self._notify()
         try:
+            self._refuse_if_planned(name, params)
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -541,6 +575,54 @@ class FakeTelegram:
             if stored.file_path == path and stored.file_size <= MAX_DOWNLOAD_BYTES:
                 return web.Response(body=stored.content, content_type="application/octet-stream")
         return _error_response(TelegramError(404, "Not Found"))
+
+    # ------------------------------------------------------------------ failures on demand
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        retry_after: int | None = None,
+        error_code: int = 429,
+        description: str | None = None,
+        methods: frozenset[str] | set[str] = CHAT_WRITES,
+        chat_id: int | None = None,
+    ) -> None:
+        """Answer the next ``count`` calls of ``methods`` (to ``chat_id``, if given) with an error:
+        by default Telegram's 429 with ``retry_after`` (1 s unless given); any other ``error_code``
+        with ``description`` (e.g. ``502, "Bad Gateway"``)."""
+        if error_code == 429:
+            error = too_many_requests(retry_after if retry_after is not None else 1)
+        else:
+            error = TelegramError(error_code, description or "Internal Server Error")
+        self._planned.append(_PlannedFailure(count, error, frozenset(methods), chat_id))
+
+    def block_bot(self, chat_id: int) -> None:
+        """The user of ``chat_id`` blocks the bot: sending there answers 403 from now on."""
+        self._blocked.add(chat_id)
+
+    def limit_chat_rate(self, messages: int, per_seconds: float) -> None:
+        """Enforce flood control like Telegram: more than ``messages`` new messages into one chat within
+        ``per_seconds`` get a 429 whose ``retry_after`` is the whole seconds until a slot frees up."""
+        self._chat_rate = (messages, per_seconds)
+
+    def _refuse_if_planned(self, method: str, params: Mapping[str, Any]) -> None:
+        chat_id = params.get("chat_id")
+        for planned in self._planned:
+            if planned.remaining > 0 and method in planned.methods and planned.chat_id in (None, chat_id):
+                planned.remaining -= 1
+                raise planned.error
+        if method not in CHAT_WRITES or not isinstance(chat_id, int):
+            return
+        if chat_id in self._blocked:
+            raise TelegramError(403, BLOCKED)
+        if self._chat_rate is not None:
+            messages, window = self._chat_rate
+            now = time.monotonic()
+            recent = [t for t in self._accepted.get(chat_id, []) if now - t < window]
+            if len(recent) >= messages:
+                raise too_many_requests(max(1, math.ceil(recent[-messages] + window - now)))
+            self._accepted[chat_id] = [*recent, now]
 
     # ------------------------------------------------------------------ chats and messages
 
@@ -719,6 +801,7 @@ class FakeTelegram:
         return info
 
     def _store_bot_message(self, chat: dict[str, Any], msg: SentMessage) -> dict[str, Any]:
+        msg.sent_at = time.monotonic()
         self._messages[(chat["id"], msg.message_id)] = msg
         return self._message_wire(msg)
 
@@ -894,6 +977,16 @@ class FakeTelegram:
             }
             if name:
                 media["file_name"] = name
+            thumb = params.get("thumbnail")
+            if isinstance(thumb, UploadedFile) and (size := _thumbnail_size(thumb.content)) is not None:
+                stored_thumb = self._new_file(thumb.content, file_size=None, folder="thumbnails", ext="jpg")
+                media["thumbnail"] = {
+                    "file_id": stored_thumb.file_id,
+                    "file_unique_id": stored_thumb.file_unique_id,
+                    "file_size": stored_thumb.file_size,
+                    "width": size[0],
+                    "height": size[1],
+                }
         elif kind in {"audio", "voice"}:
             media = {
                 **base,
@@ -1314,10 +1407,47 @@ class FakeTelegram:
 
 
 def _error_response(error: TelegramError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": error.error_code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
     return web.json_response(
-        {"ok": False, "error_code": error.error_code, "description": error.description},
+        body,
         status=error.error_code,
     )
+
+
+MAX_THUMBNAIL_BYTES = 200 * 1024
+MAX_THUMBNAIL_SIDE = 320
+
+
+def jpeg_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame marker, or None if ``content`` is no JPEG."""
+    if not content.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 9 <= len(content):
+        if content[i] != 0xFF:
+            return None
+        marker = content[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(content[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(content[i + 5 : i + 7], "big")
+            width = int.from_bytes(content[i + 7 : i + 9], "big")
+            return width, height
+        i += 2 + length
+    return None
+
+
+def _thumbnail_size(content: bytes) -> tuple[int, int] | None:
+    """Like Telegram: a thumbnail is kept only if it is a JPEG under 200 kB, at most 320 px a side;
+    otherwise it is ignored (the request still succeeds)."""
+    size = jpeg_size(content)
+    if size is None or len(content) > MAX_THUMBNAIL_BYTES or max(size) > MAX_THUMBNAIL_SIDE:
+        return None
+    return size
 
 
 def _update_type(update: Mapping[str, Any]) -> str:

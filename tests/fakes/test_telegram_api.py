@@ -13,6 +13,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
 from aiogram.filters import Command, CommandObject
@@ -432,3 +434,65 @@ async def test_wait_for_times_out_with_a_useful_message(tg: FakeTelegram, bot: B
     with pytest.raises(AssertionError, match="matching call"):
         await tg.wait_for(lambda c: c.method == "sendVideo", timeout=0.2)
     assert (await tg.wait_for_message(USER, contains="hell", timeout=0.2)).text == "hello"
+
+
+async def test_planned_429_is_telegrams_flood_control_answer(tg: FakeTelegram, bot: Bot) -> None:
+    tg.add_chat(USER)
+    tg.fail_next(1, retry_after=3)
+    url = f"{tg.base_url}/bot{tg.token}/sendMessage"
+    async with aiohttp.ClientSession() as http, http.post(url, data={"chat_id": USER, "text": "hi"}) as resp:
+        assert resp.status == 429
+        assert await resp.json() == {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 3",
+            "parameters": {"retry_after": 3},
+        }
+    # Only the next call was refused; aiogram reads the same answer as TelegramRetryAfter.
+    assert (await bot.send_message(USER, "hi")).text == "hi"
+    tg.fail_next(1, retry_after=2)
+    with pytest.raises(TelegramRetryAfter) as throttled:
+        await bot.send_message(USER, "again")
+    assert throttled.value.retry_after == 2
+
+
+async def test_chat_rate_limit_and_blocked_bot(tg: FakeTelegram, bot: Bot) -> None:
+    tg.add_chat(USER)
+    tg.add_chat(USER + 1)
+    tg.limit_chat_rate(messages=2, per_seconds=60)
+    await bot.send_message(USER, "one")
+    await bot.send_message(USER, "two")
+    with pytest.raises(TelegramRetryAfter) as throttled:
+        await bot.send_message(USER, "three")
+    assert 58 <= throttled.value.retry_after <= 60
+    await bot.send_message(USER + 1, "another chat has its own window")
+
+    tg.block_bot(USER + 1)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(USER + 1, "hello?")
+    assert [m.text for m in tg.messages_to(USER)] == ["one", "two"]
+
+
+async def test_video_thumbnail_is_kept_only_within_telegrams_limits(tg: FakeTelegram, bot: Bot, tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    def jpeg(name: str, width: int, height: int) -> Path:
+        path = tmp_path / name
+        frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), dtype=np.uint8), format="rgb24")
+        with av.open(str(path), mode="w", format="image2") as out:
+            stream = out.add_stream("mjpeg")
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+            for packet in [*stream.encode(frame.reformat(format="yuvj420p")), *stream.encode(None)]:
+                out.mux(packet)
+        return path
+
+    tg.add_chat(USER)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    small = await bot.send_video(USER, FSInputFile(clip), thumbnail=FSInputFile(jpeg("s.jpg", 180, 320)))
+    big = await bot.send_video(USER, FSInputFile(clip), thumbnail=FSInputFile(jpeg("b.jpg", 1080, 1920)))
+
+    assert small.video is not None and small.video.thumbnail is not None
+    assert (small.video.thumbnail.width, small.video.thumbnail.height) == (180, 320)
+    assert big.video is not None and big.video.thumbnail is None  # ignored, like Telegram does

@@ -179,3 +179,6 @@ async def test_a_worker_stopped_mid_transcription_is_finished_by_the_next_withou
     assert len(draft_messages) == len(drafts)
     assert used == charged and charged > 0  # every job charged once, however often it ran
     assert recovered_in < 120  # a lease of 3 s and a 1 s sweep, plus the whole pipeline on 2 busy cores
+    # The second worker was stopped with SIGTERM: a clean exit that closed the notifier's bot session.
+    assert second is not None and second.returncode == 0
+    assert "Unclosed client session" not in (tmp_path / "worker2.log").read_text()
