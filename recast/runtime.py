@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.config import Settings
@@ -36,6 +40,15 @@ class Infra:
     qdrant: AsyncQdrantClient
     store: LocalFileStore
     embedded: list[str]
+
+
+def connect_redis(url: str) -> Redis:
+    """A Redis client that survives a server restart: a pooled connection the server closed is retried on
+    a fresh one (with backoff) instead of failing the next command, e.g. the bot's first reply after."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3)
+    return Redis.from_url(
+        url, retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError], health_check_interval=30
+    )
 
 
 def make_qdrant(settings: Settings) -> AsyncQdrantClient:
@@ -78,7 +91,7 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
         if migrate_db:
             await asyncio.to_thread(migrate.upgrade, database_url)
         engine = make_engine(database_url)
-        redis = Redis.from_url(redis_url)
+        redis = connect_redis(redis_url)
         qdrant = make_qdrant(settings)
         try:
             yield Infra(
