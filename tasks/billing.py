@@ -23,7 +23,8 @@ STALE_AFTER = timedelta(minutes=2)
 
 @task("billing.process_gateway_event")
 async def process_gateway_event(event_id: str, deps: CoreDeps = TaskiqDepends()) -> str:
-    """Process a stored gateway event once: processed, ignored, or failed with the traceback kept."""
+    """Process a stored gateway event once: processed, ignored, malformed (final, with the reason), or
+    failed with the traceback kept."""
     async with deps.sessionmaker() as session:
         # SKIP LOCKED: a redelivered message for an event another worker holds just returns.
         event = await session.scalar(
@@ -33,7 +34,7 @@ async def process_gateway_event(event_id: str, deps: CoreDeps = TaskiqDepends())
         )
         if event is None:
             return "locked-or-missing"
-        if event.status in ("processed", "ignored"):
+        if event.status in ("processed", "ignored", "malformed"):
             return event.status
         attempts = event.attempts + 1
         try:
@@ -47,6 +48,8 @@ async def process_gateway_event(event_id: str, deps: CoreDeps = TaskiqDepends())
             raise
         event.status, event.attempts, event.last_error = result.status, attempts, result.note
         event.processed_at = utcnow()
+        if result.status == "malformed":
+            log.warning("gateway event %s is malformed, not processed: %s", event_id, result.note)
         await session.commit()
     await notifications.deliver(deps.notifier, result.outbox)
     return result.status

@@ -7,7 +7,6 @@ converted from minor units where the sender uses them; refunds are carried both 
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.common.clock import utcnow
+from core.inbox.payload import parse_object
 
 PaymentStatus = str  # authorized | succeeded | failed
 SubStatus = str  # trial | active | past_due | canceled | expired
@@ -472,5 +472,6 @@ NORMALIZERS = {"razorpay": razorpay, "stripe": stripe, "cashfree": cashfree, "pa
 
 
 def normalize(sender: str, raw_body: bytes) -> Facts:
-    payload = json.loads(raw_body)
+    """The facts of a stored event; `MalformedPayload` when the body is none we can process."""
+    payload = parse_object(raw_body)
     return NORMALIZERS[sender](payload) if sender in NORMALIZERS else Facts(occurred_at=utcnow())

@@ -38,6 +38,7 @@ from core.common.clock import utcnow
 from core.common.errors import NotFound, RecastError
 from core.deps import CoreDeps
 from core.inbox.models import GatewayEvent
+from core.inbox.payload import MalformedPayload
 from core.system import audit
 from core.system.models import AuditLog, Notification
 
@@ -317,7 +318,7 @@ async def cancel_subscription(
 
 @dataclass
 class ProcessResult:
-    status: str  # processed | ignored
+    status: str  # processed | ignored | malformed
     outbox: list[ChatSend] = field(default_factory=list)
     note: str | None = None
 
@@ -731,7 +732,12 @@ async def _paypal_capture(deps: CoreDeps, order_id: str) -> None:
 
 async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event: GatewayEvent) -> ProcessResult:
     """Apply one stored gateway event to payments and subscriptions. Safe to run again."""
-    facts = billing_events.normalize(event.sender, event.raw_body)
+    try:
+        facts = billing_events.normalize(event.sender, event.raw_body)
+    except MalformedPayload as exc:
+        # Final: the same bytes fail the same way on every retry (the webhook normally stores these
+        # as malformed already; rows stored before it checked end here).
+        return ProcessResult("malformed", note=str(exc))
     if facts.empty:
         return ProcessResult("ignored", note=f"event type {event.event_type!r} has no billing effect")
     user_id = await _find_user(session, facts)

@@ -339,6 +339,31 @@ async def test_failure_keeps_traceback_and_retry_succeeds(seeded, creator, deps)
     assert await count(session, Payment, Payment.gateway_payment_id == "pay_G") == 0
 
 
+async def test_malformed_stored_bodies_are_marked_malformed_once_without_crashing(seeded, creator, deps):
+    # Rows a webhook stored as 'received' before it checked bodies: a NUL (jsonb and text refuse it), a
+    # 5,000-digit number, 20,000 levels of nesting. Each is marked once with the reason, never retried.
+    session = seeded
+    bodies = {
+        "NUL": json.dumps(rzp_payment("payment.captured", "pay_N", {"user_id": str(creator), "x": "a\u0000b"})),
+        "5000 digits": '{"event": "payment.captured", "n": ' + "9" * 5000 + "}",
+        "nested deeper": '{"event": "payment.captured", "a": ' + "[" * 20_000 + "]" * 20_000 + "}",
+    }
+    for reason, body in bodies.items():
+        event = GatewayEvent(
+            sender="razorpay", sender_event_id=uuid.uuid4().hex, event_type="payment.captured",
+            raw_body=body.encode(), headers={},
+        )
+        session.add(event)
+        await session.commit()
+        assert await process_gateway_event(str(event.id), deps) == "malformed"
+        await session.refresh(event)
+        assert event.status == "malformed" and event.attempts == 1 and reason in (event.last_error or "")
+        assert await process_gateway_event(str(event.id), deps) == "malformed"  # a redelivery: no new attempt
+        await session.refresh(event)
+        assert event.attempts == 1
+    assert await count(session, Payment, Payment.gateway_payment_id == "pay_N") == 0
+
+
 async def test_trial_reminder_sent_once(seeded, creator, deps):
     session = seeded
     sub = await session.scalar(select(Subscription).where(Subscription.user_id == creator))
