@@ -45,7 +45,9 @@ def rzp_payload(event: str = "payment.captured") -> dict[str, Any]:
                     "amount": 79900,
                     "currency": "INR",
                     "status": "captured",
-                    "notes": {},
+                    # As on a payment-link payment: no notes of its own, only its order.
+                    "order_id": "order_" + uuid.uuid4().hex[:14],
+                    "notes": [],
                 }
             }
         },

@@ -49,16 +49,15 @@ def rzp_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in signing.razorpay(body).items()]
 
 
-def captured(note: str = "ok", *, payment_id: str | None = None) -> dict[str, Any]:
-    """A payment.captured for a creator's checkout: processed, it would credit a payment."""
+def captured(note: str = "ok") -> dict[str, Any]:
+    """A payment.captured as Razorpay sends it for a payment-link payment, with `note` in a string."""
     return {
         "entity": "event",
         "event": "payment.captured",
         "created_at": int(time.time()),
         "payload": {"payment": {"entity": {
-            "id": payment_id or "pay_" + uuid.uuid4().hex[:14], "amount": 79900, "currency": "INR",
-            "status": "captured", "order_id": "order_" + uuid.uuid4().hex[:14],
-            "notes": {"user_id": str(uuid.uuid4()), "plan_slug": "pro-monthly", "note": note},
+            "id": "pay_" + uuid.uuid4().hex[:14], "amount": 79900, "currency": "INR", "status": "captured",
+            "order_id": "order_" + uuid.uuid4().hex[:14], "notes": [], "description": note,
         }}},
     }
 
