@@ -1,7 +1,7 @@
 """The ports and infrastructure a core workflow needs, passed explicitly (never imported globals).
 
 Entry points (`recast.runtime`) build one `CoreDeps`; bots get it through middleware, tasks through
-taskiq's dependency context, tests build their own with real servers and local fakes.
+the worker (`tasks.worker`), tests build their own with real servers and local fakes.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--input", help="a video/audio/text file to use instead of the generated sample talk")
     sub.add_parser("run", help="web + bot + worker + scheduler in one process")
     sub.add_parser("web", help="the aiohttp app: webhooks, Telegram webhook, Slack, health")
-    worker = sub.add_parser("worker", help="a taskiq worker")
+    worker = sub.add_parser("worker", help="a worker running durable work units")
     worker.add_argument("--concurrency", type=int, default=2)
     sub.add_parser("scheduler", help="periodic jobs (partitions, reminders, renewals)")
     sub.add_parser("bot", help="the Telegram bot in polling mode")
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "pgserver", "taskiq", "faster_whisper", "aiogram.event", "alembic.runtime.plugins"):
+    for noisy in ("httpx", "pgserver", "faster_whisper", "aiogram.event", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from recast import commands

@@ -34,7 +34,8 @@ async def _event_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -
 
 @task(PROCESS, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10)
 async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
-    """Process a stored gateway event once: processed, ignored, or failed with the traceback kept."""
+    """Process a stored gateway event once: processed, ignored, malformed (final, with the reason), or
+    failed with the traceback kept."""
     async with deps.sessionmaker() as session:
         # SKIP LOCKED: a second run for an event another worker holds just returns.
         event = await session.scalar(
@@ -44,7 +45,7 @@ async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
         )
         if event is None:
             return "locked-or-missing"
-        if event.status in ("processed", "ignored"):
+        if event.status in ("processed", "ignored", "malformed"):
             return event.status
         attempts = event.attempts + 1
         try:
@@ -58,6 +59,8 @@ async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
             raise
         event.status, event.attempts, event.last_error = result.status, attempts, result.note
         event.processed_at = utcnow()
+        if result.status == "malformed":
+            log.warning("gateway event %s is malformed, not processed: %s", event_id, result.note)
         await session.commit()
     await notifications.deliver(deps, result.outbox)
     return result.status

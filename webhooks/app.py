@@ -4,6 +4,11 @@ Gateway requests: verify on the raw bytes → INSERT into `gateway_events` (uniq
 one autocommitted statement, see `webhooks.inbox`) → enqueue processing only for a newly stored event →
 answer 200. Nothing is processed in the request, so the answer comes well inside the senders' 5-second
 budgets whatever processing costs.
+
+What a request contains never gets a 5xx: not provably from the gateway → 400, nothing written;
+authentic but no event we can process (a NUL, a 5,000-digit number, 20,000 levels of nesting, a
+non-UTF-8 header...) → stored as received with status `malformed` and the reason, a WARNING, 202, never
+processed. Only our own storage being down answers 503, so the gateway retries.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +25,14 @@ from sqlalchemy import text
 from core.billing.gateways import PayPalRest
 from core.deps import CoreDeps
 from core.system.metrics import CONTENT_TYPE
-from webhooks.gateways.base import BadSignature, MalformedBody, Verifier, split_secrets
+from webhooks.gateways.base import (
+    BadSignature,
+    MalformedBody,
+    VerifiedEvent,
+    Verifier,
+    body_digest,
+    split_secrets,
+)
 from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
 from webhooks.gateways.razorpay import RazorpayVerifier
@@ -39,6 +52,8 @@ _KEPT_HEADERS = frozenset({
     "paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig", "paypal-cert-url",
     "paypal-auth-algo",
 })
+_SECRET_HEADERS = frozenset({b"authorization", b"cookie", b"proxy-authorization"})
+RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 
 def _secret(value: Any) -> str | None:
@@ -70,6 +85,24 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower() in _KEPT_HEADERS}
 
 
+def header_block(raw_headers: RawHeaders) -> bytes:
+    """Every header line as received (bytes, any encoding), but credentials a proxy might add."""
+    return b"".join(b"%s: %s\r\n" % (name, value) for name, value in raw_headers
+                    if name.lower() not in _SECRET_HEADERS)
+
+
+def undecodable_header(raw_headers: RawHeaders) -> str | None:
+    """The first header that is not UTF-8 (no gateway sends one), as a reason for the operator."""
+    for name, value in raw_headers:
+        if not (name.isascii() and value.isascii()):
+            try:
+                name.decode()
+                value.decode()
+            except UnicodeDecodeError as exc:
+                return f"header {name.decode('latin-1')!r} is not UTF-8 (byte {exc.start})"
+    return None
+
+
 def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -88,15 +121,30 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
             # Why no detail: the reason helps an attacker more than it helps PayPal or Stripe.
             log.info("%s webhook refused: %s", sender, exc)
             return web.Response(status=400)
-        except MalformedBody as exc:
-            log.warning("%s webhook with a malformed body (%d bytes): %s", sender, len(body), exc)
-            return web.Response(status=400)
-        try:
-            stored = await request.app[INBOX_KEY].store(event, body, _kept_headers(request.headers))
+        except MalformedBody as exc:  # a verifier's way of saying "authentic, but no event"
+            event = VerifiedEvent(sender, body_digest(body), None, {}, str(exc) or "malformed body")
         except Exception:
-            # Our storage is down: 503 makes the gateway retry the delivery later.
-            log.exception("could not store a %s webhook", sender)
-            return web.Response(status=503, text="storage unavailable, retry later")
+            # Not proven authentic, so nothing is stored; not 5xx, a retry would fail the same way.
+            log.exception("%s webhook: verification failed on this request", sender)
+            return web.Response(status=400)
+        if event.malformed is None and (problem := undecodable_header(request.raw_headers)):
+            event = replace(event, malformed=problem)
+        try:
+            stored = await request.app[INBOX_KEY].store(
+                event, body, _kept_headers(request.headers), header_block(request.raw_headers)
+            )
+        except Exception:
+            # Our storage is down: the gateway keeps the event and retries, nothing is lost.
+            log.exception("could not store a %s webhook; answering 503", sender)
+            return web.json_response({"ok": False, "error": "storage unavailable"}, status=503)
+        if event.malformed is not None:
+            # Stored (raw bytes) but never processed: 2xx, because a retry of the same bytes cannot
+            # be better and Razorpay disables a webhook that keeps failing.
+            log.warning("%s webhook %s stored as malformed (%d bytes): %s",
+                        sender, stored.event_id if stored else "(duplicate)", len(body), event.malformed)
+            return web.json_response(
+                {"ok": False, "malformed": event.malformed, "duplicate": stored is None}, status=202
+            )
         if stored is not None and stored.unit_id is not None:
             deps = request.app[DEPS_KEY]
             try:

@@ -7,7 +7,7 @@ converted from minor units where the sender uses them; refunds are carried both 
 
 from __future__ import annotations
 
-import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.common.clock import utcnow
+from core.inbox.payload import parse_object
 
 PaymentStatus = str  # authorized | succeeded | failed
 SubStatus = str  # trial | active | past_due | canceled | expired
@@ -144,6 +145,7 @@ def razorpay(payload: dict[str, Any]) -> Facts:
     facts = Facts(occurred_at=_ts(payload.get("created_at")) or utcnow())
     pay = _d(payload, "payload", "payment", "entity")
     link = _d(payload, "payload", "payment_link", "entity")
+    order = _d(payload, "payload", "order", "entity")
     sub = _d(payload, "payload", "subscription", "entity")
     refund = _d(payload, "payload", "refund", "entity")
     status = {
@@ -158,13 +160,17 @@ def razorpay(payload: dict[str, Any]) -> Facts:
         return facts  # refund.failed etc.: nothing changed on our side
     if isinstance(pay, dict) and (status or event.startswith("refund.")):
         fact = PaymentFact("razorpay", status=status, payment_ref=pay.get("id"), raw=pay)
-        fact.order_refs = [r for r in (pay.get("order_id"), _d(link, "id"), _d(link, "order_id")) if r]
+        fact.order_refs = [str(pay["order_id"])] if pay.get("order_id") else []
         fact.amount, fact.currency = _minor(pay.get("amount")), pay.get("currency")
         fact.refunded_total = _minor(pay.get("amount_refunded"))
         fact.error = pay.get("error_description")
         _meta(fact, pay.get("notes"))
-        _meta(fact, _d(link, "notes"))
-        fact.recast_payment_id = fact.recast_payment_id or _uuid(_d(link, "reference_id"))
+        # A payment-link payment has no notes of its own (`[]`): the link's are on the link and copied
+        # to its order (order.paid carries that order; payment.captured only the payment).
+        if isinstance(order, dict) and order.get("id") == pay.get("order_id"):
+            razorpay_checkout(fact, order)
+        if isinstance(link, dict):
+            razorpay_checkout(fact, link)
         if isinstance(refund, dict) and refund.get("id") and (amount := _minor(refund.get("amount"))):
             fact.refunds[str(refund["id"])] = amount
         facts.payment = fact
@@ -182,6 +188,27 @@ def razorpay(payload: dict[str, Any]) -> Facts:
             facts.payment.user_id = facts.payment.user_id or sfact.user_id
             facts.payment.plan_slug = facts.payment.plan_slug or sfact.plan_slug
     return facts
+
+
+def razorpay_checkout(fact: PaymentFact, entity: dict[str, Any]) -> None:
+    """What a Razorpay order or payment link (from an event, or fetched) says about the Recast checkout."""
+    _meta(fact, entity.get("notes"))
+    if entity.get("entity") != "order":  # a payment link's reference_id is our payment id
+        fact.recast_payment_id = fact.recast_payment_id or _uuid(entity.get("reference_id"))
+    for ref in (entity.get("id"), entity.get("order_id")):
+        if isinstance(ref, str) and ref and ref not in fact.order_refs:
+            fact.order_refs.append(ref)
+
+
+_RZP_ID = re.compile(r"#([A-Za-z0-9]{8,20})")
+
+
+def razorpay_link_id(payment: dict[str, Any]) -> str | None:
+    """The payment link a Razorpay payment was made on: Razorpay describes those payments as
+    `#<link id without plink_>` (the payment entity names no link otherwise)."""
+    description = payment.get("description")
+    match = _RZP_ID.fullmatch(description) if isinstance(description, str) else None
+    return f"plink_{match.group(1)}" if match else None
 
 
 # ---------------------------------------------------------------- Stripe
@@ -472,5 +499,6 @@ NORMALIZERS = {"razorpay": razorpay, "stripe": stripe, "cashfree": cashfree, "pa
 
 
 def normalize(sender: str, raw_body: bytes) -> Facts:
-    payload = json.loads(raw_body)
+    """The facts of a stored event; `MalformedPayload` when the body is none we can process."""
+    payload = parse_object(raw_body)
     return NORMALIZERS[sender](payload) if sender in NORMALIZERS else Facts(occurred_at=utcnow())

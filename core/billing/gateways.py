@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,17 +17,24 @@ from typing import Any, Protocol
 
 import aiohttp
 import razorpay
+import razorpay.errors
 import stripe
 
 from core.config import Settings
 
+log = logging.getLogger(__name__)
 INR_GATEWAYS = ("razorpay", "cashfree")
 USD_GATEWAYS = ("stripe", "paypal")
 _TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 
 class GatewayError(Exception):
-    """The gateway refused or could not be reached."""
+    """The gateway refused or could not be reached. `transient`: a later attempt may succeed (read by
+    `core.work.errors.is_transient`, so the work unit retries it with backoff)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -69,13 +77,34 @@ def notes(request: CheckoutRequest) -> dict[str, str]:
 
 
 class RazorpayGateway:
-    """Payment Links through the official `razorpay` SDK (synchronous, so run in a thread)."""
+    """Payment Links through the official `razorpay` SDK (synchronous, so run in a thread).
+
+    A payment made on a link carries no notes; its order (which Razorpay gives the link's notes) and
+    the link itself do, so `fetch_order` / `fetch_payment_link` let processing find the checkout."""
 
     name = "razorpay"
 
     def __init__(self, key_id: str, key_secret: str, *, base_url: str = "https://api.razorpay.com") -> None:
         self.base_url = base_url.rstrip("/")
         self._client = razorpay.Client(auth=(key_id, key_secret), base_url=self.base_url)
+
+    async def _fetch(self, fetch: Any, entity_id: str) -> dict[str, Any] | None:
+        try:
+            found = await asyncio.to_thread(fetch, entity_id, {}, timeout=_TIMEOUT.total)
+        except razorpay.errors.BadRequestError as exc:  # Razorpay's answer for an id it does not know
+            log.warning("razorpay has no %s: %s", entity_id, exc)
+            return None
+        except Exception as exc:  # its ServerError/GatewayError and requests' errors: try again later
+            raise GatewayError(f"razorpay fetch {entity_id}: {exc}", transient=True) from exc
+        return found if isinstance(found, dict) else None
+
+    async def fetch_order(self, order_id: str) -> dict[str, Any] | None:
+        """`GET /v1/orders/{id}`; None if Razorpay has no such order. GatewayError if unreachable."""
+        return await self._fetch(self._client.order.fetch, order_id)
+
+    async def fetch_payment_link(self, link_id: str) -> dict[str, Any] | None:
+        """`GET /v1/payment_links/{id}`; None if Razorpay has no such link. GatewayError if unreachable."""
+        return await self._fetch(self._client.payment_link.fetch, link_id)
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         body: dict[str, Any] = {

@@ -31,13 +31,21 @@ from core.accounts.models import User
 from core.billing import events as billing_events
 from core.billing import invoices
 from core.billing import usage as billing_usage
-from core.billing.gateways import INR_GATEWAYS, USD_GATEWAYS, CheckoutRequest, GatewayClient, GatewayError
+from core.billing.gateways import (
+    INR_GATEWAYS,
+    USD_GATEWAYS,
+    CheckoutRequest,
+    GatewayClient,
+    GatewayError,
+    RazorpayGateway,
+)
 from core.billing.models import Payment, Subscription, SubscriptionPlan, UsageTracking
 from core.billing.notifications import ChatSend, notify
 from core.common.clock import utcnow
 from core.common.errors import NotFound, RecastError
 from core.deps import CoreDeps
 from core.inbox.models import GatewayEvent
+from core.inbox.payload import MalformedPayload
 from core.system import audit
 from core.system.models import AuditLog, Notification
 
@@ -317,7 +325,7 @@ async def cancel_subscription(
 
 @dataclass
 class ProcessResult:
-    status: str  # processed | ignored
+    status: str  # processed | ignored | malformed
     outbox: list[ChatSend] = field(default_factory=list)
     note: str | None = None
 
@@ -357,6 +365,32 @@ async def _find_payment(
         if found is not None:
             return found
     return None
+
+
+async def _resolve_razorpay_checkout(session: AsyncSession, deps: CoreDeps, facts: billing_events.Facts) -> None:
+    """Give a Razorpay payment fact the Recast checkout it pays, asking Razorpay when the event lacks it.
+
+    Why: a payment made on a payment link has no notes, so payment.captured (and payment.failed,
+    refund.*) name only the payment and its `order_id`; the checkout's notes live on the order and the
+    link. order.paid and payment_link.paid carry those entities; for the others we fetch the order,
+    then (still unresolved) the link the payment's description names. Not when the payment is already
+    known here (a later event of a credited checkout) or belongs to a subscription."""
+    fact = facts.payment
+    if fact is None or fact.gateway != "razorpay" or facts.subscription is not None:
+        return
+    if fact.recast_payment_id or await _find_payment(session, fact, lock=False) is not None:
+        return
+    client = deps.providers.get("gateways", {}).get("razorpay")
+    if not isinstance(client, RazorpayGateway):
+        return
+    order_id = fact.raw.get("order_id")
+    if isinstance(order_id, str) and order_id and (order := await client.fetch_order(order_id)):
+        billing_events.razorpay_checkout(fact, order)
+    if fact.recast_payment_id is None and (link_id := billing_events.razorpay_link_id(fact.raw)):
+        link = await client.fetch_payment_link(link_id)
+        # Only the link this payment's order belongs to (when Razorpay says which).
+        if link and link.get("order_id") in (None, "", order_id):
+            billing_events.razorpay_checkout(fact, link)
 
 
 async def _find_user(session: AsyncSession, facts: billing_events.Facts) -> uuid.UUID | None:
@@ -731,9 +765,15 @@ async def _paypal_capture(deps: CoreDeps, order_id: str) -> None:
 
 async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event: GatewayEvent) -> ProcessResult:
     """Apply one stored gateway event to payments and subscriptions. Safe to run again."""
-    facts = billing_events.normalize(event.sender, event.raw_body)
+    try:
+        facts = billing_events.normalize(event.sender, event.raw_body)
+    except MalformedPayload as exc:
+        # Final: the same bytes fail the same way on every retry (the webhook normally stores these
+        # as malformed already; rows stored before it checked end here).
+        return ProcessResult("malformed", note=str(exc))
     if facts.empty:
         return ProcessResult("ignored", note=f"event type {event.event_type!r} has no billing effect")
+    await _resolve_razorpay_checkout(session, deps, facts)
     user_id = await _find_user(session, facts)
     if user_id is None:
         return ProcessResult("ignored", note="no Recast payment or subscription matches this event")

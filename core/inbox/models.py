@@ -14,7 +14,7 @@ from core.db.base import Base, uuid_pk
 
 
 class GatewayEvent(Base):
-    """Raw body + headers kept so a failed processing can be replayed. UNIQUE(sender,
+    """Raw body + headers (as bytes) kept so a failed processing can be replayed. UNIQUE(sender,
     sender_event_id): an `IntegrityError` on insert means the event was already received."""
 
     __tablename__ = "gateway_events"
@@ -33,10 +33,13 @@ class GatewayEvent(Base):
     sender_event_id: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str | None] = mapped_column(String(100))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    # The gateway's own headers, decoded (searchable); `raw_headers` is every header line as received.
     headers: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    raw_headers: Mapped[bytes | None] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
     processed_at: Mapped[datetime | None]
-    # received, processing, processed, failed, ignored
+    # received, processing, processed, failed, ignored, malformed (authentic, but no event we can
+    # process: stored as received, never processed; the reason is in last_error)
     status: Mapped[str] = mapped_column(String(20), server_default=text("'received'"))
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,8 @@ def is_transient(exc: BaseException) -> bool:
         return all(is_transient(e) for e in exc.exceptions)
     if isinstance(exc, SendFailed):
         return exc.retry
+    if getattr(exc, "transient", None) is True:  # a domain error that knows it is a blip (GatewayError)
+        return True
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
         return True
     if isinstance(exc, OSError) and _is_network_oserror(exc):

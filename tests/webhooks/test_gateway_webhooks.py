@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from typing import Any
@@ -47,7 +46,9 @@ def rzp_payload(event: str = "payment.captured") -> dict[str, Any]:
                     "amount": 79900,
                     "currency": "INR",
                     "status": "captured",
-                    "notes": {},
+                    # As on a payment-link payment: no notes of its own, only its order.
+                    "order_id": "order_" + uuid.uuid4().hex[:14],
+                    "notes": [],
                 }
             }
         },
@@ -85,6 +86,8 @@ async def test_razorpay_valid_is_stored_acknowledged_and_enqueued_once(make_sett
     rows = await stored(engine, "razorpay", headers["x-razorpay-event-id"])
     assert len(rows) == 1 and rows[0].raw_body == raw and rows[0].event_type == "payment.captured"
     assert rows[0].status == "received" and rows[0].headers["x-razorpay-signature"]
+    assert rows[0].raw_headers is not None
+    assert b"X-Razorpay-Signature: " + headers["X-Razorpay-Signature"].encode() + b"\r\n" in rows[0].raw_headers
     assert await woken(engine, deps) == [("billing.process_gateway_event", {"event_id": str(rows[0].id)})]
 
     again = await client.post("/webhooks/razorpay", data=raw, headers=headers)
@@ -122,22 +125,6 @@ async def test_concurrent_duplicates_store_and_enqueue_once(make_settings, make_
     assert [r.status for r in responses] == [200] * 8
     assert len(await stored(engine, "razorpay", headers["x-razorpay-event-id"])) == 1
     assert len(await woken(engine, deps)) == 1
-
-
-async def test_signed_malformed_json_is_refused_and_logged(make_settings, make_deps, make_client, engine, caplog):
-    deps = make_deps(make_settings())
-    client = await make_client(deps)
-    raw = b'{"event": "payment.captured", "payload": '
-    headers = signing.razorpay(raw)
-    with caplog.at_level(logging.WARNING, logger="webhooks.app"):
-        resp = await client.post("/webhooks/razorpay", data=raw, headers=headers)
-    assert resp.status == 400
-    assert "malformed" in caplog.text
-    assert await stored(engine, "razorpay", headers["x-razorpay-event-id"]) == []
-    # Valid JSON that is not an object is malformed too.
-    arr = b"[1, 2]"
-    resp = await client.post("/webhooks/razorpay", data=arr, headers=signing.razorpay(arr))
-    assert resp.status == 400
 
 
 async def test_huge_body_is_rejected_with_413(make_settings, make_deps, make_client, engine):

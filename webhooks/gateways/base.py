@@ -1,20 +1,22 @@
-"""What every gateway verifier returns, and the two ways a request can be refused."""
+"""What every gateway verifier returns, and the two ways a request can be refused or set aside."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.inbox.payload import MalformedPayload
+from core.inbox.payload import parse_object as parse_payload
+
 
 class BadSignature(Exception):
-    """The request is not provably from the gateway. Answered 400 with no detail."""
+    """The request is not provably from the gateway. Answered 400 with no detail, nothing stored."""
 
 
 class MalformedBody(Exception):
-    """Signed (or unsignable) but not a JSON object we can name. Answered 400 and logged."""
+    """Raised by a verifier only once the request is proven authentic: stored as `malformed`."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class VerifiedEvent:
     event_id: str
     event_type: str | None
     payload: dict[str, Any]
+    # Why an authentic request is no event we can process (stored, never processed); None if it is.
+    malformed: str | None = None
 
 
 class Verifier(Protocol):
@@ -31,14 +35,18 @@ class Verifier(Protocol):
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent: ...
 
 
-def parse_object(body: bytes) -> dict[str, Any]:
+def parse_object(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """The JSON object, or `({}, reason)` when the (already verified) body is malformed."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBody(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MalformedBody("JSON body is not an object")
-    return data
+        return parse_payload(body), None
+    except MalformedPayload as exc:
+        return {}, str(exc)
+
+
+def ascii_header(headers: Mapping[str, str], name: str) -> str:
+    """A signature-scheme header, or "" when it is missing or not ASCII (so it cannot verify)."""
+    value = headers.get(name, "")
+    return value if value.isascii() else ""
 
 
 def split_secrets(raw: str | None) -> list[str]:
@@ -48,3 +56,8 @@ def split_secrets(raw: str | None) -> list[str]:
 
 def body_digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def event_text(value: Any) -> str | None:
+    """A payload's event type or id as text (None when absent)."""
+    return str(value) if value is not None and value != "" else None

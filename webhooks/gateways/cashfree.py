@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from webhooks.gateways.base import BadSignature, VerifiedEvent, body_digest, parse_object
+from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, event_text, parse_object
 
 TOLERANCE_SECONDS = 300
 
@@ -40,25 +40,23 @@ class CashfreeVerifier:
         self._tolerance = tolerance
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
-        signature = headers.get("x-webhook-signature", "")
-        timestamp = headers.get("x-webhook-timestamp", "")
+        signature = ascii_header(headers, "x-webhook-signature").strip().encode()
+        timestamp = ascii_header(headers, "x-webhook-timestamp")
         if not signature or not timestamp or not self._secrets:
             raise BadSignature("missing signature, timestamp or secret")
-        try:
-            ts = int(timestamp)
-        except ValueError as exc:
-            raise BadSignature("bad timestamp") from exc
+        if not timestamp.isdigit() or len(timestamp) > 16:
+            raise BadSignature("bad timestamp")
+        ts = int(timestamp)
         seconds = ts / 1000 if ts > 10**11 else ts  # Cashfree sends milliseconds
         if abs(time.time() - seconds) > self._tolerance:
             raise BadSignature("timestamp outside the window")
         ok = False
         for secret in self._secrets:
             digest = hmac.new(secret, timestamp.encode() + body, hashlib.sha256).digest()
-            ok |= hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+            ok |= hmac.compare_digest(base64.b64encode(digest), signature)
         if not ok:
             raise BadSignature("signature mismatch")
-        payload = parse_object(body)
-        event_type = payload.get("type")
+        payload, malformed = parse_object(body)
         return VerifiedEvent(
-            self.sender, _event_id(headers, payload, body), str(event_type) if event_type else None, payload
+            self.sender, _event_id(headers, payload, body), event_text(payload.get("type")), payload, malformed
         )

@@ -25,7 +25,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from core.billing.gateways import GatewayError, PayPalRest
-from webhooks.gateways.base import BadSignature, MalformedBody, VerifiedEvent, parse_object
+from webhooks.gateways.base import (
+    BadSignature,
+    VerifiedEvent,
+    ascii_header,
+    body_digest,
+    event_text,
+    parse_object,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +70,10 @@ class PayPalVerifier:
         self.certs: dict[str, rsa.RSAPublicKey] = {}
 
     def cert_allowed(self, url: str) -> bool:
-        return origin(url) in self._allowed
+        try:
+            return origin(url) in self._allowed
+        except ValueError:  # an unparsable URL or port
+            return False
 
     async def fetch_cert(self, url: str) -> rsa.RSAPublicKey:
         if not self.cert_allowed(url):
@@ -117,24 +127,27 @@ class PayPalVerifier:
             raise BadSignature("paypal says FAILURE")
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
-        if not self._webhook_id or any(not headers.get(h) for h in _HEADERS):
+        # Every transmission header is ASCII when PayPal sends it; anything else cannot verify.
+        if not self._webhook_id or any(not ascii_header(headers, h) for h in _HEADERS):
             raise BadSignature("missing transmission headers or webhook id")
         cert_url = headers["paypal-cert-url"]
         if not self.cert_allowed(cert_url):
             raise BadSignature("certificate url not on the allow-list")
+        payload, malformed = parse_object(body)
         key = self.certs.get(cert_url)
         if key is not None:
             self.verify_offline(key, headers, body)
-            payload = parse_object(body)
         else:
-            payload = parse_object(body)
             try:
                 if self._rest is None:
                     raise GatewayError("no PayPal API credentials")
+                if malformed:
+                    # PayPal's API is asked about the parsed event: only the certificate can vouch.
+                    raise GatewayError(f"body is malformed ({malformed})")
                 await self.verify_by_api(headers, payload)
             except GatewayError as exc:
                 # PayPal's API unreachable (or not configured): the certificate path decides alone.
-                log.warning("paypal verify API unavailable (%s); verifying with the certificate", exc)
+                log.warning("paypal verify API not used (%s); verifying with the certificate", exc)
                 try:
                     key = await self.fetch_cert(cert_url)
                 except (GatewayError, aiohttp.ClientError, ValueError) as cert_exc:
@@ -147,6 +160,5 @@ class PayPalVerifier:
                     log.info("paypal cert not cached: %s", exc)
         event_id = payload.get("id")
         if not isinstance(event_id, str) or not event_id:
-            raise MalformedBody("event without id")
-        event_type = payload.get("event_type")
-        return VerifiedEvent(self.sender, event_id, str(event_type) if event_type else None, payload)
+            event_id, malformed = body_digest(body), malformed or "event without id"
+        return VerifiedEvent(self.sender, event_id, event_text(payload.get("event_type")), payload, malformed)

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from webhooks.gateways.base import BadSignature, VerifiedEvent, body_digest, parse_object
+from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, event_text, parse_object
 
 
 class RazorpayVerifier:
@@ -20,17 +20,16 @@ class RazorpayVerifier:
         self._secrets = [s.encode() for s in secrets]
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
-        signature = headers.get("X-Razorpay-Signature", "")
+        signature = ascii_header(headers, "X-Razorpay-Signature").strip().lower().encode()
         if not signature or not self._secrets:
             raise BadSignature("missing signature or secret")
         ok = False
         for secret in self._secrets:
-            expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-            ok |= hmac.compare_digest(expected, signature.strip().lower())
+            expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+            ok |= hmac.compare_digest(expected, signature)
         if not ok:
             raise BadSignature("signature mismatch")
-        payload = parse_object(body)
+        payload, malformed = parse_object(body)
         # Razorpay sends the same x-razorpay-event-id on every retry of one event.
         event_id = headers.get("x-razorpay-event-id") or body_digest(body)
-        event_type = payload.get("event")
-        return VerifiedEvent(self.sender, event_id, str(event_type) if event_type else None, payload)
+        return VerifiedEvent(self.sender, event_id, event_text(payload.get("event")), payload, malformed)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import stripe
 
-from webhooks.gateways.base import BadSignature, MalformedBody, VerifiedEvent, parse_object
+from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, event_text, parse_object
 
 TOLERANCE_SECONDS = 300
 
@@ -36,7 +36,7 @@ class StripeVerifier:
         self._tolerance = tolerance
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
-        header = headers.get("Stripe-Signature", "")
+        header = ascii_header(headers, "Stripe-Signature")
         if not header or not self._secrets:
             raise BadSignature("missing signature or secret")
         if _timestamp(header) > time.time() + self._tolerance:
@@ -44,6 +44,7 @@ class StripeVerifier:
         try:
             payload_text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
+            # The SDK signs text: a non-UTF-8 body cannot be proven to be Stripe's.
             raise BadSignature("body is not UTF-8") from exc
         for secret in self._secrets:
             try:
@@ -53,9 +54,8 @@ class StripeVerifier:
                 continue
         else:
             raise BadSignature("signature mismatch")
-        payload = parse_object(body)
+        payload, malformed = parse_object(body)
         event_id = payload.get("id")
         if not isinstance(event_id, str) or not event_id:
-            raise MalformedBody("event without id")
-        event_type = payload.get("type")
-        return VerifiedEvent(self.sender, event_id, str(event_type) if event_type else None, payload)
+            event_id, malformed = body_digest(body), malformed or "event without id"
+        return VerifiedEvent(self.sender, event_id, event_text(payload.get("type")), payload, malformed)

@@ -75,25 +75,46 @@ async def checkout(session, deps, user_id, plan="pro-monthly", currency="INR") -
     return await session.get_one(Payment, link.payment_id)
 
 
-def notes_of(payment: Payment) -> dict[str, str]:
-    return {"recast_payment_id": str(payment.id), "user_id": str(payment.user_id), "plan_slug": "pro-monthly"}
+def rzp_event(
+    event: str,
+    payment: dict[str, Any],
+    *,
+    order: dict[str, Any] | None = None,
+    link: dict[str, Any] | None = None,
+    refund: dict[str, Any] | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
+    """A Razorpay webhook event carrying these entities (payment.* carry only the payment)."""
+    payload: dict[str, Any] = {"payment": {"entity": payment}}
+    for name, entity in (("order", order), ("payment_link", link), ("refund", refund)):
+        if entity is not None:
+            payload[name] = {"entity": entity}
+    return {
+        "entity": "event",
+        "event": event,
+        "contains": list(payload),
+        "created_at": created or int(time.time()),
+        "payload": payload,
+    }
 
 
 async def count(session, model, *where) -> int:
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-async def test_captured_before_authorized_activates_once_with_invoice_and_chat(seeded, creator, deps):
+async def test_captured_before_authorized_activates_once_with_invoice_and_chat(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
     session = seeded
     payment = await checkout(session, deps, creator)
-    captured = await deliver(session, deps, "razorpay", rzp_payment("payment.captured", "pay_A1", notes_of(payment)))
+    _, _, pay = fake.razorpay_pay(payment.gateway_order_id)
+    captured = await deliver(session, deps, "razorpay", rzp_event("payment.captured", pay))
     assert captured.status == "processed" and captured.attempts == 1
     authorized = await deliver(
-        session, deps, "razorpay", rzp_payment("payment.authorized", "pay_A1", notes_of(payment))
+        session, deps, "razorpay", rzp_event("payment.authorized", {**pay, "status": "authorized"})
     )
     assert authorized.status == "processed"
     await session.refresh(payment)
-    assert payment.status == "succeeded" and payment.gateway_payment_id == "pay_A1" and payment.paid_at
+    assert payment.status == "succeeded" and payment.gateway_payment_id == pay["id"] and payment.paid_at
     sub = await session.get_one(Subscription, payment.subscription_id)
     plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == "pro-monthly"))
     assert sub.status == "active" and sub.plan_id == plan.id and sub.current_period_end > datetime.now(UTC)
@@ -114,12 +135,14 @@ async def test_captured_before_authorized_activates_once_with_invoice_and_chat(s
     assert (await billing_service.usage_summary(session, creator)).upload_limit == 40
 
 
-async def test_same_event_processed_twice_has_one_effect(seeded, creator, deps):
+async def test_same_event_processed_twice_has_one_effect(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
     session = seeded
     payment = await checkout(session, deps, creator)
-    event = await deliver(session, deps, "razorpay", rzp_payment("payment.captured", "pay_B1", notes_of(payment)))
+    _, order, pay = fake.razorpay_pay(payment.gateway_order_id)
+    event = await deliver(session, deps, "razorpay", rzp_event("payment.captured", pay))
     assert await process_gateway_event(str(event.id), deps) == "processed"  # redelivered message
-    other = await deliver(session, deps, "razorpay", rzp_payment("order.paid", "pay_B1", notes_of(payment)))
+    other = await deliver(session, deps, "razorpay", rzp_event("order.paid", pay, order=order))
     assert other.status == "processed"
     assert await count(session, Invoice, Invoice.payment_id == payment.id) == 1
     assert (
@@ -128,37 +151,46 @@ async def test_same_event_processed_twice_has_one_effect(seeded, creator, deps):
     assert len([m for _, m in deps.notifier.sent if m.document]) == 1
 
 
-async def test_failed_payment_notifies_what_to_do(seeded, creator, deps):
+async def test_failed_payment_notifies_what_to_do(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
     session = seeded
     payment = await checkout(session, deps, creator)
-    await deliver(session, deps, "razorpay", rzp_payment("payment.failed", "pay_F1", notes_of(payment)))
+    _, _, failed = fake.razorpay_pay(payment.gateway_order_id, status="failed")
+    await deliver(session, deps, "razorpay", rzp_event("payment.failed", failed))
     await session.refresh(payment)
     assert payment.status == "failed"
     text = deps.notifier.sent[-1][1].text
     assert "didn't go through" in text and "/upgrade" in text and "declined by the bank" in text
-    # A later successful attempt on the same order still wins.
-    await deliver(session, deps, "razorpay", rzp_payment("payment.captured", "pay_F2", notes_of(payment)))
+    # A later successful attempt on the same link (same order) still wins.
+    _, _, retried = fake.razorpay_pay(payment.gateway_order_id)
+    assert retried["order_id"] == failed["order_id"] and retried["id"] != failed["id"]
+    await deliver(session, deps, "razorpay", rzp_event("payment.captured", retried))
     await session.refresh(payment)
     assert payment.status == "succeeded"
 
 
-async def test_partial_then_full_refund_and_refund_before_capture(seeded, creator, deps):
+async def test_partial_then_full_refund_and_refund_before_capture(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
     session = seeded
     payment = await checkout(session, deps, creator)
-    notes = notes_of(payment)
+    _, _, pay = fake.razorpay_pay(payment.gateway_order_id)
     # Refund arrives before capture: the refund implies the capture.
-    refund1 = rzp_payment("refund.processed", "pay_R1", notes, refunded=50000)
-    refund1["payload"]["refund"] = {"entity": {"id": "rfnd_1", "amount": 50000, "payment_id": "pay_R1"}}
+    refund1 = rzp_event(
+        "refund.processed", {**pay, "amount_refunded": 50000},
+        refund={"id": "rfnd_1", "amount": 50000, "payment_id": pay["id"]},
+    )
     await deliver(session, deps, "razorpay", refund1)
     await session.refresh(payment)
     assert payment.status == "partially_refunded" and payment.refund_amount == 500
-    await deliver(session, deps, "razorpay", rzp_payment("payment.captured", "pay_R1", notes))
+    await deliver(session, deps, "razorpay", rzp_event("payment.captured", pay))
     await session.refresh(payment)
     assert (
         payment.status == "partially_refunded" and await count(session, Invoice, Invoice.payment_id == payment.id) == 1
     )
-    refund2 = rzp_payment("refund.processed", "pay_R1", notes, refunded=199900)
-    refund2["payload"]["refund"] = {"entity": {"id": "rfnd_2", "amount": 149900, "payment_id": "pay_R1"}}
+    refund2 = rzp_event(
+        "refund.processed", {**pay, "amount_refunded": 199900},
+        refund={"id": "rfnd_2", "amount": 149900, "payment_id": pay["id"]},
+    )
     await deliver(session, deps, "razorpay", refund2)
     await deliver(session, deps, "razorpay", refund1)  # a late retry of the first refund changes nothing
     await session.refresh(payment)
@@ -337,6 +369,31 @@ async def test_failure_keeps_traceback_and_retry_succeeds(seeded, creator, deps)
     await session.refresh(event)
     assert event.status == "failed" and event.attempts == 1 and "Traceback" in (event.last_error or "")
     assert await count(session, Payment, Payment.gateway_payment_id == "pay_G") == 0
+
+
+async def test_malformed_stored_bodies_are_marked_malformed_once_without_crashing(seeded, creator, deps):
+    # Rows a webhook stored as 'received' before it checked bodies: a NUL (jsonb and text refuse it), a
+    # 5,000-digit number, 20,000 levels of nesting. Each is marked once with the reason, never retried.
+    session = seeded
+    bodies = {
+        "NUL": json.dumps(rzp_payment("payment.captured", "pay_N", {"user_id": str(creator), "x": "a\u0000b"})),
+        "5000 digits": '{"event": "payment.captured", "n": ' + "9" * 5000 + "}",
+        "nested deeper": '{"event": "payment.captured", "a": ' + "[" * 20_000 + "]" * 20_000 + "}",
+    }
+    for reason, body in bodies.items():
+        event = GatewayEvent(
+            sender="razorpay", sender_event_id=uuid.uuid4().hex, event_type="payment.captured",
+            raw_body=body.encode(), headers={},
+        )
+        session.add(event)
+        await session.commit()
+        assert await process_gateway_event(str(event.id), deps) == "malformed"
+        await session.refresh(event)
+        assert event.status == "malformed" and event.attempts == 1 and reason in (event.last_error or "")
+        assert await process_gateway_event(str(event.id), deps) == "malformed"  # a redelivery: no new attempt
+        await session.refresh(event)
+        assert event.attempts == 1
+    assert await count(session, Payment, Payment.gateway_payment_id == "pay_N") == 0
 
 
 async def test_trial_reminder_sent_once(seeded, creator, deps):
