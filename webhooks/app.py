@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import text
 from core.billing.gateways import PayPalRest
 from core.deps import CoreDeps
 from core.system.metrics import CONTENT_TYPE
+from core.work import service as work
 from webhooks.gateways.base import (
     BadSignature,
     MalformedBody,
@@ -146,13 +148,10 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
                 {"ok": False, "malformed": event.malformed, "duplicate": stored is None}, status=202
             )
         if stored is not None and stored.unit_id is not None:
+            # Stored with its unit: if no worker can be woken now (Redis down), the sweeper wakes one
+            # within seconds of the queue coming back.
             deps = request.app[DEPS_KEY]
-            try:
-                if deps.work_queue is not None:
-                    await deps.work_queue.push([stored.unit_id])
-            except Exception as exc:
-                # Stored with its unit: the sweeper pushes it once the queue is back.
-                log.warning("could not wake a worker for %s event %s: %s", sender, stored.event_id, exc)
+            await work.push(deps.work_queue, deps.sessionmaker, [uuid.UUID(stored.unit_id)])
         return web.json_response({"ok": True, "duplicate": stored is None})
 
     return handle

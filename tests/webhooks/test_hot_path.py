@@ -69,18 +69,18 @@ async def test_queue_down_still_stores_the_event_and_its_unit_before_acknowledgi
     await client.start_server()
     try:
         raw, headers = rzp("evt_" + uuid.uuid4().hex[:14])
-        with caplog.at_level(logging.WARNING, logger="webhooks.app"):
+        with caplog.at_level(logging.WARNING, logger="core.work.service"):
             resp = await client.post("/webhooks/razorpay", data=raw, headers=headers)
         assert resp.status == 200
-        assert "could not wake a worker" in caplog.text
+        assert "could not push 1 unit(s) to the queue" in caplog.text
         async with make_sessionmaker(engine)() as s:
             row = await s.scalar(
                 select(GatewayEvent).where(GatewayEvent.sender_event_id == headers["x-razorpay-event-id"])
             )
             unit = await s.scalar(select(WorkUnit).where(WorkUnit.dedupe_key == str(row.id))) if row else None
-        # Stored with its queued unit: the sweeper pushes it once the queue is back.
+        # Stored with its queued unit, marked as not enqueued: the next sweep pushes it once the queue is back.
         assert row is not None and row.status == "received"
-        assert unit is not None and unit.state == UnitState.QUEUED
+        assert unit is not None and unit.state == UnitState.QUEUED and unit.enqueued_at is None
     finally:
         await client.close()
         await dead_redis.aclose()
