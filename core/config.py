@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_api_server: str | None = None
+    telegram_paste_window_seconds: float = Field(
+        default=2.5, description="Text parts of one chat arriving within this quiet window are one paste"
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = None

@@ -13,6 +13,7 @@ from aiogram.types import BotCommand
 
 from bots.telegram.middleware import CoreMiddleware
 from bots.telegram.ordering import install_chat_order
+from bots.telegram.paste import PasteBuffer, install_paste_buffer
 from bots.telegram.routers import account, billing, brand, drafts, ingest, start
 from core.deps import CoreDeps
 
@@ -38,7 +39,8 @@ def make_bot(token: str, *, api_server: str | None = None) -> Bot:
 
 def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
-    install_chat_order(dp)
+    order = install_chat_order(dp)
+    install_paste_buffer(dp, PasteBuffer(deps, lock_for=order.lock_for, prefix=deps.settings.task_queue))
     middleware = CoreMiddleware(deps)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)

@@ -34,10 +34,12 @@ USER = 5550001
 
 
 @contextlib.asynccontextmanager
-async def running_bot(core_deps, redis_url, run_id):
+async def running_bot(core_deps, redis_url, run_id, *, telegram=None):
+    """The bot polling a fake Telegram (a new one, or `telegram` to keep its chats across a restart)."""
     from aiogram import Bot
 
-    async with FakeTelegram() as tg:
+    async with contextlib.AsyncExitStack() as stack:
+        tg = telegram if telegram is not None else await stack.enter_async_context(FakeTelegram())
         bot = Bot(tg.token, session=AiohttpSession(api=tg.api_server))
         broker = make_broker(redis_url, queue_name=f"recast-test-{run_id}", idle_timeout_ms=60_000)
         core_deps.notifier = TelegramNotifier(bot)
