@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     cashfree_api_base: str = "https://api.cashfree.com"
     paypal_api_base: str = "https://api-m.paypal.com"
 
+    billing_contact: str | None = Field(
+        default=None,
+        description="Whom creators contact for a plan when no payment gateway is configured (billing off)",
+    )
+
     # Invoicing (India GST)
     seller_gstin: str | None = None
     seller_state_code: str = "29"

@@ -27,6 +27,10 @@ def print_info(settings: Settings) -> None:
         if isinstance(shown, str) and name.endswith("_url"):
             shown = mask_url_password(shown)
         print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
+    from core.billing.gateways import billing_warning
+
+    if warning := billing_warning(settings):
+        print(f"\nWARNING: {warning}")
 
 
 def mask_url_password(url: str) -> str:
@@ -243,8 +247,12 @@ async def serve(settings: Settings, what: str) -> int:
     from aiohttp import web
     from taskiq.api import run_receiver_task
 
+    from core.billing.gateways import billing_warning
     from tasks.broker import bind, make_broker, make_enqueue
 
+    if what in ("run", "web", "bot") and (warning := billing_warning(settings)):
+        log.warning(warning)
+        print(f"WARNING: {warning}")
     async with open_infra(settings, migrate_db=what in ("run", "web")) as infra:
         broker = make_broker(
             infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms

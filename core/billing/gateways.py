@@ -244,6 +244,32 @@ class PayPalGateway:
         return await self.rest.post(f"/v2/checkout/orders/{order_id}/capture", {})
 
 
+def configured_gateways(settings: Settings) -> list[str]:
+    """Names of the gateways whose credentials are set (what `build_gateways` builds), without building them."""
+    configured = {
+        "razorpay": bool(settings.razorpay_key_id and settings.razorpay_key_secret),
+        "cashfree": bool(settings.cashfree_app_id and settings.cashfree_secret_key),
+        "stripe": bool(settings.stripe_api_key),
+        "paypal": bool(settings.paypal_client_id and settings.paypal_client_secret),
+    }
+    return [name for name, ok in configured.items() if ok]
+
+
+def billing_warning(settings: Settings) -> str | None:
+    """The operator's warning when this server takes no payments, or None when some gateway is set."""
+    if configured_gateways(settings):
+        return None
+    contact = (
+        f"to contact {settings.billing_contact} (BILLING_CONTACT)"
+        if settings.billing_contact
+        else "to contact the person who runs this server — set BILLING_CONTACT to say whom"
+    )
+    return (
+        "Billing is off: no payment gateway is configured (Razorpay, Cashfree, Stripe or PayPal credentials). "
+        f"Creators keep their plan's limits; /upgrade tells them this server takes no payments and {contact}."
+    )
+
+
 def build_gateways(settings: Settings) -> dict[str, GatewayClient]:
     """Every gateway whose credentials are configured, keyed by name (for `deps.providers["gateways"]`).
 

@@ -55,6 +55,36 @@ class NoGatewayAvailable(RecastError):
     user_message = "Payments in that currency aren't available right now. Please try again later."
 
 
+CURRENCY_NAMES = {"INR": "Indian rupees", "USD": "US dollars"}
+
+
+def payments_off_message(contact: str | None) -> str:
+    """What a creator is told on a server that takes no payments (no gateway configured)."""
+    who = contact or "the person who runs this Recast server"
+    return (
+        "This Recast server doesn't take payments, so plans can't be bought or changed here. "
+        f"For more uploads or credits, contact {who}."
+    )
+
+
+class PaymentsOff(RecastError):
+    """No payment gateway is configured at all: nothing can be bought on this server."""
+
+    def __init__(self, contact: str | None) -> None:
+        super().__init__(payments_off_message(contact), detail="no payment gateway configured")
+
+
+def payments_enabled(deps: CoreDeps) -> bool:
+    return bool(deps.providers.get("gateways"))
+
+
+def payable_currencies(deps: CoreDeps) -> list[str]:
+    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    return [
+        currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)
+    ]
+
+
 class CheckoutFailed(RecastError):
     user_message = "I couldn't create a payment link just now. Please try /upgrade again in a minute."
 
@@ -127,16 +157,26 @@ async def list_plans(session: AsyncSession, currency: str) -> list[PlanOffer]:
     return out
 
 
-def choose_gateway(deps: CoreDeps, currency: str, preferred: str | None = None) -> GatewayClient:
+def choose_gateway(
+    deps: CoreDeps, currency: str, preferred: str | None = None, *, plan_slug: str = "pro-monthly"
+) -> GatewayClient:
     """Razorpay then Cashfree for INR, Stripe then PayPal for USD, among the configured clients."""
     clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    if not clients:
+        raise PaymentsOff(deps.settings.billing_contact)
     order = INR_GATEWAYS if currency.upper() == "INR" else USD_GATEWAYS if currency.upper() == "USD" else ()
     if preferred in order and preferred in clients:
         return clients[preferred]
     for name in order:
         if name in clients:
             return clients[name]
-    raise NoGatewayAvailable(detail=f"no gateway configured for {currency}")
+    others = [c for c in payable_currencies(deps) if c != currency.upper()]
+    message = (
+        f"Payments in {currency.upper()} aren't set up on this server. You can pay in "
+        + " or ".join(f"{CURRENCY_NAMES.get(c, c)}: /upgrade {plan_slug} {c}" for c in others)
+        + "."
+    )
+    raise NoGatewayAvailable(message, detail=f"no gateway configured for {currency}")
 
 
 async def create_checkout(
@@ -149,11 +189,13 @@ async def create_checkout(
 ) -> CheckoutLink:
     """Create a pending payment and the gateway's payment page for it; return the link to send."""
     currency = currency.upper()
+    if not payments_enabled(deps):
+        raise PaymentsOff(deps.settings.billing_contact)
     plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == plan_slug))
     price = _price(plan, currency) if plan is not None and plan.is_active is not False else None
     if plan is None or price is None:
         raise NotFound("I don't know that plan. Send /plans to see them.", detail=f"plan {plan_slug} {currency}")
-    client = choose_gateway(deps, currency, gateway)
+    client = choose_gateway(deps, currency, gateway, plan_slug=plan.slug)
     user = await session.get_one(User, user_id)
     payment = Payment(
         user_id=user_id,

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.models import User
 from core.billing.errors import OverPlanLimit
 from core.billing.models import Subscription, SubscriptionPlan, UsageTracking
-from core.common.clock import utcnow
+from core.common.clock import local_time, utcnow
 from core.system import audit
 from core.system.models import SystemSetting
 
@@ -155,15 +156,34 @@ async def consume(
             and fresh.upload_limit is not None
             and (fresh.content_uploads or 0) + uploads > fresh.upload_limit
         ):
-            raise OverPlanLimit("uploads", fresh.content_uploads or 0, fresh.upload_limit)
+            raise await _over_limit(session, user_id, "uploads", fresh.content_uploads or 0, fresh.upload_limit)
         if credits and fresh.credit_limit is not None:
-            raise OverPlanLimit("credits", fresh.ai_credits_used or 0, fresh.credit_limit)
-        raise OverPlanLimit("storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0)
+            raise await _over_limit(session, user_id, "credits", fresh.ai_credits_used or 0, fresh.credit_limit)
+        raise await _over_limit(
+            session, user_id, "storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0
+        )
     refreshed = await session.scalar(
         select(t).where(t.id == usage.id).execution_options(populate_existing=True)
     )
     assert refreshed is not None
     return refreshed
+
+
+async def _over_limit(session: AsyncSession, user_id: uuid.UUID, kind: str, used: int, limit: int) -> OverPlanLimit:
+    """The error for this creator: a trial says when it ends, a plan when it renews (their timezone)."""
+    sub = await live_subscription(session=session, user_id=user_id)
+    if sub is None:
+        return OverPlanLimit(kind, used, limit)
+    timezone = await session.scalar(select(User.timezone).where(User.id == user_id))
+    end = sub.trial_end if sub.status == "trial" and sub.trial_end else sub.current_period_end
+    return OverPlanLimit(
+        kind,
+        used,
+        limit,
+        status=sub.status,
+        ends_on=local_time(end, timezone).date(),
+        renews=sub.status != "trial" and not sub.cancel_at_period_end,
+    )
 
 
 async def check_available(
@@ -176,10 +196,10 @@ async def check_available(
         and usage.upload_limit is not None
         and (usage.content_uploads or 0) + uploads > usage.upload_limit
     ):
-        raise OverPlanLimit("uploads", usage.content_uploads or 0, usage.upload_limit)
+        raise await _over_limit(session, user_id, "uploads", usage.content_uploads or 0, usage.upload_limit)
     if (
         credits
         and usage.credit_limit is not None
         and (usage.ai_credits_used or 0) + credits > usage.credit_limit
     ):
-        raise OverPlanLimit("credits", usage.ai_credits_used or 0, usage.credit_limit)
+        raise await _over_limit(session, user_id, "credits", usage.ai_credits_used or 0, usage.credit_limit)
