@@ -132,12 +132,10 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
     from core.content.models import ContentAsset
     from core.db.session import session_scope
     from core.media.samples import make_talk_video
-    from core.seed.service import apply_seed
     from tasks.broker import bind, make_broker, make_enqueue
 
-    async with open_infra(settings) as infra:
-        async with session_scope(infra.sessionmaker) as session:
-            counts = await apply_seed(session=session)
+    async with open_infra(settings) as infra:  # migrates and loads the seed data
+        counts = infra.seeded
         print("Recast demo — embedded stack")
         print(f"  PostgreSQL : {mask_url_password(infra.database_url)}")
         print(f"  Redis      : {mask_url_password(infra.redis_url)}")
@@ -253,7 +251,7 @@ async def serve(settings: Settings, what: str) -> int:
     if what in ("run", "web", "bot") and (warning := billing_warning(settings)):
         log.warning(warning)
         print(f"WARNING: {warning}")
-    async with open_infra(settings, migrate_db=what in ("run", "web")) as infra:
+    async with open_infra(settings, migrate_db=what in ("run", "web", "bot")) as infra:
         broker = make_broker(
             infra.redis_url, queue_name=settings.task_queue, idle_timeout_ms=settings.task_redelivery_ms
         )

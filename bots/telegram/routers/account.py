@@ -48,7 +48,7 @@ def setup() -> Router:
         def fmt(used: int | None, limit: int | None) -> str:
             return f"{used or 0} of {limit}" if limit is not None else f"{used or 0} (no limit)"
 
-        plan = f"{sub.status}" if sub else "no plan"
+        plan = f"{sub.status}" if sub else "no plan: the free monthly allowance"
         await message.answer(
             f"Usage {row.period_start:%d %b} – {row.period_end:%d %b} ({plan})\n"
             f"Uploads: {fmt(row.content_uploads, row.upload_limit)}\n"
