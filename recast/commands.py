@@ -285,7 +285,14 @@ async def serve(settings: Settings, what: str) -> int:
         if what in ("run", "web"):
             from webhooks.app import make_web_app
 
-            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes, broker=broker))
+            username = None
+            if bot is not None:
+                try:
+                    username = (await bot.me()).username  # the checkout return page links back to the chat
+                except Exception:
+                    log.warning("could not read the bot's username; the payment return page won't link to it")
+            app = make_web_app(deps, extra_routes=extra_routes, broker=broker, bot_username=username)
+            runner = web.AppRunner(app)
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
             print(f"web: http://{settings.web_host}:{settings.web_port}/healthz")

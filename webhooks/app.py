@@ -18,6 +18,7 @@ from taskiq import AsyncBroker
 
 from core.billing.gateways import PayPalRest
 from core.deps import CoreDeps, Enqueue
+from webhooks import billing_return
 from webhooks.enqueue import PipelinedEnqueue
 from webhooks.gateways.base import BadSignature, MalformedBody, Verifier, split_secrets
 from webhooks.gateways.cashfree import CashfreeVerifier
@@ -120,11 +121,13 @@ def make_web_app(
     *,
     extra_routes: Callable[[web.Application], None] | None = None,
     broker: AsyncBroker | None = None,
+    bot_username: str | None = None,
 ) -> web.Application:
     """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
 
     With the task `broker`, gateway events are enqueued through `PipelinedEnqueue` (the hot path's
-    batched XADDs); without it, through `deps.enqueue`."""
+    batched XADDs); without it, through `deps.enqueue`. `bot_username` makes the checkout return page
+    link back to the Telegram chat."""
     app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
@@ -144,6 +147,7 @@ def make_web_app(
     app.on_startup.append(start_inbox)
     app.on_cleanup.append(close_inbox)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/billing/return", billing_return.handler(deps, bot_username))
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     if extra_routes is not None:

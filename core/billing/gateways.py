@@ -41,6 +41,11 @@ class CheckoutRequest:
     customer_email: str | None
     customer_phone: str | None
     return_url: str
+    cancel_url: str | None = None  # where a creator who abandons the checkout lands (default: return_url)
+
+    @property
+    def abandon_url(self) -> str:
+        return self.cancel_url or self.return_url
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class StripeGateway:
             "metadata": notes(request),
             "payment_intent_data": {"metadata": notes(request)},
             "success_url": request.return_url,
-            "cancel_url": request.return_url,
+            "cancel_url": request.abandon_url,
             "line_items": [{
                 "quantity": 1,
                 "price_data": {
@@ -231,7 +236,7 @@ class PayPalGateway:
                 "amount": {"currency_code": request.currency, "value": f"{request.amount:.2f}"},
             }],
             "payment_source": {"paypal": {"experience_context": {
-                "return_url": request.return_url, "cancel_url": request.return_url,
+                "return_url": request.return_url, "cancel_url": request.abandon_url,
                 "user_action": "PAY_NOW"}}},
         })
         links = {link.get("rel"): link.get("href") for link in order.get("links", [])}

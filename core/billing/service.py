@@ -179,6 +179,40 @@ def choose_gateway(
     raise NoGatewayAvailable(message, detail=f"no gateway configured for {currency}")
 
 
+def return_url(public_base_url: str, payment_id: uuid.UUID, *, cancelled: bool = False) -> str:
+    """Where the gateway sends the creator back: the page of `webhooks.billing_return` for this payment."""
+    url = f"{public_base_url.rstrip('/')}/billing/return?payment={payment_id}"
+    return url + ("&result=cancelled" if cancelled else "")
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    state: str  # paid | pending | cancelled | failed | refunded | unknown
+    plan_name: str | None = None
+
+
+async def payment_return_status(
+    session: AsyncSession, payment_id: uuid.UUID | None, *, gateway_says: str | None
+) -> ReturnStatus:
+    """What the return page may truthfully say: paid only once the stored payment succeeded (its webhook
+    processed); what the gateway put in the return URL (cancelled, paid) only decides among the rest."""
+    payment = await session.get(Payment, payment_id) if payment_id is not None else None
+    if payment is None:
+        return ReturnStatus("unknown")
+    slug = (payment.gateway_response or {}).get("plan_slug")
+    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug)) if slug else None
+    name = plan.name if plan is not None else None
+    if payment.status in ("refunded", "partially_refunded"):
+        return ReturnStatus("refunded", name)
+    if payment.status in SUCCEEDED:
+        return ReturnStatus("paid", name)
+    if payment.status == "failed":
+        return ReturnStatus("failed", name)
+    if gateway_says == "cancelled":
+        return ReturnStatus("cancelled", name)
+    return ReturnStatus("pending", name)
+
+
 async def create_checkout(
     session: AsyncSession,
     deps: CoreDeps,
@@ -217,7 +251,8 @@ async def create_checkout(
         customer_name=user.full_name,
         customer_email=user.email if "@users.recast.invalid" not in user.email else None,
         customer_phone=user.phone,
-        return_url=f"{deps.settings.public_base_url.rstrip('/')}/billing/return",
+        return_url=return_url(deps.settings.public_base_url, payment.id),
+        cancel_url=return_url(deps.settings.public_base_url, payment.id, cancelled=True),
     )
     try:
         checkout = await client.create_checkout(request)

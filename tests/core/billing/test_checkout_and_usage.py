@@ -146,3 +146,12 @@ async def test_without_a_live_plan_the_trial_plans_allowance_applies(seeded, cre
     assert limits["uploads_per_period"] == 10 and limits["ai_credits_per_period"] == 200
     row = await billing_usage.current_usage(session=seeded, user_id=creator)
     assert row.upload_limit == 10
+
+
+async def test_checkout_sends_the_creator_back_to_the_return_page_of_this_payment(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
+    link = await billing_service.create_checkout(seeded, deps, creator, "pro-monthly", "USD")
+    _, _, _, body = next(r for r in fake.requests if r[0] == "stripe")
+    base = deps.settings.public_base_url.rstrip("/")
+    assert body["success_url"] == f"{base}/billing/return?payment={link.payment_id}"
+    assert body["cancel_url"] == f"{base}/billing/return?payment={link.payment_id}&result=cancelled"
