@@ -100,6 +100,13 @@ class RazorpayGateway:
             raise GatewayError(f"razorpay: {exc}") from exc
         return CheckoutSession(self.name, str(link["short_url"]), str(link["id"]))
 
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """Stop renewals at the end of the paid cycle (`cancel_at_cycle_end`); Razorpay cannot undo it."""
+        try:
+            await asyncio.to_thread(self._client.subscription.cancel, subscription_id, {"cancel_at_cycle_end": 1})
+        except Exception as exc:
+            raise GatewayError(f"razorpay: {exc}") from exc
+
 
 class StripeGateway:
     """Checkout Sessions through the official `stripe` SDK's async client."""
@@ -139,6 +146,18 @@ class StripeGateway:
         if not session.url:
             raise GatewayError("stripe: checkout session without url")
         return CheckoutSession(self.name, session.url, session.id)
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._set_cancel_at_period_end(subscription_id, True)
+
+    async def resume_subscription(self, subscription_id: str) -> None:
+        await self._set_cancel_at_period_end(subscription_id, False)
+
+    async def _set_cancel_at_period_end(self, subscription_id: str, value: bool) -> None:
+        try:
+            await self._client.v1.subscriptions.update_async(subscription_id, params={"cancel_at_period_end": value})
+        except stripe.StripeError as exc:
+            raise GatewayError(f"stripe: {exc}") from exc
 
 
 class CashfreeGateway:
@@ -202,7 +221,8 @@ class PayPalRest:
             self._token = (str(data["access_token"]), expires)
             return self._token[0]
 
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, path: str, body: dict[str, Any], *, allow_empty: bool = False) -> dict[str, Any]:
+        """POST JSON; `allow_empty` for endpoints that answer 204 No Content."""
         token = await self.access_token()
         try:
             async with aiohttp.ClientSession(timeout=_TIMEOUT) as http, http.post(
@@ -213,6 +233,8 @@ class PayPalRest:
                     raise GatewayError(f"paypal {path}: {resp.status} {data}")
         except aiohttp.ClientError as exc:
             raise GatewayError(f"paypal {path}: {exc}") from exc
+        if data is None and allow_empty:
+            return {}
         if not isinstance(data, dict):
             raise GatewayError(f"paypal {path}: unexpected answer")
         return data
@@ -247,6 +269,14 @@ class PayPalGateway:
 
     async def capture(self, order_id: str) -> dict[str, Any]:
         return await self.rest.post(f"/v2/checkout/orders/{order_id}/capture", {})
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """No further payments; the paid period stays. PayPal cannot undo a cancellation."""
+        await self.rest.post(
+            f"/v1/billing/subscriptions/{subscription_id}/cancel",
+            {"reason": "Canceled by the creator in Recast"},
+            allow_empty=True,
+        )
 
 
 def configured_gateways(settings: Settings) -> list[str]:
