@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -259,6 +260,7 @@ async def serve(settings: Settings, what: str) -> int:
         bind(broker, deps)
         await broker.startup()
         background: list[asyncio.Task[object]] = []
+        stoppers: list[Callable[[], Awaitable[object]]] = []
         runner: web.AppRunner | None = None
         bot = dp = None
         if what in ("run", "bot", "web") and settings.telegram_bot_token is not None:
@@ -302,6 +304,9 @@ async def serve(settings: Settings, what: str) -> int:
                     settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret.get_secret_value()
                 )
                 print(f"telegram: webhook {settings.telegram_webhook_url}")
+                # Polling emits these itself; in webhook mode they resume pasted text left by a restart.
+                await dp.emit_startup(bot=bot)
+                stoppers.append(lambda: dp.emit_shutdown(bot=bot))
             elif what in ("run", "bot"):
                 await bot.delete_webhook()
                 background.append(asyncio.create_task(dp.start_polling(bot, handle_signals=False)))
@@ -319,6 +324,8 @@ async def serve(settings: Settings, what: str) -> int:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        for stop in stoppers:
+            await stop()
         if runner is not None:
             await runner.cleanup()
         await broker.shutdown()
