@@ -165,6 +165,14 @@ class PasteBuffer:
             await self._clear(meta_key, parts_key, seq)
             await self._tell(chat, status_id, f"⚠️ {exc.user_message}")
             return None
+        except Exception:
+            # Never leave "Got your text…" standing as if it were still coming: say it failed.
+            log.exception("ingesting the paste of chat %s failed", chat_id)
+            await self._clear(meta_key, parts_key, seq)
+            await self._tell(
+                chat, status_id, "⚠️ Something went wrong on our side with your text. Please paste it again."
+            )
+            return None
         await self._clear(meta_key, parts_key, seq)
         if asset_id is None:
             return None  # made by an earlier flush of this same buffer

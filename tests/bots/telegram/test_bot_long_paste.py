@@ -118,3 +118,22 @@ async def test_a_short_text_is_answered_at_once(live_deps, redis_url, run_id):
         await _onboard(tg, CREATOR + 2)
         tg.user_sends_text(CREATOR + 2, "hello there")
         await tg.wait_for_message(CREATOR + 2, contains="at least 80 words", timeout=10)
+
+
+async def test_a_paste_that_cannot_be_stored_is_told_not_left_waiting(live_deps, redis_url, run_id):
+    import uuid
+
+    core_deps = live_deps
+    core_deps.settings.telegram_paste_window_seconds = 600
+    await _seed(core_deps)
+    async with FakeTelegram() as tg:
+        async with running_bot(core_deps, redis_url, run_id, telegram=tg):
+            await _onboard(tg, CREATOR + 3)
+            tg.user_sends_text(CREATOR + 3, _long_text(3000))
+            await tg.wait_for_message(CREATOR + 3, contains="Got your text", timeout=15)
+        # A buffer whose account no longer exists (its rows cannot be stored): as a stale buffer would be.
+        meta = f"{core_deps.settings.task_queue}:tg:{tg.bot_id}:paste:{CREATOR + 3}:meta"
+        assert await core_deps.redis.hset(meta, "user_id", str(uuid.uuid4())) == 0  # the key was there
+        core_deps.settings.telegram_paste_window_seconds = 0.2
+        async with running_bot(core_deps, redis_url, run_id, telegram=tg):
+            await tg.wait_for_message(CREATOR + 3, contains="Something went wrong on our side with your", timeout=15)
