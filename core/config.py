@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_api_server: str | None = None
+    telegram_paste_window_seconds: float = Field(
+        default=2.5, description="Text parts of one chat arriving within this quiet window are one paste"
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
     stripe_api_base: str = "https://api.stripe.com"
     cashfree_api_base: str = "https://api.cashfree.com"
     paypal_api_base: str = "https://api-m.paypal.com"
+
+    billing_contact: str | None = Field(
+        default=None,
+        description="Whom creators contact for a plan when no payment gateway is configured (billing off)",
+    )
 
     # Invoicing (India GST)
     seller_gstin: str | None = None

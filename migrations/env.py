@@ -7,7 +7,7 @@ import os
 import re
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -49,9 +49,14 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Every process that starts the service migrates; one at a time (the lock ends with the transaction).
+MIGRATION_LOCK = 7_266_001
+
+
 def _do_run(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +32,10 @@ def print_info(settings: Settings) -> None:
         if isinstance(shown, str) and name.endswith("_url"):
             shown = mask_url_password(shown)
         print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
+    from core.billing.gateways import billing_warning
+
+    if warning := billing_warning(settings):
+        print(f"\nWARNING: {warning}")
 
 
 def mask_url_password(url: str) -> str:
@@ -186,12 +191,10 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:
     from core.content.models import ContentAsset
     from core.db.session import session_scope
     from core.media.samples import make_talk_video
-    from core.seed.service import apply_seed
     from tasks.worker import Worker, WorkerConfig, attach, make_queue
 
-    async with open_infra(settings) as infra:
-        async with session_scope(infra.sessionmaker) as session:
-            counts = await apply_seed(session=session)
+    async with open_infra(settings) as infra:  # migrates and loads the seed data
+        counts = infra.seeded
         print("Recast demo — embedded stack")
         print(f"  PostgreSQL : {mask_url_password(infra.database_url)}")
         print(f"  Redis      : {mask_url_password(infra.redis_url)}")
@@ -338,15 +341,20 @@ async def serve(settings: Settings, what: str) -> int:
     """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
     from aiohttp import web
 
+    from core.billing.gateways import billing_warning
     from tasks.worker import Worker, attach, make_queue
 
-    async with open_infra(settings, migrate_db=what in ("run", "web")) as infra:
+    if what in ("run", "web", "bot") and (warning := billing_warning(settings)):
+        log.warning(warning)
+        print(f"WARNING: {warning}")
+    async with open_infra(settings, migrate_db=what in ("run", "web", "bot")) as infra:
         notifier = _notifier(settings)
         deps = build_deps(infra, notifier=notifier, enqueue=_unwired)
         queue = make_queue(deps, settings.task_queue)
         attach(deps, queue)
         in_process: Worker | None = None
         background: list[asyncio.Task[object]] = []
+        stoppers: list[Callable[[], Awaitable[object]]] = []
         runner: web.AppRunner | None = None
         bot = dp = None
         if what in ("run", "bot", "web") and settings.telegram_bot_token is not None:
@@ -373,7 +381,14 @@ async def serve(settings: Settings, what: str) -> int:
         if what in ("run", "web"):
             from webhooks.app import make_web_app
 
-            runner = web.AppRunner(make_web_app(deps, extra_routes=extra_routes))
+            username = None
+            if bot is not None:
+                try:
+                    username = (await bot.me()).username  # the checkout return page links back to the chat
+                except Exception:
+                    log.warning("could not read the bot's username; the payment return page won't link to it")
+            app = make_web_app(deps, extra_routes=extra_routes, bot_username=username)
+            runner = web.AppRunner(app)
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
             print(f"web: http://{settings.web_host}:{settings.web_port}/healthz")
@@ -383,6 +398,9 @@ async def serve(settings: Settings, what: str) -> int:
                     settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret.get_secret_value()
                 )
                 print(f"telegram: webhook {settings.telegram_webhook_url}")
+                # Polling emits these itself; in webhook mode they resume pasted text left by a restart.
+                await dp.emit_startup(bot=bot)
+                stoppers.append(lambda: dp.emit_shutdown(bot=bot))
             elif what in ("run", "bot"):
                 await bot.delete_webhook()
                 background.append(asyncio.create_task(dp.start_polling(bot, handle_signals=False)))
@@ -405,6 +423,8 @@ async def serve(settings: Settings, what: str) -> int:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        for stop in stoppers:
+            await stop()
         if runner is not None:
             await runner.cleanup()
         await close_notifier(notifier)

@@ -40,6 +40,7 @@ class Infra:
     qdrant: AsyncQdrantClient
     store: LocalFileStore
     embedded: list[str]
+    seeded: dict[str, int] | None = None  # reference rows inserted at start-up (None: not migrated here)
 
 
 def connect_redis(url: str) -> Redis:
@@ -72,9 +73,24 @@ def make_qdrant(settings: Settings) -> AsyncQdrantClient:
         ) from exc
 
 
+async def load_reference_data(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    from core.db.session import session_scope
+    from core.seed.service import apply_seed
+
+    async with session_scope(sessionmaker) as session:
+        counts = await apply_seed(session=session)
+    if any(counts.values()):
+        log.info("reference data loaded: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
 @contextlib.asynccontextmanager
 async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIterator[Infra]:
-    """Start (or connect to) PostgreSQL, Redis and Qdrant; migrate; yield; shut everything down."""
+    """Start (or connect to) PostgreSQL, Redis and Qdrant; migrate and load the reference data (plans,
+    caption styles, settings; idempotent); yield; shut everything down.
+
+    Why seed here and not only in `recast db upgrade --seed`: a server started on an unseeded database
+    would have no plans, so every creator would have no plan, and /plans would be empty for good."""
     settings.recast_data_dir.mkdir(parents=True, exist_ok=True)
     embedded = [
         name
@@ -91,6 +107,13 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
         if migrate_db:
             await asyncio.to_thread(migrate.upgrade, database_url)
         engine = make_engine(database_url)
+        seeded = None
+        if migrate_db:
+            try:
+                seeded = await load_reference_data(make_sessionmaker(engine))
+            except BaseException:
+                await engine.dispose()
+                raise
         redis = connect_redis(redis_url)
         qdrant = make_qdrant(settings)
         try:
@@ -104,6 +127,7 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
                 qdrant=qdrant,
                 store=LocalFileStore(settings.media_dir),
                 embedded=embedded,
+                seeded=seeded,
             )
         finally:
             await qdrant.close()

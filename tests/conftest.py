@@ -187,7 +187,12 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
     deps = CoreDeps(
         # The "web" the tests fetch links from is a local server, so private addresses are allowed here;
         # tests of the guard itself turn it back off.
-        settings=Settings(recast_data_dir=tmp_path / "data", link_allow_private_networks=True, _env_file=None),
+        # A queue name of this run: Redis keys the bot namespaces with it (pasted text parts) are not seen
+        # by other test runs sharing the Redis server.
+        settings=Settings(
+            recast_data_dir=tmp_path / "data", link_allow_private_networks=True, task_queue=f"recast-test-{RUN_ID}",
+            _env_file=None,
+        ),
         sessionmaker=sessionmaker,
         redis=redis_client,
         store=LocalFileStore(tmp_path / "media"),

@@ -27,6 +27,7 @@ from core.billing.gateways import PayPalRest
 from core.deps import CoreDeps
 from core.system.metrics import CONTENT_TYPE
 from core.work import service as work
+from webhooks import billing_return
 from webhooks.gateways.base import (
     BadSignature,
     MalformedBody,
@@ -189,8 +190,10 @@ def make_web_app(
     deps: CoreDeps,
     *,
     extra_routes: Callable[[web.Application], None] | None = None,
+    bot_username: str | None = None,
 ) -> web.Application:
-    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`."""
+    """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
+    `bot_username` makes the checkout return page link back to the Telegram chat."""
     app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
@@ -208,6 +211,7 @@ def make_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/billing/return", billing_return.handler(deps, bot_username))
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     if extra_routes is not None:

@@ -11,24 +11,13 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 
+from bots.telegram.commands import COMMANDS
 from bots.telegram.middleware import CoreMiddleware
 from bots.telegram.ordering import install_chat_order
-from bots.telegram.routers import account, billing, brand, drafts, ingest, start
+from bots.telegram.paste import PasteBuffer, install_paste_buffer
+from bots.telegram.routers import account, billing, brand, drafts, fallback, ingest, start, subscription
 from bots.telegram.update_log import install_update_log
 from core.deps import CoreDeps
-
-COMMANDS = [
-    ("start", "Set up your account"),
-    ("brand", "Your brand voice"),
-    ("status", "What I'm working on"),
-    ("history", "Recent uploads"),
-    ("usage", "Plan usage"),
-    ("plans", "Plans and prices"),
-    ("upgrade", "Upgrade your plan"),
-    ("settings", "Email, timezone, language"),
-    ("help", "How it works"),
-    ("cancel", "Stop what's in progress"),
-]
 
 
 def make_bot(token: str, *, api_server: str | None = None) -> Bot:
@@ -40,13 +29,15 @@ def make_bot(token: str, *, api_server: str | None = None) -> Bot:
 def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
     install_update_log(dp)
-    install_chat_order(dp)
+    order = install_chat_order(dp)
+    install_paste_buffer(dp, PasteBuffer(deps, lock_for=order.lock_for, prefix=deps.settings.task_queue))
     middleware = CoreMiddleware(deps)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
     # Order matters: conversation steps (start, brand, drafts) before the catch-all ingest router.
-    routers = [start.setup(), brand.setup(), drafts.setup(), account.setup(), billing.setup()]
+    routers = [start.setup(), brand.setup(), drafts.setup(), account.setup(), billing.setup(), subscription.setup()]
     routers.append(ingest.setup())
+    routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)
     return dp
 
@@ -55,4 +46,4 @@ async def set_commands(bot: Bot) -> None:
     await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
 
 
-__all__ = ["MemoryStorage", "make_bot", "make_dispatcher", "set_commands"]
+__all__ = ["COMMANDS", "MemoryStorage", "make_bot", "make_dispatcher", "set_commands"]

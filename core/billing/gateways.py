@@ -49,6 +49,11 @@ class CheckoutRequest:
     customer_email: str | None
     customer_phone: str | None
     return_url: str
+    cancel_url: str | None = None  # where a creator who abandons the checkout lands (default: return_url)
+
+    @property
+    def abandon_url(self) -> str:
+        return self.cancel_url or self.return_url
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,13 @@ class RazorpayGateway:
             raise GatewayError(f"razorpay: {exc}") from exc
         return CheckoutSession(self.name, str(link["short_url"]), str(link["id"]))
 
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """Stop renewals at the end of the paid cycle (`cancel_at_cycle_end`); Razorpay cannot undo it."""
+        try:
+            await asyncio.to_thread(self._client.subscription.cancel, subscription_id, {"cancel_at_cycle_end": 1})
+        except Exception as exc:
+            raise GatewayError(f"razorpay: {exc}") from exc
+
 
 class StripeGateway:
     """Checkout Sessions through the official `stripe` SDK's async client."""
@@ -144,7 +156,7 @@ class StripeGateway:
             "metadata": notes(request),
             "payment_intent_data": {"metadata": notes(request)},
             "success_url": request.return_url,
-            "cancel_url": request.return_url,
+            "cancel_url": request.abandon_url,
             "line_items": [{
                 "quantity": 1,
                 "price_data": {
@@ -163,6 +175,18 @@ class StripeGateway:
         if not session.url:
             raise GatewayError("stripe: checkout session without url")
         return CheckoutSession(self.name, session.url, session.id)
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._set_cancel_at_period_end(subscription_id, True)
+
+    async def resume_subscription(self, subscription_id: str) -> None:
+        await self._set_cancel_at_period_end(subscription_id, False)
+
+    async def _set_cancel_at_period_end(self, subscription_id: str, value: bool) -> None:
+        try:
+            await self._client.v1.subscriptions.update_async(subscription_id, params={"cancel_at_period_end": value})
+        except stripe.StripeError as exc:
+            raise GatewayError(f"stripe: {exc}") from exc
 
 
 class CashfreeGateway:
@@ -226,7 +250,8 @@ class PayPalRest:
             self._token = (str(data["access_token"]), expires)
             return self._token[0]
 
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, path: str, body: dict[str, Any], *, allow_empty: bool = False) -> dict[str, Any]:
+        """POST JSON; `allow_empty` for endpoints that answer 204 No Content."""
         token = await self.access_token()
         try:
             async with aiohttp.ClientSession(timeout=_TIMEOUT) as http, http.post(
@@ -237,6 +262,8 @@ class PayPalRest:
                     raise GatewayError(f"paypal {path}: {resp.status} {data}")
         except aiohttp.ClientError as exc:
             raise GatewayError(f"paypal {path}: {exc}") from exc
+        if data is None and allow_empty:
+            return {}
         if not isinstance(data, dict):
             raise GatewayError(f"paypal {path}: unexpected answer")
         return data
@@ -260,7 +287,7 @@ class PayPalGateway:
                 "amount": {"currency_code": request.currency, "value": f"{request.amount:.2f}"},
             }],
             "payment_source": {"paypal": {"experience_context": {
-                "return_url": request.return_url, "cancel_url": request.return_url,
+                "return_url": request.return_url, "cancel_url": request.abandon_url,
                 "user_action": "PAY_NOW"}}},
         })
         links = {link.get("rel"): link.get("href") for link in order.get("links", [])}
@@ -271,6 +298,40 @@ class PayPalGateway:
 
     async def capture(self, order_id: str) -> dict[str, Any]:
         return await self.rest.post(f"/v2/checkout/orders/{order_id}/capture", {})
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """No further payments; the paid period stays. PayPal cannot undo a cancellation."""
+        await self.rest.post(
+            f"/v1/billing/subscriptions/{subscription_id}/cancel",
+            {"reason": "Canceled by the creator in Recast"},
+            allow_empty=True,
+        )
+
+
+def configured_gateways(settings: Settings) -> list[str]:
+    """Names of the gateways whose credentials are set (what `build_gateways` builds), without building them."""
+    configured = {
+        "razorpay": bool(settings.razorpay_key_id and settings.razorpay_key_secret),
+        "cashfree": bool(settings.cashfree_app_id and settings.cashfree_secret_key),
+        "stripe": bool(settings.stripe_api_key),
+        "paypal": bool(settings.paypal_client_id and settings.paypal_client_secret),
+    }
+    return [name for name, ok in configured.items() if ok]
+
+
+def billing_warning(settings: Settings) -> str | None:
+    """The operator's warning when this server takes no payments, or None when some gateway is set."""
+    if configured_gateways(settings):
+        return None
+    contact = (
+        f"to contact {settings.billing_contact} (BILLING_CONTACT)"
+        if settings.billing_contact
+        else "to contact the person who runs this server — set BILLING_CONTACT to say whom"
+    )
+    return (
+        "Billing is off: no payment gateway is configured (Razorpay, Cashfree, Stripe or PayPal credentials). "
+        f"Creators keep their plan's limits; /upgrade tells them this server takes no payments and {contact}."
+    )
 
 
 def build_gateways(settings: Settings) -> dict[str, GatewayClient]:

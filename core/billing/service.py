@@ -63,6 +63,36 @@ class NoGatewayAvailable(RecastError):
     user_message = "Payments in that currency aren't available right now. Please try again later."
 
 
+CURRENCY_NAMES = {"INR": "Indian rupees", "USD": "US dollars"}
+
+
+def payments_off_message(contact: str | None) -> str:
+    """What a creator is told on a server that takes no payments (no gateway configured)."""
+    who = contact or "the person who runs this Recast server"
+    return (
+        "This Recast server doesn't take payments, so plans can't be bought or changed here. "
+        f"For more uploads or credits, contact {who}."
+    )
+
+
+class PaymentsOff(RecastError):
+    """No payment gateway is configured at all: nothing can be bought on this server."""
+
+    def __init__(self, contact: str | None) -> None:
+        super().__init__(payments_off_message(contact), detail="no payment gateway configured")
+
+
+def payments_enabled(deps: CoreDeps) -> bool:
+    return bool(deps.providers.get("gateways"))
+
+
+def payable_currencies(deps: CoreDeps) -> list[str]:
+    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    return [
+        currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)
+    ]
+
+
 class CheckoutFailed(RecastError):
     user_message = "I couldn't create a payment link just now. Please try /upgrade again in a minute."
 
@@ -135,16 +165,60 @@ async def list_plans(session: AsyncSession, currency: str) -> list[PlanOffer]:
     return out
 
 
-def choose_gateway(deps: CoreDeps, currency: str, preferred: str | None = None) -> GatewayClient:
+def choose_gateway(
+    deps: CoreDeps, currency: str, preferred: str | None = None, *, plan_slug: str = "pro-monthly"
+) -> GatewayClient:
     """Razorpay then Cashfree for INR, Stripe then PayPal for USD, among the configured clients."""
     clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    if not clients:
+        raise PaymentsOff(deps.settings.billing_contact)
     order = INR_GATEWAYS if currency.upper() == "INR" else USD_GATEWAYS if currency.upper() == "USD" else ()
     if preferred in order and preferred in clients:
         return clients[preferred]
     for name in order:
         if name in clients:
             return clients[name]
-    raise NoGatewayAvailable(detail=f"no gateway configured for {currency}")
+    others = [c for c in payable_currencies(deps) if c != currency.upper()]
+    message = (
+        f"Payments in {currency.upper()} aren't set up on this server. You can pay in "
+        + " or ".join(f"{CURRENCY_NAMES.get(c, c)}: /upgrade {plan_slug} {c}" for c in others)
+        + "."
+    )
+    raise NoGatewayAvailable(message, detail=f"no gateway configured for {currency}")
+
+
+def return_url(public_base_url: str, payment_id: uuid.UUID, *, cancelled: bool = False) -> str:
+    """Where the gateway sends the creator back: the page of `webhooks.billing_return` for this payment."""
+    url = f"{public_base_url.rstrip('/')}/billing/return?payment={payment_id}"
+    return url + ("&result=cancelled" if cancelled else "")
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    state: str  # paid | pending | cancelled | failed | refunded | unknown
+    plan_name: str | None = None
+
+
+async def payment_return_status(
+    session: AsyncSession, payment_id: uuid.UUID | None, *, gateway_says: str | None
+) -> ReturnStatus:
+    """What the return page may truthfully say: paid only once the stored payment succeeded (its webhook
+    processed); what the gateway put in the return URL (cancelled, paid) only decides among the rest."""
+    payment = await session.get(Payment, payment_id) if payment_id is not None else None
+    if payment is None:
+        return ReturnStatus("unknown")
+    slug = (payment.gateway_response or {}).get("plan_slug")
+    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug)) if slug else None
+    name = plan.name if plan is not None else None
+    if payment.status in ("refunded", "partially_refunded"):
+        return ReturnStatus("refunded", name)
+    if payment.status in SUCCEEDED:
+        return ReturnStatus("paid", name)
+    if payment.status == "failed":
+        return ReturnStatus("failed", name)
+    if gateway_says == "cancelled":
+        return ReturnStatus("cancelled", name)
+    return ReturnStatus("pending", name)
 
 
 async def create_checkout(
@@ -157,11 +231,13 @@ async def create_checkout(
 ) -> CheckoutLink:
     """Create a pending payment and the gateway's payment page for it; return the link to send."""
     currency = currency.upper()
+    if not payments_enabled(deps):
+        raise PaymentsOff(deps.settings.billing_contact)
     plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == plan_slug))
     price = _price(plan, currency) if plan is not None and plan.is_active is not False else None
     if plan is None or price is None:
         raise NotFound("I don't know that plan. Send /plans to see them.", detail=f"plan {plan_slug} {currency}")
-    client = choose_gateway(deps, currency, gateway)
+    client = choose_gateway(deps, currency, gateway, plan_slug=plan.slug)
     user = await session.get_one(User, user_id)
     payment = Payment(
         user_id=user_id,
@@ -183,7 +259,8 @@ async def create_checkout(
         customer_name=user.full_name,
         customer_email=user.email if "@users.recast.invalid" not in user.email else None,
         customer_phone=user.phone,
-        return_url=f"{deps.settings.public_base_url.rstrip('/')}/billing/return",
+        return_url=return_url(deps.settings.public_base_url, payment.id),
+        cancel_url=return_url(deps.settings.public_base_url, payment.id, cancelled=True),
     )
     try:
         checkout = await client.create_checkout(request)

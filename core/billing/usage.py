@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.models import User
 from core.billing.errors import OverPlanLimit
 from core.billing.models import Subscription, SubscriptionPlan, UsageTracking
-from core.common.clock import utcnow
+from core.common.clock import local_time, utcnow
 from core.system import audit
 from core.system.models import SystemSetting
 
@@ -73,12 +74,29 @@ async def live_subscription(*, session: AsyncSession, user_id: uuid.UUID) -> Sub
     )
 
 
+async def fallback_limits(session: AsyncSession) -> dict[str, Any]:
+    """The limits of a creator without a live plan: those of the trial plan (the free allowance).
+
+    Why never `{}`: no plan must not mean no limits. A creator whose trial or plan ended, or who
+    registered while the plans were not loaded, gets the trial plan's allowance per month; if the
+    database has no plans at all, the trial plan's limits as shipped in the reference data."""
+    trial = await _setting(session, "trial", DEFAULT_TRIAL)
+    slug = str(trial.get("plan_slug", DEFAULT_TRIAL["plan_slug"]))
+    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug))
+    if plan is not None and plan.limits:
+        return dict(plan.limits)
+    from core.seed.data import subscription_plans
+
+    shipped = {p["slug"]: p["limits"] for p in subscription_plans()}
+    return dict(shipped.get(slug) or shipped[str(DEFAULT_TRIAL["plan_slug"])])
+
+
 async def plan_limits(*, session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
     sub = await live_subscription(session=session, user_id=user_id)
-    if sub is None or sub.plan_id is None:
-        return {}
-    plan = await session.get(SubscriptionPlan, sub.plan_id)
-    return dict(plan.limits) if plan is not None else {}
+    plan = await session.get(SubscriptionPlan, sub.plan_id) if sub is not None and sub.plan_id else None
+    if plan is None:
+        return await fallback_limits(session)
+    return dict(plan.limits or {})
 
 
 def _month_bounds(today: date) -> tuple[date, date]:
@@ -90,12 +108,14 @@ def _month_bounds(today: date) -> tuple[date, date]:
 async def current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTracking:
     """The usage row of the user's current billing period, created with the plan's limits if missing."""
     sub = await live_subscription(session=session, user_id=user_id)
+    plan = await session.get(SubscriptionPlan, sub.plan_id) if sub is not None and sub.plan_id else None
     now: datetime = utcnow()
-    if sub is not None:
+    if sub is not None and (plan is None or plan.billing_period != "yearly"):
         start, end = sub.current_period_start.date(), sub.current_period_end.date()
         if not (start <= now.date() <= end):
             start, end = _month_bounds(now.date())
     else:
+        # No plan: the free allowance is monthly. A yearly plan's limits are monthly too ("a month" in /plans).
         start, end = _month_bounds(now.date())
     limits = await plan_limits(session=session, user_id=user_id)
     await session.execute(
@@ -118,6 +138,12 @@ async def current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTr
         .execution_options(populate_existing=True)
     )
     assert row is not None
+    if row.upload_limit is None and row.credit_limit is None and row.storage_limit_bytes is None and limits:
+        # A row counted while no limits applied (e.g. before the plans were loaded) gets them now.
+        row.upload_limit = limits.get("uploads_per_period")
+        row.credit_limit = limits.get("ai_credits_per_period")
+        row.storage_limit_bytes = limits.get("storage_bytes")
+        await session.flush()
     return row
 
 
@@ -155,15 +181,34 @@ async def consume(
             and fresh.upload_limit is not None
             and (fresh.content_uploads or 0) + uploads > fresh.upload_limit
         ):
-            raise OverPlanLimit("uploads", fresh.content_uploads or 0, fresh.upload_limit)
+            raise await _over_limit(session, user_id, "uploads", fresh.content_uploads or 0, fresh.upload_limit)
         if credits and fresh.credit_limit is not None:
-            raise OverPlanLimit("credits", fresh.ai_credits_used or 0, fresh.credit_limit)
-        raise OverPlanLimit("storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0)
+            raise await _over_limit(session, user_id, "credits", fresh.ai_credits_used or 0, fresh.credit_limit)
+        raise await _over_limit(
+            session, user_id, "storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0
+        )
     refreshed = await session.scalar(
         select(t).where(t.id == usage.id).execution_options(populate_existing=True)
     )
     assert refreshed is not None
     return refreshed
+
+
+async def _over_limit(session: AsyncSession, user_id: uuid.UUID, kind: str, used: int, limit: int) -> OverPlanLimit:
+    """The error for this creator: a trial says when it ends, a plan when it renews (their timezone)."""
+    sub = await live_subscription(session=session, user_id=user_id)
+    if sub is None:
+        return OverPlanLimit(kind, used, limit)
+    timezone = await session.scalar(select(User.timezone).where(User.id == user_id))
+    end = sub.trial_end if sub.status == "trial" and sub.trial_end else sub.current_period_end
+    return OverPlanLimit(
+        kind,
+        used,
+        limit,
+        status=sub.status,
+        ends_on=local_time(end, timezone).date(),
+        renews=sub.status != "trial" and not sub.cancel_at_period_end,
+    )
 
 
 async def check_available(
@@ -176,10 +221,10 @@ async def check_available(
         and usage.upload_limit is not None
         and (usage.content_uploads or 0) + uploads > usage.upload_limit
     ):
-        raise OverPlanLimit("uploads", usage.content_uploads or 0, usage.upload_limit)
+        raise await _over_limit(session, user_id, "uploads", usage.content_uploads or 0, usage.upload_limit)
     if (
         credits
         and usage.credit_limit is not None
         and (usage.ai_credits_used or 0) + credits > usage.credit_limit
     ):
-        raise OverPlanLimit("credits", usage.ai_credits_used or 0, usage.credit_limit)
+        raise await _over_limit(session, user_id, "credits", usage.ai_credits_used or 0, usage.credit_limit)

@@ -77,6 +77,45 @@ async def _check_plan(session: AsyncSession, user_id: uuid.UUID, size: int, minu
         )
 
 
+# Names apps give a recording when the creator gave none: "voice.ogg", "video.mp4", "VID_20260101_0930.mp4".
+_PLACEHOLDER_NAME = re.compile(
+    r"^(voice|video|audio|video_note|recording|upload|file|untitled|clip|movie|"
+    r"(img|vid|mov|dsc|pxl|rec|audio|video|voice)[-_ ]?\d[\w-]*)$",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder_name(filename: str | None) -> bool:
+    return filename is None or bool(_PLACEHOLDER_NAME.match(Path(filename).stem))
+
+
+def retitle_from_topics(asset: ContentAsset, topics: list[str]) -> bool:
+    """Replace a placeholder title ("voice", "video") with the content's topics once analysis knows them."""
+    meta = dict(asset.metadata_ or {})
+    if not meta.get("provisional_title") or not topics:
+        return False
+    asset.title = ", ".join(t.strip() for t in topics[:2] if t.strip())[:120] or asset.title
+    meta.pop("provisional_title")
+    asset.metadata_ = meta
+    return True
+
+
+def kind_label(asset: ContentAsset) -> str:
+    """What a creator would call this upload: "pasted text", "PDF", "article", "voice note", "video"…"""
+    meta = asset.metadata_ or {}
+    if asset.content_type == "document":
+        if meta.get("origin") == "pasted":
+            return "pasted text"
+        if asset.source_url:
+            return "article"
+        return "PDF" if asset.mime_type == "application/pdf" else "text file"
+    if asset.content_type == "audio" and str(meta.get("original_filename") or "").startswith("voice."):
+        return "voice note"
+    if asset.content_type == "video" and str(meta.get("original_filename") or "").startswith("video_note."):
+        return "video note"
+    return asset.content_type
+
+
 def _title_from_text(text: str) -> str:
     first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0]
     return (first[:120] + "…") if len(first) > 120 else first or "Untitled"
@@ -182,6 +221,8 @@ async def ingest_file(
         await _check_plan(session, user_id, size, info.duration_s / 60)
         metadata = media_metadata(info)
         metadata["original_filename"] = filename
+        if title is None and is_placeholder_name(filename):
+            metadata["provisional_title"] = True  # replaced by the topics after analysis
         mime = info.mime_type or mime_type
         default_title = Path(filename).stem if filename else f"{kind.content_type.title()} upload"
         return await _create_asset(

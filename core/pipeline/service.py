@@ -201,6 +201,9 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
                 row = await session.get_one(ContentAnalysis, analysis.id)
                 repurposing.store_analysis(row, result)
                 analysis = row
+                fresh = await session.get_one(ContentAsset, asset.id)
+                if content.retitle_from_topics(fresh, result.topics):
+                    asset.title = fresh.title  # "⏳ voice" becomes "⏳ <its topics>" in the progress message
         await report(deps, asset, "planning")
         async with session_scope(deps.sessionmaker) as session:
             fresh = await session.get_one(ContentAsset, asset.id)

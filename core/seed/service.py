@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import Table, and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.registry import metadata
 from core.seed import data
+
+SEED_LOCK = 7_266_002
 
 
 def _table(name: str) -> Table:
@@ -34,6 +36,8 @@ async def _insert_missing(
 async def apply_seed(*, session: AsyncSession) -> dict[str, int]:
     """Load plans, public templates, starter hashtags/CTAs and system settings; return rows inserted."""
     counts: dict[str, int] = {}
+    # Every process that starts the service seeds: one at a time, so check-then-insert never doubles a row.
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK})
 
     plans = _table("subscription_plans")
     result = await session.execute(

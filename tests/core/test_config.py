@@ -113,3 +113,37 @@ def test_public_processes_refuse_the_development_secret_key(
     )
     local = Settings(_env_file=None, public_base_url="http://localhost:8080")
     assert local.insecure_for_public_use() is None  # on localhost the dev key is fine
+
+
+def test_recast_info_warns_when_billing_is_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("BILLING_CONTACT", "billing@agency.example")
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: Billing is off" in out and "contact billing@agency.example" in out
+
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_env_only_value")
+    assert main(["info"]) == 0
+    assert "Billing is off" not in capsys.readouterr().out
+
+
+def test_the_billing_warning_knows_exactly_the_gateways_that_get_built() -> None:
+    from core.billing.gateways import billing_warning, build_gateways, configured_gateways
+
+    bare = Settings(_env_file=None)
+    assert configured_gateways(bare) == [] and "set BILLING_CONTACT" in (billing_warning(bare) or "")
+    every = Settings(
+        _env_file=None, razorpay_key_id="rzp", razorpay_key_secret=SecretStr("s"), cashfree_app_id="cf",
+        cashfree_secret_key=SecretStr("s"), stripe_api_key=SecretStr("sk"), paypal_client_id="pp",
+        paypal_client_secret=SecretStr("s"),
+    )  # fmt: skip
+    assert sorted(configured_gateways(every)) == sorted(build_gateways(every)) == sorted(
+        ["razorpay", "cashfree", "stripe", "paypal"]
+    )
+    assert billing_warning(every) is None
+    half = Settings(_env_file=None, razorpay_key_id="rzp")  # no secret: not a usable gateway
+    assert configured_gateways(half) == list(build_gateways(half)) == []

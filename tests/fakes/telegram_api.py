@@ -1287,6 +1287,21 @@ class FakeTelegram:
         size = self._file_object(file_id, width=width, height=height)
         return self._user_message(user_id, chat_id, username, None, photo=[size], caption=caption)
 
+    def user_sends_sticker(
+        self,
+        user_id: int,
+        file_id: str,
+        *,
+        emoji: str = "👍",
+        chat_id: int | None = None,
+        username: str | None = "tester",
+    ) -> dict[str, Any]:
+        """A (static, regular) sticker message."""
+        sticker = self._file_object(
+            file_id, type="regular", width=512, height=512, is_animated=False, is_video=False, emoji=emoji
+        )
+        return self._user_message(user_id, chat_id, username, None, sticker=sticker)
+
     def user_presses_button(
         self,
         user_id: int,

@@ -36,7 +36,7 @@ def setup() -> Router:
         for asset in assets:
             drafts = await repurposing.drafts_for_asset(session=session, asset_id=asset.id)
             when = local_time(asset.created_at, user.timezone).strftime("%d %b %H:%M") if asset.created_at else ""
-            lines.append(f"• {when} · {asset.title[:50]} · {asset.content_type} · {len(drafts)} drafts")
+            lines.append(f"• {when} · {asset.title[:50]} · {content.kind_label(asset)} · {len(drafts)} drafts")
         await message.answer("Your recent uploads\n" + "\n".join(lines))
 
     @router.message(Command("usage"))
@@ -48,7 +48,7 @@ def setup() -> Router:
         def fmt(used: int | None, limit: int | None) -> str:
             return f"{used or 0} of {limit}" if limit is not None else f"{used or 0} (no limit)"
 
-        plan = f"{sub.status}" if sub else "no plan"
+        plan = f"{sub.status}" if sub else "no plan: the free monthly allowance"
         await message.answer(
             f"Usage {row.period_start:%d %b} – {row.period_end:%d %b} ({plan})\n"
             f"Uploads: {fmt(row.content_uploads, row.upload_limit)}\n"

@@ -11,6 +11,8 @@ from bots.telegram.identity import current_user
 from core.billing import service as billing
 from core.deps import CoreDeps
 
+SYMBOLS = {"INR": "₹", "USD": "$"}
+
 
 def _currency(user_country: str | None, args: str) -> str:
     words = {w.upper() for w in args.split()}
@@ -21,27 +23,48 @@ def _currency(user_country: str | None, args: str) -> str:
     return "INR" if (user_country or "IN") == "IN" else "USD"
 
 
+def plan_line(offer: billing.PlanOffer, *, payable: bool) -> str:
+    """`• Pro (yearly) — ₹7,990 a year: 50 uploads and 1,000 AI credits a month → /upgrade pro-yearly`."""
+    limits = offer.limits
+    uploads, credits = limits.get("uploads_per_period"), limits.get("ai_credits_per_period")
+    allowance = " and ".join(
+        f"{n:,} {what}" for n, what in ((uploads, "uploads"), (credits, "AI credits")) if isinstance(n, int)
+    )
+    period = "a year" if offer.billing_period == "yearly" else "a month"
+    line = f"• {offer.name} ({offer.billing_period}) — {SYMBOLS.get(offer.currency, '')}{offer.price:,.0f} {period}"
+    if allowance:
+        line += f": {allowance} a month"
+    return line + (f" → /upgrade {offer.slug}" if payable else "")
+
+
 def setup() -> Router:
     router = Router(name="billing")
 
     @router.message(Command("plans"))
-    async def plans(message: Message, command: CommandObject, session: AsyncSession) -> None:
+    async def plans(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
         currency = _currency(user.country_code, command.args or "")
         offers = await billing.list_plans(session, currency)
-        symbol = "₹" if currency == "INR" else "$"
-        lines = [
-            f"• {o.name} ({o.billing_period}) — {symbol}{o.price:,.0f}: "
-            f"{o.limits.get('uploads_per_period', '?')} uploads, {o.limits.get('ai_credits_per_period', '?')} credits"
-            f"  → /upgrade {o.slug}"
-            for o in offers
-        ]
+        if not offers:
+            await message.answer("No plans are set up on this server yet.")
+            return
+        payable = currency in billing.payable_currencies(deps)
         tax = " incl. 18% GST" if currency == "INR" else ""
-        await message.answer(f"Recast plans ({currency}{tax})\n" + "\n".join(lines) + "\n\n/plans USD for dollars.")
+        text = f"Recast plans ({currency}{tax})\n" + "\n".join(plan_line(o, payable=payable) for o in offers)
+        other = "USD" if currency == "INR" else "INR"
+        text += f"\n\nPrices in {billing.CURRENCY_NAMES[other]}: /plans {other}"
+        if not billing.payments_enabled(deps):
+            text += "\n\n" + billing.payments_off_message(deps.settings.billing_contact)
+        elif not payable:
+            text += f"\n\nPayments in {currency} aren't set up on this server; /plans {other} shows what you can buy."
+        await message.answer(text)
 
     @router.message(Command("upgrade"))
     async def upgrade(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
+        if not billing.payments_enabled(deps):
+            await message.answer(billing.payments_off_message(deps.settings.billing_contact))
+            return
         args = (command.args or "").split()
         if not args:
             await message.answer("Which plan? Send e.g. /upgrade pro-monthly (see /plans).")
@@ -50,7 +73,7 @@ def setup() -> Router:
         link = await billing.create_checkout(session, deps, user.id, args[0].lower(), currency)
         await message.answer(
             f"Here's your secure {link.gateway.title()} checkout:\n{link.url}\n\n"
-            "I'll confirm here as soon as the payment goes through, and send your GST invoice."
+            "I'll confirm here as soon as the payment goes through, and send your invoice."
         )
 
     return router

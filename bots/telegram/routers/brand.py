@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -17,6 +17,7 @@ from bots.telegram.routers.ingest import CLOUD_DOWNLOAD_LIMIT
 from core.accounts import service as accounts
 from core.brand import media as brand_media
 from core.brand import service as brand_service
+from core.common.errors import RecastError
 from core.deps import CoreDeps
 
 KEEP = "-"
@@ -75,6 +76,21 @@ def _file_of(message: Message) -> tuple[str, int | None, str] | None:
     return None
 
 
+BRAND_USAGE = (
+    "/brand works like this:\n"
+    "/brand – show your brand voice (or set it up the first time)\n"
+    "/brand edit – answer the set-up questions again\n"
+    "/brand samples – add posts you wrote, so drafts sound like you\n"
+    "/brand logo, /brand intro, /brand outro – dress your clips (add 'off' to remove one)"
+)
+STEP_STATES = [step[0] for step in STEPS]
+
+
+def _way_out(has_brand: bool) -> str:
+    keep = f"send {KEEP} to keep the current answer, " if has_brand else ""
+    return f"Answer the question, {keep}/skip to skip it, /done to finish here, or /cancel to stop the set-up."
+
+
 def _parse(field: str, text: str) -> object:
     if field == "content_goals":
         return [g.strip() for g in text.split(",") if g.strip()]
@@ -83,6 +99,18 @@ def _parse(field: str, text: str) -> object:
     if field == "tone_preset":
         return brand_service.parse_tone(text)
     return text.strip()
+
+
+async def _next_step(message: Message, state: FSMContext, index: int) -> None:
+    if index + 1 < len(STEPS):
+        await state.set_state(STEPS[index + 1][0])
+        await message.answer(STEPS[index + 1][2])
+    else:
+        await state.set_state(BrandSetup.samples)
+        await message.answer(
+            "Last step: paste 1–5 posts you've written, one message each, so I can learn your style. "
+            "Send /done when finished."
+        )
 
 
 def setup() -> Router:
@@ -96,6 +124,11 @@ def setup() -> Router:
         current = await brand_service.brand_for_user(session=session, user_id=user.id)
         args = (command.args or "").strip().lower().split()
         action = args[0] if args else ""
+        if action not in ("", "edit", "samples", *brand_media.ROLES) or (
+            len(args) > 1 and not (action in brand_media.ROLES and args[1:] in (["off"], ["remove"], ["none"]))
+        ):
+            await message.answer(BRAND_USAGE)
+            return
         if action in brand_media.ROLES:
             if current is None:
                 await message.answer("Set up your brand first with /brand, then add its logo, intro and outro.")
@@ -123,7 +156,8 @@ def setup() -> Router:
         await state.set_state(BrandSetup.name)
         hint = f" (send {KEEP} to keep the current answer)" if current else ""
         await message.answer(
-            f"Let's set up your brand voice — 7 quick questions{hint}. /cancel stops.\n\n" + STEPS[0][2]
+            f"Let's set up your brand voice — 7 quick questions{hint}. /skip skips a question, /done finishes "
+            "early, /cancel stops.\n\n" + STEPS[0][2]
         )
 
     @router.message(BrandSetup.media, F.photo | F.document | F.video | F.animation)
@@ -165,28 +199,42 @@ def setup() -> Router:
             user = await current_user(session, message.from_user)
             text = (message.text or "").strip()
             if text != KEEP:
+                try:
+                    value = _parse(_field, text)
+                except RecastError as exc:
+                    current = await brand_service.brand_for_user(session=session, user_id=user.id)
+                    await message.answer(f"{exc.user_message}\n\n{_way_out(current is not None)}")
+                    return
                 org = await accounts.personal_organization(session=session, user_id=user.id)
                 await brand_service.upsert_brand(
-                    session=session, user_id=user.id, organization_id=org.id, **{_field: _parse(_field, text)}
+                    session=session, user_id=user.id, organization_id=org.id, **{_field: value}
                 )
-            if _index + 1 < len(STEPS):
-                await state.set_state(STEPS[_index + 1][0])
-                await message.answer(STEPS[_index + 1][2])
-            else:
-                await state.set_state(BrandSetup.samples)
-                await message.answer(
-                    "Last step: paste 1–5 posts you've written, one message each, so I can learn your style. "
-                    "Send /done when finished."
-                )
+            await _next_step(message, state, _index)
 
-    @router.message(BrandSetup.samples, Command("done"))
+    @router.message(StateFilter(*STEP_STATES), Command("skip"))
+    async def skip_step(message: Message, state: FSMContext) -> None:
+        current = await state.get_state()
+        index = next(i for i, step in enumerate(STEPS) if step[0].state == current)
+        await _next_step(message, state, index)
+
+    @router.message(StateFilter(*STEP_STATES, BrandSetup.samples), Command("done", "skip"))
     async def done(message: Message, session: AsyncSession, state: FSMContext) -> None:
         user = await current_user(session, message.from_user)
         await state.clear()
         brand = await brand_service.brand_for_user(session=session, user_id=user.id)
-        samples = await brand_service.sample_count(session=session, brand_id=brand.id) if brand else 0
-        text = brand_service.describe_brand(brand, samples) if brand else "No brand yet."
-        await message.answer("Brand voice saved ✅\n\n" + text)
+        if brand is None:
+            await message.answer("Stopped. Nothing was saved yet — send /brand to start again.")
+            return
+        samples = await brand_service.sample_count(session=session, brand_id=brand.id)
+        await message.answer("Brand voice saved ✅\n\n" + brand_service.describe_brand(brand, samples))
+
+    @router.message(StateFilter(*STEP_STATES), ~F.text, ~(F.video | F.video_note | F.voice | F.audio | F.document))
+    async def step_needs_text(message: Message, session: AsyncSession, state: FSMContext) -> None:
+        user = await current_user(session, message.from_user)
+        current = await brand_service.brand_for_user(session=session, user_id=user.id)
+        step = await state.get_state()
+        index = next(i for i, (step_state, _, _) in enumerate(STEPS) if step_state.state == step)
+        await message.answer(f"I need a text answer here: {STEPS[index][2]}\n\n{_way_out(current is not None)}")
 
     @router.message(BrandSetup.samples, F.text & ~F.text.startswith("/"))
     async def sample(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
@@ -195,7 +243,13 @@ def setup() -> Router:
         if brand is None or deps.brand_index is None:
             await message.answer("Set up the brand first with /brand.")
             return
-        await brand_service.add_sample(session=session, index=deps.brand_index, brand=brand, text=message.text or "")
+        try:
+            await brand_service.add_sample(
+                session=session, index=deps.brand_index, brand=brand, text=message.text or ""
+            )
+        except RecastError as exc:
+            await message.answer(f"{exc.user_message}\n\nSend another, or /done to finish.")
+            return
         count = await brand_service.sample_count(session=session, brand_id=brand.id)
         await message.answer(f"Got it — {count} sample(s) saved. Send another, or /done.")
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
+from bots.telegram.paste import PasteBuffer
 from core.accounts import service as accounts
 from core.common.errors import RecastError
 from core.content import links
@@ -108,7 +109,14 @@ def setup() -> Router:
         await _start_pipeline(message, status, asset, deps, after_commit)
 
     @router.message(F.text & ~F.text.startswith("/"))
-    async def receive_text(message: Message, session: AsyncSession, deps: CoreDeps, after_commit: AfterCommit) -> None:
+    async def receive_text(
+        message: Message,
+        bot: Bot,
+        session: AsyncSession,
+        deps: CoreDeps,
+        after_commit: AfterCommit,
+        paste: PasteBuffer,
+    ) -> None:
         user = await current_user(session, message.from_user)
         org = await accounts.personal_organization(session=session, user_id=user.id)
         text = (message.text or "").strip()
@@ -125,22 +133,13 @@ def setup() -> Router:
 
             after_commit.append(enqueue)
             return
-        if len(text.split()) < content.MIN_TEXT_WORDS:
+        if len(text.split()) < content.MIN_TEXT_WORDS and not await paste.pending(bot.id, message.chat.id):
             await message.answer(
                 "Send me a video, voice note, audio, document, a link — or paste a longer text "
                 f"(at least {content.MIN_TEXT_WORDS} words) and I'll turn it into drafts. /help for more."
             )
             return
-        status = await message.answer("⏳ Got your text…")
-        try:
-            async with session.begin_nested():
-                asset = await content.ingest_text(
-                    session=session, store=deps.store, user_id=user.id, organization_id=org.id, text=text,
-                    source_platform="telegram",
-                )  # fmt: skip
-        except RecastError as exc:
-            await status.edit_text(f"⚠️ {exc.user_message}")
-            return
-        await _start_pipeline(message, status, asset, deps, after_commit)
+        # Telegram splits a long paste into several messages: the parts are joined into one asset.
+        await paste.add(message, bot, user_id=user.id, organization_id=org.id)
 
     return router

@@ -24,6 +24,8 @@ HELP = (
     "/history – your recent uploads\n"
     "/usage – what's left in your plan\n"
     "/plans, /upgrade – plans and payment\n"
+    "/subscription – your plan: renewal, cancel, resume\n"
+    "/invoices – your invoices as PDFs · /gstin – GSTIN on invoices\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )

@@ -273,7 +273,8 @@ async def test_unsupported_and_too_large_files_get_a_friendly_note_and_are_not_d
     notes = await ephemerals(fake_slack, manager, count=2)
     texts = " | ".join(sorted(n.params["text"] for n in notes))
     assert "I can't turn “budget.xlsx” into drafts" in texts
-    assert "“keynote.mp4” is 3072 MB; I can take files up to 1024 MB" in texts
+    # The manager has no plan of their own: the trial plan's allowance (500 MB files) applies, never "no limit".
+    assert "“keynote.mp4” is 3072 MB; I can take files up to 500 MB" in texts
     assert fake_slack.downloads == []
 
 

@@ -38,6 +38,28 @@ class FakeGatewayApis:
         r.add_post("/v1/oauth2/token", self.paypal_token)
         r.add_post("/v2/checkout/orders", self.paypal_order)
         r.add_post("/v2/checkout/orders/{id}/capture", self.paypal_capture)
+        r.add_post("/v1/subscriptions/{id}/cancel", self.razorpay_cancel)
+        r.add_post("/v1/subscriptions/{id}", self.stripe_subscription_update)
+        r.add_post("/v1/billing/subscriptions/{id}/cancel", self.paypal_subscription_cancel)
+
+    async def razorpay_cancel(self, request: web.Request) -> web.Response:
+        await self._record("razorpay-cancel", request)
+        return web.json_response({"id": request.match_info["id"], "entity": "subscription", "status": "active"})
+
+    async def stripe_subscription_update(self, request: web.Request) -> web.Response:
+        body = await self._record("stripe-subscription", request)
+        if request.headers.get("Authorization") != "Bearer sk_test_local":
+            return web.json_response({"error": {"type": "invalid_request_error", "message": "bad key"}}, status=401)
+        return web.json_response({
+            "id": request.match_info["id"], "object": "subscription", "status": "active",
+            "cancel_at_period_end": body.get("cancel_at_period_end") == "true",
+        })  # fmt: skip
+
+    async def paypal_subscription_cancel(self, request: web.Request) -> web.Response:
+        await self._record("paypal-cancel", request)
+        if request.headers.get("Authorization") != "Bearer A21-local":
+            return web.json_response({"name": "AUTHENTICATION_FAILURE"}, status=401)
+        return web.Response(status=204)
 
     async def _record(self, name: str, request: web.Request) -> Any:
         if request.content_type == "application/json":

@@ -117,3 +117,41 @@ def test_gateway_api_bases_default_to_production_and_follow_settings():
     assert local["stripe"].api_base == "http://127.0.0.1:2"  # type: ignore[attr-defined]
     assert local["cashfree"].base_url == "http://127.0.0.1:3"  # type: ignore[attr-defined]
     assert local["paypal"].rest.base_url == "http://127.0.0.1:4"  # type: ignore[attr-defined]
+
+
+async def test_a_yearly_plan_counts_its_limits_per_calendar_month(seeded, creator):
+    from datetime import timedelta
+
+    from core.billing.models import SubscriptionPlan
+    from core.common.clock import utcnow
+
+    yearly = await seeded.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == "creator-yearly"))
+    sub = await billing_usage.live_subscription(session=seeded, user_id=creator)
+    assert sub is not None and yearly is not None
+    now = utcnow()
+    sub.plan_id, sub.status = yearly.id, "active"
+    sub.current_period_start, sub.current_period_end = now - timedelta(days=40), now + timedelta(days=325)
+    await seeded.flush()
+    row = await billing_usage.current_usage(session=seeded, user_id=creator)
+    assert row.period_start == now.date().replace(day=1) and row.period_end.month == now.month
+    assert row.upload_limit == yearly.limits["uploads_per_period"]
+
+
+async def test_without_a_live_plan_the_trial_plans_allowance_applies(seeded, creator):
+    sub = await billing_usage.live_subscription(session=seeded, user_id=creator)
+    assert sub is not None
+    sub.status = "expired"
+    await seeded.flush()
+    limits = await billing_usage.plan_limits(session=seeded, user_id=creator)
+    assert limits["uploads_per_period"] == 10 and limits["ai_credits_per_period"] == 200
+    row = await billing_usage.current_usage(session=seeded, user_id=creator)
+    assert row.upload_limit == 10
+
+
+async def test_checkout_sends_the_creator_back_to_the_return_page_of_this_payment(seeded, creator, deps, gateway_apis):
+    fake, _ = gateway_apis
+    link = await billing_service.create_checkout(seeded, deps, creator, "pro-monthly", "USD")
+    _, _, _, body = next(r for r in fake.requests if r[0] == "stripe")
+    base = deps.settings.public_base_url.rstrip("/")
+    assert body["success_url"] == f"{base}/billing/return?payment={link.payment_id}"
+    assert body["cancel_url"] == f"{base}/billing/return?payment={link.payment_id}&result=cancelled"

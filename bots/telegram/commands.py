@@ -1,0 +1,67 @@
+"""The bot's commands (the menu Telegram shows) and the nearest one to something mistyped."""
+
+from __future__ import annotations
+
+import difflib
+
+COMMANDS = [
+    ("start", "Set up your account"),
+    ("brand", "Your brand voice"),
+    ("status", "What I'm working on"),
+    ("history", "Recent uploads"),
+    ("usage", "Plan usage"),
+    ("plans", "Plans and prices"),
+    ("upgrade", "Upgrade your plan"),
+    ("subscription", "Your plan: renewal, cancel, resume"),
+    ("invoices", "Your invoices (PDF)"),
+    ("gstin", "GSTIN on your invoices"),
+    ("settings", "Email, timezone, language"),
+    ("help", "How it works"),
+    ("cancel", "Stop what's in progress"),
+]
+
+# Words creators type for something a command does under another name.
+SYNONYMS = {
+    "credits": "usage",
+    "limits": "usage",
+    "quota": "usage",
+    "pricing": "plans",
+    "prices": "plans",
+    "price": "plans",
+    "billing": "subscription",
+    "plan": "plans",
+    "cancelplan": "subscription",
+    "unsubscribe": "subscription",
+    "invoice": "invoices",
+    "receipts": "invoices",
+    "gst": "gstin",
+    "subscribe": "upgrade",
+    "pay": "upgrade",
+    "buy": "upgrade",
+    "jobs": "status",
+    "uploads": "history",
+    "drafts": "history",
+    "profile": "settings",
+    "email": "settings",
+    "timezone": "settings",
+    "voice": "brand",
+    "stop": "cancel",
+}
+
+WHAT_I_TAKE = (
+    "Send me a video, video note, voice note or audio file, a PDF or text file, a link to an article or "
+    "video, or paste a longer text — and I'll turn it into ready-to-post drafts."
+)
+
+
+def known() -> list[str]:
+    return [name for name, _ in COMMANDS]
+
+
+def nearest(name: str) -> str | None:
+    """The command a mistyped or unknown `name` most likely meant, or None."""
+    name = name.lower().lstrip("/")
+    if name in SYNONYMS:
+        return SYNONYMS[name]
+    close = difflib.get_close_matches(name, known(), n=1, cutoff=0.6)
+    return close[0] if close else None

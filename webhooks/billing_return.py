@@ -1,0 +1,89 @@
+"""`/billing/return`: the page a payment gateway sends the creator back to after its checkout.
+
+It says only what is true: "paid" once the stored payment has succeeded (the gateway's webhook was
+processed), "cancelled" when the creator left the checkout, otherwise that the payment is being
+confirmed and the confirmation comes in the chat. Then it sends the creator back to the chat.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from core.billing import service as billing
+from core.deps import CoreDeps
+
+# What each gateway puts in the return URL when the creator abandoned or completed the checkout.
+_CANCELLED = {"cancelled", "canceled", "expired", "failed"}
+
+
+def gateway_says(query: dict[str, str]) -> str | None:
+    """"cancelled", "paid" or None from the return URL's query (ours and the gateways' own parameters)."""
+    if query.get("result") == "cancelled":
+        return "cancelled"
+    razorpay = query.get("razorpay_payment_link_status", "").lower()
+    if razorpay in _CANCELLED:
+        return "cancelled"
+    if razorpay == "paid" or query.get("PayerID"):
+        return "paid"
+    return None
+
+
+MESSAGES = {
+    "paid": ("Payment received ✅", "Your {plan} plan is active. Your invoice and the details are in the chat."),
+    "pending": (
+        "Confirming your payment…",
+        "If you completed the payment, the confirmation arrives in the chat within a few minutes — "
+        "nothing else to do here. If you didn't, nothing was charged.",
+    ),
+    "cancelled": ("Payment cancelled", "Nothing was charged. You can pick a plan again with /upgrade in the chat."),
+    "failed": ("The payment didn't go through", "Nothing was charged. Try /upgrade again in the chat."),
+    "refunded": ("This payment was refunded", "The money went back to you. The details are in the chat."),
+    "unknown": (
+        "We couldn't find this payment",
+        "If you paid, the confirmation arrives in the chat. The link may be incomplete.",
+    ),
+}
+
+
+def render(state: str, plan_name: str | None, bot_username: str | None) -> str:
+    title, body = MESSAGES[state]
+    body = body.format(plan=plan_name or "new")
+    if bot_username:
+        back = (
+            f'<p><a class="button" href="https://t.me/{html.escape(bot_username)}">Back to the chat '
+            f"(@{html.escape(bot_username)})</a></p>"
+        )
+    else:
+        back = "<p>You can close this page and go back to the chat with the Recast bot.</p>"
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title, quote=False)} · Recast</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
+        "line-height:1.5}.button{display:inline-block;padding:.6rem 1rem;border-radius:.4rem;background:#229ED9;"
+        "color:#fff;text-decoration:none}</style></head>"
+        f"<body><h1>{html.escape(title, quote=False)}</h1><p>{html.escape(body, quote=False)}</p>{back}</body></html>"
+    )
+
+
+def handler(deps: CoreDeps, bot_username: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def billing_return(request: web.Request) -> web.Response:
+        query = dict(request.query)
+        try:
+            payment_id: uuid.UUID | None = uuid.UUID(query.get("payment", ""))
+        except ValueError:
+            payment_id = None
+        async with deps.sessionmaker() as session:
+            status = await billing.payment_return_status(session, payment_id, gateway_says=gateway_says(query))
+        return web.Response(
+            text=render(status.state, status.plan_name, bot_username),
+            content_type="text/html",
+            status=404 if status.state == "unknown" else 200,
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+
+    return billing_return
