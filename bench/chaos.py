@@ -190,7 +190,17 @@ def webhook_during(outage: str) -> Scenario:
     return run
 
 
+async def no_fault(lab: Lab, video: Path, chat: int) -> Row:
+    lab.start_worker("w1")
+
+    async def inject(asset_id: Any) -> str:
+        return "the baseline: same talk, same worker"
+
+    return await _pipeline(lab, video, chat, "no fault (baseline)", inject)
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "baseline": no_fault,
     "sigkill-transcribe": worker_signal(signal.SIGKILL, ("transcribing",)),
     "sigkill-render": worker_signal(signal.SIGKILL, ("generating",)),
     "sigterm-transcribe": worker_signal(signal.SIGTERM, ("transcribing",)),
