@@ -3,11 +3,18 @@
 Why store first: Telegram retries an update until it gets a 2xx; storing it in `gateway_events` under
 (telegram, update_id) before answering means a retry is recognised as a duplicate and never handled
 twice, and an update whose handling failed keeps its evidence on the row.
+
+Why a lease: after the 2xx Telegram never sends the update again, so a web process that dies while
+handling it would lose it. While an update is handled its row's `processed_at` is renewed every
+`HEARTBEAT_S`; a sweeper in every web process picks up an update whose renewal stopped for
+`LEASE_S` (claimed by a conditional UPDATE, so only one process does) and handles it again, at most
+`MAX_ATTEMPTS` times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -16,7 +23,7 @@ import uuid
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from core.common.clock import utcnow
@@ -25,6 +32,76 @@ from core.inbox.models import GatewayEvent
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEARTBEAT_S = 10.0
+LEASE_S = 60.0
+MAX_ATTEMPTS = 3
+
+_CLAIM_STALE = text(
+    """
+    UPDATE gateway_events SET processed_at = now(), attempts = attempts + 1
+     WHERE id IN (SELECT id FROM gateway_events
+                   WHERE sender = 'telegram' AND status = 'processing' AND attempts < :max_attempts
+                     AND coalesce(processed_at, received_at) < now() - make_interval(secs => :lease)
+                   LIMIT 50 FOR UPDATE SKIP LOCKED)
+    RETURNING id, raw_body
+    """
+)
+_GIVE_UP = text(
+    """
+    UPDATE gateway_events SET status = 'failed', last_error = 'the process handling it stopped, '
+           || attempts || ' times'
+     WHERE sender = 'telegram' AND status = 'processing' AND attempts >= :max_attempts
+       AND coalesce(processed_at, received_at) < now() - make_interval(secs => :lease)
+    """
+)
+
+
+async def _renew(deps: CoreDeps, event_id: uuid.UUID) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        with contextlib.suppress(Exception):  # a blip: the lease is long enough to ride it out
+            async with deps.sessionmaker() as session:
+                await session.execute(
+                    update(GatewayEvent)
+                    .where(GatewayEvent.id == event_id, GatewayEvent.status == "processing")
+                    .values(processed_at=utcnow())
+                )
+                await session.commit()
+
+
+async def resume_stale_updates(deps: CoreDeps, dp: Dispatcher, bot: Bot) -> int:
+    """Handle again the updates whose process stopped mid-way (their lease ran out); returns how many."""
+    async with deps.sessionmaker() as session:
+        await session.execute(_GIVE_UP, {"max_attempts": MAX_ATTEMPTS, "lease": LEASE_S})
+        rows = (await session.execute(_CLAIM_STALE, {"max_attempts": MAX_ATTEMPTS, "lease": LEASE_S})).all()
+        await session.commit()
+    for row in rows:
+        try:
+            update_obj = Update.model_validate(json.loads(row.raw_body), context={"bot": bot})
+        except ValueError:
+            continue
+        log.warning("telegram update %s: its handler stopped mid-way; handling it again", row.id)
+        await _process(deps, dp, bot, row.id, update_obj)
+    return len(rows)
+
+
+async def _process(deps: CoreDeps, dp: Dispatcher, bot: Bot, event_id: uuid.UUID, update_obj: Update) -> None:
+    status, error = "processed", None
+    heartbeat = asyncio.create_task(_renew(deps, event_id))
+    try:
+        await dp.feed_update(bot, update_obj)
+    except Exception as exc:  # the middleware already answered the user; keep the evidence
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        log.exception("telegram update %s failed", event_id)
+    finally:
+        heartbeat.cancel()
+    async with deps.sessionmaker() as session:
+        await session.execute(
+            update(GatewayEvent)
+            .where(GatewayEvent.id == event_id)
+            .values(status=status, processed_at=utcnow(), attempts=GatewayEvent.attempts + 1, last_error=error)
+        )
+        await session.commit()
 
 
 def mount_telegram_webhook(
@@ -33,19 +110,25 @@ def mount_telegram_webhook(
     background: set[asyncio.Task[None]] = set()
 
     async def process(event_id: uuid.UUID, update_obj: Update) -> None:
-        status, error = "processed", None
-        try:
-            await dp.feed_update(bot, update_obj)
-        except Exception as exc:  # the middleware already answered the user; keep the evidence
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
-            log.exception("telegram update %s failed", event_id)
-        async with deps.sessionmaker() as session:
-            await session.execute(
-                update(GatewayEvent)
-                .where(GatewayEvent.id == event_id)
-                .values(status=status, processed_at=utcnow(), attempts=GatewayEvent.attempts + 1, last_error=error)
-            )
-            await session.commit()
+        await _process(deps, dp, bot, event_id, update_obj)
+
+    async def sweep_forever() -> None:
+        while True:
+            try:
+                await resume_stale_updates(deps, dp, bot)
+            except Exception as exc:
+                log.warning("telegram update sweeper: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def start_sweeper(_: web.Application) -> None:
+        task = asyncio.create_task(sweep_forever())
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    async def stop_sweeper(_: web.Application) -> None:
+        for task in list(background):
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
     async def handle(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -69,6 +152,7 @@ def mount_telegram_webhook(
                         raw_body=body,
                         headers={},
                         status="processing",
+                        processed_at=utcnow(),  # the lease, renewed while the update is handled
                     )
                     .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
                     .returning(GatewayEvent.id)
@@ -82,3 +166,5 @@ def mount_telegram_webhook(
         return web.Response(status=200)
 
     app.router.add_post(path, handle)
+    app.on_startup.append(start_sweeper)
+    app.on_cleanup.append(stop_sweeper)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -50,3 +51,38 @@ async def test_webhook_checks_secret_stores_update_and_ignores_retries(live_deps
     answers = [m for m in tg.messages_to(7001) if "Send me a long piece of content" in m.content]
     assert stored == 1
     assert len(answers) == 1
+
+
+async def test_an_update_whose_process_died_mid_handling_is_handled_again_by_the_sweeper(live_deps):
+    from datetime import timedelta
+
+    from bots.telegram.webhook import MAX_ATTEMPTS, resume_stale_updates
+    from core.common.clock import utcnow
+
+    core_deps = live_deps
+    run = uuid.uuid4().hex[:8]  # the stand-in numbers updates from 1 in every test
+    async with FakeTelegram() as tg:
+        bot = Bot(tg.token, session=AiohttpSession(api=tg.api_server))
+        core_deps.notifier = TelegramNotifier(bot)
+        dp = make_dispatcher(core_deps, storage=MemoryStorage())
+        update = tg.user_sends_command(7002, "help")
+        poison = tg.user_sends_command(7003, "help")
+        async with core_deps.sessionmaker() as s:
+            # Acknowledged to Telegram, then the web process died: stored as processing, its lease long gone.
+            for upd, attempts in ((update, 1), (poison, MAX_ATTEMPTS)):
+                s.add(GatewayEvent(sender="telegram", sender_event_id=f"{upd['update_id']}-{run}", event_type="message",
+                                   raw_body=json.dumps(upd).encode(), headers={}, status="processing",
+                                   attempts=attempts, processed_at=utcnow() - timedelta(minutes=5)))  # fmt: skip
+            await s.commit()
+        assert await resume_stale_updates(core_deps, dp, bot) == 1
+        assert await resume_stale_updates(core_deps, dp, bot) == 0  # handled once, not again
+        await tg.wait_for_message(7002, contains="Send me a long piece of content", timeout=10)
+        await bot.session.close()
+    async with core_deps.sessionmaker() as s:
+        rows = {
+            e.sender_event_id: e
+            for e in (await s.scalars(select(GatewayEvent).where(GatewayEvent.sender == "telegram"))).all()
+        }
+    assert rows[f"{update['update_id']}-{run}"].status == "processed"
+    assert rows[f"{poison['update_id']}-{run}"].status == "failed"  # a crash every time: given up, with the reason
+    assert tg.messages_to(7003) == []
