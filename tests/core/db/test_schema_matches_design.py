@@ -1,4 +1,5 @@
-"""The migrated database implements the seed design (../shared/design/schema.md), read at test time.
+"""The migrated database implements the seed design (docs/schema.md, a copy of the design kept in the
+repository so a standalone clone tests the same thing), read at test time.
 
 Deliberate deviations, each asserted rather than skipped:
 - every TIMESTAMP is `timestamp with time zone` (Recast stores UTC instants);
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SCHEMA_MD = REPO_ROOT.parent / "shared" / "design" / "schema.md"
+SCHEMA_MD = REPO_ROOT / "docs" / "schema.md"
 
 PK_OVERRIDES = {"engagement_metrics": {"id", "collected_at"}}
 NOT_NULL_OVERRIDES = {("engagement_metrics", "collected_at")}
