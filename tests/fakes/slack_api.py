@@ -41,6 +41,7 @@ class FakeSlack:
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     installed_token: str = "xoxb-installed"
     oauth_team_id: str = "T0OAUTH"  # the workspace oauth.v2.access reports as installed
+    oauth_user_id: str = "U0INSTALLER"  # and who installed it
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -68,8 +69,9 @@ class FakeSlack:
             await self._runner.cleanup()
 
     # ------------------------------------------------------------------ setup
-    def add_user(self, user_id: str, email: str, name: str = "Someone") -> None:
+    def add_user(self, user_id: str, email: str, name: str = "Someone", *, is_admin: bool = False) -> None:
         self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name.lower(), "real_name": name,
+                               "is_admin": is_admin, "is_owner": False,
                                "profile": {"email": email, "real_name": name}}
 
     def add_file(
@@ -217,7 +219,7 @@ class FakeSlack:
         return {
             "ok": True,
             "app_id": "A0RECAST",
-            "authed_user": {"id": "U0INSTALLER"},
+            "authed_user": {"id": self.oauth_user_id},
             "scope": "commands,chat:write",
             "token_type": "bot",
             "access_token": self.installed_token,
