@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.workflow.models import ApprovalRequest
 from core.workflow.service import PendingApproval, Stage
@@ -42,6 +43,23 @@ def truncate_draft(text: str, limit: int = DRAFT_PREVIEW) -> tuple[str, bool]:
     head = text[:limit]
     cut = max(head.rfind("\n\n"), head.rfind(". ") + 1)
     return (head[:cut] if cut > limit // 2 else head).rstrip(), True
+
+
+def format_label(draft: GeneratedContent) -> str:
+    """The platform and format a draft is written for, e.g. "LinkedIn post"."""
+    key = str((draft.metadata_ or {}).get("output_format") or "")
+    if key in FORMATS:
+        return FORMATS[key].label
+    return (draft.target_platform or draft.content_type or "draft").replace("_", " ").capitalize()
+
+
+def draft_label(draft: GeneratedContent) -> str:
+    """How a draft is named in messages: its title and its format."""
+    return f"“{draft.title or 'Untitled draft'}” ({format_label(draft)})"
+
+
+def home_view(items: list[PendingApproval]) -> dict[str, Any]:
+    return {"type": "home", "blocks": pending_blocks(items, heading="Waiting for your approval")}
 
 
 def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -> tuple[list[Block], bool]:

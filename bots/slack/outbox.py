@@ -6,9 +6,10 @@ import uuid
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import approval_message
+from bots.slack.blocks import approval_message, draft_label, home_view
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
 from core.workflow import service as wf
 from core.workflow import slack_links
@@ -100,10 +101,71 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
                                text=f"New version: {text}")
 
 
-async def tell_creator(deps: CoreDeps, decision: wf.Decision) -> None:
+async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:
+    """Telegram notices through the notifier; Slack ones as a DM from Recast in the person's workspace."""
+    for notice in notices:
+        to = notice.recipient
+        if to.provider == "telegram":
+            await deps.notifier.send(ChatRef("telegram", to.chat_id), OutgoingMessage(text=notice.text))
+        elif to.provider == "slack" and to.team_id:
+            api = await client_for_team(deps, to.team_id, client)
+            await api.chat_postMessage(channel=to.chat_id, text=notice.text)
+
+
+async def tell_people(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID) -> None:
+    """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
     async with session_scope(deps.sessionmaker) as session:
-        draft = await session.get(GeneratedContent, decision.request.generated_content_id)
-        reviewer = await wf.display_name(session=session, user_id=decision.request.reviewed_by)
-        text = wf.outcome_text(decision, draft.title if draft else None, reviewer)
-        if text:
-            await wf.tell_creator(session=session, notifier=deps.notifier, request=decision.request, text=text)
+        draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
+        notices = await wf.decision_notices(session=session, decision=decision, draft_label=draft_label(draft),
+                                            by_user_id=by_user_id)
+    await deliver(deps, client, notices)
+
+
+async def announce_in_channel(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision,
+                              by_user_id: uuid.UUID) -> None:
+    """A final decision (approved or rejected) is said in the request's thread and shown in the channel."""
+    async with session_scope(deps.sessionmaker) as session:
+        message = await slack_links.message_of(session=session, request_id=decision.request.id)
+        if message is None:
+            return
+        draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
+        by = await slack_links.slack_user_of(session=session, user_id=by_user_id)
+        submitter = (await slack_links.slack_user_of(session=session, user_id=decision.request.requested_by)
+                     if decision.request.requested_by else None)
+    who = f"<@{by}>" if by else "a reviewer"
+    status = decision.request.status
+    if status == "approved":
+        text = f"✅ {draft_label(draft)} was approved by {who}" + (
+            " and is queued for publishing." if decision.publish else ".")
+    elif status == "rejected":
+        text = f"❌ {draft_label(draft)} was rejected by {who}. Reason: {decision.request.feedback}"
+    else:
+        return
+    if submitter:
+        text += f" cc <@{submitter}>"
+    api = await client_for_team(deps, message.team_id, client)
+    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, reply_broadcast=True,
+                               text=text)
+
+
+async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uuid.UUID]) -> None:
+    """Republish the Home tab of everyone whose queue changed (in each workspace they use Recast from)."""
+    async with session_scope(deps.sessionmaker) as session:
+        people = [r for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
+                  if r.provider == "slack" and r.team_id]
+        views = [(r, await wf.pending_for_user(session=session, user_id=r.user_id)) for r in people]
+    for person, items in views:
+        api = await client_for_team(deps, str(person.team_id), client)
+        await api.views_publish(user_id=person.chat_id, view=home_view(items))
+
+
+async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID,
+                        stages: tuple[int, ...]) -> None:
+    """After a decision: the people of the stage it left and of the stage it is at now."""
+    async with session_scope(deps.sessionmaker) as session:
+        request = await wf.get_request(session=session, request_id=request_id)
+        now = (request.current_stage or 1,) if request.status == "pending" else ()
+        people: set[uuid.UUID] = set()
+        for stage_no in {*stages, *now}:
+            people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
+    await refresh_homes(deps, client, people)

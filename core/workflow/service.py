@@ -296,6 +296,7 @@ class Decision:
     stage_count: int
     final: bool = False
     publish: bool = False
+    stage_no: int = 1  # the stage the decision was taken at
 
     @property
     def next_stage(self) -> int | None:
@@ -355,13 +356,14 @@ async def approve(
     values.update({"status": "approved"} if final else {"current_stage": expected_stage + 1})
     applied = await _guarded(session, request_id, expected_stage, expected_revision, values)
     request = await get_request(session=session, request_id=request_id)
-    decision = Decision(request, applied, stage, len(stages), final=final and applied)
+    decision = Decision(request, applied, stage, len(stages), final=final and applied, stage_no=expected_stage)
     if not applied:
         return decision
     org = await _audit_org(session, request)
     await audit.record(session=session, action="approval_stage_approved", user_id=by_user_id,
                        organization_id=org, resource_type="approval_request", resource_id=request.id,
-                       metadata={"stage": expected_stage, "stage_name": stage.name, "final": final})
+                       metadata={"stage": expected_stage, "stage_name": stage.name, "final": final,
+                                 "revision": request.revision_count or 0})
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
         decision.publish = bool(workflow and workflow.auto_publish)
@@ -400,7 +402,7 @@ async def request_changes(
                            organization_id=await _audit_org(session, request),
                            resource_type="approval_request", resource_id=request.id,
                            metadata={"stage": expected_stage, "feedback": feedback.strip()[:500]})
-    return Decision(request, applied, stages[expected_stage - 1], len(stages))
+    return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
 async def apply_revision(
@@ -454,7 +456,7 @@ async def reject(
                            organization_id=await _audit_org(session, request),
                            resource_type="approval_request", resource_id=request.id,
                            metadata={"stage": expected_stage, "reason": reason.strip()[:500]})
-    return Decision(request, applied, stages[expected_stage - 1], len(stages))
+    return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
 async def approve_draft_solo(
@@ -545,9 +547,12 @@ async def creator_chats(*, session: AsyncSession, user_id: uuid.UUID | None) -> 
     return [ChatRef("telegram", r.chat_id or r.external_user_id) for r in rows]
 
 
-def outcome_text(decision: Decision, draft_title: str | None, reviewer: str | None) -> str | None:
-    """What the creator is told after an applied decision (None for an intermediate stage)."""
-    title = f"“{draft_title}”" if draft_title else "Your draft"
+def outcome_text(
+    decision: Decision, draft_title: str | None, reviewer: str | None, *, label: str | None = None
+) -> str | None:
+    """What the creator is told after an applied decision (None for an intermediate stage). `label` names the
+    draft instead of its quoted title (e.g. with its format)."""
+    title = label or (f"“{draft_title}”" if draft_title else "Your draft")
     who = f" by {reviewer}" if reviewer else ""
     status = decision.request.status
     if status == "approved":
@@ -568,6 +573,90 @@ async def tell_creator(
     for chat in chats:
         await notifier.send(chat, OutgoingMessage(text=text))
     return len(chats)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One chat where a person hears from Recast: a Telegram chat, or a Slack user (DM) in a workspace."""
+
+    user_id: uuid.UUID
+    provider: str  # telegram | slack
+    chat_id: str
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: Recipient
+    text: str
+
+
+async def recipients_of(*, session: AsyncSession, user_ids: list[uuid.UUID]) -> list[Recipient]:
+    """Every chat (Telegram and Slack) of these people, in the order given."""
+    if not user_ids:
+        return []
+    rows = (await session.scalars(
+        select(ChatIdentity).where(ChatIdentity.user_id.in_(user_ids), ChatIdentity.provider.in_(("telegram", "slack")))
+        .order_by(ChatIdentity.created_at, ChatIdentity.id)
+    )).all()
+    order = {u: i for i, u in enumerate(user_ids)}
+    found = [Recipient(r.user_id, r.provider, (r.chat_id or r.external_user_id) if r.provider == "telegram"
+                       else r.external_user_id, r.team_id) for r in rows]
+    return sorted(found, key=lambda r: order[r.user_id])
+
+
+async def stage_people(*, session: AsyncSession, request: ApprovalRequest, stage_no: int) -> set[uuid.UUID]:
+    """Everyone who approves stage `stage_no` of this request: its named approvers and the members with its role."""
+    stages = await stages_of(session=session, request=request)
+    if not 1 <= stage_no <= len(stages):
+        return set()
+    stage = stages[stage_no - 1]
+    people = set(stage.approvers)
+    if stage.role is not None and request.workflow_id is not None:
+        workflow = await session.get_one(ApprovalWorkflow, request.workflow_id)
+        org = await _workflow_org(session, workflow)
+        rows = await session.scalars(select(TeamMember.user_id).where(
+            TeamMember.organization_id == org, TeamMember.role == stage.role,
+            or_(TeamMember.status.is_(None), TeamMember.status == "active")))
+        people |= {u for u in rows if u is not None}
+    return people
+
+
+async def earlier_reviewers(
+    *, session: AsyncSession, request: ApprovalRequest, below_stage: int, revision: int
+) -> list[uuid.UUID]:
+    """Who approved the stages before `below_stage` of this version (`revision`) of the request."""
+    rows = await session.scalars(
+        select(AuditLog.user_id).where(
+            AuditLog.resource_id == request.id, AuditLog.action == "approval_stage_approved",
+            AuditLog.metadata_["stage"].as_integer() < below_stage,
+            AuditLog.metadata_["revision"].as_integer() == revision,
+        ).order_by(AuditLog.created_at)
+    )
+    return list(dict.fromkeys(u for u in rows if u is not None))
+
+
+async def decision_notices(
+    *, session: AsyncSession, decision: Decision, draft_label: str, by_user_id: uuid.UUID
+) -> list[Notice]:
+    """Whom an applied decision is told, and what: the submitter when their draft is approved, sent back or
+    rejected (in every chat they use, Telegram and Slack); and, when a later stage asks for changes, the
+    reviewers who approved the earlier stages of that version."""
+    request = decision.request
+    reviewer = await display_name(session=session, user_id=by_user_id)
+    notices: list[Notice] = []
+    text = outcome_text(decision, None, reviewer, label=draft_label)
+    if text and request.requested_by is not None:
+        notices += [Notice(r, text) for r in await recipients_of(session=session, user_ids=[request.requested_by])]
+    if request.status == "changes_requested" and decision.stage_no > 1:
+        seen = (request.revision_count or 1) - 1
+        earlier = [u for u in await earlier_reviewers(session=session, request=request,
+                                                      below_stage=decision.stage_no,
+                                                      revision=seen) if u not in (by_user_id, request.requested_by)]
+        told = (f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
+                f"which you approved: {request.feedback}. A new version is being written.")
+        notices += [Notice(r, told) for r in await recipients_of(session=session, user_ids=earlier)]
+    return notices
 
 
 async def display_name(*, session: AsyncSession, user_id: uuid.UUID | None) -> str | None:

@@ -40,8 +40,11 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(client, body, "That stage was already handled, so nothing changed.")
             return
         if decision.final:  # the creator hears first; the channel's message is redrawn after
-            await outbox.tell_creator(deps, decision)
+            await outbox.tell_people(deps, client, decision, user_id)
         await outbox.refresh_message(deps, client, request_id)
+        if decision.final:
+            await outbox.announce_in_channel(deps, client, decision, user_id)
+        await outbox.queue_changed(deps, client, request_id, (stage,))
         if decision.final and decision.publish and wf.PUBLISH_TASK in TASKS:
             await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
 

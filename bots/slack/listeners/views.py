@@ -63,13 +63,15 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if not decision.applied:
             return
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
-        await outbox.tell_creator(deps, decision)
+        await outbox.tell_people(deps, client, decision, user_id)
+        await outbox.queue_changed(deps, client, request_id, (stage,))
         async with session_scope(deps.sessionmaker) as session:
             ai = deps.require_ai()
             await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
                                     request_id=request_id, by_user_id=user_id)
         await outbox.refresh_message(deps, client, request_id, note="Changes requested: new version in the thread")
         await outbox.post_revision(deps, client, request_id)
+        await outbox.queue_changed(deps, client, request_id, ())
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
@@ -85,8 +87,10 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await _dm(client, body, exc.user_message)
             return
         if decision.applied:
-            await outbox.tell_creator(deps, decision)
+            await outbox.tell_people(deps, client, decision, user_id)
             await outbox.refresh_message(deps, client, request_id)
+            await outbox.announce_in_channel(deps, client, decision, user_id)
+            await outbox.queue_changed(deps, client, request_id, (stage,))
 
     async def save_workflow(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext

@@ -103,6 +103,12 @@ async def test_a_new_agency_goes_from_install_to_its_first_approved_draft_with_s
     assert status == 200
     (update,) = await fake_slack.wait_for("chat.update", timeout=WAIT)
     assert "Approved" in json.dumps(update.params["blocks"]) and buttons(update) == {}
+    # The submitter (the founder, from Slack) hears it in a DM, and the channel in the draft's thread.
+    (dm,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == founder, timeout=WAIT)
+    assert "was approved by Farah Khan" in dm.params["text"]
+    await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == channel
+                              and c.params.get("thread_ts") and "was approved by" in c.params.get("text", ""),
+                              timeout=WAIT)
     await oauth_worker.drain()
 
     # 7. The checklist now shows every step done.
