@@ -56,6 +56,7 @@ async def test_a_slack_submitter_hears_the_final_approval_and_so_does_the_channe
     (update,) = await fake_slack.wait_for("chat.update")
     # Stage 1 leaves the manager's queue and enters the client's: both Home tabs are redrawn.
     await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == client)
+    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
     assert "Nothing is waiting" in homes_of(fake_slack, manager)[-1] and "Stage 2/2" in homes_of(fake_slack, client)[-1]
     assert fake_slack.calls_to("chat.postMessage")[-1].params.get("channel") == CHANNEL  # nobody told mid-way
 
