@@ -160,12 +160,12 @@ async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uu
 
 
 async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID,
-                        stages: tuple[int, ...]) -> None:
-    """After a decision: the people of the stage it left and of the stage it is at now."""
+                        stages: tuple[int, ...], *, actor: uuid.UUID | None = None) -> None:
+    """After a decision: the people of the stage it left and of the stage it is at now (and whoever acted)."""
     async with session_scope(deps.sessionmaker) as session:
         request = await wf.get_request(session=session, request_id=request_id)
         now = (request.current_stage or 1,) if request.status == "pending" else ()
-        people: set[uuid.UUID] = set()
+        people: set[uuid.UUID] = {actor} if actor else set()
         for stage_no in {*stages, *now}:
             people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
     await refresh_homes(deps, client, people)

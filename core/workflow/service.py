@@ -429,9 +429,38 @@ async def apply_revision(
         session=session, writer=writer, index=index, draft_id=request.generated_content_id,
         requested_by=by_user_id, feedback=request.feedback or "", approval_request_id=request.id,
     )
-    request.status = "pending"
+    # A new version goes through every stage again, from the first: the editor sees what the client asked for.
+    request.status, request.current_stage = "pending", 1
     await session.flush()
     return draft
+
+
+async def state_text(
+    *, session: AsyncSession, request: ApprovalRequest, expected_stage: int, expected_revision: int | None
+) -> str:
+    """Why an action on (stage, revision) did nothing, in terms of where the request really is."""
+    stages = await stages_of(session=session, request=request)
+
+    def name(n: int) -> str:
+        return stages[n - 1].name if 1 <= n <= len(stages) else f"stage {n}"
+
+    reviewer = await display_name(session=session, user_id=request.reviewed_by) or "someone"
+    status, current = request.status, request.current_stage or 1
+    if status == "approved":
+        return f"Nothing changed: this draft was already approved (by {reviewer})."
+    if status == "rejected":
+        return f"Nothing changed: this draft was already rejected by {reviewer}: {request.feedback}"
+    if status == "changes_requested":
+        return (f"Nothing changed: {reviewer} asked for changes ({request.feedback}) and a new version is being "
+                "written. It will be posted in the thread.")
+    if expected_revision is not None and (request.revision_count or 0) != expected_revision:
+        return (f"Nothing changed: this is an older version. Version {(request.revision_count or 0) + 1} is in the "
+                f"thread, now at stage {current}/{len(stages)} ({name(current)}).")
+    if current != expected_stage:
+        where = "already past" if current > expected_stage else "not at"
+        return (f"Nothing changed: the draft is {where} stage {expected_stage} ({name(expected_stage)}); "
+                f"it is waiting at stage {current}/{len(stages)}, {name(current)}.")
+    return "Nothing changed: someone else acted on this stage at the same moment."
 
 
 async def reject(
@@ -654,7 +683,7 @@ async def decision_notices(
                                                       below_stage=decision.stage_no,
                                                       revision=seen) if u not in (by_user_id, request.requested_by)]
         told = (f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
-                f"which you approved: {request.feedback}. A new version is being written.")
+                f"which you approved: {request.feedback}. The new version comes back to stage 1 for review.")
         notices += [Notice(r, told) for r in await recipients_of(session=session, user_ids=earlier)]
     return notices
 

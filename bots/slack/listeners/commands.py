@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.slack import submissions
 from bots.slack.blocks import pending_blocks, workflow_modal
 from bots.slack.listeners import NOT_LINKED, identify, person_of, slack_profile
 from bots.slack.listeners.setup import show_checklist
@@ -79,7 +80,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await ack()
         client_id = await slack_links.client_for_channel(session=session, team_id=body["team_id"],
                                                         channel_id=body["channel_id"])
-        await client.views_open(trigger_id=body["trigger_id"], view=workflow_modal(str(client_id or "")))
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=workflow_modal(f"{client_id or ''}|{body['channel_id']}"))
 
     async def ack_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
@@ -87,6 +89,13 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if verb == "workflow":
             await open_workflow(ack, body, client, context)
         elif verb == "submit" and arg:
+            # Refuse before promising anything: unlinked workspace, unknown person, no workflow here.
+            try:
+                await submissions.check_submitter(context["session"], client, body["team_id"], body["channel_id"],
+                                                  body["user_id"])
+            except RecastError as exc:
+                await ack(text=f"⚠️ {exc.user_message}")
+                return
             await ack(text="Got it — working on it…")
         elif verb in LAZY_VERBS and (arg or verb in NO_ARG_VERBS):
             await ack()
@@ -184,6 +193,12 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                                  slack_user=body["user_id"])
             return
         if verb == "submit" and arg:
+            async with session_scope(deps.sessionmaker) as session:
+                try:
+                    await submissions.check_submitter(session, client, body["team_id"], body["channel_id"],
+                                                      body["user_id"])
+                except RecastError:
+                    return  # the acknowledgement said why
             await deps.enqueue("slack.submit_link", team_id=body["team_id"], channel_id=body["channel_id"],
                                slack_user_id=body["user_id"], **submission(arg))
             return

@@ -8,6 +8,8 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.bots.slack.conftest import Installer, SlackHTTP, block_action, view_submission
 from tests.fakes.slack_api import Call, FakeSlack
 
@@ -153,3 +155,14 @@ async def test_in_single_workspace_mode_a_slack_admin_starts_the_agency_from_set
     (told,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == member
                                         and "don't know your Slack account" in c.params.get("text", ""))
     assert "/recast member" in told.params["text"]
+@pytest.mark.parametrize("verb", ["submit some text to repurpose", "channel Acme"])
+async def test_commands_in_an_unlinked_workspace_point_to_setup(slack: SlackHTTP, fake_slack: FakeSlack,
+                                                                verb: str) -> None:
+    team, user = new_id("T"), new_id("U")
+    fake_slack.add_user(user, f"x-{user.lower()}@example.org", "X")
+    ack = await slack.command(user, verb, team=team)
+    if ack:  # submit answers in the acknowledgement itself
+        assert "/recast setup" in ack and "working on it" not in ack
+    else:
+        (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user)
+        assert "/recast setup" in note.params["text"]

@@ -96,7 +96,8 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert await slack.command(manager, "workflow") == ""
     (opened,) = await fake_slack.wait_for("views.open")
     view = opened.params["view"]
-    assert view["callback_id"] == "recast_workflow_modal" and view["private_metadata"] == str(agency.team.client.id)
+    assert view["callback_id"] == "recast_workflow_modal"
+    assert view["private_metadata"] == f"{agency.team.client.id}|{CHANNEL}"
     assert {b["block_id"] for b in view["blocks"]} >= {"name", "stage1_name", "stage1_users", "stage2_role"}
 
     values = {
@@ -122,6 +123,13 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
         {"order": 1, "name": "Editor", "approvers": [str(agency.team.manager.id)], "role": None},
         {"order": 2, "name": "Client", "approvers": [], "role": "client"},
     ]
+    # Saving says what was saved, where the command was run.
+    (saved_note,) = await ephemerals(fake_slack, manager)
+    assert saved_note.params["channel"] == CHANNEL
+    assert saved_note.params["text"] == (
+        "✅ Saved the workflow *Acme two-step* for drafts for *Acme Foods*:\n"
+        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role\n"
+        "Approved drafts are published automatically.")
 
     # A stage naming someone Slack can't match to Recast is refused inside the modal.
     fake_slack.add_user("U0NOBODY", "nobody@example.org", "Nobody")
@@ -201,17 +209,19 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
     await slack.command(manager, "submit Just one short line.")
     await slack.command(manager, f"submit {article_site}/talk.mp4")
     await slack.command(manager, f"submit {article_site}/missing")
-    await slack.command(manager, f"submit {TALK}", channel="C0NOWORKFLOW")
-    await slack.command("U0STRANGER", f"submit {TALK}")
-    notes = await ephemerals(fake_slack, manager, count=4)
+    # Refusals known before any work are the acknowledgement itself: no "working on it" first.
+    no_workflow = await slack.command(manager, f"submit {TALK}", channel="C0NOWORKFLOW")
+    stranger = await slack.command("U0STRANGER", f"submit {TALK}")
+    assert "No approval workflow covers this channel" in no_workflow and "working on it" not in no_workflow
+    assert "don't know your Slack account" in stranger and "working on it" not in stranger
+    notes = await ephemerals(fake_slack, manager, count=3)
     texts = sorted(n.params["text"] for n in notes)
     assert any("a bit short to repurpose" in t for t in texts)
     assert any("isn't an article I can read" in t for t in texts)
     assert any("HTTP 404" in t for t in texts)
-    assert any("No approval workflow covers this channel" in t for t in texts)
-    (stranger,) = await ephemerals(fake_slack, "U0STRANGER")
     await worker.drain()
-    assert "don't know your Slack account" in stranger.params["text"]
+    assert len([c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == manager]) == 3
+    assert not [c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == "U0STRANGER"]
     async with deps.sessionmaker() as s:
         from_slack = (await s.scalars(select(ContentAsset.id).where(
             ContentAsset.source_platform == "slack", ContentAsset.organization_id == agency.team.org.id))).all()

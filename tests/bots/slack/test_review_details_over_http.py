@@ -1,0 +1,102 @@
+"""Smaller review behaviours over HTTP: an empty reason stays in the form, a later stage's change request goes
+back through stage 1, approving from App Home redraws App Home, and a button that does nothing says why."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from bots.slack import outbox
+from core.workflow.models import ApprovalRequest
+from tests.bots.slack.conftest import CHANNEL, TEAM, block_action
+from tests.bots.slack.test_approvals_over_http import FORM, buttons, click, submit
+from tests.core.workflow.builders import make_draft
+
+
+async def _posted(deps, slack, fake_slack, agency):
+    draft_id = await make_draft(deps, agency.team)
+    request = await outbox.post_approval(deps, slack.client, draft_id)
+    (post,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == CHANNEL)
+    return request, post
+
+
+async def _row(deps, request_id) -> ApprovalRequest:
+    async with deps.sessionmaker() as s:
+        return await s.get_one(ApprovalRequest, request_id)
+
+
+async def test_an_empty_reason_is_asked_for_in_the_form_and_nothing_else_is_sent(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    for kind, action in (("recast_reject_modal", "recast_reject"), ("recast_changes_modal", "recast_request_changes")):
+        meta = buttons(post)[action]
+        resp = await slack.send(slack.interactive_body(submit(manager, kind, meta, "   ")), FORM)
+        answer = json.loads(await resp.text())
+        assert answer["response_action"] == "errors" and answer["errors"]["feedback"] == "Please write a few words."
+    # A real rejection afterwards: once its effects are seen, the empty ones' lazy work is long done.
+    await slack.send(slack.interactive_body(submit(manager, "recast_reject_modal", buttons(post)["recast_reject"],
+                                                   "Off-brand")), FORM)
+    await fake_slack.wait_for("chat.update")
+    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
+    assert not [c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == manager]
+    row = await _row(deps, request.id)
+    assert (row.status, row.feedback, row.revision_count) == ("rejected", "Off-brand", 0)
+
+
+async def test_changes_asked_at_stage_two_come_back_through_stage_one(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
+    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1")),
+                     FORM)
+    (update,) = await fake_slack.wait_for("chat.update")
+    stage_two = buttons(update)
+    await slack.send(slack.interactive_body(click(client, "recast_request_changes",
+                                                  stage_two["recast_request_changes"], "1")), FORM)
+    (modal,) = await fake_slack.wait_for("views.open")
+    await slack.send(slack.interactive_body(submit(client, "recast_changes_modal",
+                                                   modal.params["view"]["private_metadata"], "Shorter please")), FORM)
+    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
+                                            and c.params.get("blocks"))
+    assert buttons(revision)["recast_approve"] == f"{request.id}:1:1"  # stage 1 again, version 2
+    assert "Stage 1/2:* Manager review" in json.dumps(revision.params["blocks"])
+    row = await _row(deps, request.id)
+    assert (row.status, row.current_stage, row.revision_count) == ("pending", 1, 1)
+    (told,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == manager)
+    assert "comes back to stage 1 for review" in told.params["text"]
+    # The editor's Home tab has it again, at stage 1.
+    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager
+                              and "Stage 1/2: Manager review" in json.dumps(c.params["view"]))
+
+    # The client's old stage-2 button now does nothing, and says what the state really is.
+    await slack.send(slack.interactive_body(click(client, "recast_approve", stage_two["recast_approve"], "1")), FORM)
+    (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == client)
+    assert note.params["text"] == ("Nothing changed: this is an older version. Version 2 is in the thread, now at "
+                                   "stage 1/2 (Manager review).")
+    assert (await _row(deps, request.id)).current_stage == 1
+
+
+async def test_a_stage_two_button_at_stage_one_says_where_the_draft_is(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    client = agency.slack_ids["client"]
+    for action in ("recast_approve", "recast_reject"):
+        await slack.send(slack.interactive_body(click(client, action, f"{request.id}:2:0", "1")), FORM)
+    notes = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == client, count=2)
+    expected = ("Nothing changed: the draft is not at stage 2 (Client sign-off); it is waiting at stage 1/2, "
+                "Manager review.")
+    assert [n.params["text"] for n in notes] == [expected, expected]
+    assert fake_slack.calls_to("views.open") == [] and fake_slack.calls_to("chat.update") == []
+
+
+async def test_approving_from_app_home_redraws_app_home(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    status, _ = await slack.interact(block_action(team=TEAM, channel=None, user=manager, action_id="recast_approve",
+                                                  value=buttons(post)["recast_approve"]))
+    assert status == 200
+    (home,) = await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
+    assert "Nothing is waiting for you" in json.dumps(home.params["view"])
+    assert "recast_approve" not in json.dumps(home.params["view"])
+    (update,) = await fake_slack.wait_for("chat.update")
+    assert "Stage 2/2" in json.dumps(update.params["blocks"])
+    assert (await _row(deps, request.id)).current_stage == 2
+    assert str(uuid.UUID(buttons(update)["recast_approve"].split(":")[0])) == str(request.id)
