@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from core.content.models import ContentAsset
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.workflow.models import ApprovalRequest
@@ -90,13 +91,31 @@ def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -
 
 def _stage_line(request: ApprovalRequest, stage: Stage | None, stage_count: int) -> str:
     status = request.status or "pending"
+    at = f"stage {request.current_stage or 1}/{stage_count}"
     if status == "pending" and stage is not None:
         return f"*Stage {request.current_stage}/{stage_count}:* {stage.name} · awaiting approval"
-    labels = {"approved": "✅ Approved", "rejected": "❌ Rejected", "changes_requested": "✏️ Changes requested"}
+    labels = {"approved": f"✅ Approved (all {stage_count} stage{'s' if stage_count != 1 else ''})",
+              "rejected": f"❌ Rejected at {at}", "changes_requested": f"✏️ Changes requested at {at}"}
     line = labels.get(status, status)
     if request.feedback and status in ("rejected", "changes_requested"):
         line += f" — {request.feedback}"
     return _text(line)
+
+
+def version_of(request: ApprovalRequest) -> int:
+    return (request.revision_count or 0) + 1
+
+
+def source_label(asset: ContentAsset | None) -> str | None:
+    """Where a draft came from: the submitted content's title, and how (a link when there is one)."""
+    if asset is None:
+        return None
+    kind = {"document": "text"}.get(asset.content_type or "", asset.content_type or "content")
+    via = {"slack": "from Slack", "telegram": "from Telegram"}.get(asset.source_platform or "",
+                                                                     f"by {asset.source_platform or 'upload'}")
+    title = f"“{_text(asset.title, 120)}”" if asset.title else "an untitled submission"
+    what = f"<{asset.source_url}|{kind}>" if asset.source_url else kind
+    return f"{title} ({what} {via})"
 
 
 def approval_message(
@@ -107,9 +126,16 @@ def approval_message(
     stage_count: int,
     note: str | None = None,
     full_text_url: str | None = None,
+    source: str | None = None,
 ) -> tuple[list[Block], str]:
-    """The review message: the draft, its stage and (while pending) Approve · Request changes · Reject."""
-    blocks, _ = draft_blocks(draft, full_text_url=full_text_url)
+    """The review message: what it is (format, source, version), the draft, its stage and (while pending)
+    Approve · Request changes · Reject."""
+    what = [f"*{format_label(draft)}*", f"Version {version_of(request)}"]
+    if source:
+        what.insert(1, f"Source: {source}")
+    body, _ = draft_blocks(draft, full_text_url=full_text_url)
+    blocks: list[Block] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": _text(" · ".join(what),
+                                                                                              2000)}]}, *body]
     context = [{"type": "mrkdwn", "text": _stage_line(request, stage, stage_count)}]
     if note:
         context.append({"type": "mrkdwn", "text": _text(note, 2000)})
@@ -124,7 +150,8 @@ def approval_message(
             {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
              "text": {"type": "plain_text", "text": "Reject"}},
         ]})
-    fallback = f"Draft for review: {draft.title or 'untitled'} ({_stage_line(request, stage, stage_count)})"
+    fallback = (f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
+                f"{version_of(request)} ({_stage_line(request, stage, stage_count)})")
     return blocks[:MAX_BLOCKS], _text(fallback, 300)
 
 
@@ -179,7 +206,8 @@ def pending_blocks(items: list[PendingApproval], *, heading: str = "Pending appr
         return blocks
     for item in items[: (MAX_BLOCKS - 2) // 2]:
         preview, _ = truncate_draft(item.draft.content_text or "", 280)
-        text = (f"*{item.draft.title or 'Untitled draft'}* · {item.draft.target_platform or ''}\n"
+        text = (f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)} · version "
+                f"{version_of(item.request)}\n"
                 f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
         blocks.append({"type": "actions", "elements": [

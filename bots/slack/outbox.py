@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.slack.blocks import approval_message, draft_label, home_view
+from bots.slack.blocks import approval_message, draft_label, home_view, source_label, version_of
+from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
+from core.workflow import revision_check, slack_links
 from core.workflow import service as wf
-from core.workflow import slack_links
 from core.workflow.models import ApprovalRequest
 from core.workflow.slack_secrets import TokenCipher
 
@@ -41,6 +43,11 @@ async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) ->
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base
 
 
+async def _source(session: AsyncSession, draft: GeneratedContent) -> str | None:
+    asset = await session.get(ContentAsset, draft.content_asset_id) if draft.content_asset_id else None
+    return source_label(asset)
+
+
 async def post_approval(
     deps: CoreDeps, client: AsyncWebClient, draft_id: uuid.UUID, requested_by: uuid.UUID | None = None
 ) -> ApprovalRequest:
@@ -52,10 +59,12 @@ async def post_approval(
         posted = await slack_links.message_of(session=session, request_id=request.id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
+        source = await _source(session, draft)
     if where is None or posted is not None:
         return request
     team_id, channel_id = where
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages))
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                    source=source)
     api = await client_for_team(deps, team_id, client)
     response = await api.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
     async with session_scope(deps.sessionmaker) as session:
@@ -79,7 +88,9 @@ async def refresh_message(
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+        source = await _source(session, draft)
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note,
+                                    source=source)
     api = await client_for_team(deps, message.team_id, client)
     await api.chat_update(channel=message.channel_id, ts=message.message_ts, blocks=blocks, text=text)
 
@@ -94,8 +105,13 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
-    note = f"Revision {request.revision_count} after feedback: {request.feedback}"
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+        source = await _source(session, draft)
+    checks = [revision_check.CheckResult(**c) for c in (draft.metadata_ or {}).get("revision_check") or []]
+    note = f"Version {version_of(request)}, after feedback: {request.feedback}"
+    if checks:
+        note += "\n*What changed:*\n" + "\n".join(c.line() for c in checks)
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note,
+                                    source=source)
     api = await client_for_team(deps, message.team_id, client)
     await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
                                text=f"New version: {text}")

@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import ChatIdentity, ClientAccount, TeamMember, User
+from core.ai import nlp
 from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.content.models import ContentAsset
@@ -25,6 +26,7 @@ from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.system import audit
 from core.system.models import AuditLog
+from core.workflow import revision_check
 from core.workflow.errors import (
     ApprovalNotFound,
     AwaitingTeamApproval,
@@ -425,10 +427,19 @@ async def apply_revision(
         raise ApprovalNotFound()
     if request.status != "changes_requested" or request.generated_content_id is None:
         return None
+    before = await session.get_one(GeneratedContent, request.generated_content_id)
+    before_text, before_title = before.content_text or "", before.title
     draft = await repurposing_service.rewrite_draft(
         session=session, writer=writer, index=index, draft_id=request.generated_content_id,
         requested_by=by_user_id, feedback=request.feedback or "", approval_request_id=request.id,
     )
+    # Checked against its feedback before anyone sees it; what can be fixed without inventing content is.
+    text, checks = revision_check.enforce(before_text, draft.content_text or "", request.feedback)
+    if text != (draft.content_text or ""):
+        draft.content_text, draft.word_count = text, nlp.word_count(text)
+    if draft.title != before_title:
+        checks.append(revision_check.CheckResult("title", True, f"now “{draft.title}”", asked=False))
+    draft.metadata_ = {**(draft.metadata_ or {}), "revision_check": [c.as_json() for c in checks]}
     # A new version goes through every stage again, from the first: the editor sees what the client asked for.
     request.status, request.current_stage = "pending", 1
     await session.flush()

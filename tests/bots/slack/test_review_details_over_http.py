@@ -100,3 +100,60 @@ async def test_approving_from_app_home_redraws_app_home(deps, slack, fake_slack,
     assert "Stage 2/2" in json.dumps(update.params["blocks"])
     assert (await _row(deps, request.id)).current_stage == 2
     assert str(uuid.UUID(buttons(update)["recast_approve"].split(":")[0])) == str(request.id)
+
+
+def _header(call) -> str:
+    return next(b["text"]["text"] for b in call.params["blocks"] if b["type"] == "header")
+
+
+def _what(call) -> str:
+    return call.params["blocks"][0]["elements"][0]["text"]
+
+
+def _draft_text(call) -> str:
+    """The draft's own text in a review message: the first section after the header."""
+    blocks = call.params["blocks"]
+    at = next(i for i, b in enumerate(blocks) if b["type"] == "header")
+    return str(blocks[at + 1]["text"]["text"])
+
+
+async def test_every_approval_message_names_format_source_version_and_stage(deps, slack, fake_slack, agency):
+    _, post = await _posted(deps, slack, fake_slack, agency)
+    assert _what(post).startswith("*LinkedIn post* · Source: “Most creators in India")
+    assert _what(post).endswith("(text by upload) · Version 1")
+    assert "Stage 1/2:* Manager review" in json.dumps(post.params["blocks"])
+    assert post.params["text"].startswith("Draft for review: LinkedIn post “")
+
+
+async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_changed(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal",
+                                                   buttons(post)["recast_request_changes"],
+                                                   "Make it shorter and open with a question")), FORM)
+    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
+                                            and c.params.get("blocks"))
+    assert _header(revision) == _header(post)  # its own title, not another draft's
+    assert _what(revision).startswith("*LinkedIn post* · Source:") and _what(revision).endswith("Version 2")
+    before, after = _draft_text(post), _draft_text(revision)
+    assert len(after) <= 0.8 * len(before)
+    assert after.split("?")[0].count(".") == 0 and "?" in after.split("\n")[0]  # the first sentence asks
+    note = json.dumps(revision.params["blocks"], ensure_ascii=False)
+    assert "Version 2, after feedback: Make it shorter and open with a question" in note
+    assert "✅ shorter — " in note and "✅ open with a question — opens “" in note
+    assert "not met" not in note
+
+
+async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal",
+                                                   buttons(post)["recast_request_changes"],
+                                                   "Give it a punchier title")), FORM)
+    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
+                                            and c.params.get("blocks"))
+    note = json.dumps(revision.params["blocks"], ensure_ascii=False)
+    if _header(revision) != _header(post):  # the writer chose a new one: the note says so
+        assert f"Title: now “{_header(revision)}”" in note
+    else:
+        assert "Title: now" not in note

@@ -185,6 +185,25 @@ async def test_submit_text_becomes_drafts_posted_for_approval(deps, slack, fake_
     await eventually(lambda: all_jobs_settled(deps, asset.id))
 
 
+async def test_one_submissions_drafts_can_be_told_apart_in_the_channel(deps, slack, fake_slack, agency, worker):
+    manager = agency.slack_ids["manager"]
+    await slack.command(manager, f"submit {TALK}")
+    (post, *_) = await fake_slack.wait_for("chat.postMessage", review_posts(fake_slack), timeout=WAIT)
+    asset = await asset_of_request(deps, await request_of(deps, post))
+    await eventually(lambda: all_jobs_settled(deps, asset.id))
+    await worker.drain()
+    posts = [c for c in fake_slack.calls_to("chat.postMessage") if review_posts(fake_slack)(c)]
+    heads = [c.params["blocks"][0]["elements"][0]["text"] for c in posts]
+    formats = [h.split("*")[1] for h in heads]
+    assert len(posts) >= 3 and len(set(formats)) == len(posts), heads  # each names its own format
+    assert {"LinkedIn post", "X thread"} <= set(formats)
+    for head in heads:
+        assert "· Source: “Most creators in India" in head and "(text from Slack)" in head
+        assert head.endswith("· Version 1")
+    assert all("Stage 1/2:* Manager review" in json.dumps(c.params["blocks"]) for c in posts)
+    assert all(c.params["text"].startswith(f"Draft for review: {f} “") for c, f in zip(posts, formats, strict=True))
+
+
 @pytest.mark.usefixtures("worker")
 async def test_submit_link_fetches_the_article(deps, slack, fake_slack, agency, article_site):
     manager = agency.slack_ids["manager"]
