@@ -89,10 +89,12 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if verb == "workflow":
             await open_workflow(ack, body, client, context)
         elif verb == "submit" and arg:
-            # Refuse before promising anything: unlinked workspace, unknown person, no workflow here.
+            # Refuse before promising anything: unlinked workspace, unknown person, no workflow here. Committed
+            # at once (a person linked by e-mail on the way), since the lazy listener starts right after this.
             try:
-                await submissions.check_submitter(context["session"], client, body["team_id"], body["channel_id"],
-                                                  body["user_id"])
+                async with session_scope(deps.sessionmaker) as session:
+                    await submissions.check_submitter(session, client, body["team_id"], body["channel_id"],
+                                                      body["user_id"])
             except RecastError as exc:
                 await ack(text=f"⚠️ {exc.user_message}")
                 return

@@ -314,3 +314,17 @@ async def test_a_file_from_someone_recast_does_not_know_is_not_processed(deps, s
     (note,) = await ephemerals(fake_slack, "U0STRANGER")
     assert "don't know your Slack account" in note.params["text"]
     assert fake_slack.downloads == []
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_first_submit_by_a_member_matched_by_email_is_taken(deps, slack, fake_slack, agency):
+    """The acknowledgement links the person by their Slack e-mail; the work after it finds that link."""
+    newcomer = f"U{uuid.uuid4().hex[:10].upper()}"
+    fake_slack.add_user(newcomer, agency.team.creator.email, "Asha Rao")
+    assert await slack.command(newcomer, f"submit {TALK}") == "Got it — working on it…"
+    (got,) = await ephemerals(fake_slack, newcomer)
+    assert got.params["text"].startswith("Got “Most creators in India")
+    (post, *_) = await fake_slack.wait_for("chat.postMessage", review_posts(fake_slack), timeout=WAIT)
+    asset = await asset_of_request(deps, await request_of(deps, post))
+    assert asset.user_id == agency.team.creator.id
+    await eventually(lambda: all_jobs_settled(deps, asset.id))
