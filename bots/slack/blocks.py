@@ -127,6 +127,7 @@ def approval_message(
     note: str | None = None,
     full_text_url: str | None = None,
     source: str | None = None,
+    buttons: bool = True,
 ) -> tuple[list[Block], str]:
     """The review message: what it is (format, source, version), the draft, its stage and (while pending)
     Approve · Request changes · Reject."""
@@ -140,7 +141,7 @@ def approval_message(
     if note:
         context.append({"type": "mrkdwn", "text": _text(note, 2000)})
     blocks.append({"type": "context", "elements": context})
-    if request.status == "pending":
+    if request.status == "pending" and buttons:
         value = action_value(request)
         blocks.append({"type": "actions", "block_id": "recast_review", "elements": [
             {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,

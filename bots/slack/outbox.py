@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,8 @@ from core.workflow import revision_check, slack_links
 from core.workflow import service as wf
 from core.workflow.models import ApprovalRequest
 from core.workflow.slack_secrets import TokenCipher
+
+MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
 
 
 def token_cipher(deps: CoreDeps) -> TokenCipher:
@@ -76,10 +79,25 @@ async def post_approval(
     return request
 
 
+def revision_note(request: ApprovalRequest, draft: GeneratedContent) -> str:
+    checks = [revision_check.CheckResult(**c) for c in (draft.metadata_ or {}).get("revision_check") or []]
+    note = f"Version {version_of(request)}, after feedback: {request.feedback}"
+    if checks:
+        note += "\n*What changed:*\n" + "\n".join(c.line() for c in checks)
+    return note
+
+
 async def refresh_message(
     deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, *, note: str | None = None
 ) -> None:
-    """Redraw a request's message in place (its stage, status and buttons)."""
+    """Redraw a request's messages in place (stage, status, buttons). Once a new version is in the thread, that
+    reply carries the buttons and the message in the channel points to it."""
+    for _ in range(MESSAGE_WAITS):
+        # A click can come in while the worker that posted the message is still recording where it is.
+        async with deps.sessionmaker() as session:
+            if await slack_links.message_of(session=session, request_id=request_id) is not None:
+                break
+        await asyncio.sleep(MESSAGE_WAIT_SECONDS)
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
@@ -89,14 +107,24 @@ async def refresh_message(
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
         source = await _source(session, draft)
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note,
-                                    source=source)
     api = await client_for_team(deps, message.team_id, client)
-    await api.chat_update(channel=message.channel_id, ts=message.message_ts, blocks=blocks, text=text)
+
+    async def redraw(ts: str, note: str | None, *, buttons: bool = True) -> None:
+        blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                        note=note, source=source, buttons=buttons)
+        await api.chat_update(channel=message.channel_id, ts=ts, blocks=blocks, text=text)
+
+    if message.revision_ts is None:
+        await redraw(message.message_ts, note)
+        return
+    pointer = f"Version {version_of(request)} is in this message's thread: review it there."
+    await redraw(message.message_ts, note or pointer, buttons=False)
+    await redraw(message.revision_ts, revision_note(request, draft))
 
 
 async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
-    """Post the regenerated version, with fresh buttons, in the request's thread."""
+    """Post the regenerated version, with fresh buttons, in the request's thread; an earlier version's reply
+    there loses its buttons."""
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
@@ -106,15 +134,18 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
-    checks = [revision_check.CheckResult(**c) for c in (draft.metadata_ or {}).get("revision_check") or []]
-    note = f"Version {version_of(request)}, after feedback: {request.feedback}"
-    if checks:
-        note += "\n*What changed:*\n" + "\n".join(c.line() for c in checks)
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note,
-                                    source=source)
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                    note=revision_note(request, draft), source=source)
     api = await client_for_team(deps, message.team_id, client)
-    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
-                               text=f"New version: {text}")
+    posted = await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
+                                        text=f"New version: {text}")
+    async with session_scope(deps.sessionmaker) as session:
+        previous = await slack_links.remember_revision(session=session, request_id=request_id,
+                                                       revision_ts=str(posted["ts"]))
+    if previous:
+        replaced = f"Version {version_of(request) - 1} was replaced by version {version_of(request)}, below."
+        await api.chat_update(channel=message.channel_id, ts=previous, text=replaced,
+                              blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": replaced}]}])
 
 
 async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:

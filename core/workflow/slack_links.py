@@ -130,7 +130,15 @@ async def remember_message(
 
 
 async def message_of(*, session: AsyncSession, request_id: uuid.UUID) -> SlackApprovalMessage | None:
-    return await session.get(SlackApprovalMessage, request_id)
+    return await session.get(SlackApprovalMessage, request_id, populate_existing=True)
+
+
+async def remember_revision(*, session: AsyncSession, request_id: uuid.UUID, revision_ts: str) -> str | None:
+    """Record the thread reply showing the latest version; returns the previous one's ts, if any."""
+    message = await session.get_one(SlackApprovalMessage, request_id, with_for_update=True)
+    previous, message.revision_ts = message.revision_ts, revision_ts
+    await session.flush()
+    return previous
 
 
 async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | None, event_type: str | None) -> bool:

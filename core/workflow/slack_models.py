@@ -80,6 +80,8 @@ class SlackApprovalMessage(Base):
     team_id: Mapped[str] = mapped_column(String(64))
     channel_id: Mapped[str] = mapped_column(String(64))
     message_ts: Mapped[str] = mapped_column(String(32))
+    # The thread reply with the latest version, once there is one: it carries the buttons from then on.
+    revision_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime | None] = created_at_column()
 
 

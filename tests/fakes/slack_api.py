@@ -26,6 +26,7 @@ class Call:
     method: str
     params: dict[str, Any]
     token: str | None
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered (e.g. a message's ts)
 
 
 @dataclass
@@ -123,16 +124,18 @@ class FakeSlack:
                 params[key] = json.loads(params[key])
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else params.get("token")
-        call = Call(method, params, token)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            answer: dict[str, Any] = {"ok": False, "error": "unknown_method"}
+        elif method != "oauth.v2.access" and not token:
+            answer = {"ok": False, "error": "not_authed"}
+        else:
+            answer = handler(params)
+        call = Call(method, params, token, answer)
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        if method != "oauth.v2.access" and not token:
-            return web.json_response({"ok": False, "error": "not_authed"})
-        return web.json_response(handler(params))
+        return web.json_response(answer)
 
     async def _download(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"].split("-", 1)[1]

@@ -79,8 +79,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             ai = deps.require_ai()
             await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
                                     request_id=request_id, by_user_id=user_id)
-        await outbox.refresh_message(deps, client, request_id, note="Changes requested: new version in the thread")
         await outbox.post_revision(deps, client, request_id)
+        await outbox.refresh_message(deps, client, request_id)
         await outbox.queue_changed(deps, client, request_id, ())
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -157,3 +157,41 @@ async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack,
         assert f"Title: now “{_header(revision)}”" in note
     else:
         assert "Title: now" not in note
+
+
+async def test_once_a_new_version_is_in_the_thread_only_it_offers_buttons(deps, slack, fake_slack, agency):
+    request, post = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    original_ts = post.response["ts"]
+
+    async def revise(meta: str, feedback: str, count: int):
+        await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal", meta, feedback)), FORM)
+        replies = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == original_ts
+                                            and c.params.get("blocks"), count=count)
+        return replies[-1]
+
+    first = await revise(buttons(post)["recast_request_changes"], "Make it shorter", 1)
+    # The channel's message now points to the thread and has no buttons of its own.
+    (original, *_) = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == original_ts
+                                               and "Version 2 is in this message's thread" in json.dumps(c.params))
+    assert buttons(original) == {}
+
+    # Approving the reply redraws the reply (stage 2's buttons) and keeps the original without any.
+    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(first)["recast_approve"],
+                                                  first.response["ts"])), FORM)
+    redrawn = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"]
+                                        and "Stage 2/2" in json.dumps(c.params["blocks"]))
+    assert buttons(redrawn[-1])["recast_approve"] == f"{request.id}:2:1"
+    assert "Stage 2/2" in json.dumps(redrawn[-1].params["blocks"])
+    assert buttons([c for c in fake_slack.calls_to("chat.update") if c.params["ts"] == original_ts][-1]) == {}
+
+    # A second version replaces the first reply's buttons with a pointer to the newer one.
+    client = agency.slack_ids["client"]
+    await slack.send(slack.interactive_body(submit(client, "recast_changes_modal",
+                                                   buttons(redrawn[-1])["recast_request_changes"], "Shorter still")),
+                     FORM)
+    await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == original_ts
+                              and c.params.get("blocks"), count=2)
+    (replaced, *_) = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"]
+                                               and "was replaced by version 3" in c.params.get("text", ""))
+    assert buttons(replaced) == {}
