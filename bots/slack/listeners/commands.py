@@ -180,8 +180,10 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await identify(session, client, body)
             items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+            linked = await slack_links.workspace(session=session, team_id=body["team_id"]) is not None
         if user_id is None:
-            await reply(client, body, NOT_LINKED)
+            # Nobody to ask in a workspace without an organization: say how to start one.
+            await reply(client, body, NOT_LINKED if linked else WorkspaceNotLinked.user_message)
             return
         await reply(client, body, f"{len(items)} pending approvals", blocks=pending_blocks(items))
 

@@ -155,7 +155,8 @@ async def test_in_single_workspace_mode_a_slack_admin_starts_the_agency_from_set
     (told,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == member
                                         and "don't know your Slack account" in c.params.get("text", ""))
     assert "/recast member" in told.params["text"]
-@pytest.mark.parametrize("verb", ["submit some text to repurpose", "channel Acme"])
+@pytest.mark.parametrize("verb", ["submit some text to repurpose", "channel Acme", "approvals", "workflow",
+                                  "invite", "member <@U0SOMEONE> admin"])
 async def test_commands_in_an_unlinked_workspace_point_to_setup(slack: SlackHTTP, fake_slack: FakeSlack,
                                                                 verb: str) -> None:
     team, user = new_id("T"), new_id("U")
