@@ -270,8 +270,9 @@ def setup_blocks(
         blocks.append(_step(False, f"*2. Make this channel a client's review channel*{extra}.",
                             _button(SETUP_CHANNEL, "Name the client")))
     else:
-        blocks.append(_step(False, "*2. Client channel:* once linked, an owner or admin names the client whose "
-                                   "drafts this channel reviews."))
+        when = "" if org is not None else "once the workspace is linked, "
+        blocks.append(_step(False, f"*2. Client channel:* {when}an owner or admin names the client whose drafts "
+                                   "this channel reviews (`/recast setup` here)."))
     if state.has_workflow:
         blocks.append(_step(True, "*3. Approval workflow* is set (`/recast workflow` changes it)."))
     elif org is not None and manager:

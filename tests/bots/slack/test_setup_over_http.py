@@ -167,3 +167,22 @@ async def test_commands_in_an_unlinked_workspace_point_to_setup(slack: SlackHTTP
     else:
         (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user)
         assert "/recast setup" in note.params["text"]
+
+
+async def test_the_checklist_offers_each_person_only_the_buttons_they_can_use(slack, fake_slack, agency) -> None:
+    from tests.bots.slack.conftest import CHANNEL, TEAM
+
+    manager, owner = agency.slack_ids["manager"], agency.slack_ids["owner"]
+    await slack.command(manager, "setup", team=TEAM, channel="C0ELSEWHERE")
+    elsewhere = await checklist(fake_slack, manager, 1)
+    assert setup_buttons(elsewhere) == {}  # naming a client is for owners and admins; no test outside a client channel
+    assert "an owner or admin names the client" in checklist_text(elsewhere)
+    text = checklist_text(elsewhere)
+    assert "(you are its manager)" in text and "Approval workflow* is set" in text
+
+    await slack.command(owner, "setup", team=TEAM, channel="C0ELSEWHERE")
+    assert set(setup_buttons(await checklist(fake_slack, owner, 1))) == {"recast_setup_channel"}
+    await slack.command(manager, "setup", team=TEAM, channel=CHANNEL)
+    in_client_channel = await checklist(fake_slack, manager, 2)
+    assert "this channel reviews *Acme Foods*'s drafts" in checklist_text(in_client_channel)
+    assert set(setup_buttons(in_client_channel)) == {"recast_setup_test"}
