@@ -6,6 +6,7 @@ recast web | worker | scheduler | bot
 recast db upgrade [--seed] | db downgrade | db seed
 recast info              what is configured and what would be embedded
 recast jobs [--all] | jobs redrive <unit id>   stuck, retrying and dead-lettered work; re-drive one
+recast org invite <org>  a single-use invite that joins a Slack workspace to an organization
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade")
     down.add_argument("--revision", default="base")
     db_sub.add_parser("seed")
+    org = sub.add_parser("org", help="organizations")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    invite = org_sub.add_parser("invite", help="a single-use invite for a Slack workspace (install or /recast link)")
+    invite.add_argument("org", help="the organization's slug")
+    invite.add_argument("--role", default="admin", help="the role whoever uses it gets (default: admin)")
     return parser
 
 
@@ -62,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(commands.jobs(settings, args.action, args.unit_id, show_all=args.all))
     if args.command == "db":
         return commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
+    if args.command == "org":
+        return asyncio.run(commands.org_invite(settings, args.org, role=args.role))
     if args.command == "demo":
         return asyncio.run(commands.demo(settings, input_path=args.input))
     if args.command in ("run", "web", "worker", "scheduler", "bot") and (problem := settings.insecure_for_public_use()):

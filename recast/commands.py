@@ -120,6 +120,34 @@ async def _seed(database_url: str) -> None:
         await engine.dispose()
 
 
+async def org_invite(settings: Settings, org: str, *, role: str) -> int:
+    """`recast org invite <org>`: print a single-use invite (and its install link in OAuth mode)."""
+    from core.common.errors import RecastError
+    from core.db.session import make_engine, make_sessionmaker, session_scope
+    from core.workflow import slack_links, slack_onboarding
+
+    with infrastructure(data_dir=settings.recast_data_dir, database_url=settings.database_url,
+                        redis_url="unused://") as (database_url, _):
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                found = await slack_links.organization_for(session=session, ref=org)
+                code = await slack_onboarding.create_invite(
+                    session=session, secret=settings.recast_secret_key.get_secret_value(),
+                    organization_id=found.id, by_user_id=None, role=role)
+        except RecastError as exc:
+            print(f"recast org invite: {exc.user_message}", file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+    print(f"Invite into {found.name} (good once, for 7 days; joins as {role}): {code}")
+    print(f"In Slack, where Recast is installed: /recast link {code}")
+    if settings.slack_client_id:
+        base = settings.public_base_url.rstrip("/")
+        print(f"To install Recast in a workspace with it: {base}/slack/install?invite={code}")
+    return 0
+
+
 DEMO_TALK = [
     "Most creators in India post once and then disappear for a month, and that is the biggest mistake.",
     "Consistency beats talent when you are building a personal brand on LinkedIn.",

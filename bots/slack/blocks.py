@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from core.content.models import ContentAsset
+from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.workflow.models import ApprovalRequest
 from core.workflow.service import PendingApproval, Stage
+from core.workflow.slack_onboarding import SetupState
 
 SECTION_MAX = 3000
 MAX_BLOCKS = 50
@@ -43,6 +46,23 @@ def truncate_draft(text: str, limit: int = DRAFT_PREVIEW) -> tuple[str, bool]:
     return (head[:cut] if cut > limit // 2 else head).rstrip(), True
 
 
+def format_label(draft: GeneratedContent) -> str:
+    """The platform and format a draft is written for, e.g. "LinkedIn post"."""
+    key = str((draft.metadata_ or {}).get("output_format") or "")
+    if key in FORMATS:
+        return FORMATS[key].label
+    return (draft.target_platform or draft.content_type or "draft").replace("_", " ").capitalize()
+
+
+def draft_label(draft: GeneratedContent) -> str:
+    """How a draft is named in messages: its title and its format."""
+    return f"“{draft.title or 'Untitled draft'}” ({format_label(draft)})"
+
+
+def home_view(items: list[PendingApproval]) -> dict[str, Any]:
+    return {"type": "home", "blocks": pending_blocks(items, heading="Waiting for your approval")}
+
+
 def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -> tuple[list[Block], bool]:
     """The draft itself: title, text (maybe truncated), hashtags, CTA and for videos a thumbnail + link."""
     blocks: list[Block] = []
@@ -71,13 +91,31 @@ def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -
 
 def _stage_line(request: ApprovalRequest, stage: Stage | None, stage_count: int) -> str:
     status = request.status or "pending"
+    at = f"stage {request.current_stage or 1}/{stage_count}"
     if status == "pending" and stage is not None:
         return f"*Stage {request.current_stage}/{stage_count}:* {stage.name} · awaiting approval"
-    labels = {"approved": "✅ Approved", "rejected": "❌ Rejected", "changes_requested": "✏️ Changes requested"}
+    labels = {"approved": f"✅ Approved (all {stage_count} stage{'s' if stage_count != 1 else ''})",
+              "rejected": f"❌ Rejected at {at}", "changes_requested": f"✏️ Changes requested at {at}"}
     line = labels.get(status, status)
     if request.feedback and status in ("rejected", "changes_requested"):
         line += f" — {request.feedback}"
     return _text(line)
+
+
+def version_of(request: ApprovalRequest) -> int:
+    return (request.revision_count or 0) + 1
+
+
+def source_label(asset: ContentAsset | None) -> str | None:
+    """Where a draft came from: the submitted content's title, and how (a link when there is one)."""
+    if asset is None:
+        return None
+    kind = {"document": "text"}.get(asset.content_type or "", asset.content_type or "content")
+    via = {"slack": "from Slack", "telegram": "from Telegram"}.get(asset.source_platform or "",
+                                                                     f"by {asset.source_platform or 'upload'}")
+    title = f"“{_text(asset.title, 120)}”" if asset.title else "an untitled submission"
+    what = f"<{asset.source_url}|{kind}>" if asset.source_url else kind
+    return f"{title} ({what} {via})"
 
 
 def approval_message(
@@ -88,14 +126,22 @@ def approval_message(
     stage_count: int,
     note: str | None = None,
     full_text_url: str | None = None,
+    source: str | None = None,
+    buttons: bool = True,
 ) -> tuple[list[Block], str]:
-    """The review message: the draft, its stage and (while pending) Approve · Request changes · Reject."""
-    blocks, _ = draft_blocks(draft, full_text_url=full_text_url)
+    """The review message: what it is (format, source, version), the draft, its stage and (while pending)
+    Approve · Request changes · Reject."""
+    what = [f"*{format_label(draft)}*", f"Version {version_of(request)}"]
+    if source:
+        what.insert(1, f"Source: {source}")
+    body, _ = draft_blocks(draft, full_text_url=full_text_url)
+    blocks: list[Block] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": _text(" · ".join(what),
+                                                                                              2000)}]}, *body]
     context = [{"type": "mrkdwn", "text": _stage_line(request, stage, stage_count)}]
     if note:
         context.append({"type": "mrkdwn", "text": _text(note, 2000)})
     blocks.append({"type": "context", "elements": context})
-    if request.status == "pending":
+    if request.status == "pending" and buttons:
         value = action_value(request)
         blocks.append({"type": "actions", "block_id": "recast_review", "elements": [
             {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
@@ -105,7 +151,8 @@ def approval_message(
             {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
              "text": {"type": "plain_text", "text": "Reject"}},
         ]})
-    fallback = f"Draft for review: {draft.title or 'untitled'} ({_stage_line(request, stage, stage_count)})"
+    fallback = (f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
+                f"{version_of(request)} ({_stage_line(request, stage, stage_count)})")
     return blocks[:MAX_BLOCKS], _text(fallback, 300)
 
 
@@ -160,7 +207,8 @@ def pending_blocks(items: list[PendingApproval], *, heading: str = "Pending appr
         return blocks
     for item in items[: (MAX_BLOCKS - 2) // 2]:
         preview, _ = truncate_draft(item.draft.content_text or "", 280)
-        text = (f"*{item.draft.title or 'Untitled draft'}* · {item.draft.target_platform or ''}\n"
+        text = (f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)} · version "
+                f"{version_of(item.request)}\n"
                 f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
         blocks.append({"type": "actions", "elements": [
@@ -175,3 +223,84 @@ def pending_blocks(items: list[PendingApproval], *, heading: str = "Pending appr
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"…and {len(items) - (MAX_BLOCKS - 2) // 2} more"}]})
     return blocks[:MAX_BLOCKS]
+
+
+SETUP_START, SETUP_CHANNEL, SETUP_WORKFLOW, SETUP_TEST = (
+    "recast_setup_start", "recast_setup_channel", "recast_setup_workflow", "recast_setup_test")
+SETUP_CHANNEL_MODAL = "recast_setup_channel_modal"
+
+
+def _step(done: bool, text: str, button: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": _text(("✅ " if done else "◻️ ") + text)}}
+    if button is not None and not done:
+        block["accessory"] = button
+    return block
+
+
+def _button(action_id: str, label: str, value: str = "setup") -> Block:
+    return {"type": "button", "action_id": action_id, "value": value, "style": "primary",
+            "text": {"type": "plain_text", "text": label[:75]}}
+
+
+def setup_blocks(
+    state: SetupState, *, workspace_name: str, can_start: bool, note: str | None = None
+) -> tuple[list[Block], str]:
+    """The set-up checklist: each step done, or what to do next with a button that does it (only for people
+    allowed to do it; the others are told who can)."""
+    org, role = state.organization, state.role
+    admin = role in ("owner", "admin")
+    manager = role in ("owner", "admin", "manager")
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Recast set-up"}}]
+    if note:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(note)}})
+    if org is not None:
+        who = f" (you are its {role})" if role else " (you aren't a member yet: an owner or admin can add you)"
+        blocks.append(_step(True, f"*1. Linked* to the organization *{org.name}*{who}."))
+    elif can_start:
+        blocks.append(_step(False, f"*1. Start an agency* for *{workspace_name}*: you become its owner.",
+                            _button(SETUP_START, "Start the agency")))
+    else:
+        blocks.append(_step(False, "*1. Link this workspace.* A Slack workspace admin can start an agency for it "
+                                   "with `/recast setup`, or an organization's owner can give you an invite "
+                                   "for `/recast link <invite>`."))
+    if state.channel_client:
+        blocks.append(_step(True, f"*2. Client channel:* this channel reviews *{state.channel_client}*'s drafts."))
+    elif org is not None and admin:
+        extra = f" ({state.client_channels} linked elsewhere)" if state.client_channels else ""
+        blocks.append(_step(False, f"*2. Make this channel a client's review channel*{extra}.",
+                            _button(SETUP_CHANNEL, "Name the client")))
+    else:
+        when = "" if org is not None else "once the workspace is linked, "
+        blocks.append(_step(False, f"*2. Client channel:* {when}an owner or admin names the client whose drafts "
+                                   "this channel reviews (`/recast setup` here)."))
+    if state.has_workflow:
+        blocks.append(_step(True, "*3. Approval workflow* is set (`/recast workflow` changes it)."))
+    elif org is not None and manager:
+        blocks.append(_step(False, "*3. Approval workflow:* start with one stage that you approve.",
+                            _button(SETUP_WORKFLOW, "Create the workflow")))
+    else:
+        blocks.append(_step(False, "*3. Approval workflow:* an owner, admin or manager creates it."))
+    if state.submissions:
+        blocks.append(_step(True, f"*4. Submissions:* {state.submissions} so far."))
+    elif state.channel_client and state.has_workflow and role:
+        blocks.append(_step(False, "*4. Send a test submission:* a sample talk becomes drafts in this channel.",
+                            _button(SETUP_TEST, "Send a test submission")))
+    else:
+        blocks.append(_step(False, "*4. Test submission:* available here once this channel is a client's "
+                                   "channel and a workflow is set."))
+    blocks.append(_step(bool(state.approvals), "*5. First approval:* " + (
+        f"{state.approvals} draft(s) approved." if state.approvals
+        else "approve a draft when it arrives in the channel, or from Recast's Home tab.")))
+    done = sum(1 for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("✅"))
+    return blocks, f"Recast set-up: {done} of 5 steps done"
+
+
+def setup_channel_modal(channel_id: str) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": SETUP_CHANNEL_MODAL, "private_metadata": channel_id,
+        "title": {"type": "plain_text", "text": "Client channel"},
+        "submit": {"type": "plain_text", "text": "Link channel"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "input", "block_id": "client", "label": {"type": "plain_text", "text": "Client name"},
+                    "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}}],
+    }

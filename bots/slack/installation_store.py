@@ -25,7 +25,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.timestamp() if hasattr(v, "timestamp") else v) for k, v in data.items()}
 
 
-ORG_VALUE = "recast_organization_id"  # the custom value an install link's organization travels in
+ORG_VALUE = "recast_organization_id"  # the custom value the organization an install joined travels in
 
 
 def _organization_of(installation: Installation | Bot) -> uuid.UUID | None:
@@ -113,7 +113,7 @@ _INSTALLATION_FIELDS = frozenset({
 
 class RedisOAuthStateStore(AsyncOAuthStateStore):
     """One-time OAuth `state` values in Redis with a TTL (GETDEL makes each usable once). A state issued
-    from an organization's install link remembers that organization."""
+    from an invite's install link remembers the invite code."""
 
     def __init__(self, redis: Redis, *, prefix: str = "slack:oauth_state:") -> None:
         self.redis = redis
@@ -124,17 +124,16 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return self._logger
 
-    async def async_issue(self, *args: Any, organization_id: uuid.UUID | None = None, **kwargs: Any) -> str:
+    async def async_issue(self, *args: Any, invite: str | None = None, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(24)
-        await self.redis.set(self.prefix + state, str(organization_id) if organization_id else "1",
-                             ex=STATE_TTL_SECONDS)
+        await self.redis.set(self.prefix + state, invite or "1", ex=STATE_TTL_SECONDS)
         return state
 
-    async def organization_of(self, state: str) -> uuid.UUID | None:
-        """The organization a (not yet consumed) state was issued for."""
+    async def invite_of(self, state: str) -> str | None:
+        """The invite code a (not yet consumed) state was issued for."""
         value = await self.redis.get(self.prefix + state)
         text = value.decode() if isinstance(value, bytes) else value
-        return uuid.UUID(text) if text and text != "1" else None
+        return text if text and text != "1" else None
 
     async def async_consume(self, state: str) -> bool:
         return await self.redis.getdel(self.prefix + state) is not None

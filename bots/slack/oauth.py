@@ -1,16 +1,17 @@
-"""The OAuth v2 install flow with an organization attached: `/slack/install?org=<install code>`.
+"""The OAuth v2 install flow, which is also how an agency starts: `/slack/install[?invite=<code>]`.
 
-The code (from `/recast install-link`, signed with RECAST_SECRET_KEY) names the organization; the OAuth
-`state` issued for that visit remembers it in Redis, and the callback stores the installation linked
-to it. An install without a code is stored unlinked until an owner or admin runs `/recast link`.
+Without an invite, installing in a workspace that no organization has yet starts a new agency named after
+the workspace, owned by the installer. With an invite (from `/recast invite` or `recast org invite`), the
+workspace joins the invite's organization and the installer becomes a member; the invite is then used up.
+The OAuth `state` issued for the visit remembers the invite in Redis until the callback.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import uuid
 
+from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -21,17 +22,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.slack.installation_store import ORG_VALUE, RedisOAuthStateStore
+from core.common.errors import RecastError
 from core.db.session import session_scope
-from core.workflow import slack_links
-from core.workflow.slack_secrets import organization_of_code
+from core.workflow import slack_links, slack_onboarding
+from core.workflow.slack_onboarding import SlackPerson
 
-ORG_CONTEXT = "recast_organization_id"
-BAD_LINK = "This install link is invalid or has expired. Ask an owner or admin for a new one (/recast install-link)."
+INVITE_CONTEXT = "recast_invite"
+ERROR_CONTEXT = "recast_install_error"
+DONE_CONTEXT = "recast_install_done"
 
 
 def _page(status: int, text: str) -> BoltResponse:
     body = f"<!doctype html><html><body><p>{html.escape(text)}</p></body></html>"
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _plain(text: str) -> str:
+    return text.replace("*", "").replace("`", "")
 
 
 class RecastOAuthFlow(AsyncOAuthFlow):
@@ -50,42 +57,75 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         self.sessionmaker = sessionmaker
 
     async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
-        code = next(iter(request.query.get("org") or []), None)
+        code = next(iter(request.query.get("invite") or []), None)
         if code:
-            organization_id = organization_of_code(self.secret, code)
-            if organization_id is None:
-                return _page(400, BAD_LINK)
-            request.context[ORG_CONTEXT] = str(organization_id)
+            try:
+                async with session_scope(self.sessionmaker) as session:
+                    await slack_onboarding.open_invite(session=session, secret=self.secret, code=code)
+            except RecastError as exc:
+                return _page(400, _plain(exc.user_message))
+            request.context[INVITE_CONTEXT] = code
         return await super().handle_installation(request)
 
     async def issue_new_state(self, request: AsyncBoltRequest) -> str:
-        org = request.context.get(ORG_CONTEXT)
-        return await self.state_store.async_issue(organization_id=uuid.UUID(org) if org else None)
+        return await self.state_store.async_issue(invite=request.context.get(INVITE_CONTEXT))
 
     async def handle_callback(self, request: AsyncBoltRequest) -> BoltResponse:
         state = next(iter(request.query.get("state") or []), None)
         if state:  # read before bolt consumes the state
-            organization_id = await self.state_store.organization_of(state)
-            if organization_id is not None:
-                request.context[ORG_CONTEXT] = str(organization_id)
-        return await super().handle_callback(request)
+            invite = await self.state_store.invite_of(state)
+            if invite is not None:
+                request.context[INVITE_CONTEXT] = invite
+        response = await super().handle_callback(request)
+        if ERROR_CONTEXT in request.context:
+            return _page(400, _plain(str(request.context[ERROR_CONTEXT])))
+        if response.status == 200 and DONE_CONTEXT in request.context:
+            return _page(200, _plain(str(request.context[DONE_CONTEXT])))
+        return response
 
     async def store_installation(self, request: AsyncBoltRequest, installation: Installation) -> None:
-        org = request.context.get(ORG_CONTEXT)
-        if org:
-            installation.set_custom_value(ORG_VALUE, org)
+        """Decide the installation's organization (an invite's, the workspace's, or a new agency), then store it
+        linked to that organization."""
+        try:
+            org_id, text = await self._onboard(installation, request.context.get(INVITE_CONTEXT))
+        except RecastError as exc:
+            request.context[ERROR_CONTEXT] = exc.user_message
+            raise BoltError(exc.user_message) from exc
+        installation.set_custom_value(ORG_VALUE, str(org_id))
         await super().store_installation(request, installation)
-        if org and installation.user_id and installation.bot_token:
-            await self._link_installer(installation, uuid.UUID(org))
+        request.context[DONE_CONTEXT] = text
 
-    async def _link_installer(self, installation: Installation, organization_id: uuid.UUID) -> None:
-        """The person who installed is usually a team member: link them by email so they can use Recast
-        right away. Best effort: the install has succeeded either way."""
+    async def _installer(self, installation: Installation) -> SlackPerson:
         api = AsyncWebClient(token=installation.bot_token, base_url=self.client.base_url)
-        with contextlib.suppress(SlackApiError):
-            info = await api.users_info(user=installation.user_id)
-            email = ((info.get("user") or {}).get("profile") or {}).get("email")
-            async with session_scope(self.sessionmaker) as session:
-                await slack_links.link_by_email(session=session, slack_user_id=str(installation.user_id),
-                                                team_id=installation.team_id, email=email,
-                                                organization_id=organization_id)
+        email = name = None
+        try:
+            info = await api.users_info(user=str(installation.user_id))
+            user = info.get("user") or {}
+            profile = user.get("profile") or {}
+            email, name = profile.get("email"), profile.get("real_name") or user.get("real_name")
+        except SlackApiError:
+            pass  # no profile: matched by Slack user id, else created with a placeholder e-mail
+        return SlackPerson(str(installation.user_id), str(installation.team_id), email, name)
+
+    async def _onboard(self, installation: Installation, invite: str | None) -> tuple[uuid.UUID, str]:
+        if not installation.team_id or not installation.user_id:
+            raise RecastError("Recast is installed per workspace; install it in a workspace, not an org grid.")
+        person = await self._installer(installation)
+        team = installation.team_name or "your workspace"
+        next_step = "Open Slack and run /recast setup in the channel where you'll review a client's drafts."
+        async with session_scope(self.sessionmaker) as session:
+            if invite:
+                org, _ = await slack_onboarding.redeem_invite(session=session, secret=self.secret, code=invite,
+                                                              person=person, installing=True)
+                return org.id, f"Recast is installed in {team} and linked to {org.name}. {next_step}"
+            ws = await slack_links.workspace(session=session, team_id=person.team_id)
+            if ws is not None:  # a reinstall: the workspace keeps its organization
+                if await slack_links.recast_user(session=session, slack_user_id=person.slack_user_id) is None:
+                    await slack_links.link_by_email(session=session, slack_user_id=person.slack_user_id,
+                                                    team_id=person.team_id, email=person.email,
+                                                    organization_id=ws.organization_id)
+                return ws.organization_id, f"Recast is reinstalled in {team}. {next_step}"
+            org, _ = await slack_onboarding.start_agency(session=session, team_id=person.team_id, team_name=team,
+                                                         person=person)
+            return org.id, (f"Recast is installed. Your agency {org.name} is ready and you are its owner. "
+                            f"{next_step}")

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.slack.blocks import approval_message
+from bots.slack.blocks import approval_message, draft_label, home_view, source_label, version_of
+from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
+from core.workflow import revision_check, slack_links
 from core.workflow import service as wf
-from core.workflow import slack_links
 from core.workflow.models import ApprovalRequest
 from core.workflow.slack_secrets import TokenCipher
+
+MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
 
 
 def token_cipher(deps: CoreDeps) -> TokenCipher:
@@ -40,6 +46,11 @@ async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) ->
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base
 
 
+async def _source(session: AsyncSession, draft: GeneratedContent) -> str | None:
+    asset = await session.get(ContentAsset, draft.content_asset_id) if draft.content_asset_id else None
+    return source_label(asset)
+
+
 async def post_approval(
     deps: CoreDeps, client: AsyncWebClient, draft_id: uuid.UUID, requested_by: uuid.UUID | None = None
 ) -> ApprovalRequest:
@@ -51,10 +62,12 @@ async def post_approval(
         posted = await slack_links.message_of(session=session, request_id=request.id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
+        source = await _source(session, draft)
     if where is None or posted is not None:
         return request
     team_id, channel_id = where
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages))
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                    source=source)
     api = await client_for_team(deps, team_id, client)
     response = await api.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
     async with session_scope(deps.sessionmaker) as session:
@@ -66,10 +79,25 @@ async def post_approval(
     return request
 
 
+def revision_note(request: ApprovalRequest, draft: GeneratedContent) -> str:
+    checks = [revision_check.CheckResult(**c) for c in (draft.metadata_ or {}).get("revision_check") or []]
+    note = f"Version {version_of(request)}, after feedback: {request.feedback}"
+    if checks:
+        note += "\n*What changed:*\n" + "\n".join(c.line() for c in checks)
+    return note
+
+
 async def refresh_message(
     deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, *, note: str | None = None
 ) -> None:
-    """Redraw a request's message in place (its stage, status and buttons)."""
+    """Redraw a request's messages in place (stage, status, buttons). Once a new version is in the thread, that
+    reply carries the buttons and the message in the channel points to it."""
+    for _ in range(MESSAGE_WAITS):
+        # A click can come in while the worker that posted the message is still recording where it is.
+        async with deps.sessionmaker() as session:
+            if await slack_links.message_of(session=session, request_id=request_id) is not None:
+                break
+        await asyncio.sleep(MESSAGE_WAIT_SECONDS)
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
@@ -78,13 +106,25 @@ async def refresh_message(
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+        source = await _source(session, draft)
     api = await client_for_team(deps, message.team_id, client)
-    await api.chat_update(channel=message.channel_id, ts=message.message_ts, blocks=blocks, text=text)
+
+    async def redraw(ts: str, note: str | None, *, buttons: bool = True) -> None:
+        blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                        note=note, source=source, buttons=buttons)
+        await api.chat_update(channel=message.channel_id, ts=ts, blocks=blocks, text=text)
+
+    if message.revision_ts is None:
+        await redraw(message.message_ts, note)
+        return
+    pointer = f"Version {version_of(request)} is in this message's thread: review it there."
+    await redraw(message.message_ts, note or pointer, buttons=False)
+    await redraw(message.revision_ts, revision_note(request, draft))
 
 
 async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
-    """Post the regenerated version, with fresh buttons, in the request's thread."""
+    """Post the regenerated version, with fresh buttons, in the request's thread; an earlier version's reply
+    there loses its buttons."""
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
@@ -93,17 +133,86 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
-    note = f"Revision {request.revision_count} after feedback: {request.feedback}"
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), note=note)
+        source = await _source(session, draft)
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
+                                    note=revision_note(request, draft), source=source)
     api = await client_for_team(deps, message.team_id, client)
-    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
-                               text=f"New version: {text}")
-
-
-async def tell_creator(deps: CoreDeps, decision: wf.Decision) -> None:
+    posted = await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
+                                        text=f"New version: {text}")
     async with session_scope(deps.sessionmaker) as session:
-        draft = await session.get(GeneratedContent, decision.request.generated_content_id)
-        reviewer = await wf.display_name(session=session, user_id=decision.request.reviewed_by)
-        text = wf.outcome_text(decision, draft.title if draft else None, reviewer)
-        if text:
-            await wf.tell_creator(session=session, notifier=deps.notifier, request=decision.request, text=text)
+        previous = await slack_links.remember_revision(session=session, request_id=request_id,
+                                                       revision_ts=str(posted["ts"]))
+    if previous:
+        replaced = f"Version {version_of(request) - 1} was replaced by version {version_of(request)}, below."
+        await api.chat_update(channel=message.channel_id, ts=previous, text=replaced,
+                              blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": replaced}]}])
+
+
+async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:
+    """Telegram notices through the notifier; Slack ones as a DM from Recast in the person's workspace."""
+    for notice in notices:
+        to = notice.recipient
+        if to.provider == "telegram":
+            await deps.notifier.send(ChatRef("telegram", to.chat_id), OutgoingMessage(text=notice.text))
+        elif to.provider == "slack" and to.team_id:
+            api = await client_for_team(deps, to.team_id, client)
+            await api.chat_postMessage(channel=to.chat_id, text=notice.text)
+
+
+async def tell_people(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID) -> None:
+    """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
+    async with session_scope(deps.sessionmaker) as session:
+        draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
+        notices = await wf.decision_notices(session=session, decision=decision, draft_label=draft_label(draft),
+                                            by_user_id=by_user_id)
+    await deliver(deps, client, notices)
+
+
+async def announce_in_channel(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision,
+                              by_user_id: uuid.UUID) -> None:
+    """A final decision (approved or rejected) is said in the request's thread and shown in the channel."""
+    async with session_scope(deps.sessionmaker) as session:
+        message = await slack_links.message_of(session=session, request_id=decision.request.id)
+        if message is None:
+            return
+        draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
+        by = await slack_links.slack_user_of(session=session, user_id=by_user_id)
+        submitter = (await slack_links.slack_user_of(session=session, user_id=decision.request.requested_by)
+                     if decision.request.requested_by else None)
+    who = f"<@{by}>" if by else "a reviewer"
+    status = decision.request.status
+    if status == "approved":
+        text = f"✅ {draft_label(draft)} was approved by {who}" + (
+            " and is queued for publishing." if decision.publish else ".")
+    elif status == "rejected":
+        text = f"❌ {draft_label(draft)} was rejected by {who}. Reason: {decision.request.feedback}"
+    else:
+        return
+    if submitter:
+        text += f" cc <@{submitter}>"
+    api = await client_for_team(deps, message.team_id, client)
+    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, reply_broadcast=True,
+                               text=text)
+
+
+async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uuid.UUID]) -> None:
+    """Republish the Home tab of everyone whose queue changed (in each workspace they use Recast from)."""
+    async with session_scope(deps.sessionmaker) as session:
+        people = [r for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
+                  if r.provider == "slack" and r.team_id]
+        views = [(r, await wf.pending_for_user(session=session, user_id=r.user_id)) for r in people]
+    for person, items in views:
+        api = await client_for_team(deps, str(person.team_id), client)
+        await api.views_publish(user_id=person.chat_id, view=home_view(items))
+
+
+async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID,
+                        stages: tuple[int, ...], *, actor: uuid.UUID | None = None) -> None:
+    """After a decision: the people of the stage it left and of the stage it is at now (and whoever acted)."""
+    async with session_scope(deps.sessionmaker) as session:
+        request = await wf.get_request(session=session, request_id=request_id)
+        now = (request.current_stage or 1,) if request.status == "pending" else ()
+        people: set[uuid.UUID] = {actor} if actor else set()
+        for stage_no in {*stages, *now}:
+            people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
+    await refresh_homes(deps, client, people)

@@ -71,7 +71,7 @@ def _sayer(api: AsyncWebClient, channel_id: str | None, slack_user_id: str) -> S
     return say
 
 
-async def _submitter(
+async def check_submitter(
     session: AsyncSession, api: AsyncWebClient, team_id: str, channel_id: str | None, slack_user_id: str
 ) -> Submitter:
     """Who submits, for which organization and client, refusing when nobody would review the drafts."""
@@ -129,7 +129,7 @@ async def submit(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
+            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
         policy = FetchPolicy(allow_private=deps.settings.link_allow_private_networks)
         body = await _fetch_article(link, policy) if link else (text or "")
         async with session_scope(deps.sessionmaker) as session:
@@ -195,7 +195,7 @@ async def submit_file(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
+            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
         try:
             info: dict[str, Any] = (await api.files_info(file=file_id))["file"]
         except SlackApiError as exc:

@@ -388,6 +388,9 @@ async def open_revision(
     return revision
 
 
+TITLE_CHANGE = re.compile(r"\b(?:title|headline|heading)s?\b", re.I)
+
+
 async def rewrite_draft(
     *,
     session: AsyncSession,
@@ -439,7 +442,10 @@ async def rewrite_draft(
             "replaced_at": utcnow().isoformat(),
         }
     )
+    previous_title = row.title
     _apply_draft(row, draft, ctx.analysis)
+    if feedback is not None and previous_title and not TITLE_CHANGE.search(feedback):
+        row.title = previous_title  # a revision keeps its own draft's title unless the feedback is about it
     row.metadata_ = {
         **meta,
         **draft.metadata,

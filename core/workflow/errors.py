@@ -51,15 +51,14 @@ class NotAnOrgAdmin(NotAllowed):
 
 class UnknownOrganization(NotFound):
     user_message = (
-        "I don't know that organization. Use its slug (e.g. `northwind`) or an install code from one of "
-        "its owners or admins."
+        "I don't know that organization. Use its slug (e.g. `northwind`) or an invite (`inv.…`) from its owner."
     )
 
 
 class WorkspaceNotLinked(RecastError):
     user_message = (
-        "This Slack workspace isn't linked to a Recast organization yet. An owner or admin can run "
-        "`/recast link <organization>`."
+        "This Slack workspace isn't linked to a Recast organization yet. Run `/recast setup` to start an agency "
+        "for it, or `/recast link <invite>` with an invite from an organization's owner."
     )
 
 

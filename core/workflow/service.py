@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import ChatIdentity, ClientAccount, TeamMember, User
+from core.ai import nlp
 from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.content.models import ContentAsset
@@ -25,6 +26,7 @@ from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.system import audit
 from core.system.models import AuditLog
+from core.workflow import revision_check
 from core.workflow.errors import (
     ApprovalNotFound,
     AwaitingTeamApproval,
@@ -296,6 +298,7 @@ class Decision:
     stage_count: int
     final: bool = False
     publish: bool = False
+    stage_no: int = 1  # the stage the decision was taken at
 
     @property
     def next_stage(self) -> int | None:
@@ -355,13 +358,14 @@ async def approve(
     values.update({"status": "approved"} if final else {"current_stage": expected_stage + 1})
     applied = await _guarded(session, request_id, expected_stage, expected_revision, values)
     request = await get_request(session=session, request_id=request_id)
-    decision = Decision(request, applied, stage, len(stages), final=final and applied)
+    decision = Decision(request, applied, stage, len(stages), final=final and applied, stage_no=expected_stage)
     if not applied:
         return decision
     org = await _audit_org(session, request)
     await audit.record(session=session, action="approval_stage_approved", user_id=by_user_id,
                        organization_id=org, resource_type="approval_request", resource_id=request.id,
-                       metadata={"stage": expected_stage, "stage_name": stage.name, "final": final})
+                       metadata={"stage": expected_stage, "stage_name": stage.name, "final": final,
+                                 "revision": request.revision_count or 0})
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
         decision.publish = bool(workflow and workflow.auto_publish)
@@ -400,7 +404,7 @@ async def request_changes(
                            organization_id=await _audit_org(session, request),
                            resource_type="approval_request", resource_id=request.id,
                            metadata={"stage": expected_stage, "feedback": feedback.strip()[:500]})
-    return Decision(request, applied, stages[expected_stage - 1], len(stages))
+    return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
 async def apply_revision(
@@ -423,13 +427,51 @@ async def apply_revision(
         raise ApprovalNotFound()
     if request.status != "changes_requested" or request.generated_content_id is None:
         return None
+    before = await session.get_one(GeneratedContent, request.generated_content_id)
+    before_text, before_title = before.content_text or "", before.title
     draft = await repurposing_service.rewrite_draft(
         session=session, writer=writer, index=index, draft_id=request.generated_content_id,
         requested_by=by_user_id, feedback=request.feedback or "", approval_request_id=request.id,
     )
-    request.status = "pending"
+    # Checked against its feedback before anyone sees it; what can be fixed without inventing content is.
+    text, checks = revision_check.enforce(before_text, draft.content_text or "", request.feedback)
+    if text != (draft.content_text or ""):
+        draft.content_text, draft.word_count = text, nlp.word_count(text)
+    if draft.title != before_title:
+        checks.append(revision_check.CheckResult("title", True, f"now “{draft.title}”", asked=False))
+    draft.metadata_ = {**(draft.metadata_ or {}), "revision_check": [c.as_json() for c in checks]}
+    # A new version goes through every stage again, from the first: the editor sees what the client asked for.
+    request.status, request.current_stage = "pending", 1
     await session.flush()
     return draft
+
+
+async def state_text(
+    *, session: AsyncSession, request: ApprovalRequest, expected_stage: int, expected_revision: int | None
+) -> str:
+    """Why an action on (stage, revision) did nothing, in terms of where the request really is."""
+    stages = await stages_of(session=session, request=request)
+
+    def name(n: int) -> str:
+        return stages[n - 1].name if 1 <= n <= len(stages) else f"stage {n}"
+
+    reviewer = await display_name(session=session, user_id=request.reviewed_by) or "someone"
+    status, current = request.status, request.current_stage or 1
+    if status == "approved":
+        return f"Nothing changed: this draft was already approved (by {reviewer})."
+    if status == "rejected":
+        return f"Nothing changed: this draft was already rejected by {reviewer}: {request.feedback}"
+    if status == "changes_requested":
+        return (f"Nothing changed: {reviewer} asked for changes ({request.feedback}) and a new version is being "
+                "written. It will be posted in the thread.")
+    if expected_revision is not None and (request.revision_count or 0) != expected_revision:
+        return (f"Nothing changed: this is an older version. Version {(request.revision_count or 0) + 1} is in the "
+                f"thread, now at stage {current}/{len(stages)} ({name(current)}).")
+    if current != expected_stage:
+        where = "already past" if current > expected_stage else "not at"
+        return (f"Nothing changed: the draft is {where} stage {expected_stage} ({name(expected_stage)}); "
+                f"it is waiting at stage {current}/{len(stages)}, {name(current)}.")
+    return "Nothing changed: someone else acted on this stage at the same moment."
 
 
 async def reject(
@@ -454,7 +496,7 @@ async def reject(
                            organization_id=await _audit_org(session, request),
                            resource_type="approval_request", resource_id=request.id,
                            metadata={"stage": expected_stage, "reason": reason.strip()[:500]})
-    return Decision(request, applied, stages[expected_stage - 1], len(stages))
+    return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
 async def approve_draft_solo(
@@ -545,9 +587,12 @@ async def creator_chats(*, session: AsyncSession, user_id: uuid.UUID | None) -> 
     return [ChatRef("telegram", r.chat_id or r.external_user_id) for r in rows]
 
 
-def outcome_text(decision: Decision, draft_title: str | None, reviewer: str | None) -> str | None:
-    """What the creator is told after an applied decision (None for an intermediate stage)."""
-    title = f"“{draft_title}”" if draft_title else "Your draft"
+def outcome_text(
+    decision: Decision, draft_title: str | None, reviewer: str | None, *, label: str | None = None
+) -> str | None:
+    """What the creator is told after an applied decision (None for an intermediate stage). `label` names the
+    draft instead of its quoted title (e.g. with its format)."""
+    title = label or (f"“{draft_title}”" if draft_title else "Your draft")
     who = f" by {reviewer}" if reviewer else ""
     status = decision.request.status
     if status == "approved":
@@ -568,6 +613,90 @@ async def tell_creator(
     for chat in chats:
         await notifier.send(chat, OutgoingMessage(text=text))
     return len(chats)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One chat where a person hears from Recast: a Telegram chat, or a Slack user (DM) in a workspace."""
+
+    user_id: uuid.UUID
+    provider: str  # telegram | slack
+    chat_id: str
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: Recipient
+    text: str
+
+
+async def recipients_of(*, session: AsyncSession, user_ids: list[uuid.UUID]) -> list[Recipient]:
+    """Every chat (Telegram and Slack) of these people, in the order given."""
+    if not user_ids:
+        return []
+    rows = (await session.scalars(
+        select(ChatIdentity).where(ChatIdentity.user_id.in_(user_ids), ChatIdentity.provider.in_(("telegram", "slack")))
+        .order_by(ChatIdentity.created_at, ChatIdentity.id)
+    )).all()
+    order = {u: i for i, u in enumerate(user_ids)}
+    found = [Recipient(r.user_id, r.provider, (r.chat_id or r.external_user_id) if r.provider == "telegram"
+                       else r.external_user_id, r.team_id) for r in rows]
+    return sorted(found, key=lambda r: order[r.user_id])
+
+
+async def stage_people(*, session: AsyncSession, request: ApprovalRequest, stage_no: int) -> set[uuid.UUID]:
+    """Everyone who approves stage `stage_no` of this request: its named approvers and the members with its role."""
+    stages = await stages_of(session=session, request=request)
+    if not 1 <= stage_no <= len(stages):
+        return set()
+    stage = stages[stage_no - 1]
+    people = set(stage.approvers)
+    if stage.role is not None and request.workflow_id is not None:
+        workflow = await session.get_one(ApprovalWorkflow, request.workflow_id)
+        org = await _workflow_org(session, workflow)
+        rows = await session.scalars(select(TeamMember.user_id).where(
+            TeamMember.organization_id == org, TeamMember.role == stage.role,
+            or_(TeamMember.status.is_(None), TeamMember.status == "active")))
+        people |= {u for u in rows if u is not None}
+    return people
+
+
+async def earlier_reviewers(
+    *, session: AsyncSession, request: ApprovalRequest, below_stage: int, revision: int
+) -> list[uuid.UUID]:
+    """Who approved the stages before `below_stage` of this version (`revision`) of the request."""
+    rows = await session.scalars(
+        select(AuditLog.user_id).where(
+            AuditLog.resource_id == request.id, AuditLog.action == "approval_stage_approved",
+            AuditLog.metadata_["stage"].as_integer() < below_stage,
+            AuditLog.metadata_["revision"].as_integer() == revision,
+        ).order_by(AuditLog.created_at)
+    )
+    return list(dict.fromkeys(u for u in rows if u is not None))
+
+
+async def decision_notices(
+    *, session: AsyncSession, decision: Decision, draft_label: str, by_user_id: uuid.UUID
+) -> list[Notice]:
+    """Whom an applied decision is told, and what: the submitter when their draft is approved, sent back or
+    rejected (in every chat they use, Telegram and Slack); and, when a later stage asks for changes, the
+    reviewers who approved the earlier stages of that version."""
+    request = decision.request
+    reviewer = await display_name(session=session, user_id=by_user_id)
+    notices: list[Notice] = []
+    text = outcome_text(decision, None, reviewer, label=draft_label)
+    if text and request.requested_by is not None:
+        notices += [Notice(r, text) for r in await recipients_of(session=session, user_ids=[request.requested_by])]
+    if request.status == "changes_requested" and decision.stage_no > 1:
+        seen = (request.revision_count or 1) - 1
+        earlier = [u for u in await earlier_reviewers(session=session, request=request,
+                                                      below_stage=decision.stage_no,
+                                                      revision=seen) if u not in (by_user_id, request.requested_by)]
+        told = (f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
+                f"which you approved: {request.feedback}. The new version comes back to stage 1 for review.")
+        notices += [Notice(r, told) for r in await recipients_of(session=session, user_ids=earlier)]
+    return notices
 
 
 async def display_name(*, session: AsyncSession, user_id: uuid.UUID | None) -> str | None:

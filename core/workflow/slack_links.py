@@ -27,7 +27,7 @@ from core.workflow.slack_models import (
     SlackInstallation,
     SlackWorkspace,
 )
-from core.workflow.slack_secrets import TokenCipher, organization_of_code
+from core.workflow.slack_secrets import TokenCipher
 
 
 async def link_workspace(
@@ -130,7 +130,15 @@ async def remember_message(
 
 
 async def message_of(*, session: AsyncSession, request_id: uuid.UUID) -> SlackApprovalMessage | None:
-    return await session.get(SlackApprovalMessage, request_id)
+    return await session.get(SlackApprovalMessage, request_id, populate_existing=True)
+
+
+async def remember_revision(*, session: AsyncSession, request_id: uuid.UUID, revision_ts: str) -> str | None:
+    """Record the thread reply showing the latest version; returns the previous one's ts, if any."""
+    message = await session.get_one(SlackApprovalMessage, request_id, with_for_update=True)
+    previous, message.revision_ts = message.revision_ts, revision_ts
+    await session.flush()
+    return previous
 
 
 async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | None, event_type: str | None) -> bool:
@@ -168,7 +176,7 @@ async def save_installation(
     if organization_id is not None and team_id:
         current = await workspace(session=session, team_id=team_id)
         if current is not None and current.organization_id != organization_id:
-            await _forget_other_org_channels(session, team_id, organization_id)
+            await forget_other_org_channels(session, team_id, organization_id)
         await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
                              default_channel_id=data.get("incoming_webhook_channel_id"))
         await audit.record(session=session, action="slack_workspace_linked", organization_id=organization_id,
@@ -235,20 +243,15 @@ async def require_org_admin(*, session: AsyncSession, organization_id: uuid.UUID
     return str(role)
 
 
-async def organization_for(*, session: AsyncSession, ref: str, secret: str) -> Organization:
-    """The organization named by an install code or by its slug."""
-    ref = ref.strip()
-    org_id = organization_of_code(secret, ref) if "." in ref else None
-    if org_id is not None:
-        org = await session.get(Organization, org_id)
-    else:
-        org = await session.scalar(select(Organization).where(func.lower(Organization.slug) == ref.lower()))
+async def organization_for(*, session: AsyncSession, ref: str) -> Organization:
+    """The organization named by its slug."""
+    org = await session.scalar(select(Organization).where(func.lower(Organization.slug) == ref.strip().lower()))
     if org is None or org.deleted_at is not None:
         raise UnknownOrganization()
     return org
 
 
-async def _forget_other_org_channels(session: AsyncSession, team_id: str, organization_id: uuid.UUID) -> None:
+async def forget_other_org_channels(session: AsyncSession, team_id: str, organization_id: uuid.UUID) -> None:
     # A workspace moving to another organization must not keep routing the old one's client drafts.
     other_clients = select(ClientAccount.id).where(ClientAccount.organization_id != organization_id)
     await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
@@ -264,7 +267,7 @@ async def link_workspace_by(
     current = await workspace(session=session, team_id=team_id)
     if current is not None and current.organization_id != organization_id:
         await require_org_admin(session=session, organization_id=current.organization_id, user_id=by_user_id)
-        await _forget_other_org_channels(session, team_id, organization_id)
+        await forget_other_org_channels(session, team_id, organization_id)
     default = channel_id if current is None or current.default_channel_id is None else None
     linked = await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
                                   default_channel_id=default)
@@ -274,7 +277,7 @@ async def link_workspace_by(
     return linked
 
 
-def _slug(text: str) -> str:
+def slug_of(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100] or "client"
 
 
@@ -290,7 +293,7 @@ async def link_client_channel(
     name = " ".join(client.split())[:255]
     if not name:
         raise RecastError("Name the client account, e.g. `/recast channel Acme Foods`.")
-    slug = _slug(name)
+    slug = slug_of(name)
     account = await session.scalar(
         select(ClientAccount).where(ClientAccount.organization_id == ws.organization_id,
                                     or_(func.lower(ClientAccount.slug) == slug,

@@ -80,6 +80,8 @@ class SlackApprovalMessage(Base):
     team_id: Mapped[str] = mapped_column(String(64))
     channel_id: Mapped[str] = mapped_column(String(64))
     message_ts: Mapped[str] = mapped_column(String(32))
+    # The thread reply with the latest version, once there is one: it carries the buttons from then on.
+    revision_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime | None] = created_at_column()
 
 
@@ -92,3 +94,20 @@ class SlackEventReceipt(Base):
     team_id: Mapped[str | None] = mapped_column(String(64))
     event_type: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime | None] = created_at_column()
+
+
+class SlackInvite(Base):
+    """A single-use invite into an organization: whoever redeems it first (installing the app with it, or
+    `/recast link <code>`) links their workspace and joins with `role`."""
+
+    __tablename__ = "slack_invites"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(50))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_team_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None] = created_at_column()

@@ -1,4 +1,4 @@
-"""Secrets on the Slack side: bot tokens encrypted at rest and signed organization install codes.
+"""Secrets on the Slack side: bot tokens encrypted at rest and signed invite codes.
 
 Both use keys derived from RECAST_SECRET_KEY with HKDF-SHA256 under different `info` labels, so a key for
 one purpose can't be replayed for the other. Changing RECAST_SECRET_KEY makes stored tokens unreadable:
@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import struct
-import time
 import uuid
 from typing import Any
 
@@ -24,7 +22,6 @@ from core.common.errors import RecastError
 PREFIX = "fernet:v1:"
 # Every field of slack_sdk's Installation that grants access to a workspace.
 TOKEN_FIELDS = ("bot_token", "user_token", "bot_refresh_token", "user_refresh_token")
-INSTALL_CODE_TTL_SECONDS = 7 * 24 * 3600
 
 
 class TokenUnreadable(RecastError):
@@ -72,29 +69,27 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def install_code(secret: str, organization_id: uuid.UUID, *, now: float | None = None,
-                 ttl_seconds: int = INSTALL_CODE_TTL_SECONDS) -> str:
-    """A code naming an organization, for the OAuth install link or `/recast link`: whoever holds it was
-    given it by one of the organization's owners or admins. Expires after `ttl_seconds`."""
-    expires = int((now if now is not None else time.time()) + ttl_seconds)
-    body = organization_id.bytes + struct.pack(">I", expires)
-    mac = hmac.new(_derive(secret, b"slack-install-code"), body, hashlib.sha256).digest()[:12]
-    return f"{_b64(body)}.{_b64(mac)}"
+INVITE_TTL_SECONDS = 7 * 24 * 3600
+INVITE_PREFIX = "inv."
 
 
-def organization_of_code(secret: str, code: str, *, now: float | None = None) -> uuid.UUID | None:
-    """The organization an install code names, or None when it is forged, garbled or expired."""
+def invite_code(secret: str, invite_id: uuid.UUID) -> str:
+    """The code handed out for one `slack_invites` row: its id, signed (the row holds expiry and use)."""
+    mac = hmac.new(_derive(secret, b"slack-invite"), invite_id.bytes, hashlib.sha256).digest()[:12]
+    return f"{INVITE_PREFIX}{_b64(invite_id.bytes)}.{_b64(mac)}"
+
+
+def invite_of_code(secret: str, code: str) -> uuid.UUID | None:
+    """The invite a code names, or None when it is forged or garbled (expiry and use are in the row)."""
+    text = code.strip()
+    if not text.startswith(INVITE_PREFIX):
+        return None
     try:
-        body_text, mac_text = code.strip().split(".")
+        body_text, mac_text = text.removeprefix(INVITE_PREFIX).split(".")
         body, mac = _unb64(body_text), _unb64(mac_text)
     except ValueError:
         return None
-    if len(body) != 20:
+    if len(body) != 16:
         return None
-    expected = hmac.new(_derive(secret, b"slack-install-code"), body, hashlib.sha256).digest()[:12]
-    if not hmac.compare_digest(mac, expected):
-        return None
-    (expires,) = struct.unpack(">I", body[16:])
-    if expires < (now if now is not None else time.time()):
-        return None
-    return uuid.UUID(bytes=body[:16])
+    expected = hmac.new(_derive(secret, b"slack-invite"), body, hashlib.sha256).digest()[:12]
+    return uuid.UUID(bytes=body) if hmac.compare_digest(mac, expected) else None

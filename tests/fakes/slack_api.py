@@ -26,6 +26,7 @@ class Call:
     method: str
     params: dict[str, Any]
     token: str | None
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered (e.g. a message's ts)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class FakeSlack:
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     installed_token: str = "xoxb-installed"
     oauth_team_id: str = "T0OAUTH"  # the workspace oauth.v2.access reports as installed
+    oauth_user_id: str = "U0INSTALLER"  # and who installed it
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -68,8 +70,9 @@ class FakeSlack:
             await self._runner.cleanup()
 
     # ------------------------------------------------------------------ setup
-    def add_user(self, user_id: str, email: str, name: str = "Someone") -> None:
+    def add_user(self, user_id: str, email: str, name: str = "Someone", *, is_admin: bool = False) -> None:
         self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name.lower(), "real_name": name,
+                               "is_admin": is_admin, "is_owner": False,
                                "profile": {"email": email, "real_name": name}}
 
     def add_file(
@@ -121,16 +124,18 @@ class FakeSlack:
                 params[key] = json.loads(params[key])
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else params.get("token")
-        call = Call(method, params, token)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            answer: dict[str, Any] = {"ok": False, "error": "unknown_method"}
+        elif method != "oauth.v2.access" and not token:
+            answer = {"ok": False, "error": "not_authed"}
+        else:
+            answer = handler(params)
+        call = Call(method, params, token, answer)
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        if method != "oauth.v2.access" and not token:
-            return web.json_response({"ok": False, "error": "not_authed"})
-        return web.json_response(handler(params))
+        return web.json_response(answer)
 
     async def _download(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"].split("-", 1)[1]
@@ -217,7 +222,7 @@ class FakeSlack:
         return {
             "ok": True,
             "app_id": "A0RECAST",
-            "authed_user": {"id": "U0INSTALLER"},
+            "authed_user": {"id": self.oauth_user_id},
             "scope": "commands,chat:write",
             "token_type": "bot",
             "access_token": self.installed_token,

@@ -10,8 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.workflow import slack_links
+from core.workflow.slack_onboarding import SlackPerson
 
-NOT_LINKED = "I don't know your Slack account yet. Ask your Recast admin to link it to your team profile."
+# Only said in a workspace linked to an organization, which always has an owner to ask.
+NOT_LINKED = (
+    "I don't know your Slack account yet. An owner or admin of this workspace's Recast organization can add "
+    "you with `/recast member @you <role>`."
+)
 
 
 def slack_ids(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -41,6 +46,21 @@ async def slack_profile(client: AsyncWebClient, slack_user_id: str) -> tuple[str
     user = info.get("user") or {}
     profile = user.get("profile") or {}
     return profile.get("email"), profile.get("real_name") or user.get("real_name") or user.get("name")
+
+
+async def person_of(client: AsyncWebClient, slack_user_id: str, team_id: str) -> SlackPerson:
+    email, name = await slack_profile(client, slack_user_id)
+    return SlackPerson(slack_user_id, team_id, email, name)
+
+
+async def is_workspace_admin(client: AsyncWebClient, slack_user_id: str) -> bool:
+    """Whether Slack says this user administers the workspace (who may start an agency for it)."""
+    try:
+        info = await client.users_info(user=slack_user_id)
+    except SlackApiError:
+        return False
+    user = info.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 async def identify(

@@ -37,11 +37,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(client, body, exc.user_message)
             return
         if not decision.applied:
-            await ephemeral(client, body, "That stage was already handled, so nothing changed.")
+            async with session_scope(deps.sessionmaker) as session:
+                text = await wf.state_text(session=session, request=decision.request, expected_stage=stage,
+                                           expected_revision=revision)
+            await ephemeral(client, body, text)
             return
         if decision.final:  # the creator hears first; the channel's message is redrawn after
-            await outbox.tell_creator(deps, decision)
+            await outbox.tell_people(deps, client, decision, user_id)
         await outbox.refresh_message(deps, client, request_id)
+        if decision.final:
+            await outbox.announce_in_channel(deps, client, decision, user_id)
+        await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
         if decision.final and decision.publish and wf.PUBLISH_TASK in TASKS:
             await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
 
@@ -50,7 +56,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
     ) -> None:
         await ack()
         action = body["actions"][0]
-        request_id, stage, _ = parse_action_value(action["value"])
+        request_id, stage, revision = parse_action_value(action["value"])
         session = context["session"]
         user_id = await identify(session, client, body)
         if user_id is None:
@@ -65,8 +71,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if not allowed:
             await ephemeral(client, body, NotAnApprover.user_message)
             return
-        if request.status != "pending" or request.current_stage != stage:
-            await ephemeral(client, body, "That stage was already handled, so nothing changed.")
+        if request.status != "pending" or request.current_stage != stage or (request.revision_count or 0) != revision:
+            await ephemeral(client, body, await wf.state_text(session=session, request=request, expected_stage=stage,
+                                                              expected_revision=revision))
             return
         kind, title = (CHANGES_MODAL, "Request changes") if action["action_id"] == CHANGES else (
             REJECT_MODAL, "Reject draft")

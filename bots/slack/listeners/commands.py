@@ -1,4 +1,4 @@
-"""`/recast link | channel | member | install-link | workflow | approvals | submit`.
+"""`/recast setup | link | channel | member | invite | workflow | approvals | submit`.
 
 Everything but `workflow` is acknowledged at once and answered by an ephemeral message from a lazy
 listener; `workflow` opens its modal in the ack phase because the trigger id expires within 3 seconds.
@@ -15,23 +15,26 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.slack import submissions
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, identify, slack_profile
+from bots.slack.listeners import NOT_LINKED, identify, person_of, slack_profile
+from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.workflow import service as wf
-from core.workflow import slack_links
+from core.workflow import slack_links, slack_onboarding
 from core.workflow.errors import WorkspaceNotLinked
 from core.workflow.slack_models import SlackWorkspace
-from core.workflow.slack_secrets import install_code
+from core.workflow.slack_secrets import INVITE_PREFIX
 
 HELP = (
-    "Try `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and admins: "
-    "`/recast link <organization>`, `/recast channel <client account>`, `/recast member @someone <role>`"
-    ", `/recast install-link`."
+    "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and "
+    "admins: `/recast link <organization or invite>`, `/recast channel <client account>`, "
+    "`/recast member @someone <role>`; owners: `/recast invite [role]`."
 )
-LAZY_VERBS = ("link", "channel", "member", "install-link", "approvals", "submit")
+LAZY_VERBS = ("setup", "link", "channel", "member", "invite", "install-link", "approvals", "submit")
+NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 
@@ -77,7 +80,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await ack()
         client_id = await slack_links.client_for_channel(session=session, team_id=body["team_id"],
                                                         channel_id=body["channel_id"])
-        await client.views_open(trigger_id=body["trigger_id"], view=workflow_modal(str(client_id or "")))
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=workflow_modal(f"{client_id or ''}|{body['channel_id']}"))
 
     async def ack_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
@@ -85,8 +89,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if verb == "workflow":
             await open_workflow(ack, body, client, context)
         elif verb == "submit" and arg:
+            # Refuse before promising anything: unlinked workspace, unknown person, no workflow here. Committed
+            # at once (a person linked by e-mail on the way), since the lazy listener starts right after this.
+            try:
+                async with session_scope(deps.sessionmaker) as session:
+                    await submissions.check_submitter(session, client, body["team_id"], body["channel_id"],
+                                                      body["user_id"])
+            except RecastError as exc:
+                await ack(text=f"⚠️ {exc.user_message}")
+                return
             await ack(text="Got it — working on it…")
-        elif verb in LAZY_VERBS and (arg or verb in ("approvals", "install-link")):
+        elif verb in LAZY_VERBS and (arg or verb in NO_ARG_VERBS):
             await ack()
         else:
             await ack(text=HELP)
@@ -95,11 +108,24 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=text, **extra)
 
     async def link(body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
+        if arg.startswith(INVITE_PREFIX):
+            person = await person_of(client, body["user_id"], body["team_id"])
+            async with session_scope(deps.sessionmaker) as session:
+                org, member = await slack_onboarding.redeem_invite(session=session, secret=secret, code=arg,
+                                                                   person=person, channel_id=body["channel_id"])
+                role = await wf.member_role(session=session, organization_id=org.id, user_id=member)
+                ws = await slack_links.workspace(session=session, team_id=body["team_id"])
+                where = f"<#{ws.default_channel_id}>" if ws and ws.default_channel_id else "the default channel"
+            return (f"✅ This workspace is now linked to *{org.name}* and you are a team {role}. Drafts without a "
+                    f"client channel are reviewed in {where}. Next: `/recast setup`.")
         async with session_scope(deps.sessionmaker) as session:
-            org = await slack_links.organization_for(session=session, ref=arg, secret=secret)
+            org = await slack_links.organization_for(session=session, ref=arg)
             user_id = await identify(session, client, body, organization_id=org.id)
             if user_id is None:
-                return NOT_LINKED
+                return (f"I can't match your Slack account to a member of *{org.name}* (by Slack id or e-mail). "
+                        f"Ask its owner for an invite (`/recast invite` in their workspace, or "
+                        f"`recast org invite {org.slug}` on the Recast server) and run `/recast link <invite>` "
+                        f"here. To start a new agency for this workspace instead, run `/recast setup`.")
             ws = await slack_links.link_workspace_by(session=session, team_id=body["team_id"],
                                                      channel_id=body["channel_id"], organization_id=org.id,
                                                      by_user_id=user_id)
@@ -134,26 +160,30 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                                                team_id=body["team_id"], role=role, email=email, full_name=name)
         return f"✅ <@{slack_user}> is now a team {row.role} in Recast."
 
-    async def invite(body: dict[str, Any], client: AsyncWebClient) -> str:
-        if not deps.settings.slack_client_id:
-            return "This Recast runs in single-workspace mode (SLACK_BOT_TOKEN), so there is nothing to install."
+    async def invite(body: dict[str, Any], client: AsyncWebClient, arg: str = "") -> str:
         async with session_scope(deps.sessionmaker) as session:
             ws, user_id = await linked_caller(session, client, body)
             if user_id is None:
                 return NOT_LINKED
-            await slack_links.require_org_admin(session=session, organization_id=ws.organization_id,
-                                                user_id=user_id)
-        code = install_code(secret, ws.organization_id)
-        url = f"{deps.settings.public_base_url.rstrip('/')}/slack/install?org={code}"
-        return (f"Install Recast in another workspace for this organization with <{url}|this link> (valid 7 days). "
-                f"Or, where Recast is installed already, run `/recast link {code}`.")
+            code = await slack_onboarding.create_invite(session=session, secret=secret,
+                                                        organization_id=ws.organization_id, by_user_id=user_id,
+                                                        role=arg or "admin")
+        text = (f"Here is an invite into this organization (good once, for 7 days): `{code}`. Whoever uses it "
+                f"joins as {arg or 'admin'}. In a workspace where Recast is installed, they run "
+                f"`/recast link {code}`.")
+        if deps.settings.slack_client_id:
+            url = f"{deps.settings.public_base_url.rstrip('/')}/slack/install?invite={code}"
+            text += f" To install Recast in another workspace with it, they open <{url}|this link>."
+        return text
 
     async def approvals(body: dict[str, Any], client: AsyncWebClient) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await identify(session, client, body)
             items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+            linked = await slack_links.workspace(session=session, team_id=body["team_id"]) is not None
         if user_id is None:
-            await reply(client, body, NOT_LINKED)
+            # Nobody to ask in a workspace without an organization: say how to start one.
+            await reply(client, body, NOT_LINKED if linked else WorkspaceNotLinked.user_message)
             return
         await reply(client, body, f"{len(items)} pending approvals", blocks=pending_blocks(items))
 
@@ -162,14 +192,24 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if verb == "approvals":
             await approvals(body, client)
             return
+        if verb == "setup":
+            await show_checklist(deps, client, team_id=body["team_id"], channel_id=body["channel_id"],
+                                 slack_user=body["user_id"])
+            return
         if verb == "submit" and arg:
+            async with session_scope(deps.sessionmaker) as session:
+                try:
+                    await submissions.check_submitter(session, client, body["team_id"], body["channel_id"],
+                                                      body["user_id"])
+                except RecastError:
+                    return  # the acknowledgement said why
             await deps.enqueue("slack.submit_link", team_id=body["team_id"], channel_id=body["channel_id"],
                                slack_user_id=body["user_id"], **submission(arg))
             return
         handlers = {"link": link, "channel": channel, "member": member}
         try:
-            if verb == "install-link":
-                text = await invite(body, client)
+            if verb in ("invite", "install-link"):
+                text = await invite(body, client, arg)
             elif verb in handlers and arg:
                 text = await handlers[verb](body, client, arg)
             else:

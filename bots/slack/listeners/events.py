@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import pending_blocks
+from bots.slack.blocks import home_view
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.workflow import service as wf
@@ -31,8 +31,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await slack_links.recast_user(session=session, slack_user_id=event["user"])
             items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
-        blocks = pending_blocks(items, heading="Waiting for your approval")
-        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+        await client.views_publish(user_id=event["user"], view=home_view(items))
 
     async def file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await _first_delivery(deps, body):

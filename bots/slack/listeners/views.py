@@ -11,12 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import outbox
 from bots.slack.blocks import CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL, parse_action_value
 from bots.slack.listeners import identify
+from core.accounts.models import ClientAccount
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.workflow import service as wf
 from core.workflow import slack_links
 from core.workflow.errors import InvalidWorkflow, NotAManager
+from core.workflow.models import ApprovalRequest
 
 
 def _feedback(body: dict[str, Any]) -> str:
@@ -25,6 +27,11 @@ def _feedback(body: dict[str, Any]) -> str:
 
 async def _dm(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
     await client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
+async def _state(deps: CoreDeps, request: ApprovalRequest, stage: int, revision: int) -> str:
+    async with session_scope(deps.sessionmaker) as session:
+        return await wf.state_text(session=session, request=request, expected_stage=stage, expected_revision=revision)
 
 
 def _stages(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +56,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
     async def changes(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
         feedback = _feedback(body)
+        if not feedback:  # the form showed its inline error and stays open; nothing else to say
+            return
         try:
             async with session_scope(deps.sessionmaker) as session:
                 user_id = await identify(session, client, body)
@@ -61,18 +70,23 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await _dm(client, body, exc.user_message)
             return
         if not decision.applied:
+            await _dm(client, body, await _state(deps, decision.request, stage, revision))
             return
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
-        await outbox.tell_creator(deps, decision)
+        await outbox.tell_people(deps, client, decision, user_id)
+        await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
         async with session_scope(deps.sessionmaker) as session:
             ai = deps.require_ai()
             await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
                                     request_id=request_id, by_user_id=user_id)
-        await outbox.refresh_message(deps, client, request_id, note="Changes requested: new version in the thread")
         await outbox.post_revision(deps, client, request_id)
+        await outbox.refresh_message(deps, client, request_id)
+        await outbox.queue_changed(deps, client, request_id, ())
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
+        if not _feedback(body):  # the form showed its inline error and stays open
+            return
         try:
             async with session_scope(deps.sessionmaker) as session:
                 user_id = await identify(session, client, body)
@@ -84,40 +98,59 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         except RecastError as exc:
             await _dm(client, body, exc.user_message)
             return
+        if not decision.applied:
+            await _dm(client, body, await _state(deps, decision.request, stage, revision))
+            return
         if decision.applied:
-            await outbox.tell_creator(deps, decision)
+            await outbox.tell_people(deps, client, decision, user_id)
             await outbox.refresh_message(deps, client, request_id)
+            await outbox.announce_in_channel(deps, client, decision, user_id)
+            await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
 
     async def save_workflow(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         session = context["session"]
         values = body["view"]["state"]["values"]
-        meta = body["view"].get("private_metadata") or ""
+        meta, _, channel_id = (body["view"].get("private_metadata") or "").partition("|")
         team_id = body["user"].get("team_id") or (body.get("team") or {}).get("id")
         try:
             user_id = await identify(session, client, body)
             ws = await slack_links.workspace(session=session, team_id=str(team_id))
             if user_id is None or ws is None:
                 raise NotAManager()
-            stages = []
+            stages: list[dict[str, Any]] = []
+            lines: list[str] = []
             for item in _stages(values):
                 approvers = []
-                for slack_user in item.pop("slack_users"):
+                slack_users = item.pop("slack_users")
+                for slack_user in slack_users:
                     linked = await slack_links.recast_user(session=session, slack_user_id=slack_user)
                     if linked is None:
                         raise InvalidWorkflow(f"<@{slack_user}> isn't linked to Recast yet.")
                     approvers.append(str(linked))
                 stages.append({**item, "approvers": approvers})
+                who = [f"<@{u}>" for u in slack_users] + ([f"anyone with the {item['role']} role"]
+                                                          if item.get("role") else [])
+                lines.append(f"{len(lines) + 1}. *{item['name']}*: {' or '.join(who) or 'nobody'}")
             parsed = wf.parse_stages(stages)
             auto = bool((values.get("auto_publish", {}).get("value", {}) or {}).get("selected_options"))
-            await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
-                                   name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
-                                   client_account_id=uuid.UUID(meta) if meta else None, auto_publish=auto)
+            client_account_id = uuid.UUID(meta) if meta else None
+            saved = await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
+                                           name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
+                                           client_account_id=client_account_id, auto_publish=auto)
+            scope = (await session.get_one(ClientAccount, client_account_id)).name if client_account_id else None
         except RecastError as exc:
             await ack(response_action="errors", errors={"stage1_name": exc.user_message})
             return
         await ack()
+        covers = f"drafts for *{scope}*" if scope else "drafts without a client workflow of their own"
+        text = (f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
+                + ("\nApproved drafts are published automatically." if auto else ""))
+        if channel_id:
+            await client.chat_postEphemeral(channel=channel_id, user=body["user"]["id"], text=text)
+        else:
+            await _dm(client, body, text)
 
     app.view(CHANGES_MODAL)(ack=ack_feedback, lazy=[changes])
     app.view(REJECT_MODAL)(ack=ack_feedback, lazy=[reject])

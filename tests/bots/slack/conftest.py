@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -8,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import aiohttp
 import pytest
@@ -68,13 +69,57 @@ def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
     return deps
 
 
-@pytest.fixture
-async def worker(deps, run_id) -> AsyncIterator[Any]:
+@contextlib.asynccontextmanager
+async def slack_worker(deps: Any, run_id: str) -> AsyncIterator[Any]:
     """A real worker running every task (pipeline and Slack) with `deps`; `worker.drain()` waits for it."""
     async with running_worker(deps, f"recast-slack-{run_id}-{uuid.uuid4().hex[:8]}") as running:
         running.drain = lambda timeout=180.0: drain(running, timeout)  # type: ignore[attr-defined]
         yield running
         await drain(running)  # let follow-up tasks finish while the fake Slack and the database are still up
+
+
+@pytest.fixture
+async def worker(deps, run_id) -> AsyncIterator[Any]:
+    async with slack_worker(deps, run_id) as running:
+        yield running
+
+
+@pytest.fixture
+async def oauth_worker(oauth_deps, run_id) -> AsyncIterator[Any]:
+    async with slack_worker(oauth_deps, run_id) as running:
+        yield running
+
+
+def block_action(
+    *, team: str, channel: str | None, user: str, action_id: str, value: str, message_ts: str = "1",
+    ephemeral: bool = False,
+) -> dict[str, Any]:
+    """A button click as Slack posts it (`block_actions`), from a channel message or from App Home."""
+    payload: dict[str, Any] = {
+        "type": "block_actions", "team": {"id": team, "domain": "recast"}, "api_app_id": "A0RECAST",
+        "user": {"id": user, "team_id": team}, "token": "legacy", "trigger_id": f"trig-{uuid.uuid4().hex}",
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                     "action_ts": str(time.time())}],
+    }
+    if channel is None:
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home"}
+    else:
+        payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message_ts,
+                                "is_ephemeral": ephemeral}
+        payload["channel"] = {"id": channel, "name": "channel"}
+        payload["message"] = {"ts": message_ts, "type": "message"}
+    return payload
+
+
+def view_submission(*, team: str, user: str, callback_id: str, meta: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "view_submission", "team": {"id": team}, "api_app_id": "A0RECAST", "token": "legacy",
+        "user": {"id": user, "team_id": team}, "trigger_id": "trig-view",
+        "view": {"id": "V1", "type": "modal", "team_id": team, "callback_id": callback_id,
+                 "private_metadata": meta, "app_id": "A0RECAST", "state": {"values": values}},
+    }
 
 
 @dataclass
@@ -121,6 +166,16 @@ class SlackHTTP:
     def interactive_body(payload: dict[str, Any]) -> str:
         return urlencode({"payload": json.dumps(payload)})
 
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Post a signed interactivity payload (a click, a modal submission); (status, response body)."""
+        body = self.interactive_body(payload)
+        stamp = str(int(time.time()))
+        digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+                   "X-Slack-Signature": f"v0={digest}"}
+        async with self.http.post(self.url, data=body.encode(), headers=headers) as resp:
+            return resp.status, await resp.text()
+
 
 @pytest.fixture
 async def slack(deps, fake_slack) -> AsyncIterator[SlackHTTP]:
@@ -160,3 +215,60 @@ async def agency(deps) -> Agency:
             ids[name] = f"U{uuid.uuid4().hex[:10].upper()}"
             await slack_links.link_user(session=s, user_id=user.id, slack_user_id=ids[name], team_id=TEAM)
     return Agency(team, ids)
+
+
+OAUTH_SECRET = "oauth-test-secret-key"
+CLIENT_ID = "1111.2222"
+
+
+@dataclass
+class Installer:
+    """A browser going through the OAuth install, and signed Slack requests to the same app."""
+
+    base: str
+    http: aiohttp.ClientSession
+    slack: SlackHTTP
+    cookie: str = ""
+
+    async def authorize(self, query: str) -> tuple[int, str]:
+        async with self.http.get(f"{self.base}/slack/install{query}", allow_redirects=False) as resp:
+            await resp.read()
+            self.cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
+            return resp.status, resp.headers.get("Location", "")
+
+    async def callback(self, state: str, code: str = "good-code") -> tuple[int, str]:
+        async with self.http.get(f"{self.base}/slack/oauth_redirect", params={"code": code, "state": state},
+                                 headers={"Cookie": self.cookie}, allow_redirects=False) as resp:
+            return resp.status, await resp.text()
+
+    async def install(self, query: str = "") -> tuple[int, str]:
+        """The whole install: /slack/install → Slack's authorize page (skipped: its state) → the callback."""
+        status, location = await self.authorize(query)
+        assert status == 302, location
+        return await self.callback(parse_qs(urlparse(location).query)["state"][0])
+
+
+@pytest.fixture
+def oauth_deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
+    deps = make_deps(real_sessionmaker, redis_client, tmp_path, offline_ai)
+    deps.settings = Settings(
+        recast_data_dir=tmp_path / "data", _env_file=None, slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_client_id=CLIENT_ID, slack_client_secret=SecretStr("client-secret"),
+        slack_api_url=fake_slack.base_url, recast_secret_key=SecretStr(OAUTH_SECRET),
+        public_base_url="https://recast.example.in", link_allow_private_networks=True,
+    )
+    return deps
+
+
+@pytest.fixture
+async def installer(oauth_deps, fake_slack) -> AsyncIterator[Installer]:
+    bolt = make_slack_app(oauth_deps, client=AsyncWebClient(base_url=fake_slack.base_url))
+    app = web.Application()
+    mount_slack(app, bolt)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    # Bolt's state cookie is `Secure` (https only), so the tests carry it back by hand, as a browser would.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        slack = SlackHTTP(str(server.make_url("/slack/events")), http, AsyncWebClient(base_url=fake_slack.base_url))
+        yield Installer(str(server.make_url("")).rstrip("/"), http, slack)
+    await server.close()

@@ -206,7 +206,7 @@ async def test_a_concurrent_double_click_advances_the_stage_once(deps, slack, fa
     assert [r.status for r in statuses] == [200, 200]
     (update,) = await fake_slack.wait_for("chat.update")
     (note,) = await fake_slack.wait_for("chat.postEphemeral")
-    assert "already handled" in note.params["text"]
+    assert "already past stage 1 (Manager review); it is waiting at stage 2/2, Client sign-off" in note.params["text"]
     row = await _request(deps, request.id)
     async with deps.sessionmaker() as s:
         advances = await s.scalar(
@@ -229,7 +229,7 @@ async def test_a_replayed_request_does_not_apply_twice(deps, slack, fake_slack, 
         await slack.send(body, FORM, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     ).status == 200
     (note,) = await fake_slack.wait_for("chat.postEphemeral")
-    assert "already handled" in note.params["text"]
+    assert "already past stage 1 (Manager review); it is waiting at stage 2/2, Client sign-off" in note.params["text"]
     row = await _request(deps, request.id)
     assert (row.current_stage, row.status) == (2, "pending")
     assert len(fake_slack.calls_to("chat.update")) == 1

@@ -1,98 +1,56 @@
-"""The OAuth v2 install over HTTP, tied to an organization by its install code: /slack/install → Slack's
-authorize URL with a state → /slack/oauth_redirect with a code → oauth.v2.access on the local Slack Web API
-→ the installation stored (tokens encrypted) and the workspace linked. Then a signed request from that
-workspace is answered with the stored (decrypted) token."""
+"""The OAuth v2 install over HTTP: /slack/install[?invite=…] → Slack's authorize URL with a state →
+/slack/oauth_redirect with a code → oauth.v2.access on the local Slack Web API → the installation stored (tokens
+encrypted) and the workspace linked: to the invite's organization, or to a new agency the installer owns. Then a
+signed request from that workspace is answered with the stored (decrypted) token."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bots.slack import make_slack_app, mount_slack
-from core.accounts.models import ChatIdentity
-from core.config import Settings
+from core.accounts.models import ChatIdentity, Organization, TeamMember
 from core.db.session import session_scope
-from core.workflow.slack_models import SlackInstallation, SlackWorkspace
-from core.workflow.slack_secrets import PREFIX, TokenCipher, TokenUnreadable, install_code, organization_of_code
-from tests.bots.slack.conftest import SIGNING_SECRET, SlackHTTP
-from tests.core.workflow.builders import Team, build_team, make_deps
-
-SECRET = "oauth-test-secret-key"
-CLIENT_ID = "1111.2222"
-
-
-@dataclass
-class Installer:
-    base: str
-    http: aiohttp.ClientSession
-    slack: SlackHTTP
-    cookie: str = ""
-
-
-@pytest.fixture
-def oauth_deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
-    deps = make_deps(real_sessionmaker, redis_client, tmp_path, offline_ai)
-    deps.settings = Settings(
-        recast_data_dir=tmp_path / "data", _env_file=None, slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_client_id=CLIENT_ID, slack_client_secret=SecretStr("client-secret"),
-        slack_api_url=fake_slack.base_url, recast_secret_key=SecretStr(SECRET),
-        public_base_url="https://recast.example.in",
-    )
-    return deps
-
-
-@pytest.fixture
-async def installer(oauth_deps, fake_slack) -> AsyncIterator[Installer]:
-    bolt = make_slack_app(oauth_deps, client=AsyncWebClient(base_url=fake_slack.base_url))
-    app = web.Application()
-    mount_slack(app, bolt)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    # Bolt's state cookie is `Secure` (https only), so the tests carry it back by hand, as a browser would.
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
-        slack = SlackHTTP(str(server.make_url("/slack/events")), http, AsyncWebClient(base_url=fake_slack.base_url))
-        yield Installer(str(server.make_url("")).rstrip("/"), http, slack)
-    await server.close()
+from core.workflow import slack_onboarding
+from core.workflow.slack_models import SlackInstallation, SlackInvite, SlackWorkspace
+from core.workflow.slack_secrets import PREFIX, TokenCipher, TokenUnreadable, invite_of_code
+from tests.bots.slack.conftest import CLIENT_ID, Installer
+from tests.bots.slack.conftest import OAUTH_SECRET as SECRET
+from tests.core.workflow.builders import Team, build_team
 
 
 async def _team(deps, fake_slack) -> Team:
     fake_slack.oauth_team_id = f"T{uuid.uuid4().hex[:10].upper()}"  # each test installs a workspace of its own
+    fake_slack.oauth_user_id = f"U{uuid.uuid4().hex[:10].upper()}"  # and its own installer (ids are global)
     async with session_scope(deps.sessionmaker) as s:
         return await build_team(s)
 
 
 async def _authorize(inst: Installer, query: str) -> tuple[int, str]:
-    async with inst.http.get(f"{inst.base}/slack/install{query}", allow_redirects=False) as resp:
-        await resp.read()
-        inst.cookie = resp.headers.get("Set-Cookie", "").split(";")[0]
-        return resp.status, resp.headers.get("Location", "")
+    return await inst.authorize(query)
 
 
 async def _callback(inst: Installer, state: str, code: str = "good-code") -> tuple[int, str]:
-    async with inst.http.get(f"{inst.base}/slack/oauth_redirect", params={"code": code, "state": state},
-                             headers={"Cookie": inst.cookie}, allow_redirects=False) as resp:
-        return resp.status, await resp.text()
+    return await inst.callback(state, code)
 
 
-async def test_install_from_an_org_link_stores_an_encrypted_token_and_links_the_workspace(
+async def _invite(deps, team: Team) -> str:
+    async with session_scope(deps.sessionmaker) as s:
+        return await slack_onboarding.create_invite(session=s, secret=SECRET, organization_id=team.org.id,
+                                                    by_user_id=team.owner.id)
+
+
+async def test_install_from_an_invite_stores_an_encrypted_token_and_links_the_workspace(
     oauth_deps, installer, fake_slack
 ):
     team = await _team(oauth_deps, fake_slack)
-    fake_slack.add_user("U0INSTALLER", team.owner.email, "Olivia")
-    code = install_code(SECRET, team.org.id)
+    who = fake_slack.oauth_user_id
+    fake_slack.add_user(who, team.owner.email, "Olivia")
+    code = await _invite(oauth_deps, team)
 
-    status, location = await _authorize(installer, f"?org={code}")
+    status, location = await _authorize(installer, f"?invite={code}")
     assert status == 302
     authorize = urlparse(location)
     query = parse_qs(authorize.query)
@@ -101,7 +59,7 @@ async def test_install_from_an_org_link_stores_an_encrypted_token_and_links_the_
     state = query["state"][0]
 
     status, page = await _callback(installer, state)
-    assert status == 200, page
+    assert status == 200 and "linked to Northwind Agency" in page and "/recast setup" in page, page
     (access,) = fake_slack.calls_to("oauth.v2.access")
     assert access.params["code"] == "good-code"
 
@@ -109,7 +67,7 @@ async def test_install_from_an_org_link_stores_an_encrypted_token_and_links_the_
         row = await s.scalar(select(SlackInstallation).where(SlackInstallation.team_id == fake_slack.oauth_team_id))
         ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
         installer_identity = await s.scalar(select(ChatIdentity.user_id).where(
-            ChatIdentity.provider == "slack", ChatIdentity.external_user_id == "U0INSTALLER"))
+            ChatIdentity.provider == "slack", ChatIdentity.external_user_id == who))
     assert row is not None and row.organization_id == team.org.id and ws.organization_id == team.org.id
     # Encrypted at rest, in the column and in the stored Installation dict, and round-trips with the key.
     assert row.bot_token is not None and row.bot_token.startswith(PREFIX) and "xoxb-installed" not in row.bot_token
@@ -122,47 +80,87 @@ async def test_install_from_an_org_link_stores_an_encrypted_token_and_links_the_
     # A state is good once: replaying the callback is refused and stores nothing more.
     status, _ = await _callback(installer, state)
     assert status == 401
+    # So is the invite: a second install with it is refused before Slack is asked.
+    status, location = await _authorize(installer, f"?invite={code}")
+    assert (status, location) == (400, "")
 
     # Requests from the new workspace are answered with its own (decrypted) bot token.
-    await installer.slack.command("U0INSTALLER", "approvals", channel="C0OAUTH", team=fake_slack.oauth_team_id)
-    (listing,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == "U0INSTALLER")
+    await installer.slack.command(who, "approvals", channel="C0OAUTH", team=fake_slack.oauth_team_id)
+    (listing,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == who)
     assert listing.token == "xoxb-installed" and listing.params["channel"] == "C0OAUTH"
     async with oauth_deps.sessionmaker() as s:
         rows = await s.scalars(select(SlackInstallation).where(SlackInstallation.team_id == fake_slack.oauth_team_id))
     assert len(rows.all()) == 1
 
 
-async def test_install_link_command_hands_out_a_working_install_url(oauth_deps, installer, fake_slack):
+async def test_invite_command_hands_out_a_working_install_url(oauth_deps, installer, fake_slack):
     team = await _team(oauth_deps, fake_slack)
-    fake_slack.add_user("U0INSTALLER", team.owner.email, "Olivia")
-    status, location = await _authorize(installer, f"?org={install_code(SECRET, team.org.id)}")
+    who = fake_slack.oauth_user_id
+    fake_slack.add_user(who, team.owner.email, "Olivia")
+    status, location = await _authorize(installer, f"?invite={await _invite(oauth_deps, team)}")
     await _callback(installer, parse_qs(urlparse(location).query)["state"][0])
 
-    await installer.slack.command("U0INSTALLER", "install-link", channel="C0OAUTH", team=fake_slack.oauth_team_id)
-    (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == "U0INSTALLER")
-    assert "https://recast.example.in/slack/install?org=" in note.params["text"]
-    code = note.params["text"].split("?org=")[1].split("|")[0]
-    assert organization_of_code(SECRET, code) == team.org.id
+    await installer.slack.command(who, "invite", channel="C0OAUTH", team=fake_slack.oauth_team_id)
+    (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == who)
+    assert "https://recast.example.in/slack/install?invite=" in note.params["text"]
+    code = note.params["text"].split("?invite=")[1].split("|")[0]
+    async with oauth_deps.sessionmaker() as s:
+        invite = await s.get_one(SlackInvite, invite_of_code(SECRET, code))
+    assert (invite.organization_id, invite.used_at, invite.created_by) == (team.org.id, None, team.owner.id)
+
+    # Another workspace installs with it: linked to the same organization, its installer an admin there.
+    fake_slack.oauth_team_id = f"T{uuid.uuid4().hex[:10].upper()}"
+    second = fake_slack.oauth_user_id = f"U{uuid.uuid4().hex[:10].upper()}"  # someone Recast doesn't know
+    fake_slack.add_user(second, f"ines-{second.lower()}@example.org", "Ines")
+    status, location = await _authorize(installer, f"?invite={code}")
+    status, page = await _callback(installer, parse_qs(urlparse(location).query)["state"][0])
+    assert status == 200 and "linked to Northwind Agency" in page
+    async with oauth_deps.sessionmaker() as s:
+        ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
+        role = await s.scalar(select(TeamMember.role).join(ChatIdentity, ChatIdentity.user_id == TeamMember.user_id)
+                              .where(ChatIdentity.external_user_id == second,
+                                     TeamMember.organization_id == team.org.id))
+    assert (ws.organization_id, role) == (team.org.id, "admin")
 
 
-async def test_forged_or_expired_install_links_are_refused_and_plain_installs_stay_unlinked(
-    oauth_deps, installer, fake_slack
-):
+async def test_a_plain_install_starts_an_agency_owned_by_the_installer(oauth_deps, installer, fake_slack):
+    fake_slack.oauth_team_id = f"T{uuid.uuid4().hex[:10].upper()}"
+    founder = fake_slack.oauth_user_id = f"U{uuid.uuid4().hex[:10].upper()}"
+    fake_slack.add_user(founder, f"founder-{founder.lower()}@example.org", "Farah Khan")
+    status, location = await _authorize(installer, "")
+    status, page = await _callback(installer, parse_qs(urlparse(location).query)["state"][0])
+    assert status == 200 and "Your agency OAuth Workspace is ready and you are its owner" in page
+
+    # A reinstall keeps the organization: no second agency.
+    status, location = await _authorize(installer, "")
+    status, page = await _callback(installer, parse_qs(urlparse(location).query)["state"][0])
+    assert status == 200 and "reinstalled" in page
+    async with oauth_deps.sessionmaker() as s:
+        ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
+        org = await s.get_one(Organization, ws.organization_id)
+        owner = await s.scalar(select(ChatIdentity.user_id).where(ChatIdentity.external_user_id == founder))
+        role = await s.scalar(select(TeamMember.role).where(TeamMember.organization_id == org.id,
+                                                            TeamMember.user_id == owner))
+        rows = await s.scalars(select(SlackInstallation.organization_id)
+                               .where(SlackInstallation.team_id == fake_slack.oauth_team_id))
+        linked = rows.all()
+    assert (org.name, org.type, org.owner_id, role) == ("OAuth Workspace", "agency", owner, "owner")
+    assert linked == [org.id, org.id]
+
+
+async def test_forged_expired_or_used_invites_are_refused(oauth_deps, installer, fake_slack):
     team = await _team(oauth_deps, fake_slack)
-    expired = install_code(SECRET, team.org.id, now=time.time() - 30 * 24 * 3600)
-    for bad in (install_code("not-our-secret", team.org.id), expired, "garbage"):
-        status, location = await _authorize(installer, f"?org={bad}")
+    expired = await _invite(oauth_deps, team)
+    async with oauth_deps.sessionmaker() as s:
+        row = await s.get_one(SlackInvite, invite_of_code(SECRET, expired))
+        row.expires_at = row.expires_at.replace(year=row.expires_at.year - 1)
+        await s.commit()
+    good = await _invite(oauth_deps, team)
+    forged = "inv." + good.removeprefix("inv.").split(".")[0] + ".AAAAAAAAAAAAAAAA"
+    for bad in (forged, expired, "garbage", "inv.garbage"):
+        status, location = await _authorize(installer, f"?invite={bad}")
         assert (status, location) == (400, "")
     assert fake_slack.calls_to("oauth.v2.access") == []
-
-    status, location = await _authorize(installer, "")
-    assert status == 302
-    status, _ = await _callback(installer, parse_qs(urlparse(location).query)["state"][0])
-    assert status == 200
-    async with oauth_deps.sessionmaker() as s:
-        row = await s.scalar(select(SlackInstallation).where(SlackInstallation.team_id == fake_slack.oauth_team_id))
-        assert row is not None and row.organization_id is None
-        assert await s.get(SlackWorkspace, fake_slack.oauth_team_id) is None
     made_up = f"made-up-{uuid.uuid4().hex}"
     status, _ = await _callback(installer, made_up)
     assert status == 400  # the browser's cookie names another state
@@ -171,15 +169,16 @@ async def test_forged_or_expired_install_links_are_refused_and_plain_installs_st
     assert status == 401  # cookie and state agree, but we never issued it
 
 
-def test_install_codes_are_bound_to_the_key_and_expire():
-    org = uuid.uuid4()
-    code = install_code(SECRET, org, now=1_000_000, ttl_seconds=60)
-    assert organization_of_code(SECRET, code, now=1_000_030) == org
-    assert organization_of_code(SECRET, code, now=1_000_061) is None
-    assert organization_of_code("other", code, now=1_000_030) is None
-    body, mac = code.split(".")
+def test_invite_codes_are_bound_to_the_key():
+    from core.workflow.slack_secrets import invite_code
+
+    invite = uuid.uuid4()
+    code = invite_code(SECRET, invite)
+    assert invite_of_code(SECRET, code) == invite
+    assert invite_of_code("other", code) is None
+    body, mac = code.removeprefix("inv.").split(".")
     tampered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB")
-    assert organization_of_code(SECRET, f"{tampered}.{mac}", now=1_000_030) is None
+    assert invite_of_code(SECRET, f"inv.{tampered}.{mac}") is None
 
 
 def test_token_cipher_round_trips_and_leaves_other_fields_alone():

@@ -1,6 +1,6 @@
 """`/recast workflow`, `/recast submit` and file shares over HTTP: signed requests to the real bolt app, a local
-Slack Web API (views.open, files.info, url_private downloads), a real database and a real taskiq worker on
-Redis Streams running the Slack and pipeline tasks until the drafts are posted for approval."""
+Slack Web API (views.open, files.info, url_private downloads), a real database and a real worker on
+durable work units running the Slack and pipeline tasks until the drafts are posted for approval."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert await slack.command(manager, "workflow") == ""
     (opened,) = await fake_slack.wait_for("views.open")
     view = opened.params["view"]
-    assert view["callback_id"] == "recast_workflow_modal" and view["private_metadata"] == str(agency.team.client.id)
+    assert view["callback_id"] == "recast_workflow_modal"
+    assert view["private_metadata"] == f"{agency.team.client.id}|{CHANNEL}"
     assert {b["block_id"] for b in view["blocks"]} >= {"name", "stage1_name", "stage1_users", "stage2_role"}
 
     values = {
@@ -122,6 +123,13 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
         {"order": 1, "name": "Editor", "approvers": [str(agency.team.manager.id)], "role": None},
         {"order": 2, "name": "Client", "approvers": [], "role": "client"},
     ]
+    # Saving says what was saved, where the command was run.
+    (saved_note,) = await ephemerals(fake_slack, manager)
+    assert saved_note.params["channel"] == CHANNEL
+    assert saved_note.params["text"] == (
+        "✅ Saved the workflow *Acme two-step* for drafts for *Acme Foods*:\n"
+        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role\n"
+        "Approved drafts are published automatically.")
 
     # A stage naming someone Slack can't match to Recast is refused inside the modal.
     fake_slack.add_user("U0NOBODY", "nobody@example.org", "Nobody")
@@ -177,6 +185,25 @@ async def test_submit_text_becomes_drafts_posted_for_approval(deps, slack, fake_
     await eventually(lambda: all_jobs_settled(deps, asset.id))
 
 
+async def test_one_submissions_drafts_can_be_told_apart_in_the_channel(deps, slack, fake_slack, agency, worker):
+    manager = agency.slack_ids["manager"]
+    await slack.command(manager, f"submit {TALK}")
+    (post, *_) = await fake_slack.wait_for("chat.postMessage", review_posts(fake_slack), timeout=WAIT)
+    asset = await asset_of_request(deps, await request_of(deps, post))
+    await eventually(lambda: all_jobs_settled(deps, asset.id))
+    await worker.drain()
+    posts = [c for c in fake_slack.calls_to("chat.postMessage") if review_posts(fake_slack)(c)]
+    heads = [c.params["blocks"][0]["elements"][0]["text"] for c in posts]
+    formats = [h.split("*")[1] for h in heads]
+    assert len(posts) >= 3 and len(set(formats)) == len(posts), heads  # each names its own format
+    assert {"LinkedIn post", "X thread"} <= set(formats)
+    for head in heads:
+        assert "· Source: “Most creators in India" in head and "(text from Slack)" in head
+        assert head.endswith("· Version 1")
+    assert all("Stage 1/2:* Manager review" in json.dumps(c.params["blocks"]) for c in posts)
+    assert all(c.params["text"].startswith(f"Draft for review: {f} “") for c, f in zip(posts, formats, strict=True))
+
+
 @pytest.mark.usefixtures("worker")
 async def test_submit_link_fetches_the_article(deps, slack, fake_slack, agency, article_site):
     manager = agency.slack_ids["manager"]
@@ -201,17 +228,19 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
     await slack.command(manager, "submit Just one short line.")
     await slack.command(manager, f"submit {article_site}/talk.mp4")
     await slack.command(manager, f"submit {article_site}/missing")
-    await slack.command(manager, f"submit {TALK}", channel="C0NOWORKFLOW")
-    await slack.command("U0STRANGER", f"submit {TALK}")
-    notes = await ephemerals(fake_slack, manager, count=4)
+    # Refusals known before any work are the acknowledgement itself: no "working on it" first.
+    no_workflow = await slack.command(manager, f"submit {TALK}", channel="C0NOWORKFLOW")
+    stranger = await slack.command("U0STRANGER", f"submit {TALK}")
+    assert "No approval workflow covers this channel" in no_workflow and "working on it" not in no_workflow
+    assert "don't know your Slack account" in stranger and "working on it" not in stranger
+    notes = await ephemerals(fake_slack, manager, count=3)
     texts = sorted(n.params["text"] for n in notes)
     assert any("a bit short to repurpose" in t for t in texts)
     assert any("isn't an article I can read" in t for t in texts)
     assert any("HTTP 404" in t for t in texts)
-    assert any("No approval workflow covers this channel" in t for t in texts)
-    (stranger,) = await ephemerals(fake_slack, "U0STRANGER")
     await worker.drain()
-    assert "don't know your Slack account" in stranger.params["text"]
+    assert len([c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == manager]) == 3
+    assert not [c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == "U0STRANGER"]
     async with deps.sessionmaker() as s:
         from_slack = (await s.scalars(select(ContentAsset.id).where(
             ContentAsset.source_platform == "slack", ContentAsset.organization_id == agency.team.org.id))).all()
@@ -286,3 +315,17 @@ async def test_a_file_from_someone_recast_does_not_know_is_not_processed(deps, s
     (note,) = await ephemerals(fake_slack, "U0STRANGER")
     assert "don't know your Slack account" in note.params["text"]
     assert fake_slack.downloads == []
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_first_submit_by_a_member_matched_by_email_is_taken(deps, slack, fake_slack, agency):
+    """The acknowledgement links the person by their Slack e-mail; the work after it finds that link."""
+    newcomer = f"U{uuid.uuid4().hex[:10].upper()}"
+    fake_slack.add_user(newcomer, agency.team.creator.email, "Asha Rao")
+    assert await slack.command(newcomer, f"submit {TALK}") == "Got it — working on it…"
+    (got,) = await ephemerals(fake_slack, newcomer)
+    assert got.params["text"].startswith("Got “Most creators in India")
+    (post, *_) = await fake_slack.wait_for("chat.postMessage", review_posts(fake_slack), timeout=WAIT)
+    asset = await asset_of_request(deps, await request_of(deps, post))
+    assert asset.user_id == agency.team.creator.id
+    await eventually(lambda: all_jobs_settled(deps, asset.id))
