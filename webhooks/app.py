@@ -1,7 +1,7 @@
 """The aiohttp application: health, payment gateway webhooks, and whatever else entry points mount.
 
 Gateway requests: verify on the raw bytes → INSERT into `gateway_events` (unique sender + event id,
-one autocommitted statement, see `webhooks.inbox`) → enqueue processing only for a newly stored event →
+one autocommitted statement, see `core.inbox.store`) → enqueue processing only for a newly stored event →
 answer 200. Nothing is processed in the request, so the answer comes well inside the senders' 5-second
 budgets whatever processing costs.
 
@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from core.billing.gateways import PayPalRest
 from core.deps import CoreDeps
+from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
 from core.work import service as work
 from webhooks import billing_return
@@ -40,7 +41,6 @@ from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
 from webhooks.gateways.razorpay import RazorpayVerifier
 from webhooks.gateways.stripe import StripeVerifier
-from webhooks.inbox import GatewayInbox, asyncpg_dsn, engine_of
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,10 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
             event = replace(event, malformed=problem)
         try:
             stored = await request.app[INBOX_KEY].store(
-                event, body, _kept_headers(request.headers), header_block(request.raw_headers)
-            )
+                sender=event.sender, event_id=event.event_id, event_type=event.event_type,
+                malformed=event.malformed, body=body, headers=_kept_headers(request.headers),
+                raw_headers=header_block(request.raw_headers),
+            )  # fmt: skip
         except Exception:
             # Our storage is down: the gateway keeps the event and retries, nothing is lost.
             log.exception("could not store a %s webhook; answering 503", sender)

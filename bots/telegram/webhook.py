@@ -19,16 +19,14 @@ import hmac
 import json
 import logging
 import uuid
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
-from sqlalchemy import text, update
-from sqlalchemy.dialects.postgresql import insert
 
-from core.common.clock import utcnow
 from core.deps import CoreDeps
-from core.inbox.models import GatewayEvent
+from core.inbox import service as inbox
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -36,71 +34,44 @@ HEARTBEAT_S = 10.0
 LEASE_S = 60.0
 MAX_ATTEMPTS = 3
 
-_CLAIM_STALE = text(
-    """
-    UPDATE gateway_events SET processed_at = now(), attempts = attempts + 1
-     WHERE id IN (SELECT id FROM gateway_events
-                   WHERE sender = 'telegram' AND status = 'processing' AND attempts < :max_attempts
-                     AND coalesce(processed_at, received_at) < now() - make_interval(secs => :lease)
-                   LIMIT 50 FOR UPDATE SKIP LOCKED)
-    RETURNING id, raw_body
-    """
-)
-_GIVE_UP = text(
-    """
-    UPDATE gateway_events SET status = 'failed', last_error = 'the process handling it stopped, '
-           || attempts || ' times'
-     WHERE sender = 'telegram' AND status = 'processing' AND attempts >= :max_attempts
-       AND coalesce(processed_at, received_at) < now() - make_interval(secs => :lease)
-    """
-)
-
-
 async def _renew(deps: CoreDeps, event_id: uuid.UUID) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_S)
         with contextlib.suppress(Exception):  # a blip: the lease is long enough to ride it out
             async with deps.sessionmaker() as session:
-                await session.execute(
-                    update(GatewayEvent)
-                    .where(GatewayEvent.id == event_id, GatewayEvent.status == "processing")
-                    .values(processed_at=utcnow())
-                )
+                await inbox.renew_lease(session, event_id)
                 await session.commit()
 
 
 async def resume_stale_updates(deps: CoreDeps, dp: Dispatcher, bot: Bot) -> int:
     """Handle again the updates whose process stopped mid-way (their lease ran out); returns how many."""
     async with deps.sessionmaker() as session:
-        await session.execute(_GIVE_UP, {"max_attempts": MAX_ATTEMPTS, "lease": LEASE_S})
-        rows = (await session.execute(_CLAIM_STALE, {"max_attempts": MAX_ATTEMPTS, "lease": LEASE_S})).all()
+        rows = await inbox.claim_stale_updates(
+            session, sender="telegram", lease=timedelta(seconds=LEASE_S), max_attempts=MAX_ATTEMPTS
+        )
         await session.commit()
-    for row in rows:
+    for event_id, body in rows:
         try:
-            update_obj = Update.model_validate(json.loads(row.raw_body), context={"bot": bot})
+            update_obj = Update.model_validate(json.loads(body), context={"bot": bot})
         except ValueError:
             continue
-        log.warning("telegram update %s: its handler stopped mid-way; handling it again", row.id)
-        await _process(deps, dp, bot, row.id, update_obj)
+        log.warning("telegram update %s: its handler stopped mid-way; handling it again", event_id)
+        await _process(deps, dp, bot, event_id, update_obj)
     return len(rows)
 
 
 async def _process(deps: CoreDeps, dp: Dispatcher, bot: Bot, event_id: uuid.UUID, update_obj: Update) -> None:
-    status, error = "processed", None
+    error = None
     heartbeat = asyncio.create_task(_renew(deps, event_id))
     try:
         await dp.feed_update(bot, update_obj)
     except Exception as exc:  # the middleware already answered the user; keep the evidence
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
         log.exception("telegram update %s failed", event_id)
     finally:
         heartbeat.cancel()
     async with deps.sessionmaker() as session:
-        await session.execute(
-            update(GatewayEvent)
-            .where(GatewayEvent.id == event_id)
-            .values(status=status, processed_at=utcnow(), attempts=GatewayEvent.attempts + 1, last_error=error)
-        )
+        await inbox.finish_update(session, event_id, error=error)
         await session.commit()
 
 
@@ -142,22 +113,10 @@ def mount_telegram_webhook(
             log.warning("malformed Telegram update (%d bytes)", len(body))
             return web.Response(status=400)
         async with deps.sessionmaker() as session:
-            event_id = (
-                await session.execute(
-                    insert(GatewayEvent)
-                    .values(
-                        sender="telegram",
-                        sender_event_id=str(update_obj.update_id),
-                        event_type=update_obj.event_type,
-                        raw_body=body,
-                        headers={},
-                        status="processing",
-                        processed_at=utcnow(),  # the lease, renewed while the update is handled
-                    )
-                    .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
-                    .returning(GatewayEvent.id)
-                )
-            ).scalar_one_or_none()
+            event_id = await inbox.record_update(
+                session, sender="telegram", event_id=str(update_obj.update_id), event_type=update_obj.event_type,
+                body=body,
+            )
             await session.commit()
         if event_id is not None:
             task = asyncio.create_task(process(event_id, update_obj))

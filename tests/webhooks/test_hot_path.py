@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from core.db.session import make_sessionmaker
 from core.inbox.models import GatewayEvent
+from core.inbox.store import PROCESS_TASK
 from core.work.models import UnitState, WorkUnit
 from core.work.queue import RedisWorkQueue
 from webhooks.app import INBOX_KEY, make_web_app
-from webhooks.inbox import PROCESS_TASK
 
 
 def rzp(event_id: str) -> tuple[bytes, dict[str, str]]:

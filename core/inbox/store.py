@@ -1,4 +1,7 @@
-"""The webhook hot path's one write: INSERT ... ON CONFLICT DO NOTHING RETURNING on a lean asyncpg pool.
+"""The inbox's hot path: a gateway event and its work unit in one INSERT on a lean asyncpg pool.
+
+(The rest of the inbox — claiming, marking, re-driving — is `core.inbox.service`; this module is the
+one write that must be fast, used by the web process's gateway endpoints.)
 
 Why not an ORM session per request: profiling the bench showed six PostgreSQL round trips per event
 (pool pre-ping = BEGIN, `;`, ROLLBACK; then BEGIN, INSERT, COMMIT) plus SQLAlchemy statement
@@ -27,8 +30,6 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from webhooks.gateways.base import VerifiedEvent
-
 log = logging.getLogger(__name__)
 
 # The event and the work unit that will process it, in one statement: a stored event always has its
@@ -46,7 +47,7 @@ INSERT_EVENT = (
     " ON CONFLICT (kind, dedupe_key) DO NOTHING RETURNING id)"
     " SELECT ev.id AS event_id, unit.id AS unit_id FROM ev LEFT JOIN unit ON true"
 )
-PROCESS_TASK = "billing.process_gateway_event"
+PROCESS_TASK = "billing.process_gateway_event"  # the work unit kind that processes a stored event
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,15 @@ class GatewayInbox:
             await pool.close()
 
     async def store(
-        self, event: VerifiedEvent, body: bytes, headers: dict[str, str], raw_headers: bytes
+        self,
+        *,
+        sender: str,
+        event_id: str,
+        event_type: str | None,
+        malformed: str | None,
+        body: bytes,
+        headers: dict[str, str],
+        raw_headers: bytes,
     ) -> Stored | None:
         """Insert the event with its processing unit; None if (sender, event id) was already stored.
 
@@ -131,14 +140,14 @@ class GatewayInbox:
         pool = self._pool or await self._connect()
         row: Any = await pool.fetchrow(
             INSERT_EVENT,
-            event.sender,
-            storable(event.event_id, 255),
-            storable(event.event_type, 100) if event.event_type else None,
+            sender,
+            storable(event_id, 255),
+            storable(event_type, 100) if event_type else None,
             body,
             json.dumps({k: storable(v, 2000) for k, v in headers.items()}),
             raw_headers,
-            "malformed" if event.malformed else "received",
-            storable(event.malformed, 2000) if event.malformed else None,
+            "malformed" if malformed else "received",
+            storable(malformed, 2000) if malformed else None,
             PROCESS_TASK,
         )
         if row is None:
