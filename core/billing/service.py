@@ -134,6 +134,23 @@ class UsageSummary:
     storage_limit_bytes: int | None
 
 
+def currency_for(country_code: str | None, requested: str = "") -> str:
+    """The currency a creator is shown: one they asked for (`USD`/`INR` among the words), else INR in
+    India (the default country) and USD elsewhere."""
+    words = {w.upper() for w in requested.split()}
+    for currency in ("USD", "INR"):
+        if currency in words:
+            return currency
+    return "INR" if (country_code or "IN") == "IN" else "USD"
+
+
+def tax_note(currency: str) -> str:
+    """What the listed prices include: GST at `invoices.GST_RATE` for INR prices, nothing otherwise."""
+    if currency != "INR":
+        return ""
+    return f" incl. {invoices.GST_RATE * 100:.0f}% GST"
+
+
 def _price(plan: SubscriptionPlan, currency: str) -> Decimal | None:
     return plan.price_inr if currency.upper() == "INR" else plan.price_usd if currency.upper() == "USD" else None
 

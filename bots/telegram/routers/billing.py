@@ -14,15 +14,6 @@ from core.deps import CoreDeps
 SYMBOLS = {"INR": "₹", "USD": "$"}
 
 
-def _currency(user_country: str | None, args: str) -> str:
-    words = {w.upper() for w in args.split()}
-    if "USD" in words:
-        return "USD"
-    if "INR" in words:
-        return "INR"
-    return "INR" if (user_country or "IN") == "IN" else "USD"
-
-
 def plan_line(offer: billing.PlanOffer, *, payable: bool) -> str:
     """`• Pro (yearly) — ₹7,990 a year: 50 uploads and 1,000 AI credits a month → /upgrade pro-yearly`."""
     limits = offer.limits
@@ -43,13 +34,13 @@ def setup() -> Router:
     @router.message(Command("plans"))
     async def plans(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
-        currency = _currency(user.country_code, command.args or "")
+        currency = billing.currency_for(user.country_code, command.args or "")
         offers = await billing.list_plans(session, currency)
         if not offers:
             await message.answer("No plans are set up on this server yet.")
             return
         payable = currency in billing.payable_currencies(deps)
-        tax = " incl. 18% GST" if currency == "INR" else ""
+        tax = billing.tax_note(currency)
         text = f"Recast plans ({currency}{tax})\n" + "\n".join(plan_line(o, payable=payable) for o in offers)
         other = "USD" if currency == "INR" else "INR"
         text += f"\n\nPrices in {billing.CURRENCY_NAMES[other]}: /plans {other}"
@@ -69,7 +60,7 @@ def setup() -> Router:
         if not args:
             await message.answer("Which plan? Send e.g. /upgrade pro-monthly (see /plans).")
             return
-        currency = _currency(user.country_code, " ".join(args[1:]))
+        currency = billing.currency_for(user.country_code, " ".join(args[1:]))
         link = await billing.create_checkout(session, deps, user.id, args[0].lower(), currency)
         await message.answer(
             f"Here's your secure {link.gateway.title()} checkout:\n{link.url}\n\n"

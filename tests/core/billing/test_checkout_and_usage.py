@@ -155,3 +155,13 @@ async def test_checkout_sends_the_creator_back_to_the_return_page_of_this_paymen
     base = deps.settings.public_base_url.rstrip("/")
     assert body["success_url"] == f"{base}/billing/return?payment={link.payment_id}"
     assert body["cancel_url"] == f"{base}/billing/return?payment={link.payment_id}&result=cancelled"
+
+
+def test_the_currency_rule_and_the_gst_note_live_in_core():
+    from core.billing import service as billing_service
+    from core.billing.invoices import GST_RATE
+
+    assert billing_service.currency_for("IN") == "INR" and billing_service.currency_for(None) == "INR"
+    assert billing_service.currency_for("US") == "USD" and billing_service.currency_for("IN", "usd please") == "USD"
+    assert billing_service.tax_note("INR") == f" incl. {GST_RATE * 100:.0f}% GST" == " incl. 18% GST"
+    assert billing_service.tax_note("USD") == ""
