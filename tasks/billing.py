@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.billing import notifications
-from core.billing import service as billing_service
+from core.billing import lifecycle, notifications, processing
 from core.deps import CoreDeps
 from core.inbox import service as inbox
 from core.work.service import adopter
@@ -40,7 +39,7 @@ async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
             return event.status
         try:
             async with session.begin_nested():
-                result = await billing_service.process_gateway_event(session=session, deps=deps, event=event)
+                result = await processing.process_gateway_event(session=session, deps=deps, event=event)
         except Exception:
             # The savepoint rolled back every billing change; keep the evidence on the row.
             log.exception("gateway event %s failed", event_id)
@@ -59,8 +58,8 @@ async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
 async def send_trial_reminders(deps: CoreDeps) -> int:
     """Remind trials ending soon and close periods that have ended (run hourly by the scheduler)."""
     async with deps.sessionmaker() as session:
-        outbox = await billing_service.send_trial_reminders(session=session)
-        outbox += await billing_service.expire_due_subscriptions(session=session)
+        outbox = await lifecycle.send_trial_reminders(session=session)
+        outbox += await lifecycle.expire_due_subscriptions(session=session)
         await session.commit()
     return await notifications.deliver(deps, outbox)
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from core.billing import service as billing
+from core.billing import checkout as billing
 from core.deps import CoreDeps
 
 # What each gateway puts in the return URL when the creator abandoned or completed the checkout.

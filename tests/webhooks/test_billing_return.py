@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.accounts.service import register_chat_user
+from core.billing.checkout import return_url
 from core.billing.models import Payment
-from core.billing.service import return_url
 from core.seed.service import apply_seed
 from webhooks.app import make_web_app
 

@@ -8,7 +8,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
-from core.billing import service as billing
+from core.billing import checkout as billing
 from core.deps import CoreDeps
 
 SYMBOLS = {"INR": "₹", "USD": "$"}

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardButton, Inli
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
-from core.billing import service as billing
+from core.billing import checkout as billing
 from core.billing import subscriptions
 from core.billing.invoices import billing_details
 from core.common.clock import local_time

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.billing import service as billing_service
+from core.billing import checkout as billing_service
 from core.billing import usage as billing_usage
 from core.billing.errors import OverPlanLimit
 from core.billing.models import Payment
+from core.common.errors import NotFound
 from core.system.models import AuditLog
 
 
@@ -62,7 +63,7 @@ async def test_create_checkout_through_each_gateway(
 
 
 async def test_checkout_unknown_plan_and_gateway_error(seeded, creator, deps):
-    with pytest.raises(billing_service.NotFound):
+    with pytest.raises(NotFound):
         await billing_service.create_checkout(seeded, deps, creator, "platinum-monthly", "INR")
     deps.providers["gateways"]["stripe"]._client = type(deps.providers["gateways"]["stripe"]._client)(
         "sk_wrong", base_addresses={"api": deps.settings.paypal_api_base}
@@ -158,7 +159,7 @@ async def test_checkout_sends_the_creator_back_to_the_return_page_of_this_paymen
 
 
 def test_the_currency_rule_and_the_gst_note_live_in_core():
-    from core.billing import service as billing_service
+    from core.billing import checkout as billing_service
     from core.billing.invoices import GST_RATE
 
     assert billing_service.currency_for("IN") == "INR" and billing_service.currency_for(None) == "INR"

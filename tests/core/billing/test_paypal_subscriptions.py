@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.billing.lifecycle import add_period
 from core.billing.models import Invoice, Payment, Subscription, SubscriptionPlan
-from core.billing.service import add_period
 from core.inbox.models import GatewayEvent
 from core.system.models import AuditLog, Notification
 from tasks.billing import process_gateway_event

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.billing import service as billing_service
+from core.billing import checkout as billing_service
 from core.billing.models import Invoice, Payment, Subscription, SubscriptionPlan
 from core.inbox.models import GatewayEvent
 from core.system.models import AuditLog, Notification

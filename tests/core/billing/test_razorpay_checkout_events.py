@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.billing import service as billing_service
+from core.billing import checkout as billing_service
+from core.billing.gateways import GatewayError
 from core.billing.models import Invoice, Payment
 from core.inbox.models import GatewayEvent
 from core.system.models import AuditLog, Notification
@@ -146,7 +147,7 @@ async def test_razorpay_api_down_fails_the_event_for_a_retry_that_then_credits_o
     )
     seeded.add(stored)
     await seeded.commit()
-    with pytest.raises(billing_service.GatewayError) as excinfo:
+    with pytest.raises(GatewayError) as excinfo:
         await process_gateway_event(str(stored.id), deps)
     await seeded.refresh(stored)
     assert stored.status == "failed" and "razorpay fetch" in (stored.last_error or "")

@@ -1,4 +1,4 @@
-"""Billing: plans, checkout, the subscription lifecycle, payments and gateway event processing.
+"""Billing, gateway event processing: stored events → payment and subscription facts → state.
 
 Lifecycle: trial → active → past_due → canceled | expired, with `cancel_at_period_end`; every
 transition is an `audit_logs` row whose metadata carries the gateway's event time.
@@ -16,405 +16,42 @@ Why processing is idempotent and order-tolerant:
 
 from __future__ import annotations
 
-import calendar
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import User
 from core.billing import events as billing_events
 from core.billing import invoices
 from core.billing import usage as billing_usage
 from core.billing.gateways import (
-    INR_GATEWAYS,
-    USD_GATEWAYS,
-    CheckoutRequest,
-    GatewayClient,
     GatewayError,
     RazorpayGateway,
 )
-from core.billing.models import Payment, Subscription, SubscriptionPlan, UsageTracking
+from core.billing.lifecycle import (
+    RENEWAL_WINDOW,
+    SUB_COLUMNS,
+    SUCCEEDED,
+    TERMINAL,
+    add_period,
+    apply_plan_limits,
+    last_transition_at,
+    lock_user,
+    plan_by_slug,
+    transition,
+)
+from core.billing.models import Payment, Subscription, SubscriptionPlan
 from core.billing.notifications import ChatSend, notify
-from core.common.clock import utcnow
-from core.common.errors import NotFound, RecastError
 from core.deps import CoreDeps
 from core.inbox.models import GatewayEvent
 from core.inbox.payload import MalformedPayload
 from core.system import audit
-from core.system.models import AuditLog, Notification
 
 log = logging.getLogger(__name__)
-
-TERMINAL = ("canceled", "expired")
-SUCCEEDED = ("succeeded", "partially_refunded", "refunded")
-PAST_DUE_GRACE = timedelta(days=7)
-TRIAL_REMINDER_BEFORE = timedelta(days=3)
-# A subscription payment this close before the period end (or later) pays for the next period.
-RENEWAL_WINDOW = timedelta(days=1)
-
-
-class NoGatewayAvailable(RecastError):
-    user_message = "Payments in that currency aren't available right now. Please try again later."
-
-
-CURRENCY_NAMES = {"INR": "Indian rupees", "USD": "US dollars"}
-
-
-def payments_off_message(contact: str | None) -> str:
-    """What a creator is told on a server that takes no payments (no gateway configured)."""
-    who = contact or "the person who runs this Recast server"
-    return (
-        "This Recast server doesn't take payments, so plans can't be bought or changed here. "
-        f"For more uploads or credits, contact {who}."
-    )
-
-
-class PaymentsOff(RecastError):
-    """No payment gateway is configured at all: nothing can be bought on this server."""
-
-    def __init__(self, contact: str | None) -> None:
-        super().__init__(payments_off_message(contact), detail="no payment gateway configured")
-
-
-def payments_enabled(deps: CoreDeps) -> bool:
-    return bool(deps.providers.get("gateways"))
-
-
-def payable_currencies(deps: CoreDeps) -> list[str]:
-    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
-    return [
-        currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)
-    ]
-
-
-class CheckoutFailed(RecastError):
-    user_message = "I couldn't create a payment link just now. Please try /upgrade again in a minute."
-
-
-# ---------------------------------------------------------------- plans and checkout (the bot calls these)
-
-
-@dataclass(frozen=True)
-class PlanOffer:
-    slug: str
-    name: str
-    description: str | None
-    billing_period: str
-    price: Decimal
-    currency: str
-    limits: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CheckoutLink:
-    url: str
-    gateway: str
-    payment_id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class UsageSummary:
-    plan_name: str | None
-    plan_slug: str | None
-    status: str | None
-    period_end: datetime | None
-    trial_end: datetime | None
-    cancel_at_period_end: bool
-    uploads_used: int
-    upload_limit: int | None
-    credits_used: int
-    credit_limit: int | None
-    storage_used_bytes: int
-    storage_limit_bytes: int | None
-
-
-def currency_for(country_code: str | None, requested: str = "") -> str:
-    """The currency a creator is shown: one they asked for (`USD`/`INR` among the words), else INR in
-    India (the default country) and USD elsewhere."""
-    words = {w.upper() for w in requested.split()}
-    for currency in ("USD", "INR"):
-        if currency in words:
-            return currency
-    return "INR" if (country_code or "IN") == "IN" else "USD"
-
-
-def tax_note(currency: str) -> str:
-    """What the listed prices include: GST at `invoices.GST_RATE` for INR prices, nothing otherwise."""
-    if currency != "INR":
-        return ""
-    return f" incl. {invoices.GST_RATE * 100:.0f}% GST"
-
-
-def _price(plan: SubscriptionPlan, currency: str) -> Decimal | None:
-    return plan.price_inr if currency.upper() == "INR" else plan.price_usd if currency.upper() == "USD" else None
-
-
-async def list_plans(session: AsyncSession, currency: str) -> list[PlanOffer]:
-    """Active plans priced in `currency` (INR or USD), in display order."""
-    plans = (
-        await session.scalars(
-            select(SubscriptionPlan)
-            .where(SubscriptionPlan.is_active.is_not(False))
-            .order_by(SubscriptionPlan.sort_order)
-        )
-    ).all()
-    out = []
-    for plan in plans:
-        price = _price(plan, currency)
-        if price is not None:
-            out.append(
-                PlanOffer(
-                    plan.slug,
-                    plan.name,
-                    plan.description,
-                    plan.billing_period,
-                    price,
-                    currency.upper(),
-                    dict(plan.limits),
-                )
-            )
-    return out
-
-
-def choose_gateway(
-    deps: CoreDeps, currency: str, preferred: str | None = None, *, plan_slug: str = "pro-monthly"
-) -> GatewayClient:
-    """Razorpay then Cashfree for INR, Stripe then PayPal for USD, among the configured clients."""
-    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
-    if not clients:
-        raise PaymentsOff(deps.settings.billing_contact)
-    order = INR_GATEWAYS if currency.upper() == "INR" else USD_GATEWAYS if currency.upper() == "USD" else ()
-    if preferred in order and preferred in clients:
-        return clients[preferred]
-    for name in order:
-        if name in clients:
-            return clients[name]
-    others = [c for c in payable_currencies(deps) if c != currency.upper()]
-    message = (
-        f"Payments in {currency.upper()} aren't set up on this server. You can pay in "
-        + " or ".join(f"{CURRENCY_NAMES.get(c, c)}: /upgrade {plan_slug} {c}" for c in others)
-        + "."
-    )
-    raise NoGatewayAvailable(message, detail=f"no gateway configured for {currency}")
-
-
-def return_url(public_base_url: str, payment_id: uuid.UUID, *, cancelled: bool = False) -> str:
-    """Where the gateway sends the creator back: the page of `webhooks.billing_return` for this payment."""
-    url = f"{public_base_url.rstrip('/')}/billing/return?payment={payment_id}"
-    return url + ("&result=cancelled" if cancelled else "")
-
-
-@dataclass(frozen=True)
-class ReturnStatus:
-    state: str  # paid | pending | cancelled | failed | refunded | unknown
-    plan_name: str | None = None
-
-
-async def payment_return_status(
-    session: AsyncSession, payment_id: uuid.UUID | None, *, gateway_says: str | None
-) -> ReturnStatus:
-    """What the return page may truthfully say: paid only once the stored payment succeeded (its webhook
-    processed); what the gateway put in the return URL (cancelled, paid) only decides among the rest."""
-    payment = await session.get(Payment, payment_id) if payment_id is not None else None
-    if payment is None:
-        return ReturnStatus("unknown")
-    slug = (payment.gateway_response or {}).get("plan_slug")
-    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug)) if slug else None
-    name = plan.name if plan is not None else None
-    if payment.status in ("refunded", "partially_refunded"):
-        return ReturnStatus("refunded", name)
-    if payment.status in SUCCEEDED:
-        return ReturnStatus("paid", name)
-    if payment.status == "failed":
-        return ReturnStatus("failed", name)
-    if gateway_says == "cancelled":
-        return ReturnStatus("cancelled", name)
-    return ReturnStatus("pending", name)
-
-
-async def create_checkout(
-    session: AsyncSession,
-    deps: CoreDeps,
-    user_id: uuid.UUID,
-    plan_slug: str,
-    currency: str,
-    gateway: str | None = None,
-) -> CheckoutLink:
-    """Create a pending payment and the gateway's payment page for it; return the link to send."""
-    currency = currency.upper()
-    if not payments_enabled(deps):
-        raise PaymentsOff(deps.settings.billing_contact)
-    plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == plan_slug))
-    price = _price(plan, currency) if plan is not None and plan.is_active is not False else None
-    if plan is None or price is None:
-        raise NotFound("I don't know that plan. Send /plans to see them.", detail=f"plan {plan_slug} {currency}")
-    client = choose_gateway(deps, currency, gateway, plan_slug=plan.slug)
-    user = await session.get_one(User, user_id)
-    payment = Payment(
-        user_id=user_id,
-        amount=price,
-        currency=currency,
-        status="pending",
-        payment_gateway=client.name,
-        gateway_response={"plan_slug": plan.slug},
-    )
-    session.add(payment)
-    await session.flush()
-    request = CheckoutRequest(
-        payment_id=payment.id,
-        user_id=user_id,
-        plan_slug=plan.slug,
-        description=f"Recast {plan.name} ({plan.billing_period})",
-        amount=price,
-        currency=currency,
-        customer_name=user.full_name,
-        customer_email=user.email if "@users.recast.invalid" not in user.email else None,
-        customer_phone=user.phone,
-        return_url=return_url(deps.settings.public_base_url, payment.id),
-        cancel_url=return_url(deps.settings.public_base_url, payment.id, cancelled=True),
-    )
-    try:
-        checkout = await client.create_checkout(request)
-    except GatewayError as exc:
-        raise CheckoutFailed(detail=str(exc)) from exc
-    payment.gateway_order_id = checkout.order_ref
-    await audit.record(
-        session=session,
-        action="checkout_created",
-        user_id=user_id,
-        resource_type="payment",
-        resource_id=payment.id,
-        metadata={"plan": plan.slug, "gateway": client.name, "amount": str(price), "currency": currency},
-    )
-    return CheckoutLink(checkout.url, client.name, payment.id)
-
-
-async def usage_summary(session: AsyncSession, user_id: uuid.UUID) -> UsageSummary:
-    """The creator's plan, status and this period's usage against its limits."""
-    sub = await billing_usage.live_subscription(session=session, user_id=user_id)
-    plan = await session.get(SubscriptionPlan, sub.plan_id) if sub is not None and sub.plan_id else None
-    usage = await billing_usage.current_usage(session=session, user_id=user_id)
-    return UsageSummary(
-        plan_name=plan.name if plan else None,
-        plan_slug=plan.slug if plan else None,
-        status=sub.status if sub else None,
-        period_end=sub.current_period_end if sub else None,
-        trial_end=sub.trial_end if sub else None,
-        cancel_at_period_end=bool(sub and sub.cancel_at_period_end),
-        uploads_used=usage.content_uploads or 0,
-        upload_limit=usage.upload_limit,
-        credits_used=usage.ai_credits_used or 0,
-        credit_limit=usage.credit_limit,
-        storage_used_bytes=usage.storage_used_bytes or 0,
-        storage_limit_bytes=usage.storage_limit_bytes,
-    )
-
-
-# ---------------------------------------------------------------- lifecycle
-
-
-def add_period(start: datetime, billing_period: str) -> datetime:
-    months = 12 if billing_period == "yearly" else 1
-    month0 = start.month - 1 + months
-    year, month = start.year + month0 // 12, month0 % 12 + 1
-    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
-
-
-async def transition(
-    *,
-    session: AsyncSession,
-    sub: Subscription,
-    to: str,
-    reason: str,
-    occurred_at: datetime | None = None,
-    extra: dict[str, Any] | None = None,
-) -> bool:
-    """Move a subscription to `to` and audit it; False if it already was there."""
-    if sub.status == to:
-        return False
-    before = sub.status
-    sub.status = to
-    if to == "canceled":
-        sub.canceled_at = sub.canceled_at or utcnow()
-    await audit.record(
-        session=session,
-        action=f"subscription_{to}",
-        user_id=sub.user_id,
-        organization_id=sub.organization_id,
-        resource_type="subscription",
-        resource_id=sub.id,
-        metadata={
-            "from": before,
-            "to": to,
-            "reason": reason,
-            "occurred_at": (occurred_at or utcnow()).isoformat(),
-            **(extra or {}),
-        },
-    )
-    return True
-
-
-async def _last_transition_at(session: AsyncSession, sub_id: uuid.UUID) -> str | None:
-    return await session.scalar(
-        select(func.max(AuditLog.metadata_["occurred_at"].astext)).where(
-            AuditLog.resource_id == sub_id, AuditLog.action.like("subscription_%")
-        )
-    )
-
-
-async def _apply_plan_limits(session: AsyncSession, user_id: uuid.UUID, plan: SubscriptionPlan) -> None:
-    usage = await billing_usage.current_usage(session=session, user_id=user_id)
-    limits = plan.limits or {}
-    await session.execute(
-        update(UsageTracking)
-        .where(UsageTracking.id == usage.id)
-        .values(
-            upload_limit=limits.get("uploads_per_period"),
-            credit_limit=limits.get("ai_credits_per_period"),
-            storage_limit_bytes=limits.get("storage_bytes"),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def cancel_subscription(
-    *, session: AsyncSession, user_id: uuid.UUID, at_period_end: bool = True, outbox: list[ChatSend] | None = None
-) -> Subscription | None:
-    """Cancel the creator's plan, at the end of the paid period by default (access kept until then)."""
-    sub = await billing_usage.live_subscription(session=session, user_id=user_id)
-    if sub is None:
-        return None
-    if at_period_end and sub.status != "trial":
-        if not sub.cancel_at_period_end:
-            sub.cancel_at_period_end = True
-            await audit.record(
-                session=session,
-                action="subscription_cancel_scheduled",
-                user_id=user_id,
-                resource_type="subscription",
-                resource_id=sub.id,
-                metadata={"period_end": sub.current_period_end.isoformat()},
-            )
-    else:
-        await transition(session=session, sub=sub, to="canceled", reason="canceled by user")
-        if outbox is not None:
-            await notify(
-                session=session,
-                outbox=outbox,
-                user_id=user_id,
-                kind="subscription_canceled",
-                text="Your plan is canceled. Send /plans whenever you want to come back.",
-            )
-    return sub
-
-
-# ---------------------------------------------------------------- gateway events
 
 
 @dataclass
@@ -424,23 +61,6 @@ class ProcessResult:
     note: str | None = None
 
 
-_SUB_COLUMNS = {
-    "razorpay": "razorpay_subscription_id",
-    "stripe": "stripe_subscription_id",
-    "cashfree": "cashfree_subscription_id",
-    "paypal": "paypal_subscription_id",
-}
-
-
-async def _lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    # Serializes billing processing per creator across workers until this transaction ends.
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"billing:{user_id}"})
-
-
-async def _plan_by_slug(session: AsyncSession, slug: str | None) -> SubscriptionPlan | None:
-    if not slug:
-        return None
-    return await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug))
 
 
 async def _find_payment(
@@ -498,7 +118,7 @@ async def _find_user(session: AsyncSession, facts: billing_events.Facts) -> uuid
     if facts.subscription is not None:
         if facts.subscription.user_id:
             return facts.subscription.user_id
-        column = _SUB_COLUMNS.get(facts.subscription.gateway)
+        column = SUB_COLUMNS.get(facts.subscription.gateway)
         if column:
             return await session.scalar(
                 select(Subscription.user_id).where(getattr(Subscription, column) == facts.subscription.subscription_ref)
@@ -513,13 +133,13 @@ async def _apply_subscription(
     user_id: uuid.UUID,
     outbox: list[ChatSend],
 ) -> Subscription | None:
-    column = _SUB_COLUMNS.get(fact.gateway)
+    column = SUB_COLUMNS.get(fact.gateway)
     if column is None:
         return None
     sub = await session.scalar(
         select(Subscription).where(getattr(Subscription, column) == fact.subscription_ref).with_for_update()
     )
-    plan = await _plan_by_slug(session, fact.plan_slug)
+    plan = await plan_by_slug(session, fact.plan_slug)
     if sub is None:
         live = await billing_usage.live_subscription(session=session, user_id=user_id)
         if live is not None and getattr(live, column) is None:
@@ -581,7 +201,7 @@ async def _apply_subscription(
             ),
         )
     elif fact.status and fact.status != sub.status:
-        last = await _last_transition_at(session, sub.id)
+        last = await last_transition_at(session, sub.id)
         if last is None or occurred_at.isoformat() >= last:
             before = sub.status
             await transition(
@@ -601,7 +221,7 @@ async def _apply_subscription(
             text=f"Your Recast plan renewed. Next renewal: {sub.current_period_end:%d %b %Y}.",
         )
     if plan is not None and sub.status == "active" and sub.user_id:
-        await _apply_plan_limits(session, sub.user_id, plan)
+        await apply_plan_limits(session, sub.user_id, plan)
     return sub
 
 
@@ -700,7 +320,7 @@ async def _activate_paid_plan(
             kind="subscription_activated",
             text=f"Your {plan.name} plan is active until {sub.current_period_end:%d %b %Y}. Enjoy!",
         )
-    await _apply_plan_limits(session, payment.user_id, plan)
+    await apply_plan_limits(session, payment.user_id, plan)
     return sub
 
 
@@ -724,7 +344,7 @@ async def _succeed(
         resource_id=payment.id,
         metadata={"from": before, "gateway": fact.gateway, "amount": str(payment.amount), "currency": payment.currency},
     )
-    plan = await _plan_by_slug(session, (payment.gateway_response or {}).get("plan_slug") or fact.plan_slug)
+    plan = await plan_by_slug(session, (payment.gateway_response or {}).get("plan_slug") or fact.plan_slug)
     if gateway_sub is None and plan is not None:
         sub = await _activate_paid_plan(session, payment, plan, occurred_at, outbox)
         payment.subscription_id = sub.id
@@ -871,7 +491,7 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
     user_id = await _find_user(session, facts)
     if user_id is None:
         return ProcessResult("ignored", note="no Recast payment or subscription matches this event")
-    await _lock_user(session, user_id)
+    await lock_user(session, user_id)
     outbox: list[ChatSend] = []
     sub = None
     if facts.subscription is not None:
@@ -889,77 +509,3 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
 
 
 # ---------------------------------------------------------------- scheduled
-
-
-async def send_trial_reminders(*, session: AsyncSession, now: datetime | None = None) -> list[ChatSend]:
-    """Tell creators whose trial ends within three days, once."""
-    now = now or utcnow()
-    subs = (
-        await session.scalars(
-            select(Subscription).where(
-                Subscription.status == "trial",
-                Subscription.trial_end > now,
-                Subscription.trial_end <= now + TRIAL_REMINDER_BEFORE,
-            )
-        )
-    ).all()
-    outbox: list[ChatSend] = []
-    for sub in subs:
-        if sub.user_id is None or sub.trial_end is None:
-            continue
-        # One trial per creator (started at registration), so one reminder per creator ever.
-        already = await session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == sub.user_id, Notification.type == "trial_ending")
-        )
-        if already:
-            continue
-        await notify(
-            session=session,
-            outbox=outbox,
-            user_id=sub.user_id,
-            kind="trial_ending",
-            text=f"Your free trial ends on {sub.trial_end:%d %b %Y}. Send /upgrade to keep your "
-            "uploads and drafts going without a break.",
-        )
-    return outbox
-
-
-async def expire_due_subscriptions(*, session: AsyncSession, now: datetime | None = None) -> list[ChatSend]:
-    """Close trials and periods that have ended (canceled at period end, unpaid, or not renewed)."""
-    now = now or utcnow()
-    outbox: list[ChatSend] = []
-    due = (
-        await session.scalars(
-            select(Subscription)
-            .where(
-                Subscription.status.in_(("trial", "active", "past_due")),
-                (Subscription.current_period_end < now)
-                | ((Subscription.status == "trial") & (Subscription.trial_end < now)),
-            )
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    for sub in due:
-        recurring = any(getattr(sub, c) for c in _SUB_COLUMNS.values())
-        if sub.status == "trial":
-            to, reason = "expired", "trial ended"
-        elif sub.cancel_at_period_end:
-            to, reason = "canceled", "canceled at period end"
-        elif sub.status == "past_due" and sub.current_period_end + PAST_DUE_GRACE < now:
-            to, reason = "expired", "unpaid after grace period"
-        elif sub.status == "active" and not recurring:
-            to, reason = "expired", "period ended without renewal"
-        else:
-            continue  # recurring plans wait for the gateway's renewal or failure event
-        await transition(session=session, sub=sub, to=to, reason=reason, occurred_at=now)
-        if sub.user_id:
-            await notify(
-                session=session,
-                outbox=outbox,
-                user_id=sub.user_id,
-                kind=f"subscription_{to}",
-                text="Your Recast plan has ended. Send /plans to pick one and keep going.",
-            )
-    return outbox
