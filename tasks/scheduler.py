@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.analytics.partitions import ensure_engagement_partitions
 from core.common.clock import utcnow
@@ -36,6 +37,9 @@ PERIODIC = (
 )
 
 
+FINISHED_UNITS_KEPT = timedelta(days=30)
+
+
 def check_periodic(periodic: tuple[Periodic, ...] = PERIODIC) -> None:
     """Fail fast: every periodic task must be a registered task."""
     registry.load_all()
@@ -58,7 +62,8 @@ async def submit_due(deps: CoreDeps, queue: WorkQueue | None, periodic: tuple[Pe
 async def run_scheduler(
     deps: CoreDeps, queue: WorkQueue | None, *, tick_s: float = 10.0, periodic: tuple[Periodic, ...] = PERIODIC
 ) -> None:
-    """Every tick: sweep; every hour: partitions ahead of time; every period: the periodic tasks."""
+    """Every tick: sweep; every hour: partitions ahead of time and succeeded units older than 30 days
+    removed; every period: the periodic tasks."""
     check_periodic(periodic)
     last_partitions = 0.0
     failing_since: float | None = None
@@ -67,6 +72,7 @@ async def run_scheduler(
             if time.monotonic() - last_partitions > 3600 or not last_partitions:
                 async with session_scope(deps.sessionmaker) as session:
                     await ensure_engagement_partitions(session=session, years_ahead=2)
+                    await work.purge_finished(session, older_than=FINISHED_UNITS_KEPT)
                 last_partitions = time.monotonic()
             await submit_due(deps, queue, periodic)
             await work.sweep(deps, queue)

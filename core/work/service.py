@@ -506,3 +506,16 @@ async def nothing_due(session: AsyncSession) -> bool:
         select(func.count()).select_from(WorkUnit).where(WorkUnit.state.in_((UnitState.QUEUED, UnitState.RUNNING)))
     )
     return not active
+
+
+async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit: int = 5000) -> int:
+    """Delete succeeded units finished longer ago than `older_than` (their dedupe key is no longer needed:
+    every unit's work is idempotent). Failed and dead units stay for operators until re-driven."""
+    result = await session.execute(
+        text(
+            "DELETE FROM work_units WHERE id IN (SELECT id FROM work_units WHERE state = 'succeeded' "
+            "AND finished_at < now() - make_interval(secs => :age) LIMIT :limit)"
+        ),
+        {"age": older_than.total_seconds(), "limit": limit},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -219,3 +219,20 @@ async def test_units_by_state_and_the_operator_listing(engine):
         listed = await work.stuck_or_failed(session)
     assert all(isinstance(n, int) for n in counts.values())
     assert all(u.state in (UnitState.DEAD, UnitState.FAILED, UnitState.QUEUED, UnitState.RUNNING) for u in listed)
+
+
+async def test_succeeded_units_are_purged_after_they_age_but_failed_ones_stay(deps):
+    old = await work.WorkEnqueue(deps.sessionmaker, None).submit("test.ok", {"marker": "old"})
+    assert await work.run_unit(deps, old, worker="w1") == work.Outcome.SUCCEEDED
+    broken = await work.WorkEnqueue(deps.sessionmaker, None).submit("test.broken", {"marker": uuid.uuid4().hex})
+    assert await work.run_unit(deps, broken, worker="w1") == work.Outcome.FAILED
+    async with deps.sessionmaker() as session:
+        await session.execute(
+            update(WorkUnit)
+            .where(WorkUnit.id.in_([old, broken]))
+            .values(finished_at=func.now() - timedelta(days=40))
+        )
+        assert await work.purge_finished(session, older_than=timedelta(days=30)) >= 1
+        await session.commit()
+        assert await session.get(WorkUnit, old) is None
+        assert await session.get(WorkUnit, broken) is not None
