@@ -18,6 +18,7 @@ from core.brand import service as brand_service
 from core.brand.models import BrandProfile
 from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
+from core.repurposing import guidelines
 from core.repurposing.errors import DraftNotFound, DraftNotReady, NothingToRevise
 from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, clip_platforms, job_type_for
 from core.repurposing.models import (
@@ -310,7 +311,10 @@ async def _write(
         feedback=feedback,
         variant=variant,
     )
-    return await writer.write(request)
+    draft = await writer.write(request)
+    # Whatever wrote it, the brand's checkable guidelines (sign-off, words to avoid) are kept.
+    rules = guidelines.parse_guidelines(ctx.brand.custom_guidelines if ctx.brand else None)
+    return guidelines.apply_rules(draft, output_format=request.output_format, rules=rules, analysis=result)
 
 
 def _apply_draft(row: GeneratedContent, draft: Draft, analysis: ContentAnalysis) -> None:
