@@ -163,3 +163,48 @@ async def test_pastes_and_links_are_linked_to_the_creators_brand(live_deps, redi
     brand = await _brand_of(core_deps, user)
     assets = await _asset_of(core_deps, user)
     assert [(a.source_url is not None, a.brand_profile_id) for a in assets] == [(False, brand.id), (True, brand.id)]
+
+
+async def test_saving_a_logo_says_what_it_will_do_only_as_far_as_it_is_true(
+    live_deps, redis_url, run_id, tmp_path: Path, tiny_talk: Path
+):
+    core_deps = live_deps
+    async with core_deps.sessionmaker() as session:
+        await apply_seed(session=session)
+        await session.commit()
+    logo = tmp_path / "logo.png"
+    await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=magenta:s=128x128", "-frames:v", "1", logo])
+    user = CREATOR + 20
+    async with running_bot(core_deps, redis_url, run_id) as tg:
+        await _onboard(tg, user)
+        tg.user_sends_command(user, "brand", "logo")
+        await tg.wait_for_message(user, contains="Set up your brand first with /brand", timeout=15)
+
+        # A brand for LinkedIn and X only gets no clips: saying the next clips will use the logo would be false.
+        await _set_up_brand(tg, user, "Asha Text", platforms="linkedin, twitter")
+        tg.user_sends_command(user, "brand", "logo")
+        await tg.wait_for_message(user, contains="Send your logo", timeout=15)
+        tg.user_sends_photo(user, tg.add_file(logo.read_bytes()), width=128, height=128)
+        saved = await tg.wait_for_message(user, contains="Logo saved", timeout=15)
+        assert "✅" not in saved.content and "no clips" in saved.content and "/brand edit" in saved.content
+        tg.user_sends_command(user, "brand")
+        shown = await tg.wait_for_message(user, contains="Clip dressing", timeout=15)
+        assert "logo: ✅ set" in shown.content and "your platforms get no clips" in shown.content
+        tg.user_sends_video(user, tg.add_file(tiny_talk.read_bytes()), duration=25, width=320, height=240,
+                            file_name="talk.mp4")  # fmt: skip
+        await tg.wait_for_message(user, contains="100% · Done", timeout=180)
+        assert not [m for m in tg.messages_to(user) if m.media_kind == "video"], "the message was right: no clips"
+
+        # Once the brand wants Instagram, the same logo is promised on the next clips.
+        last = max(m.message_id for m in tg.messages_to(user))
+        tg.user_sends_command(user, "brand", "edit")
+        await tg.wait_for_message(user, contains="7 quick questions", timeout=15, since_message_id=last)
+        for answer in ["-", "-", "-", "-", "linkedin, instagram", "-", "-"]:
+            tg.user_sends_text(user, answer)
+        await tg.wait_for_message(user, contains="paste 1–5 posts", timeout=15, since_message_id=last)
+        tg.user_sends_command(user, "done")
+        await tg.wait_for_message(user, contains="Platforms: linkedin, instagram", timeout=15, since_message_id=last)
+        tg.user_sends_command(user, "brand", "logo")
+        tg.user_sends_photo(user, tg.add_file(logo.read_bytes()), width=128, height=128)
+        again = await tg.wait_for_message(user, contains="Logo saved ✅", timeout=15, since_message_id=last)
+        assert "Clips from the videos you send from now on will have it in the corner" in again.content
