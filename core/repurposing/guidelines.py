@@ -135,15 +135,21 @@ def _term_pattern(term: str) -> str:
     return r"\b" + r"\s+".join(re.escape(w) for w in term.split()) + r"[\w'’]*"
 
 
-def _mentions(text: str, terms: tuple[str, ...]) -> bool:
-    flat = text.lower()
-    return any(t in flat or t.replace(" ", "") in flat for t in terms)
+def _mentions(tag: str, terms: tuple[str, ...]) -> bool:
+    """Whether a hashtag carries an avoided term ("#AlgorithmTips" for "algorithm"); a short term (under
+    four letters) only at the tag's start, so "ai" doesn't take "#retail" with it."""
+    flat = tag.lstrip("#").lower()
+    for term in terms:
+        joined = term.replace(" ", "")
+        if flat.startswith(joined) or (len(joined) >= 4 and joined in flat):
+            return True
+    return False
 
 
 def _drop_words(text: str, terms: tuple[str, ...]) -> str:
     """The text without the terms (and hashtags containing them), spacing tidied."""
+    text = re.sub(r"#\w+", lambda tag: "" if _mentions(tag.group(0), terms) else tag.group(0), text)
     for term in terms:
-        text = re.sub(rf"#\w*{re.escape(term.replace(' ', ''))}\w*", "", text, flags=re.IGNORECASE)
         text = re.sub(_term_pattern(term), "", text, flags=re.IGNORECASE)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+([,.!?;:])", r"\1", text)
@@ -246,4 +252,6 @@ def _sign_thread(
         else:
             parts = [sign_off]
     total = len(parts)
-    return [f"{i}/{total} {p}" for i, p in enumerate(parts, start=1)], hashtags
+    numbered = [f"{i}/{total} " for i in range(1, total + 1)]
+    # A thread one tweet longer may need a longer number: every tweet still fits.
+    return [n + nlp.shorten(p, TWEET_MAX_CHARS - len(n)) for n, p in zip(numbered, parts, strict=True)], hashtags

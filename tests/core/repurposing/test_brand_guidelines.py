@@ -143,3 +143,22 @@ async def test_the_offline_writers_drafts_keep_them_too(core_deps, session):
 )
 def test_the_checkable_guidelines_are_read_from_the_brands_words(guidelines: str, rules: BrandRules) -> None:
     assert parse_guidelines(guidelines) == rules
+
+
+def test_hashtags_carrying_an_avoided_word_go_and_others_stay() -> None:
+    from core.ai.analysis import analyse_offline
+    from core.ai.writer import Draft
+    from core.repurposing.guidelines import apply_rules
+
+    draft = Draft(
+        title="AI tips", content_text="Retail runs on AI now. Stores adapt.\n\n#retail #AIBuilders #AlgorithmTips",
+        caption="Retail runs on AI now.", hashtags=["#retail", "#AIBuilders", "#AlgorithmTips"], cta=None,
+        word_count=9, quality_score=50,
+    )  # fmt: skip
+    rules = parse_guidelines("Don't use the words AI or algorithm")
+    kept = apply_rules(draft, output_format="linkedin_post", rules=rules, analysis=analyse_offline(TALK, None))
+    assert kept.hashtags == ["#retail"]
+    assert kept.content_text == "Stores adapt.\n\n#retail"
+    assert kept.title == "tips"
+    # A caption made only of an offending sentence can't go: the word itself does.
+    assert kept.caption.startswith("Retail runs on") and " AI" not in kept.caption
