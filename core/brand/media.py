@@ -17,6 +17,7 @@ from core.brand.errors import BrandMediaRejected
 from core.brand.models import BrandProfile
 from core.media.errors import MediaError
 from core.media.probe import probe_media
+from core.repurposing.formats import clip_platforms
 from core.repurposing.models import BrandTemplate
 from core.storage.files import FileStore
 
@@ -87,7 +88,32 @@ async def clear_brand_media(*, session: AsyncSession, brand: BrandProfile, role:
 async def describe_brand_media(*, session: AsyncSession, brand: BrandProfile) -> str:
     template = await general_template(session=session, brand=brand)
     marks = [f"{role}: {'✅ set' if getattr(template, _COLUMN[role]) else '—'}" for role in ROLES]
-    return "Clip dressing · " + " · ".join(marks)
+    note = "" if makes_clips(brand) else " (your platforms get no clips: add instagram or youtube with /brand edit)"
+    return "Clip dressing · " + " · ".join(marks) + note
+
+
+_USE = {"logo": "will have it in the corner", "intro": "will open with it", "outro": "will close with it"}
+
+
+def makes_clips(brand: BrandProfile) -> bool:
+    """Whether the brand's videos get clips at all: its platforms include Instagram or YouTube."""
+    return bool(clip_platforms(brand.preferred_platforms))
+
+
+def saved_message(brand: BrandProfile, role: BrandMediaRole) -> str:
+    """What saving a logo, intro or outro changes, said only as far as it is true: uploads from now on are
+    the brand's (linked at ingest), so their clips use it — if the brand's platforms get clips at all."""
+    if not makes_clips(brand):
+        platforms = ", ".join(brand.preferred_platforms or [])
+        return (
+            f"{role.title()} saved, but your videos get no clips to put it on: your brand's platforms are "
+            f"{platforms}, and clips are made for Instagram and YouTube. Send /brand edit and add instagram or "
+            f"youtube at the platforms question to get clips with your {role}."
+        )
+    return (
+        f"{role.title()} saved ✅ Clips from the videos you send from now on {_USE[role]}. "
+        f"(/brand {role} off removes it.)"
+    )
 
 
 def _probe_image(path: Path) -> tuple[str | None, int, int]:

@@ -68,6 +68,18 @@ async def brand_for_user(*, session: AsyncSession, user_id: uuid.UUID) -> BrandP
     )
 
 
+async def brand_for_upload(
+    *, session: AsyncSession, user_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> BrandProfile | None:
+    """The brand an upload of this creator into this organization belongs to: the creator's own brand
+    when it is of that organization (their personal one). A team's upload (another organization, e.g.
+    from Slack) is not claimed by the creator's personal brand."""
+    brand = await brand_for_user(session=session, user_id=user_id)
+    if brand is None or brand.organization_id not in (None, organization_id):
+        return None
+    return brand
+
+
 async def upsert_brand(
     *, session: AsyncSession, user_id: uuid.UUID, organization_id: uuid.UUID | None, **fields: Any
 ) -> BrandProfile:

@@ -87,12 +87,13 @@ async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid
     asset = await session.get(ContentAsset, job.content_asset_id) if job.content_asset_id else None
     template = await _caption_template(session, config.get("caption_style") or job.template_id)
     brand = await _brand_template(session, asset, template)
+    logo, intro, outro = await _dressing(session, brand)
     return ClipPlan(
         job_id=job.id, content_asset_id=job.content_asset_id, user_id=job.user_id,
         platform=(job.target_platforms or [DEFAULT_PLATFORM])[0], aspect_ratio=aspect_ratio, reframe=reframe,
         style=_style(template, brand), template_id=template.id if template else None,
         brand_template_id=brand.id if brand else None,
-        watermark=_local_file(store, brand.logo_url if brand else None), bumpers=_bumpers(store, brand),
+        watermark=_local_file(store, logo), bumpers=_bumpers(store, intro, outro),
         count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
         min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
         max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
@@ -230,11 +231,12 @@ async def rerender_clip(
     reframe = edit.reframe or str(meta.get("reframe", "auto"))
     version = len(meta.get("versions", [])) + 1
     brand = await _brand_by_id(session, meta.get("brand_template_id"))
-    watermark = _local_file(store, brand.logo_url if brand else None)
+    logo, intro, outro = await _dressing(session, brand)
+    watermark = _local_file(store, logo)
     with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
         clip = await render_clip(
             media_path, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
-            watermark_path=watermark, bumpers=_bumpers(store, brand), name="clip",
+            watermark_path=watermark, bumpers=_bumpers(store, intro, outro), name="clip",
         )  # fmt: skip
         previous = {key: meta.get(key) for key in _MOMENT_KEYS} | {
             "file_url": row.file_url, "thumbnail_url": row.thumbnail_url, "duration": row.duration,
@@ -352,10 +354,31 @@ async def _brand_by_id(session: AsyncSession, brand_template_id: Any) -> BrandTe
     return await session.get(BrandTemplate, uuid.UUID(str(brand_template_id)))
 
 
-def _bumpers(store: FileStore, brand: BrandTemplate | None) -> Bumpers | None:
+async def _dressing(session: AsyncSession, brand: BrandTemplate | None) -> tuple[str | None, str | None, str | None]:
+    """The logo, intro and outro for clips with this brand template: its own, else those of the brand's
+    general template (where /brand logo, intro and outro keep them), so a brand's customisation of one
+    caption style doesn't drop its logo, intro and outro."""
     if brand is None:
+        return None, None, None
+    general = brand
+    if brand.template_id is not None:
+        general = await session.scalar(
+            select(BrandTemplate)
+            .where(BrandTemplate.brand_profile_id == brand.brand_profile_id, BrandTemplate.template_id.is_(None))
+            .order_by(BrandTemplate.created_at)
+            .limit(1)
+        ) or brand
+    return (
+        brand.logo_url or general.logo_url,
+        brand.intro_video_url or general.intro_video_url,
+        brand.outro_video_url or general.outro_video_url,
+    )
+
+
+def _bumpers(store: FileStore, intro: str | None, outro: str | None) -> Bumpers | None:
+    if not intro and not outro:
         return None
-    return Bumpers(intro=_local_file(store, brand.intro_video_url), outro=_local_file(store, brand.outro_video_url))
+    return Bumpers(intro=_local_file(store, intro), outro=_local_file(store, outro))
 
 
 def _local_file(store: FileStore, url: str | None) -> Path | None:

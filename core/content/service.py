@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import usage as billing_usage
+from core.brand import service as brand_service
 from core.content import links
 from core.content.address_policy import FetchPolicy
 from core.content.errors import EmptyDocument, FileTooLarge, TextTooShort, TooLong, UnsupportedInput
@@ -139,6 +140,10 @@ async def _create_asset(
     extension: str,
 ) -> ContentAsset:
     asset_id = uuid.uuid4()
+    if brand_profile_id is None:
+        # Linked at ingest: the clip renderer dresses clips with the asset's brand (logo, intro, outro).
+        brand = await brand_service.brand_for_upload(session=session, user_id=user_id, organization_id=organization_id)
+        brand_profile_id = brand.id if brand is not None else None
     key = f"assets/{asset_id}/source{extension}"
     file_url = store.url_for(key)
     try:

@@ -212,7 +212,7 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
             strategy = await repurposing.plan_strategy(session=session, asset=fresh, analysis=row, brand=brand)
             jobs = await repurposing.create_jobs(session=session, asset=fresh, strategy=strategy)
             pending = [j.id for j in jobs if j.status in ("queued", "processing")]
-        await report(deps, asset, "generating", detail=f"{len(jobs)} drafts planned")
+        await report(deps, asset, "generating", detail=repurposing.plan_summary(jobs))
         return pending
     except (RecastError, MediaError) as exc:
         await fail_asset(deps, asset.id, getattr(exc, "user_message", str(exc)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -28,6 +29,15 @@ FORMATS: dict[str, OutputFormat] = {
 # The text format written for each platform (clips are planned separately, for video sources only).
 PLATFORM_FORMAT = {f.platform: f.key for f in FORMATS.values() if f.content_type != "short_video"}
 SHORTS_PLATFORMS = ["instagram", "youtube_shorts"]
+_BRAND_PLATFORM_OF_SHORTS = {"instagram": "instagram", "youtube_shorts": "youtube"}
+
+
+def clip_platforms(brand_platforms: Sequence[str] | None) -> list[str]:
+    """Where clips are made for: the short-video platforms among the brand's chosen ones (all of them
+    when the brand chose none). Empty when the brand wants neither Instagram nor YouTube."""
+    if not brand_platforms:
+        return list(SHORTS_PLATFORMS)
+    return [p for p in SHORTS_PLATFORMS if _BRAND_PLATFORM_OF_SHORTS[p] in brand_platforms]
 
 
 def job_type_for(source_content_type: str, output_format: str) -> str:

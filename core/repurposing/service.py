@@ -18,8 +18,9 @@ from core.brand import service as brand_service
 from core.brand.models import BrandProfile
 from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
+from core.repurposing import guidelines
 from core.repurposing.errors import DraftNotFound, DraftNotReady, NothingToRevise
-from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, SHORTS_PLATFORMS, job_type_for
+from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, clip_platforms, job_type_for
 from core.repurposing.models import (
     CallToAction,
     GeneratedContent,
@@ -80,7 +81,8 @@ def store_analysis(row: ContentAnalysis, result: ContentAnalysisResult) -> None:
 async def plan_strategy(
     *, session: AsyncSession, asset: ContentAsset, analysis: ContentAnalysis, brand: BrandProfile | None
 ) -> RepurposingStrategy:
-    """Recommend formats per platform from the analysis and the brand's preferred platforms (once)."""
+    """Plan the formats once: one per platform the brand chose (all platforms without a brand or a choice),
+    ranked by the analysis' fit, plus clips for a video when the brand chose Instagram or YouTube."""
     existing = await session.scalar(
         select(RepurposingStrategy).where(RepurposingStrategy.content_asset_id == asset.id).limit(1)
     )
@@ -88,29 +90,29 @@ async def plan_strategy(
         return existing
     scores: dict[str, Any] = analysis.platform_scores or {}
     preferred = list(brand.preferred_platforms or []) if brand else []
+    # The brand's platforms are a choice, not a hint: no X thread for a brand that left X out.
     platforms = preferred or list(DEFAULT_PLATFORMS)
     formats: list[dict[str, Any]] = []
     for platform in DEFAULT_PLATFORMS:
+        if platform not in platforms:
+            continue
         fit = float(scores.get(platform, 50))
-        is_preferred = platform in platforms
-        if not is_preferred and fit < 60:
-            continue  # neither wanted by the brand nor a strong fit
-        priority = "high" if is_preferred and fit >= 60 else "medium" if is_preferred or fit >= 75 else "low"
         formats.append(
             {
                 "format": PLATFORM_FORMAT[platform],
                 "platforms": [platform],
-                "priority": priority,
+                "priority": "high" if fit >= 60 else "medium",
                 "fit_score": round(fit, 1),
-                "preferred": is_preferred,
+                "preferred": True,
             }
         )
-    if asset.content_type == "video" and (asset.metadata_ or {}).get("has_video", True):
+    shorts = clip_platforms(preferred)
+    if asset.content_type == "video" and (asset.metadata_ or {}).get("has_video", True) and shorts:
         # Clips first: they take longest to render and are what creators compare tools on.
         formats.append(
             {
                 "format": "short_video",
-                "platforms": SHORTS_PLATFORMS,
+                "platforms": shorts,
                 "priority": "high",
                 "fit_score": float(scores.get("instagram", 70)),
                 "preferred": True,
@@ -136,6 +138,14 @@ async def plan_strategy(
 
 
 _PRIORITY_VALUE = {"high": 8, "medium": 5, "low": 3}
+
+
+def plan_summary(jobs: list[RepurposingJob]) -> str:
+    """What was planned, as the creator reads it: "3 drafts planned: LinkedIn post, Instagram caption, Short clip"."""
+    labels = [FORMATS[j.output_format].label if j.output_format in FORMATS else str(j.output_format) for j in jobs]
+    if not labels:
+        return "no drafts planned"
+    return f"{len(jobs)} draft{'s' if len(jobs) != 1 else ''} planned: {', '.join(labels)}"
 
 
 async def create_jobs(
@@ -301,7 +311,10 @@ async def _write(
         feedback=feedback,
         variant=variant,
     )
-    return await writer.write(request)
+    draft = await writer.write(request)
+    # Whatever wrote it, the brand's checkable guidelines (sign-off, words to avoid) are kept.
+    rules = guidelines.parse_guidelines(ctx.brand.custom_guidelines if ctx.brand else None)
+    return guidelines.apply_rules(draft, output_format=request.output_format, rules=rules, analysis=result)
 
 
 def _apply_draft(row: GeneratedContent, draft: Draft, analysis: ContentAnalysis) -> None:

@@ -179,7 +179,7 @@ def setup() -> Router:
             await bot.download(file_id, destination=path)
             await brand_media.set_brand_media(session=session, store=deps.store, brand=current, role=role, path=path)
         await state.clear()
-        await message.answer(f"{role.title()} saved ✅ Your next clips will use it. (/brand {role} off removes it.)")
+        await message.answer(brand_media.saved_message(current, role))
 
     @router.message(BrandSetup.media, F.text & ~F.text.startswith("/"))
     async def brand_file_expected(message: Message, state: FSMContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -205,3 +206,40 @@ async def test_the_brands_intro_and_outro_frame_every_clip(
         transcript_words=talk.words,
     )  # fmt: skip
     assert (later.metadata_ or {})["intro_seconds"] == pytest.approx(1.0, abs=0.05)
+
+
+async def test_a_brands_caption_style_of_its_own_keeps_the_brands_logo_intro_and_outro(
+    session: AsyncSession, talk: TranscribedTalk, tmp_path: Path
+) -> None:
+    """/brand logo, intro and outro live on the brand's general template; a template customising the caption
+    style the clip uses wins for the style, and the logo, intro and outro still come from the general one."""
+    await apply_seed(session=session)
+    store = LocalFileStore(tmp_path / "media")
+    _, brand, _, job = await _creator_job(session, store, talk)
+    intro, logo = tmp_path / "intro.mp4", tmp_path / "logo.png"
+    await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=320x240:r=25:d=1", "-c:v", "libx264", intro])
+    await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=magenta:s=128x128", "-frames:v", "1", logo])
+    default_style = await session.scalar(
+        select(Template).where(Template.template_type == "caption_style", Template.is_public.is_(True))
+        .order_by(Template.created_at, Template.name).limit(1)
+    )  # fmt: skip
+    assert default_style is not None
+    session.add(BrandTemplate(brand_profile_id=brand.id, logo_url=store.put_path(logo, "brand/logo.png"),
+                              intro_video_url=store.put_path(intro, "brand/intro.mp4")))  # fmt: skip
+    await session.flush()
+    styled = BrandTemplate(brand_profile_id=brand.id, template_id=default_style.id, brand_colors={"primary": "#FFD400"})
+    session.add(styled)
+    await session.flush()
+
+    [row] = await generate_clips_for_job(
+        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+        media_path=talk.video.path,
+    )  # fmt: skip
+
+    meta = row.metadata_ or {}
+    assert meta["brand_template_id"] == str(styled.id)
+    assert meta["intro_seconds"] == pytest.approx(1.0, abs=0.05) and meta["outro_seconds"] == 0
+    with av.open(str(store.local_path(row.file_url or ""))) as container:
+        frames = [f for f in container.decode(video=0) if f.time is not None and f.time >= 1.5]
+        corner = frames[0].to_ndarray(format="rgb24")[60:200, 880:1020].reshape(-1, 3).mean(axis=0)
+    assert corner[0] > 170 and corner[2] > 170 and corner[1] < 90, f"no logo in the corner: mean RGB {corner}"
