@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from core.accounts import service as accounts
 from core.deps import CoreDeps
-from core.pipeline import service as pipeline
+from core.pipeline import cancel as cancellation
 
 HELP = (
     "Send me a long piece of content and I'll turn it into ready-to-post drafts:\n"
@@ -113,10 +113,12 @@ def setup() -> Router:
             await message.answer("Okay, cancelled. Send me something new whenever you like.")
             return
         user = await current_user(session, message.from_user)
-        asset = await pipeline.cancel_latest(session=session, user_id=user.id)
-        if asset is None:
+        stopped = await cancellation.cancel_latest(session=session, user_id=user.id)
+        if stopped is None:
             await message.answer("There's nothing in progress to cancel.")
-        else:
-            await message.answer(f"Stopped working on “{asset.title}”. Drafts already sent stay in the chat.")
+            return
+        await session.commit()  # said only once it is so
+        await message.answer(cancellation.describe(stopped))
+        await cancellation.mark_progress_cancelled(deps, stopped)
 
     return router
