@@ -62,6 +62,8 @@ def draft_message(draft: GeneratedContent, store: FileStore | None = None) -> Ou
     label = fmt.label if fmt else (draft.content_type or "Draft").replace("_", " ").title()
     version = int(meta.get("variant", 0))
     header = f"📝 {label}" + (f" · version {version + 1}" if version else "")
+    if meta.get("transcript_revision"):
+        header += " · from the corrected transcript"
     if draft.quality_score is not None:
         header += f" · quality {float(draft.quality_score):.0f}/100"
     if draft.title and meta.get("output_format") in ("youtube_shorts", "blog_article"):

@@ -526,7 +526,10 @@ async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
     if asset.upload_status == "cancelled":
         return finished
     if finished:
-        await report(deps, asset, "completed", status="completed", detail=f"{ready} of {len(jobs)} drafts ready")
+        detail = f"{ready} of {len(jobs)} drafts ready"
+        if asset.content_type in ("audio", "video"):
+            detail += "\n/transcript — read the words I heard, and correct them"
+        await report(deps, asset, "completed", status="completed", detail=detail)
     else:
         progress = 70 + round(25 * len(done) / max(1, len(jobs)))
         await report(deps, asset, "generating", detail=f"{ready} of {len(jobs)} drafts ready", progress=progress)

@@ -397,9 +397,14 @@ async def rewrite_draft(
     requested_by: uuid.UUID | None,
     feedback: str | None = None,
     approval_request_id: uuid.UUID | None = None,
+    keep_angle: bool = False,
+    charge: bool = True,
+    extra_metadata: dict[str, Any] | None = None,
 ) -> GeneratedContent:
     """Regenerate a draft (next variant) or revise it with feedback (a `revisions` row).
-    The previous version is kept in `metadata.versions` so nothing a creator saw is lost."""
+    The previous version is kept in `metadata.versions` so nothing a creator saw is lost.
+    `keep_angle` rewrites the same variant (e.g. from a corrected transcript); `charge=False` counts no
+    credits (for rewrites that fix our mistake)."""
     row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
     if row is None:
         raise DraftNotFound()
@@ -410,7 +415,7 @@ async def rewrite_draft(
     if output_format not in FORMATS:
         raise DraftNotFound("This draft can't be rewritten here.")
     ctx = await _context(session, row.content_asset_id)
-    variant = int(meta.get("variant", 0)) + 1
+    variant = int(meta.get("variant", 0)) + (0 if keep_angle else 1)
     revision: Revision | None = None
     if feedback is not None:
         revision = await open_revision(
@@ -426,7 +431,7 @@ async def rewrite_draft(
         variant=variant,
         feedback=feedback.strip() if feedback else None,
     )
-    if row.user_id:
+    if row.user_id and charge:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=FORMATS[output_format].credits)
     versions = list(meta.get("versions", []))
     versions.append(
@@ -447,6 +452,7 @@ async def rewrite_draft(
         "variant": variant,
         "versions": versions[-10:],
         "last_feedback": feedback,
+        **(extra_metadata or {}),
     }
     if revision is not None:
         revision.status, revision.completed_at = "completed", utcnow()

@@ -22,6 +22,7 @@ HELP = (
     "/brand – set up your brand voice\n"
     "/status – what I'm working on\n"
     "/history – your recent uploads\n"
+    "/transcript – read the words I heard in your latest upload, and correct them\n"
     "/usage – what's left in your plan\n"
     "/plans, /upgrade – plans and payment\n"
     "/subscription – your plan: renewal, cancel, resume\n"
