@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import uuid
+import zlib
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from core.media.errors import MediaError
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing import service as repurposing
+from core.repurposing.errors import NoNewAngle
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.work import service as work
@@ -442,7 +444,10 @@ async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = Fa
         if meta.get("delivered_message_id") and not force:
             return
         version = len(meta.get("versions", [])) + 1
-        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=f"{draft_id}:v{version}")
+        # Keyed by what is sent too: the kept versions stop counting at ten, a new text or file never does.
+        content = f"{draft.title}\x00{draft.content_text}\x00{draft.caption}\x00{draft.file_url}".encode()
+        key = f"{draft_id}:v{version}:{zlib.crc32(content):08x}"
+        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
     await work.run_now(deps, unit_id)
 
 
@@ -557,6 +562,16 @@ async def rewrite_and_deliver(
                 requested_by=requested_by,
                 feedback=feedback,
             )
+    except NoNewAngle as exc:
+        # Nothing was charged (the transaction rolled back); the next press goes on after these variants.
+        async with session_scope(deps.sessionmaker) as session:
+            row = await session.scalar(
+                select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update()
+            )
+            if row is not None:
+                row.metadata_ = {**(row.metadata_ or {}), "variants_tried": exc.tried_through}
+        await tell_about_draft(deps, draft_id, exc.user_message, icon="💡")
+        return draft_id
     except (RecastError, MediaError) as exc:
         await tell_about_draft(deps, draft_id, exc.user_message)
         return draft_id
@@ -588,13 +603,13 @@ async def _recut_clip(
         )
 
 
-async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str) -> None:
+async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str, *, icon: str = "⚠️") -> None:
     """A note about one draft to the chat its asset came from (through the outbox)."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get(GeneratedContent, draft_id)
         asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
         target = chat_of(asset) if asset else None
-        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"⚠️ {text}"))] if target else []
+        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"{icon} {text}"))] if target else []
     await outbox.flush(deps, told)
 
 
