@@ -10,7 +10,7 @@ import re
 import time
 
 from fakes.telegram_api import CHAT_WRITES, Call, FakeTelegram
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from test_bot_flow import TALK, running_bot
 
 from core.accounts.models import ChatIdentity
@@ -55,6 +55,23 @@ async def settled(core_deps, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.3)
 
 
+async def _waiting_for_a_lock(core_deps, timeout: float = 20.0) -> None:
+    """Wait until a database session is blocked on a row lock (here: /cancel on the draft being sent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with core_deps.sessionmaker() as s:
+            waiting = await s.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        assert time.monotonic() < deadline, "nothing waited for the draft being sent"
+        await asyncio.sleep(0.1)
+
+
 async def _state(core_deps, user: int):
     async with core_deps.sessionmaker() as s:
         identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user)))
@@ -85,7 +102,7 @@ async def test_cancel_while_drafts_arrive_stops_the_rest_and_gives_back_their_cr
         tg.user_sends_document(user, tg.add_file(TALK.encode()), file_name="talk.txt", mime_type="text/plain")
         held = await third.wait_reached(timeout=60)
         tg.user_sends_command(user, "cancel")
-        await asyncio.sleep(1.0)  # the cancel is now waiting for the send under way to end
+        await _waiting_for_a_lock(core_deps)  # the cancel waits for the send under way to end
         tg.fail_next(1, error_code=502, description="Bad Gateway", methods={held.method}, chat_id=user)
         third.release()  # ...and that send fails: the third draft has not arrived
         reply = await tg.wait_for_message(user, contains="Stopped", timeout=30)
