@@ -210,8 +210,9 @@ async def correct_transcript(
     return CorrectionResult(asset.title, found, missing, len(drafts), len(clips), revision, unit_id)
 
 
-def _correct_segments(deps: CoreDeps, asset_id: uuid.UUID, revision: int, corrections: list[Correction]) -> None:
-    """The timed words clip captions are made from, corrected once per revision (a re-run is a no-op)."""
+def _correct_segments(deps: CoreDeps, asset_id: uuid.UUID, revision: int, applied: list[dict[str, Any]]) -> None:
+    """The timed words clip captions are made from, corrected once per revision (a re-run is a no-op):
+    every revision after the one the file has, in order (a superseded revision's unit did nothing)."""
     from core.pipeline.service import transcript_key
 
     key = transcript_key(asset_id)
@@ -219,16 +220,19 @@ def _correct_segments(deps: CoreDeps, asset_id: uuid.UUID, revision: int, correc
         data: dict[str, Any] = json.loads(deps.store.local_path(deps.store.url_for(key)).read_text())
     except (OSError, ValueError):
         return  # a text upload: no timed words
-    if int(data.get("revision", 0)) >= revision:
+    done = int(data.get("revision", 0))
+    if done >= revision:
         return
-    for segment in data.get("segments", []):
-        segment["text"] = apply_corrections(str(segment.get("text", "")), corrections)[0]
-        for word in segment.get("words", []):
-            raw = str(word.get("word", ""))
-            core = raw.strip()
-            fixed = apply_corrections(core, corrections)[0]
-            if fixed != core:
-                word["word"] = raw.replace(core, fixed)
+    for rev in range(done + 1, revision + 1):
+        corrections = [Correction(c["wrong"], c["right"]) for c in applied if int(c["revision"]) == rev]
+        for segment in data.get("segments", []):
+            segment["text"] = apply_corrections(str(segment.get("text", "")), corrections)[0]
+            for word in segment.get("words", []):
+                raw = str(word.get("text", ""))  # a `Word` as stored: text, start, end, probability
+                core = raw.strip()
+                fixed = apply_corrections(core, corrections)[0]
+                if fixed != core:
+                    word["text"] = raw.replace(core, fixed)
     data["revision"] = revision
     deps.store.put_bytes(json.dumps(data).encode(), key)
 
@@ -244,10 +248,7 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
         analysis = await session.scalar(select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset_id))
     if int(meta.get("transcript_revision", 0)) != revision or analysis is None:
         return 0  # a later correction superseded this one; its own unit rewrites the drafts
-    corrections = [
-        Correction(c["wrong"], c["right"]) for c in meta.get("transcript_corrections", []) if c["revision"] == revision
-    ]
-    _correct_segments(deps, asset_id, revision, corrections)
+    _correct_segments(deps, asset_id, revision, list(meta.get("transcript_corrections", [])))
     result = await deps.require_ai().analyser.analyse(analysis.transcript or "", _timed_sentences(deps, asset))
     async with session_scope(deps.sessionmaker) as session:
         row = await session.get_one(ContentAnalysis, analysis.id)

@@ -16,6 +16,7 @@ from core.billing.models import UsageTracking
 from core.content.models import ContentAnalysis, ContentAsset
 from core.media.ffmpeg import run_ffmpeg
 from core.media.speech import synthesize
+from core.pipeline import service as pipeline
 from core.seed.service import apply_seed
 
 CREATOR = 5590001
@@ -128,6 +129,11 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
                                                           ContentAsset.title == done.content.split("\n")[0][2:]))
         analysis = await s.scalar(select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset.id))
     assert _count(word, analysis.transcript) == 0 and (asset.metadata_ or {})["transcript_original"] == heard
+    # The timed words later clip captions are cut from are corrected too.
+    segments = pipeline.stored_segments(core_deps, asset.id)
+    said = " ".join(s["text"] for s in segments)
+    words = " ".join(w["text"] for s in segments for w in s.get("words", []))
+    assert _count(word, said) == _count(word, words) == 0 and _count("steadfastness", said) == n
 
 
 async def test_a_long_transcript_comes_as_a_text_file(live_deps, redis_url, run_id):
