@@ -12,6 +12,7 @@ from typing import Any
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
 from core.pipeline import service as pipeline
+from core.pipeline import transcript
 from tasks.registry import task
 
 RESEND = "Something went wrong on my side while working on this. Please send it again."
@@ -92,4 +93,37 @@ async def rewrite_draft(
         requested_by=uuid.UUID(requested_by) if requested_by else None,
         feedback=feedback,
     )
+    return draft_id
+
+
+async def _corrected_all_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await transcript.tell_rewrite_failed(deps, uuid.UUID(payload["asset_id"]))
+
+
+@task(
+    transcript.REWRITE_ALL,
+    key=lambda p: f"{p['asset_id']}:t{p['revision']}",
+    on_give_up=_corrected_all_given_up,
+)
+async def rewrite_from_transcript(asset_id: str, revision: int, requested_by: str, deps: CoreDeps) -> int:
+    return await transcript.rewrite_from_transcript(
+        deps, uuid.UUID(asset_id), int(revision), uuid.UUID(requested_by)
+    )
+
+
+async def _corrected_one_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    await pipeline.tell_about_draft(
+        deps,
+        uuid.UUID(payload["draft_id"]),
+        "I couldn't rewrite this draft from the corrected transcript. Tap Regenerate to try again.",
+    )
+
+
+@task(
+    transcript.REWRITE_ONE,
+    key=lambda p: f"{p['draft_id']}:t{p['revision']}",
+    on_give_up=_corrected_one_given_up,
+)
+async def rewrite_corrected(draft_id: str, revision: int, requested_by: str, deps: CoreDeps) -> str:
+    await transcript.rewrite_corrected(deps, uuid.UUID(draft_id), int(revision), uuid.UUID(requested_by))
     return draft_id

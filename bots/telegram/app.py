@@ -15,7 +15,17 @@ from bots.telegram.commands import COMMANDS
 from bots.telegram.middleware import CoreMiddleware
 from bots.telegram.ordering import install_chat_order
 from bots.telegram.paste import PasteBuffer, install_paste_buffer
-from bots.telegram.routers import account, billing, brand, drafts, fallback, ingest, start, subscription
+from bots.telegram.routers import (
+    account,
+    billing,
+    brand,
+    drafts,
+    fallback,
+    ingest,
+    start,
+    subscription,
+    transcript,
+)
 from bots.telegram.update_log import install_update_log
 from core.deps import CoreDeps
 
@@ -35,7 +45,8 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
     # Order matters: conversation steps (start, brand, drafts) before the catch-all ingest router.
-    routers = [start.setup(), brand.setup(), drafts.setup(), account.setup(), billing.setup(), subscription.setup()]
+    routers = [start.setup(), brand.setup(), drafts.setup(), transcript.setup(), account.setup(), billing.setup()]
+    routers.append(subscription.setup())
     routers.append(ingest.setup())
     routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)

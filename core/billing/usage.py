@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -228,3 +228,50 @@ async def check_available(
         and (usage.ai_credits_used or 0) + credits > usage.credit_limit
     ):
         raise await _over_limit(session, user_id, "credits", usage.ai_credits_used or 0, usage.credit_limit)
+
+
+async def refund(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    uploads: int = 0,
+    credits: int = 0,
+    charged_at: datetime | None = None,
+    reason: str,
+    resource_id: uuid.UUID | None = None,
+) -> UsageTracking | None:
+    """Give back uploads and AI credits counted for work the creator did not get (e.g. cancelled).
+
+    The refund goes to the usage row of the period the charge was made in (`charged_at`, default now),
+    so a cancellation after a period rolled over does not hand out extra allowance in the new one.
+    Counters never go below zero. Recorded in the audit log; returns the row (None if nothing to give)."""
+    if uploads <= 0 and credits <= 0:
+        return None
+    when = (charged_at or utcnow()).date()
+    t = UsageTracking
+    row = await session.scalar(
+        select(t)
+        .where(t.user_id == user_id, t.period_start <= when, t.period_end >= when)
+        .order_by(t.period_start.desc())
+        .limit(1)
+    )
+    if row is None:
+        row = await current_usage(session=session, user_id=user_id)
+    await session.execute(
+        update(t)
+        .where(t.id == row.id)
+        .values(
+            content_uploads=func.greatest(0, func.coalesce(t.content_uploads, 0) - max(0, uploads)),
+            ai_credits_used=func.greatest(0, func.coalesce(t.ai_credits_used, 0) - max(0, credits)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await audit.record(
+        session=session,
+        action="usage_refunded",
+        user_id=user_id,
+        resource_type="content",
+        resource_id=resource_id,
+        metadata={"uploads": max(0, uploads), "credits": max(0, credits), "reason": reason},
+    )
+    return await session.scalar(select(t).where(t.id == row.id).execution_options(populate_existing=True))

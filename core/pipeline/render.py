@@ -31,7 +31,20 @@ def parse_callback(data: str) -> tuple[str, uuid.UUID] | None:
         return None
 
 
-def draft_buttons(draft_id: uuid.UUID) -> list[list[Button]]:
+CLIP = "short_video"
+
+
+def draft_buttons(draft_id: uuid.UUID, content_type: str | None = None) -> list[list[Button]]:
+    """Only buttons that work for this kind of draft: a clip is re-cut from feedback (Revise), never
+    regenerated, and what it offers to copy is its caption."""
+    if content_type == CLIP:
+        return [
+            [
+                Button("✅ Approve", callback_data("a", draft_id)),
+                Button("✏️ Revise", callback_data("r", draft_id)),
+            ],
+            [Button("📋 Copy caption", callback_data("c", draft_id))],
+        ]
     return [
         [
             Button("✅ Approve", callback_data("a", draft_id)),
@@ -60,14 +73,17 @@ def draft_message(draft: GeneratedContent, store: FileStore | None = None) -> Ou
     meta = draft.metadata_ or {}
     fmt = FORMATS.get(str(meta.get("output_format", "")))
     label = fmt.label if fmt else (draft.content_type or "Draft").replace("_", " ").title()
-    version = int(meta.get("variant", 0))
+    # Versions replaced so far (the count, not the variant number; only the last ten are kept in full).
+    version = max(len(meta.get("versions", [])), len(meta.get("seen_sketches", [])) - 1)
     header = f"📝 {label}" + (f" · version {version + 1}" if version else "")
+    if meta.get("transcript_revision"):
+        header += " · from the corrected transcript"
     if draft.quality_score is not None:
         header += f" · quality {float(draft.quality_score):.0f}/100"
     if draft.title and meta.get("output_format") in ("youtube_shorts", "blog_article"):
         header += f"\n{draft.title}"
     text = full_text(draft)
-    message = OutgoingMessage(text="", buttons=draft_buttons(draft.id))
+    message = OutgoingMessage(text="", buttons=draft_buttons(draft.id, draft.content_type))
     if draft.file_url and store is not None and draft.content_type == "short_video":
         message.video = store.local_path(draft.file_url)
         message.thumbnail = store.local_path(draft.thumbnail_url) if draft.thumbnail_url else None

@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import uuid
+import zlib
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from core.media.errors import MediaError
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing import service as repurposing
+from core.repurposing.errors import NoNewAngle
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.work import service as work
@@ -128,6 +130,8 @@ async def report(
         progress=progress if progress is not None else STAGE_PROGRESS.get(stage, 0),
         detail=detail,
     )
+    if status == "processing" and await is_cancelled(deps, asset.id):
+        return  # a step that was already under way when /cancel came: the chat says "Cancelled", and stays so
     previous = await get_status(deps.redis, asset.id)
     await set_status(deps.redis, asset.id, value)
     target = chat_of(asset)
@@ -155,7 +159,8 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
     Safe to call again at any point: finished steps are skipped."""
     ai = deps.require_ai()
     async with session_scope(deps.sessionmaker) as session:
-        asset = await session.get(ContentAsset, asset_id)
+        # Locked: a /cancel committed meanwhile is seen here, and never overwritten with "processing".
+        asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
         if asset is None or asset.upload_status == "cancelled":
             return []
         if asset.upload_status in ("pending", "failed"):
@@ -167,6 +172,7 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
     try:
         if analysis is None or analysis.transcript is None:
             transcript = await _transcribe(deps, asset)
+            await _stop_if_cancelled(deps, asset.id)
             if not transcript.text.strip():
                 raise MediaError("I couldn't hear any speech in this recording. Send one with someone talking.")
             deps.store.put_bytes(
@@ -194,6 +200,7 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
                     "transcript_model": transcript.model,
                 }
         if analysis.topics is None:
+            await _stop_if_cancelled(deps, asset.id)
             await report(deps, asset, "analysing")
             sentences = _timed_sentences(deps, asset)
             result = await ai.analyser.analyse(analysis.transcript or "", sentences)
@@ -204,19 +211,60 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
                 fresh = await session.get_one(ContentAsset, asset.id)
                 if content.retitle_from_topics(fresh, result.topics):
                     asset.title = fresh.title  # "⏳ voice" becomes "⏳ <its topics>" in the progress message
+        await _stop_if_cancelled(deps, asset.id)
         await report(deps, asset, "planning")
         async with session_scope(deps.sessionmaker) as session:
-            fresh = await session.get_one(ContentAsset, asset.id)
+            # Locked like /cancel locks it: either the jobs exist before a cancel (which then stops them)
+            # or the cancel came first and no job is created.
+            locked = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset.id).with_for_update())
+            if locked is None or locked.upload_status == "cancelled":
+                raise _Cancelled()
             row = await session.get_one(ContentAnalysis, analysis.id)
-            brand = await _brand(session, fresh)
-            strategy = await repurposing.plan_strategy(session=session, asset=fresh, analysis=row, brand=brand)
-            jobs = await repurposing.create_jobs(session=session, asset=fresh, strategy=strategy)
+            brand = await _brand(session, locked)
+            strategy = await repurposing.plan_strategy(session=session, asset=locked, analysis=row, brand=brand)
+            jobs = await repurposing.create_jobs(session=session, asset=locked, strategy=strategy)
             pending = [j.id for j in jobs if j.status in ("queued", "processing")]
         await report(deps, asset, "generating", detail=repurposing.plan_summary(jobs))
         return pending
+    except _Cancelled:
+        log.info("asset %s was cancelled: its pipeline stops here", asset.id)
+        await show_cancelled(deps, asset)  # a progress edit already under way may have landed after /cancel's
+        return []
     except (RecastError, MediaError) as exc:
+        if await is_cancelled(deps, asset.id):
+            return []  # a failure after /cancel is nobody's news
         await fail_asset(deps, asset.id, getattr(exc, "user_message", str(exc)))
         return []
+
+
+class _Cancelled(Exception):
+    """The creator cancelled this asset: the pipeline stops at the step it is on."""
+
+
+def cancelled_text(title: str) -> str:
+    return f"✖️ {title}\nCancelled."
+
+
+async def show_cancelled(deps: CoreDeps, asset: ContentAsset) -> None:
+    """The progress message of a cancelled asset says so (and its live status)."""
+    await set_status(deps.redis, asset.id, JobStatus(status="cancelled", stage="cancelled", progress=0))
+    target = chat_of(asset)
+    if target is None or target[1] is None:
+        return
+    with contextlib.suppress(Exception):  # cosmetic: the /cancel reply already told the creator
+        await deps.notifier.edit_text(target[0], target[1], cancelled_text(asset.title))
+
+
+async def is_cancelled(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
+    async with deps.sessionmaker() as session:
+        status = await session.scalar(select(ContentAsset.upload_status).where(ContentAsset.id == asset_id))
+    return status in (None, "cancelled")
+
+
+async def _stop_if_cancelled(deps: CoreDeps, asset_id: uuid.UUID) -> None:
+    """Checked between the pipeline's steps, so a cancelled upload stops at its next step."""
+    if await is_cancelled(deps, asset_id):
+        raise _Cancelled()
 
 
 async def _brand(session: Any, asset: ContentAsset) -> Any:
@@ -290,6 +338,8 @@ async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedCont
             plan, transcript_words=transcript_words(deps, asset), analysis=analysis,
             media_path=deps.store.local_path(asset.file_url), out_dir=Path(tmp),
         )  # fmt: skip
+        if await is_cancelled(deps, asset.id):
+            return []  # cancelled while rendering: nothing stored, nothing charged (the job is cancelled too)
         async with session_scope(deps.sessionmaker) as session:
             return await clips.store_clip_job(
                 session=session, store=deps.store, plan=plan, clips=rendered, analysis=analysis
@@ -303,7 +353,13 @@ async def run_job(deps: CoreDeps, job_id: uuid.UUID) -> uuid.UUID | None:
     ai = deps.require_ai()
     try:
         async with deps.sessionmaker() as session:
-            job_type = await session.scalar(select(RepurposingJob.job_type).where(RepurposingJob.id == job_id))
+            job_type, job_status = (
+                await session.execute(
+                    select(RepurposingJob.job_type, RepurposingJob.status).where(RepurposingJob.id == job_id)
+                )
+            ).one_or_none() or (None, None)
+        if job_status == "cancelled":
+            return None  # cancelled before its turn: nothing written, nothing charged
         if job_type == "video_to_shorts":
             drafts = await _render_clips(deps, job_id)
         else:
@@ -388,7 +444,10 @@ async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = Fa
         if meta.get("delivered_message_id") and not force:
             return
         version = len(meta.get("versions", [])) + 1
-        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=f"{draft_id}:v{version}")
+        # Keyed by what is sent too: the kept versions stop counting at ten, a new text or file never does.
+        content = f"{draft.title}\x00{draft.content_text}\x00{draft.caption}\x00{draft.file_url}".encode()
+        key = f"{draft_id}:v{version}:{zlib.crc32(content):08x}"
+        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
     await work.run_now(deps, unit_id)
 
 
@@ -397,21 +456,22 @@ async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:
     then update the asset's progress (which counts only drafts the creator actually received)."""
     from core.pipeline.render import draft_message
 
-    async with deps.sessionmaker() as session:
-        draft = await session.get(GeneratedContent, draft_id)
-        asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
-    if draft is None or asset is None:
-        return None
-    target = chat_of(asset)
-    if target is None or asset.upload_status == "cancelled":
-        return None
-    message_id = await deps.notifier.send(target[0], draft_message(draft, deps.store))
     async with session_scope(deps.sessionmaker) as session:
+        # The draft stays locked while it is sent and recorded: a /cancel (which locks the asset's drafts)
+        # either waits and counts it as arrived, or comes first and this send does not happen.
         row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
-        if row is not None:
-            row.metadata_ = {**(row.metadata_ or {}), "delivered_message_id": message_id,
-                             "delivered_at": utcnow().isoformat()}  # fmt: skip
-    await finish_if_done(deps, asset.id)
+        asset = await session.get(ContentAsset, row.content_asset_id) if row and row.content_asset_id else None
+        if row is None or asset is None:
+            return None
+        target = chat_of(asset)
+        first = not (row.metadata_ or {}).get("delivered_message_id")
+        if target is None or (first and asset.upload_status == "cancelled"):
+            return None  # a cancelled upload's drafts that had not arrived never do (re-sent versions may)
+        message_id = await deps.notifier.send(target[0], draft_message(row, deps.store))
+        row.metadata_ = {**(row.metadata_ or {}), "delivered_message_id": message_id,
+                         "delivered_at": utcnow().isoformat()}  # fmt: skip
+        asset_id = asset.id
+    await finish_if_done(deps, asset_id)
     return message_id
 
 
@@ -471,7 +531,10 @@ async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
     if asset.upload_status == "cancelled":
         return finished
     if finished:
-        await report(deps, asset, "completed", status="completed", detail=f"{ready} of {len(jobs)} drafts ready")
+        detail = f"{ready} of {len(jobs)} drafts ready"
+        if asset.content_type in ("audio", "video"):
+            detail += "\n/transcript — read the words I heard, and correct them"
+        await report(deps, asset, "completed", status="completed", detail=detail)
     else:
         progress = 70 + round(25 * len(done) / max(1, len(jobs)))
         await report(deps, asset, "generating", detail=f"{ready} of {len(jobs)} drafts ready", progress=progress)
@@ -499,6 +562,16 @@ async def rewrite_and_deliver(
                 requested_by=requested_by,
                 feedback=feedback,
             )
+    except NoNewAngle as exc:
+        # Nothing was charged (the transaction rolled back); the next press goes on after these variants.
+        async with session_scope(deps.sessionmaker) as session:
+            row = await session.scalar(
+                select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update()
+            )
+            if row is not None:
+                row.metadata_ = {**(row.metadata_ or {}), "variants_tried": exc.tried_through}
+        await tell_about_draft(deps, draft_id, exc.user_message, icon="💡")
+        return draft_id
     except (RecastError, MediaError) as exc:
         await tell_about_draft(deps, draft_id, exc.user_message)
         return draft_id
@@ -530,37 +603,19 @@ async def _recut_clip(
         )
 
 
-async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str) -> None:
+async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str, *, icon: str = "⚠️") -> None:
     """A note about one draft to the chat its asset came from (through the outbox)."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get(GeneratedContent, draft_id)
         asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
         target = chat_of(asset) if asset else None
-        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"⚠️ {text}"))] if target else []
+        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"{icon} {text}"))] if target else []
     await outbox.flush(deps, told)
 
 
 def format_label(output_format: str) -> str:
     fmt = FORMATS.get(output_format)
     return fmt.label if fmt else output_format.replace("_", " ").title()
-
-
-async def cancel_latest(*, session: Any, user_id: uuid.UUID) -> ContentAsset | None:
-    """Cancel the user's most recent asset still in progress, and its unfinished jobs."""
-    asset = await session.scalar(
-        select(ContentAsset)
-        .where(ContentAsset.user_id == user_id, ContentAsset.upload_status.in_(("pending", "processing")))
-        .order_by(ContentAsset.created_at.desc())
-        .limit(1)
-    )
-    if asset is None:
-        return None
-    asset.upload_status = "cancelled"
-    for job in await repurposing.jobs_for_asset(session=session, asset_id=asset.id):
-        if job.status in ("queued", "processing"):
-            job.status = "cancelled"
-    await session.flush()
-    return asset  # type: ignore[no-any-return]
 
 
 async def status_lines(deps: CoreDeps, *, session: Any, user_id: uuid.UUID, limit: int = 5) -> list[str]:

@@ -13,3 +13,15 @@ class DraftNotReady(RecastError):
 
 class NothingToRevise(RecastError):
     user_message = "Tell me what to change, e.g. 'shorter', 'more casual' or 'mention our webinar'."
+
+
+class NoNewAngle(RecastError):
+    """Regenerate found no version visibly different from every one the creator has seen."""
+
+    def __init__(self, label: str, tried_through: int) -> None:
+        self.tried_through = tried_through
+        super().__init__(
+            f"I have no new angle for this {label}: every fresh version I can write repeats one you've already "
+            "seen. Nothing was charged. Tap Revise and tell me what to change instead (e.g. “focus on hiring”).",
+            detail=f"no fresh variant up to {tried_through}",
+        )

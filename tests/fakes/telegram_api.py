@@ -148,6 +148,24 @@ def _bad_request(detail: str) -> TelegramError:
     return TelegramError(400, f"Bad Request: {detail}")
 
 
+@dataclass
+class Hold:
+    """Requests held unanswered (a slow network or a busy Telegram) until `release()`; see `FakeTelegram.hold`."""
+
+    predicate: Callable[[Call], bool]
+    held: list[Call] = field(default_factory=list)
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def wait_reached(self, timeout: float = 5.0) -> Call:
+        """Wait until a request is being held; return the first one."""
+        await asyncio.wait_for(self.reached.wait(), timeout)
+        return self.held[0]
+
+
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units, like entity offsets)."""
     return len(text.encode("utf-16-le")) // 2
@@ -444,6 +462,7 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self._changed = asyncio.Event()
         self._planned: list[_PlannedFailure] = []
+        self._holds: list[Hold] = []
         self._blocked: set[int] = set()
         self._chat_rate: tuple[int, float] | None = None
         self._accepted: dict[int, list[float]] = {}
@@ -498,6 +517,8 @@ class FakeTelegram:
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True
+        for hold in self._holds:
+            hold.release()  # a held request must not keep the server from shutting down
         self._notify()  # wake pending long polls so the server can shut down at once
         if self._client is not None:
             await self._client.close()
@@ -552,6 +573,11 @@ class FakeTelegram:
         self.call_times.append(time.monotonic())
         self.uploads.extend(v for v in params.values() if isinstance(v, UploadedFile))
         self._notify()
+        for hold in self._holds:
+            if not hold.released.is_set() and hold.predicate(call):
+                hold.held.append(call)
+                hold.reached.set()
+                await hold.released.wait()
         try:
             self._refuse_if_planned(name, params)
             result = handler(params)
@@ -596,6 +622,13 @@ class FakeTelegram:
         else:
             error = TelegramError(error_code, description or "Internal Server Error")
         self._planned.append(_PlannedFailure(count, error, frozenset(methods), chat_id))
+
+    def hold(self, predicate: Callable[[Call], bool]) -> Hold:
+        """Hold every request matching ``predicate`` unanswered until the returned hold is released
+        (like a slow upload): the bot's call stays in flight, so what it does meanwhile can be tested."""
+        hold = Hold(predicate)
+        self._holds.append(hold)
+        return hold
 
     def block_bot(self, chat_id: int) -> None:
         """The user of ``chat_id`` blocks the bot: sending there answers 403 from now on."""

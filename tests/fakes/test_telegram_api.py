@@ -496,3 +496,16 @@ async def test_video_thumbnail_is_kept_only_within_telegrams_limits(tg: FakeTele
     assert small.video is not None and small.video.thumbnail is not None
     assert (small.video.thumbnail.width, small.video.thumbnail.height) == (180, 320)
     assert big.video is not None and big.video.thumbnail is None  # ignored, like Telegram does
+
+
+async def test_a_held_request_stays_in_flight_until_released(tg: FakeTelegram, bot: Bot) -> None:
+    tg.user_sends_text(USER, "hi")  # the chat exists once the user wrote
+    hold = tg.hold(lambda call: call.method == "sendMessage" and call.params.get("text") == "slow")
+    slow = asyncio.create_task(bot.send_message(USER, "slow"))
+    held = await hold.wait_reached()
+    assert held.params["text"] == "slow"
+    await bot.send_message(USER, "fast")  # other requests are answered meanwhile
+    assert [m.content for m in tg.messages_to(USER)] == ["fast"] and not slow.done()
+    hold.release()
+    await slow
+    assert [m.content for m in tg.messages_to(USER)] == ["fast", "slow"]

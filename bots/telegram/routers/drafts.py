@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from core.deps import CoreDeps
-from core.pipeline.render import full_text, parse_callback
+from core.pipeline.render import CLIP, full_text, parse_callback
 from core.repurposing.errors import NothingToRevise
 from core.workflow import solo
 
@@ -54,8 +54,13 @@ def setup() -> Router:
                     "What should I change? e.g. “shorter”, “more casual”, “add emojis”, “mention our webinar”. "
                     "/cancel to keep it as is."
                 )
+        elif action == "regenerate" and draft.content_type == CLIP:
+            # Older clip messages still carry the button: say what works instead of pretending.
+            await query.answer(
+                "A clip can't be regenerated. Tap Revise and tell me what to change, e.g. “shorter”.", show_alert=True
+            )
         elif action == "regenerate":
-            await query.answer("Writing a fresh version…")
+            await query.answer("Looking for a fresh angle…")
             after_commit.append(
                 lambda: deps.enqueue("pipeline.rewrite_draft", draft_id=str(draft_id), requested_by=str(user.id))
             )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from core.accounts import service as accounts
 from core.deps import CoreDeps
-from core.pipeline import service as pipeline
+from core.pipeline import cancel as cancellation
 
 HELP = (
     "Send me a long piece of content and I'll turn it into ready-to-post drafts:\n"
@@ -22,6 +22,7 @@ HELP = (
     "/brand – set up your brand voice\n"
     "/status – what I'm working on\n"
     "/history – your recent uploads\n"
+    "/transcript – read the words I heard in your latest upload, and correct them\n"
     "/usage – what's left in your plan\n"
     "/plans, /upgrade – plans and payment\n"
     "/subscription – your plan: renewal, cancel, resume\n"
@@ -113,10 +114,12 @@ def setup() -> Router:
             await message.answer("Okay, cancelled. Send me something new whenever you like.")
             return
         user = await current_user(session, message.from_user)
-        asset = await pipeline.cancel_latest(session=session, user_id=user.id)
-        if asset is None:
+        stopped = await cancellation.cancel_latest(session=session, user_id=user.id)
+        if stopped is None:
             await message.answer("There's nothing in progress to cancel.")
-        else:
-            await message.answer(f"Stopped working on “{asset.title}”. Drafts already sent stay in the chat.")
+            return
+        await session.commit()  # said only once it is so
+        await message.answer(cancellation.describe(stopped))
+        await cancellation.mark_progress_cancelled(deps, stopped)
 
     return router

@@ -132,6 +132,9 @@ async def test_a_video_comes_back_as_drafts_and_clips_that_can_be_revised_and_re
         clips = [m for m in tg.messages_to(user) if m.media_kind == "video" and m.content.startswith("📝 Short clip")]
         assert clips, "no clip was sent as a video"
         assert all(any(d.startswith("d:r:") for d in c.callback_data) for c in clips)
+        # A clip is re-cut from feedback, never regenerated: no Regenerate button that would only refuse.
+        assert all(not any(d.startswith("d:g:") for d in c.callback_data) for c in clips)
+        assert all("📋 Copy caption" in [b["text"] for b in c.buttons] for c in clips)
 
         # Regenerate the LinkedIn post: a second version arrives as a new message.
         last = max(m.message_id for m in tg.messages_to(user))
