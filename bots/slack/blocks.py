@@ -191,10 +191,7 @@ def workflow_modal(private_metadata: str) -> dict[str, Any]:
              "label": {"type": "plain_text", "text": f"Stage {n} role (instead of people)"},
              "element": {"type": "static_select", "action_id": "value", "options": roles}},
         ]
-    blocks.append({"type": "input", "block_id": "auto_publish", "optional": True,
-                   "label": {"type": "plain_text", "text": "When approved"},
-                   "element": {"type": "checkboxes", "action_id": "value", "options": [
-                       {"text": {"type": "plain_text", "text": "Publish automatically"}, "value": "yes"}]}})
+    # No "publish automatically" option: nothing publishes approved drafts yet.
     return {"type": "modal", "callback_id": WORKFLOW_MODAL, "private_metadata": private_metadata,
             "title": {"type": "plain_text", "text": "Approval workflow"},
             "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks}

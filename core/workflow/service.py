@@ -26,6 +26,7 @@ from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.system import audit
 from core.system.models import AuditLog
+from core.work.registry import HANDLERS
 from core.workflow import revision_check
 from core.workflow.errors import (
     ApprovalNotFound,
@@ -48,6 +49,11 @@ QA_OPEN_STATUSES = ("pending", "in_review")
 QA_PRIORITIES = ("low", "normal", "high", "urgent")
 QA_REMINDER_ACTION = "qa_reminder_sent"
 PUBLISH_TASK = "publishing.publish_draft"
+
+
+def publishing_available() -> bool:
+    """Whether approved drafts can be published: a handler for PUBLISH_TASK is registered."""
+    return PUBLISH_TASK in HANDLERS
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -368,7 +374,8 @@ async def approve(
                                  "revision": request.revision_count or 0})
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
-        decision.publish = bool(workflow and workflow.auto_publish)
+        # Only when something publishes: a workflow saved with auto-publish before publishing exists says nothing.
+        decision.publish = bool(workflow and workflow.auto_publish) and publishing_available()
         await audit.record(session=session, action="draft_approved", user_id=by_user_id, organization_id=org,
                            resource_type="generated_content", resource_id=request.generated_content_id,
                            metadata={"approval_request_id": str(request.id)})

@@ -134,19 +134,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                                                           if item.get("role") else [])
                 lines.append(f"{len(lines) + 1}. *{item['name']}*: {' or '.join(who) or 'nobody'}")
             parsed = wf.parse_stages(stages)
-            auto = bool((values.get("auto_publish", {}).get("value", {}) or {}).get("selected_options"))
             client_account_id = uuid.UUID(meta) if meta else None
             saved = await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
                                            name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
-                                           client_account_id=client_account_id, auto_publish=auto)
+                                           client_account_id=client_account_id)
             scope = (await session.get_one(ClientAccount, client_account_id)).name if client_account_id else None
         except RecastError as exc:
             await ack(response_action="errors", errors={"stage1_name": exc.user_message})
             return
         await ack()
         covers = f"drafts for *{scope}*" if scope else "drafts without a client workflow of their own"
-        text = (f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
-                + ("\nApproved drafts are published automatically." if auto else ""))
+        text = f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
         if channel_id:
             await client.chat_postEphemeral(channel=channel_id, user=body["user"]["id"], text=text)
         else:
