@@ -725,6 +725,7 @@ async def request_qa(
     sla_hours: int = 24,
     assigned_to: uuid.UUID | None = None,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> QARequest:
     """A manager sends a draft to human QA with an SLA; an open request of the same type is reused."""
     draft = await _draft_for_update(session, draft_id)
@@ -751,7 +752,8 @@ async def request_qa(
     await session.flush()
     await audit.record(session=session, action="qa_requested", user_id=requested_by,
                        organization_id=scope.organization_id, resource_type="qa_request", resource_id=qa.id,
-                       metadata={"draft_id": str(draft.id), "sla_hours": sla_hours, "priority": priority})
+                       metadata={"draft_id": str(draft.id), "sla_hours": sla_hours, "priority": priority,
+                                 "note": (note or "").strip()[:2000] or None})
     return qa
 
 
@@ -760,21 +762,43 @@ async def complete_qa(
     session: AsyncSession,
     qa_id: uuid.UUID,
     reviewer_id: uuid.UUID,
-    score: float,
+    score: float | None,
     feedback: str | None,
     now: datetime | None = None,
+    passed: bool | None = None,
 ) -> QARequest:
     """Record the reviewer's score (0–100) and feedback once; a repeat returns the completed request."""
-    if not 0 <= float(score) <= 100:
+    qa, _ = await _complete_qa(session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=score,
+                               feedback=feedback, now=now, passed=passed)
+    return qa
+
+
+async def _complete_qa(
+    *,
+    session: AsyncSession,
+    qa_id: uuid.UUID,
+    reviewer_id: uuid.UUID,
+    score: float | None,
+    feedback: str | None,
+    now: datetime | None = None,
+    passed: bool | None = None,
+) -> tuple[QARequest, bool]:
+    """Close an open QA request: status `passed`/`failed` with a verdict, else `completed` with a score.
+    Returns the request and whether this call closed it."""
+    if score is None and passed is None:
+        raise InvalidQAScore()
+    if score is not None and not 0 <= float(score) <= 100:
         raise InvalidQAScore()
     qa = await session.get(QARequest, qa_id)
     if qa is None:
         raise QANotFound()
     if qa.assigned_to is not None and qa.assigned_to != reviewer_id:
         raise NotAllowed("This QA review is assigned to someone else.")
+    status = "completed" if passed is None else ("passed" if passed else "failed")
     stmt = (update(QARequest)
             .where(QARequest.id == qa_id, QARequest.status.in_(QA_OPEN_STATUSES))
-            .values(status="completed", quality_score=Decimal(str(round(float(score), 2))),
+            .values(status=status,
+                    quality_score=None if score is None else Decimal(str(round(float(score), 2))),
                     feedback=(feedback or "").strip() or None, completed_at=now or utcnow(),
                     assigned_to=reviewer_id)
             .returning(QARequest.id).execution_options(synchronize_session=False))
@@ -783,8 +807,9 @@ async def complete_qa(
     if applied:
         await audit.record(session=session, action="qa_completed", user_id=reviewer_id,
                            resource_type="qa_request", resource_id=qa.id,
-                           metadata={"score": float(score), "draft_id": str(qa.generated_content_id)})
-    return qa
+                           metadata={"score": None if score is None else float(score), "passed": passed,
+                                     "draft_id": str(qa.generated_content_id)})
+    return qa, applied
 
 
 async def qa_due_for_reminder(

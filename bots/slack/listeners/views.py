@@ -75,13 +75,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
         await outbox.tell_people(deps, client, decision, user_id)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        async with session_scope(deps.sessionmaker) as session:
-            ai = deps.require_ai()
-            await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
-                                    request_id=request_id, by_user_id=user_id)
-        await outbox.post_revision(deps, client, request_id)
-        await outbox.refresh_message(deps, client, request_id)
-        await outbox.queue_changed(deps, client, request_id, ())
+        await outbox.revise(deps, client, request_id, user_id)
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
