@@ -815,12 +815,14 @@ async def _complete_qa(
 async def qa_due_for_reminder(
     *, session: AsyncSession, now: datetime, lead: timedelta = timedelta(hours=2)
 ) -> list[QARequest]:
-    """Open QA requests due within `lead` (or overdue) that have not been reminded yet."""
+    """Open QA requests due within `lead` (or overdue) that have not been reminded yet (locked until the caller's
+    transaction ends)."""
     reminded = exists().where(AuditLog.action == QA_REMINDER_ACTION, AuditLog.resource_id == QARequest.id)
     rows = await session.scalars(
         select(QARequest).where(QARequest.status.in_(QA_OPEN_STATUSES), QARequest.due_at.is_not(None),
                                 QARequest.due_at <= now + lead, ~reminded)
         .order_by(QARequest.due_at)
+        .with_for_update(skip_locked=True)  # two runs at once: each request is reminded by one of them
     )
     return list(rows)
 

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from bots.slack import outbox
 from core.common.clock import utcnow
 from core.db.session import session_scope
+from core.notify.ports import ChatRef
 from core.workflow import qa
 from core.workflow import service as wf
 from core.workflow.models import ApprovalRequest, QARequest
 from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, block_action, view_submission
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
 from tests.bots.slack.test_notifications_over_http import dms_to, homes_of, slack_submitter
-from tests.core.workflow.builders import make_draft
+from tests.core.workflow.builders import link_telegram, make_draft
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -188,3 +189,27 @@ async def test_only_owners_admins_and_managers_are_offered_qa_and_nobody_reviews
     assert refused.params["text"] == "You asked for this QA review, so another owner, admin or manager does it."
     async with deps.sessionmaker() as s:
         assert (await s.get_one(QARequest, sent.qa.id)).status == "pending"
+
+
+async def test_a_qa_request_due_soon_reminds_its_requester_once_in_every_chat(deps, slack, fake_slack, agency):
+    from tasks.slack import qa_reminders
+
+    request, _ = await _posted(deps, slack, fake_slack, agency)
+    manager = agency.slack_ids["manager"]
+    async with session_scope(deps.sessionmaker) as s:
+        await link_telegram(s, agency.team.manager, "777001")
+        # Asked 23 hours ago at normal priority (24 h): due within the hour.
+        item = await wf.request_qa(session=s, draft_id=request.generated_content_id,
+                                   requested_by=agency.team.manager.id, qa_type="brand_safety", priority="normal",
+                                   sla_hours=qa.QA_SLA_HOURS["normal"], now=utcnow() - timedelta(hours=23))
+    assert await qa_reminders(deps) >= 1
+    assert await qa_reminders(deps) == 0  # the second run finds it reminded
+
+    on_telegram = [m.text for chat, m in deps.notifier.sent if chat == ChatRef("telegram", "777001")]
+    due = qa.due_text(item.due_at)
+    assert len(on_telegram) == 1 and on_telegram[0].startswith(f"⏰ QA review due {due}: Brand safety of “")
+    assert on_telegram[0].endswith("(LinkedIn post) (normal priority) isn't done yet.")
+    on_slack = [c.params["text"] for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == manager]
+    assert on_slack == on_telegram
+    # Nobody else is reminded of someone else's request.
+    assert [chat for chat, _ in deps.notifier.sent] == [ChatRef("telegram", "777001")]
