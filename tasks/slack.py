@@ -12,9 +12,9 @@ from typing import Any
 from core.common.clock import utcnow
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.notify.ports import ChatRef, OutgoingMessage
+from core.repurposing.models import GeneratedContent
+from core.workflow import qa
 from core.workflow import service as wf
-from core.workflow import slack_links
 from tasks.registry import task
 
 
@@ -35,20 +35,21 @@ async def post_approval(draft_id: str, deps: CoreDeps, requested_by: str | None 
 
 @task("slack.send_qa_reminders")
 async def qa_reminders(deps: CoreDeps) -> int:
-    """Remind whoever asked for QA (in their chats) before a review misses its SLA; once per request."""
+    """Remind whoever asked for QA, in every chat they use (Telegram through the notifier, Slack as a DM), before
+    a review misses its SLA; once per request."""
+    from bots.slack import outbox
+    from bots.slack.blocks import draft_label
+
     now = utcnow()
     sent = 0
     async with session_scope(deps.sessionmaker) as session:
-        for qa in await wf.qa_due_for_reminder(session=session, now=now):
-            due = qa.due_at.strftime("%d %b %H:%M UTC") if qa.due_at else "soon"
-            text = f"⏰ QA review ({qa.qa_type}, {qa.priority}) is due {due} and isn't done yet."
-            chats = await wf.creator_chats(session=session, user_id=qa.user_id)
-            slack_user = await slack_links.slack_user_of(session=session, user_id=qa.user_id) if qa.user_id else None
-            if slack_user:
-                chats.append(ChatRef("slack", slack_user))
-            for chat in chats:
-                await deps.notifier.send(chat, OutgoingMessage(text=text))
-            await wf.mark_qa_reminded(session=session, qa=qa, now=now)
+        for item in await wf.qa_due_for_reminder(session=session, now=now):
+            draft = await session.get(GeneratedContent, item.generated_content_id) if item.generated_content_id \
+                else None
+            label = draft_label(draft) if draft else "a draft"
+            await outbox.deliver(deps, _client(deps), await qa.reminder_notices(session=session, qa=item,
+                                                                                draft_label=label))
+            await wf.mark_qa_reminded(session=session, qa=item, now=now)
             sent += 1
     return sent
 

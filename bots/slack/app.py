@@ -7,7 +7,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
-from bots.slack.listeners import actions, commands, events, setup, views
+from bots.slack.listeners import actions, commands, events, qa, setup, views
 from bots.slack.middleware import session_middleware
 from bots.slack.oauth import RecastOAuthFlow
 from bots.slack.outbox import token_cipher
@@ -53,6 +53,6 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
         app = AsyncApp(token=None if client else token, client=client, signing_secret=secret,
                        process_before_response=True)
     app.middleware(session_middleware(deps))
-    for module in (commands, actions, views, events, setup):
+    for module in (commands, actions, views, events, setup, qa):
         module.register(app, deps)
     return app

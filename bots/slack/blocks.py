@@ -9,7 +9,9 @@ from typing import Any
 from core.content.models import ContentAsset
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
+from core.workflow import qa as qa_service
 from core.workflow.models import ApprovalRequest
+from core.workflow.qa import QA_SLA_HOURS, QA_TYPES, QAItem
 from core.workflow.service import PendingApproval, Stage
 from core.workflow.slack_onboarding import SetupState
 
@@ -19,6 +21,9 @@ DRAFT_PREVIEW = 2800  # leaves room for the "continued" note inside one section
 
 APPROVE, CHANGES, REJECT = "recast_approve", "recast_request_changes", "recast_reject"
 CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL = "recast_changes_modal", "recast_reject_modal", "recast_workflow_modal"
+QA_SEND, QA_MODAL, QA_PASS, QA_FAIL, QA_FAIL_MODAL = (
+    "recast_send_to_qa", "recast_qa_modal", "recast_qa_pass", "recast_qa_fail", "recast_qa_fail_modal")
+QA_HOME_ITEMS = 8  # of the 50 blocks a Home tab may have: 2 per QA item, 2 per approval
 
 Block = dict[str, Any]
 
@@ -59,8 +64,81 @@ def draft_label(draft: GeneratedContent) -> str:
     return f"“{draft.title or 'Untitled draft'}” ({format_label(draft)})"
 
 
-def home_view(items: list[PendingApproval]) -> dict[str, Any]:
-    return {"type": "home", "blocks": pending_blocks(items, heading="Waiting for your approval")}
+def home_view(
+    items: list[PendingApproval], qa: list[QAItem] | None = None, *, qa_senders: frozenset[uuid.UUID] = frozenset()
+) -> dict[str, Any]:
+    """App Home: the approvals waiting for this person and, for QA reviewers, the QA queue."""
+    if qa is None:
+        return {"type": "home", "blocks": pending_blocks(items, heading="Waiting for your approval",
+                                                         qa_senders=qa_senders)}
+    room = (MAX_BLOCKS - 3 - 2 * min(len(qa), QA_HOME_ITEMS) - (1 if len(qa) > QA_HOME_ITEMS else 0) - 1) // 2
+    blocks = pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders, limit=room)
+    return {"type": "home", "blocks": (blocks + qa_blocks(qa))[:MAX_BLOCKS]}
+
+
+def qa_blocks(items: list[QAItem]) -> list[Block]:
+    """The QA queue: each request's draft, type, priority, due time and note, with Pass · Fail with note."""
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "QA queue"}}]
+    if not items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No QA reviews are waiting. 🎉"}})
+        return blocks
+    for item in items[:QA_HOME_ITEMS]:
+        qa = item.qa
+        lines = [f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)}",
+                 f"{qa_service.type_label(qa.qa_type)} · {qa.priority} priority · due {qa_service.due_text(qa.due_at)}"
+                 + (f" · asked by {item.requested_by}" if item.requested_by else "")]
+        if item.note:
+            lines.append(f"Note: {item.note}")
+        preview, _ = truncate_draft(item.draft.content_text or "", 280)
+        lines.append(f">{preview}")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text("\n".join(lines))}})
+        blocks.append({"type": "actions", "block_id": f"qa_{qa.id}", "elements": [
+            {"type": "button", "action_id": QA_PASS, "style": "primary", "value": str(qa.id),
+             "text": {"type": "plain_text", "text": "Pass"}},
+            {"type": "button", "action_id": QA_FAIL, "style": "danger", "value": str(qa.id),
+             "text": {"type": "plain_text", "text": "Fail with note"}},
+        ]})
+    if len(items) > QA_HOME_ITEMS:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"…and {len(items) - QA_HOME_ITEMS} more"}]})
+    return blocks
+
+
+def qa_modal(value: str, draft: GeneratedContent) -> dict[str, Any]:
+    """Send to QA: the kind of review, its priority (which sets when it is due) and a note for the reviewer."""
+    types = [{"text": {"type": "plain_text", "text": label}, "value": key} for key, label in QA_TYPES.items()]
+    priorities = [{"text": {"type": "plain_text", "text": f"{p.capitalize()}: due in {h} h"}, "value": p}
+                  for p, h in QA_SLA_HOURS.items()]
+    return {
+        "type": "modal", "callback_id": QA_MODAL, "private_metadata": value,
+        "title": {"type": "plain_text", "text": "Send to QA"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _text(draft_label(draft), 2000)}]},
+            {"type": "input", "block_id": "qa_type", "label": {"type": "plain_text", "text": "Review"},
+             "element": {"type": "static_select", "action_id": "value", "options": types, "initial_option": types[0]}},
+            {"type": "input", "block_id": "priority", "label": {"type": "plain_text", "text": "Priority"},
+             "element": {"type": "static_select", "action_id": "value", "options": priorities,
+                         "initial_option": priorities[1]}},
+            {"type": "input", "block_id": "note", "optional": True,
+             "label": {"type": "plain_text", "text": "Note for the QA reviewer"},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
+        ],
+    }
+
+
+def qa_fail_modal(qa_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": QA_FAIL_MODAL, "private_metadata": str(qa_id),
+        "title": {"type": "plain_text", "text": "Fail QA"},
+        "submit": {"type": "plain_text", "text": "Fail and send back"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "input", "block_id": "feedback",
+                    "label": {"type": "plain_text", "text": "What failed? (the new version is written from this)"},
+                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                                "max_length": 2000}}],
+    }
 
 
 def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -> tuple[list[Block], bool]:
@@ -150,6 +228,8 @@ def approval_message(
              "text": {"type": "plain_text", "text": "Request changes"}},
             {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
              "text": {"type": "plain_text", "text": "Reject"}},
+            {"type": "button", "action_id": QA_SEND, "value": value,
+             "text": {"type": "plain_text", "text": "Send to QA"}},
         ]})
     fallback = (f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
                 f"{version_of(request)} ({_stage_line(request, stage, stage_count)})")
@@ -191,37 +271,43 @@ def workflow_modal(private_metadata: str) -> dict[str, Any]:
              "label": {"type": "plain_text", "text": f"Stage {n} role (instead of people)"},
              "element": {"type": "static_select", "action_id": "value", "options": roles}},
         ]
-    blocks.append({"type": "input", "block_id": "auto_publish", "optional": True,
-                   "label": {"type": "plain_text", "text": "When approved"},
-                   "element": {"type": "checkboxes", "action_id": "value", "options": [
-                       {"text": {"type": "plain_text", "text": "Publish automatically"}, "value": "yes"}]}})
+    # No "publish automatically" option: nothing publishes approved drafts yet.
     return {"type": "modal", "callback_id": WORKFLOW_MODAL, "private_metadata": private_metadata,
             "title": {"type": "plain_text", "text": "Approval workflow"},
             "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks}
 
 
-def pending_blocks(items: list[PendingApproval], *, heading: str = "Pending approvals") -> list[Block]:
+def pending_blocks(
+    items: list[PendingApproval], *, heading: str = "Pending approvals",
+    qa_senders: frozenset[uuid.UUID] = frozenset(), limit: int = (MAX_BLOCKS - 2) // 2,
+) -> list[Block]:
+    """The approvals waiting for someone; "Send to QA" only on those whose request id is in `qa_senders`."""
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": heading}}]
     if not items:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "Nothing is waiting for you. 🎉"}})
         return blocks
-    for item in items[: (MAX_BLOCKS - 2) // 2]:
+    for item in items[:limit]:
         preview, _ = truncate_draft(item.draft.content_text or "", 280)
         text = (f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)} · version "
                 f"{version_of(item.request)}\n"
                 f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": APPROVE, "style": "primary", "value": action_value(item.request),
+        value = action_value(item.request)
+        elements: list[Block] = [
+            {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
              "text": {"type": "plain_text", "text": "Approve"}},
-            {"type": "button", "action_id": CHANGES, "value": action_value(item.request),
+            {"type": "button", "action_id": CHANGES, "value": value,
              "text": {"type": "plain_text", "text": "Request changes"}},
-            {"type": "button", "action_id": REJECT, "style": "danger", "value": action_value(item.request),
+            {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
              "text": {"type": "plain_text", "text": "Reject"}},
-        ]})
-    if len(items) > (MAX_BLOCKS - 2) // 2:
+        ]
+        if item.request.id in qa_senders:
+            elements.append({"type": "button", "action_id": QA_SEND, "value": value,
+                             "text": {"type": "plain_text", "text": "Send to QA"}})
+        blocks.append({"type": "actions", "elements": elements})
+    if len(items) > limit:
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"…and {len(items) - (MAX_BLOCKS - 2) // 2} more"}]})
+            {"type": "mrkdwn", "text": f"…and {len(items) - limit} more"}]})
     return blocks[:MAX_BLOCKS]
 
 

@@ -14,7 +14,7 @@ from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
-from core.workflow import revision_check, slack_links
+from core.workflow import qa, revision_check, slack_links
 from core.workflow import service as wf
 from core.workflow.models import ApprovalRequest
 from core.workflow.slack_secrets import TokenCipher
@@ -200,10 +200,11 @@ async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uu
     async with session_scope(deps.sessionmaker) as session:
         people = [r for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
                   if r.provider == "slack" and r.team_id]
-        views = [(r, await wf.pending_for_user(session=session, user_id=r.user_id)) for r in people]
-    for person, items in views:
+        views = [(r, await qa.home_for(session=session, user_id=r.user_id)) for r in people]
+    for person, home in views:
         api = await client_for_team(deps, str(person.team_id), client)
-        await api.views_publish(user_id=person.chat_id, view=home_view(items))
+        await api.views_publish(user_id=person.chat_id, view=home_view(home.pending, home.qa,
+                                                                       qa_senders=home.qa_senders))
 
 
 async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID,
@@ -216,3 +217,15 @@ async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         for stage_no in {*stages, *now}:
             people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
     await refresh_homes(deps, client, people)
+
+
+async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, by_user_id: uuid.UUID) -> None:
+    """After changes were asked for (by a reviewer or a failed QA): the new version is written, posted in the
+    thread with fresh buttons, and the queues it is back in are redrawn."""
+    async with session_scope(deps.sessionmaker) as session:
+        ai = deps.require_ai()
+        await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
+                                request_id=request_id, by_user_id=by_user_id)
+    await post_revision(deps, client, request_id)
+    await refresh_message(deps, client, request_id)
+    await queue_changed(deps, client, request_id, ())

@@ -26,6 +26,7 @@ from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.system import audit
 from core.system.models import AuditLog
+from core.work.registry import HANDLERS
 from core.workflow import revision_check
 from core.workflow.errors import (
     ApprovalNotFound,
@@ -48,6 +49,11 @@ QA_OPEN_STATUSES = ("pending", "in_review")
 QA_PRIORITIES = ("low", "normal", "high", "urgent")
 QA_REMINDER_ACTION = "qa_reminder_sent"
 PUBLISH_TASK = "publishing.publish_draft"
+
+
+def publishing_available() -> bool:
+    """Whether approved drafts can be published: a handler for PUBLISH_TASK is registered."""
+    return PUBLISH_TASK in HANDLERS
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -368,7 +374,8 @@ async def approve(
                                  "revision": request.revision_count or 0})
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
-        decision.publish = bool(workflow and workflow.auto_publish)
+        # Only when something publishes: a workflow saved with auto-publish before publishing exists says nothing.
+        decision.publish = bool(workflow and workflow.auto_publish) and publishing_available()
         await audit.record(session=session, action="draft_approved", user_id=by_user_id, organization_id=org,
                            resource_type="generated_content", resource_id=request.generated_content_id,
                            metadata={"approval_request_id": str(request.id)})
@@ -718,6 +725,7 @@ async def request_qa(
     sla_hours: int = 24,
     assigned_to: uuid.UUID | None = None,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> QARequest:
     """A manager sends a draft to human QA with an SLA; an open request of the same type is reused."""
     draft = await _draft_for_update(session, draft_id)
@@ -744,7 +752,8 @@ async def request_qa(
     await session.flush()
     await audit.record(session=session, action="qa_requested", user_id=requested_by,
                        organization_id=scope.organization_id, resource_type="qa_request", resource_id=qa.id,
-                       metadata={"draft_id": str(draft.id), "sla_hours": sla_hours, "priority": priority})
+                       metadata={"draft_id": str(draft.id), "sla_hours": sla_hours, "priority": priority,
+                                 "note": (note or "").strip()[:2000] or None})
     return qa
 
 
@@ -753,21 +762,43 @@ async def complete_qa(
     session: AsyncSession,
     qa_id: uuid.UUID,
     reviewer_id: uuid.UUID,
-    score: float,
+    score: float | None,
     feedback: str | None,
     now: datetime | None = None,
+    passed: bool | None = None,
 ) -> QARequest:
     """Record the reviewer's score (0–100) and feedback once; a repeat returns the completed request."""
-    if not 0 <= float(score) <= 100:
+    qa, _ = await _complete_qa(session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=score,
+                               feedback=feedback, now=now, passed=passed)
+    return qa
+
+
+async def _complete_qa(
+    *,
+    session: AsyncSession,
+    qa_id: uuid.UUID,
+    reviewer_id: uuid.UUID,
+    score: float | None,
+    feedback: str | None,
+    now: datetime | None = None,
+    passed: bool | None = None,
+) -> tuple[QARequest, bool]:
+    """Close an open QA request: status `passed`/`failed` with a verdict, else `completed` with a score.
+    Returns the request and whether this call closed it."""
+    if score is None and passed is None:
+        raise InvalidQAScore()
+    if score is not None and not 0 <= float(score) <= 100:
         raise InvalidQAScore()
     qa = await session.get(QARequest, qa_id)
     if qa is None:
         raise QANotFound()
     if qa.assigned_to is not None and qa.assigned_to != reviewer_id:
         raise NotAllowed("This QA review is assigned to someone else.")
+    status = "completed" if passed is None else ("passed" if passed else "failed")
     stmt = (update(QARequest)
             .where(QARequest.id == qa_id, QARequest.status.in_(QA_OPEN_STATUSES))
-            .values(status="completed", quality_score=Decimal(str(round(float(score), 2))),
+            .values(status=status,
+                    quality_score=None if score is None else Decimal(str(round(float(score), 2))),
                     feedback=(feedback or "").strip() or None, completed_at=now or utcnow(),
                     assigned_to=reviewer_id)
             .returning(QARequest.id).execution_options(synchronize_session=False))
@@ -776,19 +807,22 @@ async def complete_qa(
     if applied:
         await audit.record(session=session, action="qa_completed", user_id=reviewer_id,
                            resource_type="qa_request", resource_id=qa.id,
-                           metadata={"score": float(score), "draft_id": str(qa.generated_content_id)})
-    return qa
+                           metadata={"score": None if score is None else float(score), "passed": passed,
+                                     "draft_id": str(qa.generated_content_id)})
+    return qa, applied
 
 
 async def qa_due_for_reminder(
     *, session: AsyncSession, now: datetime, lead: timedelta = timedelta(hours=2)
 ) -> list[QARequest]:
-    """Open QA requests due within `lead` (or overdue) that have not been reminded yet."""
+    """Open QA requests due within `lead` (or overdue) that have not been reminded yet (locked until the caller's
+    transaction ends)."""
     reminded = exists().where(AuditLog.action == QA_REMINDER_ACTION, AuditLog.resource_id == QARequest.id)
     rows = await session.scalars(
         select(QARequest).where(QARequest.status.in_(QA_OPEN_STATUSES), QARequest.due_at.is_not(None),
                                 QARequest.due_at <= now + lead, ~reminded)
         .order_by(QARequest.due_at)
+        .with_for_update(skip_locked=True)  # two runs at once: each request is reminded by one of them
     )
     return list(rows)
 

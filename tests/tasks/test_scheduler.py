@@ -6,12 +6,21 @@ import pytest
 from sqlalchemy import func, select
 
 from core.work.models import WorkUnit
+from core.work.registry import HANDLERS
 from tasks.scheduler import PERIODIC, Periodic, check_periodic, submit_due
+from tasks.slack import qa_reminders
 
 
 def test_every_periodic_task_is_registered():
     check_periodic()  # would raise SystemExit naming the missing task
     assert {p.task for p in PERIODIC} >= {"billing.send_trial_reminders", "slack.send_qa_reminders"}
+
+
+def test_qa_reminders_run_often_enough_to_come_before_the_due_time():
+    check_periodic()
+    (qa,) = [p for p in PERIODIC if p.task == "slack.send_qa_reminders"]
+    # A request is reminded once it is due within 2 hours: a run at least every hour gets there in time.
+    assert HANDLERS["slack.send_qa_reminders"].run is qa_reminders and qa.every_s <= 3600
 
 
 def test_an_unregistered_periodic_task_stops_the_scheduler_at_start():

@@ -13,9 +13,9 @@ from bots.slack.listeners import NOT_LINKED, ephemeral, identify
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.work.registry import HANDLERS
 from core.workflow import service as wf
 from core.workflow.errors import NotAnApprover
-from tasks.registry import TASKS
 
 
 async def _ack(ack: AsyncAck) -> None:
@@ -48,7 +48,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if decision.final:
             await outbox.announce_in_channel(deps, client, decision, user_id)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        if decision.final and decision.publish and wf.PUBLISH_TASK in TASKS:
+        if decision.final and decision.publish and wf.PUBLISH_TASK in HANDLERS:
             await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
 
     async def open_modal(

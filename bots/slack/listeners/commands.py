@@ -22,8 +22,8 @@ from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.workflow import qa, slack_links, slack_onboarding
 from core.workflow import service as wf
-from core.workflow import slack_links, slack_onboarding
 from core.workflow.errors import WorkspaceNotLinked
 from core.workflow.slack_models import SlackWorkspace
 from core.workflow.slack_secrets import INVITE_PREFIX
@@ -179,13 +179,14 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
     async def approvals(body: dict[str, Any], client: AsyncWebClient) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await identify(session, client, body)
-            items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
+            home = await qa.home_for(session=session, user_id=user_id)
             linked = await slack_links.workspace(session=session, team_id=body["team_id"]) is not None
         if user_id is None:
             # Nobody to ask in a workspace without an organization: say how to start one.
             await reply(client, body, NOT_LINKED if linked else WorkspaceNotLinked.user_message)
             return
-        await reply(client, body, f"{len(items)} pending approvals", blocks=pending_blocks(items))
+        await reply(client, body, f"{len(home.pending)} pending approvals",
+                    blocks=pending_blocks(home.pending, qa_senders=home.qa_senders))
 
     async def run_command(body: dict[str, Any], client: AsyncWebClient) -> None:
         verb, arg = _verb(body)

@@ -11,8 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.blocks import home_view
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.workflow import service as wf
-from core.workflow import slack_links
+from core.workflow import qa, slack_links
 
 
 async def _first_delivery(deps: CoreDeps, body: dict[str, Any]) -> bool:
@@ -30,8 +29,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         async with session_scope(deps.sessionmaker) as session:
             user_id = await slack_links.recast_user(session=session, slack_user_id=event["user"])
-            items = [] if user_id is None else await wf.pending_for_user(session=session, user_id=user_id)
-        await client.views_publish(user_id=event["user"], view=home_view(items))
+            home = await qa.home_for(session=session, user_id=user_id)
+        await client.views_publish(user_id=event["user"], view=home_view(home.pending, home.qa,
+                                                                          qa_senders=home.qa_senders))
 
     async def file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await _first_delivery(deps, body):

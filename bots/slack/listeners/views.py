@@ -75,13 +75,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
         await outbox.tell_people(deps, client, decision, user_id)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        async with session_scope(deps.sessionmaker) as session:
-            ai = deps.require_ai()
-            await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
-                                    request_id=request_id, by_user_id=user_id)
-        await outbox.post_revision(deps, client, request_id)
-        await outbox.refresh_message(deps, client, request_id)
-        await outbox.queue_changed(deps, client, request_id, ())
+        await outbox.revise(deps, client, request_id, user_id)
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
@@ -134,19 +128,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                                                           if item.get("role") else [])
                 lines.append(f"{len(lines) + 1}. *{item['name']}*: {' or '.join(who) or 'nobody'}")
             parsed = wf.parse_stages(stages)
-            auto = bool((values.get("auto_publish", {}).get("value", {}) or {}).get("selected_options"))
             client_account_id = uuid.UUID(meta) if meta else None
             saved = await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
                                            name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
-                                           client_account_id=client_account_id, auto_publish=auto)
+                                           client_account_id=client_account_id)
             scope = (await session.get_one(ClientAccount, client_account_id)).name if client_account_id else None
         except RecastError as exc:
             await ack(response_action="errors", errors={"stage1_name": exc.user_message})
             return
         await ack()
         covers = f"drafts for *{scope}*" if scope else "drafts without a client workflow of their own"
-        text = (f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
-                + ("\nApproved drafts are published automatically." if auto else ""))
+        text = f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
         if channel_id:
             await client.chat_postEphemeral(channel=channel_id, user=body["user"]["id"], text=text)
         else:

@@ -99,6 +99,8 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert view["callback_id"] == "recast_workflow_modal"
     assert view["private_metadata"] == f"{agency.team.client.id}|{CHANNEL}"
     assert {b["block_id"] for b in view["blocks"]} >= {"name", "stage1_name", "stage1_users", "stage2_role"}
+    # Nothing publishes approved drafts yet, so the modal doesn't offer it.
+    assert "auto_publish" not in {b["block_id"] for b in view["blocks"]} and "ublish" not in json.dumps(view)
 
     values = {
         "name": text_value("Acme two-step"),
@@ -109,7 +111,6 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
         "stage2_users": {"value": {"type": "multi_users_select", "selected_users": []}},
         "stage2_role": {"value": {"type": "static_select", "selected_option": {"value": "client"}}},
         "stage3_name": text_value(None),
-        "auto_publish": {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
     }
     resp = await slack.send(slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)),
                             FORM)
@@ -118,7 +119,7 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
         workflows = (await s.scalars(select(ApprovalWorkflow).where(
             ApprovalWorkflow.client_account_id == agency.team.client.id, ApprovalWorkflow.is_active.is_(True)))).all()
     (saved,) = workflows  # the client's workflow was replaced, not duplicated
-    assert (saved.name, saved.auto_publish, saved.organization_id) == ("Acme two-step", True, agency.team.org.id)
+    assert (saved.name, saved.auto_publish, saved.organization_id) == ("Acme two-step", False, agency.team.org.id)
     assert saved.stages == [
         {"order": 1, "name": "Editor", "approvers": [str(agency.team.manager.id)], "role": None},
         {"order": 2, "name": "Client", "approvers": [], "role": "client"},
@@ -128,8 +129,7 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert saved_note.params["channel"] == CHANNEL
     assert saved_note.params["text"] == (
         "✅ Saved the workflow *Acme two-step* for drafts for *Acme Foods*:\n"
-        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role\n"
-        "Approved drafts are published automatically.")
+        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role")
 
     # A stage naming someone Slack can't match to Recast is refused inside the modal.
     fake_slack.add_user("U0NOBODY", "nobody@example.org", "Nobody")

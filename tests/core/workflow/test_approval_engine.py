@@ -13,6 +13,7 @@ from core.db.session import session_scope
 from core.notify.ports import ChatRef, RecordingNotifier
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
+from core.work.registry import HANDLERS, unit_handler
 from core.workflow import service as wf
 from core.workflow.errors import AwaitingTeamApproval, InvalidQAScore, InvalidWorkflow, NotAManager, NotAnApprover
 from core.workflow.models import ApprovalRequest, QARequest, Revision
@@ -46,12 +47,35 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps):
         assert await wf.pending_for_user(session=s, user_id=team.manager.id) == []
 
         last = await wf.approve(session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2)
-        assert last.applied and last.final and last.publish
+        # Saved with auto-publish, but nothing publishes drafts (no PUBLISH_TASK handler): not "queued".
+        assert last.applied and last.final and not last.publish
         assert last.request.status == "approved" and last.request.reviewed_by == team.client_reviewer.id
         actions = set(
             (await s.scalars(select(AuditLog.action).where(AuditLog.resource_id.in_([req.id, draft_id])))).all()
         )
-    assert {"approval_requested", "approval_stage_approved", "draft_approved", "draft_ready_to_publish"} <= actions
+    assert {"approval_requested", "approval_stage_approved", "draft_approved"} <= actions
+    assert "draft_ready_to_publish" not in actions
+
+
+async def test_an_auto_publish_workflow_publishes_only_once_a_publish_handler_is_registered(deps):
+    team, draft_id = await _setup(deps, auto_publish=True)
+
+    async def publish_draft(deps: object, draft_id: str) -> None:
+        return None
+
+    assert not wf.publishing_available()
+    unit_handler(wf.PUBLISH_TASK)(publish_draft)
+    try:
+        assert wf.publishing_available()
+        async with session_scope(deps.sessionmaker) as s:
+            req = await wf.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
+            await wf.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
+            last = await wf.approve(session=s, request_id=req.id, by_user_id=team.client_reviewer.id,
+                                    expected_stage=2)
+    finally:
+        HANDLERS.pop(wf.PUBLISH_TASK)
+    assert last.final and last.publish
+    assert wf.outcome_text(last, "Post", "Chloe") == "✅ “Post” was approved by Chloe. It's queued for publishing."
 
 
 async def test_only_the_current_stage_approvers_may_act_and_nothing_changes_otherwise(deps):
