@@ -42,7 +42,8 @@ FRAME = re.compile(
     re.IGNORECASE,
 )
 EVERYDAY = nlp.words(
-    "thank thanks work rounds posts post minutes customers things people time day way good great start today lot everyone"
+    "thank thanks work rounds posts post minutes customers things people time day way good great start today lot "
+    "everyone"
 )
 _OPENERS = re.compile(r"^(when|if|because|although|though|while|since|unless|whether|as)\b", re.I)
 _DANGLING_END = re.compile(r"\b(and|but|or|because|the|a|an|which)[.!?]$", re.I)
@@ -159,6 +160,7 @@ def evaluate(only: str | None = None, show: str | None = None) -> dict[str, Row]
             continue
         text = (DATA / f"{name}.txt").read_text()
         analysis = analyse_offline(text)
+        rows[OUTPUT_FORMATS[0]].examples.append(f"{name}: topics {analysis.topics[:3]}")
         for output_format in OUTPUT_FORMATS:
             draft = write_offline(request(text, output_format, analysis))
             row = rows[output_format]
@@ -247,7 +249,7 @@ def main() -> None:
     if args.examples:
         rank_agreement(verbose=True)
         for output_format, r in rows.items():
-            for example in r.examples[:12]:
+            for example in r.examples[:30]:
                 print(f"  {output_format}: {example}")
 
 
