@@ -17,7 +17,7 @@ import openai
 from pydantic import BaseModel, Field, ValidationError
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, score_hook
+from core.ai.analysis import ContentAnalysisResult, score_hook, section_phrase
 from core.ai.errors import WriterError
 from core.ai.structured import complete_json
 from core.ai.tones import Tone, TonePreset, tone
@@ -273,9 +273,20 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
     if limit <= 0:
         return []
     library = normalize_hashtags(request.hashtags)
-    # Generic single lower-case words ('write', 'question') make poor hashtags; phrases and names do not.
-    specific = [k for k in request.analysis.keywords[:10] if " " in k or not k.islower()]
-    derived = normalize_hashtags([nlp.hashtag(t) for t in [*request.analysis.topics, *specific]])
+    # Key phrases and names make hashtags; a single everyday word ('#Thank', '#work') or a Hindi function word
+    # never does. Less common single keywords ('hydration') fill up to the limit after the phrases.
+    keywords = request.analysis.keywords[:10]
+    specific = [k for k in keywords if " " in k or not k.islower()]
+    rare = [k for k in keywords if " " not in k and k.islower() and nlp._zipf(k) <= 4.7]
+    candidates = [*request.analysis.topics, *specific, *rare]
+    derived = normalize_hashtags(
+        [
+            nlp.hashtag(t)
+            for t in candidates
+            if not (" " not in t.strip() and nlp.generic_word(t))
+            and not any(w in nlp.HINGLISH_FUNCTION_WORDS for w in nlp.tokens(t))
+        ]
+    )
     terms = {w for k in [*request.analysis.keywords, *request.analysis.topics] for w in nlp.tokens(k)}
     derived_keys = {d.lower() for d in derived}
 
@@ -345,6 +356,7 @@ class _Kit:
     hook: str
     insights: list[str]
     quote: str
+    proper_nouns: frozenset[str] = frozenset()
     used: set[str] = field(default_factory=set)
 
     def pick(self, options: Sequence[str], slot: str) -> str:
@@ -381,12 +393,21 @@ class _Kit:
         return line[:-1] + "!" if self.style.exclaims and line.endswith(".") else line
 
     def takeaway(self) -> str:
-        return self.fill(self.pick(self.tone.takeaways, "takeaway"), quote=self.quote)
+        return self.with_quote(self.pick(self.tone.takeaways, "takeaway"), self.quote)
+
+    def with_quote(self, template: str, quote: str) -> str:
+        """Fill a '...: {quote}' template in written casing: 'If you remember one thing: most founders ...'."""
+        head, _, tail = template.partition("{quote}")
+        label = self.fill(head).rstrip()
+        if label.endswith(":"):
+            return nlp.sentence_case_after_colon(label, quote, self.proper_nouns) + self.fill(tail)
+        return self.fill(template, quote=quote)
 
     def cta(self) -> str:
         return self.request.cta.strip() if self.request.cta else self.fill(self.tone.cta)
 
     def mentions(self) -> list[str]:
+        # Mentions are names the user typed: their casing is kept as given.
         return [self.fill(self.tone.mention, quote=m.rstrip(".")) for m in self.feedback.mentions]
 
     def bullet(self) -> str:
@@ -397,7 +418,8 @@ class _Kit:
 
 
 def _split_long(sentence: str, max_words: int = 14) -> str:
-    """Break a long sentence at a clause boundary (', and', ', but', ';') into two shorter ones."""
+    """Break a long sentence at a clause boundary (', and', ', but', ';') into two shorter ones, only when
+    both halves are complete sentences ('When they know they're only two rounds.' is not)."""
     if nlp.word_count(sentence) <= max_words:
         return sentence
     match = _SPLIT_POINTS.search(sentence)
@@ -406,7 +428,32 @@ def _split_long(sentence: str, max_words: int = 14) -> str:
     head = sentence[: match.start()].rstrip(" ,;") + "."
     tail = sentence[match.end() :].strip()
     tail = re.sub(r"^(and|so)\s+", "", tail, flags=re.I)
-    return f"{head} {tail[:1].upper()}{tail[1:]}" if tail else head
+    tail = f"{tail[:1].upper()}{tail[1:]}"
+    if (
+        not tail
+        or nlp.fragment_reason(head)
+        or nlp.fragment_reason(tail)
+        or re.match(r"(?i)(because|which|while)\b", tail)
+    ):
+        return sentence
+    return f"{head} {tail}"
+
+
+def _printable(lines: Sequence[str]) -> list[str]:
+    """The lines a draft may print: repaired into complete sentences, the talk's frame and unreadable
+    transcription debris dropped, near-duplicates removed."""
+    out: list[str] = []
+    for line in lines:
+        fixed = nlp.repair_sentence(line)
+        if fixed and not any(_same_point(fixed, o) for o in out):
+            out.append(fixed)
+    return out
+
+
+def _same_point(a: str, b: str) -> bool:
+    sa = {nlp.stem(t) for t in nlp.tokens(a) if nlp.is_content_word(t)}
+    sb = {nlp.stem(t) for t in nlp.tokens(b) if nlp.is_content_word(t)}
+    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.6
 
 
 def _strip_emojis(text: str) -> str:
@@ -435,23 +482,28 @@ def _build_kit(request: DraftRequest) -> _Kit:
         )
     )
     inline = next((k for k in analysis.keywords if k.lower() == topic.lower()), topic)
-    if inline.istitle() and " " in inline:
+    if inline.istitle() and inline.lower() not in nlp.KNOWN_ORGS | nlp.KNOWN_LOCATIONS:
         inline = inline.lower()
 
-    hooks = [h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))]
+    hooks = _printable([h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))])
+    spoken = _printable(nlp.split_sentences(request.transcript))
     if not hooks:
-        hooks = [s for s in nlp.split_sentences(request.transcript)[:1]] or [f"{topic} matters more than ever."]
+        hooks = spoken[:1] or [f"{topic} matters more than ever."]
     hook = hooks[request.variant % min(3, len(hooks))]
 
-    pool = nlp.unique([*analysis.key_insights, *(q.text for q in analysis.quotable_moments)])
-    pool = [p for p in pool if p.lower() != hook.lower()]
+    pool = _printable([*analysis.key_insights, *(q.text for q in analysis.quotable_moments)])
+    pool = [p for p in pool if not _same_point(p, hook)]
     if not pool:
-        pool = [nlp.clean_spoken(s) for s in nlp.split_sentences(request.transcript) if nlp.word_count(s) >= 6]
-        pool = [p for p in pool if p.lower() != hook.lower()][:5]
-    quotes = [q.text for q in analysis.quotable_moments if q.text.lower() != hook.lower()]
+        pool = [p for p in spoken if nlp.word_count(p) >= 6 and not _same_point(p, hook)][:5]
+    quotes = [q for q in _printable([q.text for q in analysis.quotable_moments]) if not _same_point(q, hook)]
     quote = quotes[request.variant % len(quotes)] if quotes else (pool[-1] if pool else hook)
-    insights = [p for p in pool if p != quote] or pool
-    return _Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote)
+    insights = [p for p in pool if not _same_point(p, quote)] or pool
+    if style.short_sentences:  # a brand that writes short sentences gets the tightest points first
+        insights = sorted(insights, key=nlp.word_count)
+    proper = frozenset(
+        w for s in nlp.split_sentences(request.transcript) for w in nlp.surface_tokens(s)[1:] if w[:1].isupper()
+    )
+    return _Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote, proper)
 
 
 def _fit_blocks(blocks: list[str], limit: int, removable: list[int]) -> str:
@@ -594,7 +646,12 @@ def _shorts(kit: _Kit) -> Draft:
 
     while count > 1 and sum(_seconds(t) for _, t in beats_for(count)) > max_seconds:
         count -= 1
-    while count < len(points) and sum(_seconds(t) for _, t in beats_for(count)) < SHORTS_MIN_SECONDS:
+    # Fill towards 40 s (30 s when asked for shorter) with further points while they fit the window.
+    floor = SHORTS_MIN_SECONDS if kit.feedback.length < 1 else 40
+    while count < len(points) and sum(_seconds(t) for _, t in beats_for(count)) < floor:
+        current = sum(_seconds(t) for _, t in beats_for(count))
+        if current >= SHORTS_MIN_SECONDS and sum(_seconds(t) for _, t in beats_for(count + 1)) > max_seconds:
+            break
         count += 1
     pairs = beats_for(count)
     if sum(_seconds(t) for _, t in pairs) > max_seconds:
@@ -632,17 +689,18 @@ def _segments(transcript: str) -> list[list[str]]:
     return [nlp.split_sentences(p) for p in paragraphs]
 
 
-def _heading(label: str, sentences: Sequence[tuple[float, int, str]], analysis: ContentAnalysisResult) -> str:
-    """A topic phrase ('Content Marketing') names its section; for a bare keyword the section's punchiest
-    short sentence (3-10 words) is the heading instead, since 'Posts' says little."""
-    if label in analysis.topics and (" " in label or not label.islower() and not label.istitle()):
+def _heading(
+    label: str, sentences: Sequence[tuple[float, int, str]], analysis: ContentAnalysisResult, used: set[str]
+) -> str:
+    """A topic phrase ('Content Marketing') names its section when the section is about it; otherwise the
+    phrase the section's own sentences are most about (`section_phrase`), never a sentence lifted from it."""
+    if label in analysis.topics and " " in label:
         return nlp.title_case(label)
     keyword_stems = frozenset(nlp.stem(t) for k in analysis.keywords[:8] for t in nlp.tokens(k))
-    short = [s[2] for s in sentences if 3 <= nlp.word_count(s[2]) <= 10 and not s[2].endswith("?")]
-    if not short:
+    phrase = section_phrase([s[2] for s in sentences], frozenset(used), keyword_stems)
+    if not phrase:
         return nlp.title_case(label)
-    best = max(short, key=lambda s: (score_hook(s, keyword_stems), -len(s)))
-    return best.rstrip(".!")
+    return nlp.title_case(phrase)
 
 
 def _blog(kit: _Kit) -> Draft:
@@ -660,10 +718,10 @@ def _blog(kit: _Kit) -> Draft:
         counts: dict[int, int] = {}
         for raw in segment:
             index += 1
-            sentence = nlp.clean_spoken(raw)
+            sentence = nlp.repair_sentence(raw) or ""  # the talk's frame and unreadable debris are dropped
             toks = nlp.tokens(sentence)
             stems = {nlp.stem(t) for t in toks if nlp.is_content_word(t)}
-            if len(toks) < 4 or not stems or _TALK_FRAME.search(sentence) or sentence.lower() == kit.hook.lower():
+            if len(toks) < 4 or not stems or sentence.lower() == kit.hook.lower():
                 continue
             for li, ls in enumerate(label_stems):
                 if ls and ls <= stems:
@@ -681,21 +739,30 @@ def _blog(kit: _Kit) -> Draft:
         groups.append((label, kept))
     limit = kit.count(6, 3, 8)
     groups = groups[:limit]
+    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
+    # The takeaways and the closing quote are said once, in their own place, not again in the body.
+    reserved = [*kit.insights[:n_takeaways], kit.quote, kit.hook]
     sections: list[str] = []
     headings: list[str] = []
+    heading_stems: set[str] = set()
     for g_index, (heading, group) in enumerate(groups):
         sentences = group
         if kit.feedback.length < 1:
             keep = max(2, math.ceil(len(group) * kit.feedback.length))
             sentences = sorted(sorted(group, key=lambda s: (-s[0], s[1]))[:keep], key=lambda s: s[1])
-        headings.append(_heading(heading, sentences, analysis))
+        name = _heading(heading, sentences, analysis, heading_stems)
+        if name.lower() in {h.lower() for h in headings}:
+            name = _heading(f"Lesson {g_index + 1}", sentences, analysis, heading_stems)
+        headings.append(name)
+        heading_stems.update(nlp.stem(t) for t in nlp.tokens(name) if nlp.is_content_word(t))
         transition = kit.tone.transitions[(g_index + kit.request.variant) % len(kit.tone.transitions)]
-        texts = [s[2] for s in sentences]
+        texts = [s[2] for s in sentences if not any(_same_point(s[2], r) for r in reserved)]
+        if not texts:
+            texts = [s[2] for s in sentences][:1]
         paragraphs = [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
         sections.append(f"## {headings[-1]}")
         sections.append(f"{transition} {paragraphs[0]}" if g_index % 2 == 0 else paragraphs[0])
         sections.extend(paragraphs[1:])
-    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
     body: list[str] = [
         f"# {kit.title(n_takeaways)}",
         f"{kit.hook} {kit.fill(kit.tone.blog_intro)}",

@@ -112,7 +112,8 @@ def test_every_platform_limit_is_respected(
             assert lines[0] == f"# {draft.title}"
             assert sum(1 for ln in lines if ln.startswith("# ")) == 1
             assert sum(1 for ln in lines if ln.startswith("## ")) >= 4
-            assert draft.word_count >= 600
+            # 600+ words "when the transcript allows", never by saying a sentence twice.
+            assert draft.word_count >= min(600, 0.75 * nlp.word_count(talk))
             assert len(draft.caption) <= 160
 
 
