@@ -198,8 +198,8 @@ def rank_agreement(verbose: bool = False) -> tuple[int, int, float]:
     for pair in pairs:
         text = (DATA / f"{pair['case']}.txt").read_text()
         analysis = analyse_offline(text)
-        better = quality_score(pair["format"], pair["better"], analysis)
-        worse = quality_score(pair["format"], pair["worse"], analysis)
+        better = quality_score(pair["format"], pair["better"], analysis, text)
+        worse = quality_score(pair["format"], pair["worse"], analysis, text)
         agree += better > worse
         if verbose:
             print(f"  pair {pair['case']}/{pair['format']} ({pair['why']}): better {better}, worse {worse}")

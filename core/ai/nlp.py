@@ -369,7 +369,8 @@ def fragment_reason(sentence: str) -> str | None:
     """Why a printed sentence is not a complete, self-contained sentence, or None when it reads as written.
 
     Flags ',.'-style endings, a dangling conjunction or article at the end, a stutter ('the the'), a lower-case
-    start, a clause that only opens ('When they know ...' with no main clause) and lines under three words.
+    start, a clause that only opens ('When they know ...' with no main clause), lines under three words and
+    keyword lists with almost no function words.
     """
     s = sentence.strip()
     if not s:
@@ -387,7 +388,19 @@ def fragment_reason(sentence: str) -> str | None:
         return "too short"
     if _OPEN_CLAUSE.match(s) and not re.search(r",\s+\w+\s+\w+", s):
         return "clause without a main clause"
+    if len(toks) >= 7 and sum(1 for t in toks if t in STOP_WORDS or t in HINGLISH_FUNCTION_WORDS) / len(toks) < 0.08:
+        return "a list of words, not a sentence"  # written English runs at 40-50% function words
     return None
+
+
+_BACK_REFERENCE = frozenset({"this", "that", "these", "those", "it", "they", "them", "he", "she", "its", "their"})
+
+
+def leans_back(sentence: str) -> bool:
+    """A sentence that needs the one before it: it opens on a pronoun ('It doubles ...', 'They left ...') or
+    its verb's object or subject is one ('Feed it ...', 'When they know ...')."""
+    toks = tokens(sentence)
+    return bool(toks) and (toks[0] in _BACK_REFERENCE or (len(toks) > 1 and toks[1] in {"it", "they", "them"}))
 
 
 def repair_sentence(sentence: str) -> str | None:
