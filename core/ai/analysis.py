@@ -174,11 +174,27 @@ def _coerce(item: SentenceInput) -> TimedSentence:
     return TimedSentence(text=text, start=start, end=end)
 
 
+def _whole_sentences(segments: Sequence[TimedSentence]) -> list[TimedSentence]:
+    """Join segments a transcriber cut mid-sentence ('When they know they're only two rounds,' + 'clients
+    give better feedback.') so that no sentence is split across two; a joined segment spans both times."""
+    joined: list[TimedSentence] = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        if joined and not re.search(r"[.!?…][\"”’')\]]*$", joined[-1].text):
+            last = joined.pop()
+            joined.append(TimedSentence(text=f"{last.text} {text}", start=last.start, end=max(last.end, segment.end)))
+        else:
+            joined.append(segment)
+    return joined
+
+
 def _timed_sentences(transcript: str, segments: Sequence[SentenceInput] | None) -> list[_Sentence]:
     """Split segments (or the transcript) into sentences; time is shared out by word count."""
     pieces: list[tuple[str, float, float]] = []
     if segments:
-        for segment in map(_coerce, segments):
+        for segment in _whole_sentences([_coerce(s) for s in segments]):
             parts = nlp.split_sentences(segment.text)
             total = sum(max(1, nlp.word_count(p)) for p in parts) or 1
             cursor = segment.start

@@ -277,7 +277,8 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
     # never does. Less common single keywords ('hydration') fill up to the limit after the phrases.
     keywords = request.analysis.keywords[:10]
     specific = [k for k in keywords if " " in k or not k.islower()]
-    rare = [k for k in keywords if " " not in k and k.islower() and nlp._zipf(k) <= 4.7]
+    # A single word is a hashtag only when it is rare in English in all its forms ('hydration', not 'rounds').
+    rare = [k for k in keywords if " " not in k and k.islower() and max(nlp._zipf(k), nlp._zipf(nlp.stem(k))) <= 4.0]
     candidates = [*request.analysis.topics, *specific, *rare]
     derived = normalize_hashtags(
         [
@@ -295,7 +296,13 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
         return body in derived_keys or any(t in body for t in terms if len(t) > 3) or f"#{body}" in derived_keys
 
     ranked = [t for t in library if relevant(t)] + derived + [t for t in library if not relevant(t)]
-    return nlp.unique(ranked)[:limit]
+    chosen: list[str] = []
+    for tag in nlp.unique(ranked):
+        # '#Scope' says nothing '#ScopeCreep' did not: a one-word tag inside a chosen tag is skipped.
+        if not re.search(r"[a-z][A-Z]", tag[1:]) and any(tag[1:].lower() in c[1:].lower() for c in chosen):
+            continue
+        chosen.append(tag)
+    return chosen[:limit]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -846,7 +853,7 @@ def _blog(kit: _Kit) -> Draft:
             sentence = nlp.repair_sentence(raw) or ""  # the talk's frame and unreadable debris are dropped
             toks = nlp.tokens(sentence)
             stems = {nlp.stem(t) for t in toks if nlp.is_content_word(t)}
-            if len(toks) < 4 or not stems or sentence.lower() == kit.hook.lower():
+            if len(toks) < 4 or not stems:
                 continue
             for li, ls in enumerate(label_stems):
                 if ls and ls <= stems:
@@ -881,9 +888,16 @@ def _blog(kit: _Kit) -> Draft:
         headings.append(name)
         heading_stems.update(nlp.stem(t) for t in nlp.tokens(name) if nlp.is_content_word(t))
         transition = kit.tone.transitions[(g_index + kit.request.variant) % len(kit.tone.transitions)]
-        texts = [s[2] for s in sentences if not any(_same_point(s[2], r) for r in reserved)]
+        texts: list[str] = []
+        dropped = False
+        for s in sentences:
+            if any(_same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
+                dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
+                continue
+            dropped = False
+            texts.append(s[2])
         if not texts:
-            texts = [s[2] for s in sentences][:1]
+            texts = [s[2] for s in sentences if not _same_point(s[2], kit.hook)][:1] or [sentences[0][2]]
         paragraphs = [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
         sections.append(f"## {headings[-1]}")
         sections.append(f"{transition} {paragraphs[0]}" if g_index % 2 == 0 else paragraphs[0])
