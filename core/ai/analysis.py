@@ -612,21 +612,31 @@ def _insights(sentences: Sequence[_Sentence], keyword_stems: frozenset[str], lim
         if not _self_contained(text):
             score -= 25
         scored.append((score, s.index, text))
-    ranked = sorted(scored, key=lambda item: (-item[0], item[1]))
+    # Greedy, so the points spread over the talk: a candidate loses 20 x its content-word overlap (Jaccard)
+    # with the closest point already chosen, and a near-duplicate is never chosen.
     best: list[tuple[float, int, str]] = []
-    for item in ranked:
-        if not any(_near_duplicate(item[2], other[2]) for other in best):
-            best.append(item)
-        if len(best) >= limit:
+    pool = sorted(scored, key=lambda item: (-item[0], item[1]))
+    while pool and len(best) < limit:
+        pool = [item for item in pool if not any(_near_duplicate(item[2], other[2]) for other in best)]
+        if not pool:
             break
+        pick = max(
+            pool, key=lambda item: (item[0] - 20 * max((_overlap(item[2], o[2]) for o in best), default=0.0), -item[1])
+        )
+        best.append(pick)
+        pool.remove(pick)
     return nlp.unique(text for _, _, text in sorted(best, key=lambda item: item[1]))
+
+
+def _overlap(a: str, b: str) -> float:
+    sa = {nlp.stem(t) for t in nlp.tokens(a) if nlp.is_content_word(t)}
+    sb = {nlp.stem(t) for t in nlp.tokens(b) if nlp.is_content_word(t)}
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
 def _near_duplicate(a: str, b: str) -> bool:
     """Two lines saying the same thing: content-word Jaccard overlap of at least 0.6."""
-    sa = {nlp.stem(t) for t in nlp.tokens(a) if nlp.is_content_word(t)}
-    sb = {nlp.stem(t) for t in nlp.tokens(b) if nlp.is_content_word(t)}
-    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.6
+    return _overlap(a, b) >= 0.6
 
 
 def _quotables(sentences: Sequence[_Sentence], keyword_stems: frozenset[str], limit: int = 5) -> list[QuotableMoment]:

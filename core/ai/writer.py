@@ -628,6 +628,7 @@ def _build_kit(request: DraftRequest) -> _Kit:
     quotes = [q for q in _printable([q.text for q in analysis.quotable_moments]) if not _same_point(q, hook)]
     quote = quotes[request.variant % len(quotes)] if quotes else (pool[-1] if pool else hook)
     insights = [p for p in pool if not _same_point(p, quote)] or pool
+    insights = _spread(insights, request.transcript, [hook, quote])
     # Points that stand on their own come first; one that leans on a left-out sentence only fills a gap.
     insights = [p for p in insights if not nlp.leans_back(p)] + [p for p in insights if nlp.leans_back(p)]
     if style.short_sentences:  # a brand that writes short sentences gets the tightest points first
@@ -636,6 +637,39 @@ def _build_kit(request: DraftRequest) -> _Kit:
         w for s in nlp.split_sentences(request.transcript) for w in nlp.surface_tokens(s)[1:] if w[:1].isupper()
     )
     return _Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote, proper)
+
+
+def _spread(points: list[str], transcript: str, taken: Sequence[str]) -> list[str]:
+    """Order points so the first few cover different parts of the talk: one per paragraph (in talk order)
+    before a second from any; a paragraph none of the points comes from adds its lead sentence, when that
+    is a complete sentence of six words or more. Paragraphs the hook or quote already cover come last."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", transcript) if p.strip()]
+    if len(paragraphs) < 3:
+        return points
+    sentences = [nlp.split_sentences(p) for p in paragraphs]
+
+    def home(point: str) -> int:
+        for i, group in enumerate(sentences):
+            if any(_same_point(point, s) for s in group):
+                return i
+        return len(sentences)
+
+    by_paragraph: dict[int, list[str]] = {}
+    for point in points:
+        by_paragraph.setdefault(home(point), []).append(point)
+    covered = {home(t) for t in taken}
+    for i, group in enumerate(sentences):
+        lead = next((f for f in (nlp.repair_sentence(s) for s in group) if f), None)
+        fresh = i not in by_paragraph and i not in covered and not any(_same_point(lead or "", t) for t in taken)
+        if fresh and lead and nlp.word_count(lead) >= 6 and not nlp.leans_back(lead):
+            by_paragraph[i] = [lead]
+    order = sorted(by_paragraph, key=lambda i: (i in covered, i))
+    spread: list[str] = []
+    while any(by_paragraph.values()):
+        for i in order:
+            if by_paragraph[i]:
+                spread.append(by_paragraph[i].pop(0))
+    return spread
 
 
 def _fit_blocks(blocks: list[str], limit: int, removable: list[int]) -> str:
