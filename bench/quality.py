@@ -192,14 +192,20 @@ def evaluate(only: str | None = None, show: str | None = None) -> dict[str, Row]
     return rows
 
 
+def _score(output_format: Any, text: str, analysis: Any, transcript: str) -> int:
+    try:
+        return quality_score(output_format, text, analysis, transcript)  # type: ignore[call-arg,unused-ignore]
+    except TypeError:  # the score before issue 15 took no transcript: keeps the "before" table reproducible
+        return quality_score(output_format, text, analysis)  # type: ignore[call-arg,unused-ignore]
+
+
 def rank_agreement(verbose: bool = False) -> tuple[int, int, float]:
     pairs = json.loads((DATA / "pairs.json").read_text())["pairs"]
     agree, gap = 0, 0.0
     for pair in pairs:
         text = (DATA / f"{pair['case']}.txt").read_text()
         analysis = analyse_offline(text)
-        better = quality_score(pair["format"], pair["better"], analysis, text)
-        worse = quality_score(pair["format"], pair["worse"], analysis, text)
+        better, worse = (_score(pair["format"], pair[k], analysis, text) for k in ("better", "worse"))
         agree += better > worse
         if verbose:
             print(f"  pair {pair['case']}/{pair['format']} ({pair['why']}): better {better}, worse {worse}")
