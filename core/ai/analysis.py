@@ -20,7 +20,7 @@ from core.ai import nlp
 from core.ai.errors import AnalysisError
 from core.ai.structured import complete_json
 
-OFFLINE_MODEL = "recast-offline-lexicon-v1"
+OFFLINE_MODEL = "recast-offline-lexicon-v2"
 EMOTIONS: tuple[str, ...] = ("joy", "surprise", "fear", "anger", "sadness", "trust")
 
 Score = Annotated[int, Field(ge=0, le=100)]
@@ -124,15 +124,11 @@ _ADVICE = re.compile(
     r"matters|if you|stop|don't|do not|focus|remember|the trick|the truth|instead|the real)\b",
     re.IGNORECASE,
 )
-_DANGLING_STARTS = nlp.words(
-    "this that it they these those he she him her them which also then there here its their"
-)
+_DANGLING_STARTS = nlp.words("this that it they these those he she him her them which also then there here its their")
 _REPORTED_SPEECH = re.compile(r"^(?:he|she|they|my \w+) (?:said|says|told me)(?: that)?,?\s+", re.IGNORECASE)
 _UNIVERSAL = nlp.words("always never every everyone nobody people you your most")
 _LOCATION_CUES = frozenset({"in", "from", "across", "near", "to"})
-_CAPITALISED_RUN = re.compile(
-    r"[A-Z][\w'’&.\-]*(?:\s+(?:of|and|&|de|for)\s+[A-Z][\w'’&.\-]*|\s+[A-Z][\w'’&.\-]*)*"
-)
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’&.\-]*(?:\s+(?:of|and|&|de|for)\s+[A-Z][\w'’&.\-]*|\s+[A-Z][\w'’&.\-]*)*")
 _NOT_ORG_ACRONYMS = nlp.words("ai ceo cto b2b b2c ui ux seo roi pm ok dm dms cta kpi faq tv")
 
 
@@ -178,11 +174,27 @@ def _coerce(item: SentenceInput) -> TimedSentence:
     return TimedSentence(text=text, start=start, end=end)
 
 
+def _whole_sentences(segments: Sequence[TimedSentence]) -> list[TimedSentence]:
+    """Join segments a transcriber cut mid-sentence ('When they know they're only two rounds,' + 'clients
+    give better feedback.') so that no sentence is split across two; a joined segment spans both times."""
+    joined: list[TimedSentence] = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        if joined and not re.search(r"[.!?…][\"”’')\]]*$", joined[-1].text):
+            last = joined.pop()
+            joined.append(TimedSentence(text=f"{last.text} {text}", start=last.start, end=max(last.end, segment.end)))
+        else:
+            joined.append(segment)
+    return joined
+
+
 def _timed_sentences(transcript: str, segments: Sequence[SentenceInput] | None) -> list[_Sentence]:
     """Split segments (or the transcript) into sentences; time is shared out by word count."""
     pieces: list[tuple[str, float, float]] = []
     if segments:
-        for segment in map(_coerce, segments):
+        for segment in _whole_sentences([_coerce(s) for s in segments]):
             parts = nlp.split_sentences(segment.text)
             total = sum(max(1, nlp.word_count(p)) for p in parts) or 1
             cursor = segment.start
@@ -298,6 +310,133 @@ def extract_keywords(sentences: Sequence[str], limit: int = 12) -> list[_Keyword
     return chosen
 
 
+def _specificity(word: str) -> float:
+    """How much a word says about a subject: 7 - its Zipf frequency, within 1..5 ('the' 1, 'sourdough' 4.2)."""
+    return max(1.0, min(5.0, 7.0 - nlp._zipf(word)))
+
+
+def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
+    """The talk's subjects as key phrases, best first.
+
+    Candidates are runs of one to three adjacent content words inside one clause (no Hindi function words).
+    score = sentences it occurs in x mean specificity of its words (7 - Zipf frequency from wordfreq, 1..5)
+    x 2.2 for a phrase of two or more words x 4 when it is the whole run the speaker announces ('Let's talk
+    about scope creep', 'Today I will explain how database indexes ...'). A single everyday word (Zipf >= 5:
+    'work', 'thank'; nor one above Zipf 4.7, a word counting as its most common form) is never a subject, nor
+    a phrase made only of everyday words ('good morning'); a candidate needs two sentences unless announced.
+    Frame sentences (greetings, thanks, sign-offs) count only for announcements.
+    A candidate sharing a word with a better one is skipped, so the list names distinct subjects. A short
+    announced subject with a preposition ('consistency on LinkedIn', 'public speaking for introverts') is
+    named first, as said.
+    """
+    stats: dict[tuple[str, ...], _TermStats] = {}
+    announced: set[tuple[str, ...]] = set()
+    named = ""  # a short announced subject with a preposition: 'consistency on LinkedIn'
+    for index, sentence in enumerate(sentences):
+        subject = nlp.announced_subject(sentence)
+        if subject and not named and _NAMED_SUBJECT.match(subject) and nlp.word_count(subject) <= 4:
+            named = " ".join(w if w[1:] != w[1:].lower() or w.isupper() else w.lower() for w in subject.split())
+        if subject:
+            for subject_run in _content_runs(subject):
+                announced.add(tuple(stem for stem, _ in subject_run[:3]))
+        if nlp.is_frame(sentence) and not subject:
+            continue
+        for clause in re.split(r"[,;:()\u2014\u2013\"“”?!]|\s-\s|\band\b|\bbut\b", sentence):
+            run: list[tuple[str, str]] = []
+            for surface in [*nlp.surface_tokens(clause), ""]:
+                token = surface.lower()
+                if token and nlp.is_content_word(token) and token not in nlp.HINGLISH_FUNCTION_WORDS:
+                    run.append((nlp.stem(token), surface))
+                    continue
+                for size in (1, 2, 3):
+                    for start in range(0, len(run) - size + 1):
+                        gram = run[start : start + size]
+                        key = tuple(stem for stem, _ in gram)
+                        if len(set(key)) < size:
+                            continue
+                        term = stats.setdefault(key, _TermStats(first_position=index))
+                        term.count += 1
+                        term.sentences.add(index)
+                        shown = " ".join(w if w[1:] != w[1:].lower() or w.isupper() else w.lower() for _, w in gram)
+                        term.surfaces[shown] += 1
+                run = []
+    scored: list[tuple[float, int, tuple[str, ...]]] = []
+    for key, term in stats.items():
+        forms = next(iter(term.surfaces)).split()
+        # A word is as common as its most common form: 'posts' counts as 'post'.
+        words = [max(forms[i].lower(), key[i], key=nlp._zipf) for i in range(len(key))]
+        if all(nlp.generic_word(w) for w in words):
+            continue
+        if len(key) == 1 and (nlp._zipf(words[0]) > 4.7 or nlp.generic_word(words[0])):
+            continue  # 'starts', 'learned', 'minutes': too common to name a subject alone
+        is_announced = key in announced
+        if len(term.sentences) < 2 and not is_announced:
+            continue
+        specificity = sum(_specificity(w) for w in words) / len(words)
+        score = len(term.sentences) * specificity * (2.2 if len(key) > 1 else 1.0) * (4.0 if is_announced else 1.0)
+        scored.append((score, term.first_position, key))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    chosen: list[str] = [named] if named else []
+    used: set[str] = {nlp.stem(t) for t in nlp.tokens(named) if nlp.is_content_word(t)}
+    for _, _, key in scored:
+        if used & set(key):
+            continue
+        used |= set(key)
+        chosen.append(_display(stats[key], " ".join(key)))
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def section_phrase(
+    sentences: Sequence[str], avoid: frozenset[str] = frozenset(), boost: frozenset[str] = frozenset()
+) -> str:
+    """The phrase a few sentences are most about, for a heading: one or two adjacent content words (not ending
+    in an '-ly' adverb)
+    scored by sentences holding them x mean specificity x (1 + 0.8 per extra word) x 2 when they hold one of the
+    talk's keyword stems (`boost`); phrases of everyday words only, and stems in `avoid`, are skipped.
+    '' when nothing qualifies."""
+    counts: dict[tuple[str, ...], set[int]] = {}
+    shown: dict[tuple[str, ...], str] = {}
+    for index, sentence in enumerate(sentences):
+        for run in _content_runs(sentence):
+            for size in (1, 2):
+                for start in range(0, len(run) - size + 1):
+                    gram = run[start : start + size]
+                    key = tuple(stem for stem, _ in gram)
+                    if len(set(key)) < size or set(key) & avoid or gram[-1][1].lower().endswith("ly"):
+                        continue
+                    counts.setdefault(key, set()).add(index)
+                    shown.setdefault(key, " ".join(w if not w[1:].islower() else w.lower() for _, w in gram))
+    best: tuple[float, str] = (0.0, "")
+    for key, where in counts.items():
+        words = [max(w, stem, key=nlp._zipf) for w, stem in zip(shown[key].lower().split(), key, strict=True)]
+        if all(nlp.generic_word(w) for w in words) or (
+            len(words) == 1 and (nlp._zipf(words[0]) > 4.7 or nlp.generic_word(words[0]))
+        ):
+            continue
+        specificity = sum(_specificity(w) for w in words) / len(words)
+        score = len(where) * specificity * (1.0 + 0.8 * (len(key) - 1)) * (2.0 if set(key) & boost else 1.0)
+        if score > best[0]:
+            best = (score, shown[key])
+    return best[1]
+
+
+_NAMED_SUBJECT = re.compile(r"^[A-Za-z][\w'-]+(?: [A-Za-z][\w'-]+)? (?:on|for|in|with) [A-Za-z][\w'-]+$")
+
+
+def _content_runs(text: str) -> list[list[tuple[str, str]]]:
+    """Runs of adjacent content words (stem, surface) in a piece of text."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    for surface in nlp.surface_tokens(text):
+        token = surface.lower()
+        if nlp.is_content_word(token) and token not in nlp.HINGLISH_FUNCTION_WORDS:
+            runs[-1].append((nlp.stem(token), surface))
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
 def _topics(keywords: Sequence[_Keyword], limit: int = 5) -> list[str]:
     """Greedy clusters of keywords: a keyword joins the highest-ranked seed it shares a stem with or
     co-occurs with in at least half of its sentences; each cluster is named by its best phrase (or seed)."""
@@ -306,9 +445,7 @@ def _topics(keywords: Sequence[_Keyword], limit: int = 5) -> list[str]:
         for cluster in clusters:
             seed = cluster[0]
             shared = set(seed.stems) & set(keyword.stems)
-            overlap = len(seed.sentences & keyword.sentences) / max(
-                1, min(len(seed.sentences), len(keyword.sentences))
-            )
+            overlap = len(seed.sentences & keyword.sentences) / max(1, min(len(seed.sentences), len(keyword.sentences)))
             if shared or overlap >= 0.5:
                 cluster.append(keyword)
                 break
@@ -467,32 +604,55 @@ def _insights(sentences: Sequence[_Sentence], keyword_stems: frozenset[str], lim
     for s in sentences:
         if not 7 <= s.words <= 40:
             continue
+        text = nlp.repair_sentence(_REPORTED_SPEECH.sub("", s.text))
+        if text is None:
+            continue  # the talk's frame, or a fragment that cannot be repaired
         density = len(s.stems & keyword_stems) / max(1, len(s.stems))
         score = 30 * bool(_ADVICE.search(s.text)) + 40 * density + 0.3 * score_hook(s.text, keyword_stems)
-        if not _self_contained(_REPORTED_SPEECH.sub("", s.text)):
+        if not _self_contained(text):
             score -= 25
-        scored.append((score, s.index, nlp.clean_spoken(_REPORTED_SPEECH.sub("", s.text))))
-    best = sorted(scored, key=lambda item: (-item[0], item[1]))[:limit]
+        scored.append((score, s.index, text))
+    # Greedy, so the points spread over the talk: a candidate loses 20 x its content-word overlap (Jaccard)
+    # with the closest point already chosen, and a near-duplicate is never chosen.
+    best: list[tuple[float, int, str]] = []
+    pool = sorted(scored, key=lambda item: (-item[0], item[1]))
+    while pool and len(best) < limit:
+        pool = [item for item in pool if not any(_near_duplicate(item[2], other[2]) for other in best)]
+        if not pool:
+            break
+        pick = max(
+            pool, key=lambda item: (item[0] - 20 * max((_overlap(item[2], o[2]) for o in best), default=0.0), -item[1])
+        )
+        best.append(pick)
+        pool.remove(pick)
     return nlp.unique(text for _, _, text in sorted(best, key=lambda item: item[1]))
 
 
-def _quotables(
-    sentences: Sequence[_Sentence], keyword_stems: frozenset[str], limit: int = 5
-) -> list[QuotableMoment]:
+def _overlap(a: str, b: str) -> float:
+    sa = {nlp.stem(t) for t in nlp.tokens(a) if nlp.is_content_word(t)}
+    sb = {nlp.stem(t) for t in nlp.tokens(b) if nlp.is_content_word(t)}
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    """Two lines saying the same thing: content-word Jaccard overlap of at least 0.6."""
+    return _overlap(a, b) >= 0.6
+
+
+def _quotables(sentences: Sequence[_Sentence], keyword_stems: frozenset[str], limit: int = 5) -> list[QuotableMoment]:
     """Short, self-contained lines: 0.5 x hook score + 25 x |sentiment| + 15 for a universal word
     ('always', 'never', 'you', 'people') + 10 for 8-18 words; only 6-25-word sentences that do not start
     with a back-reference ('This', 'It', 'They')."""
-    scored: list[tuple[int, _Sentence]] = []
+    scored: list[tuple[int, _Sentence, str]] = []
     for s in sentences:
-        if not 6 <= s.words <= 25 or not _self_contained(s.text) or s.text.rstrip().endswith("?"):
+        text = nlp.repair_sentence(s.text)
+        if text is None or not 6 <= s.words <= 25 or not _self_contained(text) or text.endswith("?"):
             continue
-        score = 0.5 * score_hook(s.text, keyword_stems) + 25 * abs(sentence_sentiment(s.tokens))
+        score = 0.5 * score_hook(text, keyword_stems) + 25 * abs(sentence_sentiment(s.tokens))
         score += 15 * any(t in _UNIVERSAL for t in s.tokens) + 10 * (8 <= s.words <= 18)
-        scored.append((_clamp(score), s))
+        scored.append((_clamp(score), s, text))
     best = sorted(scored, key=lambda item: (-item[0], item[1].index))[:limit]
-    return [
-        QuotableMoment(timestamp=s.start, text=nlp.clean_spoken(s.text), score=score) for score, s in best
-    ]
+    return [QuotableMoment(timestamp=s.start, text=text, score=score) for score, s, text in best]
 
 
 def _language(transcript: str, tokens: Sequence[str]) -> str:
@@ -524,26 +684,31 @@ def analyse_offline(
       blog = 0.40 min(100, W/8) + 0.35 seo + 0.25 min(100, 25 x topics).
     """
     timed = _timed_sentences(transcript, sentences)
-    text_for_terms = [s.text for s in timed]
-    keywords = extract_keywords(text_for_terms)
+    content = [s for s in timed if not nlp.is_frame(s.text)]
+    text_for_terms = [s.text for s in content]
+    keywords = [
+        k
+        for k in extract_keywords(text_for_terms, limit=16)
+        if not (len(k.stems) == 1 and nlp.generic_word(k.display))
+        and not any(w in nlp.HINGLISH_FUNCTION_WORDS for w in nlp.tokens(k.display))
+    ][:12]
     keyword_stems = frozenset(stem for k in keywords[:8] for stem in k.stems)
-    topics = _topics(keywords)
+    topics = [nlp.title_case(t) for t in key_phrases([s.text for s in timed])] or _topics(keywords)
 
+    printable = [(s, text) for s in content if (text := nlp.repair_sentence(s.text))]
     hooks = sorted(
-        ((score_hook(s.text, keyword_stems), s) for s in timed), key=lambda item: (-item[0], item[1].index)
+        ((score_hook(text, keyword_stems), s, text) for s, text in printable if _self_contained(text)),
+        key=lambda item: (-item[0], item[1].index),
     )[:5]
-    hook_moments = [
-        HookMoment(timestamp=s.start, end=s.end, text=nlp.clean_spoken(s.text), score=score)
-        for score, s in hooks
-    ]
-    insights = _insights(timed, keyword_stems)
-    quotables = _quotables(timed, keyword_stems)
+    hook_moments = [HookMoment(timestamp=s.start, end=s.end, text=text, score=score) for score, s, text in hooks]
+    insights = _insights(content, keyword_stems)
+    quotables = _quotables(content, keyword_stems)
     sentiment = _document_sentiment(timed)
     emotions = _emotions(timed)
 
     all_tokens = [t for s in timed for t in s.tokens]
     words = len(all_tokens)
-    hook_strength = sum(score for score, _ in hooks[:3]) / max(1, min(3, len(hooks)))
+    hook_strength = sum(score for score, _, _ in hooks[:3]) / max(1, min(3, len(hooks)))
     emotion_level = 100 * min(1.0, sum(emotions.values()))
     magnitude = abs(sentiment)
     quote_strength = sum(q.score for q in quotables) / max(1, len(quotables))
@@ -566,12 +731,7 @@ def analyse_offline(
         + 20 * min(1.0, len(quotables) / 5)
         + 20 * min(1.0, len(topics) / 4)
     )
-    seo = (
-        30 * min(1.0, phrases / 3)
-        + 30 * density_fit
-        + 25 * min(1.0, words / 800)
-        + 15 * min(1.0, len(topics) / 4)
-    )
+    seo = 30 * min(1.0, phrases / 3) + 30 * density_fit + 25 * min(1.0, words / 800) + 15 * min(1.0, len(topics) / 4)
     engagement = (
         0.35 * hook_strength
         + 0.20 * min(100.0, 500 * questions)
@@ -661,9 +821,7 @@ async def analyse_with_openai(
 class OfflineAnalyser:
     """Analyser that runs the deterministic lexicon pipeline in-process."""
 
-    async def analyse(
-        self, transcript: str, sentences: Sequence[SentenceInput] | None = None
-    ) -> ContentAnalysisResult:
+    async def analyse(self, transcript: str, sentences: Sequence[SentenceInput] | None = None) -> ContentAnalysisResult:
         return analyse_offline(transcript, sentences)
 
 
@@ -674,7 +832,5 @@ class OpenAIAnalyser:
         self._client = client
         self._model = model
 
-    async def analyse(
-        self, transcript: str, sentences: Sequence[SentenceInput] | None = None
-    ) -> ContentAnalysisResult:
+    async def analyse(self, transcript: str, sentences: Sequence[SentenceInput] | None = None) -> ContentAnalysisResult:
         return await analyse_with_openai(self._client, self._model, transcript, sentences)

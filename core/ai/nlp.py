@@ -5,6 +5,7 @@ Everything here is pure Python and data: no downloads, no randomness, no model w
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Iterable
@@ -14,9 +15,7 @@ WORDS_PER_SECOND = 2.5  # ~150 spoken words per minute, a typical talk pace
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "prof.", "e.g.", "i.e.", "etc.", "vs.", "st.", "no.", "u.s.")
 _SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-•*])")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*%?")
-_EMOJI = re.compile(
-    "[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\U00002b50\U00002705\U0000203c]"
-)
+_EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\U00002b50\U00002705\U0000203c]")
 _FILLER_PREFIX = re.compile(
     r"^(?:(?:so|um+|uh+|okay|ok|well|now|and|like|basically|honestly|look|right|see)\s*,?\s+)+",
     re.IGNORECASE,
@@ -172,6 +171,12 @@ HINDI_MARKERS: frozenset[str] = words(
     "hai hain nahi nahin kya aur bhi yaar dosto bilkul ekdum samjho matlab accha acha theek thik "
     "karo karna kar raha rahe bahut bhai ji toh kyunki lekin abhi sab"
 )
+# Hindi function words and light verbs seen in Latin-script Hinglish: never a topic, keyword or hashtag.
+HINGLISH_FUNCTION_WORDS: frozenset[str] = HINDI_MARKERS | words(
+    "aaj hum baat karenge karte ke ki ka ko se mein baare yeh woh lo le liye tak jata jaata jati hota hoti ho "
+    "bas itna pasand aaya milte sabse pehle doosri doosra kam alag hamesha chahiye jaana mehenga banao rakho "
+    "wala wali wale namaste haan ek do teen pe par hi tha thi the gaya gayi apna apni aapka mera meri"
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -185,7 +190,7 @@ def split_sentences(text: str) -> list[str]:
         piece = " ".join(raw.split())
         if not piece:
             continue
-        if sentences and sentences[-1].lower().endswith(_ABBREVIATIONS):
+        if sentences and sentences[-1].lower().rsplit(" ", 1)[-1].lstrip("(\"'“‘") in _ABBREVIATIONS:
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)
@@ -291,3 +296,174 @@ def unique(items: Iterable[str]) -> list[str]:
             seen.add(key)
             out.append(item)
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Written-text repair: the talk's frame, transcription debris and sentence fragments
+# --------------------------------------------------------------------------------------------------
+
+# The talk's frame: greetings, thanks, housekeeping and sign-offs. A sentence holding one of these is about
+# the occasion, not the subject, and never becomes a hook, bullet, takeaway or blog paragraph.
+_FRAME = re.compile(
+    r"\b(?:good (?:morning|afternoon|evening|night)|(?:hi|hello|hey) (?:everyone|everybody|all|guys|friends|there)"
+    r"|welcome (?:back|to|everyone|everybody|all)|namaste|thank(?:s| you)(?: so much| all| again| everyone)?"
+    r"(?: for (?:coming|having|watching|listening|being here|joining|inviting|tuning))?(?:[,.!]|$)"
+    r"|thank(?:s| you)(?: so much| all)? for (?:coming|having|watching|listening|being here|joining)"
+    r"|(?:it's|it is) an? (?:honou?r|pleasure|privilege)|for having me|for being here|great to be here"
+    r"|see you (?:next time|soon|all|in the next)|have a (?:great|good|lovely|wonderful) (?:night|day|evening|week)"
+    r"|enjoy the rest of|that'?s (?:it|all)(?: from me| for today| for now)?[,.!]|you'?ve been a (?:great|wonderful)"
+    r"|happy (?:baking|coding|cooking|writing|learning)[,.! ]|(?:like|subscribe|share) (?:karo|kijiye|kar do)"
+    r"|milte hain|bas itna hi|don'?t forget to (?:like|subscribe)|hit (?:the )?(?:like|subscribe)"
+    r"|that'?s kind of it|i guess that'?s)",
+    re.IGNORECASE,
+)
+# Talk about the talk: true of the occasion, no use as content ("Let's talk about pricing.").
+_META = re.compile(
+    r"^(?:(?:so|um|uh|okay|ok|yeah|well|and)[,\s]+)*(?:(?:today|tonight|now|this talk),?\s+)?"
+    r"(?:let'?s talk about|let me (?:start|talk|tell)|i (?:guess (?:i )?)?(?:want|wanted|would like|am going|"
+    r"'m going) to (?:talk|share|speak|explain|tell)|"
+    r"(?:i|we) (?:will |'ll |are going to )?(?:explain|talk about|look at|explore)|aaj hum|"
+    r"namaste|the question was|okay,? let me|(?:the |my )?(?:first|second|third|fourth|fifth|next|last|final|"
+    r"other) (?:lesson|tip|point|thing|step|rule)s? (?:is|are|was) about\b)",
+    re.IGNORECASE,
+)
+_STUTTER = re.compile(r"\b([A-Za-z']+)(?:[\s,]+\1\b)+", re.IGNORECASE)
+_FILLER_ANYWHERE = re.compile(
+    r"(?:^|(?<=[\s,]))(?:um+|uh+|erm|you know|i mean|like|basically|honestly|i guess|kind of|sort of|oh yeah|"
+    r"yeah|okay|ok|so|well|right|oh)(?=\s*,)\s*,\s*",
+    re.IGNORECASE,
+)
+_OPEN_CLAUSE = re.compile(r"^(?:when|if|because|although|though|while|since|unless|whether|once|as soon as)\b", re.I)
+_DANGLING_TAIL = re.compile(r"[\s,;:]+(?:and|but|or|because|which|the|a|an|aur|lekin)$", re.I)
+_LEAD_CONJUNCTION = re.compile(r"^(?:and|but|so|or|then|also|plus|aur)\s*,?\s+", re.IGNORECASE)
+
+
+def is_announcement(sentence: str) -> bool:
+    """The speaker naming the subject ('Let's talk about scope creep', 'Today I will explain indexes')."""
+    return bool(_META.search(sentence.strip()))
+
+
+def announced_subject(sentence: str) -> str:
+    """What an announcement names: the first clause with words in it after 'let's talk about', 'I want to
+    share', ... ('' when the sentence announces nothing)."""
+    match = _META.search(sentence.strip())
+    if not match:
+        return ""
+    rest = _FILLER_ANYWHERE.sub("", sentence.strip()[match.end() :] + ",")
+    for clause in re.split(r"[,;.!?]|\band\b|\bbecause\b|\bwhich\b|\bwhen\b", rest):
+        if any(is_content_word(t) and t not in HINGLISH_FUNCTION_WORDS for t in tokens(clause)):
+            lead = clause.split()
+            while lead and (lead[0].lower() in STOP_WORDS or lead[0].lower() in HINGLISH_FUNCTION_WORDS):
+                lead.pop(0)  # 'about public speaking' -> 'public speaking'
+            return " ".join(lead)
+    return ""
+
+
+def is_frame(sentence: str) -> bool:
+    """A greeting, thanks, sign-off or talk-about-the-talk line ('Let's talk about pricing.')."""
+    text = sentence.strip()
+    return bool(_FRAME.search(text) or _META.search(text))
+
+
+def fragment_reason(sentence: str) -> str | None:
+    """Why a printed sentence is not a complete, self-contained sentence, or None when it reads as written.
+
+    Flags ',.'-style endings, a dangling conjunction or article at the end, a stutter ('the the'), a lower-case
+    start, a clause that only opens ('When they know ...' with no main clause), lines under three words and
+    keyword lists with almost no function words.
+    """
+    s = sentence.strip()
+    if not s:
+        return "empty"
+    if re.search(r"[,;:]\s*[.!?]$|[,;:]$", s):
+        return "broken punctuation"
+    if _DANGLING_TAIL.search(s.rstrip(".!?")):
+        return "dangling end"
+    if _STUTTER.search(s):
+        return "repeated word"
+    if s[0].islower():
+        return "lower-case start"
+    toks = tokens(s)
+    if len(toks) < 3:
+        return "too short"
+    if _OPEN_CLAUSE.match(s) and not re.search(r",\s+\w+\s+\w+", s):
+        return "clause without a main clause"
+    if len(toks) >= 7 and sum(1 for t in toks if t in STOP_WORDS or t in HINGLISH_FUNCTION_WORDS) / len(toks) < 0.08:
+        return "a list of words, not a sentence"  # written English runs at 40-50% function words
+    return None
+
+
+_BACK_REFERENCE = frozenset({"this", "that", "these", "those", "it", "they", "them", "he", "she", "its", "their"})
+
+
+def leans_back(sentence: str) -> bool:
+    """A sentence that needs the one before it: it opens on a pronoun ('It doubles ...', 'They left ...') or
+    its verb's object or subject is one ('Feed it ...', 'When they know ...')."""
+    toks = tokens(sentence)
+    return bool(toks) and (toks[0] in _BACK_REFERENCE or (len(toks) > 1 and toks[1] in {"it", "they", "them"}))
+
+
+def repair_sentence(sentence: str) -> str | None:
+    """A spoken sentence made fit for print, or None when it cannot be.
+
+    Drops fillers ('um', 'you know,', 'basically,'), stutters ('the the'), a leading 'And'/'So', trailing
+    ',.' and dangling conjunctions; then capitalises and ends it. Returns None for the talk's frame and for
+    what is still a fragment after repair.
+    """
+    text = " ".join(sentence.split())
+    if not text or is_frame(text):
+        return None
+    text = _STUTTER.sub(r"\1", text)
+    text = _FILLER_INLINE.sub("", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FILLER_ANYWHERE.sub("", text)
+        text = _FILLER_PREFIX.sub("", text.strip())
+        text = _LEAD_CONJUNCTION.sub("", text.strip())
+    text = re.sub(r"\s+([,.!?;:])", r"\1", " ".join(text.split()))
+    text = re.sub(r"^[,;:\-\s]+", "", text)
+    text = re.sub(r"[\s,;:\-]+([.!?]*)$", r"\1", text)
+    end = "?" if text.endswith("?") else "!" if text.endswith("!") else "."
+    body = text.rstrip(".!?… ")
+    while True:
+        trimmed = _DANGLING_TAIL.sub("", body)
+        if trimmed == body:
+            break
+        body = trimmed.rstrip(" ,;:")
+    if not body:
+        return None
+    body = body[0].upper() + body[1:]
+    result = body + end
+    return None if fragment_reason(result) else result
+
+
+# Words about the talk's structure, not its subject: never a topic or a hashtag on their own.
+TALK_WORDS: frozenset[str] = words(
+    "lesson lessons tip tips point points step steps rule rules question questions answer story example "
+    "talk talks session video videos podcast episode thing things idea challenge reply replies"
+)
+
+
+def generic_word(word: str) -> bool:
+    """An everyday English word ('work', 'thank', 'minutes'): Zipf frequency >= 5, i.e. more than ten
+    occurrences per million words in wordfreq's English list (shipped in its wheel, no download); or a word
+    about the talk itself ('lesson', 'tip')."""
+    return word.lower() in TALK_WORDS or _zipf(word.lower()) >= 5.0
+
+
+@functools.lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # imported lazily: the word list loads on first use
+
+    return float(zipf_frequency(word, "en"))
+
+
+def sentence_case_after_colon(label: str, sentence: str, proper: Iterable[str] = ()) -> str:
+    """'If you remember one thing:' + 'Most founders ...' -> '... thing: most founders ...' (written
+    text does not capitalise mid-sentence); 'I', acronyms and names in `proper` keep their capitals."""
+    first = sentence.split(" ", 1)[0].strip(",.;:!?\"'")
+    keep = first == "I" or first.startswith("I'") or first.isupper() or first.lower() in {p.lower() for p in proper}
+    keep = keep or any(c.isupper() for c in first[1:]) or first.lower() in KNOWN_ORGS | KNOWN_LOCATIONS
+    body = sentence if keep or not sentence else sentence[0].lower() + sentence[1:]
+    return f"{label} {body}"

@@ -50,7 +50,7 @@ TONES: dict[TonePreset, Tone] = {
             "This point deserves attention.",
             "The evidence here is practical.",
         ),
-        takeaways=("The takeaway: {quote}", "Bottom line: {quote}", "If you remember one thing: {quote}"),
+        takeaways=("The takeaway: {quote}", "Bottom line: {quote}", "One thing to remember: {quote}"),
         closers=(
             "Which of these matches your experience? I would value your perspective.",
             "How are you approaching this in your own work?",
@@ -75,14 +75,14 @@ TONES: dict[TonePreset, Tone] = {
         guidance="Warm and conversational, friendly: contractions, short sentences, light emoji.",
         openers=(
             "Real talk about {topic}.",
-            "Okay, let's talk about {topic}.",
+            "A few honest notes on {topic}.",
             "Quick one on {topic}, because it matters.",
         ),
         list_intros=("Here's what actually worked for me:", "What I'd tell a friend:", "The short version:"),
         transitions=("Let's get into it.", "Here's the thing.", "Stay with me on this one."),
         takeaways=(
             "My biggest takeaway? {quote}",
-            "If you remember one thing: {quote}",
+            "The one thing to remember: {quote}",
             "Honestly, it comes down to this: {quote}",
         ),
         closers=(
@@ -91,7 +91,7 @@ TONES: dict[TonePreset, Tone] = {
             "Would love to hear your take on {topic}.",
         ),
         titles=(
-            "Let's Talk About {topic}",
+            "{topic}: What Actually Works",
             "What Actually Worked for Me: {topic}",
             "{topic}, Explained Simply",
         ),

@@ -17,7 +17,7 @@ import openai
 from pydantic import BaseModel, Field, ValidationError
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, score_hook
+from core.ai.analysis import ContentAnalysisResult, section_phrase
 from core.ai.errors import WriterError
 from core.ai.structured import complete_json
 from core.ai.tones import Tone, TonePreset, tone
@@ -273,9 +273,21 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
     if limit <= 0:
         return []
     library = normalize_hashtags(request.hashtags)
-    # Generic single lower-case words ('write', 'question') make poor hashtags; phrases and names do not.
-    specific = [k for k in request.analysis.keywords[:10] if " " in k or not k.islower()]
-    derived = normalize_hashtags([nlp.hashtag(t) for t in [*request.analysis.topics, *specific]])
+    # Key phrases and names make hashtags; a single everyday word ('#Thank', '#work') or a Hindi function word
+    # never does. Less common single keywords ('hydration') fill up to the limit after the phrases.
+    keywords = request.analysis.keywords[:10]
+    specific = [k for k in keywords if " " in k or not k.islower()]
+    # A single word is a hashtag only when it is rare in English in all its forms ('hydration', not 'rounds').
+    rare = [k for k in keywords if " " not in k and k.islower() and max(nlp._zipf(k), nlp._zipf(nlp.stem(k))) <= 4.0]
+    candidates = [*request.analysis.topics, *specific, *rare]
+    derived = normalize_hashtags(
+        [
+            nlp.hashtag(t)
+            for t in candidates
+            if not (" " not in t.strip() and nlp.generic_word(t))
+            and not any(w in nlp.HINGLISH_FUNCTION_WORDS for w in nlp.tokens(t))
+        ]
+    )
     terms = {w for k in [*request.analysis.keywords, *request.analysis.topics] for w in nlp.tokens(k)}
     derived_keys = {d.lower() for d in derived}
 
@@ -284,7 +296,13 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
         return body in derived_keys or any(t in body for t in terms if len(t) > 3) or f"#{body}" in derived_keys
 
     ranked = [t for t in library if relevant(t)] + derived + [t for t in library if not relevant(t)]
-    return nlp.unique(ranked)[:limit]
+    chosen: list[str] = []
+    for tag in nlp.unique(ranked):
+        # '#Scope' says nothing '#ScopeCreep' did not: a one-word tag inside a chosen tag is skipped.
+        if not re.search(r"[a-z][A-Z]", tag[1:]) and any(tag[1:].lower() in c[1:].lower() for c in chosen):
+            continue
+        chosen.append(tag)
+    return chosen[:limit]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -292,36 +310,161 @@ def _rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def quality_score(output_format: OutputFormat, text: str, analysis: ContentAnalysisResult) -> int:
-    """Quality 0..100 = 30 x length fit + 0.25 x hook strength + 25 x keyword coverage + 20 x readability.
+@dataclass(frozen=True)
+class QualityReport:
+    """A draft's quality score and why: `checks` maps each check to the points it earned (of its maximum),
+    `reasons` says in words what cost points, e.g. '-12 complete sentences: 2 fragments ("When they ...")'."""
 
-    - length fit: 1 inside the platform norm (`LENGTH_NORMS`), value/low below, 1 - (value-high)/high above.
-    - hook strength: the best `score_hook` of the first two non-empty lines (0..100).
-    - keyword coverage: share of the analysis' top-8 keywords whose words all appear in the draft.
-    - readability: 1 for an average of 8-20 words per sentence (avg/8 below, 1 - (avg-20)/20 above), minus
-      the share of very long words (13+ letters) beyond 15%.
+    score: int
+    checks: dict[str, float]
+    reasons: list[str]
+
+
+QUALITY_WEIGHTS: dict[str, int] = {
+    "complete sentences": 25,
+    "no talk frame": 15,
+    "key points": 25,
+    "platform fit": 20,
+    "readability": 15,
+}
+_BEAT_LABEL = re.compile(r"^[A-Z][A-Z0-9 ]+ \(\d+:\d\d-\d+:\d\d\)$")
+_HASHTAG = re.compile(r"#(\w+)")
+
+
+def _draft_units(text: str) -> list[str]:
+    """The sentences and bullets a reader sees: headings, list labels ('Key lessons:'), hashtag lines, tweet
+    numbers, bullets and Shorts beat labels are stripped."""
+    units: list[str] = []
+    for raw in text.splitlines():
+        line = nlp.strip_emojis(raw.strip())
+        line = re.sub(r"^\d+/\d+\s+", "", line).lstrip("•→-* ").strip()
+        if not line or line.startswith("#") or _BEAT_LABEL.match(line):
+            continue
+        if all(w.startswith("#") for w in line.split()):
+            continue
+        if line.endswith(":") and nlp.word_count(line) <= 6:
+            continue  # a list label
+        units.extend(s for s in nlp.split_sentences(line) if s.strip())
+    return units
+
+
+def _covers(draft_stems: set[str], point: str, share: float) -> bool:
+    stems = {nlp.stem(t) for t in nlp.tokens(point) if nlp.is_content_word(t)}
+    return bool(stems) and len(stems & draft_stems) / len(stems) >= share
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return '"' + nlp.shorten(text, limit) + '"'
+
+
+def _talk_points(transcript: str) -> list[list[str]]:
+    """The talk's points: its paragraphs (or runs of three sentences), frame and debris removed."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", transcript) if p.strip()]
+    if len(paragraphs) < 3:
+        sentences = nlp.split_sentences(transcript)
+        paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+    points = [[s for s in (nlp.repair_sentence(x) for x in nlp.split_sentences(p)) if s] for p in paragraphs]
+    return [p for p in points if p]
+
+
+def quality_report(
+    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+) -> QualityReport:
+    """Quality 0..100 from checks a draft can fail, each worth `QUALITY_WEIGHTS` points.
+
+    - complete sentences (25): -6 per sentence or bullet that is a fragment (`nlp.fragment_reason`: ',.'
+      endings, a dangling 'and', a stutter, an opening clause with no main clause, under four words).
+    - no talk frame (15): -8 per greeting, thanks, sign-off or 'let's talk about' line (`nlp.is_frame`).
+    - key points (25): 10 x whether the draft names the talk's main topic + 15 x the share of the talk's
+      points it keeps (mostly, 60% of content words), full at 80%: the lead sentence of each paragraph of the
+      transcript (when given) and the analysis' key insights.
+    - platform fit (20): 12 x length fit to `LENGTH_NORMS` (value/low below, 1 - (value-high)/high above)
+      + 8 when no hard limit is broken (3000 chars LinkedIn, 280 per tweet, 2200 chars and 30 hashtags on
+      Instagram), - 3 per hashtag that is one everyday word ('#Thank', '#work').
+    - readability (15): 15 x fit of the average sentence length to 8-22 words, - 5 per near-duplicate
+      sentence, - 3 per line leaning on a sentence left out ('Feed it ...'), - the share of 13+-letter words
+      beyond 15%.
     """
+    checks: dict[str, float] = {}
+    reasons: list[str] = []
+    units = _draft_units(text)
+
+    fragments = [(u, why) for u in units if (why := nlp.fragment_reason(u))]
+    checks["complete sentences"] = max(0.0, 25.0 - 6 * len(fragments))
+    if fragments:
+        examples = ", ".join(f"{_quote(u)} ({why})" for u, why in fragments[:2])
+        reasons.append(f"{len(fragments)} incomplete sentence(s): {examples}")
+
+    frames = [u for u in units if nlp.is_frame(u)]
+    checks["no talk frame"] = max(0.0, 15.0 - 8 * len(frames))
+    if frames:
+        reasons.append(f"{len(frames)} line(s) about the occasion, not the subject: {_quote(frames[0])}")
+
+    draft_stems = {nlp.stem(t) for t in nlp.tokens(text.replace("#", " "))}
+    draft_stems |= {nlp.stem(w.lower()) for tag in _HASHTAG.findall(text) for w in re.findall(r"[A-Z][a-z]+", tag)}
+    topic = analysis.topics[0] if analysis.topics else ""
+    topic_hit = not topic or _covers(draft_stems, topic, 1.0)
+    if transcript:
+        # The talk's own points, one per paragraph: kept when one of its sentences is mostly (60%) in the draft.
+        points = [p[0] for p in _talk_points(transcript) if nlp.word_count(p[0]) >= 6]
+        points = [*points, *(i for i in analysis.key_insights[:5] if not any(_same_point(i, p) for p in points))]
+        kept_points = sum(1 for p in points if _covers(draft_stems, p, 0.6))
+        total = len(points)
+    else:
+        insights = analysis.key_insights[:5]
+        kept_points = sum(1 for i in insights if _covers(draft_stems, i, 0.6))
+        total = len(insights)
+    share = min(1.0, kept_points / (0.8 * total)) if total else 1.0
+    checks["key points"] = 10.0 * topic_hit + 15.0 * share
+    if not topic_hit:
+        reasons.append(f"does not name the talk's topic ({topic})")
+    if share < 1:
+        reasons.append(f"keeps {kept_points} of the talk's {total} points")
+
     unit, low, high = LENGTH_NORMS[output_format]
     value = len(text) if unit == "chars" else nlp.word_count(text)
-    if value < low:
-        length_fit = value / low
-    elif value <= high:
-        length_fit = 1.0
-    else:
-        length_fit = max(0.0, 1 - (value - high) / high)
-    lines = [ln.strip("#•→-* ") for ln in text.splitlines() if ln.strip("#•→-* ")][:2]
-    keyword_stems = frozenset(nlp.stem(t) for k in analysis.keywords[:8] for t in nlp.tokens(k))
-    hook = max((score_hook(ln, keyword_stems) for ln in lines), default=0)
-    draft_stems = {nlp.stem(t) for t in nlp.tokens(text)}
-    top = analysis.keywords[:8]
-    coverage = sum(1 for k in top if all(nlp.stem(t) in draft_stems for t in nlp.tokens(k))) / len(top) if top else 1.0
-    sentences = [s for ln in text.splitlines() for s in nlp.split_sentences(ln.strip("#•→-* "))]
-    avg = sum(nlp.word_count(s) for s in sentences) / max(1, len(sentences))
-    readability = avg / 8 if avg < 8 else 1.0 if avg <= 20 else max(0.0, 1 - (avg - 20) / 20)
+    fit = value / low if value < low else 1.0 if value <= high else max(0.0, 1 - (value - high) / high)
+    limits = 0
+    if output_format == "linkedin_post":
+        limits += len(text) > LINKEDIN_MAX_CHARS
+    elif output_format == "twitter_thread":
+        limits += sum(1 for t in re.split(r"\n\s*\n(?=\d+/\d+ )", text) if len(t) > TWEET_MAX_CHARS)
+    elif output_format == "instagram_caption":
+        limits += (len(text) > INSTAGRAM_MAX_CHARS) + (len(_HASHTAG.findall(text)) > INSTAGRAM_MAX_HASHTAGS)
+    generic = [t for t in _HASHTAG.findall(text) if not re.search(r"[a-z][A-Z]", t) and nlp.generic_word(t)]
+    checks["platform fit"] = max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic))
+    if fit < 1:
+        reasons.append(f"length {value} {unit}, the {output_format} norm is {low}-{high}")
+    if limits:
+        reasons.append(f"{limits} platform limit(s) broken")
+    if generic:
+        reasons.append("everyday-word hashtags: " + " ".join(f"#{t}" for t in generic[:3]))
+
+    leaning = [u for u in units if nlp.leans_back(u)]
+    if leaning:
+        reasons.append(f"{len(leaning)} line(s) lean on a sentence left out: {_quote(leaning[0])}")
+    avg = sum(nlp.word_count(u) for u in units) / max(1, len(units))
+    length_fit = avg / 8 if avg < 8 else 1.0 if avg <= 22 else max(0.0, 1 - (avg - 22) / 22)
+    duplicates = sum(1 for i, u in enumerate(units) if any(_same_point(u, o) for o in units[:i]))
     words = nlp.tokens(text)
     long_share = sum(1 for w in words if len(w) >= 13) / max(1, len(words))
-    readability = max(0.0, readability - max(0.0, long_share - 0.15))
-    return max(0, min(100, round(30 * length_fit + 0.25 * hook + 25 * coverage + 20 * readability)))
+    checks["readability"] = max(
+        0.0, 15.0 * length_fit - 5 * duplicates - 3 * len(leaning) - 15 * max(0.0, long_share - 0.15)
+    )
+    if length_fit < 1:
+        reasons.append(f"sentences average {avg:.0f} words (8-22 reads best)")
+    if duplicates:
+        reasons.append(f"{duplicates} sentence(s) repeat an earlier point")
+
+    score = max(0, min(100, round(sum(checks.values()))))
+    return QualityReport(score, {k: round(v, 1) for k, v in checks.items()}, reasons)
+
+
+def quality_score(
+    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+) -> int:
+    """The 0..100 score of `quality_report` (kept for callers that only need the number)."""
+    return quality_report(output_format, text, analysis, transcript).score
 
 
 # --------------------------------------------------------------------------------------------------
@@ -345,6 +488,7 @@ class _Kit:
     hook: str
     insights: list[str]
     quote: str
+    proper_nouns: frozenset[str] = frozenset()
     used: set[str] = field(default_factory=set)
 
     def pick(self, options: Sequence[str], slot: str) -> str:
@@ -381,12 +525,21 @@ class _Kit:
         return line[:-1] + "!" if self.style.exclaims and line.endswith(".") else line
 
     def takeaway(self) -> str:
-        return self.fill(self.pick(self.tone.takeaways, "takeaway"), quote=self.quote)
+        return self.with_quote(self.pick(self.tone.takeaways, "takeaway"), self.quote)
+
+    def with_quote(self, template: str, quote: str) -> str:
+        """Fill a '...: {quote}' template in written casing: 'If you remember one thing: most founders ...'."""
+        head, _, tail = template.partition("{quote}")
+        label = self.fill(head).rstrip()
+        if label.endswith(":"):
+            return nlp.sentence_case_after_colon(label, quote, self.proper_nouns) + self.fill(tail)
+        return self.fill(template, quote=quote)
 
     def cta(self) -> str:
         return self.request.cta.strip() if self.request.cta else self.fill(self.tone.cta)
 
     def mentions(self) -> list[str]:
+        # Mentions are names the user typed: their casing is kept as given.
         return [self.fill(self.tone.mention, quote=m.rstrip(".")) for m in self.feedback.mentions]
 
     def bullet(self) -> str:
@@ -397,7 +550,8 @@ class _Kit:
 
 
 def _split_long(sentence: str, max_words: int = 14) -> str:
-    """Break a long sentence at a clause boundary (', and', ', but', ';') into two shorter ones."""
+    """Break a long sentence at a clause boundary (', and', ', but', ';') into two shorter ones, only when
+    both halves are complete sentences ('When they know they're only two rounds.' is not)."""
     if nlp.word_count(sentence) <= max_words:
         return sentence
     match = _SPLIT_POINTS.search(sentence)
@@ -406,7 +560,29 @@ def _split_long(sentence: str, max_words: int = 14) -> str:
     head = sentence[: match.start()].rstrip(" ,;") + "."
     tail = sentence[match.end() :].strip()
     tail = re.sub(r"^(and|so)\s+", "", tail, flags=re.I)
-    return f"{head} {tail[:1].upper()}{tail[1:]}" if tail else head
+    tail = f"{tail[:1].upper()}{tail[1:]}"
+    if not tail or nlp.fragment_reason(head) or nlp.fragment_reason(tail):
+        return sentence
+    if re.match(r"(?i)(because|which|while)\b", tail):  # a subordinate clause cannot stand alone
+        return sentence
+    return f"{head} {tail}"
+
+
+def _printable(lines: Sequence[str]) -> list[str]:
+    """The lines a draft may print: repaired into complete sentences, the talk's frame and unreadable
+    transcription debris dropped, near-duplicates removed."""
+    out: list[str] = []
+    for line in lines:
+        fixed = nlp.repair_sentence(line)
+        if fixed and not any(_same_point(fixed, o) for o in out):
+            out.append(fixed)
+    return out
+
+
+def _same_point(a: str, b: str) -> bool:
+    sa = {nlp.stem(t) for t in nlp.tokens(a) if nlp.is_content_word(t)}
+    sb = {nlp.stem(t) for t in nlp.tokens(b) if nlp.is_content_word(t)}
+    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.6
 
 
 def _strip_emojis(text: str) -> str:
@@ -435,23 +611,65 @@ def _build_kit(request: DraftRequest) -> _Kit:
         )
     )
     inline = next((k for k in analysis.keywords if k.lower() == topic.lower()), topic)
-    if inline.istitle() and " " in inline:
+    if inline.istitle() and inline.lower() not in nlp.KNOWN_ORGS | nlp.KNOWN_LOCATIONS:
         inline = inline.lower()
 
-    hooks = [h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))]
+    hooks = _printable([h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))])
+    hooks = [h for h in hooks if not nlp.leans_back(h)] or hooks  # a hook must stand on its own
+    spoken = _printable(nlp.split_sentences(request.transcript))
     if not hooks:
-        hooks = [s for s in nlp.split_sentences(request.transcript)[:1]] or [f"{topic} matters more than ever."]
+        hooks = spoken[:1] or [f"{topic} matters more than ever."]
     hook = hooks[request.variant % min(3, len(hooks))]
 
-    pool = nlp.unique([*analysis.key_insights, *(q.text for q in analysis.quotable_moments)])
-    pool = [p for p in pool if p.lower() != hook.lower()]
+    pool = _printable([*analysis.key_insights, *(q.text for q in analysis.quotable_moments)])
+    pool = [p for p in pool if not _same_point(p, hook)]
     if not pool:
-        pool = [nlp.clean_spoken(s) for s in nlp.split_sentences(request.transcript) if nlp.word_count(s) >= 6]
-        pool = [p for p in pool if p.lower() != hook.lower()][:5]
-    quotes = [q.text for q in analysis.quotable_moments if q.text.lower() != hook.lower()]
+        pool = [p for p in spoken if nlp.word_count(p) >= 6 and not _same_point(p, hook)][:5]
+    quotes = [q for q in _printable([q.text for q in analysis.quotable_moments]) if not _same_point(q, hook)]
     quote = quotes[request.variant % len(quotes)] if quotes else (pool[-1] if pool else hook)
-    insights = [p for p in pool if p != quote] or pool
-    return _Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote)
+    insights = [p for p in pool if not _same_point(p, quote)] or pool
+    insights = _spread(insights, request.transcript, [hook, quote])
+    # Points that stand on their own come first; one that leans on a left-out sentence only fills a gap.
+    insights = [p for p in insights if not nlp.leans_back(p)] + [p for p in insights if nlp.leans_back(p)]
+    if style.short_sentences:  # a brand that writes short sentences gets the tightest points first
+        insights = sorted(insights, key=nlp.word_count)
+    proper = frozenset(
+        w for s in nlp.split_sentences(request.transcript) for w in nlp.surface_tokens(s)[1:] if w[:1].isupper()
+    )
+    return _Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote, proper)
+
+
+def _spread(points: list[str], transcript: str, taken: Sequence[str]) -> list[str]:
+    """Order points so the first few cover different parts of the talk: one per paragraph (in talk order)
+    before a second from any; a paragraph none of the points comes from adds its lead sentence, when that
+    is a complete sentence of six words or more. Paragraphs the hook or quote already cover come last."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", transcript) if p.strip()]
+    if len(paragraphs) < 3:
+        return points
+    sentences = [nlp.split_sentences(p) for p in paragraphs]
+
+    def home(point: str) -> int:
+        for i, group in enumerate(sentences):
+            if any(_same_point(point, s) for s in group):
+                return i
+        return len(sentences)
+
+    by_paragraph: dict[int, list[str]] = {}
+    for point in points:
+        by_paragraph.setdefault(home(point), []).append(point)
+    covered = {home(t) for t in taken}
+    for i, group in enumerate(sentences):
+        lead = next((f for f in (nlp.repair_sentence(s) for s in group) if f), None)
+        fresh = i not in by_paragraph and i not in covered and not any(_same_point(lead or "", t) for t in taken)
+        if fresh and lead and nlp.word_count(lead) >= 6 and not nlp.leans_back(lead):
+            by_paragraph[i] = [lead]
+    order = sorted(by_paragraph, key=lambda i: (i in covered, i))
+    spread: list[str] = []
+    while any(by_paragraph.values()):
+        for i in order:
+            if by_paragraph[i]:
+                spread.append(by_paragraph[i].pop(0))
+    return spread
 
 
 def _fit_blocks(blocks: list[str], limit: int, removable: list[int]) -> str:
@@ -594,7 +812,12 @@ def _shorts(kit: _Kit) -> Draft:
 
     while count > 1 and sum(_seconds(t) for _, t in beats_for(count)) > max_seconds:
         count -= 1
-    while count < len(points) and sum(_seconds(t) for _, t in beats_for(count)) < SHORTS_MIN_SECONDS:
+    # Fill towards 40 s (30 s when asked for shorter) with further points while they fit the window.
+    floor = SHORTS_MIN_SECONDS if kit.feedback.length < 1 else 40
+    while count < len(points) and sum(_seconds(t) for _, t in beats_for(count)) < floor:
+        current = sum(_seconds(t) for _, t in beats_for(count))
+        if current >= SHORTS_MIN_SECONDS and sum(_seconds(t) for _, t in beats_for(count + 1)) > max_seconds:
+            break
         count += 1
     pairs = beats_for(count)
     if sum(_seconds(t) for _, t in pairs) > max_seconds:
@@ -632,17 +855,18 @@ def _segments(transcript: str) -> list[list[str]]:
     return [nlp.split_sentences(p) for p in paragraphs]
 
 
-def _heading(label: str, sentences: Sequence[tuple[float, int, str]], analysis: ContentAnalysisResult) -> str:
-    """A topic phrase ('Content Marketing') names its section; for a bare keyword the section's punchiest
-    short sentence (3-10 words) is the heading instead, since 'Posts' says little."""
-    if label in analysis.topics and (" " in label or not label.islower() and not label.istitle()):
+def _heading(
+    label: str, sentences: Sequence[tuple[float, int, str]], analysis: ContentAnalysisResult, used: set[str]
+) -> str:
+    """A topic phrase ('Content Marketing') names its section when the section is about it; otherwise the
+    phrase the section's own sentences are most about (`section_phrase`), never a sentence lifted from it."""
+    if label in analysis.topics and " " in label:
         return nlp.title_case(label)
     keyword_stems = frozenset(nlp.stem(t) for k in analysis.keywords[:8] for t in nlp.tokens(k))
-    short = [s[2] for s in sentences if 3 <= nlp.word_count(s[2]) <= 10 and not s[2].endswith("?")]
-    if not short:
+    phrase = section_phrase([s[2] for s in sentences], frozenset(used), keyword_stems)
+    if not phrase:
         return nlp.title_case(label)
-    best = max(short, key=lambda s: (score_hook(s, keyword_stems), -len(s)))
-    return best.rstrip(".!")
+    return nlp.title_case(phrase)
 
 
 def _blog(kit: _Kit) -> Draft:
@@ -660,10 +884,10 @@ def _blog(kit: _Kit) -> Draft:
         counts: dict[int, int] = {}
         for raw in segment:
             index += 1
-            sentence = nlp.clean_spoken(raw)
+            sentence = nlp.repair_sentence(raw) or ""  # the talk's frame and unreadable debris are dropped
             toks = nlp.tokens(sentence)
             stems = {nlp.stem(t) for t in toks if nlp.is_content_word(t)}
-            if len(toks) < 4 or not stems or _TALK_FRAME.search(sentence) or sentence.lower() == kit.hook.lower():
+            if len(toks) < 4 or not stems:
                 continue
             for li, ls in enumerate(label_stems):
                 if ls and ls <= stems:
@@ -681,21 +905,37 @@ def _blog(kit: _Kit) -> Draft:
         groups.append((label, kept))
     limit = kit.count(6, 3, 8)
     groups = groups[:limit]
+    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
+    # The takeaways and the closing quote are said once, in their own place, not again in the body.
+    reserved = [*kit.insights[:n_takeaways], kit.quote, kit.hook]
     sections: list[str] = []
     headings: list[str] = []
+    heading_stems: set[str] = set()
     for g_index, (heading, group) in enumerate(groups):
         sentences = group
         if kit.feedback.length < 1:
             keep = max(2, math.ceil(len(group) * kit.feedback.length))
             sentences = sorted(sorted(group, key=lambda s: (-s[0], s[1]))[:keep], key=lambda s: s[1])
-        headings.append(_heading(heading, sentences, analysis))
+        name = _heading(heading, sentences, analysis, heading_stems)
+        if name.lower() in {h.lower() for h in headings}:
+            name = _heading(f"Lesson {g_index + 1}", sentences, analysis, heading_stems)
+        headings.append(name)
+        heading_stems.update(nlp.stem(t) for t in nlp.tokens(name) if nlp.is_content_word(t))
         transition = kit.tone.transitions[(g_index + kit.request.variant) % len(kit.tone.transitions)]
-        texts = [s[2] for s in sentences]
+        texts: list[str] = []
+        dropped = False
+        for s in sentences:
+            if any(_same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
+                dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
+                continue
+            dropped = False
+            texts.append(s[2])
+        if not texts:
+            texts = [s[2] for s in sentences if not _same_point(s[2], kit.hook)][:1] or [sentences[0][2]]
         paragraphs = [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
         sections.append(f"## {headings[-1]}")
         sections.append(f"{transition} {paragraphs[0]}" if g_index % 2 == 0 else paragraphs[0])
         sections.extend(paragraphs[1:])
-    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
     body: list[str] = [
         f"# {kit.title(n_takeaways)}",
         f"{kit.hook} {kit.fill(kit.tone.blog_intro)}",
@@ -738,6 +978,9 @@ def _draft(
         }
     )
     output_format = kit.request.output_format
+    report = quality_report(output_format, text, kit.request.analysis, kit.request.transcript)
+    metadata["quality_checks"] = report.checks
+    metadata["quality_reasons"] = report.reasons
     return Draft(
         title=title,
         content_text=text,
@@ -745,7 +988,7 @@ def _draft(
         hashtags=tags,
         cta=cta,
         word_count=nlp.word_count(text),
-        quality_score=quality_score(output_format, text, kit.request.analysis),
+        quality_score=report.score,
         metadata=metadata,
     )
 
@@ -888,6 +1131,9 @@ class OpenAIWriter:
             metadata["tweets"] = tweets
         if answer.script_beats:
             metadata["beats"] = [{"label": f"Beat {i + 1}", "text": b} for i, b in enumerate(answer.script_beats)]
+        report = quality_report(request.output_format, text, request.analysis, request.transcript)
+        metadata["quality_checks"] = report.checks
+        metadata["quality_reasons"] = report.reasons
         return Draft(
             title=title,
             content_text=text,
@@ -895,6 +1141,6 @@ class OpenAIWriter:
             hashtags=tags,
             cta=answer.cta,
             word_count=nlp.word_count(text),
-            quality_score=quality_score(request.output_format, text, request.analysis),
+            quality_score=report.score,
             metadata=metadata,
         )

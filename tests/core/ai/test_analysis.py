@@ -15,6 +15,7 @@ import pytest
 from core.ai import nlp
 from core.ai.analysis import (
     EMOTIONS,
+    OFFLINE_MODEL,
     Analyser,
     ContentAnalysisResult,
     OfflineAnalyser,
@@ -144,7 +145,7 @@ def test_scores_are_in_range_and_reflect_content(talk: str) -> None:
     assert result.repurposing_value > tiny.repurposing_value
     assert result.platform_scores.blog > tiny.platform_scores.blog
     assert result.language == "en"
-    assert result.model == "recast-offline-lexicon-v1"
+    assert result.model == OFFLINE_MODEL == "recast-offline-lexicon-v2"
 
 
 def test_language_detects_hinglish_and_devanagari() -> None:

@@ -112,7 +112,8 @@ def test_every_platform_limit_is_respected(
             assert lines[0] == f"# {draft.title}"
             assert sum(1 for ln in lines if ln.startswith("# ")) == 1
             assert sum(1 for ln in lines if ln.startswith("## ")) >= 4
-            assert draft.word_count >= 600
+            # 600+ words "when the transcript allows", never by saying a sentence twice.
+            assert draft.word_count >= min(600, 0.75 * nlp.word_count(talk))
             assert len(draft.caption) <= 160
 
 
@@ -263,7 +264,7 @@ def test_quality_score_rewards_a_complete_draft(talk: str, analysis: ContentAnal
     assert draft.quality_score >= 70
     stub = "Nice talk today."
     assert quality_score("linkedin_post", stub, analysis) < draft.quality_score - 30
-    assert quality_score("linkedin_post", draft.content_text, analysis) == draft.quality_score
+    assert quality_score("linkedin_post", draft.content_text, analysis, talk) == draft.quality_score
 
 
 async def test_offline_writer_implements_the_port(talk: str, analysis: ContentAnalysisResult) -> None:
@@ -326,7 +327,7 @@ async def test_openai_writer_sends_schema_and_brand_voice_and_enforces_limits(
     assert draft.content_text == "\n\n".join(tweets)
     assert draft.hashtags == ["#PersonalBrand", "#LinkedIn"]
     assert draft.word_count == nlp.word_count(draft.content_text)
-    assert draft.quality_score == quality_score("twitter_thread", draft.content_text, analysis)
+    assert draft.quality_score == quality_score("twitter_thread", draft.content_text, analysis, talk)
 
 
 async def test_openai_writer_prompt_carries_hinglish_guidance(
