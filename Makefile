@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/clips.py
+	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/chaos.py
 
 clean:

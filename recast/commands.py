@@ -124,7 +124,7 @@ async def org_invite(settings: Settings, org: str, *, role: str) -> int:
     """`recast org invite <org>`: print a single-use invite (and its install link in OAuth mode)."""
     from core.common.errors import RecastError
     from core.db.session import make_engine, make_sessionmaker, session_scope
-    from core.workflow import slack_links, slack_onboarding
+    from core.integrations import slack_links, slack_onboarding
 
     with infrastructure(data_dir=settings.recast_data_dir, database_url=settings.database_url,
                         redis_url="unused://") as (database_url, _):

@@ -7,13 +7,13 @@ import uuid
 from typing import Any
 
 from core.content.models import ContentAsset
+from core.integrations.slack_onboarding import SetupState
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.workflow import qa as qa_service
 from core.workflow.models import ApprovalRequest
 from core.workflow.qa import QA_SLA_HOURS, QA_TYPES, QAItem
 from core.workflow.service import PendingApproval, Stage
-from core.workflow.slack_onboarding import SetupState
 
 SECTION_MAX = 3000
 MAX_BLOCKS = 50

@@ -15,8 +15,8 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db.session import session_scope
-from core.workflow import slack_links
-from core.workflow.slack_secrets import TokenCipher
+from core.integrations import slack_links
+from core.integrations.slack_secrets import TokenCipher
 
 STATE_TTL_SECONDS = 600
 

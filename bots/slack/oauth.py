@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bots.slack.installation_store import ORG_VALUE, RedisOAuthStateStore
 from core.common.errors import RecastError
 from core.db.session import session_scope
-from core.workflow import slack_links, slack_onboarding
-from core.workflow.slack_onboarding import SlackPerson
+from core.integrations import slack_links, slack_onboarding
+from core.integrations.slack_onboarding import SlackPerson
 
 INVITE_CONTEXT = "recast_invite"
 ERROR_CONTEXT = "recast_install_error"

@@ -12,12 +12,13 @@ from bots.slack.blocks import approval_message, draft_label, home_view, source_l
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.integrations import slack_links
+from core.integrations.slack_secrets import TokenCipher
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa, revision_check, slack_links
+from core.workflow import qa, revision_check
 from core.workflow import service as wf
 from core.workflow.models import ApprovalRequest
-from core.workflow.slack_secrets import TokenCipher
 
 MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
 

@@ -28,10 +28,10 @@ from core.content.errors import FileTooLarge, UnsupportedInput
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.integrations import slack_links
+from core.integrations.slack_models import SlackEventReceipt
 from core.workflow import service as wf
-from core.workflow import slack_links
 from core.workflow.errors import WorkspaceNotLinked
-from core.workflow.slack_models import SlackEventReceipt
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 1024 * MB  # Slack's own per-file limit

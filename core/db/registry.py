@@ -11,11 +11,11 @@ from core.content import models as content_models
 from core.db.base import Base
 from core.distribution import models as distribution_models
 from core.inbox import models as inbox_models
+from core.integrations import slack_models as integrations_slack_models
 from core.repurposing import models as repurposing_models
 from core.system import models as system_models
 from core.work import models as work_models
 from core.workflow import models as workflow_models
-from core.workflow import slack_models as workflow_slack_models
 
 MODEL_MODULES = (
     accounts_models,
@@ -24,7 +24,7 @@ MODEL_MODULES = (
     content_models,
     repurposing_models,
     workflow_models,
-    workflow_slack_models,
+    integrations_slack_models,
     distribution_models,
     analytics_models,
     system_models,

@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.workflow import slack_links
-from core.workflow.slack_onboarding import SlackPerson
+from core.integrations import slack_links
+from core.integrations.slack_onboarding import SlackPerson
 
 # Only said in a workspace linked to an organization, which always has an owner to ask.
 NOT_LINKED = (

@@ -22,11 +22,12 @@ from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.workflow import qa, slack_links, slack_onboarding
+from core.integrations import slack_links, slack_onboarding
+from core.integrations.slack_models import SlackWorkspace
+from core.integrations.slack_secrets import INVITE_PREFIX
+from core.workflow import qa
 from core.workflow import service as wf
 from core.workflow.errors import WorkspaceNotLinked
-from core.workflow.slack_models import SlackWorkspace
-from core.workflow.slack_secrets import INVITE_PREFIX
 
 HELP = (
     "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and "

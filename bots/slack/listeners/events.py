@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.blocks import home_view
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.workflow import qa, slack_links
+from core.integrations import slack_links
+from core.workflow import qa
 
 
 async def _first_delivery(deps: CoreDeps, body: dict[str, Any]) -> bool:

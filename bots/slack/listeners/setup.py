@@ -22,7 +22,7 @@ from bots.slack.listeners import NOT_LINKED, ephemeral, identify, is_workspace_a
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.workflow import slack_links, slack_onboarding
+from core.integrations import slack_links, slack_onboarding
 from core.workflow.errors import WorkspaceNotLinked
 
 

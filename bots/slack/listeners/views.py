@@ -15,8 +15,8 @@ from core.accounts.models import ClientAccount
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.integrations import slack_links
 from core.workflow import service as wf
-from core.workflow import slack_links
 from core.workflow.errors import InvalidWorkflow, NotAManager
 from core.workflow.models import ApprovalRequest
 

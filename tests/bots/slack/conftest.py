@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import make_slack_app, mount_slack
 from core.config import Settings
 from core.db.session import session_scope
-from core.workflow import slack_links
+from core.integrations import slack_links
 from tests.core.workflow.builders import (
     Team,
     add_workflow,

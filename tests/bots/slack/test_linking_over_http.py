@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.accounts.models import ChatIdentity, ClientAccount, TeamMember, User
 from core.db.session import session_scope
-from core.workflow.slack_models import SlackChannel, SlackWorkspace
+from core.integrations.slack_models import SlackChannel, SlackWorkspace
 from tests.core.workflow.builders import Team, build_team
 
 

@@ -11,7 +11,7 @@ import uuid
 from bots.slack import outbox
 from core.accounts.models import TeamMember, User
 from core.db.session import session_scope
-from core.workflow import slack_links
+from core.integrations import slack_links
 from tests.bots.slack.conftest import CHANNEL, TEAM, Agency
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click, submit
 from tests.core.workflow.builders import make_draft

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from core.accounts.models import ChatIdentity, Organization, TeamMember
 from core.db.session import session_scope
-from core.workflow import slack_onboarding
-from core.workflow.slack_models import SlackInstallation, SlackInvite, SlackWorkspace
-from core.workflow.slack_secrets import PREFIX, TokenCipher, TokenUnreadable, invite_of_code
+from core.integrations import slack_onboarding
+from core.integrations.slack_models import SlackInstallation, SlackInvite, SlackWorkspace
+from core.integrations.slack_secrets import PREFIX, TokenCipher, TokenUnreadable, invite_of_code
 from tests.bots.slack.conftest import CLIENT_ID, Installer
 from tests.bots.slack.conftest import OAUTH_SECRET as SECRET
 from tests.core.workflow.builders import Team, build_team
@@ -170,7 +170,7 @@ async def test_forged_expired_or_used_invites_are_refused(oauth_deps, installer,
 
 
 def test_invite_codes_are_bound_to_the_key():
-    from core.workflow.slack_secrets import invite_code
+    from core.integrations.slack_secrets import invite_code
 
     invite = uuid.uuid4()
     code = invite_code(SECRET, invite)

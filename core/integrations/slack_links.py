@@ -15,19 +15,19 @@ from core.accounts.models import ChatIdentity, ClientAccount, Organization, Team
 from core.accounts.service import unusable_password_hash
 from core.common.clock import utcnow
 from core.common.errors import RecastError
-from core.repurposing.models import GeneratedContent
-from core.system import audit
-from core.workflow import service as workflow_service
-from core.workflow.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
-from core.workflow.models import ApprovalRequest
-from core.workflow.slack_models import (
+from core.integrations.slack_models import (
     SlackApprovalMessage,
     SlackChannel,
     SlackEventReceipt,
     SlackInstallation,
     SlackWorkspace,
 )
-from core.workflow.slack_secrets import TokenCipher
+from core.integrations.slack_secrets import TokenCipher
+from core.repurposing.models import GeneratedContent
+from core.system import audit
+from core.workflow import service as workflow_service
+from core.workflow.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
+from core.workflow.models import ApprovalRequest
 
 
 async def link_workspace(

@@ -22,13 +22,13 @@ from core.billing import usage as billing_usage
 from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.content.models import ContentAsset
+from core.integrations import slack_links
+from core.integrations.slack_models import SlackChannel, SlackInvite
+from core.integrations.slack_secrets import INVITE_TTL_SECONDS, invite_code, invite_of_code
 from core.system import audit
 from core.workflow import service as wf
-from core.workflow import slack_links
 from core.workflow.errors import NotAnOrgAdmin, UnknownOrganization
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow
-from core.workflow.slack_models import SlackChannel, SlackInvite
-from core.workflow.slack_secrets import INVITE_TTL_SECONDS, invite_code, invite_of_code
 
 INVITE_ROLES = ("admin", "manager", "creator", "client")
 DEFAULT_STAGE = "Team review"
