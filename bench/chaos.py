@@ -145,18 +145,32 @@ def webhook_during(outage: str) -> Scenario:
 
         settings = Settings(_env_file=None, razorpay_webhook_secret=SecretStr(RZP_SECRET))  # type: ignore[call-arg]
         deps = CoreDeps(
-            settings=settings, sessionmaker=lab.sessionmaker, redis=lab.redis, store=lab.store,
-            notifier=RecordingNotifier(), enqueue=lab.enqueue, work_queue=RedisWorkQueue(lab.redis, lab.queue),
-        )  # fmt: skip
+            settings=settings,
+            sessionmaker=lab.sessionmaker,
+            redis=lab.redis,
+            store=lab.store,
+            notifier=RecordingNotifier(),
+            enqueue=lab.enqueue,
+            work_queue=RedisWorkQueue(lab.redis, lab.queue),
+        )
         lab.start_worker("w1")
         client: Any = TestClient(TestServer(make_web_app(deps), host="127.0.0.1"))
         await client.start_server()
         event_id = "evt_" + uuid.uuid4().hex[:14]
         payment = {"id": "pay_" + uuid.uuid4().hex[:14], "amount": 79900, "currency": "INR", "notes": []}
-        body = json.dumps({"entity": "event", "event": "payment.captured", "created_at": int(time.time()),
-                           "payload": {"payment": {"entity": payment}}}).encode()  # fmt: skip
-        headers = {"X-Razorpay-Signature": hmac.new(RZP_SECRET.encode(), body, hashlib.sha256).hexdigest(),
-                   "x-razorpay-event-id": event_id, "Content-Type": "application/json"}  # fmt: skip
+        body = json.dumps(
+            {
+                "entity": "event",
+                "event": "payment.captured",
+                "created_at": int(time.time()),
+                "payload": {"payment": {"entity": payment}},
+            }
+        ).encode()
+        headers = {
+            "X-Razorpay-Signature": hmac.new(RZP_SECRET.encode(), body, hashlib.sha256).hexdigest(),
+            "x-razorpay-event-id": event_id,
+            "Content-Type": "application/json",
+        }
         started = time.monotonic()
         answers = []
         try:
@@ -183,9 +197,14 @@ def webhook_during(outage: str) -> Scenario:
         finally:
             await client.close()
         outcome = status or "lost"
-        return Row(f"webhook during {'Redis' if outage == 'redis' else 'PostgreSQL'} outage", outcome,
-                   time.monotonic() - started, max(0, rows - 1), 0 if status else 1,
-                   "answered " + " then ".join(map(str, answers)))  # fmt: skip
+        return Row(
+            f"webhook during {'Redis' if outage == 'redis' else 'PostgreSQL'} outage",
+            outcome,
+            time.monotonic() - started,
+            max(0, rows - 1),
+            0 if status else 1,
+            "answered " + " then ".join(map(str, answers)),
+        )
 
     return run
 

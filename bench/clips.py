@@ -85,12 +85,30 @@ async def plain_ffmpeg(src: Path, moments: list, out_dir: Path, concurrency: int
 
     async def one(i: int, start: float, end: float) -> None:
         async with gate:
-            await run_ffmpeg([
-                "-y", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", src,
-                "-vf", f"crop=ih*{width}/{height}:ih,scale={width}:{height}",
-                "-c:v", "libx264", "-preset", "veryfast", "-threads", str(threads),
-                "-c:a", "aac", "-b:a", "128k", out_dir / f"plain-{i}.mp4",
-            ])  # fmt: skip
+            await run_ffmpeg(
+                [
+                    "-y",
+                    "-ss",
+                    f"{start:.3f}",
+                    "-t",
+                    f"{end - start:.3f}",
+                    "-i",
+                    src,
+                    "-vf",
+                    f"crop=ih*{width}/{height}:ih,scale={width}:{height}",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-threads",
+                    str(threads),
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "128k",
+                    out_dir / f"plain-{i}.mp4",
+                ]
+            )
 
     async with asyncio.TaskGroup() as group:
         for i, m in enumerate(moments):
@@ -107,8 +125,7 @@ def main() -> None:
     print(f"talk: {src} ({time.perf_counter() - started:.1f} s to prepare, cached afterwards)")
     moments = choose_moments(words, count=args.clips, envelope=load_envelope(wav))
     seconds = sum(m.duration for m in moments)
-    print(f"{len(moments)} clips, {seconds:.1f} s of video in all: "
-          + ", ".join(f"{m.duration:.1f}" for m in moments))  # fmt: skip
+    print(f"{len(moments)} clips, {seconds:.1f} s of video in all: " + ", ".join(f"{m.duration:.1f}" for m in moments))
     style = CaptionStyle.from_config(CAPTION_STYLES[0]["config"], name=CAPTION_STYLES[0]["name"])
     cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="recast-bench-") as tmp:
@@ -124,9 +141,11 @@ def main() -> None:
     print(f"plain ffmpeg (cut + crop/scale to 1080x1920, no captions): {plain:.1f} s")
     for reframe, (elapsed, clips) in results.items():
         sizes = ", ".join(f"{c.size_bytes / 1e6:.1f}" for c in clips)
-        print(f"recast render_clips ({reframe}, captions, thumbnails): {elapsed:.1f} s "
-              f"= {elapsed / plain:.2f}x plain ffmpeg; "
-              f"{seconds / elapsed:.2f} s of clip per second; MB: {sizes}")  # fmt: skip
+        print(
+            f"recast render_clips ({reframe}, captions, thumbnails): {elapsed:.1f} s "
+            f"= {elapsed / plain:.2f}x plain ffmpeg; "
+            f"{seconds / elapsed:.2f} s of clip per second; MB: {sizes}"
+        )
 
 
 if __name__ == "__main__":

@@ -71,9 +71,13 @@ class Measure:
 
 async def _split_jobs(deps: CoreDeps, job_ids: list[uuid.UUID]) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     async with deps.sessionmaker() as session:
-        kinds = dict((await session.execute(
-            select(RepurposingJob.id, RepurposingJob.job_type).where(RepurposingJob.id.in_(job_ids))
-        )).all())  # fmt: skip
+        kinds = dict(
+            (
+                await session.execute(
+                    select(RepurposingJob.id, RepurposingJob.job_type).where(RepurposingJob.id.in_(job_ids))
+                )
+            ).all()
+        )
     return [j for j in job_ids if kinds[j] != "video_to_shorts"], [j for j in job_ids if kinds[j] == "video_to_shorts"]
 
 

@@ -49,6 +49,7 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- servers (subprocess mode)
 
+
 async def serve_baseline(db_url: str, port: int) -> None:
     from aiohttp import web
 
@@ -58,7 +59,8 @@ async def serve_baseline(db_url: str, port: int) -> None:
         body = await request.read()
         await pool.execute(
             "INSERT INTO bench_baseline (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            request.headers.get("x-event-id", ""), body,
+            request.headers.get("x-event-id", ""),
+            body,
         )
         return web.json_response({"ok": True})
 
@@ -85,33 +87,61 @@ async def serve_recast(db_url: str, redis_url: str, queue: str, port: int) -> No
     from tasks.worker import attach
     from webhooks.app import make_web_app
 
-    settings = Settings(_env_file=None, razorpay_webhook_secret=SecretStr(RZP_SECRET),  # type: ignore[call-arg]
-                        stripe_webhook_secret=SecretStr(STRIPE_SECRET), recast_data_dir=Path("/tmp/recast-bench"))
+    settings = Settings(
+        _env_file=None,
+        razorpay_webhook_secret=SecretStr(RZP_SECRET),  # type: ignore[call-arg]
+        stripe_webhook_secret=SecretStr(STRIPE_SECRET),
+        recast_data_dir=Path("/tmp/recast-bench"),
+    )
     engine = make_engine(db_url, pool_size=10)
     redis = Redis.from_url(redis_url)
-    deps = CoreDeps(settings=settings, sessionmaker=make_sessionmaker(engine), redis=redis,
-                    store=LocalFileStore(Path("/tmp/recast-bench/media")), notifier=RecordingNotifier(),
-                    enqueue=_unwired)
+    deps = CoreDeps(
+        settings=settings,
+        sessionmaker=make_sessionmaker(engine),
+        redis=redis,
+        store=LocalFileStore(Path("/tmp/recast-bench/media")),
+        notifier=RecordingNotifier(),
+        enqueue=_unwired,
+    )
     attach(deps, RedisWorkQueue(redis, queue))
     await web._run_app(make_web_app(deps), host="127.0.0.1", port=port, print=None)
 
 
 # ---------------------------------------------------------------- load generator
 
+
 def razorpay_request(event_id: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"entity": "event", "event": "payment.captured", "created_at": int(time.time()),
-                       "payload": {"payment": {"entity": {"id": "pay_" + event_id[:14], "amount": 79900,
-                                                          "currency": "INR", "notes": {}}}}}).encode()
+    body = json.dumps(
+        {
+            "entity": "event",
+            "event": "payment.captured",
+            "created_at": int(time.time()),
+            "payload": {
+                "payment": {"entity": {"id": "pay_" + event_id[:14], "amount": 79900, "currency": "INR", "notes": {}}}
+            },
+        }
+    ).encode()
     sig = hmac.new(RZP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"X-Razorpay-Signature": sig, "x-razorpay-event-id": event_id, "x-event-id": event_id,
-                  "Content-Type": "application/json"}
+    return body, {
+        "X-Razorpay-Signature": sig,
+        "x-razorpay-event-id": event_id,
+        "x-event-id": event_id,
+        "Content-Type": "application/json",
+    }
 
 
 def stripe_request(event_id: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"id": event_id, "object": "event", "type": "payment_intent.succeeded",
-                       "created": int(time.time()), "data": {"object": {"id": "pi_" + event_id[:14],
-                                                                         "amount_received": 1200,
-                                                                         "currency": "usd", "metadata": {}}}}).encode()
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": int(time.time()),
+            "data": {
+                "object": {"id": "pi_" + event_id[:14], "amount_received": 1200, "currency": "usd", "metadata": {}}
+            },
+        }
+    ).encode()
     ts = int(time.time())
     sig = hmac.new(STRIPE_SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     return body, {"Stripe-Signature": f"t={ts},v1={sig}", "x-event-id": event_id, "Content-Type": "application/json"}
@@ -125,6 +155,7 @@ async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], concurren
         queue.put_nowait(r)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
+
         async def worker() -> None:
             while not queue.empty():
                 body, headers = queue.get_nowait()
@@ -139,8 +170,13 @@ async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], concurren
         elapsed = time.perf_counter() - start
     latencies.sort()
     ok = statuses.get(200, 0)
-    return {"rps": ok / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "ok": ok, "errors": len(requests) - ok}
+    return {
+        "rps": ok / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "ok": ok,
+        "errors": len(requests) - ok,
+    }
 
 
 async def wait_up(url: str) -> None:
@@ -174,8 +210,25 @@ async def main(events: int, concurrency: int) -> None:
         await conn.close()
         ports = {"baseline": free_port(), "recast": free_port()}
         for role, port in ports.items():
-            procs.append(subprocess.Popen([sys.executable, __file__, "--serve", role, "--port", str(port),
-                                           "--db", db_url, "--redis", redis_url, "--queue", queue], cwd=ROOT))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--serve",
+                        role,
+                        "--port",
+                        str(port),
+                        "--db",
+                        db_url,
+                        "--redis",
+                        redis_url,
+                        "--queue",
+                        queue,
+                    ],
+                    cwd=ROOT,
+                )
+            )
         await wait_up(f"http://127.0.0.1:{ports['baseline']}/hook")
         await wait_up(f"http://127.0.0.1:{ports['recast']}/healthz")
         base_url = f"http://127.0.0.1:{ports['baseline']}/hook"
@@ -191,16 +244,24 @@ async def main(events: int, concurrency: int) -> None:
             base = await load(base_url, base_reqs, concurrency)
             rows.append((sender, recast, base))
 
-        print(f"\nWebhooks: {events} events per run, {concurrency} in flight, "
-              f"{os.cpu_count()} CPUs, servers and load generator on this machine\n")
+        print(
+            f"\nWebhooks: {events} events per run, {concurrency} in flight, "
+            f"{os.cpu_count()} CPUs, servers and load generator on this machine\n"
+        )
         print(f"{'endpoint':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
         for sender, recast, base in rows:
-            print(f"{'recast ' + sender:<22}{recast['rps']:>10.0f}{recast['p50']:>9.1f}{recast['p99']:>9.1f}"
-                  f"{recast['errors']:>8.0f}")
-            print(f"{'baseline insert':<22}{base['rps']:>10.0f}{base['p50']:>9.1f}{base['p99']:>9.1f}"
-                  f"{base['errors']:>8.0f}")
-            print(f"{'  ratio recast/base':<22}{recast['rps'] / base['rps']:>10.2f}"
-                  f"{recast['p50'] / base['p50']:>9.2f}{recast['p99'] / base['p99']:>9.2f}")
+            print(
+                f"{'recast ' + sender:<22}{recast['rps']:>10.0f}{recast['p50']:>9.1f}{recast['p99']:>9.1f}"
+                f"{recast['errors']:>8.0f}"
+            )
+            print(
+                f"{'baseline insert':<22}{base['rps']:>10.0f}{base['p50']:>9.1f}{base['p99']:>9.1f}"
+                f"{base['errors']:>8.0f}"
+            )
+            print(
+                f"{'  ratio recast/base':<22}{recast['rps'] / base['rps']:>10.2f}"
+                f"{recast['p50'] / base['p50']:>9.2f}{recast['p99'] / base['p99']:>9.2f}"
+            )
 
         # Duplicate storm: every event 5 times at once → one row and one enqueued task each.
         from redis.asyncio import Redis
@@ -213,15 +274,20 @@ async def main(events: int, concurrency: int) -> None:
         enqueued = await redis.llen(queue) - before
         conn = await asyncpg.connect(db_url)
         stored = await conn.fetchval(
-            "SELECT count(*) FROM gateway_events WHERE sender = 'razorpay' AND sender_event_id = ANY($1)", storm_ids)
+            "SELECT count(*) FROM gateway_events WHERE sender = 'razorpay' AND sender_event_id = ANY($1)", storm_ids
+        )
         await conn.close()
         await redis.delete(queue)
         await redis.aclose()
-        print(f"\nDuplicate storm: {len(storm_ids)} events x 5 concurrent = {len(storm)} requests, "
-              f"{result['ok']:.0f} answered 200, {result['rps']:.0f} req/s")
+        print(
+            f"\nDuplicate storm: {len(storm_ids)} events x 5 concurrent = {len(storm)} requests, "
+            f"{result['ok']:.0f} answered 200, {result['rps']:.0f} req/s"
+        )
         verdict = "ONE EFFECT EACH" if stored == enqueued == len(storm_ids) else "MISMATCH"
-        print(f"  stored rows: {stored} (expected {len(storm_ids)}), enqueued tasks: {enqueued} "
-              f"(expected {len(storm_ids)}) -> {verdict}")
+        print(
+            f"  stored rows: {stored} (expected {len(storm_ids)}), enqueued tasks: {enqueued} "
+            f"(expected {len(storm_ids)}) -> {verdict}"
+        )
     finally:
         for proc in procs:
             proc.terminate()

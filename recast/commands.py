@@ -102,8 +102,10 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
         print("Nothing stuck, retrying or dead-lettered.")
     for u in rows:
         error = (u.last_error or "").strip().splitlines()
-        print(f"{u.id}  {u.kind:32} {u.state.value:9} attempts {u.attempts}/{u.max_attempts}  "
-              f"updated {u.updated_at:%Y-%m-%d %H:%M:%S}  {error[-1][:120] if error else ''}")  # fmt: skip
+        print(
+            f"{u.id}  {u.kind:32} {u.state.value:9} attempts {u.attempts}/{u.max_attempts}  "
+            f"updated {u.updated_at:%Y-%m-%d %H:%M:%S}  {error[-1][:120] if error else ''}"
+        )
     return 0
 
 
@@ -126,15 +128,20 @@ async def org_invite(settings: Settings, org: str, *, role: str) -> int:
     from core.db.session import make_engine, make_sessionmaker, session_scope
     from core.integrations import slack_links, slack_onboarding
 
-    with infrastructure(data_dir=settings.recast_data_dir, database_url=settings.database_url,
-                        redis_url="unused://") as (database_url, _):
+    with infrastructure(
+        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+    ) as (database_url, _):
         engine = make_engine(database_url, pool_size=1)
         try:
             async with session_scope(make_sessionmaker(engine)) as session:
                 found = await slack_links.organization_for(session=session, ref=org)
                 code = await slack_onboarding.create_invite(
-                    session=session, secret=settings.recast_secret_key.get_secret_value(),
-                    organization_id=found.id, by_user_id=None, role=role)
+                    session=session,
+                    secret=settings.recast_secret_key.get_secret_value(),
+                    organization_id=found.id,
+                    by_user_id=None,
+                    role=role,
+                )
         except RecastError as exc:
             print(f"recast org invite: {exc.user_message}", file=sys.stderr)
             return 1

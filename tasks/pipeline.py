@@ -106,9 +106,7 @@ async def _corrected_all_given_up(deps: CoreDeps, payload: dict[str, Any], error
     on_give_up=_corrected_all_given_up,
 )
 async def rewrite_from_transcript(asset_id: str, revision: int, requested_by: str, deps: CoreDeps) -> int:
-    return await transcript.rewrite_from_transcript(
-        deps, uuid.UUID(asset_id), int(revision), uuid.UUID(requested_by)
-    )
+    return await transcript.rewrite_from_transcript(deps, uuid.UUID(asset_id), int(revision), uuid.UUID(requested_by))
 
 
 async def _corrected_one_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:

@@ -29,8 +29,9 @@ async def post_approval(draft_id: str, deps: CoreDeps, requested_by: str | None 
     """Open the draft's approval request and post it to its client's Slack channel (once)."""
     from bots.slack import outbox
 
-    await outbox.post_approval(deps, _client(deps), uuid.UUID(draft_id),
-                               uuid.UUID(requested_by) if requested_by else None)
+    await outbox.post_approval(
+        deps, _client(deps), uuid.UUID(draft_id), uuid.UUID(requested_by) if requested_by else None
+    )
 
 
 @task("slack.send_qa_reminders")
@@ -44,11 +45,13 @@ async def qa_reminders(deps: CoreDeps) -> int:
     sent = 0
     async with session_scope(deps.sessionmaker) as session:
         for item in await wf.qa_due_for_reminder(session=session, now=now):
-            draft = await session.get(GeneratedContent, item.generated_content_id) if item.generated_content_id \
-                else None
+            draft = (
+                await session.get(GeneratedContent, item.generated_content_id) if item.generated_content_id else None
+            )
             label = draft_label(draft) if draft else "a draft"
-            await outbox.deliver(deps, _client(deps), await qa.reminder_notices(session=session, qa=item,
-                                                                                draft_label=label))
+            await outbox.deliver(
+                deps, _client(deps), await qa.reminder_notices(session=session, qa=item, draft_label=label)
+            )
             await wf.mark_qa_reminded(session=session, qa=item, now=now)
             sent += 1
     return sent
@@ -56,26 +59,36 @@ async def qa_reminders(deps: CoreDeps) -> int:
 
 @task("slack.submit_link")
 async def submit_link(
-    team_id: str, channel_id: str, slack_user_id: str, deps: CoreDeps, link: str | None = None,
+    team_id: str,
+    channel_id: str,
+    slack_user_id: str,
+    deps: CoreDeps,
+    link: str | None = None,
     text: str | None = None,
 ) -> str | None:
     """`/recast submit <link or text>`: the article or text into the pipeline as the channel's client content."""
     from bots.slack import submissions
 
-    asset_id = await submissions.submit(deps, team_id=team_id, channel_id=channel_id, slack_user_id=slack_user_id,
-                                        link=link, text=text)
+    asset_id = await submissions.submit(
+        deps, team_id=team_id, channel_id=channel_id, slack_user_id=slack_user_id, link=link, text=text
+    )
     return str(asset_id) if asset_id else None
 
 
 @task("slack.submit_file")
 async def submit_file(
-    team_id: str, channel_id: str | None, slack_user_id: str | None, file_id: str | None, deps: CoreDeps,
+    team_id: str,
+    channel_id: str | None,
+    slack_user_id: str | None,
+    file_id: str | None,
+    deps: CoreDeps,
 ) -> str | None:
     """A file shared in Slack: downloaded into a content asset of the channel's client, then the pipeline."""
     from bots.slack import submissions
 
     if not slack_user_id or not file_id:
         return None
-    asset_id = await submissions.submit_file(deps, team_id=team_id, channel_id=channel_id,
-                                             slack_user_id=slack_user_id, file_id=file_id)
+    asset_id = await submissions.submit_file(
+        deps, team_id=team_id, channel_id=channel_id, slack_user_id=slack_user_id, file_id=file_id
+    )
     return str(asset_id) if asset_id else None

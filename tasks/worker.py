@@ -78,8 +78,9 @@ class Worker:
         registry.load_all()
         slots = asyncio.Semaphore(self.config.concurrency)
         sweeper = asyncio.create_task(self._sweep_loop()) if self.config.sweep else None
-        log.info("worker %s: %d slot(s), lease %.0f s", self.config.worker_id, self.config.concurrency,
-                 self.config.lease_s)  # fmt: skip
+        log.info(
+            "worker %s: %d slot(s), lease %.0f s", self.config.worker_id, self.config.concurrency, self.config.lease_s
+        )
         try:
             while not self._stop.is_set():
                 await slots.acquire()
@@ -117,9 +118,12 @@ class Worker:
         for attempt in range(6):
             try:
                 return await work.run_unit(
-                    self.deps, unit_id, worker=self.config.worker_id, lease_s=self.config.lease_s,
+                    self.deps,
+                    unit_id,
+                    worker=self.config.worker_id,
+                    lease_s=self.config.lease_s,
                     on_outcome=self.on_outcome,
-                )  # fmt: skip
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -134,8 +138,12 @@ class Worker:
     async def _drain(self) -> None:
         if not self.running:
             return
-        log.info("worker %s stopping: waiting up to %.0f s for %d unit(s)", self.config.worker_id,
-                 self.config.grace_s, len(self.running))  # fmt: skip
+        log.info(
+            "worker %s stopping: waiting up to %.0f s for %d unit(s)",
+            self.config.worker_id,
+            self.config.grace_s,
+            len(self.running),
+        )
         _, pending = await asyncio.wait(set(self.running), timeout=self.config.grace_s)
         for task in pending:
             task.cancel()  # run_unit releases the unit on cancellation

@@ -190,7 +190,9 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
         # A queue name of this run: Redis keys the bot namespaces with it (pasted text parts) are not seen
         # by other test runs sharing the Redis server.
         settings=Settings(
-            recast_data_dir=tmp_path / "data", link_allow_private_networks=True, task_queue=f"recast-test-{RUN_ID}",
+            recast_data_dir=tmp_path / "data",
+            link_allow_private_networks=True,
+            task_queue=f"recast-test-{RUN_ID}",
             _env_file=None,
         ),
         sessionmaker=sessionmaker,
@@ -214,4 +216,3 @@ async def live_deps(core_deps, engine):
 
     core_deps.sessionmaker = make_sessionmaker(engine)
     return core_deps
-

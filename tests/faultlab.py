@@ -143,8 +143,11 @@ class Lab:
         log = (self.root / f"{name}.log").open("ab")
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "recast.cli", "worker", "--concurrency", str(concurrency)],
-            env=self.env(**extra), stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
+            env=self.env(**extra),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         self.workers.append(proc)
         return proc
 
@@ -175,9 +178,14 @@ class Lab:
                 session=session, provider="telegram", external_user_id=str(chat), chat_id=str(chat), full_name="Lab"
             )
             asset = await content.ingest_file(
-                session=session, store=self.store, user_id=reg.user.id, organization_id=reg.organization.id,
-                path=video, filename=video.name, mime_type="video/mp4",
-            )  # fmt: skip
+                session=session,
+                store=self.store,
+                user_id=reg.user.id,
+                organization_id=reg.organization.id,
+                path=video,
+                filename=video.name,
+                mime_type="video/mp4",
+            )
             asset.metadata_ = {**(asset.metadata_ or {}), "chat": {"provider": "telegram", "chat_id": str(chat)}}
         return asset.id, reg.user.id
 
@@ -240,11 +248,17 @@ class Lab:
         messages = self.telegram.messages_to(chat)
         draft_texts = [m.content for m in messages if m.content.startswith("📝")]
         return Tally(
-            status=status, seconds=seconds, jobs=jobs or 0, drafts=drafts or 0, draft_messages=len(draft_texts),
-            duplicate_messages=len(draft_texts) - len(set(draft_texts)), credits_used=int(used or 0),
-            credits_charged=int(charged or 0), non_terminal_assets=stuck or 0,
+            status=status,
+            seconds=seconds,
+            jobs=jobs or 0,
+            drafts=drafts or 0,
+            draft_messages=len(draft_texts),
+            duplicate_messages=len(draft_texts) - len(set(draft_texts)),
+            credits_used=int(used or 0),
+            credits_charged=int(charged or 0),
+            non_terminal_assets=stuck or 0,
             failure_messages=sum(1 for m in messages if m.content.startswith("⚠️")),
-        )  # fmt: skip
+        )
 
 
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

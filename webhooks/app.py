@@ -49,12 +49,24 @@ VERIFIERS_KEY = web.AppKey("gateway_verifiers", dict[str, Verifier])
 INBOX_KEY = web.AppKey("gateway_inbox", GatewayInbox)
 
 # Headers worth keeping with the raw body (enough to re-verify or debug; no cookies or auth).
-_KEPT_HEADERS = frozenset({
-    "content-type", "user-agent", "x-razorpay-signature", "x-razorpay-event-id", "stripe-signature",
-    "x-webhook-signature", "x-webhook-timestamp", "x-webhook-version", "x-idempotency-key",
-    "paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig", "paypal-cert-url",
-    "paypal-auth-algo",
-})
+_KEPT_HEADERS = frozenset(
+    {
+        "content-type",
+        "user-agent",
+        "x-razorpay-signature",
+        "x-razorpay-event-id",
+        "stripe-signature",
+        "x-webhook-signature",
+        "x-webhook-timestamp",
+        "x-webhook-version",
+        "x-idempotency-key",
+        "paypal-transmission-id",
+        "paypal-transmission-time",
+        "paypal-transmission-sig",
+        "paypal-cert-url",
+        "paypal-auth-algo",
+    }
+)
 _SECRET_HEADERS = frozenset({b"authorization", b"cookie", b"proxy-authorization"})
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 
@@ -67,9 +79,7 @@ def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
     s = deps.settings
     rest = None
     if s.paypal_client_id and s.paypal_client_secret:
-        rest = PayPalRest(
-            s.paypal_client_id, s.paypal_client_secret.get_secret_value(), base_url=s.paypal_api_base
-        )
+        rest = PayPalRest(s.paypal_client_id, s.paypal_client_secret.get_secret_value(), base_url=s.paypal_api_base)
     # A PayPal API base pointed somewhere else (a sandbox proxy, a local test server) is trusted for
     # certificates too: the operator chose it; a request's own cert URL never widens the list.
     extra = frozenset({origin(s.paypal_api_base)})
@@ -77,8 +87,9 @@ def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
         "razorpay": RazorpayVerifier(split_secrets(_secret(s.razorpay_webhook_secret))),
         "stripe": StripeVerifier(split_secrets(_secret(s.stripe_webhook_secret))),
         "cashfree": CashfreeVerifier(split_secrets(_secret(s.cashfree_secret_key))),
-        "paypal": PayPalVerifier(webhook_id=s.paypal_webhook_id, rest=rest,
-                                 extra_cert_origins=extra - PAYPAL_CERT_HOSTS),
+        "paypal": PayPalVerifier(
+            webhook_id=s.paypal_webhook_id, rest=rest, extra_cert_origins=extra - PAYPAL_CERT_HOSTS
+        ),
     }
     verifiers.update(deps.providers.get("webhook_verifiers", {}))
     return verifiers
@@ -90,8 +101,7 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def header_block(raw_headers: RawHeaders) -> bytes:
     """Every header line as received (bytes, any encoding), but credentials a proxy might add."""
-    return b"".join(b"%s: %s\r\n" % (name, value) for name, value in raw_headers
-                    if name.lower() not in _SECRET_HEADERS)
+    return b"".join(b"%s: %s\r\n" % (name, value) for name, value in raw_headers if name.lower() not in _SECRET_HEADERS)
 
 
 def undecodable_header(raw_headers: RawHeaders) -> str | None:
@@ -134,10 +144,14 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
             event = replace(event, malformed=problem)
         try:
             stored = await request.app[INBOX_KEY].store(
-                sender=event.sender, event_id=event.event_id, event_type=event.event_type,
-                malformed=event.malformed, body=body, headers=_kept_headers(request.headers),
+                sender=event.sender,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                malformed=event.malformed,
+                body=body,
+                headers=_kept_headers(request.headers),
                 raw_headers=header_block(request.raw_headers),
-            )  # fmt: skip
+            )
         except Exception:
             # Our storage is down: the gateway keeps the event and retries, nothing is lost.
             log.exception("could not store a %s webhook; answering 503", sender)
@@ -145,8 +159,13 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
         if event.malformed is not None:
             # Stored (raw bytes) but never processed: 2xx, because a retry of the same bytes cannot
             # be better and Razorpay disables a webhook that keeps failing.
-            log.warning("%s webhook %s stored as malformed (%d bytes): %s",
-                        sender, stored.event_id if stored else "(duplicate)", len(body), event.malformed)
+            log.warning(
+                "%s webhook %s stored as malformed (%d bytes): %s",
+                sender,
+                stored.event_id if stored else "(duplicate)",
+                len(body),
+                event.malformed,
+            )
             return web.json_response(
                 {"ok": False, "malformed": event.malformed, "duplicate": stored is None}, status=202
             )

@@ -21,7 +21,7 @@ _CANCELLED = {"cancelled", "canceled", "expired", "failed"}
 
 
 def gateway_says(query: dict[str, str]) -> str | None:
-    """"cancelled", "paid" or None from the return URL's query (ours and the gateways' own parameters)."""
+    """ "cancelled", "paid" or None from the return URL's query (ours and the gateways' own parameters)."""
     if query.get("result") == "cancelled":
         return "cancelled"
     razorpay = query.get("razorpay_payment_link_status", "").lower()

@@ -14,8 +14,15 @@ from bots.slack.outbox import token_cipher
 from core.deps import CoreDeps
 
 BOT_SCOPES = [
-    "commands", "chat:write", "chat:write.public", "files:read", "users:read", "users:read.email",
-    "channels:read", "channels:history", "groups:history",
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "files:read",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "channels:history",
+    "groups:history",
 ]
 
 
@@ -34,24 +41,37 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
         client_secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None
         state_store = RedisOAuthStateStore(deps.redis)
         flow = RecastOAuthFlow(
-            client=client, state_store=state_store, sessionmaker=deps.sessionmaker,
+            client=client,
+            state_store=state_store,
+            sessionmaker=deps.sessionmaker,
             secret=settings.recast_secret_key.get_secret_value(),
             settings=AsyncOAuthSettings(
-                client_id=settings.slack_client_id, client_secret=client_secret, scopes=BOT_SCOPES,
-                installation_store=store, state_store=state_store, install_page_rendering_enabled=False,
-                redirect_uri_path="/slack/oauth_redirect", install_path="/slack/install",
+                client_id=settings.slack_client_id,
+                client_secret=client_secret,
+                scopes=BOT_SCOPES,
+                installation_store=store,
+                state_store=state_store,
+                install_page_rendering_enabled=False,
+                redirect_uri_path="/slack/oauth_redirect",
+                install_path="/slack/install",
             ),
         )
-        app = AsyncApp(signing_secret=secret, client=client, process_before_response=True,
-                       installation_store=store, oauth_flow=flow)
+        app = AsyncApp(
+            signing_secret=secret,
+            client=client,
+            process_before_response=True,
+            installation_store=store,
+            oauth_flow=flow,
+        )
     else:
         if settings.slack_bot_token is None:
             raise RuntimeError("Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth install)")
         token = settings.slack_bot_token.get_secret_value()
         if client is not None:
             client.token = token
-        app = AsyncApp(token=None if client else token, client=client, signing_secret=secret,
-                       process_before_response=True)
+        app = AsyncApp(
+            token=None if client else token, client=client, signing_secret=secret, process_before_response=True
+        )
     app.middleware(session_middleware(deps))
     for module in (commands, actions, views, events, setup, qa):
         module.register(app, deps)

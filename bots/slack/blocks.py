@@ -22,7 +22,12 @@ DRAFT_PREVIEW = 2800  # leaves room for the "continued" note inside one section
 APPROVE, CHANGES, REJECT = "recast_approve", "recast_request_changes", "recast_reject"
 CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL = "recast_changes_modal", "recast_reject_modal", "recast_workflow_modal"
 QA_SEND, QA_MODAL, QA_PASS, QA_FAIL, QA_FAIL_MODAL = (
-    "recast_send_to_qa", "recast_qa_modal", "recast_qa_pass", "recast_qa_fail", "recast_qa_fail_modal")
+    "recast_send_to_qa",
+    "recast_qa_modal",
+    "recast_qa_pass",
+    "recast_qa_fail",
+    "recast_qa_fail_modal",
+)
 QA_HOME_ITEMS = 8  # of the 50 blocks a Home tab may have: 2 per QA item, 2 per approval
 
 Block = dict[str, Any]
@@ -69,8 +74,10 @@ def home_view(
 ) -> dict[str, Any]:
     """App Home: the approvals waiting for this person and, for QA reviewers, the QA queue."""
     if qa is None:
-        return {"type": "home", "blocks": pending_blocks(items, heading="Waiting for your approval",
-                                                         qa_senders=qa_senders)}
+        return {
+            "type": "home",
+            "blocks": pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders),
+        }
     room = (MAX_BLOCKS - 3 - 2 * min(len(qa), QA_HOME_ITEMS) - (1 if len(qa) > QA_HOME_ITEMS else 0) - 1) // 2
     blocks = pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders, limit=room)
     return {"type": "home", "blocks": (blocks + qa_blocks(qa))[:MAX_BLOCKS]}
@@ -84,60 +91,110 @@ def qa_blocks(items: list[QAItem]) -> list[Block]:
         return blocks
     for item in items[:QA_HOME_ITEMS]:
         qa = item.qa
-        lines = [f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)}",
-                 f"{qa_service.type_label(qa.qa_type)} · {qa.priority} priority · due {qa_service.due_text(qa.due_at)}"
-                 + (f" · asked by {item.requested_by}" if item.requested_by else "")]
+        lines = [
+            f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)}",
+            f"{qa_service.type_label(qa.qa_type)} · {qa.priority} priority · due {qa_service.due_text(qa.due_at)}"
+            + (f" · asked by {item.requested_by}" if item.requested_by else ""),
+        ]
         if item.note:
             lines.append(f"Note: {item.note}")
         preview, _ = truncate_draft(item.draft.content_text or "", 280)
         lines.append(f">{preview}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text("\n".join(lines))}})
-        blocks.append({"type": "actions", "block_id": f"qa_{qa.id}", "elements": [
-            {"type": "button", "action_id": QA_PASS, "style": "primary", "value": str(qa.id),
-             "text": {"type": "plain_text", "text": "Pass"}},
-            {"type": "button", "action_id": QA_FAIL, "style": "danger", "value": str(qa.id),
-             "text": {"type": "plain_text", "text": "Fail with note"}},
-        ]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"qa_{qa.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": QA_PASS,
+                        "style": "primary",
+                        "value": str(qa.id),
+                        "text": {"type": "plain_text", "text": "Pass"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": QA_FAIL,
+                        "style": "danger",
+                        "value": str(qa.id),
+                        "text": {"type": "plain_text", "text": "Fail with note"},
+                    },
+                ],
+            }
+        )
     if len(items) > QA_HOME_ITEMS:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"…and {len(items) - QA_HOME_ITEMS} more"}]})
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - QA_HOME_ITEMS} more"}]}
+        )
     return blocks
 
 
 def qa_modal(value: str, draft: GeneratedContent) -> dict[str, Any]:
     """Send to QA: the kind of review, its priority (which sets when it is due) and a note for the reviewer."""
     types = [{"text": {"type": "plain_text", "text": label}, "value": key} for key, label in QA_TYPES.items()]
-    priorities = [{"text": {"type": "plain_text", "text": f"{p.capitalize()}: due in {h} h"}, "value": p}
-                  for p, h in QA_SLA_HOURS.items()]
+    priorities = [
+        {"text": {"type": "plain_text", "text": f"{p.capitalize()}: due in {h} h"}, "value": p}
+        for p, h in QA_SLA_HOURS.items()
+    ]
     return {
-        "type": "modal", "callback_id": QA_MODAL, "private_metadata": value,
+        "type": "modal",
+        "callback_id": QA_MODAL,
+        "private_metadata": value,
         "title": {"type": "plain_text", "text": "Send to QA"},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _text(draft_label(draft), 2000)}]},
-            {"type": "input", "block_id": "qa_type", "label": {"type": "plain_text", "text": "Review"},
-             "element": {"type": "static_select", "action_id": "value", "options": types, "initial_option": types[0]}},
-            {"type": "input", "block_id": "priority", "label": {"type": "plain_text", "text": "Priority"},
-             "element": {"type": "static_select", "action_id": "value", "options": priorities,
-                         "initial_option": priorities[1]}},
-            {"type": "input", "block_id": "note", "optional": True,
-             "label": {"type": "plain_text", "text": "Note for the QA reviewer"},
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
+            {
+                "type": "input",
+                "block_id": "qa_type",
+                "label": {"type": "plain_text", "text": "Review"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": types,
+                    "initial_option": types[0],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "priority",
+                "label": {"type": "plain_text", "text": "Priority"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": priorities,
+                    "initial_option": priorities[1],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Note for the QA reviewer"},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000},
+            },
         ],
     }
 
 
 def qa_fail_modal(qa_id: uuid.UUID) -> dict[str, Any]:
     return {
-        "type": "modal", "callback_id": QA_FAIL_MODAL, "private_metadata": str(qa_id),
+        "type": "modal",
+        "callback_id": QA_FAIL_MODAL,
+        "private_metadata": str(qa_id),
         "title": {"type": "plain_text", "text": "Fail QA"},
         "submit": {"type": "plain_text", "text": "Fail and send back"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [{"type": "input", "block_id": "feedback",
-                    "label": {"type": "plain_text", "text": "What failed? (the new version is written from this)"},
-                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                "max_length": 2000}}],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "feedback",
+                "label": {"type": "plain_text", "text": "What failed? (the new version is written from this)"},
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000},
+            }
+        ],
     }
 
 
@@ -162,8 +219,9 @@ def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -
         if draft.thumbnail_url:
             blocks.append({"type": "image", "image_url": draft.thumbnail_url, "alt_text": "clip thumbnail"})
         if draft.file_url:
-            blocks.append({"type": "section",
-                           "text": {"type": "mrkdwn", "text": _text(f"🎬 <{draft.file_url}|Watch the clip>")}})
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": _text(f"🎬 <{draft.file_url}|Watch the clip>")}}
+            )
     return blocks, cut
 
 
@@ -172,8 +230,11 @@ def _stage_line(request: ApprovalRequest, stage: Stage | None, stage_count: int)
     at = f"stage {request.current_stage or 1}/{stage_count}"
     if status == "pending" and stage is not None:
         return f"*Stage {request.current_stage}/{stage_count}:* {stage.name} · awaiting approval"
-    labels = {"approved": f"✅ Approved (all {stage_count} stage{'s' if stage_count != 1 else ''})",
-              "rejected": f"❌ Rejected at {at}", "changes_requested": f"✏️ Changes requested at {at}"}
+    labels = {
+        "approved": f"✅ Approved (all {stage_count} stage{'s' if stage_count != 1 else ''})",
+        "rejected": f"❌ Rejected at {at}",
+        "changes_requested": f"✏️ Changes requested at {at}",
+    }
     line = labels.get(status, status)
     if request.feedback and status in ("rejected", "changes_requested"):
         line += f" — {request.feedback}"
@@ -189,8 +250,9 @@ def source_label(asset: ContentAsset | None) -> str | None:
     if asset is None:
         return None
     kind = {"document": "text"}.get(asset.content_type or "", asset.content_type or "content")
-    via = {"slack": "from Slack", "telegram": "from Telegram"}.get(asset.source_platform or "",
-                                                                     f"by {asset.source_platform or 'upload'}")
+    via = {"slack": "from Slack", "telegram": "from Telegram"}.get(
+        asset.source_platform or "", f"by {asset.source_platform or 'upload'}"
+    )
     title = f"“{_text(asset.title, 120)}”" if asset.title else "an untitled submission"
     what = f"<{asset.source_url}|{kind}>" if asset.source_url else kind
     return f"{title} ({what} {via})"
@@ -213,26 +275,54 @@ def approval_message(
     if source:
         what.insert(1, f"Source: {source}")
     body, _ = draft_blocks(draft, full_text_url=full_text_url)
-    blocks: list[Block] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": _text(" · ".join(what),
-                                                                                              2000)}]}, *body]
+    blocks: list[Block] = [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _text(" · ".join(what), 2000)}]},
+        *body,
+    ]
     context = [{"type": "mrkdwn", "text": _stage_line(request, stage, stage_count)}]
     if note:
         context.append({"type": "mrkdwn", "text": _text(note, 2000)})
     blocks.append({"type": "context", "elements": context})
     if request.status == "pending" and buttons:
         value = action_value(request)
-        blocks.append({"type": "actions", "block_id": "recast_review", "elements": [
-            {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
-             "text": {"type": "plain_text", "text": "Approve"}},
-            {"type": "button", "action_id": CHANGES, "value": value,
-             "text": {"type": "plain_text", "text": "Request changes"}},
-            {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
-             "text": {"type": "plain_text", "text": "Reject"}},
-            {"type": "button", "action_id": QA_SEND, "value": value,
-             "text": {"type": "plain_text", "text": "Send to QA"}},
-        ]})
-    fallback = (f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
-                f"{version_of(request)} ({_stage_line(request, stage, stage_count)})")
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "recast_review",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": APPROVE,
+                        "style": "primary",
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Approve"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": CHANGES,
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Request changes"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": REJECT,
+                        "style": "danger",
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Reject"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": QA_SEND,
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Send to QA"},
+                    },
+                ],
+            }
+        )
+    fallback = (
+        f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
+        f"{version_of(request)} ({_stage_line(request, stage, stage_count)})"
+    )
     return blocks[:MAX_BLOCKS], _text(fallback, 300)
 
 
@@ -240,46 +330,79 @@ def feedback_modal(kind: str, value: str, title: str) -> dict[str, Any]:
     """The modal asking for feedback (request changes) or a reason (reject)."""
     label = "What should change?" if kind == CHANGES_MODAL else "Why is it rejected?"
     return {
-        "type": "modal", "callback_id": kind, "private_metadata": value,
+        "type": "modal",
+        "callback_id": kind,
+        "private_metadata": value,
         "title": {"type": "plain_text", "text": title[:24]},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [{"type": "input", "block_id": "feedback", "label": {"type": "plain_text", "text": label},
-                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                "max_length": 2000}}],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "feedback",
+                "label": {"type": "plain_text", "text": label},
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000},
+            }
+        ],
     }
 
 
 def workflow_modal(private_metadata: str) -> dict[str, Any]:
     """Define up to three stages: a name, and approvers (users) or a role each."""
-    roles = [{"text": {"type": "plain_text", "text": r}, "value": r}
-             for r in ("owner", "admin", "manager", "creator", "client")]
+    roles = [
+        {"text": {"type": "plain_text", "text": r}, "value": r}
+        for r in ("owner", "admin", "manager", "creator", "client")
+    ]
     blocks: list[Block] = [
-        {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Workflow name"},
-         "element": {"type": "plain_text_input", "action_id": "value", "initial_value": "Approvals"}},
+        {
+            "type": "input",
+            "block_id": "name",
+            "label": {"type": "plain_text", "text": "Workflow name"},
+            "element": {"type": "plain_text_input", "action_id": "value", "initial_value": "Approvals"},
+        },
     ]
     for n in (1, 2, 3):
         optional = n > 1
         blocks += [
-            {"type": "input", "block_id": f"stage{n}_name", "optional": optional,
-             "label": {"type": "plain_text", "text": f"Stage {n} name"},
-             "element": {"type": "plain_text_input", "action_id": "value"}},
-            {"type": "input", "block_id": f"stage{n}_users", "optional": True,
-             "label": {"type": "plain_text", "text": f"Stage {n} approvers"},
-             "element": {"type": "multi_users_select", "action_id": "value"}},
-            {"type": "input", "block_id": f"stage{n}_role", "optional": True,
-             "label": {"type": "plain_text", "text": f"Stage {n} role (instead of people)"},
-             "element": {"type": "static_select", "action_id": "value", "options": roles}},
+            {
+                "type": "input",
+                "block_id": f"stage{n}_name",
+                "optional": optional,
+                "label": {"type": "plain_text", "text": f"Stage {n} name"},
+                "element": {"type": "plain_text_input", "action_id": "value"},
+            },
+            {
+                "type": "input",
+                "block_id": f"stage{n}_users",
+                "optional": True,
+                "label": {"type": "plain_text", "text": f"Stage {n} approvers"},
+                "element": {"type": "multi_users_select", "action_id": "value"},
+            },
+            {
+                "type": "input",
+                "block_id": f"stage{n}_role",
+                "optional": True,
+                "label": {"type": "plain_text", "text": f"Stage {n} role (instead of people)"},
+                "element": {"type": "static_select", "action_id": "value", "options": roles},
+            },
         ]
     # No "publish automatically" option: nothing publishes approved drafts yet.
-    return {"type": "modal", "callback_id": WORKFLOW_MODAL, "private_metadata": private_metadata,
-            "title": {"type": "plain_text", "text": "Approval workflow"},
-            "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks}
+    return {
+        "type": "modal",
+        "callback_id": WORKFLOW_MODAL,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Approval workflow"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": blocks,
+    }
 
 
 def pending_blocks(
-    items: list[PendingApproval], *, heading: str = "Pending approvals",
-    qa_senders: frozenset[uuid.UUID] = frozenset(), limit: int = (MAX_BLOCKS - 2) // 2,
+    items: list[PendingApproval],
+    *,
+    heading: str = "Pending approvals",
+    qa_senders: frozenset[uuid.UUID] = frozenset(),
+    limit: int = (MAX_BLOCKS - 2) // 2,
 ) -> list[Block]:
     """The approvals waiting for someone; "Send to QA" only on those whose request id is in `qa_senders`."""
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": heading}}]
@@ -288,31 +411,56 @@ def pending_blocks(
         return blocks
     for item in items[:limit]:
         preview, _ = truncate_draft(item.draft.content_text or "", 280)
-        text = (f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)} · version "
-                f"{version_of(item.request)}\n"
-                f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}")
+        text = (
+            f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)} · version "
+            f"{version_of(item.request)}\n"
+            f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}"
+        )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
         value = action_value(item.request)
         elements: list[Block] = [
-            {"type": "button", "action_id": APPROVE, "style": "primary", "value": value,
-             "text": {"type": "plain_text", "text": "Approve"}},
-            {"type": "button", "action_id": CHANGES, "value": value,
-             "text": {"type": "plain_text", "text": "Request changes"}},
-            {"type": "button", "action_id": REJECT, "style": "danger", "value": value,
-             "text": {"type": "plain_text", "text": "Reject"}},
+            {
+                "type": "button",
+                "action_id": APPROVE,
+                "style": "primary",
+                "value": value,
+                "text": {"type": "plain_text", "text": "Approve"},
+            },
+            {
+                "type": "button",
+                "action_id": CHANGES,
+                "value": value,
+                "text": {"type": "plain_text", "text": "Request changes"},
+            },
+            {
+                "type": "button",
+                "action_id": REJECT,
+                "style": "danger",
+                "value": value,
+                "text": {"type": "plain_text", "text": "Reject"},
+            },
         ]
         if item.request.id in qa_senders:
-            elements.append({"type": "button", "action_id": QA_SEND, "value": value,
-                             "text": {"type": "plain_text", "text": "Send to QA"}})
+            elements.append(
+                {
+                    "type": "button",
+                    "action_id": QA_SEND,
+                    "value": value,
+                    "text": {"type": "plain_text", "text": "Send to QA"},
+                }
+            )
         blocks.append({"type": "actions", "elements": elements})
     if len(items) > limit:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"…and {len(items) - limit} more"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - limit} more"}]})
     return blocks[:MAX_BLOCKS]
 
 
 SETUP_START, SETUP_CHANNEL, SETUP_WORKFLOW, SETUP_TEST = (
-    "recast_setup_start", "recast_setup_channel", "recast_setup_workflow", "recast_setup_test")
+    "recast_setup_start",
+    "recast_setup_channel",
+    "recast_setup_workflow",
+    "recast_setup_test",
+)
 SETUP_CHANNEL_MODAL = "recast_setup_channel_modal"
 
 
@@ -324,8 +472,13 @@ def _step(done: bool, text: str, button: Block | None = None) -> Block:
 
 
 def _button(action_id: str, label: str, value: str = "setup") -> Block:
-    return {"type": "button", "action_id": action_id, "value": value, "style": "primary",
-            "text": {"type": "plain_text", "text": label[:75]}}
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "style": "primary",
+        "text": {"type": "plain_text", "text": label[:75]},
+    }
 
 
 def setup_blocks(
@@ -343,50 +496,100 @@ def setup_blocks(
         who = f" (you are its {role})" if role else " (you aren't a member yet: an owner or admin can add you)"
         blocks.append(_step(True, f"*1. Linked* to the organization *{org.name}*{who}."))
     elif can_start:
-        blocks.append(_step(False, f"*1. Start an agency* for *{workspace_name}*: you become its owner.",
-                            _button(SETUP_START, "Start the agency")))
+        blocks.append(
+            _step(
+                False,
+                f"*1. Start an agency* for *{workspace_name}*: you become its owner.",
+                _button(SETUP_START, "Start the agency"),
+            )
+        )
     else:
-        blocks.append(_step(False, "*1. Link this workspace.* A Slack workspace admin can start an agency for it "
-                                   "with `/recast setup`, or an organization's owner can give you an invite "
-                                   "for `/recast link <invite>`."))
+        blocks.append(
+            _step(
+                False,
+                "*1. Link this workspace.* A Slack workspace admin can start an agency for it "
+                "with `/recast setup`, or an organization's owner can give you an invite "
+                "for `/recast link <invite>`.",
+            )
+        )
     if state.channel_client:
         blocks.append(_step(True, f"*2. Client channel:* this channel reviews *{state.channel_client}*'s drafts."))
     elif org is not None and admin:
         extra = f" ({state.client_channels} linked elsewhere)" if state.client_channels else ""
-        blocks.append(_step(False, f"*2. Make this channel a client's review channel*{extra}.",
-                            _button(SETUP_CHANNEL, "Name the client")))
+        blocks.append(
+            _step(
+                False,
+                f"*2. Make this channel a client's review channel*{extra}.",
+                _button(SETUP_CHANNEL, "Name the client"),
+            )
+        )
     else:
         when = "" if org is not None else "once the workspace is linked, "
-        blocks.append(_step(False, f"*2. Client channel:* {when}an owner or admin names the client whose drafts "
-                                   "this channel reviews (`/recast setup` here)."))
+        blocks.append(
+            _step(
+                False,
+                f"*2. Client channel:* {when}an owner or admin names the client whose drafts "
+                "this channel reviews (`/recast setup` here).",
+            )
+        )
     if state.has_workflow:
         blocks.append(_step(True, "*3. Approval workflow* is set (`/recast workflow` changes it)."))
     elif org is not None and manager:
-        blocks.append(_step(False, "*3. Approval workflow:* start with one stage that you approve.",
-                            _button(SETUP_WORKFLOW, "Create the workflow")))
+        blocks.append(
+            _step(
+                False,
+                "*3. Approval workflow:* start with one stage that you approve.",
+                _button(SETUP_WORKFLOW, "Create the workflow"),
+            )
+        )
     else:
         blocks.append(_step(False, "*3. Approval workflow:* an owner, admin or manager creates it."))
     if state.submissions:
         blocks.append(_step(True, f"*4. Submissions:* {state.submissions} so far."))
     elif state.channel_client and state.has_workflow and role:
-        blocks.append(_step(False, "*4. Send a test submission:* a sample talk becomes drafts in this channel.",
-                            _button(SETUP_TEST, "Send a test submission")))
+        blocks.append(
+            _step(
+                False,
+                "*4. Send a test submission:* a sample talk becomes drafts in this channel.",
+                _button(SETUP_TEST, "Send a test submission"),
+            )
+        )
     else:
-        blocks.append(_step(False, "*4. Test submission:* available here once this channel is a client's "
-                                   "channel and a workflow is set."))
-    blocks.append(_step(bool(state.approvals), "*5. First approval:* " + (
-        f"{state.approvals} draft(s) approved." if state.approvals
-        else "approve a draft when it arrives in the channel, or from Recast's Home tab.")))
+        blocks.append(
+            _step(
+                False,
+                "*4. Test submission:* available here once this channel is a client's channel and a workflow is set.",
+            )
+        )
+    blocks.append(
+        _step(
+            bool(state.approvals),
+            "*5. First approval:* "
+            + (
+                f"{state.approvals} draft(s) approved."
+                if state.approvals
+                else "approve a draft when it arrives in the channel, or from Recast's Home tab."
+            ),
+        )
+    )
     done = sum(1 for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("✅"))
     return blocks, f"Recast set-up: {done} of 5 steps done"
 
 
 def setup_channel_modal(channel_id: str) -> dict[str, Any]:
     return {
-        "type": "modal", "callback_id": SETUP_CHANNEL_MODAL, "private_metadata": channel_id,
+        "type": "modal",
+        "callback_id": SETUP_CHANNEL_MODAL,
+        "private_metadata": channel_id,
         "title": {"type": "plain_text", "text": "Client channel"},
         "submit": {"type": "plain_text", "text": "Link channel"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [{"type": "input", "block_id": "client", "label": {"type": "plain_text", "text": "Client name"},
-                    "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}}],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "client",
+                "label": {"type": "plain_text", "text": "Client name"},
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200},
+            }
+        ],
     }

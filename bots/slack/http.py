@@ -33,6 +33,7 @@ def mount_slack(
     app.router.add_post(path, events)
     flow = slack_app.oauth_flow
     if flow is not None:
+
         async def install(request: web.Request) -> web.Response:
             return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
 

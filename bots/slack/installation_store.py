@@ -52,15 +52,21 @@ class PostgresInstallationStore(AsyncInstallationStore):
         async with session_scope(self.sessionmaker) as session:
             data = _jsonable(installation.to_dict())
             data.pop(ORG_VALUE, None)
-            await slack_links.save_installation(session=session, data=data, client_id=self.client_id,
-                                                cipher=self.cipher, organization_id=_organization_of(installation))
+            await slack_links.save_installation(
+                session=session,
+                data=data,
+                client_id=self.client_id,
+                cipher=self.cipher,
+                organization_id=_organization_of(installation),
+            )
 
     async def async_save_bot(self, bot: Bot) -> None:
         async with session_scope(self.sessionmaker) as session:
             data = _jsonable(bot.to_dict())
             data.setdefault("user_id", None)
-            await slack_links.save_installation(session=session, data=data, client_id=self.client_id,
-                                                cipher=self.cipher)
+            await slack_links.save_installation(
+                session=session, data=data, client_id=self.client_id, cipher=self.cipher
+            )
 
     async def async_find_installation(
         self,
@@ -72,8 +78,12 @@ class PostgresInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         async with session_scope(self.sessionmaker) as session:
             row = await slack_links.find_installation(
-                session=session, client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id,
-                user_id=user_id, is_enterprise_install=is_enterprise_install,
+                session=session,
+                client_id=self.client_id,
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
             )
             if row is None:
                 return None
@@ -98,17 +108,39 @@ class PostgresInstallationStore(AsyncInstallationStore):
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         async with session_scope(self.sessionmaker) as session:
-            await slack_links.delete_installations(session=session, client_id=self.client_id,
-                                                   enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+            await slack_links.delete_installations(
+                session=session, client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
 
 
-_INSTALLATION_FIELDS = frozenset({
-    "app_id", "enterprise_id", "enterprise_name", "enterprise_url", "team_id", "team_name", "bot_token", "bot_id",
-    "bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at", "user_id", "user_token",
-    "user_scopes", "user_refresh_token", "user_token_expires_at", "incoming_webhook_url",
-    "incoming_webhook_channel", "incoming_webhook_channel_id", "incoming_webhook_configuration_url",
-    "is_enterprise_install", "token_type", "installed_at",
-})
+_INSTALLATION_FIELDS = frozenset(
+    {
+        "app_id",
+        "enterprise_id",
+        "enterprise_name",
+        "enterprise_url",
+        "team_id",
+        "team_name",
+        "bot_token",
+        "bot_id",
+        "bot_user_id",
+        "bot_scopes",
+        "bot_refresh_token",
+        "bot_token_expires_at",
+        "user_id",
+        "user_token",
+        "user_scopes",
+        "user_refresh_token",
+        "user_token_expires_at",
+        "incoming_webhook_url",
+        "incoming_webhook_channel",
+        "incoming_webhook_channel_id",
+        "incoming_webhook_configuration_url",
+        "is_enterprise_install",
+        "token_type",
+        "installed_at",
+    }
+)
 
 
 class RedisOAuthStateStore(AsyncOAuthStateStore):

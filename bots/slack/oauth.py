@@ -115,17 +115,22 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         next_step = "Open Slack and run /recast setup in the channel where you'll review a client's drafts."
         async with session_scope(self.sessionmaker) as session:
             if invite:
-                org, _ = await slack_onboarding.redeem_invite(session=session, secret=self.secret, code=invite,
-                                                              person=person, installing=True)
+                org, _ = await slack_onboarding.redeem_invite(
+                    session=session, secret=self.secret, code=invite, person=person, installing=True
+                )
                 return org.id, f"Recast is installed in {team} and linked to {org.name}. {next_step}"
             ws = await slack_links.workspace(session=session, team_id=person.team_id)
             if ws is not None:  # a reinstall: the workspace keeps its organization
                 if await slack_links.recast_user(session=session, slack_user_id=person.slack_user_id) is None:
-                    await slack_links.link_by_email(session=session, slack_user_id=person.slack_user_id,
-                                                    team_id=person.team_id, email=person.email,
-                                                    organization_id=ws.organization_id)
+                    await slack_links.link_by_email(
+                        session=session,
+                        slack_user_id=person.slack_user_id,
+                        team_id=person.team_id,
+                        email=person.email,
+                        organization_id=ws.organization_id,
+                    )
                 return ws.organization_id, f"Recast is reinstalled in {team}. {next_step}"
-            org, _ = await slack_onboarding.start_agency(session=session, team_id=person.team_id, team_name=team,
-                                                         person=person)
-            return org.id, (f"Recast is installed. Your agency {org.name} is ready and you are its owner. "
-                            f"{next_step}")
+            org, _ = await slack_onboarding.start_agency(
+                session=session, team_id=person.team_id, team_name=team, person=person
+            )
+            return org.id, (f"Recast is installed. Your agency {org.name} is ready and you are its owner. {next_step}")

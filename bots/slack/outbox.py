@@ -42,8 +42,9 @@ async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) ->
     if not deps.settings.slack_client_id:
         return base
     async with session_scope(deps.sessionmaker) as session:
-        token = await slack_links.bot_token_for(session=session, client_id=deps.settings.slack_client_id,
-                                                team_id=team_id, cipher=token_cipher(deps))
+        token = await slack_links.bot_token_for(
+            session=session, client_id=deps.settings.slack_client_id, team_id=team_id, cipher=token_cipher(deps)
+        )
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base
 
 
@@ -67,16 +68,17 @@ async def post_approval(
     if where is None or posted is not None:
         return request
     team_id, channel_id = where
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
-                                    source=source)
+    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages), source=source)
     api = await client_for_team(deps, team_id, client)
     response = await api.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
     async with session_scope(deps.sessionmaker) as session:
-        await slack_links.remember_message(session=session, request=request, team_id=team_id,
-                                           channel_id=channel_id, message_ts=str(response["ts"]))
+        await slack_links.remember_message(
+            session=session, request=request, team_id=team_id, channel_id=channel_id, message_ts=str(response["ts"])
+        )
     if len(draft.content_text or "") > 2800:
-        await api.chat_postMessage(channel=channel_id, thread_ts=str(response["ts"]),
-                                   text=(draft.content_text or "")[:39000])
+        await api.chat_postMessage(
+            channel=channel_id, thread_ts=str(response["ts"]), text=(draft.content_text or "")[:39000]
+        )
     return request
 
 
@@ -111,8 +113,15 @@ async def refresh_message(
     api = await client_for_team(deps, message.team_id, client)
 
     async def redraw(ts: str, note: str | None, *, buttons: bool = True) -> None:
-        blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
-                                        note=note, source=source, buttons=buttons)
+        blocks, text = approval_message(
+            draft=draft,
+            request=request,
+            stage=stage,
+            stage_count=len(stages),
+            note=note,
+            source=source,
+            buttons=buttons,
+        )
         await api.chat_update(channel=message.channel_id, ts=ts, blocks=blocks, text=text)
 
     if message.revision_ts is None:
@@ -135,18 +144,30 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         stages = await wf.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
-    blocks, text = approval_message(draft=draft, request=request, stage=stage, stage_count=len(stages),
-                                    note=revision_note(request, draft), source=source)
+    blocks, text = approval_message(
+        draft=draft,
+        request=request,
+        stage=stage,
+        stage_count=len(stages),
+        note=revision_note(request, draft),
+        source=source,
+    )
     api = await client_for_team(deps, message.team_id, client)
-    posted = await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks,
-                                        text=f"New version: {text}")
+    posted = await api.chat_postMessage(
+        channel=message.channel_id, thread_ts=message.message_ts, blocks=blocks, text=f"New version: {text}"
+    )
     async with session_scope(deps.sessionmaker) as session:
-        previous = await slack_links.remember_revision(session=session, request_id=request_id,
-                                                       revision_ts=str(posted["ts"]))
+        previous = await slack_links.remember_revision(
+            session=session, request_id=request_id, revision_ts=str(posted["ts"])
+        )
     if previous:
         replaced = f"Version {version_of(request) - 1} was replaced by version {version_of(request)}, below."
-        await api.chat_update(channel=message.channel_id, ts=previous, text=replaced,
-                              blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": replaced}]}])
+        await api.chat_update(
+            channel=message.channel_id,
+            ts=previous,
+            text=replaced,
+            blocks=[{"type": "context", "elements": [{"type": "mrkdwn", "text": replaced}]}],
+        )
 
 
 async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:
@@ -164,13 +185,15 @@ async def tell_people(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decis
     """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
-        notices = await wf.decision_notices(session=session, decision=decision, draft_label=draft_label(draft),
-                                            by_user_id=by_user_id)
+        notices = await wf.decision_notices(
+            session=session, decision=decision, draft_label=draft_label(draft), by_user_id=by_user_id
+        )
     await deliver(deps, client, notices)
 
 
-async def announce_in_channel(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision,
-                              by_user_id: uuid.UUID) -> None:
+async def announce_in_channel(
+    deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID
+) -> None:
     """A final decision (approved or rejected) is said in the request's thread and shown in the channel."""
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=decision.request.id)
@@ -178,13 +201,17 @@ async def announce_in_channel(deps: CoreDeps, client: AsyncWebClient, decision: 
             return
         draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
         by = await slack_links.slack_user_of(session=session, user_id=by_user_id)
-        submitter = (await slack_links.slack_user_of(session=session, user_id=decision.request.requested_by)
-                     if decision.request.requested_by else None)
+        submitter = (
+            await slack_links.slack_user_of(session=session, user_id=decision.request.requested_by)
+            if decision.request.requested_by
+            else None
+        )
     who = f"<@{by}>" if by else "a reviewer"
     status = decision.request.status
     if status == "approved":
         text = f"✅ {draft_label(draft)} was approved by {who}" + (
-            " and is queued for publishing." if decision.publish else ".")
+            " and is queued for publishing." if decision.publish else "."
+        )
     elif status == "rejected":
         text = f"❌ {draft_label(draft)} was rejected by {who}. Reason: {decision.request.feedback}"
     else:
@@ -192,24 +219,35 @@ async def announce_in_channel(deps: CoreDeps, client: AsyncWebClient, decision: 
     if submitter:
         text += f" cc <@{submitter}>"
     api = await client_for_team(deps, message.team_id, client)
-    await api.chat_postMessage(channel=message.channel_id, thread_ts=message.message_ts, reply_broadcast=True,
-                               text=text)
+    await api.chat_postMessage(
+        channel=message.channel_id, thread_ts=message.message_ts, reply_broadcast=True, text=text
+    )
 
 
 async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uuid.UUID]) -> None:
     """Republish the Home tab of everyone whose queue changed (in each workspace they use Recast from)."""
     async with session_scope(deps.sessionmaker) as session:
-        people = [r for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
-                  if r.provider == "slack" and r.team_id]
+        people = [
+            r
+            for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
+            if r.provider == "slack" and r.team_id
+        ]
         views = [(r, await qa.home_for(session=session, user_id=r.user_id)) for r in people]
     for person, home in views:
         api = await client_for_team(deps, str(person.team_id), client)
-        await api.views_publish(user_id=person.chat_id, view=home_view(home.pending, home.qa,
-                                                                       qa_senders=home.qa_senders))
+        await api.views_publish(
+            user_id=person.chat_id, view=home_view(home.pending, home.qa, qa_senders=home.qa_senders)
+        )
 
 
-async def queue_changed(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID,
-                        stages: tuple[int, ...], *, actor: uuid.UUID | None = None) -> None:
+async def queue_changed(
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    request_id: uuid.UUID,
+    stages: tuple[int, ...],
+    *,
+    actor: uuid.UUID | None = None,
+) -> None:
     """After a decision: the people of the stage it left and of the stage it is at now (and whoever acted)."""
     async with session_scope(deps.sessionmaker) as session:
         request = await wf.get_request(session=session, request_id=request_id)
@@ -225,8 +263,9 @@ async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, 
     thread with fresh buttons, and the queues it is back in are redrawn."""
     async with session_scope(deps.sessionmaker) as session:
         ai = deps.require_ai()
-        await wf.apply_revision(session=session, writer=ai.writer, index=deps.brand_index,
-                                request_id=request_id, by_user_id=by_user_id)
+        await wf.apply_revision(
+            session=session, writer=ai.writer, index=deps.brand_index, request_id=request_id, by_user_id=by_user_id
+        )
     await post_revision(deps, client, request_id)
     await refresh_message(deps, client, request_id)
     await queue_changed(deps, client, request_id, ())

@@ -79,13 +79,17 @@ async def check_submitter(
     if ws is None:
         raise WorkspaceNotLinked()
     user_id = await identify(session, api, {"user_id": slack_user_id, "team_id": team_id})
-    if user_id is None or await wf.member_role(session=session, organization_id=ws.organization_id,
-                                               user_id=user_id) is None:
+    if (
+        user_id is None
+        or await wf.member_role(session=session, organization_id=ws.organization_id, user_id=user_id) is None
+    ):
         raise RecastError(NOT_LINKED)
-    client_id = (await slack_links.client_for_channel(session=session, team_id=team_id, channel_id=channel_id)
-                 if channel_id else None)
-    if await wf.workflow_for(session=session, organization_id=ws.organization_id,
-                             client_account_id=client_id) is None:
+    client_id = (
+        await slack_links.client_for_channel(session=session, team_id=team_id, channel_id=channel_id)
+        if channel_id
+        else None
+    )
+    if await wf.workflow_for(session=session, organization_id=ws.organization_id, client_account_id=client_id) is None:
         raise NoWorkflow()
     return Submitter(user_id, ws.organization_id, client_id)
 
@@ -106,14 +110,17 @@ async def _fetch_article(link: str, policy: FetchPolicy) -> str:
     if not link.startswith(("http://", "https://")):
         raise RecastError("That doesn't look like a link. Send an http(s) link or paste the text itself.")
     try:
-        async with guarded_session(policy, aiohttp.ClientTimeout(total=30)) as http, \
-                get_following_redirects(http, link, policy) as resp:
+        async with (
+            guarded_session(policy, aiohttp.ClientTimeout(total=30)) as http,
+            get_following_redirects(http, link, policy) as resp,
+        ):
             kind = resp.headers.get("Content-Type", "")
             if resp.status != 200:
                 raise RecastError(f"I couldn't open that link (HTTP {resp.status}). Paste the text instead.")
             if not kind.startswith("text/"):
-                raise RecastError("That link isn't an article I can read. For audio or video, share the file "
-                                  "in this channel instead.")
+                raise RecastError(
+                    "That link isn't an article I can read. For audio or video, share the file in this channel instead."
+                )
             raw = await resp.content.read(MAX_LINK_BYTES)
     except aiohttp.ClientError as exc:
         raise RecastError("I couldn't reach that link. Check it, or paste the text instead.") from exc
@@ -121,7 +128,12 @@ async def _fetch_article(link: str, policy: FetchPolicy) -> str:
 
 
 async def submit(
-    deps: CoreDeps, *, team_id: str, channel_id: str, slack_user_id: str, link: str | None = None,
+    deps: CoreDeps,
+    *,
+    team_id: str,
+    channel_id: str,
+    slack_user_id: str,
+    link: str | None = None,
     text: str | None = None,
 ) -> uuid.UUID | None:
     """`/recast submit`: an article link or pasted text into the pipeline; the outcome is told ephemerally."""
@@ -133,9 +145,15 @@ async def submit(
         policy = FetchPolicy(allow_private=deps.settings.link_allow_private_networks)
         body = await _fetch_article(link, policy) if link else (text or "")
         async with session_scope(deps.sessionmaker) as session:
-            asset = await content.ingest_text(session=session, store=deps.store, user_id=who.user_id,
-                                              organization_id=who.organization_id, text=body,
-                                              source_platform="slack", source_url=link)
+            asset = await content.ingest_text(
+                session=session,
+                store=deps.store,
+                user_id=who.user_id,
+                organization_id=who.organization_id,
+                text=body,
+                source_platform="slack",
+                source_url=link,
+            )
             _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
             asset_id, title = asset.id, asset.title
     except RecastError as exc:
@@ -162,8 +180,10 @@ async def _download(url: str, *, token: str | None, dest: Path, limit: int, name
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     size = 0
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=120)) as http, \
-                http.get(url, headers=headers) as resp:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=120)) as http,
+            http.get(url, headers=headers) as resp,
+        ):
             # Without a valid token Slack answers 200 with its HTML sign-in page, not the file.
             if resp.status != 200 or resp.content_type == "text/html":
                 raise DownloadFailed(detail=f"GET {url}: {resp.status} {resp.content_type}")
@@ -178,8 +198,10 @@ async def _download(url: str, *, token: str | None, dest: Path, limit: int, name
 
 
 def _too_large(name: str, size: int, limit: int) -> FileTooLarge:
-    return FileTooLarge(f"“{name}” is {size / MB:.0f} MB; I can take files up to {limit // MB} MB. "
-                        "Share a shorter cut, or a link to the article instead.")
+    return FileTooLarge(
+        f"“{name}” is {size / MB:.0f} MB; I can take files up to {limit // MB} MB. "
+        "Share a shorter cut, or a link to the article instead."
+    )
 
 
 async def submit_file(
@@ -204,8 +226,9 @@ async def submit_file(
         try:
             content.classify_upload(name, info.get("mimetype"))
         except UnsupportedInput as exc:
-            raise UnsupportedInput(f"I can't turn “{name}” into drafts. Share a video, an audio file or voice "
-                                   "note, a PDF or a text file.") from exc
+            raise UnsupportedInput(
+                f"I can't turn “{name}” into drafts. Share a video, an audio file or voice note, a PDF or a text file."
+            ) from exc
         limit = await _size_limit(deps, who.user_id)
         if int(info.get("size") or 0) > limit:
             raise _too_large(name, int(info["size"]), limit)
@@ -217,15 +240,26 @@ async def submit_file(
             await _download(str(url), token=api.token, dest=path, limit=limit, name=name)
             async with session_scope(deps.sessionmaker) as session:
                 # Claimed in the asset's transaction: a failed ingest leaves the file free to retry.
-                if not await slack_links.accept_event(session=session, event_id=receipt, team_id=team_id,
-                                                      event_type="file"):
+                if not await slack_links.accept_event(
+                    session=session, event_id=receipt, team_id=team_id, event_type="file"
+                ):
                     return None
-                asset = await content.ingest_file(session=session, store=deps.store, user_id=who.user_id,
-                                                  organization_id=who.organization_id, path=path, filename=name,
-                                                  mime_type=info.get("mimetype"), source_platform="slack")
+                asset = await content.ingest_file(
+                    session=session,
+                    store=deps.store,
+                    user_id=who.user_id,
+                    organization_id=who.organization_id,
+                    path=path,
+                    filename=name,
+                    mime_type=info.get("mimetype"),
+                    source_platform="slack",
+                )
                 asset.source_url = info.get("permalink")
-                _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id,
-                                  "file_id": file_id})
+                _tag(
+                    asset,
+                    who,
+                    {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id, "file_id": file_id},
+                )
                 asset_id, title = asset.id, asset.title
     except RecastError as exc:
         await say(f"⚠️ {exc.user_message}")
@@ -233,4 +267,3 @@ async def submit_file(
     await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
     await say(f"Got “{title}”. {READY}")
     return asset_id
-

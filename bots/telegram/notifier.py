@@ -127,10 +127,14 @@ class TelegramNotifier:
                 return await self._request(
                     turn,
                     lambda: self.bot.send_video(
-                        chat_id, FSInputFile(video), caption=caption, reply_markup=markup, supports_streaming=True,
+                        chat_id,
+                        FSInputFile(video),
+                        caption=caption,
+                        reply_markup=markup,
+                        supports_streaming=True,
                         thumbnail=FSInputFile(thumb) if thumb else None,
                     ),
-                )  # fmt: skip
+                )
         if message.document is not None:
             document = message.document
             return await self._request(
@@ -162,9 +166,12 @@ class TelegramNotifier:
                 turn,
                 functools.partial(
                     self.bot.send_message,
-                    chat_id, part, reply_markup=markup if last else None, disable_web_page_preview=True,
+                    chat_id,
+                    part,
+                    reply_markup=markup if last else None,
+                    disable_web_page_preview=True,
                 ),
-            )  # fmt: skip
+            )
         assert sent is not None
         return sent
 

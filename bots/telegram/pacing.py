@@ -161,8 +161,10 @@ class ChatTurn:
                 if attempt > pacer.retries or exc.retry_after > pacer.max_retry_after:
                     log.warning(
                         "telegram 429 chat=%s retry_after=%ss attempt=%d: giving up for now",
-                        chat_id, exc.retry_after, attempt,
-                    )  # fmt: skip
+                        chat_id,
+                        exc.retry_after,
+                        attempt,
+                    )
                     raise
                 log.info("telegram 429 chat=%s retry_after=%ss attempt=%d", chat_id, exc.retry_after, attempt)
                 pacer.schedule(chat_id).hold_until(pacer.now() + exc.retry_after)

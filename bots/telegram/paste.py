@@ -150,13 +150,19 @@ class PasteBuffer:
                 )
                 if existing is None:
                     asset = await content.ingest_text(
-                        session=session, store=self.deps.store, user_id=user_id,
-                        organization_id=uuid.UUID(meta["organization_id"]), text=join_parts(parts),
+                        session=session,
+                        store=self.deps.store,
+                        user_id=user_id,
+                        organization_id=uuid.UUID(meta["organization_id"]),
+                        text=join_parts(parts),
                         source_platform="telegram",
-                    )  # fmt: skip
+                    )
                     asset.metadata_ = {
-                        **(asset.metadata_ or {}), "origin": "pasted", "paste_request": request, "parts": len(parts),
-                    }  # fmt: skip
+                        **(asset.metadata_ or {}),
+                        "origin": "pasted",
+                        "paste_request": request,
+                        "parts": len(parts),
+                    }
                     if status_id is not None:
                         pipeline.bind_to_chat(asset, chat, status_id)
                     await session.commit()

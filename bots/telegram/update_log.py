@@ -60,10 +60,19 @@ class UpdateLogMiddleware(BaseMiddleware):
             chat_id = chat.id if chat is not None else None
             log.info(
                 "telegram update=%s type=%s chat=%s outcome=%s duration_ms=%d",
-                update_id, update_type, chat_id, outcome, duration_ms,
-                extra={"update_id": update_id, "update_type": update_type, "chat_id": chat_id,
-                       "outcome": outcome, "duration_ms": duration_ms},
-            )  # fmt: skip
+                update_id,
+                update_type,
+                chat_id,
+                outcome,
+                duration_ms,
+                extra={
+                    "update_id": update_id,
+                    "update_type": update_type,
+                    "chat_id": chat_id,
+                    "outcome": outcome,
+                    "duration_ms": duration_ms,
+                },
+            )
 
 
 def install_update_log(dp: Dispatcher) -> UpdateLogMiddleware:

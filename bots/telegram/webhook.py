@@ -34,6 +34,7 @@ HEARTBEAT_S = 10.0
 LEASE_S = 60.0
 MAX_ATTEMPTS = 3
 
+
 async def _renew(deps: CoreDeps, event_id: uuid.UUID) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_S)
@@ -114,7 +115,10 @@ def mount_telegram_webhook(
             return web.Response(status=400)
         async with deps.sessionmaker() as session:
             event_id = await inbox.record_update(
-                session, sender="telegram", event_id=str(update_obj.update_id), event_type=update_obj.event_type,
+                session,
+                sender="telegram",
+                event_id=str(update_obj.update_id),
+                event_type=update_obj.event_type,
                 body=body,
             )
             await session.commit()

@@ -103,9 +103,7 @@ class TeamMember(TimestampMixin, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(50))
     permissions: Mapped[dict[str, Any] | None] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
@@ -123,9 +121,7 @@ class ClientAccount(TimestampMixin, SoftDeleteMixin, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255))
     contact_email: Mapped[str | None] = mapped_column(String(255))

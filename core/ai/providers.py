@@ -31,9 +31,7 @@ def build_ai_providers(settings: Settings) -> AIProviders:
         )
     import openai
 
-    client = openai.AsyncOpenAI(
-        api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
-    )
+    client = openai.AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url)
     return AIProviders(
         transcriber=OpenAITranscriber(client, settings.openai_transcribe_model),
         analyser=OpenAIAnalyser(client, settings.openai_chat_model),

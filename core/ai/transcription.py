@@ -93,9 +93,7 @@ class LocalWhisperTranscriber:
             if key not in self._models:
                 from faster_whisper import WhisperModel
 
-                self._models[key] = WhisperModel(
-                    str(self._model_path), device="cpu", compute_type=self._compute_type
-                )
+                self._models[key] = WhisperModel(str(self._model_path), device="cpu", compute_type=self._compute_type)
             return self._models[key]
 
     async def transcribe(self, audio_path: Path) -> Transcript:
@@ -136,11 +134,27 @@ class LocalWhisperTranscriber:
 
 # verbose_json names the language in English ("english"); the rest of Recast uses ISO 639-1 codes.
 _LANGUAGE_CODES = {
-    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it",
-    "portuguese": "pt", "dutch": "nl", "russian": "ru", "ukrainian": "uk", "polish": "pl",
-    "turkish": "tr", "arabic": "ar", "hindi": "hi", "japanese": "ja", "korean": "ko",
-    "chinese": "zh", "indonesian": "id", "vietnamese": "vi", "swedish": "sv", "czech": "cs",
-}  # fmt: skip
+    "english": "en",
+    "spanish": "es",
+    "french": "fr",
+    "german": "de",
+    "italian": "it",
+    "portuguese": "pt",
+    "dutch": "nl",
+    "russian": "ru",
+    "ukrainian": "uk",
+    "polish": "pl",
+    "turkish": "tr",
+    "arabic": "ar",
+    "hindi": "hi",
+    "japanese": "ja",
+    "korean": "ko",
+    "chinese": "zh",
+    "indonesian": "id",
+    "vietnamese": "vi",
+    "swedish": "sv",
+    "czech": "cs",
+}
 
 
 class OpenAITranscriber:
@@ -184,9 +198,7 @@ def transcript_from_verbose_json(response: Any, *, model: str) -> Transcript:
     # Weight each segment's exp(avg_logprob) by its length, so a short filler segment counts little.
     weights = [max(s.end - s.start, 0.01) for s in raw_segments]
     confidence = (
-        100 * sum(p * w for p, w in zip(segment_probability, weights, strict=True)) / sum(weights)
-        if weights
-        else 0.0
+        100 * sum(p * w for p, w in zip(segment_probability, weights, strict=True)) / sum(weights) if weights else 0.0
     )
     language = str(response.language or "").strip().lower()
     return Transcript(

@@ -102,9 +102,7 @@ class ROICalculation(Base):
     __tablename__ = "roi_calculations"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    content_asset_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("content_assets.id", ondelete="CASCADE")
-    )
+    content_asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_assets.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     original_content_time_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     original_content_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))

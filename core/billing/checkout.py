@@ -61,9 +61,7 @@ def payments_enabled(deps: CoreDeps) -> bool:
 
 def payable_currencies(deps: CoreDeps) -> list[str]:
     clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
-    return [
-        currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)
-    ]
+    return [currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)]
 
 
 class CheckoutFailed(RecastError):

@@ -103,9 +103,7 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _minor(value: Any) -> Decimal | None:
-    return (
-        Decimal(int(value)) / 100 if isinstance(value, int | float | str) and str(value).isdigit() else None
-    )
+    return Decimal(int(value)) / 100 if isinstance(value, int | float | str) and str(value).isdigit() else None
 
 
 def _major(value: Any) -> Decimal | None:
@@ -225,9 +223,7 @@ _STRIPE_SUB = {
 
 def _stripe_invoice_subscription(inv: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     sub = inv.get("subscription") or _d(inv, "parent", "subscription_details", "subscription")
-    meta = _d(inv, "subscription_details", "metadata") or _d(
-        inv, "parent", "subscription_details", "metadata"
-    )
+    meta = _d(inv, "subscription_details", "metadata") or _d(inv, "parent", "subscription_details", "metadata")
     return (str(sub) if sub else None), (meta if isinstance(meta, dict) else {})
 
 
@@ -286,9 +282,7 @@ def stripe(payload: dict[str, Any]) -> Facts:
     elif event in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
         sub_ref, meta = _stripe_invoice_subscription(obj)
         failed = event == "invoice.payment_failed"
-        fact = PaymentFact(
-            "stripe", status="failed" if failed else "succeeded", payment_ref=obj.get("id"), raw=obj
-        )
+        fact = PaymentFact("stripe", status="failed" if failed else "succeeded", payment_ref=obj.get("id"), raw=obj)
         fact.amount = _minor(obj.get("amount_due") if failed else obj.get("amount_paid"))
         fact.currency = (obj.get("currency") or "").upper() or None
         fact.error = "Your card was declined for the renewal." if failed else None
@@ -297,9 +291,7 @@ def stripe(payload: dict[str, Any]) -> Facts:
         facts.payment = fact
         if sub_ref:
             line = _d(obj, "lines", "data")
-            period = (
-                line[0].get("period") if isinstance(line, list) and line and isinstance(line[0], dict) else {}
-            )
+            period = line[0].get("period") if isinstance(line, list) and line and isinstance(line[0], dict) else {}
             sfact = SubscriptionFact(
                 "stripe",
                 sub_ref,
@@ -312,11 +304,7 @@ def stripe(payload: dict[str, Any]) -> Facts:
     elif event.startswith("customer.subscription.") and obj.get("id"):
         item = _d(obj, "items", "data")
         first = item[0] if isinstance(item, list) and item and isinstance(item[0], dict) else {}
-        sub_status = (
-            "canceled"
-            if event == "customer.subscription.deleted"
-            else _STRIPE_SUB.get(str(obj.get("status")))
-        )
+        sub_status = "canceled" if event == "customer.subscription.deleted" else _STRIPE_SUB.get(str(obj.get("status")))
         sfact = SubscriptionFact(
             "stripe",
             str(obj["id"]),

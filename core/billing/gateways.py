@@ -117,8 +117,15 @@ class RazorpayGateway:
             "currency": request.currency,
             "description": request.description,
             "reference_id": str(request.payment_id),
-            "customer": {k: v for k, v in {"name": request.customer_name, "email": request.customer_email,
-                                           "contact": request.customer_phone}.items() if v},
+            "customer": {
+                k: v
+                for k, v in {
+                    "name": request.customer_name,
+                    "email": request.customer_email,
+                    "contact": request.customer_phone,
+                }.items()
+                if v
+            },
             "notes": notes(request),
             "callback_url": request.return_url,
             "callback_method": "get",
@@ -157,14 +164,16 @@ class StripeGateway:
             "payment_intent_data": {"metadata": notes(request)},
             "success_url": request.return_url,
             "cancel_url": request.abandon_url,
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.currency.lower(),
-                    "unit_amount": minor_units(request.amount),
-                    "product_data": {"name": request.description},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": minor_units(request.amount),
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
@@ -213,8 +222,12 @@ class CashfreeGateway:
             "link_notes": notes(request),
             "link_meta": {"return_url": request.return_url},
         }
-        headers = {"x-client-id": self._app_id, "x-client-secret": self._secret,
-                   "x-api-version": self.api_version, "x-idempotency-key": link_id}
+        headers = {
+            "x-client-id": self._app_id,
+            "x-client-secret": self._secret,
+            "x-api-version": self.api_version,
+            "x-idempotency-key": link_id,
+        }
         async with aiohttp.ClientSession(timeout=_TIMEOUT) as http:
             try:
                 async with http.post(f"{self.base_url}/pg/links", json=body, headers=headers) as resp:
@@ -240,9 +253,14 @@ class PayPalRest:
         async with self._lock:
             if self._token and self._token[1] > time.monotonic():
                 return self._token[0]
-            async with aiohttp.ClientSession(timeout=_TIMEOUT) as http, http.post(
-                f"{self.base_url}/v1/oauth2/token", data={"grant_type": "client_credentials"}, headers=self._auth_header
-            ) as resp:
+            async with (
+                aiohttp.ClientSession(timeout=_TIMEOUT) as http,
+                http.post(
+                    f"{self.base_url}/v1/oauth2/token",
+                    data={"grant_type": "client_credentials"},
+                    headers=self._auth_header,
+                ) as resp,
+            ):
                 data = await resp.json(content_type=None)
                 if resp.status >= 300:
                     raise GatewayError(f"paypal oauth: {resp.status}")
@@ -254,9 +272,10 @@ class PayPalRest:
         """POST JSON; `allow_empty` for endpoints that answer 204 No Content."""
         token = await self.access_token()
         try:
-            async with aiohttp.ClientSession(timeout=_TIMEOUT) as http, http.post(
-                f"{self.base_url}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
-            ) as resp:
+            async with (
+                aiohttp.ClientSession(timeout=_TIMEOUT) as http,
+                http.post(f"{self.base_url}{path}", json=body, headers={"Authorization": f"Bearer {token}"}) as resp,
+            ):
                 data = await resp.json(content_type=None)
                 if resp.status >= 300:
                     raise GatewayError(f"paypal {path}: {resp.status} {data}")
@@ -278,18 +297,29 @@ class PayPalGateway:
         self.rest = rest
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        order = await self.rest.post("/v2/checkout/orders", {
-            "intent": "CAPTURE",
-            "purchase_units": [{
-                "reference_id": request.plan_slug,
-                "custom_id": str(request.payment_id),
-                "description": request.description[:127],
-                "amount": {"currency_code": request.currency, "value": f"{request.amount:.2f}"},
-            }],
-            "payment_source": {"paypal": {"experience_context": {
-                "return_url": request.return_url, "cancel_url": request.abandon_url,
-                "user_action": "PAY_NOW"}}},
-        })
+        order = await self.rest.post(
+            "/v2/checkout/orders",
+            {
+                "intent": "CAPTURE",
+                "purchase_units": [
+                    {
+                        "reference_id": request.plan_slug,
+                        "custom_id": str(request.payment_id),
+                        "description": request.description[:127],
+                        "amount": {"currency_code": request.currency, "value": f"{request.amount:.2f}"},
+                    }
+                ],
+                "payment_source": {
+                    "paypal": {
+                        "experience_context": {
+                            "return_url": request.return_url,
+                            "cancel_url": request.abandon_url,
+                            "user_action": "PAY_NOW",
+                        }
+                    }
+                },
+            },
+        )
         links = {link.get("rel"): link.get("href") for link in order.get("links", [])}
         url = links.get("payer-action") or links.get("approve")
         if not url:
@@ -354,8 +384,11 @@ def build_gateways(settings: Settings) -> dict[str, GatewayClient]:
     if settings.stripe_api_key:
         out["stripe"] = StripeGateway(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
     if settings.paypal_client_id and settings.paypal_client_secret:
-        out["paypal"] = PayPalGateway(PayPalRest(
-            settings.paypal_client_id, settings.paypal_client_secret.get_secret_value(),
-            base_url=settings.paypal_api_base,
-        ))
+        out["paypal"] = PayPalGateway(
+            PayPalRest(
+                settings.paypal_client_id,
+                settings.paypal_client_secret.get_secret_value(),
+                base_url=settings.paypal_api_base,
+            )
+        )
     return out

@@ -47,9 +47,7 @@ async def next_invoice_number(*, session: AsyncSession, issued_at: datetime) -> 
     stmt = (
         insert(InvoiceCounter)
         .values(financial_year=fy, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["financial_year"], set_={"last_number": InvoiceCounter.last_number + 1}
-        )
+        .on_conflict_do_update(index_elements=["financial_year"], set_={"last_number": InvoiceCounter.last_number + 1})
         .returning(InvoiceCounter.last_number)
     )
     number = (await session.execute(stmt)).scalar_one()
@@ -78,9 +76,7 @@ def valid_gstin(gstin: str) -> bool:
     return bool(GSTIN_RE.match(gstin.strip().upper()))
 
 
-def gst_breakdown(
-    total: Decimal, currency: str, *, customer_state: str | None, seller_state: str
-) -> TaxBreakdown:
+def gst_breakdown(total: Decimal, currency: str, *, customer_state: str | None, seller_state: str) -> TaxBreakdown:
     """Split a GST-inclusive INR total into taxable value and CGST+SGST (same state) or IGST."""
     total = total.quantize(CENT)
     if currency.upper() != "INR":
@@ -98,10 +94,7 @@ def gst_breakdown(
 
 async def _own_organization(session: AsyncSession, user_id: uuid.UUID) -> Organization | None:
     return await session.scalar(
-        select(Organization)
-        .where(Organization.owner_id == user_id)
-        .order_by(Organization.created_at)
-        .limit(1)
+        select(Organization).where(Organization.owner_id == user_id).order_by(Organization.created_at).limit(1)
     )
 
 
@@ -113,8 +106,13 @@ async def billing_details(*, session: AsyncSession, user_id: uuid.UUID) -> dict[
 
 
 async def set_billing_details(
-    *, session: AsyncSession, user_id: uuid.UUID, legal_name: str | None = None,
-    gstin: str | None = None, state_code: str | None = None, address: str | None = None,
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    legal_name: str | None = None,
+    gstin: str | None = None,
+    state_code: str | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Save the name, GSTIN and state printed on future invoices. A GSTIN fixes the state code."""
     org = await _own_organization(session, user_id)
@@ -132,8 +130,14 @@ async def set_billing_details(
 
 
 def render_pdf(
-    *, number: str, issued_at: datetime, settings: Settings, customer: dict[str, Any],
-    description: str, currency: str, tax: TaxBreakdown,
+    *,
+    number: str,
+    issued_at: datetime,
+    settings: Settings,
+    customer: dict[str, Any],
+    description: str,
+    currency: str,
+    tax: TaxBreakdown,
 ) -> bytes:
     pdf = FPDF()
     pdf.add_page()
@@ -184,18 +188,40 @@ async def issue_for_payment(
     customer = await billing_details(session=session, user_id=payment.user_id)
     user = await session.get(User, payment.user_id)
     customer.setdefault("name", user.full_name if user else None)
-    tax = gst_breakdown(payment.amount, payment.currency, customer_state=customer.get("state_code"),
-                        seller_state=settings.seller_state_code)
-    pdf = render_pdf(number=number, issued_at=issued_at, settings=settings, customer=customer,
-                     description=description, currency=payment.currency, tax=tax)
+    tax = gst_breakdown(
+        payment.amount,
+        payment.currency,
+        customer_state=customer.get("state_code"),
+        seller_state=settings.seller_state_code,
+    )
+    pdf = render_pdf(
+        number=number,
+        issued_at=issued_at,
+        settings=settings,
+        customer=customer,
+        description=description,
+        currency=payment.currency,
+        tax=tax,
+    )
     url = store.put_bytes(pdf, f"invoices/{number.replace('/', '-')}.pdf")
     invoice = Invoice(
-        user_id=payment.user_id, payment_id=payment.id, invoice_number=number, amount=tax.taxable,
-        tax_amount=tax.tax, total_amount=tax.total, currency=payment.currency,
-        billing_address={**customer, "tax_lines": [
-            {"label": t.label, "rate": str(t.rate), "amount": str(t.amount)} for t in tax.lines]},
-        gst_number=customer.get("gstin"), invoice_url=url, status="paid",
-        issued_at=issued_at, due_at=issued_at, paid_at=issued_at,
+        user_id=payment.user_id,
+        payment_id=payment.id,
+        invoice_number=number,
+        amount=tax.taxable,
+        tax_amount=tax.tax,
+        total_amount=tax.total,
+        currency=payment.currency,
+        billing_address={
+            **customer,
+            "tax_lines": [{"label": t.label, "rate": str(t.rate), "amount": str(t.amount)} for t in tax.lines],
+        },
+        gst_number=customer.get("gstin"),
+        invoice_url=url,
+        status="paid",
+        issued_at=issued_at,
+        due_at=issued_at,
+        paid_at=issued_at,
     )
     session.add(invoice)
     payment.invoice_url = url

@@ -42,9 +42,7 @@ class Subscription(TimestampMixin, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscription_plans.id"))
     status: Mapped[str] = mapped_column(String(50))
     current_period_start: Mapped[datetime]

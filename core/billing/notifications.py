@@ -49,8 +49,7 @@ TITLES = {
 async def telegram_chat(*, session: AsyncSession, user_id: uuid.UUID) -> ChatRef | None:
     chat_id = await session.scalar(
         select(ChatIdentity.chat_id)
-        .where(ChatIdentity.user_id == user_id, ChatIdentity.provider == "telegram",
-               ChatIdentity.chat_id.is_not(None))
+        .where(ChatIdentity.user_id == user_id, ChatIdentity.provider == "telegram", ChatIdentity.chat_id.is_not(None))
         .limit(1)
     )
     return ChatRef("telegram", chat_id) if chat_id else None
@@ -67,8 +66,13 @@ async def notify(
     filename: str | None = None,
 ) -> Notification:
     """Record the notification and queue its chat message for after the commit."""
-    row = Notification(user_id=user_id, type=kind, title=TITLES.get(kind, kind), message=text,
-                       link_text="/upgrade" if kind in ("payment_failed", "trial_ending") else None)
+    row = Notification(
+        user_id=user_id,
+        type=kind,
+        title=TITLES.get(kind, kind),
+        message=text,
+        link_text="/upgrade" if kind in ("payment_failed", "trial_ending") else None,
+    )
     session.add(row)
     await session.flush()
     chat = await telegram_chat(session=session, user_id=user_id)

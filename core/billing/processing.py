@@ -61,8 +61,6 @@ class ProcessResult:
     note: str | None = None
 
 
-
-
 async def _find_payment(
     session: AsyncSession, fact: billing_events.PaymentFact, *, lock: bool = True
 ) -> Payment | None:
@@ -497,8 +495,10 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
     if facts.subscription is not None:
         sub = await _apply_subscription(session, facts.subscription, facts.occurred_at, user_id, outbox)
     stale_failure = (
-        facts.subscription is not None and facts.subscription.stale
-        and facts.payment is not None and facts.payment.status == "failed"
+        facts.subscription is not None
+        and facts.subscription.stale
+        and facts.payment is not None
+        and facts.payment.status == "failed"
     )
     if stale_failure:
         # A failed renewal older than a later payment (or after cancellation) changes nothing now.

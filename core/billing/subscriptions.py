@@ -114,9 +114,13 @@ async def cancel_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise GatewayUnreachable(gateway, str(exc)) from exc
     sub.cancel_at_period_end = True
     await audit.record(
-        session=session, action="subscription_cancel_scheduled", user_id=user_id, resource_type="subscription",
-        resource_id=sub.id, metadata={"period_end": sub.current_period_end.isoformat(), "gateway": gateway},
-    )  # fmt: skip
+        session=session,
+        action="subscription_cancel_scheduled",
+        user_id=user_id,
+        resource_type="subscription",
+        resource_id=sub.id,
+        metadata={"period_end": sub.current_period_end.isoformat(), "gateway": gateway},
+    )
     await session.flush()
     view = await plan_view(session=session, deps=deps, user_id=user_id)
     assert view is not None
@@ -139,9 +143,13 @@ async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise GatewayUnreachable(gateway, str(exc)) from exc
     sub.cancel_at_period_end = False
     await audit.record(
-        session=session, action="subscription_cancel_undone", user_id=user_id, resource_type="subscription",
-        resource_id=sub.id, metadata={"gateway": gateway},
-    )  # fmt: skip
+        session=session,
+        action="subscription_cancel_undone",
+        user_id=user_id,
+        resource_type="subscription",
+        resource_id=sub.id,
+        metadata={"gateway": gateway},
+    )
     await session.flush()
     view = await plan_view(session=session, deps=deps, user_id=user_id)
     assert view is not None
@@ -215,6 +223,10 @@ async def set_gstin(*, session: AsyncSession, user_id: uuid.UUID, gstin: str | N
         checked = check_gstin(gstin)
         details["gstin"], details["state_code"] = checked, checked[:2]
     return await billing_invoices.set_billing_details(
-        session=session, user_id=user_id, legal_name=details.get("legal_name"), gstin=details.get("gstin"),
-        state_code=details.get("state_code"), address=details.get("address"),
-    )  # fmt: skip
+        session=session,
+        user_id=user_id,
+        legal_name=details.get("legal_name"),
+        gstin=details.get("gstin"),
+        state_code=details.get("state_code"),
+        address=details.get("address"),
+    )

@@ -172,24 +172,16 @@ async def consume(
         .execution_options(synchronize_session=False)
     )
     if (await session.execute(stmt)).first() is None:
-        fresh = await session.scalar(
-            select(t).where(t.id == usage.id).execution_options(populate_existing=True)
-        )
+        fresh = await session.scalar(select(t).where(t.id == usage.id).execution_options(populate_existing=True))
         assert fresh is not None
-        if (
-            uploads
-            and fresh.upload_limit is not None
-            and (fresh.content_uploads or 0) + uploads > fresh.upload_limit
-        ):
+        if uploads and fresh.upload_limit is not None and (fresh.content_uploads or 0) + uploads > fresh.upload_limit:
             raise await _over_limit(session, user_id, "uploads", fresh.content_uploads or 0, fresh.upload_limit)
         if credits and fresh.credit_limit is not None:
             raise await _over_limit(session, user_id, "credits", fresh.ai_credits_used or 0, fresh.credit_limit)
         raise await _over_limit(
             session, user_id, "storage", fresh.storage_used_bytes or 0, fresh.storage_limit_bytes or 0
         )
-    refreshed = await session.scalar(
-        select(t).where(t.id == usage.id).execution_options(populate_existing=True)
-    )
+    refreshed = await session.scalar(select(t).where(t.id == usage.id).execution_options(populate_existing=True))
     assert refreshed is not None
     return refreshed
 
@@ -211,22 +203,12 @@ async def _over_limit(session: AsyncSession, user_id: uuid.UUID, kind: str, used
     )
 
 
-async def check_available(
-    *, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0
-) -> None:
+async def check_available(*, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0) -> None:
     """Raise `OverPlanLimit` now if the user cannot afford this, without consuming anything."""
     usage = await current_usage(session=session, user_id=user_id)
-    if (
-        uploads
-        and usage.upload_limit is not None
-        and (usage.content_uploads or 0) + uploads > usage.upload_limit
-    ):
+    if uploads and usage.upload_limit is not None and (usage.content_uploads or 0) + uploads > usage.upload_limit:
         raise await _over_limit(session, user_id, "uploads", usage.content_uploads or 0, usage.upload_limit)
-    if (
-        credits
-        and usage.credit_limit is not None
-        and (usage.ai_credits_used or 0) + credits > usage.credit_limit
-    ):
+    if credits and usage.credit_limit is not None and (usage.ai_credits_used or 0) + credits > usage.credit_limit:
         raise await _over_limit(session, user_id, "credits", usage.ai_credits_used or 0, usage.credit_limit)
 
 

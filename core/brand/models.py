@@ -22,12 +22,8 @@ class BrandProfile(TimestampMixin, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    client_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("client_accounts.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    client_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_accounts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     industry: Mapped[str | None] = mapped_column(String(100))
@@ -43,9 +39,7 @@ class BrandVoiceEmbedding(Base):
     __tablename__ = "brand_voice_embeddings"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    brand_profile_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("brand_profiles.id", ondelete="CASCADE")
-    )
+    brand_profile_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("brand_profiles.id", ondelete="CASCADE"))
     vector_db_id: Mapped[str] = mapped_column(String(255))
     sample_text: Mapped[str] = mapped_column(Text)
     embedding_model: Mapped[str | None] = mapped_column(String(100))
@@ -58,9 +52,7 @@ class AudienceProfile(TimestampMixin, Base):
     __tablename__ = "audience_profiles"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    brand_profile_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("brand_profiles.id", ondelete="CASCADE")
-    )
+    brand_profile_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("brand_profiles.id", ondelete="CASCADE"))
     demographics: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     interests: Mapped[list[str] | None]
     pain_points: Mapped[list[str] | None]

@@ -130,9 +130,7 @@ async def add_sample(
 
 
 async def sample_count(*, session: AsyncSession, brand_id: uuid.UUID) -> int:
-    rows = await session.scalars(
-        select(BrandVoiceEmbedding.id).where(BrandVoiceEmbedding.brand_profile_id == brand_id)
-    )
+    rows = await session.scalars(select(BrandVoiceEmbedding.id).where(BrandVoiceEmbedding.brand_profile_id == brand_id))
     return len(list(rows))
 
 

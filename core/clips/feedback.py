@@ -11,9 +11,21 @@ SHORTER = 0.67
 MUCH_SHORTER = 0.5
 LONGER = 1.5
 _NUMBER_WORDS = {
-    "a": 1, "one": 1, "a couple of": 2, "couple of": 2, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "half a": 0.5,
-}  # fmt: skip
+    "a": 1,
+    "one": 1,
+    "a couple of": 2,
+    "couple of": 2,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "half a": 0.5,
+}
 _AMOUNT = r"(\d+(?:\.\d+)?|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
 _SECONDS = r"\s*(?:s|secs?|seconds?)\b"
 _START = r"(?:start|begin|open|starts|begins)"
@@ -44,10 +56,16 @@ def parse_feedback(text: str) -> ClipEdit:
     said = " ".join(text.lower().replace("’", "'").split())
     start_shift = _shift(said, _START)
     end_shift = _shift(said, _END)
-    trim_start = re.search(rf"(?:trim|cut|drop|remove|skip)\s+(?:the\s+)?(?:first\s+)?{_AMOUNT}{_SECONDS}"
-                           r"(?:\s+(?:from|off|of|at)\s+the\s+(?:start|beginning))?", said)  # fmt: skip
-    trim_end = re.search(rf"(?:trim|cut|drop|remove)\s+(?:the\s+)?(?:last\s+)?{_AMOUNT}{_SECONDS}"
-                         r"\s+(?:from|off|of|at)\s+the\s+end", said)  # fmt: skip
+    trim_start = re.search(
+        rf"(?:trim|cut|drop|remove|skip)\s+(?:the\s+)?(?:first\s+)?{_AMOUNT}{_SECONDS}"
+        r"(?:\s+(?:from|off|of|at)\s+the\s+(?:start|beginning))?",
+        said,
+    )
+    trim_end = re.search(
+        rf"(?:trim|cut|drop|remove)\s+(?:the\s+)?(?:last\s+)?{_AMOUNT}{_SECONDS}"
+        r"\s+(?:from|off|of|at)\s+the\s+end",
+        said,
+    )
     if trim_end:
         end_shift = end_shift or -_amount(trim_end.group(1))
     elif trim_start and not start_shift:
@@ -72,8 +90,7 @@ def parse_feedback(text: str) -> ClipEdit:
         reframe = "blur"
     elif re.search(r"\bcrop\b|\bzoom in\b|\bfill the (?:frame|screen)\b|\bno blur\b", said):
         reframe = "crop"
-    edit = ClipEdit(start_shift=start_shift, end_shift=end_shift, scale=scale, aspect_ratio=aspect,
-                    reframe=reframe)  # fmt: skip
+    edit = ClipEdit(start_shift=start_shift, end_shift=end_shift, scale=scale, aspect_ratio=aspect, reframe=reframe)
     if edit.empty:
         raise ClipFeedbackNotUnderstood(detail=f"feedback={text!r}")
     return edit

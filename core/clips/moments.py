@@ -33,9 +33,31 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CLAUSE_END = re.compile(r"[,;:\u2014\u2013][\"'”’)\]]*$")
 # A sentence opening with a back-reference leans on what came before, so it cannot open a clip.
 _DANGLING_STARTS = frozenset(
-    {"this", "that", "it", "they", "these", "those", "he", "she", "him", "her", "them", "which", "also",
-     "then", "there", "its", "their", "and", "but", "so", "because", "or"}
-)  # fmt: skip
+    {
+        "this",
+        "that",
+        "it",
+        "they",
+        "these",
+        "those",
+        "he",
+        "she",
+        "him",
+        "her",
+        "them",
+        "which",
+        "also",
+        "then",
+        "there",
+        "its",
+        "their",
+        "and",
+        "but",
+        "so",
+        "because",
+        "or",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,10 +131,20 @@ async def render_clip(
             )
         for attempt in range(2):
             args = _ffmpeg_args(
-                source, info, out_path, start=start, duration=duration, width=width, height=height,
-                reframe=reframe, ass_path=ass_path, watermark=Path(watermark_path) if watermark_path else None,
-                video_kbps=kbps, threads=threads, bumpers=joined,
-            )  # fmt: skip
+                source,
+                info,
+                out_path,
+                start=start,
+                duration=duration,
+                width=width,
+                height=height,
+                reframe=reframe,
+                ass_path=ass_path,
+                watermark=Path(watermark_path) if watermark_path else None,
+                video_kbps=kbps,
+                threads=threads,
+                bumpers=joined,
+            )
             await run_ffmpeg(args, timeout=timeout)
             size = out_path.stat().st_size
             if size < SIZE_LIMIT_BYTES:
@@ -186,11 +196,17 @@ async def render_clips(
     async def one(index: int, moment: ClipMoment) -> RenderedClip:
         async with gate:
             return await render_clip(
-                src, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=out_dir,
-                watermark_path=watermark_path, bumpers=bumpers,
+                src,
+                moment,
+                style=style,
+                aspect_ratio=aspect_ratio,
+                reframe=reframe,
+                out_dir=out_dir,
+                watermark_path=watermark_path,
+                bumpers=bumpers,
                 name=names[index] if names is not None else None,
                 threads=threads,
-            )  # fmt: skip
+            )
 
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(one(i, m)) for i, m in enumerate(moments)]
@@ -307,14 +323,16 @@ async def _probe_bumpers(bumpers: Bumpers | None) -> dict[str, _Bumper]:
         try:
             info = await asyncio.to_thread(probe_media, path)
         except CorruptMedia as exc:
-            raise ClipError(f"Your brand {role} video could not be read. Upload it again, or remove it in /brand.",
-                            detail=f"{path}: {exc.detail}") from exc  # fmt: skip
+            raise ClipError(
+                f"Your brand {role} video could not be read. Upload it again, or remove it in /brand.",
+                detail=f"{path}: {exc.detail}",
+            ) from exc
         if not info.has_video or info.duration_s <= 0:
-            raise ClipError(f"Your brand {role} has no picture. Upload a video for it, or remove it in /brand.",
-                            detail=str(path))  # fmt: skip
+            raise ClipError(
+                f"Your brand {role} has no picture. Upload a video for it, or remove it in /brand.", detail=str(path)
+            )
         found[role] = (path, info.duration_s, info.has_audio)
     return found
-
 
 
 def _ffmpeg_args(
@@ -409,16 +427,39 @@ def _ffmpeg_args(
         audio = ["-map", "[aout]", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
     gop = round(out_fps * 2)
     return [
-        "-y", *inputs,
-        "-filter_complex", ";".join(graph),
-        "-map", "[vout]", *audio,
-        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
-        "-crf", str(CRF), "-maxrate", f"{video_kbps}k", "-bufsize", f"{video_kbps}k",
-        "-g", str(gop), "-threads", str(threads),
-        "-movflags", "+faststart", "-sn", "-dn", "-map_metadata", "-1",
-        "-t", f"{total:.3f}",
+        "-y",
+        *inputs,
+        "-filter_complex",
+        ";".join(graph),
+        "-map",
+        "[vout]",
+        *audio,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-profile:v",
+        "high",
+        "-crf",
+        str(CRF),
+        "-maxrate",
+        f"{video_kbps}k",
+        "-bufsize",
+        f"{video_kbps}k",
+        "-g",
+        str(gop),
+        "-threads",
+        str(threads),
+        "-movflags",
+        "+faststart",
+        "-sn",
+        "-dn",
+        "-map_metadata",
+        "-1",
+        "-t",
+        f"{total:.3f}",
         out_path,
-    ]  # fmt: skip
+    ]
 
 
 _AUDIO_RATE = 48_000

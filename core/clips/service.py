@@ -89,15 +89,21 @@ async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid
     brand = await _brand_template(session, asset, template)
     logo, intro, outro = await _dressing(session, brand)
     return ClipPlan(
-        job_id=job.id, content_asset_id=job.content_asset_id, user_id=job.user_id,
-        platform=(job.target_platforms or [DEFAULT_PLATFORM])[0], aspect_ratio=aspect_ratio, reframe=reframe,
-        style=_style(template, brand), template_id=template.id if template else None,
+        job_id=job.id,
+        content_asset_id=job.content_asset_id,
+        user_id=job.user_id,
+        platform=(job.target_platforms or [DEFAULT_PLATFORM])[0],
+        aspect_ratio=aspect_ratio,
+        reframe=reframe,
+        style=_style(template, brand),
+        template_id=template.id if template else None,
         brand_template_id=brand.id if brand else None,
-        watermark=_local_file(store, logo), bumpers=_bumpers(store, intro, outro),
+        watermark=_local_file(store, logo),
+        bumpers=_bumpers(store, intro, outro),
         count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
         min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
         max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
-    )  # fmt: skip
+    )
 
 
 async def render_clip_plan(
@@ -112,14 +118,25 @@ async def render_clip_plan(
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
     chosen = clip_moments.choose_moments(
-        transcript_words, analysis, count=plan.count, min_seconds=plan.min_seconds, max_seconds=plan.max_seconds,
-        media_duration=info.duration_s, envelope=envelope,
-    )  # fmt: skip
+        transcript_words,
+        analysis,
+        count=plan.count,
+        min_seconds=plan.min_seconds,
+        max_seconds=plan.max_seconds,
+        media_duration=info.duration_s,
+        envelope=envelope,
+    )
     rendered = await render_clips(
-        media_path, chosen, style=plan.style, aspect_ratio=plan.aspect_ratio, reframe=plan.reframe, out_dir=out_dir,
-        watermark_path=plan.watermark, bumpers=plan.bumpers,
+        media_path,
+        chosen,
+        style=plan.style,
+        aspect_ratio=plan.aspect_ratio,
+        reframe=plan.reframe,
+        out_dir=out_dir,
+        watermark_path=plan.watermark,
+        bumpers=plan.bumpers,
         names=[f"clip-{rank}" for rank in range(1, len(chosen) + 1)],
-    )  # fmt: skip
+    )
     return list(zip(chosen, rendered, strict=True))
 
 
@@ -151,12 +168,15 @@ async def store_clip_job(
             metadata_={
                 "output_format": OUTPUT_FORMAT,
                 "rank": rank,
-                "caption_style": {"id": str(plan.template_id) if plan.template_id else None,
-                                  "name": plan.style.name, "config": plan.style.to_config()},
+                "caption_style": {
+                    "id": str(plan.template_id) if plan.template_id else None,
+                    "name": plan.style.name,
+                    "config": plan.style.to_config(),
+                },
                 "brand_template_id": str(plan.brand_template_id) if plan.brand_template_id else None,
                 "versions": [],
             },
-        )  # fmt: skip
+        )
         _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
         rows.append(row)
     if job.user_id is not None and rows:
@@ -215,15 +235,23 @@ async def rerender_clip(
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
     current = clip_moments.moment_for_words(
-        transcript_words, int(meta["first_word"]), int(meta["last_word"]), media_duration=info.duration_s,
+        transcript_words,
+        int(meta["first_word"]),
+        int(meta["last_word"]),
+        media_duration=info.duration_s,
         envelope=envelope,
-    )  # fmt: skip
+    )
     moment = current
     if edit.recuts:
         moment = clip_moments.adjust_moment(
-            transcript_words, current, start_shift=edit.start_shift, end_shift=edit.end_shift,
-            scale=edit.scale, media_duration=info.duration_s, envelope=envelope,
-        )  # fmt: skip
+            transcript_words,
+            current,
+            start_shift=edit.start_shift,
+            end_shift=edit.end_shift,
+            scale=edit.scale,
+            media_duration=info.duration_s,
+            envelope=envelope,
+        )
     style_meta = dict(meta.get("caption_style") or {})
     style = CaptionStyle.from_config(style_meta.get("config") or {}, name=style_meta.get("name"))
     aspect_ratio = edit.aspect_ratio or str(meta.get("aspect_ratio", "9:16"))
@@ -235,22 +263,38 @@ async def rerender_clip(
     watermark = _local_file(store, logo)
     with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
         clip = await render_clip(
-            media_path, moment, style=style, aspect_ratio=aspect_ratio, reframe=reframe, out_dir=tmp,
-            watermark_path=watermark, bumpers=_bumpers(store, intro, outro), name="clip",
-        )  # fmt: skip
+            media_path,
+            moment,
+            style=style,
+            aspect_ratio=aspect_ratio,
+            reframe=reframe,
+            out_dir=tmp,
+            watermark_path=watermark,
+            bumpers=_bumpers(store, intro, outro),
+            name="clip",
+        )
         previous = {key: meta.get(key) for key in _MOMENT_KEYS} | {
-            "file_url": row.file_url, "thumbnail_url": row.thumbnail_url, "duration": row.duration,
-            "file_size": row.file_size, "replaced_at": utcnow().isoformat(),
-        }  # fmt: skip
-        row.metadata_ = {**meta, "versions": [*meta.get("versions", []), previous][-MAX_VERSIONS:],
-                         "last_feedback": feedback.strip()}  # fmt: skip
+            "file_url": row.file_url,
+            "thumbnail_url": row.thumbnail_url,
+            "duration": row.duration,
+            "file_size": row.file_size,
+            "replaced_at": utcnow().isoformat(),
+        }
+        row.metadata_ = {
+            **meta,
+            "versions": [*meta.get("versions", []), previous][-MAX_VERSIONS:],
+            "last_feedback": feedback.strip(),
+        }
         _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
     if row.user_id is not None:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
     revision = await open_revision(
-        session=session, draft=row, feedback=feedback, requested_by=requested_by,
+        session=session,
+        draft=row,
+        feedback=feedback,
+        requested_by=requested_by,
         approval_request_id=approval_request_id,
-    )  # fmt: skip
+    )
     revision.status, revision.completed_at = "completed", utcnow()
     await session.flush()
     return row
@@ -280,9 +324,17 @@ def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, store:
     row.quality_score = Decimal(str(round(moment.score, 2)))
     meta = dict(row.metadata_ or {})
     meta.update(moment.to_metadata())
-    meta.update({"aspect_ratio": clip.aspect_ratio, "reframe": clip.reframe, "width": clip.width,
-                 "height": clip.height, "rendered_duration": clip.duration,
-                 "intro_seconds": clip.intro_seconds, "outro_seconds": clip.outro_seconds})  # fmt: skip
+    meta.update(
+        {
+            "aspect_ratio": clip.aspect_ratio,
+            "reframe": clip.reframe,
+            "width": clip.width,
+            "height": clip.height,
+            "rendered_duration": clip.duration,
+            "intro_seconds": clip.intro_seconds,
+            "outro_seconds": clip.outro_seconds,
+        }
+    )
     row.metadata_ = meta
 
 
@@ -316,8 +368,9 @@ async def _caption_template(session: AsyncSession, ref: Any) -> Template | None:
         if found is None:
             raise ClipError("That caption style doesn't exist any more.", detail=f"caption_style={ref!r}")
         return found
-    return await session.scalar(query.where(Template.is_public.is_(True)).order_by(Template.created_at,
-                                                                                   Template.name).limit(1))  # fmt: skip
+    return await session.scalar(
+        query.where(Template.is_public.is_(True)).order_by(Template.created_at, Template.name).limit(1)
+    )
 
 
 async def _brand_template(
@@ -328,10 +381,11 @@ async def _brand_template(
         return None
     rows = list(
         await session.scalars(
-            select(BrandTemplate).where(BrandTemplate.brand_profile_id == asset.brand_profile_id)
+            select(BrandTemplate)
+            .where(BrandTemplate.brand_profile_id == asset.brand_profile_id)
             .order_by(BrandTemplate.created_at)
         )
-    )  # fmt: skip
+    )
     exact = [r for r in rows if template is not None and r.template_id == template.id]
     general = [r for r in rows if r.template_id is None]
     candidates = exact or general
@@ -362,12 +416,15 @@ async def _dressing(session: AsyncSession, brand: BrandTemplate | None) -> tuple
         return None, None, None
     general = brand
     if brand.template_id is not None:
-        general = await session.scalar(
-            select(BrandTemplate)
-            .where(BrandTemplate.brand_profile_id == brand.brand_profile_id, BrandTemplate.template_id.is_(None))
-            .order_by(BrandTemplate.created_at)
-            .limit(1)
-        ) or brand
+        general = (
+            await session.scalar(
+                select(BrandTemplate)
+                .where(BrandTemplate.brand_profile_id == brand.brand_profile_id, BrandTemplate.template_id.is_(None))
+                .order_by(BrandTemplate.created_at)
+                .limit(1)
+            )
+            or brand
+        )
     return (
         brand.logo_url or general.logo_url,
         brand.intro_video_url or general.intro_video_url,

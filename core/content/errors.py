@@ -20,8 +20,7 @@ class TooLong(RecastError):
 
 class TextTooShort(RecastError):
     user_message = (
-        "That's a bit short to repurpose. Send at least a few paragraphs (about 80 words), "
-        "or a video or voice note."
+        "That's a bit short to repurpose. Send at least a few paragraphs (about 80 words), or a video or voice note."
     )
 
 

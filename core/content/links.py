@@ -26,8 +26,18 @@ from core.content.errors import LinkTooLarge, LinkUnreachable
 log = logging.getLogger(__name__)
 
 URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
-VIDEO_HOSTS = ("youtube.com", "youtu.be", "instagram.com", "tiktok.com", "vimeo.com", "x.com", "twitter.com",
-               "facebook.com", "linkedin.com", "loom.com")  # fmt: skip
+VIDEO_HOSTS = (
+    "youtube.com",
+    "youtu.be",
+    "instagram.com",
+    "tiktok.com",
+    "vimeo.com",
+    "x.com",
+    "twitter.com",
+    "facebook.com",
+    "linkedin.com",
+    "loom.com",
+)
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 500 * 1024 * 1024
 USER_AGENT = "RecastBot/0.1 (+https://github.com/recast)"
@@ -120,9 +130,7 @@ async def fetch_link(
             _raise_for_status(resp.status)
             content_type = resp.headers.get("Content-Type", "text/html").split(";")[0].strip().lower()
             if content_type.startswith(("video/", "audio/")):
-                return await _stream_to_file(
-                    resp, str(resp.url), content_type, dest_dir=dest_dir, max_bytes=max_bytes
-                )
+                return await _stream_to_file(resp, str(resp.url), content_type, dest_dir=dest_dir, max_bytes=max_bytes)
             if "html" not in content_type and not content_type.startswith("text/"):
                 raise LinkUnreachable("That link isn't a web page or a video. Send the file itself instead.")
             raw = await resp.content.read(MAX_ARTICLE_BYTES)
@@ -137,7 +145,12 @@ async def fetch_link(
 
 
 async def download_video(
-    url: str, *, dest_dir: Path, max_bytes: int, timeout_s: float = 30.0, policy: FetchPolicy = FetchPolicy()  # noqa: B008
+    url: str,
+    *,
+    dest_dir: Path,
+    max_bytes: int,
+    timeout_s: float = 30.0,
+    policy: FetchPolicy = FetchPolicy(),  # noqa: B008
 ) -> DownloadedMedia:
     """Download the video behind a page with yt-dlp, as one file of at most 1080p (no merging step)."""
     return await asyncio.to_thread(_download_with_ytdlp, url, dest_dir, max_bytes, timeout_s, policy)
@@ -240,8 +253,19 @@ def _download_with_ytdlp(
                 info = ydl.process_ie_result(info, download=True)
     except DownloadError as exc:
         text = str(exc)
-        if any(k in text for k in ("Private video", "Sign in", "members-only", "HTTP Error 403", "HTTP Error 404",
-                                   "HTTP Error 410", "This video is unavailable", "removed")):  # fmt: skip
+        if any(
+            k in text
+            for k in (
+                "Private video",
+                "Sign in",
+                "members-only",
+                "HTTP Error 403",
+                "HTTP Error 404",
+                "HTTP Error 410",
+                "This video is unavailable",
+                "removed",
+            )
+        ):
             raise LinkUnreachable(
                 "That video is private, removed or needs a login, so I can't fetch it. "
                 "Download it and send me the file instead.",

@@ -25,12 +25,8 @@ class ContentAsset(TimestampMixin, SoftDeleteMixin, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    client_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("client_accounts.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    client_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_accounts.id", ondelete="CASCADE"))
     brand_profile_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("brand_profiles.id"))
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
@@ -63,9 +59,7 @@ class ContentAnalysis(Base):
     __table_args__ = (Index("idx_analysis_asset", "content_asset_id"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    content_asset_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("content_assets.id", ondelete="CASCADE")
-    )
+    content_asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_assets.id", ondelete="CASCADE"))
     transcript: Mapped[str | None] = mapped_column(Text)
     transcript_language: Mapped[str | None] = mapped_column(String(10))
     transcript_confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))

@@ -269,9 +269,7 @@ def extract_document_text(path: Path, extension: str) -> str:
             reader = PdfReader(str(path))
             text = "\n".join((page.extract_text() or "") for page in reader.pages)
         except (PdfReadError, ValueError, OSError) as exc:
-            raise EmptyDocument(
-                "I couldn't read that PDF. It may be damaged; paste the text instead."
-            ) from exc
+            raise EmptyDocument("I couldn't read that PDF. It may be damaged; paste the text instead.") from exc
     else:
         try:
             text = path.read_text(encoding="utf-8")
@@ -296,19 +294,35 @@ async def ingest_link(
 ) -> ContentAsset:
     """A link becomes an asset: a video site or media file is downloaded (into ``work_dir``, which the
     caller removes) and ingested like an upload; an article becomes a text asset."""
-    fetched = await links.fetch_link(url, dest_dir=work_dir, max_bytes=max_download_bytes,
-                                     min_article_words=MIN_TEXT_WORDS, policy=policy)  # fmt: skip
+    fetched = await links.fetch_link(
+        url, dest_dir=work_dir, max_bytes=max_download_bytes, min_article_words=MIN_TEXT_WORDS, policy=policy
+    )
     if isinstance(fetched, links.Article):
         return await ingest_text(
-            session=session, store=store, user_id=user_id, organization_id=organization_id, text=fetched.text,
-            brand_profile_id=brand_profile_id, source_platform="web", source_url=url, title=fetched.title or None,
-        )  # fmt: skip
+            session=session,
+            store=store,
+            user_id=user_id,
+            organization_id=organization_id,
+            text=fetched.text,
+            brand_profile_id=brand_profile_id,
+            source_platform="web",
+            source_url=url,
+            title=fetched.title or None,
+        )
     host = (urlsplit(url).hostname or "web").lower().removeprefix("www.")
     return await ingest_file(
-        session=session, store=store, user_id=user_id, organization_id=organization_id, path=fetched.path,
-        filename=fetched.path.name, mime_type=fetched.mime_type, brand_profile_id=brand_profile_id,
-        source_platform=host.split(".")[-2] if host.count(".") else host, title=fetched.title, source_url=url,
-    )  # fmt: skip
+        session=session,
+        store=store,
+        user_id=user_id,
+        organization_id=organization_id,
+        path=fetched.path,
+        filename=fetched.path.name,
+        mime_type=fetched.mime_type,
+        brand_profile_id=brand_profile_id,
+        source_platform=host.split(".")[-2] if host.count(".") else host,
+        title=fetched.title,
+        source_url=url,
+    )
 
 
 async def ingest_text(

@@ -21,9 +21,7 @@ def async_database_url(url: str) -> str:
 
 
 def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    return create_async_engine(
-        async_database_url(database_url), pool_size=pool_size, pool_pre_ping=True, echo=echo
-    )
+    return create_async_engine(async_database_url(database_url), pool_size=pool_size, pool_pre_ping=True, echo=echo)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

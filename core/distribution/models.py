@@ -89,9 +89,7 @@ class CalendarEntry(Base):
     __tablename__ = "calendar_entries"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    calendar_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("content_calendars.id", ondelete="CASCADE")
-    )
+    calendar_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_calendars.id", ondelete="CASCADE"))
     generated_content_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("generated_content.id"))
     scheduled_date: Mapped[date]
     scheduled_time: Mapped[time | None]

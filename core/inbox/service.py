@@ -33,8 +33,15 @@ async def record_update(
     new_id: uuid.UUID | None = (
         await session.execute(
             insert(GatewayEvent)
-            .values(sender=sender, sender_event_id=event_id, event_type=event_type, raw_body=body, headers={},
-                    status="processing", processed_at=utcnow())  # fmt: skip
+            .values(
+                sender=sender,
+                sender_event_id=event_id,
+                event_type=event_type,
+                raw_body=body,
+                headers={},
+                status="processing",
+                processed_at=utcnow(),
+            )
             .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
             .returning(GatewayEvent.id)
         )
@@ -74,8 +81,12 @@ async def finish_update(session: AsyncSession, event_id: uuid.UUID, *, error: st
     await session.execute(
         update(GatewayEvent)
         .where(GatewayEvent.id == event_id)
-        .values(status="failed" if error else "processed", processed_at=utcnow(),
-                attempts=GatewayEvent.attempts + 1, last_error=error)  # fmt: skip
+        .values(
+            status="failed" if error else "processed",
+            processed_at=utcnow(),
+            attempts=GatewayEvent.attempts + 1,
+            last_error=error,
+        )
     )
 
 

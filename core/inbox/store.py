@@ -103,9 +103,7 @@ class GatewayInbox:
             if self._closed:
                 raise RuntimeError("GatewayInbox is closed")
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._max_size, reset=_reset
-                )
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size, reset=_reset)
             return self._pool
 
     async def start(self) -> None:

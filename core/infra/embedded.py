@@ -52,9 +52,7 @@ class EmbeddedPostgres:
         try:
             self._server = postgres_server.get_server(self.data_dir.resolve(), cleanup_mode="stop")
         except Exception as exc:
-            raise EmbeddedServerError(
-                f"could not start embedded PostgreSQL in {self.data_dir}: {exc}"
-            ) from exc
+            raise EmbeddedServerError(f"could not start embedded PostgreSQL in {self.data_dir}: {exc}") from exc
         return str(self._server.get_uri("postgres"))
 
     def stop(self) -> None:

@@ -47,9 +47,13 @@ async def link_channel(
     *, session: AsyncSession, team_id: str, channel_id: str, client_account_id: uuid.UUID
 ) -> SlackChannel:
     # One client per channel: a channel moved to another client stops routing the previous one's drafts.
-    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
-                                                     SlackChannel.channel_id == channel_id,
-                                                     SlackChannel.client_account_id != client_account_id))
+    await session.execute(
+        delete(SlackChannel).where(
+            SlackChannel.team_id == team_id,
+            SlackChannel.channel_id == channel_id,
+            SlackChannel.client_account_id != client_account_id,
+        )
+    )
     row = await session.scalar(select(SlackChannel).where(SlackChannel.client_account_id == client_account_id))
     if row is None:
         row = SlackChannel(team_id=team_id, channel_id=channel_id, client_account_id=client_account_id)
@@ -76,14 +80,16 @@ async def link_user(
 
 async def recast_user(*, session: AsyncSession, slack_user_id: str) -> uuid.UUID | None:
     return await session.scalar(
-        select(ChatIdentity.user_id).where(ChatIdentity.provider == "slack",
-                                           ChatIdentity.external_user_id == slack_user_id)
+        select(ChatIdentity.user_id).where(
+            ChatIdentity.provider == "slack", ChatIdentity.external_user_id == slack_user_id
+        )
     )
 
 
 async def slack_user_of(*, session: AsyncSession, user_id: uuid.UUID) -> str | None:
     return await session.scalar(
-        select(ChatIdentity.external_user_id).where(ChatIdentity.provider == "slack", ChatIdentity.user_id == user_id)
+        select(ChatIdentity.external_user_id)
+        .where(ChatIdentity.provider == "slack", ChatIdentity.user_id == user_id)
         .limit(1)
     )
 
@@ -94,8 +100,9 @@ async def workspace(*, session: AsyncSession, team_id: str) -> SlackWorkspace | 
 
 async def client_for_channel(*, session: AsyncSession, team_id: str, channel_id: str) -> uuid.UUID | None:
     return await session.scalar(
-        select(SlackChannel.client_account_id).where(SlackChannel.team_id == team_id,
-                                                     SlackChannel.channel_id == channel_id)
+        select(SlackChannel.client_account_id).where(
+            SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+        )
     )
 
 
@@ -111,8 +118,9 @@ async def channel_for_draft(*, session: AsyncSession, draft: GeneratedContent) -
     if scope.organization_id is None:
         return None
     ws = await session.scalar(
-        select(SlackWorkspace).where(SlackWorkspace.organization_id == scope.organization_id,
-                                     SlackWorkspace.default_channel_id.is_not(None)).limit(1)
+        select(SlackWorkspace)
+        .where(SlackWorkspace.organization_id == scope.organization_id, SlackWorkspace.default_channel_id.is_not(None))
+        .limit(1)
     )
     return (ws.team_id, str(ws.default_channel_id)) if ws else None
 
@@ -122,8 +130,8 @@ async def remember_message(
 ) -> SlackApprovalMessage:
     """Record the message of a request once; a second post (a retried task) keeps the first."""
     await session.execute(
-        insert(SlackApprovalMessage).values(approval_request_id=request.id, team_id=team_id,
-                                            channel_id=channel_id, message_ts=message_ts)
+        insert(SlackApprovalMessage)
+        .values(approval_request_id=request.id, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
         .on_conflict_do_nothing(index_elements=["approval_request_id"])
     )
     return await session.get_one(SlackApprovalMessage, request.id, populate_existing=True)
@@ -144,8 +152,10 @@ async def remember_revision(*, session: AsyncSession, request_id: uuid.UUID, rev
 async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | None, event_type: str | None) -> bool:
     """True the first time an Events API event id is seen; False for Slack's retries of it."""
     result = await session.execute(
-        insert(SlackEventReceipt).values(event_id=event_id, team_id=team_id, event_type=event_type)
-        .on_conflict_do_nothing(index_elements=["event_id"]).returning(SlackEventReceipt.event_id)
+        insert(SlackEventReceipt)
+        .values(event_id=event_id, team_id=team_id, event_type=event_type)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(SlackEventReceipt.event_id)
     )
     return result.first() is not None
 
@@ -165,10 +175,16 @@ async def save_installation(
     install link also links the workspace to that organization."""
     sealed = cipher.seal(data)
     row = SlackInstallation(
-        client_id=client_id, app_id=data.get("app_id"), enterprise_id=data.get("enterprise_id"),
-        team_id=data.get("team_id"), user_id=data.get("user_id"),
-        is_enterprise_install=bool(data.get("is_enterprise_install")), bot_token=sealed.get("bot_token"),
-        bot_user_id=data.get("bot_user_id"), organization_id=organization_id, data=sealed,
+        client_id=client_id,
+        app_id=data.get("app_id"),
+        enterprise_id=data.get("enterprise_id"),
+        team_id=data.get("team_id"),
+        user_id=data.get("user_id"),
+        is_enterprise_install=bool(data.get("is_enterprise_install")),
+        bot_token=sealed.get("bot_token"),
+        bot_user_id=data.get("bot_user_id"),
+        organization_id=organization_id,
+        data=sealed,
     )
     session.add(row)
     await session.flush()
@@ -177,10 +193,19 @@ async def save_installation(
         current = await workspace(session=session, team_id=team_id)
         if current is not None and current.organization_id != organization_id:
             await forget_other_org_channels(session, team_id, organization_id)
-        await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
-                             default_channel_id=data.get("incoming_webhook_channel_id"))
-        await audit.record(session=session, action="slack_workspace_linked", organization_id=organization_id,
-                           resource_type="slack_workspace", metadata={"team_id": team_id, "via": "oauth"})
+        await link_workspace(
+            session=session,
+            team_id=team_id,
+            organization_id=organization_id,
+            default_channel_id=data.get("incoming_webhook_channel_id"),
+        )
+        await audit.record(
+            session=session,
+            action="slack_workspace_linked",
+            organization_id=organization_id,
+            resource_type="slack_workspace",
+            metadata={"team_id": team_id, "via": "oauth"},
+        )
     return row
 
 
@@ -206,24 +231,32 @@ async def find_installation(
     user_id: str | None = None,
     is_enterprise_install: bool | None = False,
 ) -> SlackInstallation | None:
-    stmt = select(SlackInstallation).where(SlackInstallation.client_id == client_id,
-                                           SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id))
+    stmt = select(SlackInstallation).where(
+        SlackInstallation.client_id == client_id, SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id)
+    )
     if not is_enterprise_install:
         stmt = stmt.where(SlackInstallation.team_id.is_not_distinct_from(team_id))
     if user_id is not None:
         stmt = stmt.where(SlackInstallation.user_id == user_id)
-    return await session.scalar(stmt.order_by(SlackInstallation.installed_at.desc(),
-                                              SlackInstallation.id.desc()).limit(1))
+    return await session.scalar(
+        stmt.order_by(SlackInstallation.installed_at.desc(), SlackInstallation.id.desc()).limit(1)
+    )
 
 
 async def delete_installations(
-    *, session: AsyncSession, client_id: str | None, enterprise_id: str | None, team_id: str | None,
+    *,
+    session: AsyncSession,
+    client_id: str | None,
+    enterprise_id: str | None,
+    team_id: str | None,
     user_id: str | None = None,
 ) -> None:
     rows = await session.scalars(
-        select(SlackInstallation).where(SlackInstallation.client_id == client_id,
-                                        SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id),
-                                        SlackInstallation.team_id.is_not_distinct_from(team_id))
+        select(SlackInstallation).where(
+            SlackInstallation.client_id == client_id,
+            SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id),
+            SlackInstallation.team_id.is_not_distinct_from(team_id),
+        )
     )
     for row in rows:
         if user_id is None or row.user_id == user_id:
@@ -254,8 +287,9 @@ async def organization_for(*, session: AsyncSession, ref: str) -> Organization:
 async def forget_other_org_channels(session: AsyncSession, team_id: str, organization_id: uuid.UUID) -> None:
     # A workspace moving to another organization must not keep routing the old one's client drafts.
     other_clients = select(ClientAccount.id).where(ClientAccount.organization_id != organization_id)
-    await session.execute(delete(SlackChannel).where(SlackChannel.team_id == team_id,
-                                                     SlackChannel.client_account_id.in_(other_clients)))
+    await session.execute(
+        delete(SlackChannel).where(SlackChannel.team_id == team_id, SlackChannel.client_account_id.in_(other_clients))
+    )
 
 
 async def link_workspace_by(
@@ -269,11 +303,17 @@ async def link_workspace_by(
         await require_org_admin(session=session, organization_id=current.organization_id, user_id=by_user_id)
         await forget_other_org_channels(session, team_id, organization_id)
     default = channel_id if current is None or current.default_channel_id is None else None
-    linked = await link_workspace(session=session, team_id=team_id, organization_id=organization_id,
-                                  default_channel_id=default)
-    await audit.record(session=session, action="slack_workspace_linked", user_id=by_user_id,
-                       organization_id=organization_id, resource_type="slack_workspace",
-                       metadata={"team_id": team_id, "via": "command"})
+    linked = await link_workspace(
+        session=session, team_id=team_id, organization_id=organization_id, default_channel_id=default
+    )
+    await audit.record(
+        session=session,
+        action="slack_workspace_linked",
+        user_id=by_user_id,
+        organization_id=organization_id,
+        resource_type="slack_workspace",
+        metadata={"team_id": team_id, "via": "command"},
+    )
     return linked
 
 
@@ -295,10 +335,13 @@ async def link_client_channel(
         raise RecastError("Name the client account, e.g. `/recast channel Acme Foods`.")
     slug = slug_of(name)
     account = await session.scalar(
-        select(ClientAccount).where(ClientAccount.organization_id == ws.organization_id,
-                                    or_(func.lower(ClientAccount.slug) == slug,
-                                        func.lower(ClientAccount.name) == name.lower()))
-        .order_by(ClientAccount.created_at).limit(1)
+        select(ClientAccount)
+        .where(
+            ClientAccount.organization_id == ws.organization_id,
+            or_(func.lower(ClientAccount.slug) == slug, func.lower(ClientAccount.name) == name.lower()),
+        )
+        .order_by(ClientAccount.created_at)
+        .limit(1)
     )
     created = account is None
     if account is None:
@@ -306,14 +349,24 @@ async def link_client_channel(
         session.add(account)
         await session.flush()
     await link_channel(session=session, team_id=team_id, channel_id=channel_id, client_account_id=account.id)
-    await audit.record(session=session, action="slack_channel_linked", user_id=by_user_id,
-                       organization_id=ws.organization_id, resource_type="client_account", resource_id=account.id,
-                       metadata={"team_id": team_id, "channel_id": channel_id, "created": created})
+    await audit.record(
+        session=session,
+        action="slack_channel_linked",
+        user_id=by_user_id,
+        organization_id=ws.organization_id,
+        resource_type="client_account",
+        resource_id=account.id,
+        metadata={"team_id": team_id, "channel_id": channel_id, "created": created},
+    )
     return account, created
 
 
 async def link_by_email(
-    *, session: AsyncSession, slack_user_id: str, team_id: str | None, email: str | None,
+    *,
+    session: AsyncSession,
+    slack_user_id: str,
+    team_id: str | None,
+    email: str | None,
     organization_id: uuid.UUID | None,
 ) -> uuid.UUID | None:
     """Link a Slack user to the organization's active team member with the same email (Slack verifies
@@ -321,9 +374,13 @@ async def link_by_email(
     if not email or organization_id is None:
         return None
     user_id = await session.scalar(
-        select(User.id).join(TeamMember, TeamMember.user_id == User.id)
-        .where(func.lower(User.email) == email.strip().lower(), TeamMember.organization_id == organization_id,
-               or_(TeamMember.status.is_(None), TeamMember.status == "active"))
+        select(User.id)
+        .join(TeamMember, TeamMember.user_id == User.id)
+        .where(
+            func.lower(User.email) == email.strip().lower(),
+            TeamMember.organization_id == organization_id,
+            or_(TeamMember.status.is_(None), TeamMember.status == "active"),
+        )
         .limit(1)
     )
     if user_id is not None:
@@ -356,26 +413,43 @@ async def set_member(
             raise RecastError(f"I can't see <@{slack_user_id}>'s email in Slack, so I can't match them to Recast.")
         user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
         if user is None:
-            user = User(email=email.strip().lower(), password_hash=unusable_password_hash(),
-                        full_name=(full_name or email.split("@")[0])[:255])
+            user = User(
+                email=email.strip().lower(),
+                password_hash=unusable_password_hash(),
+                full_name=(full_name or email.split("@")[0])[:255],
+            )
             session.add(user)
             await session.flush()
         user_id = user.id
     member = await session.scalar(
-        select(TeamMember).where(TeamMember.organization_id == organization_id, TeamMember.user_id == user_id)
+        select(TeamMember)
+        .where(TeamMember.organization_id == organization_id, TeamMember.user_id == user_id)
         .with_for_update()
     )
     if member is not None and member.role == "owner" and by_role != "owner":
         raise NotAnOrgAdmin("Only an owner can change an owner's role.")
     now = utcnow()
     if member is None:
-        member = TeamMember(organization_id=organization_id, user_id=user_id, role=role, invited_by=by_user_id,
-                            invited_at=now, joined_at=now, status="active")
+        member = TeamMember(
+            organization_id=organization_id,
+            user_id=user_id,
+            role=role,
+            invited_by=by_user_id,
+            invited_at=now,
+            joined_at=now,
+            status="active",
+        )
         session.add(member)
     member.role, member.status = role, "active"
     await session.flush()
     await link_user(session=session, user_id=user_id, slack_user_id=slack_user_id, team_id=team_id)
-    await audit.record(session=session, action="team_member_role_set", user_id=by_user_id,
-                       organization_id=organization_id, resource_type="team_member", resource_id=member.id,
-                       metadata={"role": role, "slack_user_id": slack_user_id})
+    await audit.record(
+        session=session,
+        action="team_member_role_set",
+        user_id=by_user_id,
+        organization_id=organization_id,
+        resource_type="team_member",
+        resource_id=member.id,
+        metadata={"role": role, "slack_user_id": slack_user_id},
+    )
     return member

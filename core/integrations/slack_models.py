@@ -23,9 +23,7 @@ class SlackInstallation(Base):
     time; the latest wins. `data` keeps slack_sdk's full `Installation.to_dict()` for round-tripping."""
 
     __tablename__ = "slack_installations"
-    __table_args__ = (
-        Index("idx_slack_installations_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),
-    )
+    __table_args__ = (Index("idx_slack_installations_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     client_id: Mapped[str | None] = mapped_column(String(64))
@@ -36,9 +34,7 @@ class SlackInstallation(Base):
     is_enterprise_install: Mapped[bool] = mapped_column(server_default=text("false"))
     bot_token: Mapped[str | None] = mapped_column(Text)
     bot_user_id: Mapped[str | None] = mapped_column(String(64))
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="SET NULL")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     installed_at: Mapped[datetime | None] = created_at_column()
 
@@ -63,9 +59,7 @@ class SlackChannel(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     team_id: Mapped[str] = mapped_column(ForeignKey("slack_workspaces.team_id", ondelete="CASCADE"))
     channel_id: Mapped[str] = mapped_column(String(64))
-    client_account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("client_accounts.id", ondelete="CASCADE")
-    )
+    client_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client_accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime | None] = created_at_column()
 
 

@@ -75,13 +75,17 @@ async def user_for(*, session: AsyncSession, person: SlackPerson) -> uuid.UUID:
         user_id = await session.scalar(select(User.id).where(func.lower(User.email) == email))
     if user_id is None:
         placeholder = f"slack-{person.team_id}-{person.slack_user_id}@{PLACEHOLDER_EMAIL_DOMAIN}".lower()
-        user = User(email=email or placeholder, password_hash=unusable_password_hash(),
-                    full_name=(person.full_name or (email or "").split("@")[0] or "Slack user")[:255])
+        user = User(
+            email=email or placeholder,
+            password_hash=unusable_password_hash(),
+            full_name=(person.full_name or (email or "").split("@")[0] or "Slack user")[:255],
+        )
         session.add(user)
         await session.flush()
         user_id = user.id
-    await slack_links.link_user(session=session, user_id=user_id, slack_user_id=person.slack_user_id,
-                                team_id=person.team_id)
+    await slack_links.link_user(
+        session=session, user_id=user_id, slack_user_id=person.slack_user_id, team_id=person.team_id
+    )
     return user_id
 
 
@@ -117,16 +121,27 @@ async def start_agency(
     session.add(TeamMember(organization_id=org.id, user_id=owner_id, role="owner", status="active", joined_at=now))
     await session.flush()
     await billing_usage.start_trial(session=session, user_id=owner_id, organization_id=org.id)
-    await slack_links.link_workspace(session=session, team_id=team_id, organization_id=org.id,
-                                     default_channel_id=channel_id)
-    await audit.record(session=session, action="organization_created", user_id=owner_id, organization_id=org.id,
-                       resource_type="organization", resource_id=org.id,
-                       metadata={"via": "slack", "team_id": team_id})
+    await slack_links.link_workspace(
+        session=session, team_id=team_id, organization_id=org.id, default_channel_id=channel_id
+    )
+    await audit.record(
+        session=session,
+        action="organization_created",
+        user_id=owner_id,
+        organization_id=org.id,
+        resource_type="organization",
+        resource_id=org.id,
+        metadata={"via": "slack", "team_id": team_id},
+    )
     return org, owner_id
 
 
 async def create_invite(
-    *, session: AsyncSession, secret: str, organization_id: uuid.UUID, by_user_id: uuid.UUID | None,
+    *,
+    session: AsyncSession,
+    secret: str,
+    organization_id: uuid.UUID,
+    by_user_id: uuid.UUID | None,
     role: str = "admin",
 ) -> str:
     """A single-use invite code into the organization. From Slack only its owner may issue one; an operator
@@ -137,16 +152,28 @@ async def create_invite(
     org = await session.get(Organization, organization_id)
     if org is None or org.deleted_at is not None:
         raise UnknownOrganization()
-    if by_user_id is not None and await wf.member_role(session=session, organization_id=organization_id,
-                                                       user_id=by_user_id) != "owner":
+    if (
+        by_user_id is not None
+        and await wf.member_role(session=session, organization_id=organization_id, user_id=by_user_id) != "owner"
+    ):
         raise NotAnOrgAdmin("Only the organization's owner can invite another workspace.")
-    invite = SlackInvite(organization_id=organization_id, role=role, created_by=by_user_id or org.owner_id,
-                         expires_at=utcnow() + timedelta(seconds=INVITE_TTL_SECONDS))
+    invite = SlackInvite(
+        organization_id=organization_id,
+        role=role,
+        created_by=by_user_id or org.owner_id,
+        expires_at=utcnow() + timedelta(seconds=INVITE_TTL_SECONDS),
+    )
     session.add(invite)
     await session.flush()
-    await audit.record(session=session, action="slack_invite_created", user_id=invite.created_by,
-                       organization_id=organization_id, resource_type="slack_invite", resource_id=invite.id,
-                       metadata={"role": role, "via": "slack" if by_user_id else "cli"})
+    await audit.record(
+        session=session,
+        action="slack_invite_created",
+        user_id=invite.created_by,
+        organization_id=organization_id,
+        resource_type="slack_invite",
+        resource_id=invite.id,
+        metadata={"role": role, "via": "slack" if by_user_id else "cli"},
+    )
     return invite_code(secret, invite.id)
 
 
@@ -160,7 +187,12 @@ async def open_invite(*, session: AsyncSession, secret: str, code: str) -> Slack
 
 
 async def redeem_invite(
-    *, session: AsyncSession, secret: str, code: str, person: SlackPerson, channel_id: str | None = None,
+    *,
+    session: AsyncSession,
+    secret: str,
+    code: str,
+    person: SlackPerson,
+    channel_id: str | None = None,
     installing: bool = False,
 ) -> tuple[Organization, uuid.UUID]:
     """Use an invite (once): link the workspace to its organization and make `person` a member with the
@@ -170,12 +202,15 @@ async def redeem_invite(
     if invite_id is None:
         raise InvalidInvite()
     now = utcnow()
-    claimed = (await session.execute(
-        update(SlackInvite).where(SlackInvite.id == invite_id, SlackInvite.used_at.is_(None),
-                                  SlackInvite.expires_at > now)
-        .values(used_at=now, used_team_id=person.team_id)
-        .returning(SlackInvite.organization_id, SlackInvite.role).execution_options(synchronize_session=False)
-    )).first()
+    claimed = (
+        await session.execute(
+            update(SlackInvite)
+            .where(SlackInvite.id == invite_id, SlackInvite.used_at.is_(None), SlackInvite.expires_at > now)
+            .values(used_at=now, used_team_id=person.team_id)
+            .returning(SlackInvite.organization_id, SlackInvite.role)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
     if claimed is None:
         raise InvalidInvite()
     organization_id, role = claimed
@@ -184,11 +219,15 @@ async def redeem_invite(
         raise InvalidInvite()
     user_id = await user_for(session=session, person=person)
     await session.execute(update(SlackInvite).where(SlackInvite.id == invite_id).values(used_by=user_id))
-    member = await session.scalar(select(TeamMember).where(TeamMember.organization_id == org.id,
-                                                           TeamMember.user_id == user_id).with_for_update())
+    member = await session.scalar(
+        select(TeamMember).where(TeamMember.organization_id == org.id, TeamMember.user_id == user_id).with_for_update()
+    )
     if member is None:
-        session.add(TeamMember(organization_id=org.id, user_id=user_id, role=role, status="active",
-                               invited_at=now, joined_at=now))
+        session.add(
+            TeamMember(
+                organization_id=org.id, user_id=user_id, role=role, status="active", invited_at=now, joined_at=now
+            )
+        )
     else:
         if member.role not in ("owner", "admin"):
             member.role = role
@@ -198,15 +237,22 @@ async def redeem_invite(
     current = await slack_links.workspace(session=session, team_id=person.team_id)
     if current is not None and current.organization_id != org.id:
         if not installing:
-            await slack_links.require_org_admin(session=session, organization_id=current.organization_id,
-                                                user_id=user_id)
+            await slack_links.require_org_admin(
+                session=session, organization_id=current.organization_id, user_id=user_id
+            )
         await slack_links.forget_other_org_channels(session, person.team_id, org.id)
     default = channel_id if current is None or current.default_channel_id is None else None
-    await slack_links.link_workspace(session=session, team_id=person.team_id, organization_id=org.id,
-                                     default_channel_id=default)
-    await audit.record(session=session, action="slack_workspace_linked", user_id=user_id, organization_id=org.id,
-                       resource_type="slack_workspace",
-                       metadata={"team_id": person.team_id, "via": "invite", "invite_id": str(invite_id)})
+    await slack_links.link_workspace(
+        session=session, team_id=person.team_id, organization_id=org.id, default_channel_id=default
+    )
+    await audit.record(
+        session=session,
+        action="slack_workspace_linked",
+        user_id=user_id,
+        organization_id=org.id,
+        resource_type="slack_workspace",
+        metadata={"team_id": person.team_id, "via": "invite", "invite_id": str(invite_id)},
+    )
     return org, user_id
 
 
@@ -215,7 +261,10 @@ async def default_workflow(
 ) -> ApprovalWorkflow:
     """The organization's one-stage workflow: `by_user_id` (an owner, admin or manager) approves."""
     return await wf.save_workflow(
-        session=session, organization_id=organization_id, by_user_id=by_user_id, name="Approvals",
+        session=session,
+        organization_id=organization_id,
+        by_user_id=by_user_id,
+        name="Approvals",
         stages=[wf.Stage(order=1, name=DEFAULT_STAGE, approvers=(by_user_id,))],
     )
 
@@ -248,21 +297,40 @@ async def setup_state(
     channel_client = None
     if channel_id:
         channel_client = await session.scalar(
-            select(ClientAccount.name).join(SlackChannel, SlackChannel.client_account_id == ClientAccount.id)
-            .where(SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id))
-    channels = await session.scalar(select(func.count()).select_from(SlackChannel)
-                                    .where(SlackChannel.team_id == team_id)) or 0
-    has_workflow = await session.scalar(
-        select(func.count()).select_from(ApprovalWorkflow)
-        .outerjoin(ClientAccount, ClientAccount.id == ApprovalWorkflow.client_account_id)
-        .where(ApprovalWorkflow.is_active.is_(True),
-               (ApprovalWorkflow.organization_id == org.id) | (ClientAccount.organization_id == org.id))) or 0
-    submissions = await session.scalar(
-        select(func.count()).select_from(ContentAsset)
-        .where(ContentAsset.organization_id == org.id, ContentAsset.source_platform == "slack")) or 0
-    approvals = await session.scalar(
-        select(func.count()).select_from(ApprovalRequest)
-        .join(ApprovalWorkflow, ApprovalWorkflow.id == ApprovalRequest.workflow_id)
-        .where(ApprovalWorkflow.organization_id == org.id, ApprovalRequest.status == "approved")) or 0
-    return SetupState(org, role, channel_client, int(channels), bool(has_workflow), int(submissions),
-                      int(approvals))
+            select(ClientAccount.name)
+            .join(SlackChannel, SlackChannel.client_account_id == ClientAccount.id)
+            .where(SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id)
+        )
+    channels = (
+        await session.scalar(select(func.count()).select_from(SlackChannel).where(SlackChannel.team_id == team_id)) or 0
+    )
+    has_workflow = (
+        await session.scalar(
+            select(func.count())
+            .select_from(ApprovalWorkflow)
+            .outerjoin(ClientAccount, ClientAccount.id == ApprovalWorkflow.client_account_id)
+            .where(
+                ApprovalWorkflow.is_active.is_(True),
+                (ApprovalWorkflow.organization_id == org.id) | (ClientAccount.organization_id == org.id),
+            )
+        )
+        or 0
+    )
+    submissions = (
+        await session.scalar(
+            select(func.count())
+            .select_from(ContentAsset)
+            .where(ContentAsset.organization_id == org.id, ContentAsset.source_platform == "slack")
+        )
+        or 0
+    )
+    approvals = (
+        await session.scalar(
+            select(func.count())
+            .select_from(ApprovalRequest)
+            .join(ApprovalWorkflow, ApprovalWorkflow.id == ApprovalRequest.workflow_id)
+            .where(ApprovalWorkflow.organization_id == org.id, ApprovalRequest.status == "approved")
+        )
+        or 0
+    )
+    return SetupState(org, role, channel_client, int(channels), bool(has_workflow), int(submissions), int(approvals))

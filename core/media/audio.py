@@ -16,9 +16,7 @@ SILENCE_THRESHOLD_DB = -60.0
 _MAX_VOLUME = re.compile(r"max_volume:\s*(-?inf|-?\d+(?:\.\d+)?) dB")
 
 
-async def extract_audio(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, timeout: float = 600.0
-) -> Path:
+async def extract_audio(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, timeout: float = 600.0) -> Path:
     """Write the first audio track of ``src`` to ``dst`` as 16 kHz mono WAV; NoAudioTrack if none/silent."""
     source, target = Path(src), Path(dst)
     info = await asyncio.to_thread(probe_media, source)
@@ -28,14 +26,28 @@ async def extract_audio(
     # volumedetect runs on the converted stream in the same pass, so silence costs no second decode.
     result = await run_ffmpeg(
         [
-            "-y", "-i", source,
-            "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-af", "volumedetect",
-            "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le",
-            "-f", "wav", target,
+            "-y",
+            "-i",
+            source,
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-sn",
+            "-dn",
+            "-af",
+            "volumedetect",
+            "-ac",
+            "1",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-c:a",
+            "pcm_s16le",
+            "-f",
+            "wav",
+            target,
         ],
         timeout=timeout,
-    )  # fmt: skip
+    )
     max_volume = parse_max_volume(result.stderr)
     if max_volume is None or max_volume < SILENCE_THRESHOLD_DB:
         target.unlink(missing_ok=True)

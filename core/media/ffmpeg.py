@@ -36,9 +36,7 @@ def find_ffmpeg() -> str:
         pass
     if found := shutil.which("ffmpeg"):
         return found
-    raise MediaToolMissing(
-        detail="no ffmpeg found: install imageio-ffmpeg, put ffmpeg on PATH or set FFMPEG_BINARY"
-    )
+    raise MediaToolMissing(detail="no ffmpeg found: install imageio-ffmpeg, put ffmpeg on PATH or set FFMPEG_BINARY")
 
 
 async def run_ffmpeg(args: Sequence[str | os.PathLike[str]], timeout: float = 600.0) -> FfmpegResult:
@@ -62,9 +60,7 @@ async def run_ffmpeg(args: Sequence[str | os.PathLike[str]], timeout: float = 60
         raise
     stderr = stderr_bytes.decode("utf-8", errors="replace")
     if process.returncode != 0:
-        raise MediaProcessingFailed(
-            detail=f"ffmpeg exited with {process.returncode}: {stderr[-STDERR_TAIL_CHARS:]}"
-        )
+        raise MediaProcessingFailed(detail=f"ffmpeg exited with {process.returncode}: {stderr[-STDERR_TAIL_CHARS:]}")
     return FfmpegResult(returncode=0, stdout=stdout, stderr=stderr)
 
 

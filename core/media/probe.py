@@ -89,9 +89,7 @@ def probe_media(path: str | os.PathLike[str]) -> MediaInfo:
     with container:
         format_name = container.format.name
         if "image2" in format_name or format_name.endswith("_pipe"):
-            raise UnsupportedMedia(
-                "This looks like an image. Please send a video or audio file.", detail=format_name
-            )
+            raise UnsupportedMedia("This looks like an image. Please send a video or audio file.", detail=format_name)
         video = next(
             (s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic),
             None,
@@ -117,9 +115,7 @@ def probe_media(path: str | os.PathLike[str]) -> MediaInfo:
             has_audio=audio is not None,
             has_video=video is not None,
             size_bytes=size,
-            mime_type=(_VIDEO_MIME if video is not None else _AUDIO_MIME).get(
-                name, "application/octet-stream"
-            ),
+            mime_type=(_VIDEO_MIME if video is not None else _AUDIO_MIME).get(name, "application/octet-stream"),
             container=name,
             audio_sample_rate=audio.codec_context.sample_rate if audio is not None else None,
             audio_channels=audio.codec_context.layout.nb_channels if audio is not None else None,
@@ -155,9 +151,7 @@ def _check_decodable(
         if stream is None:
             continue
         if stream.codec_context.codec is None:
-            raise UnsupportedMedia(
-                "This file uses a codec that is not supported.", detail=f"{file}: no decoder"
-            )
+            raise UnsupportedMedia("This file uses a codec that is not supported.", detail=f"{file}: no decoder")
         container.seek(0)
         try:
             for frame in container.decode(stream):

@@ -85,11 +85,21 @@ def make_talk_video(
             out.writeframes(pcm.tobytes())
         _ffmpeg(
             "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}",
-            "-i", str(speech_wav),
-            "-map", "0:v", "-map", "1:a", "-t", f"{duration_s:.3f}",
-            *_H264_AAC, str(target),
-        )  # fmt: skip
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={width}x{height}:rate={fps}",
+            "-i",
+            str(speech_wav),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-t",
+            f"{duration_s:.3f}",
+            *_H264_AAC,
+            str(target),
+        )
     return TalkVideo(
         path=target,
         sentences=list(sentences),
@@ -165,9 +175,17 @@ def word_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[s
 
 
 _H264_AAC = [
-    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-    "-c:a", "aac", "-b:a", "96k",
-]  # fmt: skip
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-b:a",
+    "96k",
+]
 
 
 def _ffmpeg(*args: str) -> None:

@@ -33,9 +33,7 @@ class _Event(ctypes.Structure):
     ]
 
 
-_Callback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +65,15 @@ class _Engine:
         self._lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self._lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         self._lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
-        ]  # fmt: skip
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         data_path = espeakng_loader.get_data_path().encode()
         self.sample_rate = self._lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
         if self.sample_rate <= 0:
@@ -80,9 +84,7 @@ class _Engine:
         self._callback = _Callback(self._on_audio)
         self._lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_audio(
-        self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
-    ) -> int:
+    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
         if wav and count > 0:
             self._pcm.extend(ctypes.string_at(wav, count * 2))
         i = 0
@@ -100,17 +102,14 @@ class _Engine:
         self._pcm.clear()
         self._marks.clear()
         encoded = text.encode("utf-8")
-        status = self._lib.espeak_Synth(
-            encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
-        )
+        status = self._lib.espeak_Synth(encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
         if status != 0:
             raise RuntimeError(f"espeak-ng synthesis failed with status {status}")
         self._lib.espeak_Synchronize()
         samples = np.frombuffer(bytes(self._pcm), dtype=np.int16).copy()
         # text_position counts characters from 1; for ASCII text that equals the byte offset.
         words = [
-            SpokenWordMark(text=text[pos - 1 : pos - 1 + length], start_s=ms / 1000)
-            for pos, length, ms in self._marks
+            SpokenWordMark(text=text[pos - 1 : pos - 1 + length], start_s=ms / 1000) for pos, length, ms in self._marks
         ]
         return Speech(samples=samples, sample_rate=self.sample_rate, words=words)
 

@@ -74,4 +74,3 @@ class RecordingNotifier:
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
         self.edits.append((chat, message_id, text))
-

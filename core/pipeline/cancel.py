@@ -85,9 +85,13 @@ async def cancel_latest(*, session: AsyncSession, user_id: uuid.UUID) -> Cancell
             continue  # already told, never charged
         if job.credits_used:
             await billing_usage.refund(
-                session=session, user_id=user_id, credits=job.credits_used, charged_at=job.completed_at,
-                reason="cancelled", resource_id=asset.id,
-            )  # fmt: skip
+                session=session,
+                user_id=user_id,
+                credits=job.credits_used,
+                charged_at=job.completed_at,
+                reason="cancelled",
+                resource_id=asset.id,
+            )
             refunded += job.credits_used
         job.status, job.credits_used = "cancelled", 0
         if is_clips:
@@ -97,15 +101,25 @@ async def cancel_latest(*, session: AsyncSession, user_id: uuid.UUID) -> Cancell
     upload_refunded = not delivered
     if upload_refunded:
         await billing_usage.refund(
-            session=session, user_id=user_id, uploads=1, charged_at=asset.created_at, reason="cancelled",
+            session=session,
+            user_id=user_id,
+            uploads=1,
+            charged_at=asset.created_at,
+            reason="cancelled",
             resource_id=asset.id,
-        )  # fmt: skip
+        )
     await session.flush()
     return Cancellation(
-        asset_id=asset.id, title=asset.title, planned=bool(jobs), arrived=len(delivered),
-        stopped_drafts=stopped_drafts, stopped_clips=stopped_clips, credits_refunded=refunded, credits_kept=kept,
+        asset_id=asset.id,
+        title=asset.title,
+        planned=bool(jobs),
+        arrived=len(delivered),
+        stopped_drafts=stopped_drafts,
+        stopped_clips=stopped_clips,
+        credits_refunded=refunded,
+        credits_kept=kept,
         upload_refunded=upload_refunded,
-    )  # fmt: skip
+    )
 
 
 def _drafts(n: int) -> str:

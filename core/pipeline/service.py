@@ -82,9 +82,15 @@ async def ingest_link_from_chat(
         try:
             async with session_scope(deps.sessionmaker) as session:
                 asset = await content.ingest_link(
-                    session=session, store=deps.store, user_id=user_id, organization_id=organization_id, url=url,
-                    work_dir=Path(tmp), max_download_bytes=max_bytes, policy=policy,
-                )  # fmt: skip
+                    session=session,
+                    store=deps.store,
+                    user_id=user_id,
+                    organization_id=organization_id,
+                    url=url,
+                    work_dir=Path(tmp),
+                    max_download_bytes=max_bytes,
+                    policy=policy,
+                )
                 asset.metadata_ = {**(asset.metadata_ or {}), "link_request": request}
                 bind_to_chat(asset, chat, status_message_id)
                 asset_id, title = asset.id, asset.title
@@ -335,9 +341,12 @@ async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedCont
             return await clips.job_clips(session, job_id)
     with tempfile.TemporaryDirectory(prefix="recast-clips-") as tmp:
         rendered = await clips.render_clip_plan(
-            plan, transcript_words=transcript_words(deps, asset), analysis=analysis,
-            media_path=deps.store.local_path(asset.file_url), out_dir=Path(tmp),
-        )  # fmt: skip
+            plan,
+            transcript_words=transcript_words(deps, asset),
+            analysis=analysis,
+            media_path=deps.store.local_path(asset.file_url),
+            out_dir=Path(tmp),
+        )
         if await is_cancelled(deps, asset.id):
             return []  # cancelled while rendering: nothing stored, nothing charged (the job is cancelled too)
         async with session_scope(deps.sessionmaker) as session:
@@ -468,8 +477,11 @@ async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:
         if target is None or (first and asset.upload_status == "cancelled"):
             return None  # a cancelled upload's drafts that had not arrived never do (re-sent versions may)
         message_id = await deps.notifier.send(target[0], draft_message(row, deps.store))
-        row.metadata_ = {**(row.metadata_ or {}), "delivered_message_id": message_id,
-                         "delivered_at": utcnow().isoformat()}  # fmt: skip
+        row.metadata_ = {
+            **(row.metadata_ or {}),
+            "delivered_message_id": message_id,
+            "delivered_at": utcnow().isoformat(),
+        }
         asset_id = asset.id
     await finish_if_done(deps, asset_id)
     return message_id

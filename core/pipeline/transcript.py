@@ -131,10 +131,13 @@ async def latest_transcript(*, session: AsyncSession, user_id: uuid.UUID) -> Tra
     asset, analysis = row
     meta = asset.metadata_ or {}
     return TranscriptView(
-        asset_id=asset.id, title=asset.title, text=analysis.transcript or "",
-        spoken=asset.content_type in MEDIA_TYPES, in_progress=asset.upload_status in ("pending", "processing"),
+        asset_id=asset.id,
+        title=asset.title,
+        text=analysis.transcript or "",
+        spoken=asset.content_type in MEDIA_TYPES,
+        in_progress=asset.upload_status in ("pending", "processing"),
         corrected=sum(int(c.get("count", 0)) for c in meta.get("transcript_corrections", [])),
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------------------------- correcting
@@ -157,11 +160,7 @@ class CorrectionResult:
 
 async def _rewritable(session: AsyncSession, asset_id: uuid.UUID) -> list[GeneratedContent]:
     drafts = await repurposing.drafts_for_asset(session=session, asset_id=asset_id)
-    return [
-        d
-        for d in drafts
-        if d.content_type != "short_video" and (d.metadata_ or {}).get("delivered_message_id")
-    ]
+    return [d for d in drafts if d.content_type != "short_video" and (d.metadata_ or {}).get("delivered_message_id")]
 
 
 async def correct_transcript(
@@ -279,10 +278,16 @@ async def rewrite_corrected(deps: CoreDeps, draft_id: uuid.UUID, revision: int, 
                 await deliver_draft(deps, draft_id, force=True)  # rewritten by an earlier run: sent once
                 return
             await repurposing.rewrite_draft(
-                session=session, writer=ai.writer, index=deps.brand_index, draft_id=draft_id,
-                requested_by=requested_by, feedback=None, keep_angle=True, charge=False,
+                session=session,
+                writer=ai.writer,
+                index=deps.brand_index,
+                draft_id=draft_id,
+                requested_by=requested_by,
+                feedback=None,
+                keep_angle=True,
+                charge=False,
                 extra_metadata={"transcript_revision": revision},
-            )  # fmt: skip
+            )
     except (RecastError, MediaError) as exc:
         await tell_about_draft(deps, draft_id, exc.user_message)
         return

@@ -120,11 +120,16 @@ def apply_rules(
     metadata["brand_rules"] = {"sign_off": rules.sign_off, "avoided": list(rules.avoid)}
     return draft.model_copy(
         update={
-            "title": title, "content_text": text, "caption": caption, "hashtags": hashtags, "cta": cta,
-            "word_count": nlp.word_count(text), "quality_score": quality_score(output_format, text, analysis),
+            "title": title,
+            "content_text": text,
+            "caption": caption,
+            "hashtags": hashtags,
+            "cta": cta,
+            "word_count": nlp.word_count(text),
+            "quality_score": quality_score(output_format, text, analysis),
             "metadata": metadata,
         }
-    )  # fmt: skip
+    )
 
 
 # ----------------------------------------------------------------------------------------- internals

@@ -459,9 +459,14 @@ async def _fresh_draft(
     start = max(int(meta.get("variant", 0)), int(meta.get("variants_tried", 0))) + 1
     for variant in range(start, start + FRESH_TRIES):
         draft = await _write(
-            session=session, writer=writer, index=index, ctx=ctx, output_format=output_format, variant=variant,
+            session=session,
+            writer=writer,
+            index=index,
+            ctx=ctx,
+            output_format=output_format,
+            variant=variant,
             feedback=None,
-        )  # fmt: skip
+        )
         sketch = text_sketch(_draft_text(draft.title, draft.content_text))
         if all(sketch_similarity(sketch, s) < FRESH_BELOW for s in seen):
             return draft, variant
@@ -499,9 +504,12 @@ async def rewrite_draft(
     revision: Revision | None = None
     if feedback is not None:
         revision = await open_revision(
-            session=session, draft=row, feedback=feedback, requested_by=requested_by,
+            session=session,
+            draft=row,
+            feedback=feedback,
+            requested_by=requested_by,
             approval_request_id=approval_request_id,
-        )  # fmt: skip
+        )
     if feedback is None and not keep_angle:
         draft, variant = await _fresh_draft(
             session=session, writer=writer, index=index, ctx=ctx, row=row, meta=meta, output_format=output_format

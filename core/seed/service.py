@@ -86,9 +86,7 @@ async def apply_seed(*, session: AsyncSession) -> dict[str, int]:
         {"cta_text": text, "cta_type": cta_type, "platform": platform, "user_id": None}
         for cta_type, platform, text in data.CTAS
     ]
-    counts["cta_library"] = await _insert_missing(
-        session, _table("cta_library"), ctas, ("cta_text", "user_id")
-    )
+    counts["cta_library"] = await _insert_missing(session, _table("cta_library"), ctas, ("cta_text", "user_id"))
 
     settings_table = _table("system_settings")
     result = await session.execute(

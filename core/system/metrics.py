@@ -30,18 +30,24 @@ class Metrics:
         )
         self.queue_depth = Gauge("recast_work_queue_depth", "Wake-up messages waiting on the queue", registry=r)
         self.task_seconds = Histogram(
-            "recast_task_duration_seconds", "Time a unit ran, by kind and outcome", ["kind", "outcome"], registry=r,
+            "recast_task_duration_seconds",
+            "Time a unit ran, by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
-        )  # fmt: skip
+        )
         self.retries = Counter("recast_task_retries_total", "Units scheduled for another attempt", ["kind"], registry=r)
         self.dead_letters = Counter("recast_dead_letters_total", "Units dead-lettered or failed", ["kind"], registry=r)
         self.redrives = Counter(
             "recast_sweeper_redrives_total", "Units the sweeper re-drove, by reason", ["reason"], registry=r
         )
         self.webhook_seconds = Histogram(
-            "recast_webhook_latency_seconds", "Time to store and answer a webhook", ["gateway", "status"], registry=r,
+            "recast_webhook_latency_seconds",
+            "Time to store and answer a webhook",
+            ["gateway", "status"],
+            registry=r,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
-        )  # fmt: skip
+        )
 
     def task_finished(self, kind: str, outcome: work.Outcome, seconds: float) -> None:
         self.task_seconds.labels(kind, outcome.value).observe(seconds)

@@ -272,22 +272,43 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
     if exc is None:
         result = work.result()
         await _settle(
-            deps.sessionmaker, unit.id, worker,
-            {"state": UnitState.SUCCEEDED, "finished_at": func.now(), "leased_until": None,
-             "result": _jsonable(result), "last_error": None},
-        )  # fmt: skip
+            deps.sessionmaker,
+            unit.id,
+            worker,
+            {
+                "state": UnitState.SUCCEEDED,
+                "finished_at": func.now(),
+                "leased_until": None,
+                "result": _jsonable(result),
+                "last_error": None,
+            },
+        )
         return Outcome.SUCCEEDED
     if isinstance(exc, asyncio.CancelledError) or is_transient(exc):
         if unit.attempts >= unit.max_attempts:
             return await _give_up(deps, unit, worker, UnitState.DEAD, _error_text(exc))
         delay = backoff_s(unit.attempts)
-        log.warning("unit %s %s attempt %d: transient %s; retry in %.1f s",
-                    unit.kind, unit.id, unit.attempts, type(exc).__name__, delay)  # fmt: skip
+        log.warning(
+            "unit %s %s attempt %d: transient %s; retry in %.1f s",
+            unit.kind,
+            unit.id,
+            unit.attempts,
+            type(exc).__name__,
+            delay,
+        )
         await _settle(
-            deps.sessionmaker, unit.id, worker,
-            {"state": UnitState.QUEUED, "leased_until": None, "leased_by": None, "enqueued_at": None,
-             "run_after": func.now() + timedelta(seconds=delay), "last_error": _error_text(exc)},
-        )  # fmt: skip
+            deps.sessionmaker,
+            unit.id,
+            worker,
+            {
+                "state": UnitState.QUEUED,
+                "leased_until": None,
+                "leased_by": None,
+                "enqueued_at": None,
+                "run_after": func.now() + timedelta(seconds=delay),
+                "last_error": _error_text(exc),
+            },
+        )
         return Outcome.RETRYING
     log.error("unit %s %s failed: %s", unit.kind, unit.id, "".join(traceback.format_exception_only(exc)).strip())
     return await _give_up(deps, unit, worker, UnitState.FAILED, _error_text(exc))
@@ -332,18 +353,27 @@ async def _release(sessionmaker: async_sessionmaker[AsyncSession], unit_id: uuid
             await session.execute(
                 update(WorkUnit)
                 .where(WorkUnit.id == unit_id, WorkUnit.leased_by == worker, WorkUnit.state == UnitState.RUNNING)
-                .values(state=UnitState.QUEUED, attempts=WorkUnit.attempts - 1, leased_until=None, leased_by=None,
-                        enqueued_at=None, run_after=func.now(), updated_at=func.now(),
-                        last_error="released unfinished at worker shutdown")
-            )  # fmt: skip
+                .values(
+                    state=UnitState.QUEUED,
+                    attempts=WorkUnit.attempts - 1,
+                    leased_until=None,
+                    leased_by=None,
+                    enqueued_at=None,
+                    run_after=func.now(),
+                    updated_at=func.now(),
+                    last_error="released unfinished at worker shutdown",
+                )
+            )
         log.info("unit %s released at shutdown", unit_id)
 
 
 async def _give_up(deps: CoreDeps, unit: Claimed, worker: str, state: UnitState, error: str) -> Outcome:
     if await _settle(
-        deps.sessionmaker, unit.id, worker,
+        deps.sessionmaker,
+        unit.id,
+        worker,
         {"state": state, "finished_at": func.now(), "leased_until": None, "last_error": error[-_ERROR_LIMIT:]},
-    ):  # fmt: skip
+    ):
         await _call_give_up(deps, unit.kind, unit.payload, error)
     return Outcome.DEAD if state == UnitState.DEAD else Outcome.FAILED
 
@@ -475,9 +505,17 @@ async def redrive(session: AsyncSession, unit_id: uuid.UUID) -> bool:
     result = await session.execute(
         update(WorkUnit)
         .where(WorkUnit.id == unit_id, WorkUnit.state.in_((UnitState.DEAD, UnitState.FAILED, UnitState.QUEUED)))
-        .values(state=UnitState.QUEUED, attempts=0, run_after=func.now(), enqueued_at=None, finished_at=None,
-                leased_until=None, leased_by=None, updated_at=func.now())
-    )  # fmt: skip
+        .values(
+            state=UnitState.QUEUED,
+            attempts=0,
+            run_after=func.now(),
+            enqueued_at=None,
+            finished_at=None,
+            leased_until=None,
+            leased_by=None,
+            updated_at=func.now(),
+        )
+    )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -496,8 +534,17 @@ async def oldest_waiting_age_s(session: AsyncSession) -> float:
 
 
 __all__ = [
-    "Outcome", "WorkEnqueue", "add", "claim", "push", "redrive", "run_now", "run_unit", "sweep", "units",
-]  # fmt: skip
+    "Outcome",
+    "WorkEnqueue",
+    "add",
+    "claim",
+    "push",
+    "redrive",
+    "run_now",
+    "run_unit",
+    "sweep",
+    "units",
+]
 
 
 async def nothing_due(session: AsyncSession) -> bool:

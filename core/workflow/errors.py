@@ -20,9 +20,7 @@ class AwaitingTeamApproval(NotAllowed):
 
 
 class InvalidWorkflow(RecastError):
-    user_message = (
-        "A workflow needs at least one stage, and every stage needs a name and approvers or a role."
-    )
+    user_message = "A workflow needs at least one stage, and every stage needs a name and approvers or a role."
 
 
 class NeedsFeedback(RecastError):

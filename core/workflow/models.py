@@ -18,9 +18,7 @@ class ApprovalWorkflow(TimestampMixin, Base):
     __tablename__ = "approval_workflows"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     client_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("client_accounts.id"))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)

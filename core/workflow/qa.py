@@ -80,16 +80,24 @@ async def reviewers(*, session: AsyncSession, organization_id: uuid.UUID | None)
     """Everyone whose QA queue shows this organization's QA requests."""
     if organization_id is None:
         return set()
-    rows = await session.scalars(select(TeamMember.user_id).where(
-        TeamMember.organization_id == organization_id, TeamMember.role.in_(QA_REVIEWER_ROLES),
-        or_(TeamMember.status.is_(None), TeamMember.status == "active")))
+    rows = await session.scalars(
+        select(TeamMember.user_id).where(
+            TeamMember.organization_id == organization_id,
+            TeamMember.role.in_(QA_REVIEWER_ROLES),
+            or_(TeamMember.status.is_(None), TeamMember.status == "active"),
+        )
+    )
     return {u for u in rows if u is not None}
 
 
 async def _open_qa(session: AsyncSession, draft_id: uuid.UUID, qa_type: str) -> QARequest | None:
-    return await session.scalar(select(QARequest).where(
-        QARequest.generated_content_id == draft_id, QARequest.qa_type == qa_type,
-        QARequest.status.in_(wf.QA_OPEN_STATUSES)))
+    return await session.scalar(
+        select(QARequest).where(
+            QARequest.generated_content_id == draft_id,
+            QARequest.qa_type == qa_type,
+            QARequest.status.in_(wf.QA_OPEN_STATUSES),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -125,8 +133,16 @@ async def send_to_qa(
     existing = await _open_qa(session, draft.id, qa_type)
     if existing is not None:
         return SentToQA(existing, False, draft, org)
-    qa = await wf.request_qa(session=session, draft_id=draft.id, requested_by=by_user_id, qa_type=qa_type,
-                             priority=priority, sla_hours=QA_SLA_HOURS[priority], now=now, note=note)
+    qa = await wf.request_qa(
+        session=session,
+        draft_id=draft.id,
+        requested_by=by_user_id,
+        qa_type=qa_type,
+        priority=priority,
+        sla_hours=QA_SLA_HOURS[priority],
+        now=now,
+        note=note,
+    )
     return SentToQA(qa, True, draft, org)
 
 
@@ -142,32 +158,49 @@ async def _notes(session: AsyncSession, qa_ids: list[uuid.UUID]) -> dict[uuid.UU
     """The requester's note, kept with the request's `qa_requested` record."""
     if not qa_ids:
         return {}
-    rows = await session.execute(select(AuditLog.resource_id, AuditLog.metadata_).where(
-        AuditLog.action == "qa_requested", AuditLog.resource_id.in_(qa_ids)))
+    rows = await session.execute(
+        select(AuditLog.resource_id, AuditLog.metadata_).where(
+            AuditLog.action == "qa_requested", AuditLog.resource_id.in_(qa_ids)
+        )
+    )
     return {rid: (meta or {}).get("note") for rid, meta in rows if rid is not None}
 
 
 async def queue_for(*, session: AsyncSession, user_id: uuid.UUID, limit: int = 20) -> list[QAItem] | None:
     """Open QA requests this person reviews, soonest due first; None when they aren't a QA reviewer at all."""
-    orgs = list(await session.scalars(select(TeamMember.organization_id).where(
-        TeamMember.user_id == user_id, TeamMember.role.in_(QA_REVIEWER_ROLES),
-        or_(TeamMember.status.is_(None), TeamMember.status == "active"))))
+    orgs = list(
+        await session.scalars(
+            select(TeamMember.organization_id).where(
+                TeamMember.user_id == user_id,
+                TeamMember.role.in_(QA_REVIEWER_ROLES),
+                or_(TeamMember.status.is_(None), TeamMember.status == "active"),
+            )
+        )
+    )
     if not orgs:
         return None
     org = func.coalesce(ContentAsset.organization_id, RepurposingJob.organization_id)
-    rows = (await session.execute(
-        select(QARequest, GeneratedContent)
-        .join(GeneratedContent, GeneratedContent.id == QARequest.generated_content_id)
-        .outerjoin(ContentAsset, ContentAsset.id == GeneratedContent.content_asset_id)
-        .outerjoin(RepurposingJob, RepurposingJob.id == GeneratedContent.repurposing_job_id)
-        .where(QARequest.status.in_(wf.QA_OPEN_STATUSES), org.in_(orgs),
-               or_(QARequest.user_id.is_(None), QARequest.user_id != user_id),
-               or_(QARequest.assigned_to.is_(None), QARequest.assigned_to == user_id))
-        .order_by(QARequest.due_at.asc().nulls_last(), QARequest.created_at).limit(limit)
-    )).all()
+    rows = (
+        await session.execute(
+            select(QARequest, GeneratedContent)
+            .join(GeneratedContent, GeneratedContent.id == QARequest.generated_content_id)
+            .outerjoin(ContentAsset, ContentAsset.id == GeneratedContent.content_asset_id)
+            .outerjoin(RepurposingJob, RepurposingJob.id == GeneratedContent.repurposing_job_id)
+            .where(
+                QARequest.status.in_(wf.QA_OPEN_STATUSES),
+                org.in_(orgs),
+                or_(QARequest.user_id.is_(None), QARequest.user_id != user_id),
+                or_(QARequest.assigned_to.is_(None), QARequest.assigned_to == user_id),
+            )
+            .order_by(QARequest.due_at.asc().nulls_last(), QARequest.created_at)
+            .limit(limit)
+        )
+    ).all()
     notes = await _notes(session, [qa.id for qa, _ in rows])
-    return [QAItem(qa, draft, notes.get(qa.id), await wf.display_name(session=session, user_id=qa.user_id))
-            for qa, draft in rows]
+    return [
+        QAItem(qa, draft, notes.get(qa.id), await wf.display_name(session=session, user_id=qa.user_id))
+        for qa, draft in rows
+    ]
 
 
 @dataclass
@@ -184,8 +217,11 @@ class QAOutcome:
 
 async def _submitter(session: AsyncSession, draft: GeneratedContent) -> tuple[ApprovalRequest | None, uuid.UUID | None]:
     request = await session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.generated_content_id == draft.id)
-        .order_by(ApprovalRequest.created_at.desc()).limit(1))
+        select(ApprovalRequest)
+        .where(ApprovalRequest.generated_content_id == draft.id)
+        .order_by(ApprovalRequest.created_at.desc())
+        .limit(1)
+    )
     return request, (request.requested_by if request and request.requested_by else draft.user_id)
 
 
@@ -212,25 +248,42 @@ async def finish_qa(
     note = (note or "").strip() or None
     if not passed and note is None:
         raise QANeedsNote()
-    qa, applied = await wf._complete_qa(session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=None,
-                                        feedback=note, now=now, passed=passed)
+    qa, applied = await wf._complete_qa(
+        session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=None, feedback=note, now=now, passed=passed
+    )
     request, submitter = await _submitter(session, draft)
-    outcome = QAOutcome(qa, applied, qa.status == "passed", draft, org, submitter,
-                        review_status=request.status if request else None)
+    outcome = QAOutcome(
+        qa, applied, qa.status == "passed", draft, org, submitter, review_status=request.status if request else None
+    )
     if not applied or passed or request is None or request.status != "pending" or note is None:
         return outcome
     stage_no = request.current_stage or 1
     stages = await wf.stages_of(session=session, request=request)
-    moved = await wf._guarded(session, request.id, stage_no, request.revision_count or 0, {
-        "status": "changes_requested", "feedback": note, "reviewed_by": reviewer_id, "reviewed_at": now or utcnow(),
-        "revision_count": ApprovalRequest.revision_count + 1,
-    })
+    moved = await wf._guarded(
+        session,
+        request.id,
+        stage_no,
+        request.revision_count or 0,
+        {
+            "status": "changes_requested",
+            "feedback": note,
+            "reviewed_by": reviewer_id,
+            "reviewed_at": now or utcnow(),
+            "revision_count": ApprovalRequest.revision_count + 1,
+        },
+    )
     request = await session.get_one(ApprovalRequest, request.id, populate_existing=True)
     outcome.review_status = request.status
     if moved:
-        await audit.record(session=session, action="approval_changes_requested", user_id=reviewer_id,
-                           organization_id=org, resource_type="approval_request", resource_id=request.id,
-                           metadata={"stage": stage_no, "feedback": note[:500], "qa_request_id": str(qa.id)})
+        await audit.record(
+            session=session,
+            action="approval_changes_requested",
+            user_id=reviewer_id,
+            organization_id=org,
+            resource_type="approval_request",
+            resource_id=request.id,
+            metadata={"stage": stage_no, "feedback": note[:500], "qa_request_id": str(qa.id)},
+        )
         outcome.sent_back = wf.Decision(request, True, stages[stage_no - 1], len(stages), stage_no=stage_no)
     return outcome
 
@@ -251,8 +304,9 @@ def outcome_text(outcome: QAOutcome, draft_label: str, reviewer: str | None) -> 
     return text
 
 
-async def outcome_notices(*, session: AsyncSession, outcome: QAOutcome, draft_label: str,
-                          by_user_id: uuid.UUID) -> list[wf.Notice]:
+async def outcome_notices(
+    *, session: AsyncSession, outcome: QAOutcome, draft_label: str, by_user_id: uuid.UUID
+) -> list[wf.Notice]:
     """The QA's requester and the draft's submitter hear the outcome, in every chat they use."""
     text = outcome_text(outcome, draft_label, await wf.display_name(session=session, user_id=by_user_id))
     people = list(dict.fromkeys(u for u in (outcome.qa.user_id, outcome.submitter) if u is not None))
@@ -261,8 +315,10 @@ async def outcome_notices(*, session: AsyncSession, outcome: QAOutcome, draft_la
 
 async def reminder_notices(*, session: AsyncSession, qa: QARequest, draft_label: str) -> list[wf.Notice]:
     """The reminder to whoever asked for a QA review that is due soon and not done."""
-    text = (f"⏰ QA review due {due_text(qa.due_at)}: {type_label(qa.qa_type)} of {draft_label} "
-            f"({qa.priority} priority) isn't done yet.")
+    text = (
+        f"⏰ QA review due {due_text(qa.due_at)}: {type_label(qa.qa_type)} of {draft_label} "
+        f"({qa.priority} priority) isn't done yet."
+    )
     people = [qa.user_id] if qa.user_id else []
     return [wf.Notice(r, text) for r in await wf.recipients_of(session=session, user_ids=people)]
 
@@ -280,7 +336,6 @@ def closed_text(qa: QARequest, reviewer: str | None) -> str:
     return f"Nothing changed: this QA review was already {verdict} by {reviewer or 'someone'}."
 
 
-
 @dataclass(frozen=True)
 class Home:
     """What a person's App Home shows: approvals waiting for them (with the ids of those they may send to QA)
@@ -295,6 +350,7 @@ async def home_for(*, session: AsyncSession, user_id: uuid.UUID | None) -> Home:
     if user_id is None:
         return Home([], None, frozenset())
     pending = await wf.pending_for_user(session=session, user_id=user_id)
-    senders = frozenset([p.request.id for p in pending
-                         if await may_send(session=session, request=p.request, user_id=user_id)])
+    senders = frozenset(
+        [p.request.id for p in pending if await may_send(session=session, request=p.request, user_id=user_id)]
+    )
     return Home(pending, await queue_for(session=session, user_id=user_id), senders)

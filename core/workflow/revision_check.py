@@ -18,7 +18,8 @@ from core.ai.writer import parse_feedback
 SHORTER_BY = 0.2  # "shorter" means at least 20% fewer characters
 LONGER_BY = 0.2
 QUESTION_OPENING = re.compile(
-    r"\b(?:open|start|begin|lead|kick\s*off)(?:s|ing)?\s+(?:it\s+|the\s+post\s+)?with\s+(?:a\s+)?question\b", re.I)
+    r"\b(?:open|start|begin|lead|kick\s*off)(?:s|ing)?\s+(?:it\s+|the\s+post\s+)?with\s+(?:a\s+)?question\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,7 @@ def _shorten(text: str, target: int) -> str:
 def _question_first(text: str) -> str:
     """Move the first question in the text to the front, else ask the opening sentence as a question."""
     opening = _first_sentence(text)
-    question = next((s.strip() for s in nlp.split_sentences(text.replace("\n", " ")) if s.strip().endswith("?")),
-                    None)
+    question = next((s.strip() for s in nlp.split_sentences(text.replace("\n", " ")) if s.strip().endswith("?")), None)
     if question and question != opening and question in text:
         rest = text.replace(question, "", 1).strip()
         return f"{question}\n\n{rest}"

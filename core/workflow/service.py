@@ -67,8 +67,12 @@ class Stage:
     role: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"order": self.order, "name": self.name, "approvers": [str(a) for a in self.approvers],
-                "role": self.role}
+        return {
+            "order": self.order,
+            "name": self.name,
+            "approvers": [str(a) for a in self.approvers],
+            "role": self.role,
+        }
 
 
 def parse_stages(raw: Any) -> list[Stage]:
@@ -88,20 +92,20 @@ def parse_stages(raw: Any) -> list[Stage]:
             raise InvalidWorkflow(f"Unknown role '{role}'. Use one of: {', '.join(ROLES)}.")
         if not approvers and role is None:
             raise InvalidWorkflow()
-        stages.append(Stage(order=int(item.get("order", i)), name=str(item["name"]).strip()[:100],
-                            approvers=approvers, role=role))
+        stages.append(
+            Stage(order=int(item.get("order", i)), name=str(item["name"]).strip()[:100], approvers=approvers, role=role)
+        )
     stages.sort(key=lambda s: s.order)
     return stages
 
 
-async def _role_in(
-    session: AsyncSession, organization_id: uuid.UUID | None, user_id: uuid.UUID
-) -> str | None:
+async def _role_in(session: AsyncSession, organization_id: uuid.UUID | None, user_id: uuid.UUID) -> str | None:
     if organization_id is None:
         return None
     return await session.scalar(
         select(TeamMember.role).where(
-            TeamMember.organization_id == organization_id, TeamMember.user_id == user_id,
+            TeamMember.organization_id == organization_id,
+            TeamMember.user_id == user_id,
             or_(TeamMember.status.is_(None), TeamMember.status == "active"),
         )
     )
@@ -140,25 +144,34 @@ async def save_workflow(
         if client is None or client.organization_id != organization_id:
             raise InvalidWorkflow("That client account isn't part of this organization.")
     workflow = await session.scalar(
-        select(ApprovalWorkflow).where(
+        select(ApprovalWorkflow)
+        .where(
             ApprovalWorkflow.organization_id == organization_id,
-            ApprovalWorkflow.client_account_id.is_(None) if client_account_id is None
+            ApprovalWorkflow.client_account_id.is_(None)
+            if client_account_id is None
             else ApprovalWorkflow.client_account_id == client_account_id,
             ApprovalWorkflow.is_active.is_(True),
-        ).with_for_update()
+        )
+        .with_for_update()
     )
     if workflow is None:
-        workflow = ApprovalWorkflow(organization_id=organization_id, client_account_id=client_account_id,
-                                    is_active=True, name=name, stages=[])
+        workflow = ApprovalWorkflow(
+            organization_id=organization_id, client_account_id=client_account_id, is_active=True, name=name, stages=[]
+        )
         session.add(workflow)
     workflow.name = (name.strip() or "Approval")[:255]
     workflow.stages = [s.as_json() for s in checked]
     workflow.auto_publish = auto_publish
     await session.flush()
-    await audit.record(session=session, action="approval_workflow_saved", user_id=by_user_id,
-                       organization_id=organization_id, resource_type="approval_workflow",
-                       resource_id=workflow.id,
-                       metadata={"stages": len(checked), "auto_publish": auto_publish})
+    await audit.record(
+        session=session,
+        action="approval_workflow_saved",
+        user_id=by_user_id,
+        organization_id=organization_id,
+        resource_type="approval_workflow",
+        resource_id=workflow.id,
+        metadata={"stages": len(checked), "auto_publish": auto_publish},
+    )
     return workflow
 
 
@@ -168,19 +181,24 @@ async def workflow_for(
     """The client account's active workflow, else the organization's."""
     if client_account_id is not None:
         found = await session.scalar(
-            select(ApprovalWorkflow).where(ApprovalWorkflow.client_account_id == client_account_id,
-                                           ApprovalWorkflow.is_active.is_(True))
-            .order_by(ApprovalWorkflow.created_at.desc()).limit(1)
+            select(ApprovalWorkflow)
+            .where(ApprovalWorkflow.client_account_id == client_account_id, ApprovalWorkflow.is_active.is_(True))
+            .order_by(ApprovalWorkflow.created_at.desc())
+            .limit(1)
         )
         if found is not None:
             return found
     if organization_id is None:
         return None
     return await session.scalar(
-        select(ApprovalWorkflow).where(ApprovalWorkflow.organization_id == organization_id,
-                                       ApprovalWorkflow.client_account_id.is_(None),
-                                       ApprovalWorkflow.is_active.is_(True))
-        .order_by(ApprovalWorkflow.created_at.desc()).limit(1)
+        select(ApprovalWorkflow)
+        .where(
+            ApprovalWorkflow.organization_id == organization_id,
+            ApprovalWorkflow.client_account_id.is_(None),
+            ApprovalWorkflow.is_active.is_(True),
+        )
+        .order_by(ApprovalWorkflow.created_at.desc())
+        .limit(1)
     )
 
 
@@ -216,9 +234,7 @@ async def _workflow_org(session: AsyncSession, workflow: ApprovalWorkflow) -> uu
 
 async def _draft_for_update(session: AsyncSession, draft_id: uuid.UUID) -> GeneratedContent:
     # The draft row lock serialises submissions and solo approvals of one draft across processes.
-    draft = await session.scalar(
-        select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update()
-    )
+    draft = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
     if draft is None:
         raise DraftNotFound()
     return draft
@@ -226,9 +242,10 @@ async def _draft_for_update(session: AsyncSession, draft_id: uuid.UUID) -> Gener
 
 async def _open_request(session: AsyncSession, draft_id: uuid.UUID) -> ApprovalRequest | None:
     return await session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.generated_content_id == draft_id,
-                                      ApprovalRequest.status.in_(OPEN_STATUSES))
-        .order_by(ApprovalRequest.created_at.desc()).limit(1)
+        select(ApprovalRequest)
+        .where(ApprovalRequest.generated_content_id == draft_id, ApprovalRequest.status.in_(OPEN_STATUSES))
+        .order_by(ApprovalRequest.created_at.desc())
+        .limit(1)
     )
 
 
@@ -242,19 +259,28 @@ async def submit_for_approval(
     if existing is not None:
         return existing
     scope = await draft_scope(session=session, draft=draft)
-    workflow = await workflow_for(session=session, organization_id=scope.organization_id,
-                                  client_account_id=scope.client_account_id)
+    workflow = await workflow_for(
+        session=session, organization_id=scope.organization_id, client_account_id=scope.client_account_id
+    )
     request = ApprovalRequest(
-        generated_content_id=draft.id, workflow_id=workflow.id if workflow else None, current_stage=1,
-        status="pending", requested_by=requested_by or draft.user_id, revision_count=0,
+        generated_content_id=draft.id,
+        workflow_id=workflow.id if workflow else None,
+        current_stage=1,
+        status="pending",
+        requested_by=requested_by or draft.user_id,
+        revision_count=0,
     )
     session.add(request)
     await session.flush()
-    await audit.record(session=session, action="approval_requested", user_id=request.requested_by,
-                       organization_id=scope.organization_id, resource_type="approval_request",
-                       resource_id=request.id,
-                       metadata={"draft_id": str(draft.id),
-                                 "workflow_id": str(workflow.id) if workflow else None})
+    await audit.record(
+        session=session,
+        action="approval_requested",
+        user_id=request.requested_by,
+        organization_id=scope.organization_id,
+        resource_type="approval_request",
+        resource_id=request.id,
+        metadata={"draft_id": str(draft.id), "workflow_id": str(workflow.id) if workflow else None},
+    )
     return request
 
 
@@ -321,12 +347,20 @@ async def _guarded(
 ) -> bool:
     # Why a conditional UPDATE: PostgreSQL re-checks the WHERE clause after waiting for a concurrent
     # writer's row lock, so of two clicks on the same stage exactly one matches; the loser sees 0 rows.
-    conditions = [ApprovalRequest.id == request_id, ApprovalRequest.status == "pending",
-                  ApprovalRequest.current_stage == expected_stage]
+    conditions = [
+        ApprovalRequest.id == request_id,
+        ApprovalRequest.status == "pending",
+        ApprovalRequest.current_stage == expected_stage,
+    ]
     if expected_revision is not None:
         conditions.append(ApprovalRequest.revision_count == expected_revision)
-    stmt = (update(ApprovalRequest).where(*conditions).values(**values)
-            .returning(ApprovalRequest.id).execution_options(synchronize_session=False))
+    stmt = (
+        update(ApprovalRequest)
+        .where(*conditions)
+        .values(**values)
+        .returning(ApprovalRequest.id)
+        .execution_options(synchronize_session=False)
+    )
     return (await session.execute(stmt)).first() is not None
 
 
@@ -368,23 +402,44 @@ async def approve(
     if not applied:
         return decision
     org = await _audit_org(session, request)
-    await audit.record(session=session, action="approval_stage_approved", user_id=by_user_id,
-                       organization_id=org, resource_type="approval_request", resource_id=request.id,
-                       metadata={"stage": expected_stage, "stage_name": stage.name, "final": final,
-                                 "revision": request.revision_count or 0})
+    await audit.record(
+        session=session,
+        action="approval_stage_approved",
+        user_id=by_user_id,
+        organization_id=org,
+        resource_type="approval_request",
+        resource_id=request.id,
+        metadata={
+            "stage": expected_stage,
+            "stage_name": stage.name,
+            "final": final,
+            "revision": request.revision_count or 0,
+        },
+    )
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
         # Only when something publishes: a workflow saved with auto-publish before publishing exists says nothing.
         decision.publish = bool(workflow and workflow.auto_publish) and publishing_available()
-        await audit.record(session=session, action="draft_approved", user_id=by_user_id, organization_id=org,
-                           resource_type="generated_content", resource_id=request.generated_content_id,
-                           metadata={"approval_request_id": str(request.id)})
+        await audit.record(
+            session=session,
+            action="draft_approved",
+            user_id=by_user_id,
+            organization_id=org,
+            resource_type="generated_content",
+            resource_id=request.generated_content_id,
+            metadata={"approval_request_id": str(request.id)},
+        )
         if decision.publish:
             # Publishing picks drafts up from here (or from the task the adapter enqueues when it exists).
-            await audit.record(session=session, action="draft_ready_to_publish", user_id=by_user_id,
-                               organization_id=org, resource_type="generated_content",
-                               resource_id=request.generated_content_id,
-                               metadata={"approval_request_id": str(request.id)})
+            await audit.record(
+                session=session,
+                action="draft_ready_to_publish",
+                user_id=by_user_id,
+                organization_id=org,
+                resource_type="generated_content",
+                resource_id=request.generated_content_id,
+                metadata={"approval_request_id": str(request.id)},
+            )
     return decision
 
 
@@ -401,16 +456,30 @@ async def request_changes(
     if not feedback or not feedback.strip():
         raise NeedsFeedback()
     request, stages = await _prepare(session, request_id, by_user_id, expected_stage)
-    applied = await _guarded(session, request_id, expected_stage, expected_revision, {
-        "status": "changes_requested", "feedback": feedback.strip(), "reviewed_by": by_user_id,
-        "reviewed_at": utcnow(), "revision_count": ApprovalRequest.revision_count + 1,
-    })
+    applied = await _guarded(
+        session,
+        request_id,
+        expected_stage,
+        expected_revision,
+        {
+            "status": "changes_requested",
+            "feedback": feedback.strip(),
+            "reviewed_by": by_user_id,
+            "reviewed_at": utcnow(),
+            "revision_count": ApprovalRequest.revision_count + 1,
+        },
+    )
     request = await get_request(session=session, request_id=request_id)
     if applied:
-        await audit.record(session=session, action="approval_changes_requested", user_id=by_user_id,
-                           organization_id=await _audit_org(session, request),
-                           resource_type="approval_request", resource_id=request.id,
-                           metadata={"stage": expected_stage, "feedback": feedback.strip()[:500]})
+        await audit.record(
+            session=session,
+            action="approval_changes_requested",
+            user_id=by_user_id,
+            organization_id=await _audit_org(session, request),
+            resource_type="approval_request",
+            resource_id=request.id,
+            metadata={"stage": expected_stage, "feedback": feedback.strip()[:500]},
+        )
     return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
@@ -427,9 +496,7 @@ async def apply_revision(
     (already revised by an earlier delivery)."""
     from core.repurposing import service as repurposing_service  # the writer stack is heavy to import
 
-    request = await session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
-    )
+    request = await session.scalar(select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update())
     if request is None:
         raise ApprovalNotFound()
     if request.status != "changes_requested" or request.generated_content_id is None:
@@ -437,8 +504,13 @@ async def apply_revision(
     before = await session.get_one(GeneratedContent, request.generated_content_id)
     before_text, before_title = before.content_text or "", before.title
     draft = await repurposing_service.rewrite_draft(
-        session=session, writer=writer, index=index, draft_id=request.generated_content_id,
-        requested_by=by_user_id, feedback=request.feedback or "", approval_request_id=request.id,
+        session=session,
+        writer=writer,
+        index=index,
+        draft_id=request.generated_content_id,
+        requested_by=by_user_id,
+        feedback=request.feedback or "",
+        approval_request_id=request.id,
     )
     # Checked against its feedback before anyone sees it; what can be fixed without inventing content is.
     text, checks = revision_check.enforce(before_text, draft.content_text or "", request.feedback)
@@ -469,15 +541,21 @@ async def state_text(
     if status == "rejected":
         return f"Nothing changed: this draft was already rejected by {reviewer}: {request.feedback}"
     if status == "changes_requested":
-        return (f"Nothing changed: {reviewer} asked for changes ({request.feedback}) and a new version is being "
-                "written. It will be posted in the thread.")
+        return (
+            f"Nothing changed: {reviewer} asked for changes ({request.feedback}) and a new version is being "
+            "written. It will be posted in the thread."
+        )
     if expected_revision is not None and (request.revision_count or 0) != expected_revision:
-        return (f"Nothing changed: this is an older version. Version {(request.revision_count or 0) + 1} is in the "
-                f"thread, now at stage {current}/{len(stages)} ({name(current)}).")
+        return (
+            f"Nothing changed: this is an older version. Version {(request.revision_count or 0) + 1} is in the "
+            f"thread, now at stage {current}/{len(stages)} ({name(current)})."
+        )
     if current != expected_stage:
         where = "already past" if current > expected_stage else "not at"
-        return (f"Nothing changed: the draft is {where} stage {expected_stage} ({name(expected_stage)}); "
-                f"it is waiting at stage {current}/{len(stages)}, {name(current)}.")
+        return (
+            f"Nothing changed: the draft is {where} stage {expected_stage} ({name(expected_stage)}); "
+            f"it is waiting at stage {current}/{len(stages)}, {name(current)}."
+        )
     return "Nothing changed: someone else acted on this stage at the same moment."
 
 
@@ -494,30 +572,43 @@ async def reject(
     if not reason or not reason.strip():
         raise NeedsReason()
     request, stages = await _prepare(session, request_id, by_user_id, expected_stage)
-    applied = await _guarded(session, request_id, expected_stage, expected_revision, {
-        "status": "rejected", "feedback": reason.strip(), "reviewed_by": by_user_id, "reviewed_at": utcnow(),
-    })
+    applied = await _guarded(
+        session,
+        request_id,
+        expected_stage,
+        expected_revision,
+        {
+            "status": "rejected",
+            "feedback": reason.strip(),
+            "reviewed_by": by_user_id,
+            "reviewed_at": utcnow(),
+        },
+    )
     request = await get_request(session=session, request_id=request_id)
     if applied:
-        await audit.record(session=session, action="approval_rejected", user_id=by_user_id,
-                           organization_id=await _audit_org(session, request),
-                           resource_type="approval_request", resource_id=request.id,
-                           metadata={"stage": expected_stage, "reason": reason.strip()[:500]})
+        await audit.record(
+            session=session,
+            action="approval_rejected",
+            user_id=by_user_id,
+            organization_id=await _audit_org(session, request),
+            resource_type="approval_request",
+            resource_id=request.id,
+            metadata={"stage": expected_stage, "reason": reason.strip()[:500]},
+        )
     return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
 
 
-async def approve_draft_solo(
-    *, session: AsyncSession, draft_id: uuid.UUID, user_id: uuid.UUID
-) -> ApprovalRequest:
+async def approve_draft_solo(*, session: AsyncSession, draft_id: uuid.UUID, user_id: uuid.UUID) -> ApprovalRequest:
     """The creator approves their own draft (Telegram's Approve button). Idempotent: an approved
     request is returned as is. Drafts under a team workflow must go through it."""
     draft = await _draft_for_update(session, draft_id)
     if draft.user_id != user_id:
         raise NotYourDraft()
     approved = await session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.generated_content_id == draft.id,
-                                      ApprovalRequest.status == "approved")
-        .order_by(ApprovalRequest.created_at.desc()).limit(1)
+        select(ApprovalRequest)
+        .where(ApprovalRequest.generated_content_id == draft.id, ApprovalRequest.status == "approved")
+        .order_by(ApprovalRequest.created_at.desc())
+        .limit(1)
     )
     if approved is not None:
         return approved
@@ -525,19 +616,31 @@ async def approve_draft_solo(
     if request is not None and request.workflow_id is not None:
         raise AwaitingTeamApproval()
     scope = await draft_scope(session=session, draft=draft)
-    if request is None and await workflow_for(session=session, organization_id=scope.organization_id,
-                                              client_account_id=scope.client_account_id) is not None:
+    if (
+        request is None
+        and await workflow_for(
+            session=session, organization_id=scope.organization_id, client_account_id=scope.client_account_id
+        )
+        is not None
+    ):
         raise AwaitingTeamApproval()
     now = utcnow()
     if request is None:
-        request = ApprovalRequest(generated_content_id=draft.id, workflow_id=None, current_stage=1,
-                                  requested_by=user_id, revision_count=0)
+        request = ApprovalRequest(
+            generated_content_id=draft.id, workflow_id=None, current_stage=1, requested_by=user_id, revision_count=0
+        )
         session.add(request)
     request.status, request.reviewed_by, request.reviewed_at = "approved", user_id, now
     await session.flush()
-    await audit.record(session=session, action="draft_approved", user_id=user_id,
-                       organization_id=scope.organization_id, resource_type="generated_content",
-                       resource_id=draft.id, metadata={"approval_request_id": str(request.id), "solo": True})
+    await audit.record(
+        session=session,
+        action="draft_approved",
+        user_id=user_id,
+        organization_id=scope.organization_id,
+        resource_type="generated_content",
+        resource_id=draft.id,
+        metadata={"approval_request_id": str(request.id), "solo": True},
+    )
     return request
 
 
@@ -549,9 +652,7 @@ class PendingApproval:
     stage_count: int
 
 
-async def pending_for_user(
-    *, session: AsyncSession, user_id: uuid.UUID, limit: int = 50
-) -> list[PendingApproval]:
+async def pending_for_user(*, session: AsyncSession, user_id: uuid.UUID, limit: int = 50) -> list[PendingApproval]:
     """Pending requests whose current stage this user may approve, oldest first."""
     org_ids = select(TeamMember.organization_id).where(TeamMember.user_id == user_id)
     client_ids = select(ClientAccount.id).where(ClientAccount.organization_id.in_(org_ids))
@@ -612,9 +713,7 @@ def outcome_text(
     return None
 
 
-async def tell_creator(
-    *, session: AsyncSession, notifier: Notifier, request: ApprovalRequest, text: str
-) -> int:
+async def tell_creator(*, session: AsyncSession, notifier: Notifier, request: ApprovalRequest, text: str) -> int:
     """Send `text` to the creator's Telegram chats; returns how many were told."""
     chats = await creator_chats(session=session, user_id=request.requested_by)
     for chat in chats:
@@ -642,13 +741,23 @@ async def recipients_of(*, session: AsyncSession, user_ids: list[uuid.UUID]) -> 
     """Every chat (Telegram and Slack) of these people, in the order given."""
     if not user_ids:
         return []
-    rows = (await session.scalars(
-        select(ChatIdentity).where(ChatIdentity.user_id.in_(user_ids), ChatIdentity.provider.in_(("telegram", "slack")))
-        .order_by(ChatIdentity.created_at, ChatIdentity.id)
-    )).all()
+    rows = (
+        await session.scalars(
+            select(ChatIdentity)
+            .where(ChatIdentity.user_id.in_(user_ids), ChatIdentity.provider.in_(("telegram", "slack")))
+            .order_by(ChatIdentity.created_at, ChatIdentity.id)
+        )
+    ).all()
     order = {u: i for i, u in enumerate(user_ids)}
-    found = [Recipient(r.user_id, r.provider, (r.chat_id or r.external_user_id) if r.provider == "telegram"
-                       else r.external_user_id, r.team_id) for r in rows]
+    found = [
+        Recipient(
+            r.user_id,
+            r.provider,
+            (r.chat_id or r.external_user_id) if r.provider == "telegram" else r.external_user_id,
+            r.team_id,
+        )
+        for r in rows
+    ]
     return sorted(found, key=lambda r: order[r.user_id])
 
 
@@ -662,9 +771,13 @@ async def stage_people(*, session: AsyncSession, request: ApprovalRequest, stage
     if stage.role is not None and request.workflow_id is not None:
         workflow = await session.get_one(ApprovalWorkflow, request.workflow_id)
         org = await _workflow_org(session, workflow)
-        rows = await session.scalars(select(TeamMember.user_id).where(
-            TeamMember.organization_id == org, TeamMember.role == stage.role,
-            or_(TeamMember.status.is_(None), TeamMember.status == "active")))
+        rows = await session.scalars(
+            select(TeamMember.user_id).where(
+                TeamMember.organization_id == org,
+                TeamMember.role == stage.role,
+                or_(TeamMember.status.is_(None), TeamMember.status == "active"),
+            )
+        )
         people |= {u for u in rows if u is not None}
     return people
 
@@ -674,11 +787,14 @@ async def earlier_reviewers(
 ) -> list[uuid.UUID]:
     """Who approved the stages before `below_stage` of this version (`revision`) of the request."""
     rows = await session.scalars(
-        select(AuditLog.user_id).where(
-            AuditLog.resource_id == request.id, AuditLog.action == "approval_stage_approved",
+        select(AuditLog.user_id)
+        .where(
+            AuditLog.resource_id == request.id,
+            AuditLog.action == "approval_stage_approved",
             AuditLog.metadata_["stage"].as_integer() < below_stage,
             AuditLog.metadata_["revision"].as_integer() == revision,
-        ).order_by(AuditLog.created_at)
+        )
+        .order_by(AuditLog.created_at)
     )
     return list(dict.fromkeys(u for u in rows if u is not None))
 
@@ -697,11 +813,17 @@ async def decision_notices(
         notices += [Notice(r, text) for r in await recipients_of(session=session, user_ids=[request.requested_by])]
     if request.status == "changes_requested" and decision.stage_no > 1:
         seen = (request.revision_count or 1) - 1
-        earlier = [u for u in await earlier_reviewers(session=session, request=request,
-                                                      below_stage=decision.stage_no,
-                                                      revision=seen) if u not in (by_user_id, request.requested_by)]
-        told = (f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
-                f"which you approved: {request.feedback}. The new version comes back to stage 1 for review.")
+        earlier = [
+            u
+            for u in await earlier_reviewers(
+                session=session, request=request, below_stage=decision.stage_no, revision=seen
+            )
+            if u not in (by_user_id, request.requested_by)
+        ]
+        told = (
+            f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
+            f"which you approved: {request.feedback}. The new version comes back to stage 1 for review."
+        )
         notices += [Notice(r, told) for r in await recipients_of(session=session, user_ids=earlier)]
     return notices
 
@@ -737,23 +859,42 @@ async def request_qa(
         priority = "normal"
     sla_hours = max(1, min(int(sla_hours), 24 * 14))
     existing = await session.scalar(
-        select(QARequest).where(QARequest.generated_content_id == draft.id, QARequest.qa_type == qa_type,
-                                QARequest.status.in_(QA_OPEN_STATUSES))
+        select(QARequest).where(
+            QARequest.generated_content_id == draft.id,
+            QARequest.qa_type == qa_type,
+            QARequest.status.in_(QA_OPEN_STATUSES),
+        )
     )
     if existing is not None:
         return existing
     start = now or utcnow()
-    qa = QARequest(generated_content_id=draft.id, user_id=requested_by, qa_type=qa_type[:50],
-                   priority=priority,
-                   status="in_review" if assigned_to else "pending", assigned_to=assigned_to,
-                   assigned_at=start if assigned_to else None, sla_hours=sla_hours,
-                   due_at=start + timedelta(hours=sla_hours))
+    qa = QARequest(
+        generated_content_id=draft.id,
+        user_id=requested_by,
+        qa_type=qa_type[:50],
+        priority=priority,
+        status="in_review" if assigned_to else "pending",
+        assigned_to=assigned_to,
+        assigned_at=start if assigned_to else None,
+        sla_hours=sla_hours,
+        due_at=start + timedelta(hours=sla_hours),
+    )
     session.add(qa)
     await session.flush()
-    await audit.record(session=session, action="qa_requested", user_id=requested_by,
-                       organization_id=scope.organization_id, resource_type="qa_request", resource_id=qa.id,
-                       metadata={"draft_id": str(draft.id), "sla_hours": sla_hours, "priority": priority,
-                                 "note": (note or "").strip()[:2000] or None})
+    await audit.record(
+        session=session,
+        action="qa_requested",
+        user_id=requested_by,
+        organization_id=scope.organization_id,
+        resource_type="qa_request",
+        resource_id=qa.id,
+        metadata={
+            "draft_id": str(draft.id),
+            "sla_hours": sla_hours,
+            "priority": priority,
+            "note": (note or "").strip()[:2000] or None,
+        },
+    )
     return qa
 
 
@@ -768,8 +909,9 @@ async def complete_qa(
     passed: bool | None = None,
 ) -> QARequest:
     """Record the reviewer's score (0–100) and feedback once; a repeat returns the completed request."""
-    qa, _ = await _complete_qa(session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=score,
-                               feedback=feedback, now=now, passed=passed)
+    qa, _ = await _complete_qa(
+        session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=score, feedback=feedback, now=now, passed=passed
+    )
     return qa
 
 
@@ -795,20 +937,34 @@ async def _complete_qa(
     if qa.assigned_to is not None and qa.assigned_to != reviewer_id:
         raise NotAllowed("This QA review is assigned to someone else.")
     status = "completed" if passed is None else ("passed" if passed else "failed")
-    stmt = (update(QARequest)
-            .where(QARequest.id == qa_id, QARequest.status.in_(QA_OPEN_STATUSES))
-            .values(status=status,
-                    quality_score=None if score is None else Decimal(str(round(float(score), 2))),
-                    feedback=(feedback or "").strip() or None, completed_at=now or utcnow(),
-                    assigned_to=reviewer_id)
-            .returning(QARequest.id).execution_options(synchronize_session=False))
+    stmt = (
+        update(QARequest)
+        .where(QARequest.id == qa_id, QARequest.status.in_(QA_OPEN_STATUSES))
+        .values(
+            status=status,
+            quality_score=None if score is None else Decimal(str(round(float(score), 2))),
+            feedback=(feedback or "").strip() or None,
+            completed_at=now or utcnow(),
+            assigned_to=reviewer_id,
+        )
+        .returning(QARequest.id)
+        .execution_options(synchronize_session=False)
+    )
     applied = (await session.execute(stmt)).first() is not None
     qa = await session.get_one(QARequest, qa_id, populate_existing=True)
     if applied:
-        await audit.record(session=session, action="qa_completed", user_id=reviewer_id,
-                           resource_type="qa_request", resource_id=qa.id,
-                           metadata={"score": None if score is None else float(score), "passed": passed,
-                                     "draft_id": str(qa.generated_content_id)})
+        await audit.record(
+            session=session,
+            action="qa_completed",
+            user_id=reviewer_id,
+            resource_type="qa_request",
+            resource_id=qa.id,
+            metadata={
+                "score": None if score is None else float(score),
+                "passed": passed,
+                "draft_id": str(qa.generated_content_id),
+            },
+        )
     return qa, applied
 
 
@@ -819,8 +975,13 @@ async def qa_due_for_reminder(
     transaction ends)."""
     reminded = exists().where(AuditLog.action == QA_REMINDER_ACTION, AuditLog.resource_id == QARequest.id)
     rows = await session.scalars(
-        select(QARequest).where(QARequest.status.in_(QA_OPEN_STATUSES), QARequest.due_at.is_not(None),
-                                QARequest.due_at <= now + lead, ~reminded)
+        select(QARequest)
+        .where(
+            QARequest.status.in_(QA_OPEN_STATUSES),
+            QARequest.due_at.is_not(None),
+            QARequest.due_at <= now + lead,
+            ~reminded,
+        )
         .order_by(QARequest.due_at)
         .with_for_update(skip_locked=True)  # two runs at once: each request is reminded by one of them
     )
@@ -828,8 +989,11 @@ async def qa_due_for_reminder(
 
 
 async def mark_qa_reminded(*, session: AsyncSession, qa: QARequest, now: datetime) -> None:
-    await audit.record(session=session, action=QA_REMINDER_ACTION, user_id=qa.user_id,
-                       resource_type="qa_request", resource_id=qa.id,
-                       metadata={"due_at": qa.due_at.isoformat() if qa.due_at else None,
-                                 "at": now.isoformat()})
-
+    await audit.record(
+        session=session,
+        action=QA_REMINDER_ACTION,
+        user_id=qa.user_id,
+        resource_type="qa_request",
+        resource_id=qa.id,
+        metadata={"due_at": qa.due_at.isoformat() if qa.due_at else None, "at": now.isoformat()},
+    )

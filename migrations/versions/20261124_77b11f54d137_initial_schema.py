@@ -123,9 +123,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gateway_events")),
-        sa.UniqueConstraint(
-            "sender", "sender_event_id", name=op.f("uq_gateway_events_sender_sender_event_id")
-        ),
+        sa.UniqueConstraint("sender", "sender_event_id", name=op.f("uq_gateway_events_sender_sender_event_id")),
     )
     op.create_index(
         "idx_gateway_events_pending",
@@ -184,9 +182,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
-    op.create_index(
-        "idx_active_users", "users", ["id"], unique=False, postgresql_where=sa.text("deleted_at IS NULL")
-    )
+    op.create_index("idx_active_users", "users", ["id"], unique=False, postgresql_where=sa.text("deleted_at IS NULL"))
     op.create_index("idx_users_email", "users", ["email"], unique=False)
     op.create_index("idx_users_status", "users", ["status"], unique=False)
     op.create_table(
@@ -211,9 +207,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_chat_identities_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_identities")),
-        sa.UniqueConstraint(
-            "provider", "external_user_id", name=op.f("uq_chat_identities_provider_external_user_id")
-        ),
+        sa.UniqueConstraint("provider", "external_user_id", name=op.f("uq_chat_identities_provider_external_user_id")),
     )
     op.create_index("idx_chat_identities_user", "chat_identities", ["user_id"], unique=False)
     op.create_table(
@@ -340,9 +334,7 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.Text(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
         sa.UniqueConstraint("token", name=op.f("uq_sessions_token")),
     )
@@ -401,9 +393,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_snapshots_archive")),
     )
-    op.create_index(
-        "idx_analytics_archive_date", "analytics_snapshots_archive", ["snapshot_date"], unique=False
-    )
+    op.create_index("idx_analytics_archive_date", "analytics_snapshots_archive", ["snapshot_date"], unique=False)
     op.create_index("idx_analytics_archive_user", "analytics_snapshots_archive", ["user_id"], unique=False)
     op.create_table(
         "audit_logs",
@@ -528,9 +518,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_team_members_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team_members")),
-        sa.UniqueConstraint(
-            "organization_id", "user_id", name=op.f("uq_team_members_organization_id_user_id")
-        ),
+        sa.UniqueConstraint("organization_id", "user_id", name=op.f("uq_team_members_organization_id_user_id")),
     )
     op.create_index("idx_team_org", "team_members", ["organization_id"], unique=False)
     op.create_index("idx_team_user", "team_members", ["user_id"], unique=False)
@@ -556,9 +544,7 @@ def upgrade() -> None:
             name=op.f("fk_templates_organization_id_organizations"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_templates_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_templates_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_templates")),
     )
     op.create_index("idx_templates_public", "templates", ["is_public"], unique=False)
@@ -675,9 +661,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name=op.f("fk_payments_subscription_id_subscriptions")
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_payments_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_payments_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
     )
     op.create_index("idx_payments_status", "payments", ["status"], unique=False)
@@ -883,9 +867,7 @@ def upgrade() -> None:
         sa.Column("payment_id", sa.UUID(), nullable=True),
         sa.Column("invoice_number", sa.String(length=50), nullable=False),
         sa.Column("amount", sa.Numeric(precision=10, scale=2), nullable=False),
-        sa.Column(
-            "tax_amount", sa.Numeric(precision=10, scale=2), server_default=sa.text("0"), nullable=True
-        ),
+        sa.Column("tax_amount", sa.Numeric(precision=10, scale=2), server_default=sa.text("0"), nullable=True),
         sa.Column("total_amount", sa.Numeric(precision=10, scale=2), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("billing_address", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -896,12 +878,8 @@ def upgrade() -> None:
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_invoices_payment_id_payments")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_invoices_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_invoices_payment_id_payments")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_invoices_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint("invoice_number", name=op.f("uq_invoices_invoice_number")),
     )
@@ -1020,9 +998,7 @@ def upgrade() -> None:
         sa.Column("roi_multiplier", sa.Numeric(precision=10, scale=2), nullable=True),
         sa.Column("cost_per_engagement", sa.Numeric(precision=10, scale=2), nullable=True),
         sa.Column("value_score", sa.Numeric(precision=10, scale=2), nullable=True),
-        sa.Column(
-            "calculated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("calculated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.ForeignKeyConstraint(
             ["content_asset_id"],
             ["content_assets.id"],
@@ -1113,12 +1089,8 @@ def upgrade() -> None:
             name=op.f("fk_approval_requests_generated_content_id_generated_content"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["requested_by"], ["users.id"], name=op.f("fk_approval_requests_requested_by_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["reviewed_by"], ["users.id"], name=op.f("fk_approval_requests_reviewed_by_users")
-        ),
+        sa.ForeignKeyConstraint(["requested_by"], ["users.id"], name=op.f("fk_approval_requests_requested_by_users")),
+        sa.ForeignKeyConstraint(["reviewed_by"], ["users.id"], name=op.f("fk_approval_requests_reviewed_by_users")),
         sa.ForeignKeyConstraint(
             ["workflow_id"],
             ["approval_workflows.id"],
@@ -1169,9 +1141,7 @@ def upgrade() -> None:
         sa.Column("ctr", sa.Numeric(precision=5, scale=2), nullable=True),
         sa.Column("watch_time", sa.Integer(), nullable=True),
         sa.Column("completion_rate", sa.Numeric(precision=5, scale=2), nullable=True),
-        sa.Column(
-            "collected_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("collected_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["generated_content_id"],
             ["generated_content.id"],
@@ -1398,9 +1368,7 @@ def downgrade() -> None:
     op.drop_index("idx_subs_user", table_name="subscriptions")
     op.drop_index("idx_subs_status", table_name="subscriptions")
     op.drop_index("idx_subs_org", table_name="subscriptions")
-    op.drop_index(
-        "idx_active_subs", table_name="subscriptions", postgresql_where=sa.text("status = 'active'")
-    )
+    op.drop_index("idx_active_subs", table_name="subscriptions", postgresql_where=sa.text("status = 'active'"))
     op.drop_table("subscriptions")
     op.drop_index("idx_clients_org", table_name="client_accounts")
     op.drop_table("client_accounts")

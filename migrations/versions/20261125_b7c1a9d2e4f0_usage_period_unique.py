@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_unique_constraint(
-        op.f("uq_usage_tracking_user_id"), "usage_tracking", ["user_id", "period_start"]
-    )
+    op.create_unique_constraint(op.f("uq_usage_tracking_user_id"), "usage_tracking", ["user_id", "period_start"])
     op.create_table(
         "invoice_counters",
         sa.Column("financial_year", sa.String(length=7), nullable=False),

@@ -31,12 +31,18 @@ def upgrade() -> None:
         sa.Column("used_by", sa.UUID(), nullable=True),
         sa.Column("used_team_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"],
-                                name=op.f("fk_slack_invites_organization_id_organizations"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_slack_invites_created_by_users"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["used_by"], ["users.id"], name=op.f("fk_slack_invites_used_by_users"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_slack_invites_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_slack_invites_created_by_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["used_by"], ["users.id"], name=op.f("fk_slack_invites_used_by_users"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_invites")),
     )
 

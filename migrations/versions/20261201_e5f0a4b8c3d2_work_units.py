@@ -30,8 +30,9 @@ def upgrade() -> None:
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("kind", sa.String(length=100), nullable=False),
         sa.Column("dedupe_key", sa.String(length=255), nullable=True),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"),
-                  nullable=False),
+        sa.Column(
+            "payload", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
         sa.Column("state", state, server_default=sa.text("'queued'"), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("max_attempts", sa.Integer(), server_default=sa.text("5"), nullable=False),
@@ -49,9 +50,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "dedupe_key", name=op.f("uq_work_units_kind_dedupe_key")),
     )
     op.create_index(
-        "idx_work_units_active", "work_units", ["state", "run_after"],
+        "idx_work_units_active",
+        "work_units",
+        ["state", "run_after"],
         postgresql_where=sa.text("state IN ('queued', 'running')"),
-    )  # fmt: skip
+    )
     op.create_index("idx_work_units_kind_state", "work_units", ["kind", "state"])
     op.execute(
         "CREATE TRIGGER trg_work_units_updated_at BEFORE UPDATE ON work_units "

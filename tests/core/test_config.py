@@ -137,12 +137,19 @@ def test_the_billing_warning_knows_exactly_the_gateways_that_get_built() -> None
     bare = Settings(_env_file=None)
     assert configured_gateways(bare) == [] and "set BILLING_CONTACT" in (billing_warning(bare) or "")
     every = Settings(
-        _env_file=None, razorpay_key_id="rzp", razorpay_key_secret=SecretStr("s"), cashfree_app_id="cf",
-        cashfree_secret_key=SecretStr("s"), stripe_api_key=SecretStr("sk"), paypal_client_id="pp",
+        _env_file=None,
+        razorpay_key_id="rzp",
+        razorpay_key_secret=SecretStr("s"),
+        cashfree_app_id="cf",
+        cashfree_secret_key=SecretStr("s"),
+        stripe_api_key=SecretStr("sk"),
+        paypal_client_id="pp",
         paypal_client_secret=SecretStr("s"),
-    )  # fmt: skip
-    assert sorted(configured_gateways(every)) == sorted(build_gateways(every)) == sorted(
-        ["razorpay", "cashfree", "stripe", "paypal"]
+    )
+    assert (
+        sorted(configured_gateways(every))
+        == sorted(build_gateways(every))
+        == sorted(["razorpay", "cashfree", "stripe", "paypal"])
     )
     assert billing_warning(every) is None
     half = Settings(_env_file=None, razorpay_key_id="rzp")  # no secret: not a usable gateway

@@ -71,9 +71,15 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ setup
     def add_user(self, user_id: str, email: str, name: str = "Someone", *, is_admin: bool = False) -> None:
-        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name.lower(), "real_name": name,
-                               "is_admin": is_admin, "is_owner": False,
-                               "profile": {"email": email, "real_name": name}}
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name.lower(),
+            "real_name": name,
+            "is_admin": is_admin,
+            "is_owner": False,
+            "profile": {"email": email, "real_name": name},
+        }
 
     def add_file(
         self, file_id: str, name: str, mimetype: str, data: bytes = b"", *, size: int | None = None
@@ -81,8 +87,14 @@ class FakeSlack:
         """A file as files.info describes it; `size` may claim more than `data` holds (a huge upload)."""
         url = f"{self.root_url}/files-pri/{self.team_id}-{file_id}/{name}"
         self.files[file_id] = {
-            "id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
-            "size": len(data) if size is None else size, "url_private": url, "url_private_download": url + "?dl=1",
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(data) if size is None else size,
+            "url_private": url,
+            "url_private_download": url + "?dl=1",
             "permalink": f"https://recast-test.slack.com/files/{file_id}/{name}",
         }
         self.file_bytes[file_id] = data

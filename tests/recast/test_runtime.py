@@ -15,10 +15,16 @@ from recast.runtime import make_qdrant
 def test_a_second_process_on_local_qdrant_is_told_to_use_recast_run_or_qdrant_url(tmp_path: Path) -> None:
     store = tmp_path / "qdrant"
     holder = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", "import sys, time\nfrom qdrant_client import QdrantClient\n"
-         f"c = QdrantClient(path={str(store)!r})\nprint('ready', flush=True)\nsys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom qdrant_client import QdrantClient\n"
+            f"c = QdrantClient(path={str(store)!r})\nprint('ready', flush=True)\nsys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         settings = Settings(recast_data_dir=tmp_path, qdrant_url=None, _env_file=None)  # type: ignore[call-arg]
@@ -77,13 +83,23 @@ def test_recast_bot_on_an_unseeded_database_loads_the_plans_before_serving(
     import signal
 
     url = make_database("botseed")
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "RECAST_DATA_DIR": str(tmp_path / "data"),
-           "TELEGRAM_BOT_TOKEN": "", "PUBLIC_BASE_URL": "http://localhost:8080"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "RECAST_DATA_DIR": str(tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": "",
+        "PUBLIC_BASE_URL": "http://localhost:8080",
+    }
     env.pop("TELEGRAM_BOT_TOKEN")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-m", "recast.cli", "bot"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "recast.cli", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = []

@@ -20,13 +20,20 @@ async def _pending_payment(deps) -> uuid.UUID:
     async with deps.sessionmaker() as s:
         await apply_seed(session=s)
         reg = await register_chat_user(
-            session=s, provider="telegram", external_user_id=str(uuid.uuid4().int)[:9], chat_id="5620001",
+            session=s,
+            provider="telegram",
+            external_user_id=str(uuid.uuid4().int)[:9],
+            chat_id="5620001",
             full_name="Asha Creator",
-        )  # fmt: skip
+        )
         payment = Payment(
-            user_id=reg.user.id, amount=Decimal(799), currency="INR", status="pending", payment_gateway="razorpay",
+            user_id=reg.user.id,
+            amount=Decimal(799),
+            currency="INR",
+            status="pending",
+            payment_gateway="razorpay",
             gateway_response={"plan_slug": "creator-monthly"},
-        )  # fmt: skip
+        )
         s.add(payment)
         await s.commit()
         return payment.id

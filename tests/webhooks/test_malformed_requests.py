@@ -56,18 +56,29 @@ def captured(note: str = "ok") -> dict[str, Any]:
         "entity": "event",
         "event": "payment.captured",
         "created_at": int(time.time()),
-        "payload": {"payment": {"entity": {
-            "id": "pay_" + uuid.uuid4().hex[:14], "amount": 79900, "currency": "INR", "status": "captured",
-            "order_id": "order_" + uuid.uuid4().hex[:14], "notes": [], "description": note,
-        }}},
+        "payload": {
+            "payment": {
+                "entity": {
+                    "id": "pay_" + uuid.uuid4().hex[:14],
+                    "amount": 79900,
+                    "currency": "INR",
+                    "status": "captured",
+                    "order_id": "order_" + uuid.uuid4().hex[:14],
+                    "notes": [],
+                    "description": note,
+                }
+            }
+        },
     }
 
 
 async def only_row(engine: AsyncEngine, sender: str, event_id: str) -> GatewayEvent:
     async with make_sessionmaker(engine)() as s:
-        rows = (await s.scalars(
-            select(GatewayEvent).where(GatewayEvent.sender == sender, GatewayEvent.sender_event_id == event_id)
-        )).all()
+        rows = (
+            await s.scalars(
+                select(GatewayEvent).where(GatewayEvent.sender == sender, GatewayEvent.sender_event_id == event_id)
+            )
+        ).all()
     assert len(rows) == 1
     return rows[0]
 
@@ -128,9 +139,7 @@ async def test_signed_body_with_an_escaped_nul_in_the_event_type_is_stored_as_ma
 ):
     # Not just a note: the event type is a text column, which cannot hold a NUL either.
     body = signing.body({**captured(), "event": "payment.captured\u0000"})
-    row = await signed_body_is_stored_as_malformed(
-        body, "NUL", make_settings, make_deps, make_client, engine, caplog
-    )
+    row = await signed_body_is_stored_as_malformed(body, "NUL", make_settings, make_deps, make_client, engine, caplog)
     assert row.event_type is None
 
 
@@ -147,9 +156,7 @@ async def test_signed_body_with_a_5000_digit_number_is_stored_byte_for_byte_as_m
 ):
     body = signing.body(captured()).replace(b'"amount":79900', b'"amount":' + b"7" * 5000)
     assert b"7" * 5000 in body
-    await signed_body_is_stored_as_malformed(
-        body, "5000 digits", make_settings, make_deps, make_client, engine, caplog
-    )
+    await signed_body_is_stored_as_malformed(body, "5000 digits", make_settings, make_deps, make_client, engine, caplog)
 
 
 async def test_signed_body_nested_20000_deep_is_stored_byte_for_byte_as_malformed(
@@ -193,9 +200,7 @@ async def test_latin1_byte_in_a_header_is_stored_as_received_and_marked_malforme
     assert row.event_type == "payment.captured"
 
 
-async def test_latin1_byte_in_the_event_id_header_is_stored_as_malformed(
-    make_settings, make_deps, make_client, engine
-):
+async def test_latin1_byte_in_the_event_id_header_is_stored_as_malformed(make_settings, make_deps, make_client, engine):
     deps = make_deps(make_settings())
     client = await make_client(deps)
     body = signing.body(captured())
@@ -264,9 +269,13 @@ async def test_stripe_cashfree_and_paypal_store_signed_malformed_bodies_too(
 
     # PayPal: a malformed event cannot be checked by PayPal's API (it takes the parsed event), so the
     # certificate decides; a forged signature is still refused.
-    pp_body = b'{"id": "WH-' + uuid.uuid4().hex.encode() + b'", "event_type": "PAYMENT.CAPTURE.COMPLETED", "a": ' + (
-        b"[" * 20_000 + b"]" * 20_000
-    ) + b"}"
+    pp_body = (
+        b'{"id": "WH-'
+        + uuid.uuid4().hex.encode()
+        + b'", "event_type": "PAYMENT.CAPTURE.COMPLETED", "a": '
+        + (b"[" * 20_000 + b"]" * 20_000)
+        + b"}"
+    )
     cert_url = f"{base}/certs/paypal.pem"
     forged = signing.PayPalSigner().headers(pp_body, cert_url)
     assert (await client.post("/webhooks/paypal", data=pp_body, headers=forged)).status == 400
@@ -288,8 +297,13 @@ async def test_storage_outage_answers_503_so_the_gateway_retries(make_settings, 
     dead_engine = make_engine(f"postgresql://postgres@127.0.0.1:{dead}/recast")
     live = make_deps(make_settings())
     deps = CoreDeps(
-        settings=live.settings, sessionmaker=make_sessionmaker(dead_engine), redis=live.redis, store=live.store,
-        notifier=live.notifier, enqueue=live.enqueue, work_queue=live.work_queue,
+        settings=live.settings,
+        sessionmaker=make_sessionmaker(dead_engine),
+        redis=live.redis,
+        store=live.store,
+        notifier=live.notifier,
+        enqueue=live.enqueue,
+        work_queue=live.work_queue,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(make_web_app(deps), host="127.0.0.1"))
     try:

@@ -166,10 +166,22 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
         assert fake.verify_calls == api_calls
         # One unit per stored event, each run once: the four duplicates were never given work.
         async with deps.sessionmaker() as s:
-            event_ids = (await s.scalars(select(GatewayEvent.id).where(GatewayEvent.sender == "paypal",
-                GatewayEvent.sender_event_id.in_([paid["id"], activated["id"], cancelled["id"], late["id"]])))).all()
-            units = (await s.scalars(select(WorkUnit).where(WorkUnit.kind == "billing.process_gateway_event",
-                WorkUnit.dedupe_key.in_([str(i) for i in event_ids])))).all()
+            event_ids = (
+                await s.scalars(
+                    select(GatewayEvent.id).where(
+                        GatewayEvent.sender == "paypal",
+                        GatewayEvent.sender_event_id.in_([paid["id"], activated["id"], cancelled["id"], late["id"]]),
+                    )
+                )
+            ).all()
+            units = (
+                await s.scalars(
+                    select(WorkUnit).where(
+                        WorkUnit.kind == "billing.process_gateway_event",
+                        WorkUnit.dedupe_key.in_([str(i) for i in event_ids]),
+                    )
+                )
+            ).all()
         assert len(event_ids) == 4 and len(units) == 4 and all(u.attempts == 1 for u in units)
         texts = [m.text for _, m in deps.notifier.sent]
         assert sum("Payment received" in t for t in texts) == 1 and sum("canceled" in t for t in texts) == 1

@@ -36,12 +36,21 @@ from webhooks.gateways.base import (
 
 log = logging.getLogger(__name__)
 
-PAYPAL_CERT_HOSTS = frozenset({
-    ("https", "api.paypal.com", 443), ("https", "api-m.paypal.com", 443),
-    ("https", "api.sandbox.paypal.com", 443), ("https", "api-m.sandbox.paypal.com", 443),
-})
-_HEADERS = ("paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig",
-            "paypal-cert-url", "paypal-auth-algo")
+PAYPAL_CERT_HOSTS = frozenset(
+    {
+        ("https", "api.paypal.com", 443),
+        ("https", "api-m.paypal.com", 443),
+        ("https", "api.sandbox.paypal.com", 443),
+        ("https", "api-m.sandbox.paypal.com", 443),
+    }
+)
+_HEADERS = (
+    "paypal-transmission-id",
+    "paypal-transmission-time",
+    "paypal-transmission-sig",
+    "paypal-cert-url",
+    "paypal-auth-algo",
+)
 
 
 def origin(url: str) -> tuple[str, str, int]:
@@ -80,9 +89,10 @@ class PayPalVerifier:
             raise BadSignature("certificate url not on the allow-list")
         if (key := self.certs.get(url)) is not None:
             return key
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http, http.get(
-            url, allow_redirects=False
-        ) as resp:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+            http.get(url, allow_redirects=False) as resp,
+        ):
             if resp.status != 200:
                 raise GatewayError(f"paypal cert: {resp.status}")
             pem = await resp.read()
@@ -114,15 +124,18 @@ class PayPalVerifier:
 
     async def verify_by_api(self, headers: Mapping[str, str], payload: dict[str, object]) -> None:
         assert self._rest is not None
-        answer = await self._rest.post("/v1/notifications/verify-webhook-signature", {
-            "auth_algo": headers["paypal-auth-algo"],
-            "cert_url": headers["paypal-cert-url"],
-            "transmission_id": headers["paypal-transmission-id"],
-            "transmission_sig": headers["paypal-transmission-sig"],
-            "transmission_time": headers["paypal-transmission-time"],
-            "webhook_id": self._webhook_id,
-            "webhook_event": payload,
-        })
+        answer = await self._rest.post(
+            "/v1/notifications/verify-webhook-signature",
+            {
+                "auth_algo": headers["paypal-auth-algo"],
+                "cert_url": headers["paypal-cert-url"],
+                "transmission_id": headers["paypal-transmission-id"],
+                "transmission_sig": headers["paypal-transmission-sig"],
+                "transmission_time": headers["paypal-transmission-time"],
+                "webhook_id": self._webhook_id,
+                "webhook_event": payload,
+            },
+        )
         if answer.get("verification_status") != "SUCCESS":
             raise BadSignature("paypal says FAILURE")
 

@@ -78,8 +78,9 @@ async def identify(
     if organization_id is None:
         return None
     email, _ = await slack_profile(client, slack_user)
-    return await slack_links.link_by_email(session=session, slack_user_id=slack_user, team_id=team_id, email=email,
-                                           organization_id=organization_id)
+    return await slack_links.link_by_email(
+        session=session, slack_user_id=slack_user, team_id=team_id, email=email, organization_id=organization_id
+    )
 
 
 async def ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:

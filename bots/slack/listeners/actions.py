@@ -31,15 +31,21 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 if user_id is None:
                     await ephemeral(client, body, NOT_LINKED)
                     return
-                decision = await wf.approve(session=session, request_id=request_id, by_user_id=user_id,
-                                            expected_stage=stage, expected_revision=revision)
+                decision = await wf.approve(
+                    session=session,
+                    request_id=request_id,
+                    by_user_id=user_id,
+                    expected_stage=stage,
+                    expected_revision=revision,
+                )
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
             return
         if not decision.applied:
             async with session_scope(deps.sessionmaker) as session:
-                text = await wf.state_text(session=session, request=decision.request, expected_stage=stage,
-                                           expected_revision=revision)
+                text = await wf.state_text(
+                    session=session, request=decision.request, expected_stage=stage, expected_revision=revision
+                )
             await ephemeral(client, body, text)
             return
         if decision.final:  # the creator hears first; the channel's message is redrawn after
@@ -72,11 +78,15 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(client, body, NotAnApprover.user_message)
             return
         if request.status != "pending" or request.current_stage != stage or (request.revision_count or 0) != revision:
-            await ephemeral(client, body, await wf.state_text(session=session, request=request, expected_stage=stage,
-                                                              expected_revision=revision))
+            await ephemeral(
+                client,
+                body,
+                await wf.state_text(session=session, request=request, expected_stage=stage, expected_revision=revision),
+            )
             return
-        kind, title = (CHANGES_MODAL, "Request changes") if action["action_id"] == CHANGES else (
-            REJECT_MODAL, "Reject draft")
+        kind, title = (
+            (CHANGES_MODAL, "Request changes") if action["action_id"] == CHANGES else (REJECT_MODAL, "Reject draft")
+        )
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(kind, action["value"], title))
 
     app.action(APPROVE)(ack=_ack, lazy=[approve])

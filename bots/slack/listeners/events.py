@@ -20,8 +20,12 @@ async def _first_delivery(deps: CoreDeps, body: dict[str, Any]) -> bool:
     if not event_id:
         return True
     async with session_scope(deps.sessionmaker) as session:
-        return await slack_links.accept_event(session=session, event_id=event_id, team_id=body.get("team_id"),
-                                              event_type=(body.get("event") or {}).get("type"))
+        return await slack_links.accept_event(
+            session=session,
+            event_id=event_id,
+            team_id=body.get("team_id"),
+            event_type=(body.get("event") or {}).get("type"),
+        )
 
 
 def register(app: AsyncApp, deps: CoreDeps) -> None:
@@ -31,22 +35,33 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await slack_links.recast_user(session=session, slack_user_id=event["user"])
             home = await qa.home_for(session=session, user_id=user_id)
-        await client.views_publish(user_id=event["user"], view=home_view(home.pending, home.qa,
-                                                                          qa_senders=home.qa_senders))
+        await client.views_publish(
+            user_id=event["user"], view=home_view(home.pending, home.qa, qa_senders=home.qa_senders)
+        )
 
     async def file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await _first_delivery(deps, body):
             return
-        await deps.enqueue("slack.submit_file", team_id=body.get("team_id"), channel_id=event.get("channel_id"),
-                           slack_user_id=event.get("user_id"), file_id=event.get("file_id"))
+        await deps.enqueue(
+            "slack.submit_file",
+            team_id=body.get("team_id"),
+            channel_id=event.get("channel_id"),
+            slack_user_id=event.get("user_id"),
+            file_id=event.get("file_id"),
+        )
 
     async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only people's messages with files; the same file's `file_shared` event is deduplicated by the task.
         if not event.get("files") or event.get("bot_id") or not await _first_delivery(deps, body):
             return
         for file in event["files"][:10]:
-            await deps.enqueue("slack.submit_file", team_id=body.get("team_id"), channel_id=event.get("channel"),
-                               slack_user_id=event.get("user"), file_id=file.get("id"))
+            await deps.enqueue(
+                "slack.submit_file",
+                team_id=body.get("team_id"),
+                channel_id=event.get("channel"),
+                slack_user_id=event.get("user"),
+                file_id=file.get("id"),
+            )
 
     async def noop_ack() -> None:
         return None

@@ -44,8 +44,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
     async def _ack(ack: AsyncAck) -> None:
         await ack()
 
-    async def open_send(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                        context: AsyncBoltContext) -> None:
+    async def open_send(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await ack()
         request_id, stage, revision = parse_action_value(body["actions"][0]["value"])
         session = context["session"]
@@ -56,8 +55,13 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         try:
             request = await wf.get_request(session=session, request_id=request_id)
             if request.status != "pending":
-                await ephemeral(client, body, await wf.state_text(session=session, request=request,
-                                                                  expected_stage=stage, expected_revision=revision))
+                await ephemeral(
+                    client,
+                    body,
+                    await wf.state_text(
+                        session=session, request=request, expected_stage=stage, expected_revision=revision
+                    ),
+                )
                 return
             if not await qa.may_send(session=session, request=request, user_id=user_id):
                 await ephemeral(client, body, NOT_A_SENDER)
@@ -76,9 +80,14 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     raise RecastError(NOT_LINKED)
-                sent = await qa.send_to_qa(session=session, request_id=uuid.UUID(body["view"]["private_metadata"]),
-                                           by_user_id=user_id, qa_type=_selected(values, "qa_type"),
-                                           priority=_selected(values, "priority"), note=note)
+                sent = await qa.send_to_qa(
+                    session=session,
+                    request_id=uuid.UUID(body["view"]["private_metadata"]),
+                    by_user_id=user_id,
+                    qa_type=_selected(values, "qa_type"),
+                    priority=_selected(values, "priority"),
+                    note=note,
+                )
                 people = await qa.reviewers(session=session, organization_id=sent.organization_id)
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
@@ -88,16 +97,19 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if not sent.created:
             text = f"🔍 {label} is already waiting for QA ({what}): nothing new was sent."
         elif people - {user_id}:
-            text = (f"🔍 Sent {label} to QA ({what}). The organization's other owners, admins and managers see it "
-                    "in the QA queue on Recast's Home tab; you'll hear the outcome here.")
+            text = (
+                f"🔍 Sent {label} to QA ({what}). The organization's other owners, admins and managers see it "
+                "in the QA queue on Recast's Home tab; you'll hear the outcome here."
+            )
         else:
-            text = (f"🔍 Sent {label} to QA ({what}), but nobody else can review it yet: QA is done by an owner, "
-                    "admin or manager other than whoever asked for it.")
+            text = (
+                f"🔍 Sent {label} to QA ({what}), but nobody else can review it yet: QA is done by an owner, "
+                "admin or manager other than whoever asked for it."
+            )
         await ephemeral(client, body, text)
         await outbox.refresh_homes(deps, client, people)
 
-    async def open_fail(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                        context: AsyncBoltContext) -> None:
+    async def open_fail(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await ack()
         qa_id = uuid.UUID(body["actions"][0]["value"])
         session = context["session"]
@@ -108,8 +120,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         try:
             item = await qa.get(session=session, qa_id=qa_id)
             if item.status not in wf.QA_OPEN_STATUSES:
-                await ephemeral(client, body, qa.closed_text(
-                    item, await wf.display_name(session=session, user_id=item.assigned_to)))
+                await ephemeral(
+                    client, body, qa.closed_text(item, await wf.display_name(session=session, user_id=item.assigned_to))
+                )
                 return
             draft = await session.get_one(GeneratedContent, item.generated_content_id)
             org = (await wf.draft_scope(session=session, draft=draft)).organization_id
@@ -128,19 +141,22 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         await ack()
 
-    async def decide(body: dict[str, Any], client: AsyncWebClient, qa_id: uuid.UUID, passed: bool,
-                     note: str | None) -> None:
+    async def decide(
+        body: dict[str, Any], client: AsyncWebClient, qa_id: uuid.UUID, passed: bool, note: str | None
+    ) -> None:
         try:
             async with session_scope(deps.sessionmaker) as session:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     raise RecastError(NOT_LINKED)
-                outcome = await qa.finish_qa(session=session, qa_id=qa_id, reviewer_id=user_id, passed=passed,
-                                             note=note)
+                outcome = await qa.finish_qa(
+                    session=session, qa_id=qa_id, reviewer_id=user_id, passed=passed, note=note
+                )
                 label = draft_label(outcome.draft)
                 closed_by = await wf.display_name(session=session, user_id=outcome.qa.assigned_to)
-                notices = await qa.outcome_notices(session=session, outcome=outcome, draft_label=label,
-                                                   by_user_id=user_id)
+                notices = await qa.outcome_notices(
+                    session=session, outcome=outcome, draft_label=label, by_user_id=user_id
+                )
                 people = await qa.reviewers(session=session, organization_id=outcome.organization_id)
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
@@ -151,13 +167,17 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         back = outcome.sent_back
         if back is not None:
-            await outbox.refresh_message(deps, client, back.request.id,
-                                         note=f"QA failed: {outcome.qa.feedback}. A new version is being written…")
+            await outbox.refresh_message(
+                deps, client, back.request.id, note=f"QA failed: {outcome.qa.feedback}. A new version is being written…"
+            )
         await outbox.deliver(deps, client, notices)
         verdict = "passed" if outcome.passed else "failed"
         told = "" if notices else " Nobody else could be told: the requester and the submitter have no chats."
-        await ephemeral(client, body, f"Recorded: {label} {verdict} QA." + (
-            " It went back for changes." if back is not None else "") + told)
+        await ephemeral(
+            client,
+            body,
+            f"Recorded: {label} {verdict} QA." + (" It went back for changes." if back is not None else "") + told,
+        )
         await outbox.refresh_homes(deps, client, people | {user_id})
         if back is not None:
             await outbox.queue_changed(deps, client, back.request.id, (back.stage_no,), actor=user_id)

@@ -34,15 +34,21 @@ async def workspace_name(client: AsyncWebClient) -> str:
 
 
 async def show_checklist(
-    deps: CoreDeps, client: AsyncWebClient, *, team_id: str, channel_id: str | None, slack_user: str,
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    channel_id: str | None,
+    slack_user: str,
     note: str | None = None,
 ) -> None:
     """Post the checklist for `slack_user` (ephemeral in the channel, else a DM)."""
     async with session_scope(deps.sessionmaker) as session:
         ws = await slack_links.workspace(session=session, team_id=team_id)
         user_id = await identify(session, client, {"user_id": slack_user, "team_id": team_id})
-        state = await slack_onboarding.setup_state(session=session, team_id=team_id, channel_id=channel_id,
-                                                   user_id=user_id)
+        state = await slack_onboarding.setup_state(
+            session=session, team_id=team_id, channel_id=channel_id, user_id=user_id
+        )
     can_start = ws is None and await is_workspace_admin(client, slack_user)
     blocks, text = setup_blocks(state, workspace_name=await workspace_name(client), can_start=can_start, note=note)
     if channel_id:
@@ -60,20 +66,34 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if not team_id:
             return
         if not await is_workspace_admin(client, slack_user):
-            await ephemeral(client, body, "Only a Slack admin of this workspace can start an agency for it. An "
-                                          "organization's owner can also give you an invite for `/recast link`.")
+            await ephemeral(
+                client,
+                body,
+                "Only a Slack admin of this workspace can start an agency for it. An "
+                "organization's owner can also give you an invite for `/recast link`.",
+            )
             return
         person = await person_of(client, slack_user, team_id)
         try:
             async with session_scope(deps.sessionmaker) as session:
-                org, _ = await slack_onboarding.start_agency(session=session, team_id=team_id,
-                                                             team_name=await workspace_name(client),
-                                                             person=person, channel_id=channel_id)
+                org, _ = await slack_onboarding.start_agency(
+                    session=session,
+                    team_id=team_id,
+                    team_name=await workspace_name(client),
+                    person=person,
+                    channel_id=channel_id,
+                )
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
             return
-        await show_checklist(deps, client, team_id=team_id, channel_id=channel_id, slack_user=slack_user,
-                             note=f"🎉 *{org.name}* is ready and you are its owner.")
+        await show_checklist(
+            deps,
+            client,
+            team_id=team_id,
+            channel_id=channel_id,
+            slack_user=slack_user,
+            note=f"🎉 *{org.name}* is ready and you are its owner.",
+        )
 
     async def open_channel_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -99,7 +119,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 if user_id is None:
                     raise RecastError(NOT_LINKED)
                 account, created = await slack_links.link_client_channel(
-                    session=session, team_id=team_id, channel_id=channel_id, by_user_id=user_id, client=name)
+                    session=session, team_id=team_id, channel_id=channel_id, by_user_id=user_id, client=name
+                )
                 ws = await slack_links.workspace(session=session, team_id=team_id)
                 if ws is not None and ws.default_channel_id is None:
                     ws.default_channel_id = channel_id
@@ -107,8 +128,14 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=slack_user, text=exc.user_message)
             return
         new = " (a new client account)" if created else ""
-        await show_checklist(deps, client, team_id=team_id, channel_id=channel_id, slack_user=slack_user,
-                             note=f"✅ Drafts for *{account.name}*{new} are now reviewed in this channel.")
+        await show_checklist(
+            deps,
+            client,
+            team_id=team_id,
+            channel_id=channel_id,
+            slack_user=slack_user,
+            note=f"✅ Drafts for *{account.name}*{new} are now reviewed in this channel.",
+        )
 
     async def workflow(body: dict[str, Any], client: AsyncWebClient) -> None:
         slack_user, team_id, channel_id = slack_ids(body)
@@ -122,22 +149,34 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     raise RecastError(NOT_LINKED)
-                saved = await slack_onboarding.default_workflow(session=session, organization_id=ws.organization_id,
-                                                                by_user_id=user_id)
+                saved = await slack_onboarding.default_workflow(
+                    session=session, organization_id=ws.organization_id, by_user_id=user_id
+                )
                 name = saved.name
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
             return
-        await show_checklist(deps, client, team_id=team_id, channel_id=channel_id, slack_user=slack_user,
-                             note=f"✅ Saved the workflow *{name}*: one stage, “{slack_onboarding.DEFAULT_STAGE}”, "
-                                  f"approved by <@{slack_user}>. `/recast workflow` changes it.")
+        await show_checklist(
+            deps,
+            client,
+            team_id=team_id,
+            channel_id=channel_id,
+            slack_user=slack_user,
+            note=f"✅ Saved the workflow *{name}*: one stage, “{slack_onboarding.DEFAULT_STAGE}”, "
+            f"approved by <@{slack_user}>. `/recast workflow` changes it.",
+        )
 
     async def test_submission(body: dict[str, Any], client: AsyncWebClient) -> None:
         slack_user, team_id, channel_id = slack_ids(body)
         if not team_id or not channel_id:
             return
-        await deps.enqueue("slack.submit_link", team_id=team_id, channel_id=channel_id, slack_user_id=slack_user,
-                           text=slack_onboarding.SAMPLE_SUBMISSION)
+        await deps.enqueue(
+            "slack.submit_link",
+            team_id=team_id,
+            channel_id=channel_id,
+            slack_user_id=slack_user,
+            text=slack_onboarding.SAMPLE_SUBMISSION,
+        )
 
     app.action(SETUP_START)(ack=_ack, lazy=[start])
     app.action(SETUP_CHANNEL)(open_channel_modal)

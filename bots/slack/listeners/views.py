@@ -63,9 +63,14 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     return
-                decision = await wf.request_changes(session=session, request_id=request_id, by_user_id=user_id,
-                                                    expected_stage=stage, feedback=feedback,
-                                                    expected_revision=revision)
+                decision = await wf.request_changes(
+                    session=session,
+                    request_id=request_id,
+                    by_user_id=user_id,
+                    expected_stage=stage,
+                    feedback=feedback,
+                    expected_revision=revision,
+                )
         except RecastError as exc:
             await _dm(client, body, exc.user_message)
             return
@@ -86,9 +91,14 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     return
-                decision = await wf.reject(session=session, request_id=request_id, by_user_id=user_id,
-                                           expected_stage=stage, reason=_feedback(body),
-                                           expected_revision=revision)
+                decision = await wf.reject(
+                    session=session,
+                    request_id=request_id,
+                    by_user_id=user_id,
+                    expected_stage=stage,
+                    reason=_feedback(body),
+                    expected_revision=revision,
+                )
         except RecastError as exc:
             await _dm(client, body, exc.user_message)
             return
@@ -124,14 +134,20 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                         raise InvalidWorkflow(f"<@{slack_user}> isn't linked to Recast yet.")
                     approvers.append(str(linked))
                 stages.append({**item, "approvers": approvers})
-                who = [f"<@{u}>" for u in slack_users] + ([f"anyone with the {item['role']} role"]
-                                                          if item.get("role") else [])
+                who = [f"<@{u}>" for u in slack_users] + (
+                    [f"anyone with the {item['role']} role"] if item.get("role") else []
+                )
                 lines.append(f"{len(lines) + 1}. *{item['name']}*: {' or '.join(who) or 'nobody'}")
             parsed = wf.parse_stages(stages)
             client_account_id = uuid.UUID(meta) if meta else None
-            saved = await wf.save_workflow(session=session, organization_id=ws.organization_id, by_user_id=user_id,
-                                           name=values["name"]["value"]["value"] or "Approvals", stages=parsed,
-                                           client_account_id=client_account_id)
+            saved = await wf.save_workflow(
+                session=session,
+                organization_id=ws.organization_id,
+                by_user_id=user_id,
+                name=values["name"]["value"]["value"] or "Approvals",
+                stages=parsed,
+                client_account_id=client_account_id,
+            )
             scope = (await session.get_one(ClientAccount, client_account_id)).name if client_account_id else None
         except RecastError as exc:
             await ack(response_action="errors", errors={"stage1_name": exc.user_message})

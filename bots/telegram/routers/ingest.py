@@ -124,9 +124,13 @@ def setup() -> Router:
             # Fetched by a worker: a long video download must not hold up this chat's next message.
             status = await message.answer("🔗 Fetching the link…")
             task_args = {
-                "user_id": str(user.id), "organization_id": str(org.id), "url": text, "provider": "telegram",
-                "chat_id": str(message.chat.id), "status_message_id": str(status.message_id),
-            }  # fmt: skip
+                "user_id": str(user.id),
+                "organization_id": str(org.id),
+                "url": text,
+                "provider": "telegram",
+                "chat_id": str(message.chat.id),
+                "status_message_id": str(status.message_id),
+            }
 
             async def enqueue() -> None:
                 await deps.enqueue("pipeline.ingest_link", **task_args)

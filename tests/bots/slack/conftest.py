@@ -91,23 +91,38 @@ async def oauth_worker(oauth_deps, run_id) -> AsyncIterator[Any]:
 
 
 def block_action(
-    *, team: str, channel: str | None, user: str, action_id: str, value: str, message_ts: str = "1",
+    *,
+    team: str,
+    channel: str | None,
+    user: str,
+    action_id: str,
+    value: str,
+    message_ts: str = "1",
     ephemeral: bool = False,
 ) -> dict[str, Any]:
     """A button click as Slack posts it (`block_actions`), from a channel message or from App Home."""
     payload: dict[str, Any] = {
-        "type": "block_actions", "team": {"id": team, "domain": "recast"}, "api_app_id": "A0RECAST",
-        "user": {"id": user, "team_id": team}, "token": "legacy", "trigger_id": f"trig-{uuid.uuid4().hex}",
+        "type": "block_actions",
+        "team": {"id": team, "domain": "recast"},
+        "api_app_id": "A0RECAST",
+        "user": {"id": user, "team_id": team},
+        "token": "legacy",
+        "trigger_id": f"trig-{uuid.uuid4().hex}",
         "response_url": "https://hooks.slack.invalid/actions/1",
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                     "action_ts": str(time.time())}],
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": str(time.time())}
+        ],
     }
     if channel is None:
         payload["container"] = {"type": "view", "view_id": "VHOME"}
         payload["view"] = {"id": "VHOME", "type": "home"}
     else:
-        payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message_ts,
-                                "is_ephemeral": ephemeral}
+        payload["container"] = {
+            "type": "message",
+            "channel_id": channel,
+            "message_ts": message_ts,
+            "is_ephemeral": ephemeral,
+        }
         payload["channel"] = {"id": channel, "name": "channel"}
         payload["message"] = {"ts": message_ts, "type": "message"}
     return payload
@@ -115,10 +130,21 @@ def block_action(
 
 def view_submission(*, team: str, user: str, callback_id: str, meta: str, values: dict[str, Any]) -> dict[str, Any]:
     return {
-        "type": "view_submission", "team": {"id": team}, "api_app_id": "A0RECAST", "token": "legacy",
-        "user": {"id": user, "team_id": team}, "trigger_id": "trig-view",
-        "view": {"id": "V1", "type": "modal", "team_id": team, "callback_id": callback_id,
-                 "private_metadata": meta, "app_id": "A0RECAST", "state": {"values": values}},
+        "type": "view_submission",
+        "team": {"id": team},
+        "api_app_id": "A0RECAST",
+        "token": "legacy",
+        "user": {"id": user, "team_id": team},
+        "trigger_id": "trig-view",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "team_id": team,
+            "callback_id": callback_id,
+            "private_metadata": meta,
+            "app_id": "A0RECAST",
+            "state": {"values": values},
+        },
     }
 
 
@@ -130,21 +156,36 @@ class SlackHTTP:
 
     async def command(self, user: str, text: str, *, channel: str = CHANNEL, team: str = TEAM) -> str:
         """Run `/recast <text>` as `user`; returns the immediate (ack) response text, if any."""
-        body = urlencode({
-            "token": "legacy", "team_id": team, "channel_id": channel, "user_id": user, "command": "/recast",
-            "text": text, "trigger_id": f"trig-{uuid.uuid4().hex}", "api_app_id": "A0RECAST",
-            "response_url": "https://hooks.slack.invalid/commands/1",
-        })
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "channel_id": channel,
+                "user_id": user,
+                "command": "/recast",
+                "text": text,
+                "trigger_id": f"trig-{uuid.uuid4().hex}",
+                "api_app_id": "A0RECAST",
+                "response_url": "https://hooks.slack.invalid/commands/1",
+            }
+        )
         resp = await self.send(body, "application/x-www-form-urlencoded")
         assert resp.status == 200
         raw = await resp.text()
         return str(json.loads(raw).get("text", "")) if raw.startswith("{") else raw
 
     async def event(self, event: dict[str, Any], *, team: str = TEAM) -> None:
-        body = json.dumps({
-            "token": "legacy", "team_id": team, "api_app_id": "A0RECAST", "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(time.time()), "event": event,
-        })
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "api_app_id": "A0RECAST",
+                "type": "event_callback",
+                "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
         assert (await self.send(body, "application/json")).status == 200
 
     async def send(
@@ -171,8 +212,11 @@ class SlackHTTP:
         body = self.interactive_body(payload)
         stamp = str(int(time.time()))
         digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                   "X-Slack-Signature": f"v0={digest}"}
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+        }
         async with self.http.post(self.url, data=body.encode(), headers=headers) as resp:
             return resp.status, await resp.text()
 
@@ -237,8 +281,12 @@ class Installer:
             return resp.status, resp.headers.get("Location", "")
 
     async def callback(self, state: str, code: str = "good-code") -> tuple[int, str]:
-        async with self.http.get(f"{self.base}/slack/oauth_redirect", params={"code": code, "state": state},
-                                 headers={"Cookie": self.cookie}, allow_redirects=False) as resp:
+        async with self.http.get(
+            f"{self.base}/slack/oauth_redirect",
+            params={"code": code, "state": state},
+            headers={"Cookie": self.cookie},
+            allow_redirects=False,
+        ) as resp:
             return resp.status, await resp.text()
 
     async def install(self, query: str = "") -> tuple[int, str]:
@@ -252,10 +300,15 @@ class Installer:
 def oauth_deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
     deps = make_deps(real_sessionmaker, redis_client, tmp_path, offline_ai)
     deps.settings = Settings(
-        recast_data_dir=tmp_path / "data", _env_file=None, slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_client_id=CLIENT_ID, slack_client_secret=SecretStr("client-secret"),
-        slack_api_url=fake_slack.base_url, recast_secret_key=SecretStr(OAUTH_SECRET),
-        public_base_url="https://recast.example.in", link_allow_private_networks=True,
+        recast_data_dir=tmp_path / "data",
+        _env_file=None,
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=SecretStr("client-secret"),
+        slack_api_url=fake_slack.base_url,
+        recast_secret_key=SecretStr(OAUTH_SECRET),
+        public_base_url="https://recast.example.in",
+        link_allow_private_networks=True,
     )
     return deps
 

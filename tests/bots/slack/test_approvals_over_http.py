@@ -87,8 +87,7 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps, slack,
     draft_id, request, post = await _posted(deps, slack, fake_slack, agency)
     assert "Stage 1/2" in json.dumps(post.params["blocks"]) and post.token == "xoxb-test-token"
     value = buttons(post)["recast_approve"]
-    assert set(buttons(post)) == {"recast_approve", "recast_request_changes", "recast_reject",
-                                  "recast_send_to_qa"}
+    assert set(buttons(post)) == {"recast_approve", "recast_request_changes", "recast_reject", "recast_send_to_qa"}
 
     resp = await slack.send(
         slack.interactive_body(click(agency.slack_ids["manager"], "recast_approve", value, post.params and "1")), FORM

@@ -103,8 +103,9 @@ async def test_an_owners_invite_links_a_new_workspace_once_and_a_forged_one_is_r
     async with deps.sessionmaker() as s:
         ws = await s.get_one(SlackWorkspace, other_team)
         user = await s.get_one(User, await identity_of(deps, newcomer))
-        role = await s.scalar(select(TeamMember.role).where(TeamMember.organization_id == team.org.id,
-                                                            TeamMember.user_id == user.id))
+        role = await s.scalar(
+            select(TeamMember.role).where(TeamMember.organization_id == team.org.id, TeamMember.user_id == user.id)
+        )
     assert (ws.organization_id, ws.default_channel_id, user.email, role) == (team.org.id, "C0NEWS", email, "admin")
 
     # Single use: the same code in a third workspace is refused and links nothing.
@@ -151,13 +152,18 @@ async def test_channel_links_a_client_account_creating_it_when_missing(deps, sla
     assert "Only the organization's owners and admins" in refused.params["text"]
 
     async with deps.sessionmaker() as s:
-        rows = (await s.execute(
-            select(SlackChannel.channel_id, ClientAccount.name, ClientAccount.slug)
-            .join(ClientAccount, ClientAccount.id == SlackChannel.client_account_id)
-            .where(SlackChannel.team_id == team_id).order_by(SlackChannel.channel_id)
-        )).all()
-    assert [tuple(r) for r in rows] == [("C0ACME", "Acme Foods", "acme"),
-                                        ("C0GLOBEX", "Globex Retail", "globex-retail")]
+        rows = (
+            await s.execute(
+                select(SlackChannel.channel_id, ClientAccount.name, ClientAccount.slug)
+                .join(ClientAccount, ClientAccount.id == SlackChannel.client_account_id)
+                .where(SlackChannel.team_id == team_id)
+                .order_by(SlackChannel.channel_id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("C0ACME", "Acme Foods", "acme"),
+        ("C0GLOBEX", "Globex Retail", "globex-retail"),
+    ]
 
 
 async def test_channel_in_an_unlinked_workspace_says_how_to_link(deps, slack, fake_slack):
@@ -184,10 +190,15 @@ async def test_member_sets_a_slack_users_role_and_only_owners_grant_owner(deps, 
     user_id = await identity_of(deps, newcomer)
     async with deps.sessionmaker() as s:
         user = await s.get_one(User, user_id)
-        member = await s.scalar(select(TeamMember).where(TeamMember.organization_id == team.org.id,
-                                                         TeamMember.user_id == user_id))
-    assert (user.email, user.full_name, member.role, member.invited_by) == (email, "Priya Nair", "manager",
-                                                                            team.owner.id)
+        member = await s.scalar(
+            select(TeamMember).where(TeamMember.organization_id == team.org.id, TeamMember.user_id == user_id)
+        )
+    assert (user.email, user.full_name, member.role, member.invited_by) == (
+        email,
+        "Priya Nair",
+        "manager",
+        team.owner.id,
+    )
 
     # An admin (promoted by the owner) may manage roles, but not hand out ownership.
     await slack.command(owner, f"member <@{newcomer}> admin", team=team_id)
@@ -202,8 +213,13 @@ async def test_member_sets_a_slack_users_role_and_only_owners_grant_owner(deps, 
     notes = await ephemeral_to(fake_slack, newcomer, count=3)
     assert "Roles are owner, admin, manager, creator and client" in notes[2].params["text"]
     async with deps.sessionmaker() as s:
-        roles = dict((await s.execute(select(TeamMember.user_id, TeamMember.role)
-                                      .where(TeamMember.organization_id == team.org.id))).all())
+        roles = dict(
+            (
+                await s.execute(
+                    select(TeamMember.user_id, TeamMember.role).where(TeamMember.organization_id == team.org.id)
+                )
+            ).all()
+        )
     assert (roles[user_id], roles[team.owner.id]) == ("admin", "owner")
 
 

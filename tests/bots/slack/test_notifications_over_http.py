@@ -42,8 +42,9 @@ def dms_to(fake_slack: FakeSlack, slack_user: str, count: int = 1):
 
 
 def homes_of(fake_slack: FakeSlack, slack_user: str) -> list[str]:
-    return [json.dumps(c.params["view"]) for c in fake_slack.calls_to("views.publish")
-            if c.params["user_id"] == slack_user]
+    return [
+        json.dumps(c.params["view"]) for c in fake_slack.calls_to("views.publish") if c.params["user_id"] == slack_user
+    ]
 
 
 async def test_a_slack_submitter_hears_the_final_approval_and_so_does_the_channel(deps, slack, fake_slack, agency):
@@ -51,8 +52,10 @@ async def test_a_slack_submitter_hears_the_final_approval_and_so_does_the_channe
     post = await posted(deps, slack, fake_slack, agency)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
 
-    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"],
-                                                  "1700000000.000001")), FORM)
+    await slack.send(
+        slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1700000000.000001")),
+        FORM,
+    )
     (update,) = await fake_slack.wait_for("chat.update")
     # Stage 1 leaves the manager's queue and enters the client's: both Home tabs are redrawn.
     await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == client)
@@ -60,8 +63,10 @@ async def test_a_slack_submitter_hears_the_final_approval_and_so_does_the_channe
     assert "Nothing is waiting" in homes_of(fake_slack, manager)[-1] and "Stage 2/2" in homes_of(fake_slack, client)[-1]
     assert fake_slack.calls_to("chat.postMessage")[-1].params.get("channel") == CHANNEL  # nobody told mid-way
 
-    await slack.send(slack.interactive_body(click(client, "recast_approve", buttons(update)["recast_approve"],
-                                                  "1700000000.000001")), FORM)
+    await slack.send(
+        slack.interactive_body(click(client, "recast_approve", buttons(update)["recast_approve"], "1700000000.000001")),
+        FORM,
+    )
     (dm,) = await dms_to(fake_slack, sam)
     assert dm.params["text"].startswith("✅ “") and "(LinkedIn post) was approved by Chloe" in dm.params["text"]
     (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000000.000001")
@@ -78,16 +83,22 @@ async def test_a_later_stage_asking_for_changes_tells_the_earlier_reviewer_and_t
     agency, sam = await slack_submitter(deps, agency)
     post = await posted(deps, slack, fake_slack, agency)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
-    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1")),
-                     FORM)
+    await slack.send(
+        slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1")), FORM
+    )
     (update,) = await fake_slack.wait_for("chat.update")
 
-    await slack.send(slack.interactive_body(click(client, "recast_request_changes",
-                                                  buttons(update)["recast_request_changes"], "1")), FORM)
+    await slack.send(
+        slack.interactive_body(click(client, "recast_request_changes", buttons(update)["recast_request_changes"], "1")),
+        FORM,
+    )
     (modal,) = await fake_slack.wait_for("views.open")
-    await slack.send(slack.interactive_body(submit(client, "recast_changes_modal",
-                                                   modal.params["view"]["private_metadata"],
-                                                   "Mention the Pune meetup")), FORM)
+    await slack.send(
+        slack.interactive_body(
+            submit(client, "recast_changes_modal", modal.params["view"]["private_metadata"], "Mention the Pune meetup")
+        ),
+        FORM,
+    )
     (to_sam,) = await dms_to(fake_slack, sam)
     assert "Changes requested on “" in to_sam.params["text"] and "Mention the Pune meetup" in to_sam.params["text"]
     (to_manager,) = await dms_to(fake_slack, manager)
@@ -100,12 +111,19 @@ async def test_a_rejection_is_told_to_the_submitter_and_in_the_channel(deps, sla
     agency, sam = await slack_submitter(deps, agency)
     post = await posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
-    await slack.send(slack.interactive_body(click(manager, "recast_reject", buttons(post)["recast_reject"], "1")),
-                     FORM)
+    await slack.send(slack.interactive_body(click(manager, "recast_reject", buttons(post)["recast_reject"], "1")), FORM)
     (modal,) = await fake_slack.wait_for("views.open")
-    await slack.send(slack.interactive_body(submit(manager, "recast_reject_modal",
-                                                   modal.params["view"]["private_metadata"],
-                                                   "Claims about revenue are not approved")), FORM)
+    await slack.send(
+        slack.interactive_body(
+            submit(
+                manager,
+                "recast_reject_modal",
+                modal.params["view"]["private_metadata"],
+                "Claims about revenue are not approved",
+            )
+        ),
+        FORM,
+    )
     (dm,) = await dms_to(fake_slack, sam)
     assert "was rejected by Manoj. Reason: Claims about revenue" in dm.params["text"]
     (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000000.000001")

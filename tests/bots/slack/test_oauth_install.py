@@ -38,8 +38,9 @@ async def _callback(inst: Installer, state: str, code: str = "good-code") -> tup
 
 async def _invite(deps, team: Team) -> str:
     async with session_scope(deps.sessionmaker) as s:
-        return await slack_onboarding.create_invite(session=s, secret=SECRET, organization_id=team.org.id,
-                                                    by_user_id=team.owner.id)
+        return await slack_onboarding.create_invite(
+            session=s, secret=SECRET, organization_id=team.org.id, by_user_id=team.owner.id
+        )
 
 
 async def test_install_from_an_invite_stores_an_encrypted_token_and_links_the_workspace(
@@ -66,8 +67,9 @@ async def test_install_from_an_invite_stores_an_encrypted_token_and_links_the_wo
     async with oauth_deps.sessionmaker() as s:
         row = await s.scalar(select(SlackInstallation).where(SlackInstallation.team_id == fake_slack.oauth_team_id))
         ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
-        installer_identity = await s.scalar(select(ChatIdentity.user_id).where(
-            ChatIdentity.provider == "slack", ChatIdentity.external_user_id == who))
+        installer_identity = await s.scalar(
+            select(ChatIdentity.user_id).where(ChatIdentity.provider == "slack", ChatIdentity.external_user_id == who)
+        )
     assert row is not None and row.organization_id == team.org.id and ws.organization_id == team.org.id
     # Encrypted at rest, in the column and in the stored Installation dict, and round-trips with the key.
     assert row.bot_token is not None and row.bot_token.startswith(PREFIX) and "xoxb-installed" not in row.bot_token
@@ -117,9 +119,11 @@ async def test_invite_command_hands_out_a_working_install_url(oauth_deps, instal
     assert status == 200 and "linked to Northwind Agency" in page
     async with oauth_deps.sessionmaker() as s:
         ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
-        role = await s.scalar(select(TeamMember.role).join(ChatIdentity, ChatIdentity.user_id == TeamMember.user_id)
-                              .where(ChatIdentity.external_user_id == second,
-                                     TeamMember.organization_id == team.org.id))
+        role = await s.scalar(
+            select(TeamMember.role)
+            .join(ChatIdentity, ChatIdentity.user_id == TeamMember.user_id)
+            .where(ChatIdentity.external_user_id == second, TeamMember.organization_id == team.org.id)
+        )
     assert (ws.organization_id, role) == (team.org.id, "admin")
 
 
@@ -139,10 +143,12 @@ async def test_a_plain_install_starts_an_agency_owned_by_the_installer(oauth_dep
         ws = await s.get_one(SlackWorkspace, fake_slack.oauth_team_id)
         org = await s.get_one(Organization, ws.organization_id)
         owner = await s.scalar(select(ChatIdentity.user_id).where(ChatIdentity.external_user_id == founder))
-        role = await s.scalar(select(TeamMember.role).where(TeamMember.organization_id == org.id,
-                                                            TeamMember.user_id == owner))
-        rows = await s.scalars(select(SlackInstallation.organization_id)
-                               .where(SlackInstallation.team_id == fake_slack.oauth_team_id))
+        role = await s.scalar(
+            select(TeamMember.role).where(TeamMember.organization_id == org.id, TeamMember.user_id == owner)
+        )
+        rows = await s.scalars(
+            select(SlackInstallation.organization_id).where(SlackInstallation.team_id == fake_slack.oauth_team_id)
+        )
         linked = rows.all()
     assert (org.name, org.type, org.owner_id, role) == ("OAuth Workspace", "agency", owner, "owner")
     assert linked == [org.id, org.id]
@@ -185,8 +191,14 @@ def test_token_cipher_round_trips_and_leaves_other_fields_alone():
     cipher = TokenCipher(SECRET)
     sealed = cipher.seal({"bot_token": "xoxb-1", "user_token": "xoxp-2", "team_id": "T1", "bot_refresh_token": None})
     assert sealed["team_id"] == "T1" and sealed["bot_refresh_token"] is None
-    assert sealed["bot_token"].startswith(PREFIX) and sealed["bot_token"] != cipher.seal({"bot_token": "xoxb-1"})[
-        "bot_token"]  # a fresh IV each time
-    assert cipher.open(sealed) == {"bot_token": "xoxb-1", "user_token": "xoxp-2", "team_id": "T1",
-                                   "bot_refresh_token": None}
+    assert (
+        sealed["bot_token"].startswith(PREFIX)
+        and sealed["bot_token"] != cipher.seal({"bot_token": "xoxb-1"})["bot_token"]
+    )  # a fresh IV each time
+    assert cipher.open(sealed) == {
+        "bot_token": "xoxb-1",
+        "user_token": "xoxp-2",
+        "team_id": "T1",
+        "bot_refresh_token": None,
+    }
     assert cipher.encrypt(sealed["bot_token"]) == sealed["bot_token"]  # never double-encrypted

@@ -25,18 +25,27 @@ async def test_the_workflow_modal_offers_no_publishing(deps, slack, fake_slack, 
 
 async def test_an_old_auto_publish_workflow_approves_without_promising_publishing(deps, slack, fake_slack, agency):
     async with deps.sessionmaker.begin() as s:
-        changed = await s.execute(update(ApprovalWorkflow).where(
-            ApprovalWorkflow.client_account_id == agency.team.client.id).values(auto_publish=True))
+        changed = await s.execute(
+            update(ApprovalWorkflow)
+            .where(ApprovalWorkflow.client_account_id == agency.team.client.id)
+            .values(auto_publish=True)
+        )
         assert changed.rowcount == 1  # type: ignore[attr-defined]
     draft_id = await make_draft(deps, agency.team)
     await outbox.post_approval(deps, slack.client, draft_id)
     (post,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == CHANNEL)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
-    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"],
-                                                  post.response["ts"])), FORM)
+    await slack.send(
+        slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], post.response["ts"])),
+        FORM,
+    )
     (update_call,) = await fake_slack.wait_for("chat.update")
-    await slack.send(slack.interactive_body(click(client, "recast_approve", buttons(update_call)["recast_approve"],
-                                                  post.response["ts"])), FORM)
+    await slack.send(
+        slack.interactive_body(
+            click(client, "recast_approve", buttons(update_call)["recast_approve"], post.response["ts"])
+        ),
+        FORM,
+    )
 
     # The channel hears the approval in the draft's thread, and nothing about publishing.
     (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == post.response["ts"])

@@ -37,14 +37,22 @@ def _select(value: str | None) -> dict[str, Any]:
 
 
 def _qa_values(qa_type: str, priority: str, note: str | None) -> dict[str, Any]:
-    return {"qa_type": _select(qa_type), "priority": _select(priority),
-            "note": {"value": {"type": "plain_text_input", "value": note}}}
+    return {
+        "qa_type": _select(qa_type),
+        "priority": _select(priority),
+        "note": {"value": {"type": "plain_text_input", "value": note}},
+    }
 
 
 def _qa_buttons(home: str) -> dict[str, str]:
     view = json.loads(home)
-    return {e["action_id"]: e["value"] for b in view["blocks"] if b["type"] == "actions"
-            for e in b["elements"] if e["action_id"].startswith("recast_qa_")}
+    return {
+        e["action_id"]: e["value"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("recast_qa_")
+    }
 
 
 async def _open_home(slack, user: str) -> None:
@@ -57,8 +65,12 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     manager, owner = agency.slack_ids["manager"], agency.slack_ids["owner"]
     assert buttons(post)["recast_send_to_qa"] == buttons(post)["recast_approve"]
 
-    await slack.send(slack.interactive_body(click(manager, "recast_send_to_qa", buttons(post)["recast_send_to_qa"],
-                                                  post.response["ts"])), FORM)
+    await slack.send(
+        slack.interactive_body(
+            click(manager, "recast_send_to_qa", buttons(post)["recast_send_to_qa"], post.response["ts"])
+        ),
+        FORM,
+    )
     (opened,) = await fake_slack.wait_for("views.open")
     view = opened.params["view"]
     assert view["callback_id"] == "recast_qa_modal" and view["private_metadata"] == str(request.id)
@@ -67,17 +79,23 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     assert priorities == ["Low: due in 72 h", "Normal: due in 24 h", "High: due in 8 h", "Urgent: due in 4 h"]
 
     before = utcnow()
-    status, _ = await slack.interact(view_submission(team=TEAM, user=manager, callback_id="recast_qa_modal",
-                                                     meta=view["private_metadata"],
-                                                     values=_qa_values("brand_safety", "high",
-                                                                       "Check the revenue claim")))
+    status, _ = await slack.interact(
+        view_submission(
+            team=TEAM,
+            user=manager,
+            callback_id="recast_qa_modal",
+            meta=view["private_metadata"],
+            values=_qa_values("brand_safety", "high", "Check the revenue claim"),
+        )
+    )
     assert status == 200
     (sent,) = await dms_to(fake_slack, manager)
     assert sent.params["text"].startswith("🔍 Sent “")
     assert "(LinkedIn post) to QA (Brand safety, high priority, due " in sent.params["text"]
     async with deps.sessionmaker() as s:
-        (row,) = (await s.scalars(select(QARequest).where(
-            QARequest.generated_content_id == request.generated_content_id))).all()
+        (row,) = (
+            await s.scalars(select(QARequest).where(QARequest.generated_content_id == request.generated_content_id))
+        ).all()
     assert row.qa_type == "brand_safety" and row.priority == "high" and row.sla_hours == 8
     assert before + timedelta(hours=8) - timedelta(minutes=1) <= row.due_at <= utcnow() + timedelta(hours=8)
 
@@ -85,13 +103,16 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == owner)
     home = json.dumps(json.loads(homes_of(fake_slack, owner)[-1]), ensure_ascii=False)
     assert "QA queue" in home and "Brand safety · high priority · due" in home and "asked by Manoj" in home
-    assert "Note: Check the revenue claim" in home and _qa_buttons(home) == {"recast_qa_pass": str(row.id),
-                                                                               "recast_qa_fail": str(row.id)}
+    assert "Note: Check the revenue claim" in home and _qa_buttons(home) == {
+        "recast_qa_pass": str(row.id),
+        "recast_qa_fail": str(row.id),
+    }
     await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
     assert "No QA reviews are waiting" in homes_of(fake_slack, manager)[-1]
 
-    await slack.interact(block_action(team=TEAM, channel=None, user=owner, action_id="recast_qa_pass",
-                                      value=str(row.id)))
+    await slack.interact(
+        block_action(team=TEAM, channel=None, user=owner, action_id="recast_qa_pass", value=str(row.id))
+    )
     (to_manager,) = (await dms_to(fake_slack, manager, count=2))[-1:]
     assert to_manager.params["text"].startswith("✅ QA passed: Brand safety of “")
     assert to_manager.params["text"].endswith("(LinkedIn post) by Olivia.")
@@ -99,8 +120,10 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     assert to_sam.params["text"] == to_manager.params["text"]
     (to_owner,) = await dms_to(fake_slack, owner)
     assert to_owner.params["text"].startswith("Recorded: “") and to_owner.params["text"].endswith("passed QA.")
-    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == owner
-                              and "No QA reviews are waiting" in json.dumps(c.params["view"]))
+    await fake_slack.wait_for(
+        "views.publish",
+        lambda c: c.params["user_id"] == owner and "No QA reviews are waiting" in json.dumps(c.params["view"]),
+    )
     async with deps.sessionmaker() as s:
         done = await s.get_one(QARequest, row.id)
         review = await s.get_one(ApprovalRequest, request.id)
@@ -108,8 +131,9 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     assert review.status == "pending"  # a pass leaves the approval where it was
 
     # A second click (a retry, or the Home tab seen before the redraw) changes nothing and says so.
-    await slack.interact(block_action(team=TEAM, channel=None, user=owner, action_id="recast_qa_pass",
-                                      value=str(row.id)))
+    await slack.interact(
+        block_action(team=TEAM, channel=None, user=owner, action_id="recast_qa_pass", value=str(row.id))
+    )
     (again,) = (await dms_to(fake_slack, owner, count=2))[-1:]
     assert again.params["text"] == "Nothing changed: this QA review was already passed by Olivia."
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == sam]) == 1
@@ -120,8 +144,14 @@ async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_sl
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, owner = agency.slack_ids["manager"], agency.slack_ids["owner"]
     async with session_scope(deps.sessionmaker) as s:
-        sent = await qa.send_to_qa(session=s, request_id=request.id, by_user_id=agency.team.manager.id,
-                                   qa_type="content_review", priority="normal", note=None)
+        sent = await qa.send_to_qa(
+            session=s,
+            request_id=request.id,
+            by_user_id=agency.team.manager.id,
+            qa_type="content_review",
+            priority="normal",
+            note=None,
+        )
     await _open_home(slack, owner)
     (home,) = await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == owner)
     fail = _qa_buttons(json.dumps(home.params["view"]))["recast_qa_fail"]
@@ -130,14 +160,28 @@ async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_sl
     await slack.interact(block_action(team=TEAM, channel=None, user=owner, action_id="recast_qa_fail", value=fail))
     (opened,) = await fake_slack.wait_for("views.open")
     assert opened.params["view"]["callback_id"] == "recast_qa_fail_modal"
-    empty = view_submission(team=TEAM, user=owner, callback_id="recast_qa_fail_modal", meta=fail,
-                            values={"feedback": {"text": {"type": "plain_text_input", "value": " "}}})
+    empty = view_submission(
+        team=TEAM,
+        user=owner,
+        callback_id="recast_qa_fail_modal",
+        meta=fail,
+        values={"feedback": {"text": {"type": "plain_text_input", "value": " "}}},
+    )
     answer = json.loads((await slack.interact(empty))[1])
-    assert answer == {"response_action": "errors",
-                      "errors": {"feedback": "Say what failed, so the next version can fix it."}}
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"feedback": "Say what failed, so the next version can fix it."},
+    }
     note = "Make it shorter and open with a question"
-    await slack.interact(view_submission(team=TEAM, user=owner, callback_id="recast_qa_fail_modal", meta=fail,
-                                         values={"feedback": {"text": {"type": "plain_text_input", "value": note}}}))
+    await slack.interact(
+        view_submission(
+            team=TEAM,
+            user=owner,
+            callback_id="recast_qa_fail_modal",
+            meta=fail,
+            values={"feedback": {"text": {"type": "plain_text_input", "value": note}}},
+        )
+    )
 
     (to_sam,) = await dms_to(fake_slack, sam)
     assert to_sam.params["text"].startswith("❌ QA failed: Content review of “")
@@ -145,8 +189,9 @@ async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_sl
     (to_manager,) = await dms_to(fake_slack, manager)
     assert to_manager.params["text"] == to_sam.params["text"]
     # Like "Request changes": a new version in the thread, from stage 1, written from the QA note.
-    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") ==
-                                            post.response["ts"] and c.params.get("blocks"))
+    (revision,) = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == post.response["ts"] and c.params.get("blocks")
+    )
     assert buttons(revision)["recast_approve"] == f"{request.id}:1:1"
     assert f"Version 2, after feedback: {note}" in json.dumps(revision.params["blocks"], ensure_ascii=False)
     async with deps.sessionmaker() as s:
@@ -154,8 +199,10 @@ async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_sl
         done = await s.get_one(QARequest, sent.qa.id)
     assert (review.status, review.current_stage, review.revision_count, review.feedback) == ("pending", 1, 1, note)
     assert (done.status, done.feedback) == ("failed", note)
-    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == owner
-                              and "No QA reviews are waiting" in json.dumps(c.params["view"]))
+    await fake_slack.wait_for(
+        "views.publish",
+        lambda c: c.params["user_id"] == owner and "No QA reviews are waiting" in json.dumps(c.params["view"]),
+    )
 
 
 async def test_only_owners_admins_and_managers_are_offered_qa_and_nobody_reviews_their_own(
@@ -164,8 +211,12 @@ async def test_only_owners_admins_and_managers_are_offered_qa_and_nobody_reviews
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
     # The channel's message is shared: a client reviewer's click says why, and opens nothing.
-    await slack.send(slack.interactive_body(click(client, "recast_send_to_qa", buttons(post)["recast_send_to_qa"],
-                                                  post.response["ts"])), FORM)
+    await slack.send(
+        slack.interactive_body(
+            click(client, "recast_send_to_qa", buttons(post)["recast_send_to_qa"], post.response["ts"])
+        ),
+        FORM,
+    )
     (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == client)
     assert note.params["text"] == "Only the organization's owners, admins and managers send drafts to QA."
     assert fake_slack.calls_to("views.open") == []
@@ -178,13 +229,20 @@ async def test_only_owners_admins_and_managers_are_offered_qa_and_nobody_reviews
     assert "Stage 2/2" in shown and "recast_send_to_qa" not in shown and "QA queue" not in shown
 
     async with session_scope(deps.sessionmaker) as s:
-        sent = await qa.send_to_qa(session=s, request_id=request.id, by_user_id=agency.team.manager.id,
-                                   qa_type="fact_check", priority="low", note=None)
+        sent = await qa.send_to_qa(
+            session=s,
+            request_id=request.id,
+            by_user_id=agency.team.manager.id,
+            qa_type="fact_check",
+            priority="low",
+            note=None,
+        )
     await _open_home(slack, manager)
     (manager_home,) = await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
     assert "No QA reviews are waiting" in json.dumps(manager_home.params["view"])  # their own request isn't there
-    await slack.interact(block_action(team=TEAM, channel=None, user=manager, action_id="recast_qa_pass",
-                                      value=str(sent.qa.id)))
+    await slack.interact(
+        block_action(team=TEAM, channel=None, user=manager, action_id="recast_qa_pass", value=str(sent.qa.id))
+    )
     (refused,) = await dms_to(fake_slack, manager)
     assert refused.params["text"] == "You asked for this QA review, so another owner, admin or manager does it."
     async with deps.sessionmaker() as s:
@@ -199,9 +257,15 @@ async def test_a_qa_request_due_soon_reminds_its_requester_once_in_every_chat(de
     async with session_scope(deps.sessionmaker) as s:
         await link_telegram(s, agency.team.manager, "777001")
         # Asked 23 hours ago at normal priority (24 h): due within the hour.
-        item = await wf.request_qa(session=s, draft_id=request.generated_content_id,
-                                   requested_by=agency.team.manager.id, qa_type="brand_safety", priority="normal",
-                                   sla_hours=qa.QA_SLA_HOURS["normal"], now=utcnow() - timedelta(hours=23))
+        item = await wf.request_qa(
+            session=s,
+            draft_id=request.generated_content_id,
+            requested_by=agency.team.manager.id,
+            qa_type="brand_safety",
+            priority="normal",
+            sla_hours=qa.QA_SLA_HOURS["normal"],
+            now=utcnow() - timedelta(hours=23),
+        )
     assert await qa_reminders(deps) >= 1
     assert await qa_reminders(deps) == 0  # the second run finds it reminded
 

@@ -40,9 +40,15 @@ def manifest() -> dict[str, Any]:
 async def signed_post(installer: Installer, url: str, body: str, content_type: str) -> tuple[int, str]:
     stamp = str(int(time.time()))
     digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    async with installer.http.post(url.replace(PLACEHOLDER, installer.base), data=body.encode(), headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}",
-    }) as resp:
+    async with installer.http.post(
+        url.replace(PLACEHOLDER, installer.base),
+        data=body.encode(),
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+        },
+    ) as resp:
         return resp.status, await resp.text()
 
 
@@ -89,35 +95,91 @@ async def test_every_url_in_the_manifest_is_served(installer: Installer, fake_sl
     # The slash command, at its URL.
     (command,) = data["features"]["slash_commands"]
     assert command["command"] == "/recast"
-    status, body = await signed_post(installer, command["url"], urlencode({
-        "team_id": team, "channel_id": "C0README", "user_id": user, "command": command["command"],
-        "text": "help", "trigger_id": "t", "api_app_id": "A0RECAST"}), "application/x-www-form-urlencoded")
+    status, body = await signed_post(
+        installer,
+        command["url"],
+        urlencode(
+            {
+                "team_id": team,
+                "channel_id": "C0README",
+                "user_id": user,
+                "command": command["command"],
+                "text": "help",
+                "trigger_id": "t",
+                "api_app_id": "A0RECAST",
+            }
+        ),
+        "application/x-www-form-urlencoded",
+    )
     assert status == 200 and "/recast setup" in body  # the help, in the acknowledgement
     # The events URL answers Slack's url_verification challenge, and every subscribed event is handled.
     events = data["settings"]["event_subscriptions"]
-    status, body = await signed_post(installer, events["request_url"], json.dumps(
-        {"type": "url_verification", "challenge": "readme-challenge", "token": "legacy"}), "application/json")
+    status, body = await signed_post(
+        installer,
+        events["request_url"],
+        json.dumps({"type": "url_verification", "challenge": "readme-challenge", "token": "legacy"}),
+        "application/json",
+    )
     assert status == 200 and json.loads(body) == {"challenge": "readme-challenge"}
     for name in [*events["bot_events"], "dance"]:
         kind, _, channel_type = name.partition(".")
-        event: dict[str, Any] = {"type": kind, "user": user, "channel": "C0README", "tab": "messages",
-                                 "event_ts": str(time.time())}
+        event: dict[str, Any] = {
+            "type": kind,
+            "user": user,
+            "channel": "C0README",
+            "tab": "messages",
+            "event_ts": str(time.time()),
+        }
         if channel_type:
             event["channel_type"] = {"channels": "channel", "groups": "group"}[channel_type]
-        status, body = await signed_post(installer, events["request_url"], json.dumps({
-            "type": "event_callback", "team_id": team, "api_app_id": "A0RECAST", "token": "legacy",
-            "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(time.time()), "event": event,
-        }), "application/json")
+        status, body = await signed_post(
+            installer,
+            events["request_url"],
+            json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": team,
+                    "api_app_id": "A0RECAST",
+                    "token": "legacy",
+                    "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
+                    "event_time": int(time.time()),
+                    "event": event,
+                }
+            ),
+            "application/json",
+        )
         # Bolt answers 404 for an event no listener handles, like the made-up "dance".
         assert status == (404 if name == "dance" else 200), (name, body)
 
     # Interactivity: a click on the set-up checklist is handled at the manifest's URL.
-    status, body = await signed_post(installer, data["settings"]["interactivity"]["request_url"], urlencode(
-        {"payload": json.dumps({
-            "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
-            "api_app_id": "A0RECAST", "token": "legacy", "trigger_id": "t",
-            "container": {"type": "message", "channel_id": "C0README", "message_ts": "1"},
-            "channel": {"id": "C0README"},
-            "actions": [{"type": "button", "action_id": "recast_setup_start", "value": "setup", "block_id": "b",
-                         "action_ts": "1"}]})}), "application/x-www-form-urlencoded")
+    status, body = await signed_post(
+        installer,
+        data["settings"]["interactivity"]["request_url"],
+        urlencode(
+            {
+                "payload": json.dumps(
+                    {
+                        "type": "block_actions",
+                        "team": {"id": team},
+                        "user": {"id": user, "team_id": team},
+                        "api_app_id": "A0RECAST",
+                        "token": "legacy",
+                        "trigger_id": "t",
+                        "container": {"type": "message", "channel_id": "C0README", "message_ts": "1"},
+                        "channel": {"id": "C0README"},
+                        "actions": [
+                            {
+                                "type": "button",
+                                "action_id": "recast_setup_start",
+                                "value": "setup",
+                                "block_id": "b",
+                                "action_ts": "1",
+                            }
+                        ],
+                    }
+                )
+            }
+        ),
+        "application/x-www-form-urlencoded",
+    )
     assert status == 200, body

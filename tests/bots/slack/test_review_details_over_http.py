@@ -34,8 +34,10 @@ async def test_an_empty_reason_is_asked_for_in_the_form_and_nothing_else_is_sent
         answer = json.loads(await resp.text())
         assert answer["response_action"] == "errors" and answer["errors"]["feedback"] == "Please write a few words."
     # A real rejection afterwards: once its effects are seen, the empty ones' lazy work is long done.
-    await slack.send(slack.interactive_body(submit(manager, "recast_reject_modal", buttons(post)["recast_reject"],
-                                                   "Off-brand")), FORM)
+    await slack.send(
+        slack.interactive_body(submit(manager, "recast_reject_modal", buttons(post)["recast_reject"], "Off-brand")),
+        FORM,
+    )
     await fake_slack.wait_for("chat.update")
     await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
     assert not [c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == manager]
@@ -46,17 +48,24 @@ async def test_an_empty_reason_is_asked_for_in_the_form_and_nothing_else_is_sent
 async def test_changes_asked_at_stage_two_come_back_through_stage_one(deps, slack, fake_slack, agency):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
-    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1")),
-                     FORM)
+    await slack.send(
+        slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], "1")), FORM
+    )
     (update,) = await fake_slack.wait_for("chat.update")
     stage_two = buttons(update)
-    await slack.send(slack.interactive_body(click(client, "recast_request_changes",
-                                                  stage_two["recast_request_changes"], "1")), FORM)
+    await slack.send(
+        slack.interactive_body(click(client, "recast_request_changes", stage_two["recast_request_changes"], "1")), FORM
+    )
     (modal,) = await fake_slack.wait_for("views.open")
-    await slack.send(slack.interactive_body(submit(client, "recast_changes_modal",
-                                                   modal.params["view"]["private_metadata"], "Shorter please")), FORM)
-    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
-                                            and c.params.get("blocks"))
+    await slack.send(
+        slack.interactive_body(
+            submit(client, "recast_changes_modal", modal.params["view"]["private_metadata"], "Shorter please")
+        ),
+        FORM,
+    )
+    (revision,) = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") is not None and c.params.get("blocks")
+    )
     assert buttons(revision)["recast_approve"] == f"{request.id}:1:1"  # stage 1 again, version 2
     assert "Stage 1/2:* Manager review" in json.dumps(revision.params["blocks"])
     row = await _row(deps, request.id)
@@ -64,14 +73,17 @@ async def test_changes_asked_at_stage_two_come_back_through_stage_one(deps, slac
     (told,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == manager)
     assert "comes back to stage 1 for review" in told.params["text"]
     # The editor's Home tab has it again, at stage 1.
-    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager
-                              and "Stage 1/2: Manager review" in json.dumps(c.params["view"]))
+    await fake_slack.wait_for(
+        "views.publish",
+        lambda c: c.params["user_id"] == manager and "Stage 1/2: Manager review" in json.dumps(c.params["view"]),
+    )
 
     # The client's old stage-2 button now does nothing, and says what the state really is.
     await slack.send(slack.interactive_body(click(client, "recast_approve", stage_two["recast_approve"], "1")), FORM)
     (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == client)
-    assert note.params["text"] == ("Nothing changed: this is an older version. Version 2 is in the thread, now at "
-                                   "stage 1/2 (Manager review).")
+    assert note.params["text"] == (
+        "Nothing changed: this is an older version. Version 2 is in the thread, now at stage 1/2 (Manager review)."
+    )
     assert (await _row(deps, request.id)).current_stage == 1
 
 
@@ -81,8 +93,9 @@ async def test_a_stage_two_button_at_stage_one_says_where_the_draft_is(deps, sla
     for action in ("recast_approve", "recast_reject"):
         await slack.send(slack.interactive_body(click(client, action, f"{request.id}:2:0", "1")), FORM)
     notes = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == client, count=2)
-    expected = ("Nothing changed: the draft is not at stage 2 (Client sign-off); it is waiting at stage 1/2, "
-                "Manager review.")
+    expected = (
+        "Nothing changed: the draft is not at stage 2 (Client sign-off); it is waiting at stage 1/2, Manager review."
+    )
     assert [n.params["text"] for n in notes] == [expected, expected]
     assert fake_slack.calls_to("views.open") == [] and fake_slack.calls_to("chat.update") == []
 
@@ -90,8 +103,11 @@ async def test_a_stage_two_button_at_stage_one_says_where_the_draft_is(deps, sla
 async def test_approving_from_app_home_redraws_app_home(deps, slack, fake_slack, agency):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
-    status, _ = await slack.interact(block_action(team=TEAM, channel=None, user=manager, action_id="recast_approve",
-                                                  value=buttons(post)["recast_approve"]))
+    status, _ = await slack.interact(
+        block_action(
+            team=TEAM, channel=None, user=manager, action_id="recast_approve", value=buttons(post)["recast_approve"]
+        )
+    )
     assert status == 200
     (home,) = await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == manager)
     assert "Nothing is waiting for you" in json.dumps(home.params["view"])
@@ -128,11 +144,20 @@ async def test_every_approval_message_names_format_source_version_and_stage(deps
 async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_changed(deps, slack, fake_slack, agency):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
-    await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal",
-                                                   buttons(post)["recast_request_changes"],
-                                                   "Make it shorter and open with a question")), FORM)
-    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
-                                            and c.params.get("blocks"))
+    await slack.send(
+        slack.interactive_body(
+            submit(
+                manager,
+                "recast_changes_modal",
+                buttons(post)["recast_request_changes"],
+                "Make it shorter and open with a question",
+            )
+        ),
+        FORM,
+    )
+    (revision,) = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") is not None and c.params.get("blocks")
+    )
     assert _header(revision) == _header(post)  # its own title, not another draft's
     assert _what(revision).startswith("*LinkedIn post* · Source:") and _what(revision).endswith("Version 2")
     before, after = _draft_text(post), _draft_text(revision)
@@ -147,11 +172,15 @@ async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_chang
 async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack, agency):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
-    await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal",
-                                                   buttons(post)["recast_request_changes"],
-                                                   "Give it a punchier title")), FORM)
-    (revision,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") is not None
-                                            and c.params.get("blocks"))
+    await slack.send(
+        slack.interactive_body(
+            submit(manager, "recast_changes_modal", buttons(post)["recast_request_changes"], "Give it a punchier title")
+        ),
+        FORM,
+    )
+    (revision,) = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") is not None and c.params.get("blocks")
+    )
     note = json.dumps(revision.params["blocks"], ensure_ascii=False)
     if _header(revision) != _header(post):  # the writer chose a new one: the note says so
         assert f"Title: now “{_header(revision)}”" in note
@@ -166,32 +195,49 @@ async def test_once_a_new_version_is_in_the_thread_only_it_offers_buttons(deps, 
 
     async def revise(meta: str, feedback: str, count: int):
         await slack.send(slack.interactive_body(submit(manager, "recast_changes_modal", meta, feedback)), FORM)
-        replies = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == original_ts
-                                            and c.params.get("blocks"), count=count)
+        replies = await fake_slack.wait_for(
+            "chat.postMessage",
+            lambda c: c.params.get("thread_ts") == original_ts and c.params.get("blocks"),
+            count=count,
+        )
         return replies[-1]
 
     first = await revise(buttons(post)["recast_request_changes"], "Make it shorter", 1)
     # The channel's message now points to the thread and has no buttons of its own.
-    (original, *_) = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == original_ts
-                                               and "Version 2 is in this message's thread" in json.dumps(c.params))
+    (original, *_) = await fake_slack.wait_for(
+        "chat.update",
+        lambda c: c.params["ts"] == original_ts and "Version 2 is in this message's thread" in json.dumps(c.params),
+    )
     assert buttons(original) == {}
 
     # Approving the reply redraws the reply (stage 2's buttons) and keeps the original without any.
-    await slack.send(slack.interactive_body(click(manager, "recast_approve", buttons(first)["recast_approve"],
-                                                  first.response["ts"])), FORM)
-    redrawn = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"]
-                                        and "Stage 2/2" in json.dumps(c.params["blocks"]))
+    await slack.send(
+        slack.interactive_body(
+            click(manager, "recast_approve", buttons(first)["recast_approve"], first.response["ts"])
+        ),
+        FORM,
+    )
+    redrawn = await fake_slack.wait_for(
+        "chat.update",
+        lambda c: c.params["ts"] == first.response["ts"] and "Stage 2/2" in json.dumps(c.params["blocks"]),
+    )
     assert buttons(redrawn[-1])["recast_approve"] == f"{request.id}:2:1"
     assert "Stage 2/2" in json.dumps(redrawn[-1].params["blocks"])
     assert buttons([c for c in fake_slack.calls_to("chat.update") if c.params["ts"] == original_ts][-1]) == {}
 
     # A second version replaces the first reply's buttons with a pointer to the newer one.
     client = agency.slack_ids["client"]
-    await slack.send(slack.interactive_body(submit(client, "recast_changes_modal",
-                                                   buttons(redrawn[-1])["recast_request_changes"], "Shorter still")),
-                     FORM)
-    await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == original_ts
-                              and c.params.get("blocks"), count=2)
-    (replaced, *_) = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"]
-                                               and "was replaced by version 3" in c.params.get("text", ""))
+    await slack.send(
+        slack.interactive_body(
+            submit(client, "recast_changes_modal", buttons(redrawn[-1])["recast_request_changes"], "Shorter still")
+        ),
+        FORM,
+    )
+    await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params.get("thread_ts") == original_ts and c.params.get("blocks"), count=2
+    )
+    (replaced, *_) = await fake_slack.wait_for(
+        "chat.update",
+        lambda c: c.params["ts"] == first.response["ts"] and "was replaced by version 3" in c.params.get("text", ""),
+    )
     assert buttons(replaced) == {}

@@ -22,8 +22,11 @@ def new_id(prefix: str) -> str:
 
 def setup_buttons(call: Call) -> dict[str, str]:
     """action_id → step text of the checklist's buttons."""
-    return {b["accessory"]["action_id"]: b["text"]["text"] for b in call.params.get("blocks") or []
-            if b.get("accessory", {}).get("type") == "button"}
+    return {
+        b["accessory"]["action_id"]: b["text"]["text"]
+        for b in call.params.get("blocks") or []
+        if b.get("accessory", {}).get("type") == "button"
+    }
 
 
 def checklist_text(call: Call) -> str:
@@ -31,20 +34,29 @@ def checklist_text(call: Call) -> str:
 
 
 async def checklist(fake: FakeSlack, user: str, count: int) -> Call:
-    calls = await fake.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user
-                                and "Recast set-up" in c.params.get("text", ""), count=count, timeout=WAIT)
+    calls = await fake.wait_for(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == user and "Recast set-up" in c.params.get("text", ""),
+        count=count,
+        timeout=WAIT,
+    )
     return calls[count - 1]
 
 
 async def click(slack: SlackHTTP, team: str, channel: str, user: str, action_id: str, value: str = "setup") -> None:
-    status, _ = await slack.interact(block_action(team=team, channel=channel, user=user, action_id=action_id,
-                                                  value=value, ephemeral=True))
+    status, _ = await slack.interact(
+        block_action(team=team, channel=channel, user=user, action_id=action_id, value=value, ephemeral=True)
+    )
     assert status == 200
 
 
 def review_posts(channel: str):
-    return lambda c: (c.params.get("channel") == channel and c.params.get("blocks")
-                      and not c.params.get("thread_ts") and "Draft for review" in c.params.get("text", ""))
+    return lambda c: (
+        c.params.get("channel") == channel
+        and c.params.get("blocks")
+        and not c.params.get("thread_ts")
+        and "Draft for review" in c.params.get("text", "")
+    )
 
 
 def buttons(call: Call) -> dict[str, str]:
@@ -76,9 +88,15 @@ async def test_a_new_agency_goes_from_install_to_its_first_approved_draft_with_s
     (modal,) = await fake_slack.wait_for("views.open", timeout=WAIT)
     view = modal.params["view"]
     assert view["callback_id"] == "recast_setup_channel_modal" and view["private_metadata"] == channel
-    status, body = await slack.interact(view_submission(
-        team=team, user=founder, callback_id=view["callback_id"], meta=view["private_metadata"],
-        values={"client": {"value": {"type": "plain_text_input", "value": "Acme Foods"}}}))
+    status, body = await slack.interact(
+        view_submission(
+            team=team,
+            user=founder,
+            callback_id=view["callback_id"],
+            meta=view["private_metadata"],
+            values={"client": {"value": {"type": "plain_text_input", "value": "Acme Foods"}}},
+        )
+    )
     assert (status, body) == (200, "")
     second = await checklist(fake_slack, founder, 2)
     assert "Drafts for *Acme Foods* (a new client account) are now reviewed in this channel" in checklist_text(second)
@@ -92,25 +110,41 @@ async def test_a_new_agency_goes_from_install_to_its_first_approved_draft_with_s
 
     # 5. A test submission: the worker turns the sample into drafts posted in the channel for review.
     await click(slack, team, channel, founder, "recast_setup_test")
-    (got,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == founder
-                                       and c.params.get("text", "").startswith("Got “"), timeout=WAIT)
+    (got,) = await fake_slack.wait_for(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == founder and c.params.get("text", "").startswith("Got “"),
+        timeout=WAIT,
+    )
     assert got.params["channel"] == channel
     post, *_ = await fake_slack.wait_for("chat.postMessage", review_posts(channel), timeout=WAIT)
     assert post.token == "xoxb-installed" and "Stage 1/1" in json.dumps(post.params["blocks"])
 
     # 6. The founder approves it; the message says so and offers no more buttons.
-    status, _ = await slack.interact(block_action(team=team, channel=channel, user=founder,
-                                                  action_id="recast_approve", value=buttons(post)["recast_approve"],
-                                                  message_ts="1700000000.000001"))
+    status, _ = await slack.interact(
+        block_action(
+            team=team,
+            channel=channel,
+            user=founder,
+            action_id="recast_approve",
+            value=buttons(post)["recast_approve"],
+            message_ts="1700000000.000001",
+        )
+    )
     assert status == 200
     (update,) = await fake_slack.wait_for("chat.update", timeout=WAIT)
     assert "Approved" in json.dumps(update.params["blocks"]) and buttons(update) == {}
     # The submitter (the founder, from Slack) hears it in a DM, and the channel in the draft's thread.
     (dm,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == founder, timeout=WAIT)
     assert "was approved by Farah Khan" in dm.params["text"]
-    await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == channel
-                              and c.params.get("thread_ts") and "was approved by" in c.params.get("text", ""),
-                              timeout=WAIT)
+    await fake_slack.wait_for(
+        "chat.postMessage",
+        lambda c: (
+            c.params.get("channel") == channel
+            and c.params.get("thread_ts")
+            and "was approved by" in c.params.get("text", "")
+        ),
+        timeout=WAIT,
+    )
     await oauth_worker.drain()
 
     # 7. The checklist now shows every step done.
@@ -134,8 +168,10 @@ async def test_in_single_workspace_mode_a_slack_admin_starts_the_agency_from_set
     assert "ask your" not in checklist_text(refused).lower()
     # Nor do they get one by crafting the click.
     await click(slack, team, channel, member, "recast_setup_start")
-    (note,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == member
-                                        and "Only a Slack admin" in c.params.get("text", ""))
+    (note,) = await fake_slack.wait_for(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == member and "Only a Slack admin" in c.params.get("text", ""),
+    )
 
     await slack.command(admin, "setup", team=team, channel=channel)
     offer = await checklist(fake_slack, admin, 1)
@@ -147,18 +183,27 @@ async def test_in_single_workspace_mode_a_slack_admin_starts_the_agency_from_set
 
     # A second start (a double click, another admin) changes nothing and says why.
     await click(slack, team, channel, admin, "recast_setup_start")
-    (again,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == admin
-                                         and "already linked to *Recast Test*" in c.params.get("text", ""))
+    (again,) = await fake_slack.wait_for(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == admin and "already linked to *Recast Test*" in c.params.get("text", ""),
+    )
 
     # The member is now in a linked workspace whose owner can add them: that is what they are told.
     await slack.command(member, "approvals", team=team, channel=channel)
-    (told,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == member
-                                        and "don't know your Slack account" in c.params.get("text", ""))
+    (told,) = await fake_slack.wait_for(
+        "chat.postEphemeral",
+        lambda c: c.params.get("user") == member and "don't know your Slack account" in c.params.get("text", ""),
+    )
     assert "/recast member" in told.params["text"]
-@pytest.mark.parametrize("verb", ["submit some text to repurpose", "channel Acme", "approvals", "workflow",
-                                  "invite", "member <@U0SOMEONE> admin"])
-async def test_commands_in_an_unlinked_workspace_point_to_setup(slack: SlackHTTP, fake_slack: FakeSlack,
-                                                                verb: str) -> None:
+
+
+@pytest.mark.parametrize(
+    "verb",
+    ["submit some text to repurpose", "channel Acme", "approvals", "workflow", "invite", "member <@U0SOMEONE> admin"],
+)
+async def test_commands_in_an_unlinked_workspace_point_to_setup(
+    slack: SlackHTTP, fake_slack: FakeSlack, verb: str
+) -> None:
     team, user = new_id("T"), new_id("U")
     fake_slack.add_user(user, f"x-{user.lower()}@example.org", "X")
     ack = await slack.command(user, verb, team=team)

@@ -56,23 +56,27 @@ async def asset_of_request(deps, request: ApprovalRequest) -> ContentAsset:
 
 async def all_jobs_settled(deps, asset_id: uuid.UUID) -> bool:
     async with deps.sessionmaker() as s:
-        statuses = (await s.scalars(select(RepurposingJob.status)
-                                    .where(RepurposingJob.content_asset_id == asset_id))).all()
+        statuses = (
+            await s.scalars(select(RepurposingJob.status).where(RepurposingJob.content_asset_id == asset_id))
+        ).all()
     return bool(statuses) and all(st in ("completed", "failed") for st in statuses)
 
 
 async def approve_first_stage(deps, slack, fake_slack, agency, post) -> None:
     """Drafts from Slack go through the same approval flow: the manager approves stage 1 of 2."""
-    await slack.send(slack.interactive_body(
-        click(agency.slack_ids["manager"], "recast_approve", buttons(post)["recast_approve"], "1")), FORM)
+    await slack.send(
+        slack.interactive_body(
+            click(agency.slack_ids["manager"], "recast_approve", buttons(post)["recast_approve"], "1")
+        ),
+        FORM,
+    )
     (update,) = await fake_slack.wait_for("chat.update", timeout=WAIT)
     assert "Stage 2/2" in json.dumps(update.params["blocks"])
     assert (await request_of(deps, post)).current_stage == 2
 
 
 def ephemerals(fake_slack, user: str, count: int = 1):
-    return fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user, count=count,
-                               timeout=WAIT)
+    return fake_slack.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user, count=count, timeout=WAIT)
 
 
 # ------------------------------------------------------------------------------------ /recast workflow
@@ -80,10 +84,21 @@ def ephemerals(fake_slack, user: str, count: int = 1):
 
 def workflow_submission(user: str, meta: str, values: dict[str, Any]) -> dict[str, Any]:
     return {
-        "type": "view_submission", "team": {"id": TEAM}, "api_app_id": "A0RECAST", "token": "legacy",
-        "user": {"id": user, "team_id": TEAM}, "trigger_id": "trig-view",
-        "view": {"id": "V1", "type": "modal", "team_id": TEAM, "callback_id": "recast_workflow_modal",
-                 "private_metadata": meta, "app_id": "A0RECAST", "state": {"values": values}},
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "api_app_id": "A0RECAST",
+        "token": "legacy",
+        "user": {"id": user, "team_id": TEAM},
+        "trigger_id": "trig-view",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "team_id": TEAM,
+            "callback_id": "recast_workflow_modal",
+            "private_metadata": meta,
+            "app_id": "A0RECAST",
+            "state": {"values": values},
+        },
     }
 
 
@@ -112,12 +127,18 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
         "stage2_role": {"value": {"type": "static_select", "selected_option": {"value": "client"}}},
         "stage3_name": text_value(None),
     }
-    resp = await slack.send(slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)),
-                            FORM)
+    resp = await slack.send(
+        slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)), FORM
+    )
     assert resp.status == 200 and (await resp.text()) == ""
     async with deps.sessionmaker() as s:
-        workflows = (await s.scalars(select(ApprovalWorkflow).where(
-            ApprovalWorkflow.client_account_id == agency.team.client.id, ApprovalWorkflow.is_active.is_(True)))).all()
+        workflows = (
+            await s.scalars(
+                select(ApprovalWorkflow).where(
+                    ApprovalWorkflow.client_account_id == agency.team.client.id, ApprovalWorkflow.is_active.is_(True)
+                )
+            )
+        ).all()
     (saved,) = workflows  # the client's workflow was replaced, not duplicated
     assert (saved.name, saved.auto_publish, saved.organization_id) == ("Acme two-step", False, agency.team.org.id)
     assert saved.stages == [
@@ -129,13 +150,15 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert saved_note.params["channel"] == CHANNEL
     assert saved_note.params["text"] == (
         "✅ Saved the workflow *Acme two-step* for drafts for *Acme Foods*:\n"
-        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role")
+        f"1. *Editor*: <@{manager}>\n2. *Client*: anyone with the client role"
+    )
 
     # A stage naming someone Slack can't match to Recast is refused inside the modal.
     fake_slack.add_user("U0NOBODY", "nobody@example.org", "Nobody")
     values["stage1_users"] = {"value": {"type": "multi_users_select", "selected_users": ["U0NOBODY"]}}
-    resp = await slack.send(slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)),
-                            FORM)
+    resp = await slack.send(
+        slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)), FORM
+    )
     answer = json.loads(await resp.text())
     assert answer["response_action"] == "errors" and "isn't linked to Recast" in answer["errors"]["stage1_name"]
 
@@ -151,8 +174,10 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
 @pytest.fixture
 async def article_site() -> AsyncIterator[str]:
     async def article(request: web.Request) -> web.Response:
-        html = (f"<html><head><title>Consistency</title><style>p {{}}</style></head><body><h1>Consistency beats "
-                f"talent</h1><p>{TALK}</p><script>track()</script></body></html>")
+        html = (
+            f"<html><head><title>Consistency</title><style>p {{}}</style></head><body><h1>Consistency beats "
+            f"talent</h1><p>{TALK}</p><script>track()</script></body></html>"
+        )
         return web.Response(text=html, content_type="text/html")
 
     async def video(request: web.Request) -> web.Response:
@@ -179,7 +204,11 @@ async def test_submit_text_becomes_drafts_posted_for_approval(deps, slack, fake_
     request = await request_of(deps, post)
     asset = await asset_of_request(deps, request)
     assert (asset.source_platform, asset.client_account_id, asset.user_id, asset.organization_id) == (
-        "slack", agency.team.client.id, agency.team.manager.id, agency.team.org.id)
+        "slack",
+        agency.team.client.id,
+        agency.team.manager.id,
+        agency.team.org.id,
+    )
     assert request.workflow_id is not None and request.status == "pending"
     await approve_first_stage(deps, slack, fake_slack, agency, post)
     await eventually(lambda: all_jobs_settled(deps, asset.id))
@@ -217,8 +246,9 @@ async def test_submit_link_fetches_the_article(deps, slack, fake_slack, agency, 
     async with deps.sessionmaker() as s:
         from core.content.models import ContentAnalysis
 
-        transcript = await s.scalar(select(ContentAnalysis.transcript)
-                                    .where(ContentAnalysis.content_asset_id == asset.id))
+        transcript = await s.scalar(
+            select(ContentAnalysis.transcript).where(ContentAnalysis.content_asset_id == asset.id)
+        )
     assert transcript is not None and "track()" not in transcript and "Bangalore" in transcript
     await eventually(lambda: all_jobs_settled(deps, asset.id))
 
@@ -242,8 +272,13 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
     assert len([c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == manager]) == 3
     assert not [c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == "U0STRANGER"]
     async with deps.sessionmaker() as s:
-        from_slack = (await s.scalars(select(ContentAsset.id).where(
-            ContentAsset.source_platform == "slack", ContentAsset.organization_id == agency.team.org.id))).all()
+        from_slack = (
+            await s.scalars(
+                select(ContentAsset.id).where(
+                    ContentAsset.source_platform == "slack", ContentAsset.organization_id == agency.team.org.id
+                )
+            )
+        ).all()
     assert from_slack == []
 
 
@@ -253,10 +288,23 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
 def file_events(user: str, file_id: str) -> list[dict[str, Any]]:
     """What Slack sends for one upload: `file_shared` and a `message` carrying the file."""
     return [
-        {"type": "file_shared", "file_id": file_id, "user_id": user, "file": {"id": file_id}, "channel_id": CHANNEL,
-         "event_ts": f"{time.time():.6f}"},
-        {"type": "message", "subtype": "file_share", "user": user, "channel": CHANNEL, "text": "",
-         "files": [{"id": file_id}], "ts": f"{time.time():.6f}"},
+        {
+            "type": "file_shared",
+            "file_id": file_id,
+            "user_id": user,
+            "file": {"id": file_id},
+            "channel_id": CHANNEL,
+            "event_ts": f"{time.time():.6f}",
+        },
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": user,
+            "channel": CHANNEL,
+            "text": "",
+            "files": [{"id": file_id}],
+            "ts": f"{time.time():.6f}",
+        },
     ]
 
 
@@ -273,7 +321,10 @@ async def test_a_shared_file_is_downloaded_once_and_its_drafts_go_to_approval(de
     request = await request_of(deps, post)
     asset = await asset_of_request(deps, request)
     assert (asset.source_platform, asset.client_account_id, asset.user_id) == (
-        "slack", agency.team.client.id, agency.team.manager.id)
+        "slack",
+        agency.team.client.id,
+        agency.team.manager.id,
+    )
     assert asset.metadata_["slack"]["file_id"] == file_id and asset.source_url.endswith("/talk-notes.txt")
     assert deps.store.local_path(asset.file_url).read_bytes() == TALK.encode()
     await approve_first_stage(deps, slack, fake_slack, agency, post)
@@ -283,8 +334,9 @@ async def test_a_shared_file_is_downloaded_once_and_its_drafts_go_to_approval(de
     # Both announcements were handled; the file was fetched with the bot token and became one asset.
     assert all(token == "xoxb-test-token" for _, token in fake_slack.downloads)
     async with deps.sessionmaker() as s:
-        assets = (await s.scalars(select(ContentAsset.id).where(
-            ContentAsset.metadata_["slack"]["file_id"].astext == file_id))).all()
+        assets = (
+            await s.scalars(select(ContentAsset.id).where(ContentAsset.metadata_["slack"]["file_id"].astext == file_id))
+        ).all()
     assert assets == [asset.id]
     assert len([c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == manager]) == 1
 

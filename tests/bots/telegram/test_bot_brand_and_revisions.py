@@ -25,8 +25,15 @@ SAMPLES = [
     "Hiring lesson from this quarter: write the job post for the one person you want, not for everyone. "
     "We got fewer applicants and far better ones.",
 ]
-ANSWERS = ["Asha Builds", "SaaS", "early-stage founders in India", "leads, authority", "linkedin, twitter",
-           "casual", "No jargon. One emoji at most."]  # fmt: skip
+ANSWERS = [
+    "Asha Builds",
+    "SaaS",
+    "early-stage founders in India",
+    "leads, authority",
+    "linkedin, twitter",
+    "casual",
+    "No jargon. One emoji at most.",
+]
 SENTENCES = [
     "Most founders in India post once and then disappear for a month.",
     "Consistency beats talent when you are building a personal brand on LinkedIn.",
@@ -60,8 +67,20 @@ async def test_brand_setup_samples_and_clip_dressing_from_chat(live_deps, redis_
     logo, long_intro, intro = tmp_path / "logo.png", tmp_path / "long.mp4", tmp_path / "intro.mp4"
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=orange:s=256x256", "-frames:v", "1", logo])
     for path, seconds in ((long_intro, 14), (intro, 2)):
-        await run_ffmpeg(["-y", "-f", "lavfi", "-i", f"testsrc2=s=640x360:d={seconds}", "-c:v", "libx264",
-                          "-preset", "ultrafast", path])  # fmt: skip
+        await run_ffmpeg(
+            [
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=s=640x360:d={seconds}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                path,
+            ]
+        )
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await _onboard(tg, CREATOR)
         tg.user_sends_command(CREATOR, "brand")
@@ -125,8 +144,15 @@ async def test_a_video_comes_back_as_drafts_and_clips_that_can_be_revised_and_re
         await session.commit()
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await _onboard(tg, user)
-        tg.user_sends_video(user, tg.add_file(talk_video.read_bytes()), duration=30, width=480, height=270,
-                            file_name="talk.mp4", caption="Founder brand talk")  # fmt: skip
+        tg.user_sends_video(
+            user,
+            tg.add_file(talk_video.read_bytes()),
+            duration=30,
+            width=480,
+            height=270,
+            file_name="talk.mp4",
+            caption="Founder brand talk",
+        )
         await tg.wait_for_message(user, contains="100% · Done", timeout=240)
         linkedin = await tg.wait_for_message(user, contains="📝 LinkedIn post", timeout=5)
         clips = [m for m in tg.messages_to(user) if m.media_kind == "video" and m.content.startswith("📝 Short clip")]

@@ -98,8 +98,22 @@ async def test_a_creators_logo_intro_and_outro_dress_their_clips_and_no_one_else
     logo, intro, outro = tmp_path / "logo.png", tmp_path / "intro.mp4", tmp_path / "outro.mp4"
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=magenta:s=256x256", "-frames:v", "1", logo])
     for path, colour in ((intro, "red"), (outro, "blue")):
-        await run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c={colour}:s=320x240:r=25:d=1", "-c:v", "libx264",
-                          "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])  # fmt: skip
+        await run_ffmpeg(
+            [
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"color=c={colour}:s=320x240:r=25:d=1",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                path,
+            ]
+        )
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await _onboard(tg, CREATOR)
         await _set_up_brand(tg, CREATOR, "Asha Builds")
@@ -114,8 +128,15 @@ async def test_a_creators_logo_intro_and_outro_dress_their_clips_and_no_one_else
 
         await _onboard(tg, OTHER)
         for user in (CREATOR, OTHER):
-            tg.user_sends_video(user, tg.add_file(tiny_talk.read_bytes()), duration=25, width=320, height=240,
-                                file_name="talk.mp4", caption="Founder talk")  # fmt: skip
+            tg.user_sends_video(
+                user,
+                tg.add_file(tiny_talk.read_bytes()),
+                duration=25,
+                width=320,
+                height=240,
+                file_name="talk.mp4",
+                caption="Founder talk",
+            )
             await tg.wait_for_message(user, contains="100% · Done", timeout=300)
         branded, plain = _first_clip(tg, CREATOR, tmp_path), _first_clip(tg, OTHER, tmp_path)
 
@@ -190,8 +211,9 @@ async def test_saving_a_logo_says_what_it_will_do_only_as_far_as_it_is_true(
         tg.user_sends_command(user, "brand")
         shown = await tg.wait_for_message(user, contains="Clip dressing", timeout=15)
         assert "logo: ✅ set" in shown.content and "your platforms get no clips" in shown.content
-        tg.user_sends_video(user, tg.add_file(tiny_talk.read_bytes()), duration=25, width=320, height=240,
-                            file_name="talk.mp4")  # fmt: skip
+        tg.user_sends_video(
+            user, tg.add_file(tiny_talk.read_bytes()), duration=25, width=320, height=240, file_name="talk.mp4"
+        )
         await tg.wait_for_message(user, contains="100% · Done", timeout=180)
         assert not [m for m in tg.messages_to(user) if m.media_kind == "video"], "the message was right: no clips"
 

@@ -103,8 +103,12 @@ async def test_the_brands_sign_off_ends_every_text_draft_and_its_avoided_words_n
 
     drafts = await _text_drafts(core_deps, user)
     assert {(d.metadata_ or {})["output_format"] for d in drafts} == {
-        "linkedin_post", "twitter_thread", "instagram_caption", "youtube_shorts", "blog_article",
-    }  # fmt: skip
+        "linkedin_post",
+        "twitter_thread",
+        "instagram_caption",
+        "youtube_shorts",
+        "blog_article",
+    }
     for draft in drafts:
         text = full_text(draft)
         assert text.endswith("\n\n-A"), f"{(draft.metadata_ or {})['output_format']} ends {text[-80:]!r}"

@@ -77,9 +77,7 @@ async def _state(core_deps, user: int):
         identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user)))
         asset = await s.scalar(select(ContentAsset).where(ContentAsset.user_id == identity.user_id))
         jobs = (await s.scalars(select(RepurposingJob).where(RepurposingJob.content_asset_id == asset.id))).all()
-        drafts = (
-            await s.scalars(select(GeneratedContent).where(GeneratedContent.content_asset_id == asset.id))
-        ).all()
+        drafts = (await s.scalars(select(GeneratedContent).where(GeneratedContent.content_asset_id == asset.id))).all()
         usage = await s.scalar(select(UsageTracking).where(UsageTracking.user_id == identity.user_id))
         refunds = (
             await s.scalars(
@@ -138,9 +136,11 @@ async def test_cancel_before_any_draft_is_written_counts_nothing(live_deps, redi
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await _onboard(tg, user)
         analysing = tg.hold(
-            lambda call: call.method == "editMessageText"
-            and call.params.get("chat_id") == user
-            and "Analysing" in str(call.params.get("text"))
+            lambda call: (
+                call.method == "editMessageText"
+                and call.params.get("chat_id") == user
+                and "Analysing" in str(call.params.get("text"))
+            )
         )
         tg.user_sends_document(user, tg.add_file(TALK.encode()), file_name="talk.txt", mime_type="text/plain")
         await analysing.wait_reached(timeout=60)

@@ -80,8 +80,12 @@ async def test_regenerate_never_repeats_a_version_and_says_when_it_has_no_new_an
         assert difflib.SequenceMatcher(None, a.split(), b.split()).ratio() < 0.8, (a, b)
     async with core_deps.sessionmaker() as s:
         draft = await s.scalar(
-            select(GeneratedContent).where(GeneratedContent.metadata_["output_format"].astext == "linkedin_post",
-                                           GeneratedContent.target_platform == "linkedin")
-            .order_by(GeneratedContent.created_at.desc()).limit(1)
-        )  # fmt: skip
+            select(GeneratedContent)
+            .where(
+                GeneratedContent.metadata_["output_format"].astext == "linkedin_post",
+                GeneratedContent.target_platform == "linkedin",
+            )
+            .order_by(GeneratedContent.created_at.desc())
+            .limit(1)
+        )
     assert len(draft.metadata_["versions"]) == len(shown) - 1

@@ -65,17 +65,21 @@ async def test_cancel_a_stripe_renewal_at_period_end_after_confirming_then_resum
         assert request.headers["Authorization"] == "Bearer sk_test_local"
         body = dict(await request.post())
         updates.append(body)
-        return web.json_response({"id": request.match_info["id"], "object": "subscription", "status": "active",
-                                  "cancel_at_period_end": body["cancel_at_period_end"] == "true"})  # fmt: skip
+        return web.json_response(
+            {
+                "id": request.match_info["id"],
+                "object": "subscription",
+                "status": "active",
+                "cancel_at_period_end": body["cancel_at_period_end"] == "true",
+            }
+        )
 
     async with local_site([web.post("/v1/subscriptions/{id}", stripe_subscription)]) as stripe_api:
         live_deps.providers = {"gateways": {"stripe": StripeGateway("sk_test_local", api_base=stripe_api)}}
         async with running_bot(live_deps, redis_url, run_id) as tg:
             user_id = await _ready(live_deps, tg, CREATOR)
             end = await _on_pro(live_deps, user_id, stripe_subscription_id="sub_Test1")
-            status = await _reply_to(
-                tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "subscription"), "renews on"
-            )
+            status = await _reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "subscription"), "renews on")
             assert f"Pro (monthly): renews on {end} through Stripe." in status.content
             assert status.callback_data == ["sub:cancel"]
 
@@ -128,18 +132,29 @@ async def test_invoices_come_back_as_pdfs_and_a_gstin_is_checked_and_used(live_d
         )
         assert "Saved" not in wrong.content
         await _reply_to(
-            tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "gstin", "27aapfu0939f1zv"),
+            tg,
+            CREATOR + 2,
+            lambda: tg.user_sends_command(CREATOR + 2, "gstin", "27aapfu0939f1zv"),
             "Saved ✅ GSTIN 27AAPFU0939F1ZV",
-        )  # fmt: skip
+        )
         async with live_deps.sessionmaker() as s:  # a payment succeeds: the webhook's processing issues this
-            payment = Payment(user_id=user_id, amount=Decimal(1999), currency="INR", status="succeeded",
-                              payment_gateway="razorpay", paid_at=utcnow())  # fmt: skip
+            payment = Payment(
+                user_id=user_id,
+                amount=Decimal(1999),
+                currency="INR",
+                status="succeeded",
+                payment_gateway="razorpay",
+                paid_at=utcnow(),
+            )
             s.add(payment)
             await s.flush()
             invoice = await invoices.issue_for_payment(
-                session=s, settings=live_deps.settings, store=live_deps.store, payment=payment,
+                session=s,
+                settings=live_deps.settings,
+                store=live_deps.store,
+                payment=payment,
                 description="Recast Pro (monthly)",
-            )  # fmt: skip
+            )
             number = invoice.invoice_number
             await s.commit()
         assert invoice.gst_number == "27AAPFU0939F1ZV"
@@ -150,9 +165,7 @@ async def test_invoices_come_back_as_pdfs_and_a_gstin_is_checked_and_used(live_d
         assert listing.callback_data == [f"inv:{invoice.id.hex}"]
         since = _last_id(tg, CREATOR + 2)
         tg.user_presses_button(CREATOR + 2, listing.message_id, f"inv:{invoice.id.hex}")
-        sent = await tg.wait_for_message(
-            CREATOR + 2, contains=f"Invoice {number}", timeout=15, since_message_id=since
-        )
+        sent = await tg.wait_for_message(CREATOR + 2, contains=f"Invoice {number}", timeout=15, since_message_id=since)
         assert sent.media_kind == "document"
         assert tg.file_bytes(sent.media["file_id"]).startswith(b"%PDF")
         assert sent.media["file_name"] == number.replace("/", "-") + ".pdf"

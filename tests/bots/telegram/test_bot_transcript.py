@@ -125,8 +125,11 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
 
     assert await _usage(core_deps, user) == before  # no upload, no credits for the rewrite
     async with core_deps.sessionmaker() as s:
-        asset = await s.scalar(select(ContentAsset).where(ContentAsset.content_type == "audio",
-                                                          ContentAsset.title == done.content.split("\n")[0][2:]))
+        asset = await s.scalar(
+            select(ContentAsset).where(
+                ContentAsset.content_type == "audio", ContentAsset.title == done.content.split("\n")[0][2:]
+            )
+        )
         analysis = await s.scalar(select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset.id))
     assert _count(word, analysis.transcript) == 0 and (asset.metadata_ or {})["transcript_original"] == heard
     # The timed words later clip captions are cut from are corrected too.

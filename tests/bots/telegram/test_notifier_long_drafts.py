@@ -128,9 +128,14 @@ async def test_a_clip_with_a_long_caption_keeps_its_video_thumbnail_and_the_rest
     thumb_url = store.put_path(write_jpeg(tmp_path / "clip.jpg", 1080, 1920), "clips/x/clip.jpg")
     caption = " ".join(SENTENCES * 6)  # about 1,700 characters
     draft = GeneratedContent(
-        id=uuid.uuid4(), title="Consistency beats talent", caption=caption, content_type="short_video",
-        file_url=video_url, thumbnail_url=thumb_url, metadata_={"output_format": "short_video"},
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        title="Consistency beats talent",
+        caption=caption,
+        content_type="short_video",
+        file_url=video_url,
+        thumbnail_url=thumb_url,
+        metadata_={"output_format": "short_video"},
+    )
     message = draft_message(draft, store)
     assert message.thumbnail == store.local_path(thumb_url)
     assert len(message.text) > MAX_CAPTION_LENGTH

@@ -195,8 +195,7 @@ async def test_an_edit_of_unchanged_text_is_quiet_but_a_blocked_chat_is_reported
 
     await notifier.edit_text(chat(ALICE), message_id, "⏳ 50%")
     await notifier.edit_text(chat(ALICE), message_id, "⏳ 50%")  # not modified: no error
-    tg.fail_next(1, error_code=403, description="Forbidden: bot was blocked by the user",
-                 methods={"editMessageText"})  # fmt: skip
+    tg.fail_next(1, error_code=403, description="Forbidden: bot was blocked by the user", methods={"editMessageText"})
     with pytest.raises(SendFailed) as failed:
         await notifier.edit_text(chat(ALICE), message_id, "⏳ 90%")
 

@@ -65,8 +65,11 @@ async def test_the_bots_dispatcher_logs_one_line_per_update(live_deps, caplog: p
 
     assert line.levelno == logging.INFO
     assert (line.update_id, line.update_type, line.chat_id, line.outcome) == (  # type: ignore[attr-defined]
-        update["update_id"], "message", USER, "handled",
-    )  # fmt: skip
+        update["update_id"],
+        "message",
+        USER,
+        "handled",
+    )
     duration = line.duration_ms  # type: ignore[attr-defined]
     assert isinstance(duration, int) and duration >= 0
     assert line.getMessage() == (

@@ -70,9 +70,18 @@ async def test_an_update_whose_process_died_mid_handling_is_handled_again_by_the
         async with core_deps.sessionmaker() as s:
             # Acknowledged to Telegram, then the web process died: stored as processing, its lease long gone.
             for upd, attempts in ((update, 1), (poison, MAX_ATTEMPTS)):
-                s.add(GatewayEvent(sender="telegram", sender_event_id=f"{upd['update_id']}-{run}", event_type="message",
-                                   raw_body=json.dumps(upd).encode(), headers={}, status="processing",
-                                   attempts=attempts, processed_at=utcnow() - timedelta(minutes=5)))  # fmt: skip
+                s.add(
+                    GatewayEvent(
+                        sender="telegram",
+                        sender_event_id=f"{upd['update_id']}-{run}",
+                        event_type="message",
+                        raw_body=json.dumps(upd).encode(),
+                        headers={},
+                        status="processing",
+                        attempts=attempts,
+                        processed_at=utcnow() - timedelta(minutes=5),
+                    )
+                )
             await s.commit()
         assert await resume_stale_updates(core_deps, dp, bot) == 1
         assert await resume_stale_updates(core_deps, dp, bot) == 0  # handled once, not again

@@ -20,12 +20,28 @@ VERBOSE_JSON: dict[str, Any] = {
     "text": "Hello world. Second part here.",
     "segments": [
         {
-            "id": 0, "seek": 0, "start": 0.0, "end": 2.0, "text": " Hello world.", "tokens": [1, 2],
-            "temperature": 0.0, "avg_logprob": -0.1, "compression_ratio": 1.1, "no_speech_prob": 0.01,
+            "id": 0,
+            "seek": 0,
+            "start": 0.0,
+            "end": 2.0,
+            "text": " Hello world.",
+            "tokens": [1, 2],
+            "temperature": 0.0,
+            "avg_logprob": -0.1,
+            "compression_ratio": 1.1,
+            "no_speech_prob": 0.01,
         },
         {
-            "id": 1, "seek": 0, "start": 2.5, "end": 5.5, "text": " Second part here.", "tokens": [3],
-            "temperature": 0.0, "avg_logprob": -0.4, "compression_ratio": 1.0, "no_speech_prob": 0.02,
+            "id": 1,
+            "seek": 0,
+            "start": 2.5,
+            "end": 5.5,
+            "text": " Second part here.",
+            "tokens": [3],
+            "temperature": 0.0,
+            "avg_logprob": -0.4,
+            "compression_ratio": 1.0,
+            "no_speech_prob": 0.02,
         },
     ],
     "words": [
@@ -35,7 +51,7 @@ VERBOSE_JSON: dict[str, Any] = {
         {"word": "part", "start": 3.2, "end": 3.6},
         {"word": "here", "start": 3.7, "end": 4.2},
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture

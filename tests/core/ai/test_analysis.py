@@ -179,8 +179,12 @@ def test_analysis_and_drafts_are_deterministic_across_processes(talk: str) -> No
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
             [sys.executable, "-c", _DETERMINISM_SCRIPT, str(Path(__file__).with_name("talk_personal_brand.txt"))],
-            cwd=REPO, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["analysis"] == analyse_offline(talk).model_dump(mode="json")

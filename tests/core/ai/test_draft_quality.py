@@ -77,10 +77,19 @@ def test_segments_cut_mid_sentence_leave_no_fragment_in_the_draft(output_format:
 @pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
 def test_the_talks_frame_stays_out_of_every_format(output_format: OutputFormat) -> None:
     analysis = analyse_offline(SCOPE_CREEP)
-    frame = ("good morning", "thank you for coming", "thanks so much for listening", "see you next time",
-             "let's talk about", "that's it")  # fmt: skip
-    for line in [*(h.text for h in analysis.hook_moments), *analysis.key_insights,
-                 *(q.text for q in analysis.quotable_moments)]:  # fmt: skip
+    frame = (
+        "good morning",
+        "thank you for coming",
+        "thanks so much for listening",
+        "see you next time",
+        "let's talk about",
+        "that's it",
+    )
+    for line in [
+        *(h.text for h in analysis.hook_moments),
+        *analysis.key_insights,
+        *(q.text for q in analysis.quotable_moments),
+    ]:
         assert not any(p in line.lower() for p in frame), line
     for variant in (0, 1, 2):
         draft = draft_for(SCOPE_CREEP, output_format, analysis, variant=variant)
@@ -237,7 +246,7 @@ def test_the_score_keeps_its_reasons_with_the_draft() -> None:
         ("That's it, happy baking, and thank you for watching.", None),
         ("Let's talk about consistency on LinkedIn.", None),
     ],
-)  # fmt: skip
+)
 def test_repair_sentence_writes_spoken_lines_for_print_or_drops_them(spoken: str, written: str | None) -> None:
     assert nlp.repair_sentence(spoken) == written
 

@@ -122,8 +122,9 @@ def test_limits_hold_for_a_very_long_talk_and_a_huge_hashtag_library(talk: str) 
     analysis = analyse_offline(long_talk)
     library = [f"#Tag{i}" for i in range(60)]
     for output_format in OUTPUT_FORMATS:
-        draft = write_offline(make_request(long_talk, analysis, output_format, "viral", hashtags=library,
-                                           feedback="make it longer"))  # fmt: skip
+        draft = write_offline(
+            make_request(long_talk, analysis, output_format, "viral", hashtags=library, feedback="make it longer")
+        )
         if output_format == "linkedin_post":
             assert len(draft.content_text) <= 3000
         if output_format == "instagram_caption":
@@ -189,8 +190,9 @@ def test_feedback_tone_emojis_hashtags_and_mentions_are_applied(talk: str, analy
     emojis = write_offline(make_request(talk, analysis, "linkedin_post", "professional", feedback="add emojis"))
     assert nlp.count_emojis(emojis.content_text) >= 2
     for output_format in OUTPUT_FORMATS:
-        draft = write_offline(make_request(talk, analysis, output_format, "casual",
-                                           feedback="No hashtags. Mention Razorpay Rize"))  # fmt: skip
+        draft = write_offline(
+            make_request(talk, analysis, output_format, "casual", feedback="No hashtags. Mention Razorpay Rize")
+        )
         assert draft.hashtags == []
         assert not re.search(r"#\w", draft.content_text)
         assert "Razorpay Rize" in draft.content_text + draft.caption
@@ -225,8 +227,9 @@ def test_style_examples_traits_are_mimicked(talk: str, analysis: ContentAnalysis
     profile = style_profile(samples)
     assert profile.uses_emojis and profile.exclaims and profile.short_sentences
     plain = write_offline(make_request(talk, analysis, "linkedin_post", "professional"))
-    styled = write_offline(make_request(talk, analysis, "linkedin_post", "professional",
-                                        brand={"style_examples": samples}))  # fmt: skip
+    styled = write_offline(
+        make_request(talk, analysis, "linkedin_post", "professional", brand={"style_examples": samples})
+    )
 
     def avg_sentence(text: str) -> float:
         sentences = [s for ln in text.splitlines() for s in nlp.split_sentences(ln)]
@@ -236,8 +239,9 @@ def test_style_examples_traits_are_mimicked(talk: str, analysis: ContentAnalysis
     assert styled.content_text.count("!") > plain.content_text.count("!")
     assert avg_sentence(styled.content_text) < avg_sentence(plain.content_text)
     dense = ["We closed the quarter strong. The team delivered every milestone. Clients renewed early."]
-    dense_draft = write_offline(make_request(talk, analysis, "linkedin_post", "professional",
-                                             brand={"style_examples": dense}))  # fmt: skip
+    dense_draft = write_offline(
+        make_request(talk, analysis, "linkedin_post", "professional", brand={"style_examples": dense})
+    )
     assert dense_draft.content_text.count("\n\n") < plain.content_text.count("\n\n")
 
 
@@ -246,8 +250,11 @@ def test_hashtags_are_normalised_and_ranked_by_relevance(talk: str, analysis: Co
         "#growth",
         "#PersonalBranding",
     ]
-    draft = write_offline(make_request(talk, analysis, "instagram_caption", "casual",
-                                       hashtags=["#Cricket", "##LinkedInTips", "#IndianCreators"]))  # fmt: skip
+    draft = write_offline(
+        make_request(
+            talk, analysis, "instagram_caption", "casual", hashtags=["#Cricket", "##LinkedInTips", "#IndianCreators"]
+        )
+    )
     assert draft.hashtags[0] == "#LinkedInTips"
     assert draft.hashtags.index("#PersonalBrand") < draft.hashtags.index("#Cricket")
 
@@ -298,10 +305,15 @@ async def test_openai_writer_sends_schema_and_brand_voice_and_enforces_limits(
     client = openai.AsyncOpenAI(base_url=chat_server.base_url, api_key="test", max_retries=0)
     writer: Writer = OpenAIWriter(client, "gpt-test")
     request = make_request(
-        talk, analysis, "twitter_thread", "hinglish", feedback="make it punchier and shorter",
+        talk,
+        analysis,
+        "twitter_thread",
+        "hinglish",
+        feedback="make it punchier and shorter",
         brand={"style_examples": ["Consistency > talent. Every single day! 🚀"], "custom_guidelines": "No slang."},
-        cta="Join the Ankit Builds community", variant=2,
-    )  # fmt: skip
+        cta="Join the Ankit Builds community",
+        variant=2,
+    )
 
     draft = await writer.write(request)
 

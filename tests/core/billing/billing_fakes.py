@@ -50,10 +50,14 @@ class FakeGatewayApis:
         body = await self._record("stripe-subscription", request)
         if request.headers.get("Authorization") != "Bearer sk_test_local":
             return web.json_response({"error": {"type": "invalid_request_error", "message": "bad key"}}, status=401)
-        return web.json_response({
-            "id": request.match_info["id"], "object": "subscription", "status": "active",
-            "cancel_at_period_end": body.get("cancel_at_period_end") == "true",
-        })  # fmt: skip
+        return web.json_response(
+            {
+                "id": request.match_info["id"],
+                "object": "subscription",
+                "status": "active",
+                "cancel_at_period_end": body.get("cancel_at_period_end") == "true",
+            }
+        )
 
     async def paypal_subscription_cancel(self, request: web.Request) -> web.Response:
         await self._record("paypal-cancel", request)
@@ -125,25 +129,50 @@ class FakeGatewayApis:
         link = self.razorpay_links[link_id]
         order_id = link["order_id"] or razorpay_id("order")
         captured = status == "captured"
-        order = self.razorpay_orders.setdefault(order_id, {
-            "id": order_id, "entity": "order", "amount": link["amount"], "amount_paid": 0,
-            "amount_due": link["amount"], "currency": link["currency"], "receipt": None, "offer_id": None,
-            "status": "attempted", "attempts": 0, "notes": dict(link["notes"]) if order_notes else [],
-            "created_at": int(time.time()),
-        })
+        order = self.razorpay_orders.setdefault(
+            order_id,
+            {
+                "id": order_id,
+                "entity": "order",
+                "amount": link["amount"],
+                "amount_paid": 0,
+                "amount_due": link["amount"],
+                "currency": link["currency"],
+                "receipt": None,
+                "offer_id": None,
+                "status": "attempted",
+                "attempts": 0,
+                "notes": dict(link["notes"]) if order_notes else [],
+                "created_at": int(time.time()),
+            },
+        )
         order["attempts"] += 1
         payment = {
-            "id": razorpay_id("pay"), "entity": "payment", "amount": link["amount"], "currency": link["currency"],
-            "status": status, "order_id": order_id, "invoice_id": None, "international": False,
-            "method": "upi", "amount_refunded": 0, "refund_status": None, "captured": captured,
-            "description": "#" + link_id.removeprefix("plink_"), "notes": [],
+            "id": razorpay_id("pay"),
+            "entity": "payment",
+            "amount": link["amount"],
+            "currency": link["currency"],
+            "status": status,
+            "order_id": order_id,
+            "invoice_id": None,
+            "international": False,
+            "method": "upi",
+            "amount_refunded": 0,
+            "refund_status": None,
+            "captured": captured,
+            "description": "#" + link_id.removeprefix("plink_"),
+            "notes": [],
             "error_description": "Payment was declined by the bank" if status == "failed" else None,
             "created_at": int(time.time()),
         }
         if captured:
             order.update(status="paid", amount_paid=link["amount"], amount_due=0)
-            link.update(status="paid", amount_paid=link["amount"], order_id=order_id,
-                        payments=[{"payment_id": payment["id"], "amount": link["amount"], "status": "captured"}])
+            link.update(
+                status="paid",
+                amount_paid=link["amount"],
+                order_id=order_id,
+                payments=[{"payment_id": payment["id"], "amount": link["amount"], "status": "captured"}],
+            )
         else:
             link["order_id"] = order_id
         return dict(link), dict(order), payment

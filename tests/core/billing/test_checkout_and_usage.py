@@ -101,19 +101,29 @@ def test_gateway_api_bases_default_to_production_and_follow_settings():
     from core.config import Settings
 
     creds = dict(
-        razorpay_key_id="rzp", razorpay_key_secret=SecretStr("s"), stripe_api_key=SecretStr("sk"),
-        cashfree_app_id="cf", cashfree_secret_key=SecretStr("s"),
-        paypal_client_id="pp", paypal_client_secret=SecretStr("s"),
+        razorpay_key_id="rzp",
+        razorpay_key_secret=SecretStr("s"),
+        stripe_api_key=SecretStr("sk"),
+        cashfree_app_id="cf",
+        cashfree_secret_key=SecretStr("s"),
+        paypal_client_id="pp",
+        paypal_client_secret=SecretStr("s"),
     )
     prod = build_gateways(Settings(_env_file=None, **creds))  # type: ignore[call-arg]
     assert isinstance(prod["razorpay"], RazorpayGateway) and prod["razorpay"].base_url == "https://api.razorpay.com"
     assert isinstance(prod["stripe"], StripeGateway) and prod["stripe"].api_base == "https://api.stripe.com"
     assert isinstance(prod["cashfree"], CashfreeGateway) and prod["cashfree"].base_url == "https://api.cashfree.com"
     assert isinstance(prod["paypal"], PayPalGateway) and prod["paypal"].rest.base_url == "https://api-m.paypal.com"
-    local = build_gateways(Settings(  # type: ignore[call-arg]
-        _env_file=None, **creds, razorpay_api_base="http://127.0.0.1:1/", stripe_api_base="http://127.0.0.1:2",
-        cashfree_api_base="http://127.0.0.1:3", paypal_api_base="http://127.0.0.1:4",
-    ))
+    local = build_gateways(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            **creds,
+            razorpay_api_base="http://127.0.0.1:1/",
+            stripe_api_base="http://127.0.0.1:2",
+            cashfree_api_base="http://127.0.0.1:3",
+            paypal_api_base="http://127.0.0.1:4",
+        )
+    )
     assert local["razorpay"].base_url == "http://127.0.0.1:1"  # type: ignore[attr-defined]
     assert local["stripe"].api_base == "http://127.0.0.1:2"  # type: ignore[attr-defined]
     assert local["cashfree"].base_url == "http://127.0.0.1:3"  # type: ignore[attr-defined]

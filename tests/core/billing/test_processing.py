@@ -176,7 +176,8 @@ async def test_partial_then_full_refund_and_refund_before_capture(seeded, creato
     _, _, pay = fake.razorpay_pay(payment.gateway_order_id)
     # Refund arrives before capture: the refund implies the capture.
     refund1 = rzp_event(
-        "refund.processed", {**pay, "amount_refunded": 50000},
+        "refund.processed",
+        {**pay, "amount_refunded": 50000},
         refund={"id": "rfnd_1", "amount": 50000, "payment_id": pay["id"]},
     )
     await deliver(session, deps, "razorpay", refund1)
@@ -188,7 +189,8 @@ async def test_partial_then_full_refund_and_refund_before_capture(seeded, creato
         payment.status == "partially_refunded" and await count(session, Invoice, Invoice.payment_id == payment.id) == 1
     )
     refund2 = rzp_event(
-        "refund.processed", {**pay, "amount_refunded": 199900},
+        "refund.processed",
+        {**pay, "amount_refunded": 199900},
         refund={"id": "rfnd_2", "amount": 149900, "payment_id": pay["id"]},
     )
     await deliver(session, deps, "razorpay", refund2)
@@ -382,8 +384,11 @@ async def test_malformed_stored_bodies_are_marked_malformed_once_without_crashin
     }
     for reason, body in bodies.items():
         event = GatewayEvent(
-            sender="razorpay", sender_event_id=uuid.uuid4().hex, event_type="payment.captured",
-            raw_body=body.encode(), headers={},
+            sender="razorpay",
+            sender_event_id=uuid.uuid4().hex,
+            event_type="payment.captured",
+            raw_body=body.encode(),
+            headers={},
         )
         session.add(event)
         await session.commit()

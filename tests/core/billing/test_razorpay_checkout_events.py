@@ -78,15 +78,19 @@ async def assert_credited_once(session: AsyncSession, payment: Payment, pay: dic
     await session.refresh(payment)
     assert payment.status == "succeeded" and payment.gateway_payment_id == pay["id"]
     assert await count(session, Invoice, Invoice.payment_id == payment.id) == 1
-    assert await count(
-        session, AuditLog, AuditLog.resource_id == payment.id, AuditLog.action == "payment_succeeded"
-    ) == 1
-    assert await count(
-        session, AuditLog, AuditLog.resource_id == payment.subscription_id, AuditLog.action == "subscription_active"
-    ) == 1
-    assert await count(
-        session, Notification, Notification.user_id == user_id, Notification.type == "payment_succeeded"
-    ) == 1
+    assert (
+        await count(session, AuditLog, AuditLog.resource_id == payment.id, AuditLog.action == "payment_succeeded") == 1
+    )
+    assert (
+        await count(
+            session, AuditLog, AuditLog.resource_id == payment.subscription_id, AuditLog.action == "subscription_active"
+        )
+        == 1
+    )
+    assert (
+        await count(session, Notification, Notification.user_id == user_id, Notification.type == "payment_succeeded")
+        == 1
+    )
     assert await count(session, Payment, Payment.gateway_payment_id == pay["id"]) == 1
 
 
@@ -142,8 +146,11 @@ async def test_razorpay_api_down_fails_the_event_for_a_retry_that_then_credits_o
     payment, link, order, pay = await paid_checkout(seeded, deps, fake, creator)
     fake.razorpay_down = True
     stored = GatewayEvent(
-        sender="razorpay", sender_event_id="evt_" + uuid.uuid4().hex[:14], event_type="payment.captured",
-        raw_body=json.dumps(event("payment.captured", link, order, pay)).encode(), headers={},
+        sender="razorpay",
+        sender_event_id="evt_" + uuid.uuid4().hex[:14],
+        event_type="payment.captured",
+        raw_body=json.dumps(event("payment.captured", link, order, pay)).encode(),
+        headers={},
     )
     seeded.add(stored)
     await seeded.commit()
@@ -161,10 +168,19 @@ async def test_razorpay_api_down_fails_the_event_for_a_retry_that_then_credits_o
 
 async def test_a_payment_on_an_order_razorpay_does_not_know_is_ignored(seeded, creator, deps, gateway_apis):
     fake, _ = gateway_apis
-    pay = {"id": "pay_" + uuid.uuid4().hex[:14], "entity": "payment", "amount": 199900, "currency": "INR",
-           "status": "captured", "order_id": "order_NotOurs0000001", "notes": [], "description": "Shop order"}
-    stored = await deliver(seeded, deps, {"entity": "event", "event": "payment.captured",
-                                          "payload": {"payment": {"entity": pay}}})
+    pay = {
+        "id": "pay_" + uuid.uuid4().hex[:14],
+        "entity": "payment",
+        "amount": 199900,
+        "currency": "INR",
+        "status": "captured",
+        "order_id": "order_NotOurs0000001",
+        "notes": [],
+        "description": "Shop order",
+    }
+    stored = await deliver(
+        seeded, deps, {"entity": "event", "event": "payment.captured", "payload": {"payment": {"entity": pay}}}
+    )
     assert stored.status == "ignored"
     assert razorpay_fetches(fake) == ["/v1/orders/order_NotOurs0000001"]
     assert await count(seeded, Payment, Payment.gateway_payment_id == pay["id"]) == 0

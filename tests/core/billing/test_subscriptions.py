@@ -104,12 +104,19 @@ async def test_a_saved_gstin_is_on_the_next_invoice_and_keeps_other_billing_deta
     await subscriptions.set_gstin(session=seeded, user_id=creator, gstin="27AAPFU0939F1ZV")
     details = await invoices.billing_details(session=seeded, user_id=creator)
     assert details == {
-        "legal_name": "Asha Media LLP", "address": "Pune", "gstin": "27AAPFU0939F1ZV", "state_code": "27",
-    }  # fmt: skip
+        "legal_name": "Asha Media LLP",
+        "address": "Pune",
+        "gstin": "27AAPFU0939F1ZV",
+        "state_code": "27",
+    }
     payment = Payment(
-        user_id=creator, amount=Decimal(1999), currency="INR", status="succeeded", payment_gateway="razorpay",
+        user_id=creator,
+        amount=Decimal(1999),
+        currency="INR",
+        status="succeeded",
+        payment_gateway="razorpay",
         paid_at=utcnow(),
-    )  # fmt: skip
+    )
     seeded.add(payment)
     await seeded.flush()
     invoice = await invoices.issue_for_payment(

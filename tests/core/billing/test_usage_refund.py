@@ -29,9 +29,12 @@ async def test_refund_goes_to_the_period_the_charge_was_made_in(seeded, creator)
     current = await billing_usage.current_usage(session=seeded, user_id=creator)
     earlier_end = current.period_start - timedelta(days=1)
     earlier = UsageTracking(
-        user_id=creator, period_start=earlier_end - timedelta(days=29), period_end=earlier_end,
-        content_uploads=3, ai_credits_used=7,
-    )  # fmt: skip
+        user_id=creator,
+        period_start=earlier_end - timedelta(days=29),
+        period_end=earlier_end,
+        content_uploads=3,
+        ai_credits_used=7,
+    )
     seeded.add(earlier)
     await billing_usage.consume(session=seeded, user_id=creator, uploads=1, credits=1)
     charged = utcnow().replace(year=earlier_end.year, month=earlier_end.month, day=earlier_end.day)
@@ -40,9 +43,7 @@ async def test_refund_goes_to_the_period_the_charge_was_made_in(seeded, creator)
         r.period_start: (r.content_uploads, r.ai_credits_used)
         for r in (
             await seeded.scalars(
-                select(UsageTracking)
-                .where(UsageTracking.user_id == creator)
-                .execution_options(populate_existing=True)
+                select(UsageTracking).where(UsageTracking.user_id == creator).execution_options(populate_existing=True)
             )
         ).all()
     }

@@ -33,9 +33,14 @@ def _speech_rms(wav_path: str, start: float, end: float) -> float:
 def test_moments_are_whole_sentences_on_word_boundaries(talk: TranscribedTalk) -> None:
     words = talk.words
     moments = choose_moments(
-        words, talk.analysis, count=4, min_seconds=6, max_seconds=14, media_duration=talk.video.duration_s,
+        words,
+        talk.analysis,
+        count=4,
+        min_seconds=6,
+        max_seconds=14,
+        media_duration=talk.video.duration_s,
         envelope=load_envelope(talk.wav),
-    )  # fmt: skip
+    )
 
     assert 2 <= len(moments) <= 4
     assert [m.score for m in moments] == sorted((m.score for m in moments), reverse=True)

@@ -148,11 +148,26 @@ async def test_square_blurred_fit_keeps_the_whole_picture(talk: TranscribedTalk,
 async def test_auto_reframe_crops_a_talking_head_and_fits_busy_footage(talk: TranscribedTalk, tmp_path: Path) -> None:
     head = tmp_path / "head.mp4"
     # A "speaker" (busy picture) in the middle of a plain backdrop, as talking-head footage looks.
-    await run_ffmpeg([
-        "-y", "-f", "lavfi", "-i", "color=c=0x406080:s=1280x720:r=25:d=4",
-        "-f", "lavfi", "-i", "testsrc2=s=360x720:r=25:d=4",
-        "-filter_complex", "[0:v][1:v]overlay=(W-w)/2:0", "-c:v", "libx264", "-preset", "ultrafast", head,
-    ])  # fmt: skip
+    await run_ffmpeg(
+        [
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x406080:s=1280x720:r=25:d=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=360x720:r=25:d=4",
+            "-filter_complex",
+            "[0:v][1:v]overlay=(W-w)/2:0",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            head,
+        ]
+    )
 
     assert choose_reframe(head, probe_media(head), 0.5, 3.5, 9 / 16) == "crop"
     assert choose_reframe(talk.video.path, probe_media(talk.video.path), 5, 15, 9 / 16) == "blur"
@@ -189,15 +204,34 @@ async def test_brand_intro_and_outro_are_joined_around_the_captioned_moment(
     intro, outro = tmp_path / "intro.mp4", tmp_path / "outro.mov"
     # A silent landscape intro and a portrait outro with a tone: other sizes, rates and containers.
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=640x360:r=24:d=2", "-c:v", "libx264", intro])
-    await run_ffmpeg([
-        "-y", "-f", "lavfi", "-i", "color=c=blue:s=720x1280:r=30:d=1.5",
-        "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5", "-c:v", "libx264", "-c:a", "aac", outro,
-    ])  # fmt: skip
+    await run_ffmpeg(
+        [
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=720x1280:r=30:d=1.5",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=1.5",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            outro,
+        ]
+    )
 
     clip = await render_clip(
-        talk.video.path, moment, style=BOLD_POP, reframe="crop", out_dir=tmp_path, name="branded",
+        talk.video.path,
+        moment,
+        style=BOLD_POP,
+        reframe="crop",
+        out_dir=tmp_path,
+        name="branded",
         bumpers=Bumpers(intro=intro, outro=outro),
-    )  # fmt: skip
+    )
     info = probe_media(clip.path)
 
     assert (info.width, info.height, info.video_codec, info.audio_codec) == (1080, 1920, "h264", "aac")
@@ -219,9 +253,11 @@ async def test_brand_intro_and_outro_are_joined_around_the_captioned_moment(
 
 
 async def test_captions_render_on_a_machine_without_fonts_and_with_a_missing_brand_font(
-    talk: TranscribedTalk, pair: tuple[ClipMoment, RenderedClip, RenderedClip], tmp_path: Path,
+    talk: TranscribedTalk,
+    pair: tuple[ClipMoment, RenderedClip, RenderedClip],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     moment, _, plain = pair
     # fontconfig with no font directories at all: what a slim container looks like.
     empty = tmp_path / "fonts.conf"

@@ -26,9 +26,12 @@ from core.storage.files import LocalFileStore
 
 async def _job(session: AsyncSession, **config: object) -> RepurposingJob:
     job = RepurposingJob(
-        job_type="video_to_shorts", output_format="short_video", target_platforms=["youtube_shorts"],
-        config={"count": 2, "min_seconds": 5, "max_seconds": 9, "reframe": "crop", **config}, status="queued",
-    )  # fmt: skip
+        job_type="video_to_shorts",
+        output_format="short_video",
+        target_platforms=["youtube_shorts"],
+        config={"count": 2, "min_seconds": 5, "max_seconds": 9, "reframe": "crop", **config},
+        status="queued",
+    )
     session.add(job)
     await session.flush()
     return job
@@ -39,19 +42,29 @@ async def test_clips_are_written_exactly_once(session: AsyncSession, talk: Trans
     store = LocalFileStore(tmp_path / "media")
     job = await _job(session)
     default_style = await session.scalar(
-        select(Template).where(Template.template_type == "caption_style", Template.is_public.is_(True))
-        .order_by(Template.created_at, Template.name).limit(1)
-    )  # fmt: skip
+        select(Template)
+        .where(Template.template_type == "caption_style", Template.is_public.is_(True))
+        .order_by(Template.created_at, Template.name)
+        .limit(1)
+    )
     assert default_style is not None
 
     rows = await generate_clips_for_job(
-        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=talk.analysis,
+        session=session,
+        store=store,
+        job_id=job.id,
+        transcript_words=talk.words,
+        analysis=talk.analysis,
         media_path=talk.video.path,
-    )  # fmt: skip
+    )
     again = await generate_clips_for_job(
-        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=talk.analysis,
+        session=session,
+        store=store,
+        job_id=job.id,
+        transcript_words=talk.words,
+        analysis=talk.analysis,
         media_path=talk.video.path,
-    )  # fmt: skip
+    )
 
     assert [r.id for r in again] == [r.id for r in rows] and len(rows) == 2
     count = await session.scalar(
@@ -63,9 +76,7 @@ async def test_clips_are_written_exactly_once(session: AsyncSession, talk: Trans
         assert (row.content_type, row.target_platform) == ("short_video", "youtube_shorts")
         assert meta["rank"] == rank and meta["caption_style"]["name"] == default_style.name
         said = talk.words[meta["last_word"]].end - talk.words[meta["first_word"]].start
-        assert 5 <= said <= 9 and set(meta["components"]) == {
-            "hook", "keywords", "sentiment", "pace"
-        }  # fmt: skip
+        assert 5 <= said <= 9 and set(meta["components"]) == {"hook", "keywords", "sentiment", "pace"}
         assert float(row.quality_score or 0) == pytest.approx(meta["score"], abs=0.01)
         video = store.local_path(row.file_url or "")
         assert video.is_file() and row.file_size == video.stat().st_size
@@ -80,16 +91,24 @@ async def test_style_by_name_and_feedback_recuts(session: AsyncSession, talk: Tr
     store = LocalFileStore(tmp_path / "media")
     job = await _job(session, count=1, caption_style="boxed karaoke")
     [row] = await generate_clips_for_job(
-        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+        session=session,
+        store=store,
+        job_id=job.id,
+        transcript_words=talk.words,
+        analysis=None,
         media_path=talk.video.path,
-    )  # fmt: skip
+    )
     before = dict(row.metadata_ or {})
     assert before["caption_style"]["name"] == "Boxed Karaoke"
 
     later = await rerender_clip(
-        session=session, store=store, draft_id=row.id, feedback="Start 2 seconds later and make it square",
-        media_path=talk.video.path, transcript_words=talk.words,
-    )  # fmt: skip
+        session=session,
+        store=store,
+        draft_id=row.id,
+        feedback="Start 2 seconds later and make it square",
+        media_path=talk.video.path,
+        transcript_words=talk.words,
+    )
     after = later.metadata_ or {}
     assert after["first_word"] > before["first_word"] and after["last_word"] == before["last_word"]
     assert after["start"] > before["start"]
@@ -104,24 +123,36 @@ async def test_style_by_name_and_feedback_recuts(session: AsyncSession, talk: Tr
 
     with pytest.raises(ClipFeedbackNotUnderstood):
         await rerender_clip(
-            session=session, store=store, draft_id=row.id, feedback="make it pop",
-            media_path=talk.video.path, transcript_words=talk.words,
-        )  # fmt: skip
+            session=session,
+            store=store,
+            draft_id=row.id,
+            feedback="make it pop",
+            media_path=talk.video.path,
+            transcript_words=talk.words,
+        )
 
 
 async def _creator_job(session: AsyncSession, store: LocalFileStore, talk: TranscribedTalk, **config: object):
     """A creator (free plan) with a brand profile, their uploaded talk and a one-clip job for it."""
     reg = await register_chat_user(
-        session=session, provider="telegram", external_user_id="7001", chat_id="7001", full_name="Asha Rao",
+        session=session,
+        provider="telegram",
+        external_user_id="7001",
+        chat_id="7001",
+        full_name="Asha Rao",
         username="asha",
-    )  # fmt: skip
+    )
     brand = BrandProfile(user_id=reg.user.id, name="Asha Builds")
     session.add(brand)
     await session.flush()
     asset = ContentAsset(
-        user_id=reg.user.id, organization_id=reg.organization.id, brand_profile_id=brand.id, title="talk",
-        content_type="video", file_url=store.put_path(talk.video.path, "uploads/talk.mp4"),
-    )  # fmt: skip
+        user_id=reg.user.id,
+        organization_id=reg.organization.id,
+        brand_profile_id=brand.id,
+        title="talk",
+        content_type="video",
+        file_url=store.put_path(talk.video.path, "uploads/talk.mp4"),
+    )
     session.add(asset)
     await session.flush()
     job = await _job(session, count=1, **config)
@@ -139,16 +170,24 @@ async def test_a_clip_job_costs_its_credits_once_and_a_recut_one_more(
 
     for _ in range(2):  # a redelivered task must not charge twice
         [row] = await generate_clips_for_job(
-            session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+            session=session,
+            store=store,
+            job_id=job.id,
+            transcript_words=talk.words,
+            analysis=None,
             media_path=talk.video.path,
-        )  # fmt: skip
+        )
     usage = await current_usage(session=session, user_id=user.id)
     assert usage.ai_credits_used == JOB_CREDITS == job.credits_used == 3
 
     await rerender_clip(
-        session=session, store=store, draft_id=row.id, feedback="shorter", media_path=talk.video.path,
+        session=session,
+        store=store,
+        draft_id=row.id,
+        feedback="shorter",
+        media_path=talk.video.path,
         transcript_words=talk.words,
-    )  # fmt: skip
+    )
     usage = await current_usage(session=session, user_id=user.id)
     assert usage.ai_credits_used == JOB_CREDITS + RECUT_CREDITS
 
@@ -166,9 +205,13 @@ async def test_a_creator_out_of_credits_gets_the_upgrade_message_before_any_rend
 
     with pytest.raises(OverPlanLimit) as caught:
         await generate_clips_for_job(
-            session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+            session=session,
+            store=store,
+            job_id=job.id,
+            transcript_words=talk.words,
+            analysis=None,
             media_path=talk.video.path,
-        )  # fmt: skip
+        )
 
     assert "/upgrade" in caught.value.user_message
     assert not (tmp_path / "media" / "clips").exists()
@@ -186,14 +229,23 @@ async def test_the_brands_intro_and_outro_frame_every_clip(
     _, brand, _, job = await _creator_job(session, store, talk)
     intro = tmp_path / "intro.mp4"
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=1080x1920:r=30:d=1", "-c:v", "libx264", intro])
-    session.add(BrandTemplate(brand_profile_id=brand.id, intro_video_url=store.put_path(intro, "brand/intro.mp4"),
-                              outro_video_url=store.put_path(intro, "brand/outro.mp4")))  # fmt: skip
+    session.add(
+        BrandTemplate(
+            brand_profile_id=brand.id,
+            intro_video_url=store.put_path(intro, "brand/intro.mp4"),
+            outro_video_url=store.put_path(intro, "brand/outro.mp4"),
+        )
+    )
     await session.flush()
 
     [row] = await generate_clips_for_job(
-        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+        session=session,
+        store=store,
+        job_id=job.id,
+        transcript_words=talk.words,
+        analysis=None,
         media_path=talk.video.path,
-    )  # fmt: skip
+    )
 
     meta = row.metadata_ or {}
     spoken = meta["end"] - meta["start"]
@@ -202,9 +254,13 @@ async def test_the_brands_intro_and_outro_frame_every_clip(
     assert info.duration_s == pytest.approx(spoken + 2.0, abs=0.15)
     # A re-cut keeps the brand's intro and outro.
     later = await rerender_clip(
-        session=session, store=store, draft_id=row.id, feedback="shorter", media_path=talk.video.path,
+        session=session,
+        store=store,
+        draft_id=row.id,
+        feedback="shorter",
+        media_path=talk.video.path,
         transcript_words=talk.words,
-    )  # fmt: skip
+    )
     assert (later.metadata_ or {})["intro_seconds"] == pytest.approx(1.0, abs=0.05)
 
 
@@ -220,21 +276,32 @@ async def test_a_brands_caption_style_of_its_own_keeps_the_brands_logo_intro_and
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=red:s=320x240:r=25:d=1", "-c:v", "libx264", intro])
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=magenta:s=128x128", "-frames:v", "1", logo])
     default_style = await session.scalar(
-        select(Template).where(Template.template_type == "caption_style", Template.is_public.is_(True))
-        .order_by(Template.created_at, Template.name).limit(1)
-    )  # fmt: skip
+        select(Template)
+        .where(Template.template_type == "caption_style", Template.is_public.is_(True))
+        .order_by(Template.created_at, Template.name)
+        .limit(1)
+    )
     assert default_style is not None
-    session.add(BrandTemplate(brand_profile_id=brand.id, logo_url=store.put_path(logo, "brand/logo.png"),
-                              intro_video_url=store.put_path(intro, "brand/intro.mp4")))  # fmt: skip
+    session.add(
+        BrandTemplate(
+            brand_profile_id=brand.id,
+            logo_url=store.put_path(logo, "brand/logo.png"),
+            intro_video_url=store.put_path(intro, "brand/intro.mp4"),
+        )
+    )
     await session.flush()
     styled = BrandTemplate(brand_profile_id=brand.id, template_id=default_style.id, brand_colors={"primary": "#FFD400"})
     session.add(styled)
     await session.flush()
 
     [row] = await generate_clips_for_job(
-        session=session, store=store, job_id=job.id, transcript_words=talk.words, analysis=None,
+        session=session,
+        store=store,
+        job_id=job.id,
+        transcript_words=talk.words,
+        analysis=None,
         media_path=talk.video.path,
-    )  # fmt: skip
+    )
 
     meta = row.metadata_ or {}
     assert meta["brand_template_id"] == str(styled.id)

@@ -39,10 +39,29 @@ def talk_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import asyncio
 
     path = tmp_path_factory.mktemp("links") / "talk.mp4"
-    asyncio.run(run_ffmpeg([
-        "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3",
-        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", path,
-    ]))  # fmt: skip
+    asyncio.run(
+        run_ffmpeg(
+            [
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=320x240:r=25:d=3",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=3",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+                "-shortest",
+                path,
+            ]
+        )
+    )
     return path
 
 
@@ -53,8 +72,7 @@ async def site(talk_mp4: Path) -> AsyncIterator[str]:
 
     async def video_page(_: web.Request) -> web.Response:
         page = (
-            '<html><head><title>My talk at SaaSBoomi</title></head>'
-            '<body><video src="/talk.mp4"></video></body></html>'
+            '<html><head><title>My talk at SaaSBoomi</title></head><body><video src="/talk.mp4"></video></body></html>'
         )
         return web.Response(text=page, content_type="text/html")
 
@@ -72,9 +90,12 @@ async def site(talk_mp4: Path) -> AsyncIterator[str]:
         return web.Response(status=410, text="expired")
 
     routes = [
-        web.get("/post", article), web.get("/watch", video_page), web.get("/talk.mp4", media),
-        web.get("/endless.mp4", endless), web.get("/expired", gone),
-    ]  # fmt: skip
+        web.get("/post", article),
+        web.get("/watch", video_page),
+        web.get("/talk.mp4", media),
+        web.get("/endless.mp4", endless),
+        web.get("/expired", gone),
+    ]
     async with local_site(routes) as base:
         yield base
 
@@ -136,13 +157,23 @@ async def test_a_video_link_becomes_a_video_asset_with_its_source(session, core_
     )
     async with site(talk_mp4) as base:
         asset = await ingest_link(
-            session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
-            url=f"{base}/watch", work_dir=tmp_path / "work", policy=LOCAL,
-        )  # fmt: skip
+            session=session,
+            store=core_deps.store,
+            user_id=reg.user.id,
+            organization_id=reg.organization.id,
+            url=f"{base}/watch",
+            work_dir=tmp_path / "work",
+            policy=LOCAL,
+        )
         article = await ingest_link(
-            session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id,
-            url=f"{base}/post", work_dir=tmp_path / "work2", policy=LOCAL,
-        )  # fmt: skip
+            session=session,
+            store=core_deps.store,
+            user_id=reg.user.id,
+            organization_id=reg.organization.id,
+            url=f"{base}/post",
+            work_dir=tmp_path / "work2",
+            policy=LOCAL,
+        )
     assert (asset.content_type, asset.source_url) == ("video", f"{base}/watch")
     assert asset.title.startswith("My talk at SaaSBoomi") and asset.duration == 3
     assert core_deps.store.local_path(asset.file_url).read_bytes() == talk_mp4.read_bytes()
@@ -173,16 +204,19 @@ def _outer_routes(inner_base: str) -> list[web.RouteDef]:
         raise web.HTTPMovedPermanently("/post")
 
     async def internal_player(_: web.Request) -> web.Response:
-        return web.Response(text=f'<html><body><video src="{inner_base}/talk.mp4"></video></body></html>',
-                            content_type="text/html")  # fmt: skip
+        return web.Response(
+            text=f'<html><body><video src="{inner_base}/talk.mp4"></video></body></html>', content_type="text/html"
+        )
 
     async def article(_: web.Request) -> web.Response:
         return web.Response(text=ARTICLE, content_type="text/html")
 
     return [
-        web.get("/to-internal", to_internal), web.get("/to-article", to_article), web.get("/post", article),
+        web.get("/to-internal", to_internal),
+        web.get("/to-article", to_article),
+        web.get("/post", article),
         web.get("/player", internal_player),
-    ]  # fmt: skip
+    ]
 
 
 async def test_links_to_private_addresses_are_refused_by_default_without_connecting(

@@ -47,8 +47,14 @@ def test_talk_video_needs_sentences(tmp_path: Path) -> None:
 
 def test_word_error_rate() -> None:
     assert normalise_words("Hello, World! It's a well-known fact.") == [
-        "hello", "world", "it's", "a", "well", "known", "fact",
-    ]  # fmt: skip
+        "hello",
+        "world",
+        "it's",
+        "a",
+        "well",
+        "known",
+        "fact",
+    ]
     assert word_error_rate("the cat sat", "The cat sat.") == 0.0
     assert word_error_rate("the cat sat on the mat", "the cat sat on mat") == pytest.approx(1 / 6)
     assert word_error_rate("a b c d", "a x c d e") == pytest.approx(2 / 4)

@@ -31,9 +31,14 @@ async def test_a_clip_job_cancelled_while_rendering_stores_and_charges_nothing(l
     async with deps.sessionmaker() as s:
         reg = await _creator(s, "7720001")
         asset = await content.ingest_file(
-            session=s, store=deps.store, user_id=reg.user.id, organization_id=reg.organization.id, path=video,
-            filename="talk.mp4", mime_type="video/mp4",
-        )  # fmt: skip
+            session=s,
+            store=deps.store,
+            user_id=reg.user.id,
+            organization_id=reg.organization.id,
+            path=video,
+            filename="talk.mp4",
+            mime_type="video/mp4",
+        )
         await s.commit()
     job_ids = await pipeline.process_asset(deps, asset.id)
     async with deps.sessionmaker() as s:

@@ -16,10 +16,14 @@ from core.notify.ports import ChatRef
 from core.pipeline import service as pipeline
 from core.seed.service import apply_seed
 
-ARTICLE = "<html><head><title>Show up every week</title></head><body><article>" + "".join(
-    f"<p>Lesson {i}: consistency beats talent when you build a personal brand in public, week after week.</p>"
-    for i in range(12)
-) + "</article></body></html>"
+ARTICLE = (
+    "<html><head><title>Show up every week</title></head><body><article>"
+    + "".join(
+        f"<p>Lesson {i}: consistency beats talent when you build a personal brand in public, week after week.</p>"
+        for i in range(12)
+    )
+    + "</article></body></html>"
+)
 
 
 @contextlib.asynccontextmanager
@@ -46,9 +50,13 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     async with site(hits) as base:
         ids = [
             await pipeline.ingest_link_from_chat(
-                core_deps, user_id=reg.user.id, organization_id=reg.organization.id, url=f"{base}/post",
-                chat=chat, status_message_id="41",
-            )  # fmt: skip
+                core_deps,
+                user_id=reg.user.id,
+                organization_id=reg.organization.id,
+                url=f"{base}/post",
+                chat=chat,
+                status_message_id="41",
+            )
             for _ in range(2)
         ]
     assert ids[0] is not None and ids == [ids[0], ids[0]]
@@ -68,14 +76,22 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
     core_deps.settings.link_allow_private_networks = False  # as deployed
     async with site([]) as base:
         private = await pipeline.ingest_link_from_chat(
-            core_deps, user_id=reg.user.id, organization_id=reg.organization.id, url=f"{base}/post",
-            chat=chat, status_message_id="7",
-        )  # fmt: skip
+            core_deps,
+            user_id=reg.user.id,
+            organization_id=reg.organization.id,
+            url=f"{base}/post",
+            chat=chat,
+            status_message_id="7",
+        )
         core_deps.settings.link_allow_private_networks = True
         expired = await pipeline.ingest_link_from_chat(
-            core_deps, user_id=reg.user.id, organization_id=reg.organization.id, url=f"{base}/gone",
-            chat=chat, status_message_id="8",
-        )  # fmt: skip
+            core_deps,
+            user_id=reg.user.id,
+            organization_id=reg.organization.id,
+            url=f"{base}/gone",
+            chat=chat,
+            status_message_id="8",
+        )
     assert private is None and expired is None
     told = {message_id: text for _, message_id, text in core_deps.notifier.edits}
     assert "private or local network address" in told["7"]

@@ -36,16 +36,24 @@ TALK = (
 GUIDELINES = "Casual, no emojis. Sign off with -A. Words to avoid: algorithm, hustle"
 ANSWERS = {
     "linkedin_post": {
-        "title": "Reply fast", "caption": "Reply fast.",
+        "title": "Reply fast",
+        "caption": "Reply fast.",
         "content_text": "Reply fast. The algorithm rewards conversations.\n\nWrite for one person.\n\nHustle less.",
-        "hashtags": ["#AlgorithmTips", "#growth"], "cta": "Follow for more", "tweets": [], "script_beats": [],
+        "hashtags": ["#AlgorithmTips", "#growth"],
+        "cta": "Follow for more",
+        "tweets": [],
+        "script_beats": [],
     },
     "twitter_thread": {
-        "title": "Reply fast", "caption": "1/2 Reply fast.", "content_text": "",
-        "hashtags": ["#growth"], "cta": "Follow for more", "script_beats": [],
+        "title": "Reply fast",
+        "caption": "1/2 Reply fast.",
+        "content_text": "",
+        "hashtags": ["#growth"],
+        "cta": "Follow for more",
+        "script_beats": [],
         "tweets": ["1/2 Reply fast, because the algorithm loves it.", "2/2 Write for one person. -A"],
     },
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -58,11 +66,16 @@ async def chat_model() -> AsyncIterator[str]:
         assert "Sign off with -A" in system  # the model is told; it just doesn't listen
         answer = ANSWERS["twitter_thread" if "X thread:" in system else "linkedin_post"]
         message = {"role": "assistant", "content": json.dumps(answer), "refusal": None}
-        return web.json_response({
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-test",
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })  # fmt: skip
+        return web.json_response(
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": "gpt-test",
+                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            }
+        )
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
@@ -80,13 +93,21 @@ async def chat_model() -> AsyncIterator[str]:
 async def _jobs(core_deps: Any, session: Any, external_id: str) -> dict[str, RepurposingJob]:
     await apply_seed(session=session)
     reg = await accounts.register_chat_user(
-        session=session, provider="telegram", external_user_id=external_id, chat_id=external_id,
-        full_name="Asha Rao", username=None,
-    )  # fmt: skip
+        session=session,
+        provider="telegram",
+        external_user_id=external_id,
+        chat_id=external_id,
+        full_name="Asha Rao",
+        username=None,
+    )
     await brand_service.upsert_brand(
-        session=session, user_id=reg.user.id, organization_id=reg.organization.id, name="Asha",
-        preferred_platforms=["linkedin", "twitter", "blog"], custom_guidelines=GUIDELINES,
-    )  # fmt: skip
+        session=session,
+        user_id=reg.user.id,
+        organization_id=reg.organization.id,
+        name="Asha",
+        preferred_platforms=["linkedin", "twitter", "blog"],
+        custom_guidelines=GUIDELINES,
+    )
     asset = await content.ingest_text(
         session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id, text=TALK
     )
@@ -135,7 +156,7 @@ async def test_the_offline_writers_drafts_keep_them_too(core_deps, session):
     [
         ("Sign off with -A. Avoid the words algorithm and hustle.", BrandRules("-A", ("algorithm", "hustle"))),
         ("sign-off: 'Cheers, Asha'; words to avoid: guru, ninja", BrandRules("Cheers, Asha", ("guru", "ninja"))),
-        ("Never say \"crushing it\". End every post with — Team Acme", BrandRules("— Team Acme", ("crushing it",))),
+        ('Never say "crushing it". End every post with — Team Acme', BrandRules("— Team Acme", ("crushing it",))),
         ("Sign off with -A and don't use the word synergy", BrandRules("-A", ("synergy",))),
         ("No jargon. One emoji at most. Avoid long sentences.", BrandRules()),
         ("", BrandRules()),
@@ -151,10 +172,14 @@ def test_hashtags_carrying_an_avoided_word_go_and_others_stay() -> None:
     from core.repurposing.guidelines import apply_rules
 
     draft = Draft(
-        title="AI tips", content_text="Retail runs on AI now. Stores adapt.\n\n#retail #AIBuilders #AlgorithmTips",
-        caption="Retail runs on AI now.", hashtags=["#retail", "#AIBuilders", "#AlgorithmTips"], cta=None,
-        word_count=9, quality_score=50,
-    )  # fmt: skip
+        title="AI tips",
+        content_text="Retail runs on AI now. Stores adapt.\n\n#retail #AIBuilders #AlgorithmTips",
+        caption="Retail runs on AI now.",
+        hashtags=["#retail", "#AIBuilders", "#AlgorithmTips"],
+        cta=None,
+        word_count=9,
+        quality_score=50,
+    )
     rules = parse_guidelines("Don't use the words AI or algorithm")
     kept = apply_rules(draft, output_format="linkedin_post", rules=rules, analysis=analyse_offline(TALK, None))
     assert kept.hashtags == ["#retail"]

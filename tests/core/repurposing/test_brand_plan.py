@@ -16,18 +16,27 @@ SCORES = {"linkedin": 80, "twitter": 90, "instagram": 85, "youtube": 75, "blog":
 
 async def _planned(session, external_id: str, platforms: list[str] | None, *, content_type: str = "video"):
     reg = await accounts.register_chat_user(
-        session=session, provider="telegram", external_user_id=external_id, chat_id=external_id,
-        full_name="Asha Rao", username=None,
-    )  # fmt: skip
+        session=session,
+        provider="telegram",
+        external_user_id=external_id,
+        chat_id=external_id,
+        full_name="Asha Rao",
+        username=None,
+    )
     brand = None
     if platforms is not None:
         brand = await brand_service.upsert_brand(
             session=session, user_id=reg.user.id, organization_id=reg.organization.id, preferred_platforms=platforms
         )
     asset = ContentAsset(
-        user_id=reg.user.id, organization_id=reg.organization.id, title="Talk", content_type=content_type,
-        file_url="file:///nowhere", upload_status="processing", metadata_={"has_video": True},
-    )  # fmt: skip
+        user_id=reg.user.id,
+        organization_id=reg.organization.id,
+        title="Talk",
+        content_type=content_type,
+        file_url="file:///nowhere",
+        upload_status="processing",
+        metadata_={"has_video": True},
+    )
     session.add(asset)
     await session.flush()
     analysis = ContentAnalysis(content_asset_id=asset.id, transcript="a talk", platform_scores=SCORES)
@@ -41,15 +50,25 @@ async def _planned(session, external_id: str, platforms: list[str] | None, *, co
 @pytest.mark.parametrize(
     ("platforms", "expected"),
     [
-        (None, {("linkedin_post", ("linkedin",)), ("twitter_thread", ("twitter",)),
-                ("instagram_caption", ("instagram",)), ("youtube_shorts", ("youtube",)),
-                ("blog_article", ("blog",)), ("short_video", ("instagram", "youtube_shorts"))}),
-        (["linkedin", "instagram"], {("linkedin_post", ("linkedin",)), ("instagram_caption", ("instagram",)),
-                                     ("short_video", ("instagram",))}),
+        (
+            None,
+            {
+                ("linkedin_post", ("linkedin",)),
+                ("twitter_thread", ("twitter",)),
+                ("instagram_caption", ("instagram",)),
+                ("youtube_shorts", ("youtube",)),
+                ("blog_article", ("blog",)),
+                ("short_video", ("instagram", "youtube_shorts")),
+            },
+        ),
+        (
+            ["linkedin", "instagram"],
+            {("linkedin_post", ("linkedin",)), ("instagram_caption", ("instagram",)), ("short_video", ("instagram",))},
+        ),
         (["youtube"], {("youtube_shorts", ("youtube",)), ("short_video", ("youtube_shorts",))}),
         (["linkedin", "blog"], {("linkedin_post", ("linkedin",)), ("blog_article", ("blog",))}),
     ],
-)  # fmt: skip
+)
 async def test_only_the_brands_platforms_are_planned(session, platforms, expected):
     await apply_seed(session=session)
     planned, summary = await _planned(session, "7301", platforms)

@@ -228,9 +228,7 @@ async def test_succeeded_units_are_purged_after_they_age_but_failed_ones_stay(de
     assert await work.run_unit(deps, broken, worker="w1") == work.Outcome.FAILED
     async with deps.sessionmaker() as session:
         await session.execute(
-            update(WorkUnit)
-            .where(WorkUnit.id.in_([old, broken]))
-            .values(finished_at=func.now() - timedelta(days=40))
+            update(WorkUnit).where(WorkUnit.id.in_([old, broken])).values(finished_at=func.now() - timedelta(days=40))
         )
         assert await work.purge_finished(session, older_than=timedelta(days=30)) >= 1
         await session.commit()

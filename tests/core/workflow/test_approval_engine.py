@@ -70,8 +70,7 @@ async def test_an_auto_publish_workflow_publishes_only_once_a_publish_handler_is
         async with session_scope(deps.sessionmaker) as s:
             req = await wf.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
             await wf.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
-            last = await wf.approve(session=s, request_id=req.id, by_user_id=team.client_reviewer.id,
-                                    expected_stage=2)
+            last = await wf.approve(session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2)
     finally:
         HANDLERS.pop(wf.PUBLISH_TASK)
     assert last.final and last.publish

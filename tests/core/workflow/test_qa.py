@@ -29,12 +29,33 @@ async def test_the_sla_follows_the_priority_and_only_managers_send_to_qa(deps):
     start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     async with session_scope(deps.sessionmaker) as s:
         with pytest.raises(NotAManager):
-            await qa.send_to_qa(session=s, request_id=request.id, by_user_id=team.client_reviewer.id,
-                                qa_type="fact_check", priority="urgent", note=None, now=start)
-        sent = await qa.send_to_qa(session=s, request_id=request.id, by_user_id=team.manager.id,
-                                   qa_type="fact_check", priority="urgent", note="The 3-year figure", now=start)
-        again = await qa.send_to_qa(session=s, request_id=request.id, by_user_id=team.owner.id,
-                                    qa_type="fact_check", priority="low", note=None, now=start)
+            await qa.send_to_qa(
+                session=s,
+                request_id=request.id,
+                by_user_id=team.client_reviewer.id,
+                qa_type="fact_check",
+                priority="urgent",
+                note=None,
+                now=start,
+            )
+        sent = await qa.send_to_qa(
+            session=s,
+            request_id=request.id,
+            by_user_id=team.manager.id,
+            qa_type="fact_check",
+            priority="urgent",
+            note="The 3-year figure",
+            now=start,
+        )
+        again = await qa.send_to_qa(
+            session=s,
+            request_id=request.id,
+            by_user_id=team.owner.id,
+            qa_type="fact_check",
+            priority="low",
+            note=None,
+            now=start,
+        )
         assert sent.created and not again.created and again.qa.id == sent.qa.id
         assert sent.qa.due_at == start + timedelta(hours=4) and sent.qa.sla_hours == 4
         (item,) = await qa.queue_for(session=s, user_id=team.owner.id) or []
@@ -46,19 +67,33 @@ async def test_the_sla_follows_the_priority_and_only_managers_send_to_qa(deps):
 async def test_a_failure_after_the_draft_was_approved_says_it_was_not_sent_back(deps):
     team, request = await _pending(deps)
     async with session_scope(deps.sessionmaker) as s:
-        sent = await qa.send_to_qa(session=s, request_id=request.id, by_user_id=team.manager.id,
-                                   qa_type="content_review", priority="normal", note=None)
+        sent = await qa.send_to_qa(
+            session=s,
+            request_id=request.id,
+            by_user_id=team.manager.id,
+            qa_type="content_review",
+            priority="normal",
+            note=None,
+        )
         await wf.approve(session=s, request_id=request.id, by_user_id=team.manager.id, expected_stage=1)
         await wf.approve(session=s, request_id=request.id, by_user_id=team.client_reviewer.id, expected_stage=2)
         with pytest.raises(qa.QANeedsNote):
             await qa.finish_qa(session=s, qa_id=sent.qa.id, reviewer_id=team.owner.id, passed=False, note=" ")
-        outcome = await qa.finish_qa(session=s, qa_id=sent.qa.id, reviewer_id=team.owner.id, passed=False,
-                                     note="Wrong stat")
+        outcome = await qa.finish_qa(
+            session=s, qa_id=sent.qa.id, reviewer_id=team.owner.id, passed=False, note="Wrong stat"
+        )
         assert outcome.applied and outcome.sent_back is None and outcome.submitter == team.creator.id
         assert qa.outcome_text(outcome, "“Post” (LinkedIn post)", "Olivia") == (
             "❌ QA failed: Content review of “Post” (LinkedIn post) by Olivia: Wrong stat. The draft was already "
-            "approved, so it wasn't sent back.")
+            "approved, so it wasn't sent back."
+        )
         assert (await wf.get_request(session=s, request_id=request.id)).status == "approved"
         with pytest.raises(qa.NotUnderReview):
-            await qa.send_to_qa(session=s, request_id=request.id, by_user_id=team.manager.id,
-                                qa_type="brand_safety", priority="normal", note=None)
+            await qa.send_to_qa(
+                session=s,
+                request_id=request.id,
+                by_user_id=team.manager.id,
+                qa_type="brand_safety",
+                priority="normal",
+                note=None,
+            )
