@@ -509,6 +509,21 @@ async def draft_undeliverable(deps: CoreDeps, draft_id: uuid.UUID, error: str) -
     await finish_if_done(deps, asset.id)
 
 
+def _received_summary(jobs: list[RepurposingJob], drafts: list[GeneratedContent], bound: bool) -> str:
+    """What the creator got, counted as they count it: "5 drafts and 3 clips received", and what not."""
+    got = [d for d in drafts if (d.metadata_ or {}).get("delivered_message_id") or not bound]
+    clips = sum(1 for d in got if d.content_type == "short_video")
+    texts = len(got) - clips
+    text = f"{texts} draft{'s' if texts != 1 else ''}"
+    if clips:
+        text += f" and {clips} clip{'s' if clips != 1 else ''}"
+    text += " received"
+    missed = sum(1 for j in jobs if j.status == "failed") + sum(
+        1 for d in drafts if (d.metadata_ or {}).get("delivery_failed")
+    )
+    return text + (f" · {missed} couldn't be made or sent" if missed else "")
+
+
 def _received(draft: GeneratedContent) -> bool:
     meta = draft.metadata_ or {}
     return bool(meta.get("delivered_message_id") or meta.get("delivery_failed"))
@@ -516,7 +531,7 @@ def _received(draft: GeneratedContent) -> bool:
 
 async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
     """Update the asset's progress; complete it once every job has ended and every draft was sent (or
-    could not be). "n of m drafts ready" counts what the creator actually received."""
+    could not be). Both the running count and the final line count what the creator actually received."""
     async with session_scope(deps.sessionmaker) as session:
         asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
         if asset is None:
@@ -543,7 +558,7 @@ async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
     if asset.upload_status == "cancelled":
         return finished
     if finished:
-        detail = f"{ready} of {len(jobs)} drafts ready"
+        detail = _received_summary(jobs, drafts, bound)
         if asset.content_type in ("audio", "video"):
             detail += "\n/transcript — read the words I heard, and correct them"
         await report(deps, asset, "completed", status="completed", detail=detail)

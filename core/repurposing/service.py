@@ -141,9 +141,19 @@ async def plan_strategy(
 _PRIORITY_VALUE = {"high": 8, "medium": 5, "low": 3}
 
 
+CLIPS_PER_JOB = 6  # core.clips.moments.DEFAULT_COUNT: a clip job makes up to this many clips
+
+
 def plan_summary(jobs: list[RepurposingJob]) -> str:
     """What was planned, as the creator reads it: "3 drafts planned: LinkedIn post, Instagram caption, Short clip"."""
-    labels = [FORMATS[j.output_format].label if j.output_format in FORMATS else str(j.output_format) for j in jobs]
+    labels = [
+        f"Short clips (up to {(j.config or {}).get('count', CLIPS_PER_JOB)})"
+        if j.output_format == "short_video"
+        else FORMATS[j.output_format].label
+        if j.output_format in FORMATS
+        else str(j.output_format)
+        for j in jobs
+    ]
     if not labels:
         return "no drafts planned"
     return f"{len(jobs)} draft{'s' if len(jobs) != 1 else ''} planned: {', '.join(labels)}"
