@@ -258,6 +258,26 @@ def source_label(asset: ContentAsset | None) -> str | None:
     return f"{title} ({what} {via})"
 
 
+def review_buttons(value: str, *, send_to_qa: bool) -> list[Block]:
+    """Approve / Request changes / Reject (and Send to QA for whoever may), one request's value on each."""
+
+    def button(action_id: str, label: str, style: str | None = None) -> Block:
+        block: Block = {"type": "button", "action_id": action_id, "value": value}
+        if style:
+            block["style"] = style
+        block["text"] = {"type": "plain_text", "text": label}
+        return block
+
+    buttons = [
+        button(APPROVE, "Approve", "primary"),
+        button(CHANGES, "Request changes"),
+        button(REJECT, "Reject", "danger"),
+    ]
+    if send_to_qa:
+        buttons.append(button(QA_SEND, "Send to QA"))
+    return buttons
+
+
 def approval_message(
     *,
     draft: GeneratedContent,
@@ -289,34 +309,7 @@ def approval_message(
             {
                 "type": "actions",
                 "block_id": "recast_review",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": APPROVE,
-                        "style": "primary",
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Approve"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": CHANGES,
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Request changes"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": REJECT,
-                        "style": "danger",
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Reject"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": QA_SEND,
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Send to QA"},
-                    },
-                ],
+                "elements": review_buttons(value, send_to_qa=True),
             }
         )
     fallback = (
@@ -418,37 +411,7 @@ def pending_blocks(
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
         value = action_value(item.request)
-        elements: list[Block] = [
-            {
-                "type": "button",
-                "action_id": APPROVE,
-                "style": "primary",
-                "value": value,
-                "text": {"type": "plain_text", "text": "Approve"},
-            },
-            {
-                "type": "button",
-                "action_id": CHANGES,
-                "value": value,
-                "text": {"type": "plain_text", "text": "Request changes"},
-            },
-            {
-                "type": "button",
-                "action_id": REJECT,
-                "style": "danger",
-                "value": value,
-                "text": {"type": "plain_text", "text": "Reject"},
-            },
-        ]
-        if item.request.id in qa_senders:
-            elements.append(
-                {
-                    "type": "button",
-                    "action_id": QA_SEND,
-                    "value": value,
-                    "text": {"type": "plain_text", "text": "Send to QA"},
-                }
-            )
+        elements = review_buttons(value, send_to_qa=item.request.id in qa_senders)
         blocks.append({"type": "actions", "elements": elements})
     if len(items) > limit:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - limit} more"}]})

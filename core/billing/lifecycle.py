@@ -1,6 +1,7 @@
 """Billing, subscription lifecycle: trial → active → past_due → canceled | expired, with
 `cancel_at_period_end`; every transition is an `audit_logs` row whose metadata carries the gateway's
-event time. Also cancelling at period end, trial reminders and closing ended periods."""
+event time. Also trial reminders and closing ended periods (a creator's own cancel is
+`core.billing.subscriptions`, which tells the gateway first)."""
 
 from __future__ import annotations
 
@@ -99,37 +100,6 @@ async def apply_plan_limits(session: AsyncSession, user_id: uuid.UUID, plan: Sub
         )
         .execution_options(synchronize_session=False)
     )
-
-
-async def cancel_subscription(
-    *, session: AsyncSession, user_id: uuid.UUID, at_period_end: bool = True, outbox: list[ChatSend] | None = None
-) -> Subscription | None:
-    """Cancel the creator's plan, at the end of the paid period by default (access kept until then)."""
-    sub = await billing_usage.live_subscription(session=session, user_id=user_id)
-    if sub is None:
-        return None
-    if at_period_end and sub.status != "trial":
-        if not sub.cancel_at_period_end:
-            sub.cancel_at_period_end = True
-            await audit.record(
-                session=session,
-                action="subscription_cancel_scheduled",
-                user_id=user_id,
-                resource_type="subscription",
-                resource_id=sub.id,
-                metadata={"period_end": sub.current_period_end.isoformat()},
-            )
-    else:
-        await transition(session=session, sub=sub, to="canceled", reason="canceled by user")
-        if outbox is not None:
-            await notify(
-                session=session,
-                outbox=outbox,
-                user_id=user_id,
-                kind="subscription_canceled",
-                text="Your plan is canceled. Send /plans whenever you want to come back.",
-            )
-    return sub
 
 
 async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
