@@ -3,6 +3,7 @@ no payments and whom to contact; a creator over a trial limit is told when the t
 
 from __future__ import annotations
 
+from chat import reply_to, seed_and_onboard
 from sqlalchemy import select, update
 from test_bot_flow import TALK, running_bot
 
@@ -11,29 +12,8 @@ from core.billing.gateways import StripeGateway
 from core.billing.models import Subscription, UsageTracking
 from core.common.clock import local_time
 from core.content.models import ContentAsset
-from core.seed.service import apply_seed
 
 CREATOR = 5590001
-
-
-async def _ready(core_deps, tg, user_id: int) -> None:
-    async with core_deps.sessionmaker() as session:
-        await apply_seed(session=session)
-        await session.commit()
-    tg.user_sends_command(user_id, "start")
-    await tg.wait_for_message(user_id, contains="what's your email", timeout=15)
-    tg.user_sends_command(user_id, "skip")
-    await tg.wait_for_message(user_id, contains="No problem", timeout=15)
-
-
-def _last_id(tg, user_id: int) -> int:
-    return max((m.message_id for m in tg.messages_to(user_id)), default=0)
-
-
-async def _reply_to(tg, user_id: int, send, contains: str):
-    since = _last_id(tg, user_id)
-    send()
-    return await tg.wait_for_message(user_id, contains=contains, timeout=15, since_message_id=since)
 
 
 async def _user(core_deps, tg_user: int) -> User:
@@ -45,12 +25,12 @@ async def _user(core_deps, tg_user: int) -> User:
 async def test_without_a_gateway_plans_and_upgrade_name_the_billing_contact(live_deps, redis_url, run_id):
     live_deps.settings.billing_contact = "billing@agency.example"
     async with running_bot(live_deps, redis_url, run_id) as tg:
-        await _ready(live_deps, tg, CREATOR)
-        plans = await _reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "plans"), "Recast plans")
+        await seed_and_onboard(live_deps, tg, CREATOR)
+        plans = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "plans"), "Recast plans")
         assert "/upgrade" not in plans.content
         assert "doesn't take payments" in plans.content and "billing@agency.example" in plans.content
         for args in ("pro-monthly", None, "no-such-plan USD"):
-            reply = await _reply_to(
+            reply = await reply_to(
                 tg, CREATOR, lambda a=args: tg.user_sends_command(CREATOR, "upgrade", a), "doesn't take payments"
             )
             assert "contact billing@agency.example" in reply.content and "try again later" not in reply.content
@@ -60,14 +40,14 @@ async def test_with_only_a_dollar_gateway_rupee_upgrades_point_to_dollars(live_d
     # A configured Stripe client that is never called: choosing the currency happens before any checkout.
     live_deps.providers = {"gateways": {"stripe": StripeGateway("sk_test_unused", api_base="http://127.0.0.1:9")}}
     async with running_bot(live_deps, redis_url, run_id) as tg:
-        await _ready(live_deps, tg, CREATOR + 1)
-        reply = await _reply_to(
+        await seed_and_onboard(live_deps, tg, CREATOR + 1)
+        reply = await reply_to(
             tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "upgrade", "pro-monthly"), "Payments in INR"
         )
         assert "/upgrade pro-monthly USD" in reply.content
-        plans = await _reply_to(tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "plans"), "Recast plans")
+        plans = await reply_to(tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "plans"), "Recast plans")
         assert "/upgrade" not in plans.content and "/plans USD" in plans.content
-        usd = await _reply_to(
+        usd = await reply_to(
             tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "plans", "USD"), "Recast plans (USD)"
         )
         assert "→ /upgrade pro-monthly" in usd.content
@@ -75,9 +55,9 @@ async def test_with_only_a_dollar_gateway_rupee_upgrades_point_to_dollars(live_d
 
 async def test_over_the_trial_limit_says_when_the_trial_ends_in_the_creators_timezone(live_deps, redis_url, run_id):
     async with running_bot(live_deps, redis_url, run_id) as tg:
-        await _ready(live_deps, tg, CREATOR + 2)
+        await seed_and_onboard(live_deps, tg, CREATOR + 2)
         user = await _user(live_deps, CREATOR + 2)
-        await _reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "usage"), "Uploads: 0 of 10")
+        await reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "usage"), "Uploads: 0 of 10")
         async with live_deps.sessionmaker() as s:
             await s.execute(update(UsageTracking).where(UsageTracking.user_id == user.id).values(content_uploads=10))
             trial_end = await s.scalar(select(Subscription.trial_end).where(Subscription.user_id == user.id))

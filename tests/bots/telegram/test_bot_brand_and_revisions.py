@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chat import onboard
 from sqlalchemy import func, select
 from test_bot_flow import running_bot
 
@@ -44,13 +45,6 @@ SENTENCES = [
 ]
 
 
-async def _onboard(tg, user_id: int) -> None:
-    tg.user_sends_command(user_id, "start", first_name="Asha")
-    await tg.wait_for_message(user_id, contains="what's your email", timeout=15)
-    tg.user_sends_command(user_id, "skip")
-    await tg.wait_for_message(user_id, contains="No problem", timeout=15)
-
-
 async def _brand_of(core_deps, user_id: int) -> BrandProfile:
     async with core_deps.sessionmaker() as s:
         identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user_id)))
@@ -82,7 +76,7 @@ async def test_brand_setup_samples_and_clip_dressing_from_chat(live_deps, redis_
             ]
         )
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, CREATOR)
+        await onboard(tg, CREATOR, first_name="Asha")
         tg.user_sends_command(CREATOR, "brand")
         await tg.wait_for_message(CREATOR, contains="7 quick questions", timeout=15)
         for answer in ANSWERS:
@@ -143,7 +137,7 @@ async def test_a_video_comes_back_as_drafts_and_clips_that_can_be_revised_and_re
         await apply_seed(session=session)
         await session.commit()
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         tg.user_sends_video(
             user,
             tg.add_file(talk_video.read_bytes()),

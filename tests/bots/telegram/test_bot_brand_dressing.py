@@ -12,9 +12,10 @@ import av
 import numpy as np
 import pytest
 from aiohttp import web
+from chat import onboard
 from fakes.site import local_site
 from sqlalchemy import select
-from test_bot_brand_and_revisions import SENTENCES, _brand_of, _onboard
+from test_bot_brand_and_revisions import SENTENCES, _brand_of
 from test_bot_flow import TALK, running_bot
 
 from core.accounts.models import ChatIdentity
@@ -115,7 +116,7 @@ async def test_a_creators_logo_intro_and_outro_dress_their_clips_and_no_one_else
             ]
         )
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, CREATOR)
+        await onboard(tg, CREATOR, first_name="Asha")
         await _set_up_brand(tg, CREATOR, "Asha Builds")
         for role, path in (("logo", logo), ("intro", intro), ("outro", outro)):
             tg.user_sends_command(CREATOR, "brand", role)
@@ -126,7 +127,7 @@ async def test_a_creators_logo_intro_and_outro_dress_their_clips_and_no_one_else
                 tg.user_sends_video(CREATOR, tg.add_file(path.read_bytes()), duration=1, file_name=f"{role}.mp4")
             await tg.wait_for_message(CREATOR, contains=f"{role.title()} saved ✅", timeout=15)
 
-        await _onboard(tg, OTHER)
+        await onboard(tg, OTHER, first_name="Asha")
         for user in (CREATOR, OTHER):
             tg.user_sends_video(
                 user,
@@ -174,7 +175,7 @@ async def test_pastes_and_links_are_linked_to_the_creators_brand(live_deps, redi
 
     user = CREATOR + 10
     async with local_site([web.get("/post", article)]) as base, running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         await _set_up_brand(tg, user, "Asha Writes", platforms="linkedin")
         tg.user_sends_text(user, TALK)
         await tg.wait_for_message(user, contains="100% · Done", timeout=60)
@@ -197,7 +198,7 @@ async def test_saving_a_logo_says_what_it_will_do_only_as_far_as_it_is_true(
     await run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=magenta:s=128x128", "-frames:v", "1", logo])
     user = CREATOR + 20
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         tg.user_sends_command(user, "brand", "logo")
         await tg.wait_for_message(user, contains="Set up your brand first with /brand", timeout=15)
 

@@ -4,8 +4,8 @@ checked. Real aiogram against the Bot API stand-in, real PostgreSQL, Redis and w
 
 from __future__ import annotations
 
+from chat import onboard
 from sqlalchemy import select
-from test_bot_brand_and_revisions import _onboard
 from test_bot_brand_dressing import _asset_of, _set_up_brand
 from test_bot_flow import TALK, running_bot
 
@@ -34,9 +34,9 @@ async def test_the_brands_platforms_decide_the_formats_and_the_progress_names_th
         await apply_seed(session=session)
         await session.commit()
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, CREATOR)
+        await onboard(tg, CREATOR, first_name="Asha")
         await _set_up_brand(tg, CREATOR, "Asha Posts", platforms="linkedin, instagram")
-        await _onboard(tg, OTHER)
+        await onboard(tg, OTHER, first_name="Asha")
         for user in (CREATOR, OTHER):
             tg.user_sends_text(user, TALK)
             await tg.wait_for_message(user, contains="100% · Done", timeout=90)
@@ -81,9 +81,9 @@ async def test_the_brands_sign_off_ends_every_text_draft_and_its_avoided_words_n
         await apply_seed(session=session)
         await session.commit()
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         await _set_up_brand(tg, user, "Asha Signs", guidelines=GUIDELINES)
-        await _onboard(tg, control)
+        await onboard(tg, control, first_name="Asha")
         for who in (user, control):
             tg.user_sends_text(who, TALK)
             await tg.wait_for_message(who, contains="100% · Done", timeout=90)

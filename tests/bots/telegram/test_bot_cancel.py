@@ -9,6 +9,7 @@ import asyncio
 import re
 import time
 
+from chat import onboard
 from fakes.telegram_api import CHAT_WRITES, Call, FakeTelegram
 from sqlalchemy import func, select, text
 from test_bot_flow import TALK, running_bot
@@ -23,13 +24,6 @@ from core.system.models import AuditLog
 from core.work.models import WorkUnit
 
 CREATOR = 5580001
-
-
-async def _onboard(tg: FakeTelegram, user: int) -> None:
-    tg.user_sends_command(user, "start", first_name="Asha")
-    await tg.wait_for_message(user, contains="what's your email", timeout=15)
-    tg.user_sends_command(user, "skip")
-    await tg.wait_for_message(user, contains="No problem", timeout=15)
 
 
 def _drafts_in_chat(tg: FakeTelegram, user: int) -> list[str]:
@@ -94,7 +88,7 @@ async def test_cancel_while_drafts_arrive_stops_the_rest_and_gives_back_their_cr
         await session.commit()
     user = CREATOR
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         # The third draft's send is held in flight: two drafts have arrived, the third is being sent.
         third = tg.hold(lambda call: _is_draft_send(tg, user, call) and len(_drafts_in_chat(tg, user)) >= 2)
         tg.user_sends_document(user, tg.add_file(TALK.encode()), file_name="talk.txt", mime_type="text/plain")
@@ -134,7 +128,7 @@ async def test_cancel_before_any_draft_is_written_counts_nothing(live_deps, redi
         await session.commit()
     user = CREATOR + 1
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, user)
+        await onboard(tg, user, first_name="Asha")
         analysing = tg.hold(
             lambda call: (
                 call.method == "editMessageText"

@@ -3,6 +3,7 @@ them as one piece of content — one upload, one set of drafts, charged once —
 
 from __future__ import annotations
 
+from chat import onboard
 from fakes.telegram_api import MAX_TEXT_LENGTH, FakeTelegram
 from sqlalchemy import func, select
 from test_bot_flow import TALK, running_bot
@@ -41,13 +42,6 @@ async def _seed(core_deps) -> None:
         await session.commit()
 
 
-async def _onboard(tg, user_id: int) -> None:
-    tg.user_sends_command(user_id, "start")
-    await tg.wait_for_message(user_id, contains="what's your email", timeout=15)
-    tg.user_sends_command(user_id, "skip")
-    await tg.wait_for_message(user_id, contains="No problem", timeout=15)
-
-
 async def _assets_and_uploads(core_deps, user_id: int) -> tuple[list[ContentAsset], int]:
     async with core_deps.sessionmaker() as s:
         identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user_id)))
@@ -66,7 +60,7 @@ async def test_a_10000_character_paste_is_one_upload_one_set_of_drafts_charged_o
     parts = _split_like_telegram(text)
     assert len(parts) == 3 and all(len(p) <= MAX_TEXT_LENGTH for p in parts)
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, CREATOR)
+        await onboard(tg, CREATOR)
         for part in parts:
             tg.user_sends_text(CREATOR, part)
         await tg.wait_for_message(CREATOR, contains="100% · Done", timeout=90)
@@ -97,7 +91,7 @@ async def test_parts_buffered_when_the_bot_stops_are_ingested_after_it_starts_ag
     async with FakeTelegram() as tg:
         core_deps.settings.telegram_paste_window_seconds = 600  # the bot stops long before this
         async with running_bot(core_deps, redis_url, run_id, telegram=tg):
-            await _onboard(tg, CREATOR + 1)
+            await onboard(tg, CREATOR + 1)
             tg.user_sends_text(CREATOR + 1, parts[0])
             tg.user_sends_text(CREATOR + 1, parts[1])
             await tg.wait_for_message(CREATOR + 1, contains="2 parts", timeout=15)
@@ -115,7 +109,7 @@ async def test_a_short_text_is_answered_at_once(live_deps, redis_url, run_id):
     core_deps.settings.telegram_paste_window_seconds = 600  # an answer that waited for the window would time out
     await _seed(core_deps)
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _onboard(tg, CREATOR + 2)
+        await onboard(tg, CREATOR + 2)
         tg.user_sends_text(CREATOR + 2, "hello there")
         await tg.wait_for_message(CREATOR + 2, contains="at least 80 words", timeout=10)
 
@@ -128,7 +122,7 @@ async def test_a_paste_that_cannot_be_stored_is_told_not_left_waiting(live_deps,
     await _seed(core_deps)
     async with FakeTelegram() as tg:
         async with running_bot(core_deps, redis_url, run_id, telegram=tg):
-            await _onboard(tg, CREATOR + 3)
+            await onboard(tg, CREATOR + 3)
             tg.user_sends_text(CREATOR + 3, _long_text(3000))
             await tg.wait_for_message(CREATOR + 3, contains="Got your text", timeout=15)
         # A buffer whose account no longer exists (its rows cannot be stored): as a stale buffer would be.

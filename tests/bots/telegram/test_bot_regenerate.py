@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import itertools
 
+from chat import last_message_id
 from sqlalchemy import select
 from test_bot_flow import TALK, running_bot
 
@@ -25,17 +26,13 @@ async def _credits(core_deps, user_id: int) -> int:
     return int(usage.ai_credits_used)
 
 
-def _last_id(tg, user_id: int) -> int:
-    return max((m.message_id for m in tg.messages_to(user_id)), default=0)
-
-
 def _body(content: str) -> str:
     return content.split("\n\n", 1)[1]
 
 
 async def _press_regenerate(tg, user: int, message) -> tuple[str, object]:
     """Press Regenerate; return ("fresh", the new draft message) or ("none", the bot's note)."""
-    since = _last_id(tg, user)
+    since = last_message_id(tg, user)
     tg.user_presses_button(user, message.message_id, next(d for d in message.callback_data if d.startswith("d:g:")))
     reply = await tg.wait_for_message(user, contains="", timeout=60, since_message_id=since)
     if reply.content.startswith("📝"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
+from chat import last_message_id, seed_and_onboard
 from sqlalchemy import select
 from test_bot_flow import TALK, running_bot
 
@@ -13,23 +14,8 @@ from core.accounts.models import ChatIdentity
 from core.content.models import ContentAsset
 from core.media.ffmpeg import run_ffmpeg
 from core.media.speech import synthesize
-from core.seed.service import apply_seed
 
 CREATOR = 5610001
-
-
-async def _ready(core_deps, tg, user_id: int) -> None:
-    async with core_deps.sessionmaker() as session:
-        await apply_seed(session=session)
-        await session.commit()
-    tg.user_sends_command(user_id, "start")
-    await tg.wait_for_message(user_id, contains="what's your email", timeout=15)
-    tg.user_sends_command(user_id, "skip")
-    await tg.wait_for_message(user_id, contains="No problem", timeout=15)
-
-
-def _last_id(tg, user_id: int) -> int:
-    return max((m.message_id for m in tg.messages_to(user_id)), default=0)
 
 
 async def _voice_note(tmp_path: Path) -> bytes:
@@ -51,12 +37,12 @@ async def test_a_voice_note_is_titled_by_its_topics_and_history_names_each_kind(
     core_deps.settings.telegram_paste_window_seconds = 0.3
     voice = await _voice_note(tmp_path)
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _ready(core_deps, tg, CREATOR)
+        await seed_and_onboard(core_deps, tg, CREATOR)
         tg.user_sends_voice(CREATOR, tg.add_file(voice), duration=20)
         status = await tg.wait_for_message(CREATOR, contains="100% · Done", timeout=120)
         tg.user_sends_text(CREATOR, TALK)
         await tg.wait_for_message(CREATOR, contains="100% · Done", timeout=60, since_message_id=status.message_id)
-        since = _last_id(tg, CREATOR)
+        since = last_message_id(tg, CREATOR)
         tg.user_sends_command(CREATOR, "history")
         history = await tg.wait_for_message(CREATOR, contains="Your recent uploads", timeout=15, since_message_id=since)
     async with core_deps.sessionmaker() as s:
@@ -75,7 +61,7 @@ async def test_a_voice_note_is_titled_by_its_topics_and_history_names_each_kind(
 
 async def test_plans_say_limits_are_per_month_even_on_yearly_plans(live_deps, redis_url, run_id):
     async with running_bot(live_deps, redis_url, run_id) as tg:
-        await _ready(live_deps, tg, CREATOR + 1)
+        await seed_and_onboard(live_deps, tg, CREATOR + 1)
         tg.user_sends_command(CREATOR + 1, "plans")
         plans = await tg.wait_for_message(CREATOR + 1, contains="Recast plans", timeout=15)
     yearly = next(line for line in plans.content.splitlines() if "Creator (yearly)" in line)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from aiohttp import web
+from chat import last_message_id, reply_to
 from fakes.site import local_site
 from sqlalchemy import select
 from test_bot_flow import running_bot
@@ -48,16 +49,6 @@ async def _on_pro(core_deps, user_id, **gateway_ids):
         return f"{day.day} {day:%b %Y}"
 
 
-def _last_id(tg, user_id: int) -> int:
-    return max((m.message_id for m in tg.messages_to(user_id)), default=0)
-
-
-async def _reply_to(tg, user_id: int, send, contains: str):
-    since = _last_id(tg, user_id)
-    send()
-    return await tg.wait_for_message(user_id, contains=contains, timeout=15, since_message_id=since)
-
-
 async def test_cancel_a_stripe_renewal_at_period_end_after_confirming_then_resume(live_deps, redis_url, run_id):
     updates: list[dict[str, str]] = []
 
@@ -79,7 +70,7 @@ async def test_cancel_a_stripe_renewal_at_period_end_after_confirming_then_resum
         async with running_bot(live_deps, redis_url, run_id) as tg:
             user_id = await _ready(live_deps, tg, CREATOR)
             end = await _on_pro(live_deps, user_id, stripe_subscription_id="sub_Test1")
-            status = await _reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "subscription"), "renews on")
+            status = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "subscription"), "renews on")
             assert f"Pro (monthly): renews on {end} through Stripe." in status.content
             assert status.callback_data == ["sub:cancel"]
 
@@ -111,12 +102,12 @@ async def test_cancel_a_stripe_renewal_at_period_end_after_confirming_then_resum
 async def test_a_one_time_plan_says_it_does_not_renew_and_offers_no_button(live_deps, redis_url, run_id):
     async with running_bot(live_deps, redis_url, run_id) as tg:
         user_id = await _ready(live_deps, tg, CREATOR + 1)
-        trial = await _reply_to(
+        trial = await reply_to(
             tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "subscription"), "Free trial of Creator"
         )
         assert "nothing is charged" in trial.content and trial.callback_data == []
         end = await _on_pro(live_deps, user_id)
-        paid = await _reply_to(
+        paid = await reply_to(
             tg, CREATOR + 1, lambda: tg.user_sends_command(CREATOR + 1, "subscription"), "Pro (monthly): paid until"
         )
     assert f"paid until {end}. It doesn't renew by itself, so nothing more will be charged." in paid.content
@@ -126,12 +117,12 @@ async def test_a_one_time_plan_says_it_does_not_renew_and_offers_no_button(live_
 async def test_invoices_come_back_as_pdfs_and_a_gstin_is_checked_and_used(live_deps, redis_url, run_id):
     async with running_bot(live_deps, redis_url, run_id) as tg:
         user_id = await _ready(live_deps, tg, CREATOR + 2)
-        await _reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "invoices"), "No invoices yet")
-        wrong = await _reply_to(
+        await reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "invoices"), "No invoices yet")
+        wrong = await reply_to(
             tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "gstin", "27AAPFU0939F1ZW"), "typo"
         )
         assert "Saved" not in wrong.content
-        await _reply_to(
+        await reply_to(
             tg,
             CREATOR + 2,
             lambda: tg.user_sends_command(CREATOR + 2, "gstin", "27aapfu0939f1zv"),
@@ -158,18 +149,18 @@ async def test_invoices_come_back_as_pdfs_and_a_gstin_is_checked_and_used(live_d
             number = invoice.invoice_number
             await s.commit()
         assert invoice.gst_number == "27AAPFU0939F1ZV"
-        listing = await _reply_to(
+        listing = await reply_to(
             tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "invoices"), "Your invoices"
         )
         assert f"• {number}" in listing.content and "₹1,999.00 (paid)" in listing.content
         assert listing.callback_data == [f"inv:{invoice.id.hex}"]
-        since = _last_id(tg, CREATOR + 2)
+        since = last_message_id(tg, CREATOR + 2)
         tg.user_presses_button(CREATOR + 2, listing.message_id, f"inv:{invoice.id.hex}")
         sent = await tg.wait_for_message(CREATOR + 2, contains=f"Invoice {number}", timeout=15, since_message_id=since)
         assert sent.media_kind == "document"
         assert tg.file_bytes(sent.media["file_id"]).startswith(b"%PDF")
         assert sent.media["file_name"] == number.replace("/", "-") + ".pdf"
-        await _reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "gstin", "off"), "GSTIN removed")
+        await reply_to(tg, CREATOR + 2, lambda: tg.user_sends_command(CREATOR + 2, "gstin", "off"), "GSTIN removed")
 
 
 async def test_the_new_commands_are_in_the_menu_and_in_help(live_deps, redis_url, run_id):
@@ -187,6 +178,6 @@ async def test_the_new_commands_are_in_the_menu_and_in_help(live_deps, redis_url
         menu = [c["command"] for commands in tg.commands.values() for c in commands]
         assert {"subscription", "invoices", "gstin"} <= set(menu)
         await _ready(live_deps, tg, CREATOR + 3)
-        help_text = await _reply_to(tg, CREATOR + 3, lambda: tg.user_sends_command(CREATOR + 3, "help"), "/brand")
+        help_text = await reply_to(tg, CREATOR + 3, lambda: tg.user_sends_command(CREATOR + 3, "help"), "/brand")
     missing = [name for name in menu if f"/{name}" not in help_text.content and name not in ("start", "help")]
     assert missing == [], help_text.content

@@ -8,6 +8,7 @@ import re
 import wave
 from pathlib import Path
 
+from chat import last_message_id, seed_and_onboard
 from sqlalchemy import select
 from test_bot_flow import TALK, running_bot
 
@@ -17,7 +18,6 @@ from core.content.models import ContentAnalysis, ContentAsset
 from core.media.ffmpeg import run_ffmpeg
 from core.media.speech import synthesize
 from core.pipeline import service as pipeline
-from core.seed.service import apply_seed
 
 CREATOR = 5590001
 SPOKEN = (
@@ -26,20 +26,6 @@ SPOKEN = (
     "Reply to every comment in the first hour, because the algorithm rewards conversations."
 )
 CANDIDATES = ("consistency", "conversations", "engagement", "comment", "talent", "algorithm", "brand")
-
-
-async def _ready(core_deps, tg, user_id: int) -> None:
-    async with core_deps.sessionmaker() as session:
-        await apply_seed(session=session)
-        await session.commit()
-    tg.user_sends_command(user_id, "start")
-    await tg.wait_for_message(user_id, contains="what's your email", timeout=15)
-    tg.user_sends_command(user_id, "skip")
-    await tg.wait_for_message(user_id, contains="No problem", timeout=15)
-
-
-def _last_id(tg, user_id: int) -> int:
-    return max((m.message_id for m in tg.messages_to(user_id)), default=0)
 
 
 def _count(word: str, text: str) -> int:
@@ -72,7 +58,7 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
     voice = await _voice_note(tmp_path)
     user = CREATOR
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _ready(core_deps, tg, user)
+        await seed_and_onboard(core_deps, tg, user)
         tg.user_sends_voice(user, tg.add_file(voice), duration=15)
         done = await tg.wait_for_message(user, contains="100% · Done", timeout=180)
         assert "/transcript" in done.content  # the done message says where the words are
@@ -80,21 +66,21 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
         assert drafts
         before = await _usage(core_deps, user)
 
-        since = _last_id(tg, user)
+        since = last_message_id(tg, user)
         tg.user_sends_command(user, "transcript")
         shown = await tg.wait_for_message(user, contains="📜 Transcript of", timeout=15, since_message_id=since)
         heard = shown.content.split("\n\n")[1]
         assert "milk → value" in shown.content  # how to correct
         word = next(w for w in CANDIDATES if _count(w, heard) and any(_count(w, d.content) for d in drafts))
 
-        since = _last_id(tg, user)
+        since = last_message_id(tg, user)
         tg.user_sends_text(user, "milk → value")
         missing = await tg.wait_for_message(
             user, contains="isn't in the transcript", timeout=15, since_message_id=since
         )
         assert "“milk”" in missing.content and "unchanged" in missing.content
 
-        since = _last_id(tg, user)
+        since = last_message_id(tg, user)
         tg.user_sends_text(user, f"zebra -> horse\n{word.upper()} → steadfastness")
         fixed = await tg.wait_for_message(user, contains="replacement", timeout=15, since_message_id=since)
         n = _count(word, heard)
@@ -117,7 +103,7 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
             d.content.split("\n")[0].split(" · ")[0] for d in drafts
         }
 
-        since = _last_id(tg, user)
+        since = last_message_id(tg, user)
         tg.user_sends_command(user, "transcript")
         again = await tg.wait_for_message(user, contains="📜 Transcript of", timeout=15, since_message_id=since)
         assert "(corrected)" in again.content and _count(word, again.content.split("\n\n")[1]) == 0
@@ -144,12 +130,12 @@ async def test_a_long_transcript_comes_as_a_text_file(live_deps, redis_url, run_
     user = CREATOR + 1
     long_text = "\n\n".join([TALK] * 6)
     async with running_bot(core_deps, redis_url, run_id) as tg:
-        await _ready(core_deps, tg, user)
+        await seed_and_onboard(core_deps, tg, user)
         tg.user_sends_command(user, "transcript")
         await tg.wait_for_message(user, contains="There's no transcript yet", timeout=15)
         tg.user_sends_document(user, tg.add_file(long_text.encode()), file_name="talk.txt", mime_type="text/plain")
         await tg.wait_for_message(user, contains="100% · Done", timeout=90)
-        since = _last_id(tg, user)
+        since = last_message_id(tg, user)
         tg.user_sends_command(user, "transcript")
         doc = await tg.wait_for_message(user, contains="📜 Text of", timeout=15, since_message_id=since)
     assert doc.media_kind == "document" and "in the attached file" in doc.content
