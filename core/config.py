@@ -85,6 +85,18 @@ class Settings(BaseSettings):
     cashfree_api_base: str = "https://api.cashfree.com"
     paypal_api_base: str = "https://api-m.paypal.com"
 
+    # Social platforms (publishing). API bases default to production; tests point them at local servers.
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    linkedin_api_base: str = "https://api.linkedin.com"
+    linkedin_oauth_base: str = "https://www.linkedin.com/oauth/v2"
+    linkedin_api_version: str = Field(
+        default="202611", description="LinkedIn-Version header (YYYYMM); LinkedIn retires versions after a year"
+    )
+    publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")
+    publish_retry_base_s: float = Field(default=30.0, description="First retry delay of a post (doubles, jittered)")
+    platform_timeout_s: float = Field(default=30.0, description="How long a platform call may take")
+
     billing_contact: str | None = Field(
         default=None,
         description="Whom creators contact for a plan when no payment gateway is configured (billing off)",

@@ -5,13 +5,37 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, TimestampMixin, created_at_column, uuid_pk
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"  # the platform said 401 / the owner revoked the app: reconnect needed
+    REFRESH_FAILED = "refresh_failed"  # the refresh token was refused: reconnect needed
+    DISCONNECTED = "disconnected"  # the owner disconnected it; tokens deleted
+
+
+class PostStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    HELD = "held"  # waiting for its connection to be reconnected (or a quota to lift); not failed
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class AttemptOutcome(StrEnum):
+    SENT = "sent"  # recorded before the call: if the worker dies now, the next attempt checks the platform
+    PUBLISHED = "published"
+    FAILED = "failed"  # the platform refused it: nothing was created
+    UNKNOWN = "unknown"  # a timeout or 5xx after sending: the post may exist
 
 
 class PlatformConnection(TimestampMixin, Base):
@@ -19,6 +43,17 @@ class PlatformConnection(TimestampMixin, Base):
     __table_args__ = (
         Index("idx_platforms_user", "user_id"),
         Index("idx_platforms_org", "organization_id"),
+        # Reconnecting the same account for the same owner updates its row (several accounts per platform
+        # are still allowed: they have different platform_user_ids).
+        Index(
+            "uq_platform_account_owner",
+            "platform",
+            "platform_user_id",
+            "user_id",
+            "client_account_id",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -34,6 +69,11 @@ class PlatformConnection(TimestampMixin, Base):
     scopes: Mapped[list[str] | None]
     is_active: Mapped[bool | None] = mapped_column(server_default=text("true"))
     last_used_at: Mapped[datetime | None]
+    # Recast's additions: why a connection stopped working, and whether the owner was told.
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'active'"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    owner_told_at: Mapped[datetime | None]
+    account_kind: Mapped[str | None] = mapped_column(String(20))  # member | organization (LinkedIn pages)
 
 
 class ScheduledPost(TimestampMixin, Base):
@@ -43,6 +83,14 @@ class ScheduledPost(TimestampMixin, Base):
         Index("idx_scheduled_user", "user_id"),
         Index("idx_scheduled_time", "scheduled_for"),
         Index("idx_scheduled_upcoming", "scheduled_for", postgresql_where=text("status = 'scheduled'")),
+        # One live post per draft and account: scheduling it twice (a double tap) finds the first.
+        Index(
+            "uq_scheduled_live",
+            "generated_content_id",
+            "platform_connection_id",
+            unique=True,
+            postgresql_where=text("status IN ('scheduled', 'publishing', 'held')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -68,6 +116,25 @@ class ScheduledPost(TimestampMixin, Base):
     retry_count: Mapped[int | None] = mapped_column(server_default=text("0"))
     max_retries: Mapped[int | None] = mapped_column(server_default=text("3"))
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class PublishAttempt(Base):
+    """One try at publishing a scheduled post, recorded before the platform is called (the idempotency
+    record): an attempt left `sent` or `unknown` means the next one must first ask the platform whether the
+    post already exists."""
+
+    __tablename__ = "publish_attempts"
+    __table_args__ = (UniqueConstraint("scheduled_post_id", "attempt", name="uq_publish_attempt"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    scheduled_post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"))
+    attempt: Mapped[int]
+    marker: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20), server_default=text("'sent'"))
+    platform_post_id: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = created_at_column()
+    finished_at: Mapped[datetime | None]
 
 
 class ContentCalendar(TimestampMixin, Base):

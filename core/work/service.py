@@ -94,7 +94,9 @@ async def add(
         "enqueued_at": func.now(),
     }
     if delay_s:
+        # Not pushed now (a worker would only skip it): the first sweep after it falls due pushes it.
         values["run_after"] = func.now() + timedelta(seconds=delay_s)
+        values["enqueued_at"] = None
     stmt = (
         pg_insert(WorkUnit)
         .values(**values)

@@ -8,7 +8,9 @@ Deliberate deviations, each asserted rather than skipped:
 - analytics_snapshots_archive (`LIKE analytics_snapshots INCLUDING ALL`) also gets the source's
   foreign keys, which LIKE does not copy, so a deleted user's archived snapshots go too;
 - subscriptions.paypal_subscription_id (unique) sits next to the design's razorpay/stripe/cashfree ids,
-  so PayPal subscription events can find their subscription.
+  so PayPal subscription events can find their subscription;
+- platform_connections carries why it stopped working (status, status_reason), when its owner was told,
+  and whether it is a member or an organization account (publishing needs all four).
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ SCHEMA_MD = REPO_ROOT / "docs" / "schema.md"
 PK_OVERRIDES = {"engagement_metrics": {"id", "collected_at"}}
 NOT_NULL_OVERRIDES = {("engagement_metrics", "collected_at")}
 # Columns Recast adds to a designed table: (table, column) -> (type, NOT NULL).
-EXTRA_COLUMNS = {("subscriptions", "paypal_subscription_id"): ("character varying(255)", False)}
+EXTRA_COLUMNS = {
+    ("subscriptions", "paypal_subscription_id"): ("character varying(255)", False),
+    ("platform_connections", "status"): ("character varying(20)", True),
+    ("platform_connections", "status_reason"): ("text", False),
+    ("platform_connections", "owner_told_at"): ("timestamp with time zone", False),
+    ("platform_connections", "account_kind"): ("character varying(20)", False),
+}
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
 

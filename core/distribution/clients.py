@@ -1,0 +1,30 @@
+"""Which platform clients this server can use: those whose developer app is configured in settings."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.distribution.errors import NotConfigured
+from core.distribution.platforms.linkedin import LinkedInClient
+from core.distribution.platforms.names import Platform
+from core.distribution.ports import PlatformClient
+
+
+def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
+    clients: dict[Platform, PlatformClient] = {}
+    if settings.linkedin_client_id and settings.linkedin_client_secret:
+        clients[Platform.LINKEDIN] = LinkedInClient(
+            client_id=settings.linkedin_client_id,
+            client_secret=settings.linkedin_client_secret.get_secret_value(),
+            api_base=settings.linkedin_api_base,
+            oauth_base=settings.linkedin_oauth_base,
+            version=settings.linkedin_api_version,
+            timeout_s=settings.platform_timeout_s,
+        )
+    return clients
+
+
+def client_for(settings: Settings, platform: str) -> PlatformClient:
+    try:
+        return configured_clients(settings)[Platform(platform)]
+    except (ValueError, KeyError):
+        raise NotConfigured(detail=f"no client configured for {platform!r}") from None

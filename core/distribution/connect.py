@@ -1,0 +1,120 @@
+"""The connect flow's two ends: the sign-in link a chat command offers, and the callback that stores the
+connection, releases posts held for it, and says in chat what was connected."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.common.clock import utcnow
+from core.config import Settings
+from core.deps import CoreDeps
+from core.distribution import connections, oauth
+from core.distribution.clients import client_for, configured_clients
+from core.distribution.connections import Owner
+from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
+from core.distribution.platforms.names import Platform, label
+from core.distribution.publishing import add_publish_unit
+from core.notify import outbox
+from core.notify.ports import ChatRef, OutgoingMessage
+from core.system.models import AuditLog
+from core.work import service as work
+
+
+def connectable(settings: Settings) -> list[Platform]:
+    """Platforms whose developer app this server has: only those are offered."""
+    return list(configured_clients(settings))
+
+
+async def sign_in_link(redis: Redis, settings: Settings, platform: Platform, owner: Owner, chat: ChatRef) -> str:
+    client = client_for(settings, platform)
+    verifier = oauth.new_code_verifier() if client.uses_pkce else None
+    pending = oauth.PendingConnect(
+        platform=platform,
+        user_id=owner.user_id,
+        client_account_id=owner.client_account_id,
+        organization_id=owner.organization_id,
+        chat=chat,
+        code_verifier=verifier,
+    )
+    state = await oauth.issue_state(redis, settings, pending)
+    return client.authorize_url(
+        state=state,
+        redirect_uri=oauth.redirect_uri(settings, platform),
+        code_challenge=oauth.pkce_challenge(verifier) if verifier else None,
+    )
+
+
+@dataclass(frozen=True)
+class Connected:
+    connection_id: uuid.UUID
+    platform: Platform
+    username: str | None
+    released: int
+    chat: ChatRef
+    messages: list[uuid.UUID]  # outbox units to flush after commit
+    wake: list[uuid.UUID]  # publish units (released posts) to push after commit
+
+
+async def finish_connect(
+    session: AsyncSession, redis: Redis, settings: Settings, platform: Platform, *, state: str, code: str
+) -> Connected:
+    """Redeem the state, exchange the code, store the connection and put held posts back on schedule.
+    The caller commits, then flushes `messages` and pushes `wake` (`after_commit`)."""
+    pending = await oauth.redeem_state(redis, settings, platform, state)
+    client = client_for(settings, platform)
+    tokens = await client.exchange_code(
+        code=code, redirect_uri=oauth.redirect_uri(settings, platform), code_verifier=pending.code_verifier
+    )
+    account = await client.account(tokens.access_token)
+    owner = Owner(pending.user_id, pending.client_account_id, pending.organization_id)
+    connection = await connections.save_connection(
+        session, settings, platform=platform, owner=owner, account=account, tokens=tokens
+    )
+    wake = await release_held(session, connection)
+    released = len(wake)
+    session.add(
+        AuditLog(
+            user_id=owner.user_id,
+            organization_id=owner.organization_id,
+            action="platform.connected",
+            resource_type="platform_connection",
+            resource_id=connection.id,
+            metadata_={"platform": str(platform), "account": account.username, "scopes": list(tokens.scopes)},
+        )
+    )
+    name = f" as {account.username}" if account.username else ""
+    text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
+    if released:
+        text += f" {released} post(s) that were on hold are back on schedule."
+    unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")
+    return Connected(connection.id, platform, account.username, released, pending.chat, [unit], wake)
+
+
+async def release_held(session: AsyncSession, connection: PlatformConnection) -> list[uuid.UUID]:
+    """Posts held for this connection go back on schedule: at their time, or now if it has passed.
+    Returns their new work units."""
+    held = (
+        await session.scalars(
+            select(ScheduledPost).where(
+                ScheduledPost.platform_connection_id == connection.id, ScheduledPost.status == PostStatus.HELD
+            )
+        )
+    ).all()
+    now = utcnow()
+    units = []
+    for post in held:
+        post.status = PostStatus.SCHEDULED
+        post.error_message = None
+        when = max(post.scheduled_for, now)
+        units.append(await add_publish_unit(session, post.id, when, key=f"{post.id}:released:{now.isoformat()}"))
+    return units
+
+
+async def after_commit(deps: CoreDeps, connected: Connected) -> None:
+    await outbox.flush(deps, connected.messages)
+    await work.push(deps.work_queue, deps.sessionmaker, connected.wake)

@@ -1,0 +1,72 @@
+"""What can go wrong between Recast and a social platform, sorted by what the publisher should do next.
+
+`transient` is read by `core.work.errors.is_transient`: a transient error retries the work unit with
+backoff (after `retry_after` seconds when the platform said so); a permanent one stops with its reason.
+"""
+
+from __future__ import annotations
+
+from core.common.errors import RecastError
+
+
+class PlatformError(RecastError):
+    """The platform refused or failed a call."""
+
+    transient = False
+    user_message = "The platform refused the post."
+
+    def __init__(self, user_message: str | None = None, *, detail: str | None = None, retry_after: float | None = None):
+        super().__init__(user_message, detail=detail)
+        self.retry_after = retry_after
+
+
+class PlatformUnavailable(PlatformError):
+    """A 5xx or a network error before the platform could have acted (safe to retry as is)."""
+
+    transient = True
+    user_message = "The platform is not answering right now; Recast will try again."
+
+
+class OutcomeUnknown(PlatformError):
+    """The request may or may not have created the post (a timeout or 5xx after sending it). The next attempt
+    must first ask the platform whether the post exists, so a timeout never becomes a double post."""
+
+    transient = True
+    user_message = "The platform did not confirm the post; Recast is checking before it tries again."
+
+
+class RateLimited(PlatformError):
+    """429: the platform's limit for this app or account is in force until `retry_after`."""
+
+    transient = True
+    user_message = "The platform's rate limit is in force; the post goes out when it lifts."
+
+
+class TokenRevoked(PlatformError):
+    """401 or a failed refresh: the connection must be made again by its owner."""
+
+    user_message = "The account's access was revoked or expired. Connect it again with /connect."
+
+
+class ContentRejected(PlatformError):
+    """The platform rejected the post itself (media, length, duplicate content): retrying cannot help."""
+
+    user_message = "The platform rejected the post."
+
+
+class VersionRetired(PlatformError):
+    """The API version Recast sends is no longer served (LinkedIn answers 426): an operator must update it."""
+
+    user_message = "Publishing to this platform needs an update on the server; the operator has been told."
+
+
+class NotConnected(RecastError):
+    user_message = "That account isn't connected. Use /connect to connect it."
+
+
+class NotConfigured(RecastError):
+    user_message = "This server has no app set up for that platform yet. Ask its operator to add the app's keys."
+
+
+class OAuthStateInvalid(RecastError):
+    user_message = "That sign-in link has expired or was already used. Start again with /connect."

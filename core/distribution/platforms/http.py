@@ -1,0 +1,73 @@
+"""What every platform client does with HTTP answers: map them onto the publishing errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from core.distribution.errors import (
+    ContentRejected,
+    OutcomeUnknown,
+    PlatformError,
+    PlatformUnavailable,
+    RateLimited,
+    TokenRevoked,
+    VersionRetired,
+)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def error_for(status: int, body: str, headers: Mapping[str, str], *, label: str, creates: bool) -> PlatformError:
+    """The error for a non-2xx answer. `creates`: the call creates something, so a 5xx leaves its outcome
+    unknown (the platform may have acted before failing)."""
+    detail = f"{label} answered {status}: {body[:300]}"
+    if status == 401:
+        return TokenRevoked(detail=detail)
+    if status == 426:
+        return VersionRetired(detail=detail)
+    if status == 429:
+        return RateLimited(detail=detail, retry_after=retry_after(headers))
+    if status >= 500:
+        return OutcomeUnknown(detail=detail) if creates else PlatformUnavailable(detail=detail)
+    if status == 403:
+        return ContentRejected(f"{label} refused the post: the account lacks the permission.", detail=detail)
+    return ContentRejected(f"{label} rejected the post: {_reason(body)}", detail=detail)
+
+
+def _reason(body: str) -> str:
+    text = " ".join(body.split())
+    return (text[:160] + "…") if len(text) > 160 else (text or "no reason given")
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    label: str,
+    creates: bool = False,
+    **kwargs: Any,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request; raises the mapped `PlatformError` for failures. A request that could not be sent is
+    `PlatformUnavailable`; one sent without an answer is `OutcomeUnknown` when it creates something."""
+    try:
+        async with session.request(method, url, **kwargs) as response:
+            body = await response.read()
+            headers = {k: v for k, v in response.headers.items()}
+            if response.status >= 400:
+                raise error_for(response.status, body.decode(errors="replace"), headers, label=label, creates=creates)
+            return response.status, headers, body
+    except aiohttp.ClientConnectorError as exc:
+        raise PlatformUnavailable(detail=f"{label} unreachable: {exc}") from exc
+    except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        err = OutcomeUnknown if creates else PlatformUnavailable
+        raise err(detail=f"{label}: no answer ({type(exc).__name__})") from exc

@@ -1,0 +1,95 @@
+"""The platform port: one client per platform for connecting accounts (OAuth 2.0) and publishing.
+
+Core's publishing flow (`core.distribution.publishing`) knows only this interface; each platform module
+(`core.distribution.platforms.*`) speaks its documented HTTP API against a base URL from settings, so tests
+run the same client against local servers that speak the same wire format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from core.distribution.platforms.names import Platform
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    scopes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who a token acts for on the platform."""
+
+    platform_user_id: str
+    username: str | None
+    kind: str = "member"  # member | organization
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_token: str
+    platform_user_id: str
+    account_kind: str = "member"
+
+
+@dataclass(frozen=True)
+class PostContent:
+    text: str
+    media: Path | None = None
+    media_kind: str | None = None  # image | video
+    title: str | None = None
+
+    @property
+    def marker(self) -> str:
+        """Identifies this post among the account's recent posts: the platform has no idempotency key, so
+        after an unknown outcome Recast looks for a recent post whose text hashes to the same marker."""
+        return text_marker(self.text)
+
+
+def text_marker(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    post_id: str
+    url: str | None
+
+
+class PlatformClient(Protocol):
+    platform: Platform
+    uses_pkce: bool
+    scopes: tuple[str, ...]
+
+    def authorize_url(self, *, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        """Where the owner signs in and grants Recast the scopes."""
+        ...
+
+    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet: ...
+
+    async def account(self, access_token: str) -> Account: ...
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        """New tokens; raises `TokenRevoked` when the platform refuses the refresh token."""
+        ...
+
+    async def revoke(self, access_token: str) -> bool:
+        """Revoke where the platform allows it; False when it has no revoke endpoint."""
+        ...
+
+    async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
+        """Create the post. Raises a `PlatformError` subclass: `OutcomeUnknown` when the request was sent and
+        no answer came back (the post may exist)."""
+        ...
+
+    async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
+        """The account's recent post carrying `content.marker`, if the platform shows one."""
+        ...

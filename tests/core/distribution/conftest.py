@@ -1,0 +1,127 @@
+"""Real rows and a fake LinkedIn over HTTP for the distribution tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from core.accounts.models import ChatIdentity, User
+from core.common.clock import utcnow
+from core.deps import CoreDeps
+from core.distribution import connect
+from core.distribution.connections import Owner
+from core.distribution.models import PlatformConnection, ScheduledPost
+from core.distribution.platforms.names import Platform
+from core.notify.ports import ChatRef, OutgoingMessage
+from core.repurposing.models import GeneratedContent
+from tasks.registry import load_all
+from tests.fakes.linkedin_api import FakeLinkedIn
+
+
+@pytest.fixture
+async def linkedin() -> AsyncIterator[FakeLinkedIn]:
+    async with FakeLinkedIn() as fake:
+        yield fake
+
+
+@pytest.fixture
+def publish_deps(live_deps: CoreDeps, linkedin: FakeLinkedIn) -> CoreDeps:
+    """Live deps whose settings point the LinkedIn client at the fake, with short timeouts and retries."""
+    load_all()  # the publish unit's handler must be known before a post is scheduled
+    live_deps.settings = live_deps.settings.model_copy(
+        update={
+            "linkedin_client_id": linkedin.client_id,
+            "linkedin_client_secret": SecretStr(linkedin.client_secret),
+            "linkedin_api_base": linkedin.base_url,
+            "linkedin_oauth_base": f"{linkedin.base_url}/oauth/v2",
+            "platform_timeout_s": 1.0,
+            "publish_retry_base_s": 0.2,
+        }
+    )
+    return live_deps
+
+
+@dataclass
+class Creator:
+    user_id: uuid.UUID
+    chat: ChatRef
+    draft_id: uuid.UUID
+
+
+@pytest.fixture
+async def creator(publish_deps: CoreDeps) -> Creator:
+    chat_id = str(900_000_000 + uuid.uuid4().int % 99_999_999)
+    async with publish_deps.sessionmaker() as session:
+        user = User(email=f"asha-{uuid.uuid4().hex[:8]}@example.com", password_hash="!x", full_name="Asha")
+        session.add(user)
+        await session.flush()
+        session.add(ChatIdentity(provider="telegram", external_user_id=chat_id, chat_id=chat_id, user_id=user.id))
+        draft = GeneratedContent(
+            user_id=user.id,
+            title="Consistency beats talent",
+            content_type="social_post",
+            target_platform="linkedin",
+            content_text=f"Consistency beats talent. Show up every week. ({uuid.uuid4().hex[:6]})",
+            hashtags=["PersonalBranding", "LinkedIn"],
+            metadata_={"output_format": "linkedin_post"},
+        )
+        session.add(draft)
+        await session.commit()
+        return Creator(user.id, ChatRef("telegram", chat_id), draft.id)
+
+
+async def connect_linkedin(deps: CoreDeps, fake: FakeLinkedIn, who: Creator) -> PlatformConnection:
+    """The whole connect flow as a creator goes through it: the sign-in link, LinkedIn's redirect back."""
+    url = await connect.sign_in_link(deps.redis, deps.settings, Platform.LINKEDIN, Owner(who.user_id), who.chat)
+    state = parse_qs(urlparse(url).query)["state"][0]
+    async with deps.sessionmaker() as session:
+        connected = await connect.finish_connect(
+            session, deps.redis, deps.settings, Platform.LINKEDIN, state=state, code=fake.grant_code()
+        )
+        await session.commit()
+    await connect.after_commit(deps, connected)
+    async with deps.sessionmaker() as session:
+        connection = await session.get(PlatformConnection, connected.connection_id)
+        assert connection is not None
+        return connection
+
+
+async def wait_for_status(deps: CoreDeps, post_id: uuid.UUID, *statuses: str, timeout: float = 30.0) -> ScheduledPost:
+    deadline = time.monotonic() + timeout
+    while True:
+        async with deps.sessionmaker() as session:
+            post = await session.scalar(select(ScheduledPost).where(ScheduledPost.id == post_id))
+            assert post is not None
+            if post.status in statuses:
+                return post
+        if time.monotonic() > deadline:
+            raise AssertionError(f"post {post_id} still {post.status!r} ({post.error_message}) after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def wait_for_message(deps: CoreDeps, chat: ChatRef, needle: str, timeout: float = 10.0) -> OutgoingMessage:
+    """The outbox sends after the outcome commits: wait for the message rather than race it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for c, message in reversed(deps.notifier.sent):  # type: ignore[attr-defined]
+            if c == chat and needle in message.text:
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no message with {needle!r}; sent: {sent_texts(deps, chat)}")
+
+
+def sent_texts(deps: CoreDeps, chat: ChatRef) -> list[str]:
+    return [m.text for c, m in deps.notifier.sent if c == chat]  # type: ignore[attr-defined]
+
+
+def now() -> datetime:
+    return utcnow()
