@@ -28,7 +28,7 @@ from core.deps import CoreDeps
 from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
 from core.work import service as work
-from webhooks import billing_return
+from webhooks import billing_return, oauth
 from webhooks.gateways.base import (
     BadSignature,
     MalformedBody,
@@ -233,6 +233,7 @@ def make_web_app(
     app.router.add_get("/readyz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/billing/return", billing_return.handler(deps, bot_username))
+    oauth.add_routes(app, deps, bot_username)
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     if extra_routes is not None:

@@ -118,3 +118,17 @@ async def release_held(session: AsyncSession, connection: PlatformConnection) ->
 async def after_commit(deps: CoreDeps, connected: Connected) -> None:
     await outbox.flush(deps, connected.messages)
     await work.push(deps.work_queue, deps.sessionmaker, connected.wake)
+
+
+async def declined(deps: CoreDeps, platform: Platform, state: str) -> list[uuid.UUID]:
+    """The owner declined on the platform's page: the state is used up and the chat is told."""
+    pending = await oauth.redeem_state(deps.redis, deps.settings, platform, state)
+    text = f"{label(platform)} wasn't connected: you declined on its page. /connect starts again."
+    async with deps.sessionmaker() as session:
+        unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"declined:{state}")
+        await session.commit()
+    return [unit]
+
+
+async def flush_messages(deps: CoreDeps, units: list[uuid.UUID]) -> None:
+    await outbox.flush(deps, units)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 SUPPORTED_VERSIONS = {"202611", "202610", "202609"}
 
@@ -47,6 +48,7 @@ class FakeLinkedIn:
     requests: list[tuple[str, str]] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
     expires_in: int = 5_184_000  # 60 days, as LinkedIn issues member tokens
+    decline: bool = False  # the member declines on the consent page
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
@@ -58,6 +60,7 @@ class FakeLinkedIn:
 
     async def __aenter__(self) -> FakeLinkedIn:
         app = web.Application()
+        app.router.add_get("/oauth/v2/authorization", self._authorize)
         app.router.add_post("/oauth/v2/accessToken", self._token)
         app.router.add_post("/oauth/v2/revoke", self._revoke)
         app.router.add_get("/v2/userinfo", self._userinfo)
@@ -94,6 +97,23 @@ class FakeLinkedIn:
         self.revoked_tokens.update(self.tokens)
 
     # ------------------------------------------------------------ OAuth
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """The member's consent page, approved at once (or declined when `decline` is set): LinkedIn
+        redirects to the registered redirect URI with `code` and `state`, or `error` and `state`."""
+        query = request.query
+        if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+            return web.Response(status=400, text="invalid request")
+        target = URL(query["redirect_uri"])
+        if self.decline:
+            params = {
+                "error": "user_cancelled_authorize",
+                "error_description": "The user cancelled",
+                "state": query["state"],
+            }
+        else:
+            params = {"code": self.grant_code(), "state": query["state"]}
+        raise web.HTTPFound(str(target.with_query(params)))
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

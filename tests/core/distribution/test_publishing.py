@@ -17,7 +17,7 @@ from core.distribution.platforms.names import Platform
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
 from core.work import service as work
-from tests.core.distribution.conftest import (
+from tests.distribution_fixtures import (
     Creator,
     connect_linkedin,
     now,

@@ -1,4 +1,5 @@
-"""Real rows and a fake LinkedIn over HTTP for the distribution tests."""
+"""Fixtures for the distribution tests (core, webhooks, bots): a fake LinkedIn over HTTP, a creator with a
+draft, live deps pointed at the fake. Loaded for every test folder by the root conftest's `pytest_plugins`."""
 
 from __future__ import annotations
 
