@@ -19,6 +19,7 @@ from bots.telegram.routers import (
     account,
     billing,
     brand,
+    connect,
     drafts,
     fallback,
     ingest,
@@ -47,6 +48,7 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     # Order matters: conversation steps (start, brand, drafts) before the catch-all ingest router.
     routers = [start.setup(), brand.setup(), drafts.setup(), transcript.setup(), account.setup(), billing.setup()]
     routers.append(subscription.setup())
+    routers.append(connect.setup())
     routers.append(ingest.setup())
     routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)

@@ -1,0 +1,114 @@
+"""What chat adapters call for distribution: connect, list, disconnect, publish now, schedule.
+
+Each function takes the acting owner (resolved by the adapter from the chat identity) and works only on
+that owner's drafts and connections; anyone else's look like they don't exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.common.clock import utcnow
+from core.common.errors import NotAllowed
+from core.config import Settings
+from core.distribution import connections, publishing
+from core.distribution.clients import configured_clients
+from core.distribution.connections import Owner
+from core.distribution.errors import PlatformError
+from core.distribution.models import ConnectionStatus, PlatformConnection, ScheduledPost
+from core.distribution.platforms.names import RULES, Platform
+from core.repurposing.errors import DraftNotFound
+from core.repurposing.models import GeneratedContent
+from core.workflow.models import ApprovalRequest
+
+log = logging.getLogger(__name__)
+
+
+class NotApproved(publishing.NotPublishable):
+    user_message = "Approve the draft first; then it can be published."
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    platform: str
+    username: str | None
+    revoked_at_platform: bool
+    cancelled_posts: int
+
+
+async def _owned_draft(session: AsyncSession, owner: Owner, draft_id: uuid.UUID) -> GeneratedContent:
+    draft = await session.get(GeneratedContent, draft_id)
+    if draft is None:
+        raise DraftNotFound()
+    if draft.user_id != owner.user_id:
+        raise NotAllowed("That draft belongs to someone else.")
+    return draft
+
+
+async def is_approved(session: AsyncSession, draft_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(ApprovalRequest.id)
+        .where(ApprovalRequest.generated_content_id == draft_id, ApprovalRequest.status == "approved")
+        .limit(1)
+    )
+    return found is not None
+
+
+def format_of(draft: GeneratedContent) -> str:
+    return str((draft.metadata_ or {}).get("output_format") or draft.content_type or "")
+
+
+async def targets_for(session: AsyncSession, owner: Owner, draft: GeneratedContent) -> list[PlatformConnection]:
+    """The owner's working connections that can carry this draft's format (a LinkedIn post goes to
+    LinkedIn accounts, a clip to Instagram/YouTube/TikTok...)."""
+    fmt = format_of(draft)
+    return [
+        c
+        for c in await connections.connections_of(session, owner)
+        if c.status == ConnectionStatus.ACTIVE and fmt in RULES[Platform(c.platform)].formats
+    ]
+
+
+async def schedule_draft(
+    session: AsyncSession,
+    *,
+    owner: Owner,
+    draft_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    when: datetime | None,
+    timezone: str,
+) -> tuple[ScheduledPost, uuid.UUID | None]:
+    """Publish the approved draft on one of the owner's accounts at `when` (None: now). Returns the post and
+    the work unit to push after commit (None if it was already scheduled there)."""
+    draft = await _owned_draft(session, owner, draft_id)
+    if not await is_approved(session, draft.id):
+        raise NotApproved()
+    connection = await connections.connection_of(session, owner, connection_id)
+    if format_of(draft) not in RULES[Platform(connection.platform)].formats:
+        raise publishing.NotPublishable(
+            f"This kind of draft can't be posted on {RULES[Platform(connection.platform)].label}."
+        )
+    return await publishing.schedule(
+        session, draft=draft, connection=connection, when=when or utcnow(), timezone=timezone
+    )
+
+
+async def disconnect(session: AsyncSession, settings: Settings, owner: Owner, connection_id: uuid.UUID) -> Disconnected:
+    """Revoke the tokens at the platform where it allows it, delete them here, cancel what was scheduled."""
+    connection = await connections.connection_of(session, owner, connection_id)
+    revoked = False
+    client = configured_clients(settings).get(Platform(connection.platform))
+    token = connections.token_box(settings).decrypt(connection.access_token)
+    if client is not None and token and connection.status == ConnectionStatus.ACTIVE:
+        try:
+            revoked = await client.revoke(token)
+        except PlatformError as exc:  # the tokens are deleted here anyway; say it wasn't confirmed there
+            log.warning("revoking %s connection %s failed: %s", connection.platform, connection.id, exc)
+    cancelled = await connections.disconnect(session, connection)
+    return Disconnected(connection.platform, connection.platform_username, revoked, cancelled)
