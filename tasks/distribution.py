@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from core.deps import CoreDeps
-from core.distribution import notices, publishing
+from core.distribution import notices, publishing, upkeep
 from core.notify import outbox
 from tasks.registry import task
 
@@ -18,3 +18,14 @@ async def publish_post(post_id: str, deps: CoreDeps) -> dict[str, str | None]:
         await session.commit()
     await outbox.flush(deps, units)
     return {"result": outcome.result, "url": outcome.url}
+
+
+@task("distribution.refresh_tokens", max_attempts=3)
+async def refresh_tokens(deps: CoreDeps) -> dict[str, int]:
+    """Scheduled: refresh tokens that expire within a week; warn owners whose token runs out before a post."""
+    refreshed, messages = await upkeep.refresh_due(deps.sessionmaker, deps.settings)
+    async with deps.sessionmaker() as session:
+        warnings = await upkeep.warn_expiring(session)
+        await session.commit()
+    await outbox.flush(deps, messages + warnings)
+    return {"refreshed": refreshed, "refresh_failed": len(messages), "warned": len(warnings)}

@@ -34,6 +34,7 @@ class Periodic:
 PERIODIC = (
     Periodic("billing.send_trial_reminders", 3600),
     Periodic("slack.send_qa_reminders", 900),
+    Periodic("distribution.refresh_tokens", 3600),
 )
 
 
