@@ -46,6 +46,7 @@ class PostContent:
     media: Path | None = None
     media_kind: str | None = None  # image | video
     title: str | None = None
+    reply_to: str | None = None  # a thread's previous post
 
     @property
     def marker(self) -> str:
@@ -93,3 +94,5 @@ class PlatformClient(Protocol):
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         """The account's recent post carrying `content.marker`, if the platform shows one."""
         ...
+
+    def post_url(self, post_id: str) -> str | None: ...

@@ -97,16 +97,26 @@ def post_content(draft: GeneratedContent) -> PostContent:
     return PostContent(text="\n\n".join(p for p in parts if p), title=draft.title)
 
 
-def check_publishable(platform: str, content: PostContent) -> None:
+def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
+    """One text per create call: an X thread's posts (as the writer numbered them), else the one post."""
+    tweets = [str(t) for t in (draft.metadata_ or {}).get("tweets", []) if str(t).strip()]
+    if Platform(platform) == Platform.X and tweets:
+        return tweets
+    return [post_content(draft).text]
+
+
+def check_publishable(platform: str, parts: list[str]) -> None:
     """Before scheduling: what the platform would refuse at publish time is refused now, with the reason."""
     rules = RULES[Platform(platform)]
-    if not content.text.strip() and content.media is None:
+    if not any(p.strip() for p in parts):
         raise NotPublishable("This draft is empty, so there is nothing to post.")
-    if len(content.text) > rules.max_text:
-        raise NotPublishable(
-            f"{rules.label} takes up to {rules.max_text:,} characters and this draft has {len(content.text):,}. "
-            "Revise it shorter, then schedule it again."
-        )
+    for number, part in enumerate(parts, 1):
+        if len(part) > rules.max_text:
+            which = f"post {number} of the thread" if len(parts) > 1 else "this draft"
+            raise NotPublishable(
+                f"{rules.label} takes up to {rules.max_text:,} characters a post and {which} has {len(part):,}. "
+                "Revise it shorter, then schedule it again."
+            )
 
 
 async def schedule(
@@ -121,8 +131,8 @@ async def schedule(
     unit to push after commit (None when this draft was already scheduled there: the first one stands)."""
     if connection.status != ConnectionStatus.ACTIVE:
         raise NotPublishable(f"The {label(connection.platform)} account needs to be connected again first (/connect).")
-    content = post_content(draft)
-    check_publishable(connection.platform, content)
+    parts = post_parts(draft, connection.platform)
+    check_publishable(connection.platform, parts)
     stmt = (
         pg_insert(ScheduledPost)
         .values(
@@ -133,8 +143,9 @@ async def schedule(
             scheduled_for=when,
             timezone=timezone,
             status=PostStatus.SCHEDULED,
-            post_caption=content.text,
+            post_caption="\n\n".join(parts),
             post_hashtags=list(draft.hashtags or []),
+            post_metadata={"parts": parts},
         )
         .on_conflict_do_nothing(
             index_elements=["generated_content_id", "platform_connection_id"],
@@ -202,8 +213,8 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
         (await session.scalars(select(PublishAttempt).where(PublishAttempt.scheduled_post_id == post.id))).all()
     )
     draft = await session.get(GeneratedContent, post.generated_content_id) if post.generated_content_id else None
-    content = PostContent(text=post.post_caption or "", title=draft.title if draft else None)
-    attempt = PublishAttempt(scheduled_post_id=post.id, attempt=len(previous) + 1, marker=content.marker)
+    marker = PostContent(text=parts_of(post)[0]).marker
+    attempt = PublishAttempt(scheduled_post_id=post.id, attempt=len(previous) + 1, marker=marker)
     session.add(attempt)
     post.status = PostStatus.PUBLISHING
     check_first = any(a.outcome in (AttemptOutcome.SENT, AttemptOutcome.UNKNOWN) for a in previous)
@@ -221,15 +232,32 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
     if isinstance(begun, PublishOutcome):
         return begun
     run = begun
-    content = PostContent(text=run.post.post_caption or "", title=run.draft.title if run.draft else None)
+    parts = parts_of(run.post)
+    posted = list((run.post.post_metadata or {}).get("posted_ids", []))
+    found_any = False
     try:
         client = client_for(settings, run.post.platform)
         creds = await _fresh_credentials(session, settings, run.connection, client)
         await session.commit()
-        found: PublishedPost | None = None
-        if run.check_first:
-            found = await client.find_post(creds, content)
-        published = found or await client.publish(creds, content)
+        first: PublishedPost | None = None
+        check_first = run.check_first
+        for index, part in enumerate(parts):
+            if index < len(posted):
+                continue
+            # A thread is one create per part, each replying to the one before; each part's id is committed
+            # as soon as it exists, so a retry resumes after the last part posted instead of starting over.
+            content = PostContent(
+                text=part, title=run.draft.title if run.draft else None, reply_to=posted[-1] if posted else None
+            )
+            found = await client.find_post(creds, content) if check_first else None
+            check_first = False
+            made = found or await client.publish(creds, content)
+            found_any = found_any or found is not None
+            first = first or (made if index == 0 else None)
+            posted.append(made.post_id)
+            run.post.post_metadata = {**(run.post.post_metadata or {}), "posted_ids": posted}
+            await session.commit()
+        published = first or PublishedPost(posted[0], client.post_url(posted[0]))
     except PlatformError as exc:
         return await _failed(session, settings, run, exc)
     except (NotConfigured, NotConnected) as exc:
@@ -238,7 +266,13 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
         run.post.status = PostStatus.HELD
         run.post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, run.post.id, run.post.platform, reason=exc.user_message)
-    return await _published(session, run, published, reconciled=found is not None)
+    return await _published(session, run, published, reconciled=found_any)
+
+
+def parts_of(post: ScheduledPost) -> list[str]:
+    """What goes out, one create call per part: the thread's posts, or the one post."""
+    parts = [str(p) for p in (post.post_metadata or {}).get("parts", []) if str(p).strip()]
+    return parts or [post.post_caption or ""]
 
 
 async def _fresh_credentials(

@@ -126,6 +126,9 @@ class LinkedInClient:
             raise ContentRejected(detail="LinkedIn created a post without returning its id")
         return PublishedPost(urn, post_url(urn))
 
+    def post_url(self, post_id: str) -> str | None:
+        return post_url(post_id)
+
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         """The author's recent posts (finder `q=author`), matched on the commentary's marker."""
         author = quote(_author(credentials), safe="")
