@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     linkedin_api_version: str = Field(
         default="202611", description="LinkedIn-Version header (YYYYMM); LinkedIn retires versions after a year"
     )
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+    x_api_base: str = "https://api.x.com"
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
     publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")
     publish_retry_base_s: float = Field(default=30.0, description="First retry delay of a post (doubles, jittered)")
     platform_timeout_s: float = Field(default=30.0, description="How long a platform call may take")

@@ -6,6 +6,7 @@ from core.config import Settings
 from core.distribution.errors import NotConfigured
 from core.distribution.platforms.linkedin import LinkedInClient
 from core.distribution.platforms.names import Platform
+from core.distribution.platforms.x import XClient
 from core.distribution.ports import PlatformClient
 
 
@@ -18,6 +19,14 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             api_base=settings.linkedin_api_base,
             oauth_base=settings.linkedin_oauth_base,
             version=settings.linkedin_api_version,
+            timeout_s=settings.platform_timeout_s,
+        )
+    if settings.x_client_id and settings.x_client_secret:
+        clients[Platform.X] = XClient(
+            client_id=settings.x_client_id,
+            client_secret=settings.x_client_secret.get_secret_value(),
+            api_base=settings.x_api_base,
+            authorize_base=settings.x_authorize_url,
             timeout_s=settings.platform_timeout_s,
         )
     return clients

@@ -255,7 +255,8 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
             found_any = found_any or found is not None
             first = first or (made if index == 0 else None)
             posted.append(made.post_id)
-            run.post.post_metadata = {**(run.post.post_metadata or {}), "posted_ids": posted}
+            # A new list each time: the ORM only writes JSONB it sees replaced by an unequal value.
+            run.post.post_metadata = {**(run.post.post_metadata or {}), "posted_ids": list(posted)}
             await session.commit()
         published = first or PublishedPost(posted[0], client.post_url(posted[0]))
     except PlatformError as exc:

@@ -1,0 +1,134 @@
+"""X: OAuth 2.0 with PKCE (confidential client, Basic auth at the token endpoint) and the v2 posts API.
+
+A thread is one `POST /2/tweets` per post, each after the first with `reply.in_reply_to_tweet_id` (the
+publisher drives the parts and records each id). X has no idempotency key, so after an unknown outcome
+the publisher looks through the account's recent posts (`GET /2/users/:id/tweets`) for the same text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp
+
+from core.common.clock import utcnow
+from core.distribution.errors import ContentRejected, TokenRevoked
+from core.distribution.platforms.http import call
+from core.distribution.platforms.names import Platform
+from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+
+LABEL = "X"
+
+
+class XClient:
+    platform = Platform.X
+    uses_pkce = True
+    scopes: tuple[str, ...] = ("tweet.read", "tweet.write", "users.read", "offline.access")
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        api_base: str = "https://api.x.com",
+        authorize_base: str = "https://x.com/i/oauth2/authorize",
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.client_id, self._secret = client_id, client_secret
+        self.api_base, self.authorize_base = api_base.rstrip("/"), authorize_base
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(10.0, timeout_s))
+
+    def _basic(self) -> dict[str, str]:
+        raw = f"{quote(self.client_id)}:{quote(self._secret)}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    def authorize_url(self, *, state: str, redirect_uri: str, code_challenge: str | None) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(self.scopes),
+            "state": state,
+            "code_challenge": code_challenge or "",
+            "code_challenge_method": "S256",
+        }
+        return f"{self.authorize_base}?{urlencode(query, quote_via=quote)}"
+
+    async def _token(self, form: dict[str, str]) -> TokenSet:
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            try:
+                _, _, body = await call(
+                    session, "POST", f"{self.api_base}/2/oauth2/token", label=LABEL, data=form, headers=self._basic()
+                )
+            except ContentRejected as exc:  # invalid_grant: the code or the refresh token is no good
+                raise TokenRevoked(detail=str(exc)) from exc
+        data = json.loads(body)
+        expires_in = data.get("expires_in")
+        return TokenSet(
+            access_token=data["access_token"],
+            refresh_token=data.get("refresh_token"),
+            expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+            scopes=str(data.get("scope", "")).split(),
+        )
+
+    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return await self._token({**form, "code_verifier": code_verifier or "", "client_id": self.client_id})
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        return await self._token(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
+        )
+
+    async def revoke(self, access_token: str) -> bool:
+        form = {"token": access_token, "token_type_hint": "access_token", "client_id": self.client_id}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            await call(
+                session, "POST", f"{self.api_base}/2/oauth2/revoke", label=LABEL, data=form, headers=self._basic()
+            )
+        return True
+
+    async def account(self, access_token: str) -> Account:
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            _, _, body = await call(
+                session, "GET", f"{self.api_base}/2/users/me", label=LABEL, headers=_bearer(access_token)
+            )
+        data = json.loads(body)["data"]
+        return Account(platform_user_id=str(data["id"]), username="@" + str(data["username"]), kind="member")
+
+    async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
+        body: dict[str, Any] = {"text": content.text}
+        if content.reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": content.reply_to}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            _, _, answer = await call(
+                session,
+                "POST",
+                f"{self.api_base}/2/tweets",
+                label=LABEL,
+                creates=True,
+                headers=_bearer(credentials.access_token),
+                json=body,
+            )
+        post_id = str(json.loads(answer)["data"]["id"])
+        return PublishedPost(post_id, self.post_url(post_id))
+
+    def post_url(self, post_id: str) -> str | None:
+        return f"https://x.com/i/web/status/{post_id}"
+
+    async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
+        url = f"{self.api_base}/2/users/{credentials.platform_user_id}/tweets?max_results=20"
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            _, _, body = await call(session, "GET", url, label=LABEL, headers=_bearer(credentials.access_token))
+        for tweet in json.loads(body).get("data", []):
+            if text_marker(str(tweet.get("text", ""))) == content.marker:
+                return PublishedPost(str(tweet["id"]), self.post_url(str(tweet["id"])))
+        return None
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

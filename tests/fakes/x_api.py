@@ -1,0 +1,142 @@
+"""A fake X API v2 over HTTP: OAuth 2.0 with PKCE (S256 checked), users/me, create post (with replies) and
+the user's recent posts. Faults as for the fake LinkedIn: `fail_on_post(n, ...)` makes the n-th create
+meet a status or a lost answer, after creating the post or before."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+
+@dataclass
+class XFault:
+    status: int | None = None
+    hang_s: float = 0.0
+    after_create: bool = False
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeX:
+    client_id: str = "x-client"
+    client_secret: str = "x-secret"
+    user_id: str = "1600000000000000001"
+    username: str = "asha_builds"
+    tweets: list[dict[str, Any]] = field(default_factory=list)
+    faults: dict[int, XFault] = field(default_factory=dict)  # by the create call's number (1-based)
+    creates: int = 0
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1_860_000_000_000_000_000)
+        self.codes: dict[str, str] = {}  # code -> code_challenge
+        self.tokens: set[str] = set()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def __aenter__(self) -> FakeX:
+        app = web.Application()
+        app.router.add_get("/i/oauth2/authorize", self._authorize)
+        app.router.add_post("/2/oauth2/token", self._token)
+        app.router.add_post("/2/oauth2/revoke", self._revoke)
+        app.router.add_get("/2/users/me", self._me)
+        app.router.add_post("/2/tweets", self._create)
+        app.router.add_get("/2/users/{id}/tweets", self._timeline)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.base_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        q = request.query
+        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            return web.Response(status=400, text="PKCE required")
+        code = secrets.token_urlsafe(12)
+        self.codes[code] = q["code_challenge"]
+        raise web.HTTPFound(str(URL(q["redirect_uri"]).with_query({"code": code, "state": q["state"]})))
+
+    async def _token(self, request: web.Request) -> web.Response:
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if request.headers.get("Authorization") != f"Basic {basic}":
+            return web.json_response({"error": "unauthorized_client"}, status=401)
+        form = await request.post()
+        if form.get("grant_type") == "authorization_code":
+            challenge = self.codes.pop(str(form.get("code")), None)
+            verifier = str(form.get("code_verifier", ""))
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            if challenge is None or digest != challenge:
+                return web.json_response({"error": "invalid_request", "error_description": "bad code"}, status=400)
+        token = "x-at-" + secrets.token_urlsafe(10)
+        self.tokens.add(token)
+        return web.json_response(
+            {
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": token,
+                "scope": "tweet.read tweet.write users.read offline.access",
+                "refresh_token": "x-rt-" + secrets.token_urlsafe(10),
+            }
+        )
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        self.tokens.discard(str((await request.post()).get("token")))
+        return web.json_response({"revoked": True})
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.tokens
+
+    async def _me(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        return web.json_response({"data": {"id": self.user_id, "name": "Asha", "username": self.username}})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        self.creates += 1
+        fault = self.faults.pop(self.creates, None)
+        if fault is not None and not fault.after_create:
+            return await _fail(fault)
+        body = await request.json()
+        text = str(body.get("text", ""))
+        if len(text) > 280:
+            return web.json_response({"detail": "Your Tweet text is too long.", "status": 400}, status=400)
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if reply_to is not None and not any(t["id"] == reply_to for t in self.tweets):
+            return web.json_response(
+                {"detail": "The tweet you're replying to doesn't exist", "status": 400}, status=400
+            )
+        tweet = {"id": str(next(self._ids)), "text": text, "in_reply_to": reply_to}
+        self.tweets.append(tweet)
+        if fault is not None:
+            return await _fail(fault)
+        return web.json_response({"data": {"id": tweet["id"], "text": text}}, status=201)
+
+    async def _timeline(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        count = int(request.query.get("max_results", "10"))
+        recent = [{"id": t["id"], "text": t["text"]} for t in reversed(self.tweets)][:count]
+        return web.json_response({"data": recent, "meta": {"result_count": len(recent)}})
+
+
+async def _fail(fault: XFault) -> web.Response:
+    if fault.hang_s:
+        await asyncio.sleep(fault.hang_s)
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    return web.json_response(
+        {"title": "fault", "status": fault.status or 503}, status=fault.status or 503, headers=headers
+    )
