@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,7 +149,9 @@ async def schedule(
         )
         .on_conflict_do_nothing(
             index_elements=["generated_content_id", "platform_connection_id"],
-            index_where=ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD]),
+            # Literal, not bound: PostgreSQL matches the partial index by its predicate, and a parameter in a
+            # generic prepared plan (asyncpg's, after five runs) matches nothing.
+            index_where=text("status IN ('scheduled', 'publishing', 'held')"),
         )
         .returning(ScheduledPost.id)
     )

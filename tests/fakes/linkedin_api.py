@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,17 @@ class FakeLinkedIn:
     uploads: dict[str, bytes] = field(default_factory=dict)
     expires_in: int = 5_184_000  # 60 days, as LinkedIn issues member tokens
     decline: bool = False  # the member declines on the consent page
+    # At most this many post creations per member per 10 s window (0: no limit); beyond it, 429 + Retry-After.
+    member_limit_per_10s: int = 0
+    throttled: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
         self.codes: dict[str, str] = {}
         self.tokens: dict[str, str] = {}  # access token -> member id
         self.refresh_tokens: set[str] = set()
+        self._window_counts: dict[tuple[str, int], int] = {}
+        self._seen: set[tuple[Any, Any]] = set()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -177,16 +183,27 @@ class FakeLinkedIn:
         member = self._member(request)
         if member is None:
             return _error(401, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user")
+        if self.member_limit_per_10s:
+            window = int(time.monotonic() // 10)
+            used = self._window_counts.get((member, window), 0)
+            if used >= self.member_limit_per_10s:
+                self.throttled += 1
+                retry = 10 - int(time.monotonic() % 10)
+                return web.json_response(
+                    {"status": 429, "message": "Too Many Requests"}, status=429, headers={"Retry-After": str(retry)}
+                )
+            self._window_counts[(member, window)] = used + 1
         body = await request.json()
         fault = self._next_fault()
         if fault is not None and not fault.after_create:
             return await _fail(fault)
         if body.get("author") != f"urn:li:person:{member}":
             return _error(403, "ACCESS_DENIED", "Not enough permissions to post as this author")
-        if any(p["commentary"] == body.get("commentary") for p in self.posts):
+        if (body.get("author"), body.get("commentary")) in self._seen:
             return _error(422, "DUPLICATE_POST", "Content is a duplicate of urn:li:share:1")
         urn = f"urn:li:share:{next(self._ids)}"
         self.posts.append({"id": urn, **body})
+        self._seen.add((body.get("author"), body.get("commentary")))
         if fault is not None:
             return await _fail(fault)
         return web.Response(status=201, headers={"x-restli-id": urn})

@@ -81,6 +81,26 @@ async def test_scheduling_the_same_draft_twice_on_one_account_keeps_the_first(
     assert again.id == first.id and again.scheduled_for == first.scheduled_for
 
 
+async def test_many_posts_scheduled_in_one_session_all_land(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator
+) -> None:
+    """asyncpg switches a statement to a generic plan after five runs; the partial-index conflict target
+    must still match then (found by bench/publishing.py)."""
+    connection = await connect_linkedin(publish_deps, linkedin, creator)
+    async with publish_deps.sessionmaker() as session:
+        for i in range(8):
+            draft = GeneratedContent(
+                user_id=creator.user_id, content_type="social_post", content_text=f"Post {i}", metadata_={}
+            )
+            session.add(draft)
+            await session.flush()
+            post, unit = await publishing.schedule(
+                session, draft=draft, connection=connection, when=now() + timedelta(hours=1), timezone="UTC"
+            )
+            assert unit is not None and post.post_caption == f"Post {i}"
+        await session.commit()
+
+
 @pytest.mark.parametrize(
     "fault",
     [
