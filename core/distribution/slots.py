@@ -125,11 +125,7 @@ async def suggest(
         await redis.set(
             key, json.dumps({"n": n, "weights": {f"{d}:{h}": v for (d, h), v in weights.items()}}), ex=CACHE_TTL_S
         )
-    source = (
-        "your results"
-        if n >= PRIOR_WEIGHT
-        else f"typical for {platform.value.title() if platform != Platform.X else 'X'}"
-    )
+    source = "your results" if n >= PRIOR_WEIGHT else f"typical for {label(platform)}"
     tz = zone(timezone)
     now = utcnow()
     candidates: list[Slot] = []
