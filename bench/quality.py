@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.ai import nlp  # noqa: E402
 from core.ai.analysis import analyse_offline  # noqa: E402
-from core.ai.writer import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, quality_score, write_offline  # noqa: E402
+from core.ai.writing.offline_writer import write_offline
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest
+from core.ai.writing.quality import quality_score
 
 DATA = Path(__file__).resolve().parent / "data" / "quality"
 FRAME = re.compile(

@@ -312,7 +312,7 @@ def extract_keywords(sentences: Sequence[str], limit: int = 12) -> list[_Keyword
 
 def _specificity(word: str) -> float:
     """How much a word says about a subject: 7 - its Zipf frequency, within 1..5 ('the' 1, 'sourdough' 4.2)."""
-    return max(1.0, min(5.0, 7.0 - nlp._zipf(word)))
+    return max(1.0, min(5.0, 7.0 - nlp.zipf(word)))
 
 
 def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
@@ -364,10 +364,10 @@ def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
     for key, term in stats.items():
         forms = next(iter(term.surfaces)).split()
         # A word is as common as its most common form: 'posts' counts as 'post'.
-        words = [max(forms[i].lower(), key[i], key=nlp._zipf) for i in range(len(key))]
+        words = [max(forms[i].lower(), key[i], key=nlp.zipf) for i in range(len(key))]
         if all(nlp.generic_word(w) for w in words):
             continue
-        if len(key) == 1 and (nlp._zipf(words[0]) > 4.7 or nlp.generic_word(words[0])):
+        if len(key) == 1 and (nlp.zipf(words[0]) > 4.7 or nlp.generic_word(words[0])):
             continue  # 'starts', 'learned', 'minutes': too common to name a subject alone
         is_announced = key in announced
         if len(term.sentences) < 2 and not is_announced:
@@ -410,9 +410,9 @@ def section_phrase(
                     shown.setdefault(key, " ".join(w if not w[1:].islower() else w.lower() for _, w in gram))
     best: tuple[float, str] = (0.0, "")
     for key, where in counts.items():
-        words = [max(w, stem, key=nlp._zipf) for w, stem in zip(shown[key].lower().split(), key, strict=True)]
+        words = [max(w, stem, key=nlp.zipf) for w, stem in zip(shown[key].lower().split(), key, strict=True)]
         if all(nlp.generic_word(w) for w in words) or (
-            len(words) == 1 and (nlp._zipf(words[0]) > 4.7 or nlp.generic_word(words[0]))
+            len(words) == 1 and (nlp.zipf(words[0]) > 4.7 or nlp.generic_word(words[0]))
         ):
             continue
         specificity = sum(_specificity(w) for w in words) / len(words)

@@ -464,11 +464,11 @@ def generic_word(word: str) -> bool:
     """An everyday English word ('work', 'thank', 'minutes'): Zipf frequency >= 5, i.e. more than ten
     occurrences per million words in wordfreq's English list (shipped in its wheel, no download); or a word
     about the talk itself ('lesson', 'tip')."""
-    return word.lower() in TALK_WORDS or _zipf(word.lower()) >= 5.0
+    return word.lower() in TALK_WORDS or zipf(word.lower()) >= 5.0
 
 
 @functools.lru_cache(maxsize=65536)
-def _zipf(word: str) -> float:
+def zipf(word: str) -> float:
     from wordfreq import zipf_frequency  # imported lazily: the word list loads on first use
 
     return float(zipf_frequency(word, "en"))
@@ -482,3 +482,15 @@ def sentence_case_after_colon(label: str, sentence: str, proper: Iterable[str] =
     keep = keep or any(c.isupper() for c in first[1:]) or first.lower() in KNOWN_ORGS | KNOWN_LOCATIONS
     body = sentence if keep or not sentence else sentence[0].lower() + sentence[1:]
     return f"{label} {body}"
+
+
+def content_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the content-word stems of two lines, 0..1 (0 when either has none)."""
+    sa = {stem(t) for t in tokens(a) if is_content_word(t)}
+    sb = {stem(t) for t in tokens(b) if is_content_word(t)}
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
+def same_point(a: str, b: str) -> bool:
+    """Two lines saying the same thing: content-word Jaccard overlap of at least 0.6."""
+    return content_overlap(a, b) >= 0.6

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from core.ai import nlp
-from core.ai.writer import parse_feedback
+from core.ai.writing.feedback import parse_feedback
 
 SHORTER_BY = 0.2  # "shorter" means at least 20% fewer characters
 LONGER_BY = 0.2

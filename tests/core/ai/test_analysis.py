@@ -163,7 +163,8 @@ _DETERMINISM_SCRIPT = """
 import json, sys
 from pathlib import Path
 from core.ai.analysis import analyse_offline
-from core.ai.writer import OUTPUT_FORMATS, BrandVoice, DraftRequest, write_offline
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, DraftRequest
+from core.ai.writing.offline_writer import write_offline
 talk = Path(sys.argv[1]).read_text()
 analysis = analyse_offline(talk)
 brand = BrandVoice(name="Ankit Builds", tone_preset="hinglish", style_examples=["Short lines! Big wins! 🚀"])

@@ -13,21 +13,13 @@ from core.ai import nlp
 from core.ai.analysis import ContentAnalysisResult, analyse_offline
 from core.ai.errors import WriterError
 from core.ai.structured import strict_json_schema
-from core.ai.writer import (
-    OUTPUT_FORMATS,
-    BrandVoice,
-    Draft,
-    DraftRequest,
-    OfflineWriter,
-    OpenAIWriter,
-    OutputFormat,
-    Writer,
-    normalize_hashtags,
-    parse_feedback,
-    quality_score,
-    style_profile,
-    write_offline,
-)
+from core.ai.writing.feedback import parse_feedback
+from core.ai.writing.hashtags import normalize_hashtags
+from core.ai.writing.offline_writer import OfflineWriter, write_offline
+from core.ai.writing.openai_writer import OpenAIWriter
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat, Writer
+from core.ai.writing.quality import quality_score
+from core.ai.writing.style import style_profile
 
 TONES = ("professional", "casual", "viral", "hinglish")
 HINDI = re.compile(r"\b(dosto|ekdum|bilkul|yaar|samjho|suno|seedhi baat|karo|hai)\b", re.IGNORECASE)
@@ -364,7 +356,7 @@ async def test_openai_writer_raises_writer_error_on_a_bad_answer(
 
 
 def test_draft_wire_schema_is_strict() -> None:
-    from core.ai.writer import _ModelDraft
+    from core.ai.writing.openai_writer import _ModelDraft
 
     schema = strict_json_schema(_ModelDraft)
     assert schema["additionalProperties"] is False

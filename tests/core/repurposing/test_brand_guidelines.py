@@ -14,7 +14,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from core.accounts import service as accounts
-from core.ai.writer import OfflineWriter, OpenAIWriter
+from core.ai.writing.offline_writer import OfflineWriter
+from core.ai.writing.openai_writer import OpenAIWriter
 from core.brand import service as brand_service
 from core.content import service as content
 from core.pipeline import service as pipeline
@@ -168,7 +169,7 @@ def test_the_checkable_guidelines_are_read_from_the_brands_words(guidelines: str
 
 def test_hashtags_carrying_an_avoided_word_go_and_others_stay() -> None:
     from core.ai.analysis import analyse_offline
-    from core.ai.writer import Draft
+    from core.ai.writing.ports import Draft
     from core.repurposing.guidelines import apply_rules
 
     draft = Draft(
