@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.ai.analysis import Analyser, OfflineAnalyser, OpenAIAnalyser
+from core.ai.analysis.offline_analyser import OfflineAnalyser
+from core.ai.analysis.openai_analyser import OpenAIAnalyser
+from core.ai.analysis.results import Analyser
 from core.ai.embeddings import Embedder, LocalMiniLMEmbedder, OpenAIEmbedder
 from core.ai.transcription import LocalWhisperTranscriber, OpenAITranscriber, Transcriber
 from core.ai.writing.offline_writer import OfflineWriter

@@ -16,7 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, extract_keywords, score_hook, sentence_sentiment
+from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.analysis.signals import score_hook, sentence_sentiment
+from core.ai.analysis.terms import extract_keywords
 from core.ai.transcription import Word
 from core.clips.errors import ClipError, NoSpeechForClips
 
@@ -222,7 +224,7 @@ def score_span(
     """Score of a clip, 0..100, and its components (each 0..1).
 
     score = 100 x (0.40 H + 0.25 K + 0.20 S + 0.15 P), where
-    - H, hook strength = hook score of the opening sentence / 100 (``core.ai.analysis.score_hook``, or the
+    - H, hook strength = hook score of the opening sentence / 100 (``core.ai.analysis.signals.score_hook``, or the
       analysis' hook moment covering that sentence when higher);
     - K, keyword density = min(1, 4 x share of the clip's content words that are top analysis keywords);
     - S, sentiment intensity = min(1, 2 x mean |sentence sentiment|) (lexicon sentiment, -1..1 each);

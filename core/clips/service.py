@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Word
 from core.billing import usage as billing_usage
 from core.clips import moments as clip_moments

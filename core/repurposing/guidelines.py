@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.writing.ports import INSTAGRAM_MAX_CHARS, LINKEDIN_MAX_CHARS, TWEET_MAX_CHARS, Draft, OutputFormat
 from core.ai.writing.quality import quality_score
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.writing.ports import BrandVoice, Draft, DraftRequest, Writer
 from core.billing import usage as billing_usage
 from core.brand import service as brand_service

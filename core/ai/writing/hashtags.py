@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from core.ai import nlp
+from core.ai import lexicon, nlp
 from core.ai.writing.ports import (
     DraftRequest,
 )
@@ -40,7 +40,7 @@ def rank_hashtags(request: DraftRequest, limit: int) -> list[str]:
             nlp.hashtag(t)
             for t in candidates
             if not (" " not in t.strip() and nlp.generic_word(t))
-            and not any(w in nlp.HINGLISH_FUNCTION_WORDS for w in nlp.tokens(t))
+            and not any(w in lexicon.HINGLISH_FUNCTION_WORDS for w in nlp.tokens(t))
         ]
     )
     terms = {w for k in [*request.analysis.keywords, *request.analysis.topics] for w in nlp.tokens(k)}

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.ai import nlp
+from core.ai import lexicon, nlp
 from core.ai.tones import Tone, tone
 from core.ai.writing.feedback import Feedback, merge_feedback, parse_feedback
 from core.ai.writing.ports import (
@@ -144,7 +144,7 @@ def build_kit(request: DraftRequest) -> Kit:
         )
     )
     inline = next((k for k in analysis.keywords if k.lower() == topic.lower()), topic)
-    if inline.istitle() and inline.lower() not in nlp.KNOWN_ORGS | nlp.KNOWN_LOCATIONS:
+    if inline.istitle() and inline.lower() not in lexicon.KNOWN_ORGS | lexicon.KNOWN_LOCATIONS:
         inline = inline.lower()
 
     hooks = _printable([h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))])

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, section_phrase
+from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.analysis.terms import section_phrase
 from core.ai.writing.hashtags import rank_hashtags
 from core.ai.writing.kit import Kit, build_kit, split_long
 from core.ai.writing.ports import (

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.tones import TonePreset
 
 OutputFormat = Literal["linkedin_post", "twitter_thread", "instagram_caption", "youtube_shorts", "blog_article"]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.writing.ports import (
     INSTAGRAM_MAX_CHARS,
     INSTAGRAM_MAX_HASHTAGS,

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, analyse_offline
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.writing.offline_writer import write_offline
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat
 from core.ai.writing.quality import quality_score

@@ -10,7 +10,8 @@ import openai
 import pytest
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, analyse_offline
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.errors import WriterError
 from core.ai.structured import strict_json_schema
 from core.ai.writing.feedback import parse_feedback

@@ -168,7 +168,7 @@ def test_the_checkable_guidelines_are_read_from_the_brands_words(guidelines: str
 
 
 def test_hashtags_carrying_an_avoided_word_go_and_others_stay() -> None:
-    from core.ai.analysis import analyse_offline
+    from core.ai.analysis.offline_analyser import analyse_offline
     from core.ai.writing.ports import Draft
     from core.repurposing.guidelines import apply_rules
 
