@@ -124,15 +124,6 @@ def title_case(phrase: str) -> str:
     return " ".join(out)
 
 
-def hashtag(phrase: str) -> str:
-    """'personal brand' -> '#PersonalBrand'; strips '#' and punctuation; '' when nothing is left."""
-    words = re.findall(r"[A-Za-z0-9]+", phrase.replace("'", ""))
-    if not words:
-        return ""
-    body = "".join(w if not w.islower() else w[0].upper() + w[1:] for w in words)
-    return "#" + body
-
-
 def unique(items: Iterable[str]) -> list[str]:
     """Keep first occurrences, comparing case-insensitively."""
     seen: set[str] = set()

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.writing.hashtags import LibraryTag, library_hashtags
 from core.ai.writing.ports import BrandVoice, Draft, DraftRequest, Writer
 from core.billing import usage as billing_usage
 from core.brand import service as brand_service
@@ -202,30 +203,18 @@ async def create_jobs(
 async def select_hashtags(
     *, session: AsyncSession, user_id: uuid.UUID | None, platform: str, keywords: list[str], limit: int = 12
 ) -> list[str]:
-    """Library hashtags (the user's own first, then the starter set) ranked by overlap with the keywords,
-    followed by hashtags made from the content's own keywords."""
+    """The user's and the starter set's library hashtags for the platform, ranked for the content's keywords
+    (`library_hashtags`)."""
     rows = await session.scalars(
         select(Hashtag).where(
             or_(Hashtag.user_id == user_id, Hashtag.user_id.is_(None)),
             or_(Hashtag.platform == platform, Hashtag.platform.is_(None)),
         )
     )
-    terms = {re.sub(r"[^a-z0-9]", "", k.lower()) for k in keywords}
-    words = {w for k in keywords for w in re.findall(r"[a-z0-9]+", k.lower()) if len(w) > 2}
-
-    def score(tag: Hashtag) -> tuple[int, int, float, str]:
-        name = tag.hashtag.lower()
-        overlap = sum(1 for w in words if w in name) + (3 if name in terms else 0)
-        return (-overlap, 0 if tag.user_id else 1, -float(tag.performance_score or 0), name)
-
-    # Only library tags related to the content; generic reach tags would read as spam.
-    ranked = [tag for tag in sorted(rows, key=score) if score(tag)[0] < 0]
-    own = [re.sub(r"[^a-z0-9]", "", k.lower()) for k in keywords[:6]]
-    tags: list[str] = []
-    for tag in [t for t in own if 3 <= len(t) <= 30] + [r.hashtag.lower() for r in ranked]:
-        if tag not in tags:
-            tags.append(tag)
-    return tags[:limit]
+    library = [
+        LibraryTag(name=r.hashtag, own=r.user_id is not None, performance=float(r.performance_score or 0)) for r in rows
+    ]
+    return library_hashtags(library, keywords, limit)
 
 
 async def select_cta(

@@ -15,7 +15,7 @@ from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.errors import WriterError
 from core.ai.structured import strict_json_schema
 from core.ai.writing.feedback import parse_feedback
-from core.ai.writing.hashtags import normalize_hashtags
+from core.ai.writing.hashtags import LibraryTag, library_hashtags, normalize_hashtags
 from core.ai.writing.offline_writer import OfflineWriter, write_offline
 from core.ai.writing.openai_writer import OpenAIWriter
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat, Writer
@@ -236,6 +236,18 @@ def test_style_examples_traits_are_mimicked(talk: str, analysis: ContentAnalysis
         make_request(talk, analysis, "linkedin_post", "professional", brand={"style_examples": dense})
     )
     assert dense_draft.content_text.count("\n\n") < plain.content_text.count("\n\n")
+
+
+def test_library_hashtags_keep_only_tags_related_to_the_content() -> None:
+    library = [
+        LibraryTag("MarketingTips", own=False, performance=9.0),
+        LibraryTag("Cricket", own=True, performance=5.0),
+        LibraryTag("marketing", own=True, performance=1.0),
+        LibraryTag("BrandMarketing", own=True, performance=2.0),
+    ]
+    tags = library_hashtags(library, ["content marketing", "brand"], limit=4)
+    # The content's own keywords first, then related library tags: own before the starter set; no '#Cricket'.
+    assert tags == ["contentmarketing", "brand", "brandmarketing", "marketing"]
 
 
 def test_hashtags_are_normalised_and_ranked_by_relevance(talk: str, analysis: ContentAnalysisResult) -> None:
