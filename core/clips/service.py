@@ -20,7 +20,7 @@ from core.billing import usage as billing_usage
 from core.clips import moments as clip_moments
 from core.clips.captions import CaptionStyle
 from core.clips.errors import ClipError
-from core.clips.feedback import parse_feedback
+from core.clips.feedback import parse_clip_edit
 from core.clips.moments import ClipMoment
 from core.clips.render import FRAME_SIZES, REFRAMES, Bumpers, RenderedClip, render_clip, render_clips
 from core.common.clock import utcnow
@@ -231,7 +231,7 @@ async def rerender_clip(
         raise NothingToRevise()
     if row.user_id is not None:
         await billing_usage.check_available(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
-    edit = parse_feedback(feedback)
+    edit = parse_clip_edit(feedback)
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
     current = clip_moments.moment_for_words(

@@ -37,7 +37,7 @@ class Feedback:
     applied: tuple[str, ...] = ()
 
 
-def parse_feedback(text: str | None) -> Feedback:
+def parse_revision_feedback(text: str | None) -> Feedback:
     """Read common revision requests: shorter/longer, more casual/formal/viral, hinglish, add/no emojis,
     no hashtags, and 'mention X'."""
     if not text or not text.strip():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from core.ai import lexicon, nlp
 from core.ai.tones import Tone, tone
-from core.ai.writing.feedback import Feedback, merge_feedback, parse_feedback
+from core.ai.writing.feedback import Feedback, merge_feedback, parse_revision_feedback
 from core.ai.writing.ports import (
     DraftRequest,
 )
@@ -123,7 +123,9 @@ def _printable(lines: Sequence[str]) -> list[str]:
 
 
 def build_kit(request: DraftRequest) -> Kit:
-    feedback = merge_feedback(parse_feedback(request.brand.custom_guidelines), parse_feedback(request.feedback))
+    feedback = merge_feedback(
+        parse_revision_feedback(request.brand.custom_guidelines), parse_revision_feedback(request.feedback)
+    )
     preset = feedback.tone or request.brand.tone_preset
     kit_tone = tone(preset)
     style = style_profile(request.brand.style_examples)

@@ -13,7 +13,7 @@ from core.ai import nlp
 from core.ai.errors import WriterError
 from core.ai.structured import complete_json
 from core.ai.tones import tone
-from core.ai.writing.feedback import parse_feedback
+from core.ai.writing.feedback import parse_revision_feedback
 from core.ai.writing.hashtags import normalize_hashtags
 from core.ai.writing.ports import (
     INSTAGRAM_MAX_CHARS,
@@ -45,7 +45,7 @@ class _ModelDraft(BaseModel):
 def build_system_prompt(request: DraftRequest) -> str:
     """The system prompt: brand voice, tone preset, style examples, platform rules and feedback."""
     brand = request.brand
-    preset_name = parse_feedback(request.feedback).tone or brand.tone_preset
+    preset_name = parse_revision_feedback(request.feedback).tone or brand.tone_preset
     preset = tone(preset_name)
     style = style_profile(brand.style_examples)
     lines = [

@@ -14,7 +14,7 @@ from core.ai.analysis.offline_analyser import analyse_offline
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.errors import WriterError
 from core.ai.structured import strict_json_schema
-from core.ai.writing.feedback import parse_feedback
+from core.ai.writing.feedback import parse_revision_feedback
 from core.ai.writing.hashtags import LibraryTag, library_hashtags, normalize_hashtags
 from core.ai.writing.offline_writer import OfflineWriter, write_offline
 from core.ai.writing.openai_writer import OpenAIWriter
@@ -191,14 +191,16 @@ def test_feedback_tone_emojis_hashtags_and_mentions_are_applied(talk: str, analy
         assert "Razorpay Rize" in draft.content_text + draft.caption
 
 
-def test_parse_feedback_reads_common_instructions() -> None:
-    parsed = parse_feedback("Too long. Make it more casual, add emojis and mention our Delhi workshop; no hashtags")
+def test_parse_revision_feedback_reads_common_instructions() -> None:
+    parsed = parse_revision_feedback(
+        "Too long. Make it more casual, add emojis and mention our Delhi workshop; no hashtags"
+    )
     assert parsed.length < 1 and parsed.tone == "casual" and parsed.emojis is True and parsed.hashtags is False
     assert parsed.mentions == ("our Delhi workshop",)
-    assert parse_feedback("Please write it in Hinglish, and longer").tone == "hinglish"
-    assert parse_feedback("Please write it in Hinglish, and longer").length > 1
-    assert parse_feedback("remove the emojis").emojis is False
-    assert parse_feedback(None) == parse_feedback("")
+    assert parse_revision_feedback("Please write it in Hinglish, and longer").tone == "hinglish"
+    assert parse_revision_feedback("Please write it in Hinglish, and longer").length > 1
+    assert parse_revision_feedback("remove the emojis").emojis is False
+    assert parse_revision_feedback(None) == parse_revision_feedback("")
 
 
 @pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
