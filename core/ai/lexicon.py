@@ -178,3 +178,9 @@ TALK_WORDS: frozenset[str] = words(
     "lesson lessons tip tips point points step steps rule rules question questions answer story example "
     "talk talks session video videos podcast episode thing things idea challenge reply replies"
 )
+
+# Pronouns that point back at an earlier sentence ('It doubles ...', 'They left ...').
+BACK_REFERENCES: frozenset[str] = words("this that these those it they them he she its their")
+# A sentence opening on one of these leans on what came before, so it cannot stand alone: not as a hook, a
+# quote or a clip's first sentence. Callers add the openers that are dangling only for them.
+DANGLING_STARTS: frozenset[str] = BACK_REFERENCES | words("him her which also then there")

@@ -10,7 +10,14 @@ import re
 import zlib
 from collections.abc import Iterable
 
-from core.ai.lexicon import HINGLISH_FUNCTION_WORDS, KNOWN_LOCATIONS, KNOWN_ORGS, STOP_WORDS, TALK_WORDS
+from core.ai.lexicon import (
+    BACK_REFERENCES,
+    HINGLISH_FUNCTION_WORDS,
+    KNOWN_LOCATIONS,
+    KNOWN_ORGS,
+    STOP_WORDS,
+    TALK_WORDS,
+)
 
 WORDS_PER_SECOND = 2.5  # ~150 spoken words per minute, a typical talk pace
 
@@ -231,14 +238,11 @@ def fragment_reason(sentence: str) -> str | None:
     return None
 
 
-_BACK_REFERENCE = frozenset({"this", "that", "these", "those", "it", "they", "them", "he", "she", "its", "their"})
-
-
 def leans_back(sentence: str) -> bool:
     """A sentence that needs the one before it: it opens on a pronoun ('It doubles ...', 'They left ...') or
     its verb's object or subject is one ('Feed it ...', 'When they know ...')."""
     toks = tokens(sentence)
-    return bool(toks) and (toks[0] in _BACK_REFERENCE or (len(toks) > 1 and toks[1] in {"it", "they", "them"}))
+    return bool(toks) and (toks[0] in BACK_REFERENCES or (len(toks) > 1 and toks[1] in {"it", "they", "them"}))
 
 
 def repair_sentence(sentence: str) -> str | None:

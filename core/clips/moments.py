@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from core.ai import nlp
+from core.ai import lexicon, nlp
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.analysis.signals import score_hook, sentence_sentiment
 from core.ai.analysis.terms import extract_keywords
@@ -33,33 +33,8 @@ WEIGHTS = {"hook": 0.40, "keywords": 0.25, "sentiment": 0.20, "pace": 0.15}
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CLAUSE_END = re.compile(r"[,;:\u2014\u2013][\"'”’)\]]*$")
-# A sentence opening with a back-reference leans on what came before, so it cannot open a clip.
-_DANGLING_STARTS = frozenset(
-    {
-        "this",
-        "that",
-        "it",
-        "they",
-        "these",
-        "those",
-        "he",
-        "she",
-        "him",
-        "her",
-        "them",
-        "which",
-        "also",
-        "then",
-        "there",
-        "its",
-        "their",
-        "and",
-        "but",
-        "so",
-        "because",
-        "or",
-    }
-)
+# A clip cannot open on a back-reference, nor on a conjunction continuing the sentence before.
+_CLIP_DANGLING_STARTS = lexicon.DANGLING_STARTS | lexicon.words("and but so because or")
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +320,7 @@ def _context(
                 end=end,
                 text=text,
                 hook=hook,
-                dangling=not tokens or tokens[0] in _DANGLING_STARTS,
+                dangling=not tokens or tokens[0] in _CLIP_DANGLING_STARTS,
                 sentiment=abs(sentence_sentiment(tokens)),
                 content_words=len(content),
                 keyword_hits=sum(1 for t in content if t in stems),

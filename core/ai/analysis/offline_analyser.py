@@ -33,16 +33,15 @@ _ADVICE = re.compile(
     r"matters|if you|stop|don't|do not|focus|remember|the trick|the truth|instead|the real)\b",
     re.IGNORECASE,
 )
-_DANGLING_STARTS = lexicon.words(
-    "this that it they these those he she him her them which also then there here its their"
-)
+# An insight, hook or quote cannot open on a back-reference, nor on "Here ..." (pointing at a slide).
+_LINE_DANGLING_STARTS = lexicon.DANGLING_STARTS | lexicon.words("here")
 _REPORTED_SPEECH = re.compile(r"^(?:he|she|they|my \w+) (?:said|says|told me)(?: that)?,?\s+", re.IGNORECASE)
 _UNIVERSAL = lexicon.words("always never every everyone nobody people you your most")
 
 
 def _self_contained(text: str) -> bool:
     toks = nlp.tokens(nlp.clean_spoken(text))
-    return bool(toks) and toks[0] not in _DANGLING_STARTS
+    return bool(toks) and toks[0] not in _LINE_DANGLING_STARTS
 
 
 def _insights(sentences: Sequence[Sentence], keyword_stems: frozenset[str], limit: int = 5) -> list[str]:
