@@ -30,7 +30,7 @@ from core.media.probe import probe_media
 from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
-from core.repurposing.service import open_revision
+from core.repurposing.rewriting import open_revision
 from core.storage.files import FileStore
 
 JOB_TYPE = "video_to_shorts"
