@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Word
 from core.billing import usage as billing_usage
+from core.clips import envelope as clip_envelope
 from core.clips import moments as clip_moments
 from core.clips.captions import CaptionStyle
 from core.clips.errors import ClipError
@@ -303,11 +304,11 @@ async def rerender_clip(
 # ----------------------------------------------------------------------------------------- internals
 
 
-async def _envelope(media_path: Path) -> clip_moments.SpeechEnvelope:
+async def _envelope(media_path: Path) -> clip_envelope.SpeechEnvelope:
     """The speech loudness, so cuts land in real silence (16 kHz audio: a second or so for an hour)."""
     with tempfile.TemporaryDirectory(prefix="recast-envelope-") as tmp:
         wav = await extract_audio(media_path, Path(tmp) / "speech.wav")
-        return await asyncio.to_thread(clip_moments.load_envelope, wav)
+        return await asyncio.to_thread(clip_envelope.load_envelope, wav)
 
 
 _MOMENT_KEYS = ("start", "end", "score", "components", "first_word", "last_word", "aspect_ratio", "reframe")
