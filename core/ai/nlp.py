@@ -210,7 +210,7 @@ def is_frame(sentence: str) -> bool:
     return bool(_FRAME.search(text) or _META.search(text))
 
 
-def fragment_reason(sentence: str) -> str | None:
+def fragment_reason(sentence: str) -> str | None:  # noqa: PLR0911 - one return per named check, in order
     """Why a printed sentence is not a complete, self-contained sentence, or None when it reads as written.
 
     Flags ',.'-style endings, a dangling conjunction or article at the end, a stutter ('the the'), a lower-case

@@ -91,35 +91,7 @@ def choose_moments(
     if spoken < min_seconds:
         return [_moment(talk, 0, len(sentences) - 1)]
 
-    hook_bar = max(20.0, _median([s.hook for s in sentences if not s.dangling] or [0.0]))
-    candidates: list[ClipMoment] = []
-    for i, opener in enumerate(sentences):
-        for j in range(i, len(sentences)):
-            duration = sentences[j].end - opener.start
-            if duration > max_seconds:
-                break
-            if duration >= min_seconds:
-                moment = _moment(talk, i, j)
-                hook_start = not opener.dangling and opener.hook >= hook_bar
-                candidates.append(_with_hook_flag(moment, hook_start))
-    if not candidates:
-        # Sentences too long to combine within the limits: single sentences are the only clean cuts.
-        candidates = [_with_hook_flag(_moment(talk, i, i), not s.dangling) for i, s in enumerate(sentences)]
-
-    candidates.sort(key=lambda m: (not m.hook_start, -m.score, m.start))
-    chosen: list[ClipMoment] = []
-    for moment in candidates:
-        if len(chosen) == count:
-            break
-        if all(moment.last_word < c.first_word or moment.first_word > c.last_word for c in chosen):
-            chosen.append(moment)
-    chosen.sort(key=lambda m: m.start)
-    # Two clips cut in one short silence could each reach past the other's cut: meet in the middle.
-    for i in range(len(chosen) - 1):
-        a, b = chosen[i], chosen[i + 1]
-        if a.end > b.start:
-            middle = round((a.end + b.start) / 2, 3)
-            chosen[i], chosen[i + 1] = replace(a, end=middle), replace(b, start=middle)
+    chosen = _non_overlapping(_candidates(talk, min_seconds, max_seconds), count)
     chosen.sort(key=lambda m: (-m.score, m.start))
     return chosen
 
@@ -209,6 +181,47 @@ def adjust_moment(
 
 
 # ----------------------------------------------------------------------------------------- internals
+
+
+def _candidates(talk: Talk, min_seconds: float, max_seconds: float) -> list[ClipMoment]:
+    """Every run of whole sentences lasting ``min_seconds``..``max_seconds``, flagged when it opens on a hook
+    sentence; single sentences when no run fits."""
+    sentences = talk.sentences
+    hook_bar = max(20.0, _median([s.hook for s in sentences if not s.dangling] or [0.0]))
+    candidates: list[ClipMoment] = []
+    for i, opener in enumerate(sentences):
+        for j in range(i, len(sentences)):
+            duration = sentences[j].end - opener.start
+            if duration > max_seconds:
+                break
+            if duration >= min_seconds:
+                moment = _moment(talk, i, j)
+                hook_start = not opener.dangling and opener.hook >= hook_bar
+                candidates.append(_with_hook_flag(moment, hook_start))
+    if not candidates:
+        # Sentences too long to combine within the limits: single sentences are the only clean cuts.
+        candidates = [_with_hook_flag(_moment(talk, i, i), not s.dangling) for i, s in enumerate(sentences)]
+    return candidates
+
+
+def _non_overlapping(candidates: list[ClipMoment], count: int) -> list[ClipMoment]:
+    """Up to ``count`` candidates, hook openers first and best first, none overlapping another; in talk order,
+    two cut in one short silence meeting in its middle."""
+    candidates.sort(key=lambda m: (not m.hook_start, -m.score, m.start))
+    chosen: list[ClipMoment] = []
+    for moment in candidates:
+        if len(chosen) == count:
+            break
+        if all(moment.last_word < c.first_word or moment.first_word > c.last_word for c in chosen):
+            chosen.append(moment)
+    chosen.sort(key=lambda m: m.start)
+    # Two clips cut in one short silence could each reach past the other's cut: meet in the middle.
+    for i in range(len(chosen) - 1):
+        a, b = chosen[i], chosen[i + 1]
+        if a.end > b.start:
+            middle = round((a.end + b.start) / 2, 3)
+            chosen[i], chosen[i + 1] = replace(a, end=middle), replace(b, start=middle)
+    return chosen
 
 
 def _moment(talk: Talk, i: int, j: int) -> ClipMoment:

@@ -35,16 +35,11 @@ def _display(stats: TermStats, fallback: str) -> str:
     return best[0]
 
 
-def extract_keywords(sentences: Sequence[str], limit: int = 12) -> list[Keyword]:
-    """Rank content words and two-word phrases.
-
-    unigram score = count x position weight x length weight, where the position weight is
-    1 + 0.5 x (1 - first position / total tokens) (early terms frame a talk) and the length weight is
-    min(1.4, 0.6 + len/10) (longer words carry more meaning). A unigram mostly seen inside a kept phrase
-    is damped by max(0.35, 1 - phrase count / its count). Phrases (adjacent content words in one clause,
-    seen at least twice) score count x 2.5 x position weight. Surface casing seen mid-sentence is kept
-    ('LinkedIn'), otherwise terms are lower case.
-    """
+def _count_terms(
+    sentences: Sequence[str],
+) -> tuple[dict[str, TermStats], dict[tuple[str, str], TermStats], int]:
+    """Content-word stems and pairs of adjacent ones within a clause, with counts, first positions, sentences
+    and surface forms; and the number of tokens read."""
     unigrams: dict[str, TermStats] = {}
     bigrams: dict[tuple[str, str], TermStats] = {}
     position = 0
@@ -74,6 +69,20 @@ def extract_keywords(sentences: Sequence[str], limit: int = 12) -> list[Keyword]
                     pair.surfaces[f"{previous[1]} {shown}"] += 1
                 previous = (word_stem, shown)
                 first_in_sentence = False
+    return unigrams, bigrams, position
+
+
+def extract_keywords(sentences: Sequence[str], limit: int = 12) -> list[Keyword]:
+    """Rank content words and two-word phrases.
+
+    unigram score = count x position weight x length weight, where the position weight is
+    1 + 0.5 x (1 - first position / total tokens) (early terms frame a talk) and the length weight is
+    min(1.4, 0.6 + len/10) (longer words carry more meaning). A unigram mostly seen inside a kept phrase
+    is damped by max(0.35, 1 - phrase count / its count). Phrases (adjacent content words in one clause,
+    seen at least twice) score count x 2.5 x position weight. Surface casing seen mid-sentence is kept
+    ('LinkedIn'), otherwise terms are lower case.
+    """
+    unigrams, bigrams, position = _count_terms(sentences)
     total = max(position, 1)
     min_count = 2 if total >= 80 else 1
 
@@ -124,20 +133,26 @@ def _specificity(word: str) -> float:
     return max(1.0, min(5.0, 7.0 - nlp.zipf(word)))
 
 
-def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
-    """The talk's subjects as key phrases, best first.
+def _count_grams(run: Sequence[tuple[str, str]], index: int, stats: dict[tuple[str, ...], TermStats]) -> None:
+    """Count the one- to three-word grams of a run of content words (stem, surface) seen in sentence `index`."""
+    for size in (1, 2, 3):
+        for start in range(0, len(run) - size + 1):
+            gram = run[start : start + size]
+            key = tuple(stem for stem, _ in gram)
+            if len(set(key)) < size:
+                continue
+            term = stats.setdefault(key, TermStats(first_position=index))
+            term.count += 1
+            term.sentences.add(index)
+            shown = " ".join(w if w[1:] != w[1:].lower() or w.isupper() else w.lower() for _, w in gram)
+            term.surfaces[shown] += 1
 
-    Candidates are runs of one to three adjacent content words inside one clause (no Hindi function words).
-    score = sentences it occurs in x mean specificity of its words (7 - Zipf frequency from wordfreq, 1..5)
-    x 2.2 for a phrase of two or more words x 4 when it is the whole run the speaker announces ('Let's talk
-    about scope creep', 'Today I will explain how database indexes ...'). A single everyday word (Zipf >= 5:
-    'work', 'thank'; nor one above Zipf 4.7, a word counting as its most common form) is never a subject, nor
-    a phrase made only of everyday words ('good morning'); a candidate needs two sentences unless announced.
-    Frame sentences (greetings, thanks, sign-offs) count only for announcements.
-    A candidate sharing a word with a better one is skipped, so the list names distinct subjects. A short
-    announced subject with a preposition ('consistency on LinkedIn', 'public speaking for introverts') is
-    named first, as said.
-    """
+
+def _count_phrases(
+    sentences: Sequence[str],
+) -> tuple[dict[tuple[str, ...], TermStats], set[tuple[str, ...]], str]:
+    """Phrase candidates with their counts; the runs the speaker announces; and the first short announced
+    subject with a preposition ('consistency on LinkedIn'), '' when there is none."""
     stats: dict[tuple[str, ...], TermStats] = {}
     announced: set[tuple[str, ...]] = set()
     named = ""  # a short announced subject with a preposition: 'consistency on LinkedIn'
@@ -157,18 +172,15 @@ def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
                 if token and nlp.is_content_word(token) and token not in lexicon.HINGLISH_FUNCTION_WORDS:
                     run.append((nlp.stem(token), surface))
                     continue
-                for size in (1, 2, 3):
-                    for start in range(0, len(run) - size + 1):
-                        gram = run[start : start + size]
-                        key = tuple(stem for stem, _ in gram)
-                        if len(set(key)) < size:
-                            continue
-                        term = stats.setdefault(key, TermStats(first_position=index))
-                        term.count += 1
-                        term.sentences.add(index)
-                        shown = " ".join(w if w[1:] != w[1:].lower() or w.isupper() else w.lower() for _, w in gram)
-                        term.surfaces[shown] += 1
+                _count_grams(run, index, stats)
                 run = []
+    return stats, announced, named
+
+
+def _score_phrases(
+    stats: dict[tuple[str, ...], TermStats], announced: set[tuple[str, ...]]
+) -> list[tuple[float, int, tuple[str, ...]]]:
+    """(score, first position, stems) of each candidate that can name a subject (see `key_phrases`)."""
     scored: list[tuple[float, int, tuple[str, ...]]] = []
     for key, term in stats.items():
         forms = next(iter(term.surfaces)).split()
@@ -184,6 +196,25 @@ def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
         specificity = sum(_specificity(w) for w in words) / len(words)
         score = len(term.sentences) * specificity * (2.2 if len(key) > 1 else 1.0) * (4.0 if is_announced else 1.0)
         scored.append((score, term.first_position, key))
+    return scored
+
+
+def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
+    """The talk's subjects as key phrases, best first.
+
+    Candidates are runs of one to three adjacent content words inside one clause (no Hindi function words).
+    score = sentences it occurs in x mean specificity of its words (7 - Zipf frequency from wordfreq, 1..5)
+    x 2.2 for a phrase of two or more words x 4 when it is the whole run the speaker announces ('Let's talk
+    about scope creep', 'Today I will explain how database indexes ...'). A single everyday word (Zipf >= 5:
+    'work', 'thank'; nor one above Zipf 4.7, a word counting as its most common form) is never a subject, nor
+    a phrase made only of everyday words ('good morning'); a candidate needs two sentences unless announced.
+    Frame sentences (greetings, thanks, sign-offs) count only for announcements.
+    A candidate sharing a word with a better one is skipped, so the list names distinct subjects. A short
+    announced subject with a preposition ('consistency on LinkedIn', 'public speaking for introverts') is
+    named first, as said.
+    """
+    stats, announced, named = _count_phrases(sentences)
+    scored = _score_phrases(stats, announced)
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen: list[str] = [named] if named else []
     used: set[str] = {nlp.stem(t) for t in nlp.tokens(named) if nlp.is_content_word(t)}

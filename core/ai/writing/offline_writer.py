@@ -203,9 +203,7 @@ def _segments(transcript: str) -> list[list[str]]:
     return [nlp.split_sentences(p) for p in paragraphs]
 
 
-def _heading(
-    label: str, sentences: Sequence[tuple[float, int, str]], analysis: ContentAnalysisResult, used: set[str]
-) -> str:
+def _heading(label: str, sentences: Sequence[_Scored], analysis: ContentAnalysisResult, used: set[str]) -> str:
     """A topic phrase ('Content Marketing') names its section when the section is about it; otherwise the
     phrase the section's own sentences are most about (`section_phrase`), never a sentence lifted from it."""
     if label in analysis.topics and " " in label:
@@ -217,18 +215,22 @@ def _heading(
     return nlp.title_case(phrase)
 
 
-def _blog(kit: Kit) -> Draft:
-    """Markdown article: the talk's own paragraphs in order, grouped under the topic or keyword each is
-    most about (each heading used once); greetings and sign-offs of the talk are dropped."""
+_Scored = tuple[float, int, str]
+"""A sentence of the talk for the blog: (its keyword density, its index in the talk, the written sentence)."""
+
+
+def _blog_groups(kit: Kit) -> list[tuple[str, list[_Scored]]]:
+    """The talk's paragraphs in order, grouped under the topic or keyword each is most about (each label used
+    once; a paragraph on the same subject as the one before joins its section), at most `count(6, 3, 8)`."""
     analysis = kit.request.analysis
     labels = nlp.unique([*analysis.topics, *(nlp.title_case(k) for k in analysis.keywords)])
     label_stems = [{nlp.stem(t) for t in nlp.tokens(label) if nlp.is_content_word(t)} for label in labels]
     keyword_stems = {nlp.stem(t) for k in analysis.keywords for t in nlp.tokens(k)}
-    groups: list[tuple[str, list[tuple[float, int, str]]]] = []
+    groups: list[tuple[str, list[_Scored]]] = []
     used_labels: set[str] = set()
     index = 0
     for segment in _segments(kit.request.transcript):
-        kept: list[tuple[float, int, str]] = []
+        kept: list[_Scored] = []
         counts: dict[int, int] = {}
         for raw in segment:
             index += 1
@@ -251,11 +253,30 @@ def _blog(kit: Kit) -> Draft:
         label = labels[fresh[0]] if fresh else f"Lesson {len(groups) + 1}"
         used_labels.add(label)
         groups.append((label, kept))
-    limit = kit.count(6, 3, 8)
-    groups = groups[:limit]
-    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
-    # The takeaways and the closing quote are said once, in their own place, not again in the body.
-    reserved = [*kit.insights[:n_takeaways], kit.quote, kit.hook]
+    return groups[: kit.count(6, 3, 8)]
+
+
+def _section_paragraphs(kit: Kit, sentences: Sequence[_Scored], reserved: Sequence[str]) -> list[str]:
+    """A section's sentences in paragraphs of four, without what is said elsewhere (`reserved`)."""
+    texts: list[str] = []
+    dropped = False
+    for s in sentences:
+        if any(nlp.same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
+            dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
+            continue
+        dropped = False
+        texts.append(s[2])
+    if not texts:
+        texts = [s[2] for s in sentences if not nlp.same_point(s[2], kit.hook)][:1] or [sentences[0][2]]
+    return [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
+
+
+def _blog_sections(
+    kit: Kit, groups: Sequence[tuple[str, list[_Scored]]], reserved: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The body's blocks (an H2 heading, then its paragraphs, every other one opened by a transition) and the
+    headings; with 'shorter' feedback each section keeps its densest sentences."""
+    analysis = kit.request.analysis
     sections: list[str] = []
     headings: list[str] = []
     heading_stems: set[str] = set()
@@ -270,20 +291,21 @@ def _blog(kit: Kit) -> Draft:
         headings.append(name)
         heading_stems.update(nlp.stem(t) for t in nlp.tokens(name) if nlp.is_content_word(t))
         transition = kit.tone.transitions[(g_index + kit.request.variant) % len(kit.tone.transitions)]
-        texts: list[str] = []
-        dropped = False
-        for s in sentences:
-            if any(nlp.same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
-                dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
-                continue
-            dropped = False
-            texts.append(s[2])
-        if not texts:
-            texts = [s[2] for s in sentences if not nlp.same_point(s[2], kit.hook)][:1] or [sentences[0][2]]
-        paragraphs = [" ".join(texts[i : i + 4]) for i in range(0, len(texts), 4)]
+        paragraphs = _section_paragraphs(kit, sentences, reserved)
         sections.append(f"## {headings[-1]}")
         sections.append(f"{transition} {paragraphs[0]}" if g_index % 2 == 0 else paragraphs[0])
         sections.extend(paragraphs[1:])
+    return sections, headings
+
+
+def _blog(kit: Kit) -> Draft:
+    """Markdown article: the talk's own paragraphs in order, grouped under the topic or keyword each is
+    most about (each heading used once); greetings and sign-offs of the talk are dropped."""
+    groups = _blog_groups(kit)
+    n_takeaways = min(len(kit.insights), kit.count(5, 3, 6))
+    # The takeaways and the closing quote are said once, in their own place, not again in the body.
+    reserved = [*kit.insights[:n_takeaways], kit.quote, kit.hook]
+    sections, headings = _blog_sections(kit, groups, reserved)
     body: list[str] = [
         f"# {kit.title(n_takeaways)}",
         f"{kit.hook} {kit.fill(kit.tone.blog_intro)}",

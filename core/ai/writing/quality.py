@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.ai import nlp
@@ -92,21 +93,42 @@ def quality_report(
       sentence, - 3 per line leaning on a sentence left out ('Feed it ...'), - the share of 13+-letter words
       beyond 15%.
     """
-    checks: dict[str, float] = {}
-    reasons: list[str] = []
     units = _draft_units(text)
+    results = {
+        "complete sentences": _complete_sentences(units),
+        "no talk frame": _no_talk_frame(units),
+        "key points": _key_points(text, analysis, transcript),
+        "platform fit": _platform_fit(output_format, text),
+        "readability": _readability(text, units),
+    }
+    checks = {name: points for name, (points, _) in results.items()}
+    reasons = [reason for _, why in results.values() for reason in why]
+    score = max(0, min(100, round(sum(checks.values()))))
+    return QualityReport(score, {k: round(v, 1) for k, v in checks.items()}, reasons)
 
+
+_Check = tuple[float, list[str]]
+"""The points one check earned and, in words, what cost it points."""
+
+
+def _complete_sentences(units: Sequence[str]) -> _Check:
     fragments = [(u, why) for u in units if (why := nlp.fragment_reason(u))]
-    checks["complete sentences"] = max(0.0, 25.0 - 6 * len(fragments))
+    reasons: list[str] = []
     if fragments:
         examples = ", ".join(f"{_quote(u)} ({why})" for u, why in fragments[:2])
         reasons.append(f"{len(fragments)} incomplete sentence(s): {examples}")
+    return max(0.0, 25.0 - 6 * len(fragments)), reasons
 
+
+def _no_talk_frame(units: Sequence[str]) -> _Check:
     frames = [u for u in units if nlp.is_frame(u)]
-    checks["no talk frame"] = max(0.0, 15.0 - 8 * len(frames))
+    reasons: list[str] = []
     if frames:
         reasons.append(f"{len(frames)} line(s) about the occasion, not the subject: {_quote(frames[0])}")
+    return max(0.0, 15.0 - 8 * len(frames)), reasons
 
+
+def _key_points(text: str, analysis: ContentAnalysisResult, transcript: str | None) -> _Check:
     draft_stems = {nlp.stem(t) for t in nlp.tokens(text.replace("#", " "))}
     draft_stems |= {nlp.stem(w.lower()) for tag in _HASHTAG.findall(text) for w in re.findall(r"[A-Z][a-z]+", tag)}
     topic = analysis.topics[0] if analysis.topics else ""
@@ -122,12 +144,15 @@ def quality_report(
         kept_points = sum(1 for i in insights if _covers(draft_stems, i, 0.6))
         total = len(insights)
     share = min(1.0, kept_points / (0.8 * total)) if total else 1.0
-    checks["key points"] = 10.0 * topic_hit + 15.0 * share
+    reasons: list[str] = []
     if not topic_hit:
         reasons.append(f"does not name the talk's topic ({topic})")
     if share < 1:
         reasons.append(f"keeps {kept_points} of the talk's {total} points")
+    return 10.0 * topic_hit + 15.0 * share, reasons
 
+
+def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
     unit, low, high = LENGTH_NORMS[output_format]
     value = len(text) if unit == "chars" else nlp.word_count(text)
     fit = value / low if value < low else 1.0 if value <= high else max(0.0, 1 - (value - high) / high)
@@ -139,14 +164,18 @@ def quality_report(
     elif output_format == "instagram_caption":
         limits += (len(text) > INSTAGRAM_MAX_CHARS) + (len(_HASHTAG.findall(text)) > INSTAGRAM_MAX_HASHTAGS)
     generic = [t for t in _HASHTAG.findall(text) if not re.search(r"[a-z][A-Z]", t) and nlp.generic_word(t)]
-    checks["platform fit"] = max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic))
+    reasons: list[str] = []
     if fit < 1:
         reasons.append(f"length {value} {unit}, the {output_format} norm is {low}-{high}")
     if limits:
         reasons.append(f"{limits} platform limit(s) broken")
     if generic:
         reasons.append("everyday-word hashtags: " + " ".join(f"#{t}" for t in generic[:3]))
+    return max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic)), reasons
 
+
+def _readability(text: str, units: Sequence[str]) -> _Check:
+    reasons: list[str] = []
     leaning = [u for u in units if nlp.leans_back(u)]
     if leaning:
         reasons.append(f"{len(leaning)} line(s) lean on a sentence left out: {_quote(leaning[0])}")
@@ -155,16 +184,12 @@ def quality_report(
     duplicates = sum(1 for i, u in enumerate(units) if any(nlp.same_point(u, o) for o in units[:i]))
     words = nlp.tokens(text)
     long_share = sum(1 for w in words if len(w) >= 13) / max(1, len(words))
-    checks["readability"] = max(
-        0.0, 15.0 * length_fit - 5 * duplicates - 3 * len(leaning) - 15 * max(0.0, long_share - 0.15)
-    )
     if length_fit < 1:
         reasons.append(f"sentences average {avg:.0f} words (8-22 reads best)")
     if duplicates:
         reasons.append(f"{duplicates} sentence(s) repeat an earlier point")
-
-    score = max(0, min(100, round(sum(checks.values()))))
-    return QualityReport(score, {k: round(v, 1) for k, v in checks.items()}, reasons)
+    points = 15.0 * length_fit - 5 * duplicates - 3 * len(leaning) - 15 * max(0.0, long_share - 0.15)
+    return max(0.0, points), reasons
 
 
 def quality_score(
