@@ -17,7 +17,8 @@ from pathlib import Path
 
 from core.ai.transcription import Word
 from core.clips.captions import CaptionStyle
-from core.clips.moments import choose_moments, load_envelope
+from core.clips.envelope import load_envelope
+from core.clips.moments import choose_moments
 from core.clips.render import FRAME_SIZES, render_clips
 from core.media.audio import extract_audio
 from core.media.ffmpeg import run_ffmpeg

@@ -30,9 +30,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.ai import nlp  # noqa: E402
-from core.ai.analysis import analyse_offline  # noqa: E402
-from core.ai.writer import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, quality_score, write_offline  # noqa: E402
+from core.ai import lexicon, nlp  # noqa: E402
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.writing.offline_writer import write_offline
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest
+from core.ai.writing.quality import quality_score
 
 DATA = Path(__file__).resolve().parent / "data" / "quality"
 FRAME = re.compile(
@@ -41,7 +43,7 @@ FRAME = re.compile(
     r"hi everyone|hello everyone|have a great (?:night|day)|enjoy the rest)\b",
     re.IGNORECASE,
 )
-EVERYDAY = nlp.words(
+EVERYDAY = lexicon.words(
     "thank thanks work rounds posts post minutes customers things people time day way good great start today lot "
     "everyone"
 )

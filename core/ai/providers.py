@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.ai.analysis import Analyser, OfflineAnalyser, OpenAIAnalyser
+from core.ai.analysis.offline_analyser import OfflineAnalyser
+from core.ai.analysis.openai_analyser import OpenAIAnalyser
+from core.ai.analysis.results import Analyser
 from core.ai.embeddings import Embedder, LocalMiniLMEmbedder, OpenAIEmbedder
 from core.ai.transcription import LocalWhisperTranscriber, OpenAITranscriber, Transcriber
-from core.ai.writer import OfflineWriter, OpenAIWriter, Writer
+from core.ai.writing.offline_writer import OfflineWriter
+from core.ai.writing.openai_writer import OpenAIWriter
+from core.ai.writing.ports import Writer
 from core.config import Settings
 
 

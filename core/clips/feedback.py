@@ -51,7 +51,7 @@ class ClipEdit:
         return not self.recuts and self.aspect_ratio is None and self.reframe is None
 
 
-def parse_feedback(text: str) -> ClipEdit:
+def parse_clip_edit(text: str) -> ClipEdit:
     """What to change about a clip; raises ClipFeedbackNotUnderstood when nothing is recognised."""
     said = " ".join(text.lower().replace("’", "'").split())
     start_shift = _shift(said, _START)

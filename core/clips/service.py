@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Word
 from core.billing import usage as billing_usage
+from core.clips import envelope as clip_envelope
 from core.clips import moments as clip_moments
 from core.clips.captions import CaptionStyle
 from core.clips.errors import ClipError
-from core.clips.feedback import parse_feedback
+from core.clips.feedback import parse_clip_edit
 from core.clips.moments import ClipMoment
 from core.clips.render import FRAME_SIZES, REFRAMES, Bumpers, RenderedClip, render_clip, render_clips
 from core.common.clock import utcnow
@@ -30,7 +31,7 @@ from core.media.probe import probe_media
 from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
-from core.repurposing.service import open_revision
+from core.repurposing.rewriting import open_revision
 from core.storage.files import FileStore
 
 JOB_TYPE = "video_to_shorts"
@@ -231,7 +232,7 @@ async def rerender_clip(
         raise NothingToRevise()
     if row.user_id is not None:
         await billing_usage.check_available(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
-    edit = parse_feedback(feedback)
+    edit = parse_clip_edit(feedback)
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
     current = clip_moments.moment_for_words(
@@ -303,11 +304,11 @@ async def rerender_clip(
 # ----------------------------------------------------------------------------------------- internals
 
 
-async def _envelope(media_path: Path) -> clip_moments.SpeechEnvelope:
+async def _envelope(media_path: Path) -> clip_envelope.SpeechEnvelope:
     """The speech loudness, so cuts land in real silence (16 kHz audio: a second or so for an hour)."""
     with tempfile.TemporaryDirectory(prefix="recast-envelope-") as tmp:
         wav = await extract_audio(media_path, Path(tmp) / "speech.wav")
-        return await asyncio.to_thread(clip_moments.load_envelope, wav)
+        return await asyncio.to_thread(clip_envelope.load_envelope, wav)
 
 
 _MOMENT_KEYS = ("start", "end", "score", "components", "first_word", "last_word", "aspect_ratio", "reframe")

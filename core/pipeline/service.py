@@ -33,7 +33,7 @@ from core.media.audio import extract_audio
 from core.media.errors import MediaError
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
-from core.repurposing import service as repurposing
+from core.repurposing import analysis_rows, drafting, planning, rewriting
 from core.repurposing.errors import NoNewAngle
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
@@ -212,7 +212,7 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
             result = await ai.analyser.analyse(analysis.transcript or "", sentences)
             async with session_scope(deps.sessionmaker) as session:
                 row = await session.get_one(ContentAnalysis, analysis.id)
-                repurposing.store_analysis(row, result)
+                analysis_rows.store_analysis(row, result)
                 analysis = row
                 fresh = await session.get_one(ContentAsset, asset.id)
                 if content.retitle_from_topics(fresh, result.topics):
@@ -227,10 +227,10 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
                 raise _Cancelled()
             row = await session.get_one(ContentAnalysis, analysis.id)
             brand = await _brand(session, locked)
-            strategy = await repurposing.plan_strategy(session=session, asset=locked, analysis=row, brand=brand)
-            jobs = await repurposing.create_jobs(session=session, asset=locked, strategy=strategy)
+            strategy = await planning.plan_strategy(session=session, asset=locked, analysis=row, brand=brand)
+            jobs = await planning.create_jobs(session=session, asset=locked, strategy=strategy)
             pending = [j.id for j in jobs if j.status in ("queued", "processing")]
-        await report(deps, asset, "generating", detail=repurposing.plan_summary(jobs))
+        await report(deps, asset, "generating", detail=planning.plan_summary(jobs))
         return pending
     except _Cancelled:
         log.info("asset %s was cancelled: its pipeline stops here", asset.id)
@@ -334,7 +334,7 @@ async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedCont
             select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset.id).limit(1)
         )
         analysis = (
-            repurposing.analysis_result(analysis_row) if analysis_row and analysis_row.topics is not None else None
+            analysis_rows.analysis_result(analysis_row) if analysis_row and analysis_row.topics is not None else None
         )
         plan = await clips.plan_clip_job(session=session, store=deps.store, job_id=job_id)
         if plan is None:
@@ -373,7 +373,7 @@ async def run_job(deps: CoreDeps, job_id: uuid.UUID) -> uuid.UUID | None:
             drafts = await _render_clips(deps, job_id)
         else:
             async with session_scope(deps.sessionmaker) as session:
-                draft = await repurposing.generate_for_job(
+                draft = await drafting.generate_for_job(
                     session=session, writer=ai.writer, index=deps.brand_index, job_id=job_id
                 )
             drafts = [draft] if draft is not None else []
@@ -536,7 +536,7 @@ async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
         asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
         if asset is None:
             return False
-        jobs = await repurposing.jobs_for_asset(session=session, asset_id=asset_id)
+        jobs = await planning.jobs_for_asset(session=session, asset_id=asset_id)
         drafts = list(
             await session.scalars(select(GeneratedContent).where(GeneratedContent.content_asset_id == asset_id))
         )
@@ -581,7 +581,7 @@ async def rewrite_and_deliver(
             await deliver_draft(deps, draft_id, force=True)
             return draft_id
         async with session_scope(deps.sessionmaker) as session:
-            await repurposing.rewrite_draft(
+            await rewriting.rewrite_draft(
                 session=session,
                 writer=ai.writer,
                 index=deps.brand_index,

@@ -24,7 +24,7 @@ from core.common.errors import RecastError
 from core.content.models import ContentAnalysis, ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.repurposing import service as repurposing
+from core.repurposing import analysis_rows, drafting, rewriting
 from core.repurposing.models import GeneratedContent
 from core.work import service as work
 
@@ -159,7 +159,7 @@ class CorrectionResult:
 
 
 async def _rewritable(session: AsyncSession, asset_id: uuid.UUID) -> list[GeneratedContent]:
-    drafts = await repurposing.drafts_for_asset(session=session, asset_id=asset_id)
+    drafts = await drafting.drafts_for_asset(session=session, asset_id=asset_id)
     return [d for d in drafts if d.content_type != "short_video" and (d.metadata_ or {}).get("delivered_message_id")]
 
 
@@ -199,7 +199,7 @@ async def correct_transcript(
     drafts = await _rewritable(session, asset.id)
     clips = [
         d
-        for d in await repurposing.drafts_for_asset(session=session, asset_id=asset.id)
+        for d in await drafting.drafts_for_asset(session=session, asset_id=asset.id)
         if d.content_type == "short_video"
     ]
     unit_id, _ = await work.add(
@@ -251,7 +251,7 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
     result = await deps.require_ai().analyser.analyse(analysis.transcript or "", _timed_sentences(deps, asset))
     async with session_scope(deps.sessionmaker) as session:
         row = await session.get_one(ContentAnalysis, analysis.id)
-        repurposing.store_analysis(row, result)
+        analysis_rows.store_analysis(row, result)
         ids = []
         for draft in await _rewritable(session, asset_id):
             payload = {"draft_id": str(draft.id), "revision": revision, "requested_by": str(requested_by)}
@@ -277,7 +277,7 @@ async def rewrite_corrected(deps: CoreDeps, draft_id: uuid.UUID, revision: int, 
             if int((row.metadata_ or {}).get("transcript_revision", 0)) >= revision:
                 await deliver_draft(deps, draft_id, force=True)  # rewritten by an earlier run: sent once
                 return
-            await repurposing.rewrite_draft(
+            await rewriting.rewrite_draft(
                 session=session,
                 writer=ai.writer,
                 index=deps.brand_index,

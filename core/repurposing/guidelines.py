@@ -11,15 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult
-from core.ai.writer import (
-    INSTAGRAM_MAX_CHARS,
-    LINKEDIN_MAX_CHARS,
-    TWEET_MAX_CHARS,
-    Draft,
-    OutputFormat,
-    quality_score,
-)
+from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.writing.ports import INSTAGRAM_MAX_CHARS, LINKEDIN_MAX_CHARS, TWEET_MAX_CHARS, Draft, OutputFormat
+from core.ai.writing.quality import quality_score
 
 _QUOTES = "\"'“”‘’«»"
 _END = r"(?=\s*(?:[.;!\n]\s|[.;!]?$|\n|\s+(?:and|but)\s+(?:avoid|never|don'?t|do not|no|use|keep|always)\b))"

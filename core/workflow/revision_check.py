@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from core.ai import nlp
-from core.ai.writer import parse_feedback
+from core.ai.writing.feedback import parse_revision_feedback
 
 SHORTER_BY = 0.2  # "shorter" means at least 20% fewer characters
 LONGER_BY = 0.2
@@ -85,7 +85,7 @@ def enforce(before: str, after: str, feedback: str | None) -> tuple[str, list[Ch
     """The rewrite `after` (of `before`) made to meet what it can of `feedback`, and the checks, in order."""
     if not feedback:
         return after, []
-    asked = parse_feedback(feedback)
+    asked = parse_revision_feedback(feedback)
     text = after
     if QUESTION_OPENING.search(feedback) and not opens_with_question(text):
         text = _question_first(text)
@@ -95,7 +95,7 @@ def enforce(before: str, after: str, feedback: str | None) -> tuple[str, list[Ch
 
 
 def check(before: str, after: str, feedback: str) -> list[CheckResult]:
-    asked = parse_feedback(feedback)
+    asked = parse_revision_feedback(feedback)
     results: list[CheckResult] = []
     change = (len(after) - len(before)) / len(before) if before else 0.0
     size = f"{len(before):,} → {len(after):,} characters ({change:+.0%})"

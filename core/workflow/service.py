@@ -494,7 +494,7 @@ async def apply_revision(
     """Rewrite a draft whose changes were requested (a `revisions` row assigned to the creator) and put
     the request back to `pending` at the same stage. Returns None when there is nothing to revise
     (already revised by an earlier delivery)."""
-    from core.repurposing import service as repurposing_service  # the writer stack is heavy to import
+    from core.repurposing import rewriting  # the writer stack is heavy to import
 
     request = await session.scalar(select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update())
     if request is None:
@@ -503,7 +503,7 @@ async def apply_revision(
         return None
     before = await session.get_one(GeneratedContent, request.generated_content_id)
     before_text, before_title = before.content_text or "", before.title
-    draft = await repurposing_service.rewrite_draft(
+    draft = await rewriting.rewrite_draft(
         session=session,
         writer=writer,
         index=index,

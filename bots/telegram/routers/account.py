@@ -13,7 +13,7 @@ from core.common.clock import local_time
 from core.content import service as content
 from core.deps import CoreDeps
 from core.pipeline import service as pipeline
-from core.repurposing import service as repurposing
+from core.repurposing import drafting
 
 
 def setup() -> Router:
@@ -34,7 +34,7 @@ def setup() -> Router:
             return
         lines = []
         for asset in assets:
-            drafts = await repurposing.drafts_for_asset(session=session, asset_id=asset.id)
+            drafts = await drafting.drafts_for_asset(session=session, asset_id=asset.id)
             when = local_time(asset.created_at, user.timezone).strftime("%d %b %H:%M") if asset.created_at else ""
             lines.append(f"• {when} · {asset.title[:50]} · {content.kind_label(asset)} · {len(drafts)} drafts")
         await message.answer("Your recent uploads\n" + "\n".join(lines))

@@ -13,18 +13,10 @@ import openai
 import pytest
 
 from core.ai import nlp
-from core.ai.analysis import (
-    EMOTIONS,
-    OFFLINE_MODEL,
-    Analyser,
-    ContentAnalysisResult,
-    OfflineAnalyser,
-    OpenAIAnalyser,
-    TimedSentence,
-    analyse_offline,
-    score_hook,
-    sentence_sentiment,
-)
+from core.ai.analysis.offline_analyser import OFFLINE_MODEL, OfflineAnalyser, analyse_offline
+from core.ai.analysis.openai_analyser import OpenAIAnalyser
+from core.ai.analysis.results import EMOTIONS, Analyser, ContentAnalysisResult, TimedSentence
+from core.ai.analysis.signals import score_hook, sentence_sentiment
 from core.ai.errors import AnalysisError
 from core.ai.structured import strict_json_schema
 
@@ -162,8 +154,9 @@ def test_empty_transcript_gives_an_empty_but_valid_result() -> None:
 _DETERMINISM_SCRIPT = """
 import json, sys
 from pathlib import Path
-from core.ai.analysis import analyse_offline
-from core.ai.writer import OUTPUT_FORMATS, BrandVoice, DraftRequest, write_offline
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, DraftRequest
+from core.ai.writing.offline_writer import write_offline
 talk = Path(sys.argv[1]).read_text()
 analysis = analyse_offline(talk)
 brand = BrandVoice(name="Ankit Builds", tone_preset="hinglish", style_examples=["Short lines! Big wins! 🚀"])

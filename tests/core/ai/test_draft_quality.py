@@ -8,8 +8,11 @@ import re
 import pytest
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, analyse_offline
-from core.ai.writer import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat, quality_score, write_offline
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.writing.offline_writer import write_offline
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat
+from core.ai.writing.quality import quality_score
 
 SCOPE_CREEP = """Good morning everyone, thank you for coming. Let's talk about scope creep, because it quietly eats \
 every freelancer's margin.
@@ -222,7 +225,7 @@ def test_a_bad_draft_scores_visibly_lower_than_a_good_one_reusing_the_same_words
 
 
 def test_the_score_keeps_its_reasons_with_the_draft() -> None:
-    from core.ai.writer import quality_report
+    from core.ai.writing.quality import quality_report
 
     analysis = analyse_offline(SCOPE_CREEP)
     draft = draft_for(SCOPE_CREEP, "linkedin_post", analysis)

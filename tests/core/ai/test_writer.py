@@ -10,24 +10,17 @@ import openai
 import pytest
 
 from core.ai import nlp
-from core.ai.analysis import ContentAnalysisResult, analyse_offline
+from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.errors import WriterError
 from core.ai.structured import strict_json_schema
-from core.ai.writer import (
-    OUTPUT_FORMATS,
-    BrandVoice,
-    Draft,
-    DraftRequest,
-    OfflineWriter,
-    OpenAIWriter,
-    OutputFormat,
-    Writer,
-    normalize_hashtags,
-    parse_feedback,
-    quality_score,
-    style_profile,
-    write_offline,
-)
+from core.ai.writing.feedback import parse_revision_feedback
+from core.ai.writing.hashtags import LibraryTag, library_hashtags, normalize_hashtags
+from core.ai.writing.offline_writer import OfflineWriter, write_offline
+from core.ai.writing.openai_writer import OpenAIWriter
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat, Writer
+from core.ai.writing.quality import quality_score
+from core.ai.writing.style import style_profile
 
 TONES = ("professional", "casual", "viral", "hinglish")
 HINDI = re.compile(r"\b(dosto|ekdum|bilkul|yaar|samjho|suno|seedhi baat|karo|hai)\b", re.IGNORECASE)
@@ -198,14 +191,16 @@ def test_feedback_tone_emojis_hashtags_and_mentions_are_applied(talk: str, analy
         assert "Razorpay Rize" in draft.content_text + draft.caption
 
 
-def test_parse_feedback_reads_common_instructions() -> None:
-    parsed = parse_feedback("Too long. Make it more casual, add emojis and mention our Delhi workshop; no hashtags")
+def test_parse_revision_feedback_reads_common_instructions() -> None:
+    parsed = parse_revision_feedback(
+        "Too long. Make it more casual, add emojis and mention our Delhi workshop; no hashtags"
+    )
     assert parsed.length < 1 and parsed.tone == "casual" and parsed.emojis is True and parsed.hashtags is False
     assert parsed.mentions == ("our Delhi workshop",)
-    assert parse_feedback("Please write it in Hinglish, and longer").tone == "hinglish"
-    assert parse_feedback("Please write it in Hinglish, and longer").length > 1
-    assert parse_feedback("remove the emojis").emojis is False
-    assert parse_feedback(None) == parse_feedback("")
+    assert parse_revision_feedback("Please write it in Hinglish, and longer").tone == "hinglish"
+    assert parse_revision_feedback("Please write it in Hinglish, and longer").length > 1
+    assert parse_revision_feedback("remove the emojis").emojis is False
+    assert parse_revision_feedback(None) == parse_revision_feedback("")
 
 
 @pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
@@ -243,6 +238,18 @@ def test_style_examples_traits_are_mimicked(talk: str, analysis: ContentAnalysis
         make_request(talk, analysis, "linkedin_post", "professional", brand={"style_examples": dense})
     )
     assert dense_draft.content_text.count("\n\n") < plain.content_text.count("\n\n")
+
+
+def test_library_hashtags_keep_only_tags_related_to_the_content() -> None:
+    library = [
+        LibraryTag("MarketingTips", own=False, performance=9.0),
+        LibraryTag("Cricket", own=True, performance=5.0),
+        LibraryTag("marketing", own=True, performance=1.0),
+        LibraryTag("BrandMarketing", own=True, performance=2.0),
+    ]
+    tags = library_hashtags(library, ["content marketing", "brand"], limit=4)
+    # The content's own keywords first, then related library tags: own before the starter set; no '#Cricket'.
+    assert tags == ["contentmarketing", "brand", "brandmarketing", "marketing"]
 
 
 def test_hashtags_are_normalised_and_ranked_by_relevance(talk: str, analysis: ContentAnalysisResult) -> None:
@@ -364,7 +371,7 @@ async def test_openai_writer_raises_writer_error_on_a_bad_answer(
 
 
 def test_draft_wire_schema_is_strict() -> None:
-    from core.ai.writer import _ModelDraft
+    from core.ai.writing.openai_writer import _ModelDraft
 
     schema = strict_json_schema(_ModelDraft)
     assert schema["additionalProperties"] is False

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from talk_kit import GAP_S, SENTENCES, TranscribedTalk
 
-from core.ai.analysis import analyse_offline
+from core.ai.analysis.offline_analyser import analyse_offline
 from core.ai.transcription import LocalWhisperTranscriber, Transcript
 from core.media.audio import extract_audio
 from core.media.samples import make_talk_video

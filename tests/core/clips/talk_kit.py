@@ -9,7 +9,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from core.ai.analysis import ContentAnalysisResult
+from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Transcript, Word
 from core.media.samples import TalkVideo
 

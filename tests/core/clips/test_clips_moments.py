@@ -10,15 +10,15 @@ import pytest
 from talk_kit import TranscribedTalk
 
 from core.ai.transcription import Word
+from core.clips.envelope import load_envelope
 from core.clips.errors import ClipError, NoSpeechForClips
 from core.clips.moments import (
     WEIGHTS,
     adjust_moment,
     choose_moments,
-    ends_sentence,
-    load_envelope,
     moment_for_words,
 )
+from core.clips.talk import ends_sentence
 
 
 def _speech_rms(wav_path: str, start: float, end: float) -> float:

@@ -11,7 +11,8 @@ import pytest
 from talk_kit import TranscribedTalk, read_frames
 
 from core.clips.captions import CaptionStyle
-from core.clips.moments import ClipMoment, load_envelope, moment_for_words
+from core.clips.envelope import load_envelope
+from core.clips.moments import ClipMoment, moment_for_words
 from core.clips.render import Bumpers, RenderedClip, choose_reframe, render_clip, render_clips
 from core.media.audio import extract_audio
 from core.media.errors import CorruptMedia, NoAudioTrack

@@ -14,12 +14,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from core.accounts import service as accounts
-from core.ai.writer import OfflineWriter, OpenAIWriter
+from core.ai.writing.offline_writer import OfflineWriter
+from core.ai.writing.openai_writer import OpenAIWriter
 from core.brand import service as brand_service
 from core.content import service as content
 from core.pipeline import service as pipeline
 from core.pipeline.render import full_text
-from core.repurposing import service as repurposing
+from core.repurposing import drafting
 from core.repurposing.guidelines import BrandRules, parse_guidelines
 from core.repurposing.models import RepurposingJob
 from core.seed.service import apply_seed
@@ -125,10 +126,8 @@ def _check(text: str) -> None:
 async def test_a_models_draft_keeps_the_brands_sign_off_and_avoided_words(core_deps, session, chat_model):
     jobs = await _jobs(core_deps, session, "7401")
     writer = OpenAIWriter(openai.AsyncOpenAI(base_url=chat_model, api_key="test", max_retries=0), "gpt-test")
-    post = await repurposing.generate_for_job(
-        session=session, writer=writer, index=None, job_id=jobs["linkedin_post"].id
-    )
-    thread = await repurposing.generate_for_job(
+    post = await drafting.generate_for_job(session=session, writer=writer, index=None, job_id=jobs["linkedin_post"].id)
+    thread = await drafting.generate_for_job(
         session=session, writer=writer, index=None, job_id=jobs["twitter_thread"].id
     )
     assert post is not None and thread is not None
@@ -146,7 +145,7 @@ async def test_a_models_draft_keeps_the_brands_sign_off_and_avoided_words(core_d
 async def test_the_offline_writers_drafts_keep_them_too(core_deps, session):
     jobs = await _jobs(core_deps, session, "7402")
     for job in jobs.values():
-        draft = await repurposing.generate_for_job(session=session, writer=OfflineWriter(), index=None, job_id=job.id)
+        draft = await drafting.generate_for_job(session=session, writer=OfflineWriter(), index=None, job_id=job.id)
         assert draft is not None
         _check(full_text(draft))
 
@@ -167,8 +166,8 @@ def test_the_checkable_guidelines_are_read_from_the_brands_words(guidelines: str
 
 
 def test_hashtags_carrying_an_avoided_word_go_and_others_stay() -> None:
-    from core.ai.analysis import analyse_offline
-    from core.ai.writer import Draft
+    from core.ai.analysis.offline_analyser import analyse_offline
+    from core.ai.writing.ports import Draft
     from core.repurposing.guidelines import apply_rules
 
     draft = Draft(

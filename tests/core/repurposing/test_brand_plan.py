@@ -7,7 +7,7 @@ import pytest
 from core.accounts import service as accounts
 from core.brand import service as brand_service
 from core.content.models import ContentAnalysis, ContentAsset
-from core.repurposing import service as repurposing
+from core.repurposing import planning
 from core.seed.service import apply_seed
 
 # Every platform a strong fit: whatever is left out is left out because the brand did not choose it.
@@ -42,9 +42,9 @@ async def _planned(session, external_id: str, platforms: list[str] | None, *, co
     analysis = ContentAnalysis(content_asset_id=asset.id, transcript="a talk", platform_scores=SCORES)
     session.add(analysis)
     await session.flush()
-    strategy = await repurposing.plan_strategy(session=session, asset=asset, analysis=analysis, brand=brand)
-    jobs = await repurposing.create_jobs(session=session, asset=asset, strategy=strategy)
-    return {(j.output_format, tuple(j.target_platforms or [])) for j in jobs}, repurposing.plan_summary(jobs)
+    strategy = await planning.plan_strategy(session=session, asset=asset, analysis=analysis, brand=brand)
+    jobs = await planning.create_jobs(session=session, asset=asset, strategy=strategy)
+    return {(j.output_format, tuple(j.target_platforms or [])) for j in jobs}, planning.plan_summary(jobs)
 
 
 @pytest.mark.parametrize(

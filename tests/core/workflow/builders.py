@@ -21,7 +21,7 @@ from core.db import migrate
 from core.db.session import make_engine, make_sessionmaker, session_scope
 from core.deps import CoreDeps
 from core.pipeline import service as pipeline
-from core.repurposing import service as repurposing
+from core.repurposing import drafting
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
 from core.workflow import service as workflow
@@ -164,7 +164,7 @@ async def make_draft(deps: CoreDeps, team: Team, *, client: bool = True) -> uuid
     async with session_scope(deps.sessionmaker) as session:
         jobs = [await session.get_one(RepurposingJob, j) for j in job_ids]
         job = next(j for j in jobs if j.output_format == "linkedin_post")
-        draft = await repurposing.generate_for_job(
+        draft = await drafting.generate_for_job(
             session=session, writer=deps.require_ai().writer, index=None, job_id=job.id
         )
         assert isinstance(draft, GeneratedContent)

@@ -1,0 +1,199 @@
+"""The quality score of a draft: checks a draft can fail, each worth points, and why it lost them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.ai import nlp
+from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.writing.ports import (
+    INSTAGRAM_MAX_CHARS,
+    INSTAGRAM_MAX_HASHTAGS,
+    LENGTH_NORMS,
+    LINKEDIN_MAX_CHARS,
+    TWEET_MAX_CHARS,
+    OutputFormat,
+)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """A draft's quality score and why: `checks` maps each check to the points it earned (of its maximum),
+    `reasons` says in words what cost points, e.g. '-12 complete sentences: 2 fragments ("When they ...")'."""
+
+    score: int
+    checks: dict[str, float]
+    reasons: list[str]
+
+
+QUALITY_WEIGHTS: dict[str, int] = {
+    "complete sentences": 25,
+    "no talk frame": 15,
+    "key points": 25,
+    "platform fit": 20,
+    "readability": 15,
+}
+_BEAT_LABEL = re.compile(r"^[A-Z][A-Z0-9 ]+ \(\d+:\d\d-\d+:\d\d\)$")
+_HASHTAG = re.compile(r"#(\w+)")
+
+
+def _draft_units(text: str) -> list[str]:
+    """The sentences and bullets a reader sees: headings, list labels ('Key lessons:'), hashtag lines, tweet
+    numbers, bullets and Shorts beat labels are stripped."""
+    units: list[str] = []
+    for raw in text.splitlines():
+        line = nlp.strip_emojis(raw.strip())
+        line = re.sub(r"^\d+/\d+\s+", "", line).lstrip("•→-* ").strip()
+        if not line or line.startswith("#") or _BEAT_LABEL.match(line):
+            continue
+        if all(w.startswith("#") for w in line.split()):
+            continue
+        if line.endswith(":") and nlp.word_count(line) <= 6:
+            continue  # a list label
+        units.extend(s for s in nlp.split_sentences(line) if s.strip())
+    return units
+
+
+def _covers(draft_stems: set[str], point: str, share: float) -> bool:
+    stems = {nlp.stem(t) for t in nlp.tokens(point) if nlp.is_content_word(t)}
+    return bool(stems) and len(stems & draft_stems) / len(stems) >= share
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return '"' + nlp.shorten(text, limit) + '"'
+
+
+def _talk_points(transcript: str) -> list[list[str]]:
+    """The talk's points: its paragraphs (or runs of three sentences), frame and debris removed."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", transcript) if p.strip()]
+    if len(paragraphs) < 3:
+        sentences = nlp.split_sentences(transcript)
+        paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+    points = [[s for s in (nlp.repair_sentence(x) for x in nlp.split_sentences(p)) if s] for p in paragraphs]
+    return [p for p in points if p]
+
+
+def quality_report(
+    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+) -> QualityReport:
+    """Quality 0..100 from checks a draft can fail, each worth `QUALITY_WEIGHTS` points.
+
+    - complete sentences (25): -6 per sentence or bullet that is a fragment (`nlp.fragment_reason`: ',.'
+      endings, a dangling 'and', a stutter, an opening clause with no main clause, under four words).
+    - no talk frame (15): -8 per greeting, thanks, sign-off or 'let's talk about' line (`nlp.is_frame`).
+    - key points (25): 10 x whether the draft names the talk's main topic + 15 x the share of the talk's
+      points it keeps (mostly, 60% of content words), full at 80%: the lead sentence of each paragraph of the
+      transcript (when given) and the analysis' key insights.
+    - platform fit (20): 12 x length fit to `LENGTH_NORMS` (value/low below, 1 - (value-high)/high above)
+      + 8 when no hard limit is broken (3000 chars LinkedIn, 280 per tweet, 2200 chars and 30 hashtags on
+      Instagram), - 3 per hashtag that is one everyday word ('#Thank', '#work').
+    - readability (15): 15 x fit of the average sentence length to 8-22 words, - 5 per near-duplicate
+      sentence, - 3 per line leaning on a sentence left out ('Feed it ...'), - the share of 13+-letter words
+      beyond 15%.
+    """
+    units = _draft_units(text)
+    results = {
+        "complete sentences": _complete_sentences(units),
+        "no talk frame": _no_talk_frame(units),
+        "key points": _key_points(text, analysis, transcript),
+        "platform fit": _platform_fit(output_format, text),
+        "readability": _readability(text, units),
+    }
+    checks = {name: points for name, (points, _) in results.items()}
+    reasons = [reason for _, why in results.values() for reason in why]
+    score = max(0, min(100, round(sum(checks.values()))))
+    return QualityReport(score, {k: round(v, 1) for k, v in checks.items()}, reasons)
+
+
+_Check = tuple[float, list[str]]
+"""The points one check earned and, in words, what cost it points."""
+
+
+def _complete_sentences(units: Sequence[str]) -> _Check:
+    fragments = [(u, why) for u in units if (why := nlp.fragment_reason(u))]
+    reasons: list[str] = []
+    if fragments:
+        examples = ", ".join(f"{_quote(u)} ({why})" for u, why in fragments[:2])
+        reasons.append(f"{len(fragments)} incomplete sentence(s): {examples}")
+    return max(0.0, 25.0 - 6 * len(fragments)), reasons
+
+
+def _no_talk_frame(units: Sequence[str]) -> _Check:
+    frames = [u for u in units if nlp.is_frame(u)]
+    reasons: list[str] = []
+    if frames:
+        reasons.append(f"{len(frames)} line(s) about the occasion, not the subject: {_quote(frames[0])}")
+    return max(0.0, 15.0 - 8 * len(frames)), reasons
+
+
+def _key_points(text: str, analysis: ContentAnalysisResult, transcript: str | None) -> _Check:
+    draft_stems = {nlp.stem(t) for t in nlp.tokens(text.replace("#", " "))}
+    draft_stems |= {nlp.stem(w.lower()) for tag in _HASHTAG.findall(text) for w in re.findall(r"[A-Z][a-z]+", tag)}
+    topic = analysis.topics[0] if analysis.topics else ""
+    topic_hit = not topic or _covers(draft_stems, topic, 1.0)
+    if transcript:
+        # The talk's own points, one per paragraph: kept when one of its sentences is mostly (60%) in the draft.
+        points = [p[0] for p in _talk_points(transcript) if nlp.word_count(p[0]) >= 6]
+        points = [*points, *(i for i in analysis.key_insights[:5] if not any(nlp.same_point(i, p) for p in points))]
+        kept_points = sum(1 for p in points if _covers(draft_stems, p, 0.6))
+        total = len(points)
+    else:
+        insights = analysis.key_insights[:5]
+        kept_points = sum(1 for i in insights if _covers(draft_stems, i, 0.6))
+        total = len(insights)
+    share = min(1.0, kept_points / (0.8 * total)) if total else 1.0
+    reasons: list[str] = []
+    if not topic_hit:
+        reasons.append(f"does not name the talk's topic ({topic})")
+    if share < 1:
+        reasons.append(f"keeps {kept_points} of the talk's {total} points")
+    return 10.0 * topic_hit + 15.0 * share, reasons
+
+
+def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
+    unit, low, high = LENGTH_NORMS[output_format]
+    value = len(text) if unit == "chars" else nlp.word_count(text)
+    fit = value / low if value < low else 1.0 if value <= high else max(0.0, 1 - (value - high) / high)
+    limits = 0
+    if output_format == "linkedin_post":
+        limits += len(text) > LINKEDIN_MAX_CHARS
+    elif output_format == "twitter_thread":
+        limits += sum(1 for t in re.split(r"\n\s*\n(?=\d+/\d+ )", text) if len(t) > TWEET_MAX_CHARS)
+    elif output_format == "instagram_caption":
+        limits += (len(text) > INSTAGRAM_MAX_CHARS) + (len(_HASHTAG.findall(text)) > INSTAGRAM_MAX_HASHTAGS)
+    generic = [t for t in _HASHTAG.findall(text) if not re.search(r"[a-z][A-Z]", t) and nlp.generic_word(t)]
+    reasons: list[str] = []
+    if fit < 1:
+        reasons.append(f"length {value} {unit}, the {output_format} norm is {low}-{high}")
+    if limits:
+        reasons.append(f"{limits} platform limit(s) broken")
+    if generic:
+        reasons.append("everyday-word hashtags: " + " ".join(f"#{t}" for t in generic[:3]))
+    return max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic)), reasons
+
+
+def _readability(text: str, units: Sequence[str]) -> _Check:
+    reasons: list[str] = []
+    leaning = [u for u in units if nlp.leans_back(u)]
+    if leaning:
+        reasons.append(f"{len(leaning)} line(s) lean on a sentence left out: {_quote(leaning[0])}")
+    avg = sum(nlp.word_count(u) for u in units) / max(1, len(units))
+    length_fit = avg / 8 if avg < 8 else 1.0 if avg <= 22 else max(0.0, 1 - (avg - 22) / 22)
+    duplicates = sum(1 for i, u in enumerate(units) if any(nlp.same_point(u, o) for o in units[:i]))
+    words = nlp.tokens(text)
+    long_share = sum(1 for w in words if len(w) >= 13) / max(1, len(words))
+    if length_fit < 1:
+        reasons.append(f"sentences average {avg:.0f} words (8-22 reads best)")
+    if duplicates:
+        reasons.append(f"{duplicates} sentence(s) repeat an earlier point")
+    points = 15.0 * length_fit - 5 * duplicates - 3 * len(leaning) - 15 * max(0.0, long_share - 0.15)
+    return max(0.0, points), reasons
+
+
+def quality_score(
+    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+) -> int:
+    """The 0..100 score of `quality_report` (kept for callers that only need the number)."""
+    return quality_report(output_format, text, analysis, transcript).score

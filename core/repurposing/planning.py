@@ -1,0 +1,145 @@
+"""Planning the repurposing of one asset: the strategy (which formats, ranked) and one job per format."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.brand.models import BrandProfile
+from core.content.models import ContentAnalysis, ContentAsset
+from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, clip_platforms, job_type_for
+from core.repurposing.models import (
+    RepurposingJob,
+    RepurposingStrategy,
+)
+
+DEFAULT_PLATFORMS = ("linkedin", "twitter", "instagram", "youtube", "blog")
+
+
+async def plan_strategy(
+    *, session: AsyncSession, asset: ContentAsset, analysis: ContentAnalysis, brand: BrandProfile | None
+) -> RepurposingStrategy:
+    """Plan the formats once: one per platform the brand chose (all platforms without a brand or a choice),
+    ranked by the analysis' fit, plus clips for a video when the brand chose Instagram or YouTube."""
+    existing = await session.scalar(
+        select(RepurposingStrategy).where(RepurposingStrategy.content_asset_id == asset.id).limit(1)
+    )
+    if existing is not None:
+        return existing
+    scores: dict[str, Any] = analysis.platform_scores or {}
+    preferred = list(brand.preferred_platforms or []) if brand else []
+    # The brand's platforms are a choice, not a hint: no X thread for a brand that left X out.
+    platforms = preferred or list(DEFAULT_PLATFORMS)
+    formats: list[dict[str, Any]] = []
+    for platform in DEFAULT_PLATFORMS:
+        if platform not in platforms:
+            continue
+        fit = float(scores.get(platform, 50))
+        formats.append(
+            {
+                "format": PLATFORM_FORMAT[platform],
+                "platforms": [platform],
+                "priority": "high" if fit >= 60 else "medium",
+                "fit_score": round(fit, 1),
+                "preferred": True,
+            }
+        )
+    shorts = clip_platforms(preferred)
+    if asset.content_type == "video" and (asset.metadata_ or {}).get("has_video", True) and shorts:
+        # Clips first: they take longest to render and are what creators compare tools on.
+        formats.append(
+            {
+                "format": "short_video",
+                "platforms": shorts,
+                "priority": "high",
+                "fit_score": float(scores.get("instagram", 70)),
+                "preferred": True,
+            }
+        )
+    rank = {"high": 0, "medium": 1, "low": 2}
+    formats.sort(key=lambda f: (rank[str(f["priority"])], -float(str(f["fit_score"]))))
+    words = len((analysis.transcript or "").split())
+    strategy = RepurposingStrategy(
+        content_asset_id=asset.id,
+        brand_profile_id=brand.id if brand else None,
+        recommended_formats=formats,
+        content_calendar_suggestions=[
+            {"day_offset": i, "format": f["format"], "platform": f["platforms"][0]} for i, f in enumerate(formats)
+        ],
+        estimated_output_count=len(formats),
+        estimated_reach=int(sum(float(str(f["fit_score"])) for f in formats) * 40),
+        estimated_processing_time=10 + len(formats) * 5 + words // 100,
+    )
+    session.add(strategy)
+    await session.flush()
+    return strategy
+
+
+_PRIORITY_VALUE = {"high": 8, "medium": 5, "low": 3}
+
+
+CLIPS_PER_JOB = 6  # core.clips.moments.DEFAULT_COUNT: a clip job makes up to this many clips
+
+
+def plan_summary(jobs: list[RepurposingJob]) -> str:
+    """What was planned, as the creator reads it: "3 drafts planned: LinkedIn post, Instagram caption, Short clip"."""
+    labels = [
+        f"Short clips (up to {(j.config or {}).get('count', CLIPS_PER_JOB)})"
+        if j.output_format == "short_video"
+        else FORMATS[j.output_format].label
+        if j.output_format in FORMATS
+        else str(j.output_format)
+        for j in jobs
+    ]
+    if not labels:
+        return "no drafts planned"
+    return f"{len(jobs)} draft{'s' if len(jobs) != 1 else ''} planned: {', '.join(labels)}"
+
+
+async def create_jobs(
+    *, session: AsyncSession, asset: ContentAsset, strategy: RepurposingStrategy
+) -> list[RepurposingJob]:
+    """One `repurposing_jobs` row per recommended format (idempotent: existing jobs are returned)."""
+    existing = list(
+        await session.scalars(
+            select(RepurposingJob)
+            .where(RepurposingJob.content_asset_id == asset.id)
+            .order_by(RepurposingJob.priority.desc(), RepurposingJob.created_at)
+        )
+    )
+    if existing:
+        return existing
+    jobs = []
+    for rec in strategy.recommended_formats or []:
+        fmt = FORMATS[rec["format"]]
+        jobs.append(
+            RepurposingJob(
+                content_asset_id=asset.id,
+                user_id=asset.user_id,
+                organization_id=asset.organization_id,
+                job_type=job_type_for(asset.content_type, fmt.key),
+                output_format=fmt.key,
+                target_platforms=rec["platforms"],
+                config={"variant": 0} if fmt.key != "short_video" else {},
+                status="queued",
+                priority=4 if fmt.key == "short_video" else _PRIORITY_VALUE[rec["priority"]],
+                progress=0,
+                credits_used=0,
+            )
+        )
+    session.add_all(jobs)
+    await session.flush()
+    jobs.sort(key=lambda j: -(j.priority or 0))
+    return jobs
+
+
+async def jobs_for_asset(*, session: AsyncSession, asset_id: uuid.UUID) -> list[RepurposingJob]:
+    rows = await session.scalars(
+        select(RepurposingJob)
+        .where(RepurposingJob.content_asset_id == asset_id)
+        .order_by(RepurposingJob.priority.desc(), RepurposingJob.created_at)
+    )
+    return list(rows)
