@@ -1,0 +1,60 @@
+"""What a platform's webhook means for Recast, once the inbox has stored and verified it.
+
+Revocations matter now: Meta's deauthorize callback and TikTok's `authorization.removed` mean the owner
+removed Recast from their account, so its connections are marked revoked, their posts held and the owner
+told once (the same path as a 401 at publish time). Other deliveries (comments, insights, YouTube feed
+updates) are kept in the inbox for analytics to read; they change nothing here yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.common.clock import utcnow
+from core.distribution import connections
+from core.distribution.models import ConnectionStatus, PlatformConnection
+from core.distribution.notices import CONNECT_ACTION, owner_chats
+from core.distribution.platforms.names import Platform, label
+from core.notify import outbox
+from core.notify.ports import Button, OutgoingMessage
+
+REVOKED_BY_OWNER = "the account's owner removed Recast's access on the platform"
+
+
+def revoked_accounts(sender: str, event_type: str | None, payload: dict[str, Any]) -> list[tuple[Platform, str]]:
+    """(platform, platform user id) pairs this delivery says were deauthorised."""
+    if sender == "tiktok" and event_type == "authorization.removed" and payload.get("user_openid"):
+        return [(Platform.TIKTOK, str(payload["user_openid"]))]
+    if sender == "meta" and event_type == "deauthorize" and payload.get("user_id"):
+        user = str(payload["user_id"])
+        return [(Platform.INSTAGRAM, user), (Platform.FACEBOOK, user)]
+    return []
+
+
+async def revoke_accounts(session: AsyncSession, accounts: list[tuple[Platform, str]]) -> list[uuid.UUID]:
+    """Mark every matching active connection revoked, hold its posts, tell each owner once."""
+    units: list[uuid.UUID] = []
+    for platform, platform_user_id in accounts:
+        rows = await session.scalars(
+            select(PlatformConnection).where(
+                PlatformConnection.platform == platform,
+                PlatformConnection.platform_user_id == platform_user_id,
+                PlatformConnection.status == ConnectionStatus.ACTIVE,
+            )
+        )
+        for connection in rows.all():
+            held = await connections.mark_broken(session, connection, ConnectionStatus.REVOKED, REVOKED_BY_OWNER)
+            connection.owner_told_at = utcnow()
+            name = label(platform)
+            text = f"Recast's access to your {name} account was removed on {name}, so nothing more is posted there."
+            if held:
+                text += f" {len(held)} scheduled post(s) are on hold: reconnect to send them, or leave them."
+            message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", CONNECT_ACTION + platform)]])
+            for chat in await owner_chats(session, connection.user_id):
+                key = f"revoked:{connection.id}:{connection.owner_told_at.isoformat()}:{chat.chat_id}"
+                units.append(await outbox.record(session, chat, message, key=key))
+    return units
