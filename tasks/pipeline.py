@@ -1,4 +1,4 @@
-"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline.service`.
+"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline`.
 
 Each is a durable work unit (see `core.work`): deduplicated by its key, retried on infrastructure
 errors, and when it gives up, its hook tells the creator and leaves nothing "processing".
@@ -11,8 +11,8 @@ from typing import Any
 
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
+from core.pipeline import delivery, transcript
 from core.pipeline import service as pipeline
-from core.pipeline import transcript
 from tasks.registry import task
 
 RESEND = "Something went wrong on my side while working on this. Please send it again."
@@ -75,7 +75,7 @@ async def run_job(job_id: str, deps: CoreDeps) -> str | None:
 
 
 async def _rewrite_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.tell_about_draft(
+    await delivery.tell_about_draft(
         deps, uuid.UUID(payload["draft_id"]), "I couldn't rewrite this draft just now. Tap the button again."
     )
 
@@ -110,7 +110,7 @@ async def rewrite_from_transcript(asset_id: str, revision: int, requested_by: st
 
 
 async def _corrected_one_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.tell_about_draft(
+    await delivery.tell_about_draft(
         deps,
         uuid.UUID(payload["draft_id"]),
         "I couldn't rewrite this draft from the corrected transcript. Tap Regenerate to try again.",

@@ -7,21 +7,22 @@ at `job:{asset_id}:status` and is mirrored into the creator's status message.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import tempfile
 import uuid
-import zlib
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.ai.transcription import Transcript, Word
-from core.cache.job_status import JobStatus, get_status, render_progress, set_status
+from core.ai.transcription import Transcript
+from core.brand import service as brand_service
+from core.brand.models import BrandProfile
+from core.clips import service as clips
+from core.clips.service import rerender_clip
 from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.content import service as content
@@ -33,25 +34,16 @@ from core.media.audio import extract_audio
 from core.media.errors import MediaError
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
+from core.pipeline.chat import bind_to_chat, chat_of
+from core.pipeline.delivery import deliver_draft, finish_if_done, tell_about_draft
+from core.pipeline.progress import QUEUED, is_cancelled, report, show_cancelled
+from core.pipeline.stored_transcript import timed_sentences, transcript_key, transcript_words
 from core.repurposing import service as repurposing
-from core.repurposing.errors import NoNewAngle
-from core.repurposing.formats import FORMATS
+from core.repurposing.errors import NoNewAngle, NothingToRevise
 from core.repurposing.models import GeneratedContent, RepurposingJob
-from core.work import service as work
-from core.work.registry import unit_handler
+from core.workflow import service as workflow_service
 
 log = logging.getLogger(__name__)
-
-STAGE_PROGRESS = {
-    "received": 2,
-    "extracting": 10,
-    "transcribing": 25,
-    "analysing": 55,
-    "planning": 65,
-    "generating": 70,
-    "delivering": 95,
-    "completed": 100,
-}
 
 
 async def ingest_link_from_chat(
@@ -99,56 +91,6 @@ async def ingest_link_from_chat(
             return None
     await deps.notifier.edit_text(chat, status_message_id, f"⏳ {title}\n{QUEUED}")
     return asset_id
-
-
-QUEUED = "░░░░░░░░░░░░ 0% · Queued"
-
-
-def bind_to_chat(asset: ContentAsset, chat: ChatRef, status_message_id: str) -> None:
-    """Send this asset's progress and drafts to `chat`, editing `status_message_id` (read by `chat_of`)."""
-    asset.metadata_ = {
-        **(asset.metadata_ or {}),
-        "chat": {"provider": chat.provider, "chat_id": chat.chat_id, "status_message_id": status_message_id},
-    }
-
-
-def chat_of(asset: ContentAsset) -> tuple[ChatRef, str | None] | None:
-    """Where this asset's progress and drafts go: stored at ingest by the adapter that received it."""
-    meta = asset.metadata_ or {}
-    chat = meta.get("chat")
-    if not chat:
-        return None
-    return ChatRef(chat["provider"], str(chat["chat_id"])), chat.get("status_message_id")
-
-
-async def report(
-    deps: CoreDeps,
-    asset: ContentAsset,
-    stage: str,
-    *,
-    status: str = "processing",
-    detail: str = "",
-    progress: int | None = None,
-) -> None:
-    value = JobStatus(
-        status=status,
-        stage=stage,
-        progress=progress if progress is not None else STAGE_PROGRESS.get(stage, 0),
-        detail=detail,
-    )
-    if status == "processing" and await is_cancelled(deps, asset.id):
-        return  # a step that was already under way when /cancel came: the chat says "Cancelled", and stays so
-    previous = await get_status(deps.redis, asset.id)
-    await set_status(deps.redis, asset.id, value)
-    target = chat_of(asset)
-    if target is None or target[1] is None or previous == value:
-        return
-    with contextlib.suppress(Exception):  # a progress edit must never fail the pipeline
-        await deps.notifier.edit_text(target[0], target[1], f"⏳ {asset.title}\n{render_progress(value)}")
-
-
-def transcript_key(asset_id: uuid.UUID) -> str:
-    return f"assets/{asset_id}/transcript.json"
 
 
 async def _transcribe(deps: CoreDeps, asset: ContentAsset) -> Transcript:
@@ -208,7 +150,7 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
         if analysis.topics is None:
             await _stop_if_cancelled(deps, asset.id)
             await report(deps, asset, "analysing")
-            sentences = _timed_sentences(deps, asset)
+            sentences = timed_sentences(deps, asset)
             result = await ai.analyser.analyse(analysis.transcript or "", sentences)
             async with session_scope(deps.sessionmaker) as session:
                 row = await session.get_one(ContentAnalysis, analysis.id)
@@ -247,59 +189,17 @@ class _Cancelled(Exception):
     """The creator cancelled this asset: the pipeline stops at the step it is on."""
 
 
-def cancelled_text(title: str) -> str:
-    return f"✖️ {title}\nCancelled."
-
-
-async def show_cancelled(deps: CoreDeps, asset: ContentAsset) -> None:
-    """The progress message of a cancelled asset says so (and its live status)."""
-    await set_status(deps.redis, asset.id, JobStatus(status="cancelled", stage="cancelled", progress=0))
-    target = chat_of(asset)
-    if target is None or target[1] is None:
-        return
-    with contextlib.suppress(Exception):  # cosmetic: the /cancel reply already told the creator
-        await deps.notifier.edit_text(target[0], target[1], cancelled_text(asset.title))
-
-
-async def is_cancelled(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
-    async with deps.sessionmaker() as session:
-        status = await session.scalar(select(ContentAsset.upload_status).where(ContentAsset.id == asset_id))
-    return status in (None, "cancelled")
-
-
 async def _stop_if_cancelled(deps: CoreDeps, asset_id: uuid.UUID) -> None:
     """Checked between the pipeline's steps, so a cancelled upload stops at its next step."""
     if await is_cancelled(deps, asset_id):
         raise _Cancelled()
 
 
-async def _brand(session: Any, asset: ContentAsset) -> Any:
-    from core.brand import service as brand_service
-    from core.brand.models import BrandProfile
+async def _brand(session: AsyncSession, asset: ContentAsset) -> BrandProfile | None:
 
     if asset.brand_profile_id:
         return await session.get(BrandProfile, asset.brand_profile_id)
     return await brand_service.brand_for_user(session=session, user_id=asset.user_id) if asset.user_id else None
-
-
-def stored_segments(deps: CoreDeps, asset_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The timed segments saved at transcription (empty for text sources). Read from the fixed storage
-    key rather than the asset row, so a caller holding a row loaded before transcription still finds them."""
-    try:
-        data = json.loads(deps.store.local_path(deps.store.url_for(transcript_key(asset_id))).read_text())
-    except (OSError, ValueError):
-        return []
-    segments: list[dict[str, Any]] = data.get("segments", [])
-    return segments
-
-
-def _timed_sentences(deps: CoreDeps, asset: ContentAsset) -> list[tuple[str, float, float]] | None:
-    sentences = [
-        (s["text"].strip(), float(s["start"]), float(s["end"]))
-        for s in stored_segments(deps, asset.id)
-        if s.get("text", "").strip()
-    ]
-    return sentences or None
 
 
 async def fail_asset(deps: CoreDeps, asset_id: uuid.UUID, message: str) -> None:
@@ -318,14 +218,8 @@ async def fail_asset(deps: CoreDeps, asset_id: uuid.UUID, message: str) -> None:
     await outbox.flush(deps, told)
 
 
-def transcript_words(deps: CoreDeps, asset: ContentAsset) -> list[Word]:
-    """The word timings stored at transcription (empty for text sources)."""
-    return [Word(**w) for s in stored_segments(deps, asset.id) for w in s.get("words", [])]
-
-
 async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedContent]:
     """Plan (short transaction), render (no transaction: minutes of ffmpeg), store (short transaction)."""
-    from core.clips import service as clips
 
     async with session_scope(deps.sessionmaker) as session:
         job = await session.get_one(RepurposingJob, job_id)
@@ -428,7 +322,6 @@ async def fail_job(deps: CoreDeps, job_id: uuid.UUID, message: str) -> None:
 
 async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> None:
     """Drafts of an organization (or client account) with an approval workflow go to its Slack channel."""
-    from core.workflow import service as workflow_service
 
     async with deps.sessionmaker() as session:
         scope = await workflow_service.draft_scope(session=session, draft=draft)
@@ -437,135 +330,6 @@ async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> Non
         )
     if workflow is not None:
         await deps.enqueue("slack.post_approval", draft_id=str(draft.id), requested_by=str(draft.user_id))
-
-
-DELIVER = "pipeline.deliver_draft"
-
-
-async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = False) -> None:
-    """Send the draft's current version to its creator's chat once: a `pipeline.deliver_draft` unit keyed
-    by draft and version, run right away here and retried by workers if the send fails."""
-    async with session_scope(deps.sessionmaker) as session:
-        draft = await session.get(GeneratedContent, draft_id)
-        if draft is None or draft.content_asset_id is None:
-            return
-        meta = draft.metadata_ or {}
-        if meta.get("delivered_message_id") and not force:
-            return
-        version = len(meta.get("versions", [])) + 1
-        # Keyed by what is sent too: the kept versions stop counting at ten, a new text or file never does.
-        content = f"{draft.title}\x00{draft.content_text}\x00{draft.caption}\x00{draft.file_url}".encode()
-        key = f"{draft_id}:v{version}:{zlib.crc32(content):08x}"
-        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
-    await work.run_now(deps, unit_id)
-
-
-async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:
-    """The `pipeline.deliver_draft` unit: render the draft, send it, record the message id on the draft,
-    then update the asset's progress (which counts only drafts the creator actually received)."""
-    from core.pipeline.render import draft_message
-
-    async with session_scope(deps.sessionmaker) as session:
-        # The draft stays locked while it is sent and recorded: a /cancel (which locks the asset's drafts)
-        # either waits and counts it as arrived, or comes first and this send does not happen.
-        row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
-        asset = await session.get(ContentAsset, row.content_asset_id) if row and row.content_asset_id else None
-        if row is None or asset is None:
-            return None
-        target = chat_of(asset)
-        first = not (row.metadata_ or {}).get("delivered_message_id")
-        if target is None or (first and asset.upload_status == "cancelled"):
-            return None  # a cancelled upload's drafts that had not arrived never do (re-sent versions may)
-        message_id = await deps.notifier.send(target[0], draft_message(row, deps.store))
-        row.metadata_ = {
-            **(row.metadata_ or {}),
-            "delivered_message_id": message_id,
-            "delivered_at": utcnow().isoformat(),
-        }
-        asset_id = asset.id
-    await finish_if_done(deps, asset_id)
-    return message_id
-
-
-async def draft_undeliverable(deps: CoreDeps, draft_id: uuid.UUID, error: str) -> None:
-    """Give-up hook of `pipeline.deliver_draft`: note it on the draft so the asset can finish, and say so."""
-    async with session_scope(deps.sessionmaker) as session:
-        row = await session.scalar(select(GeneratedContent).where(GeneratedContent.id == draft_id).with_for_update())
-        if row is None or row.content_asset_id is None:
-            return
-        reason = (error.strip().splitlines() or ["unknown error"])[-1][:300]
-        row.metadata_ = {**(row.metadata_ or {}), "delivery_failed": reason}
-        asset = await session.get_one(ContentAsset, row.content_asset_id)
-        target = chat_of(asset)
-        label = format_label(str((row.metadata_ or {}).get("output_format", "")))
-        told = []
-        if target is not None:
-            note = OutgoingMessage(
-                text=f"⚠️ I couldn't send your {label} draft “{(row.title or '')[:60]}”. "
-                "Send /history to find it, or send the content again."
-            )
-            told.append(await outbox.record(session, target[0], note, key=f"undeliverable:{draft_id}"))
-    await outbox.flush(deps, told)
-    await finish_if_done(deps, asset.id)
-
-
-def _received_summary(jobs: list[RepurposingJob], drafts: list[GeneratedContent], bound: bool) -> str:
-    """What the creator got, counted as they count it: "5 drafts and 3 clips received", and what not."""
-    got = [d for d in drafts if (d.metadata_ or {}).get("delivered_message_id") or not bound]
-    clips = sum(1 for d in got if d.content_type == "short_video")
-    texts = len(got) - clips
-    text = f"{texts} draft{'s' if texts != 1 else ''}"
-    if clips:
-        text += f" and {clips} clip{'s' if clips != 1 else ''}"
-    text += " received"
-    missed = sum(1 for j in jobs if j.status == "failed") + sum(
-        1 for d in drafts if (d.metadata_ or {}).get("delivery_failed")
-    )
-    return text + (f" · {missed} couldn't be made or sent" if missed else "")
-
-
-def _received(draft: GeneratedContent) -> bool:
-    meta = draft.metadata_ or {}
-    return bool(meta.get("delivered_message_id") or meta.get("delivery_failed"))
-
-
-async def finish_if_done(deps: CoreDeps, asset_id: uuid.UUID) -> bool:
-    """Update the asset's progress; complete it once every job has ended and every draft was sent (or
-    could not be). Both the running count and the final line count what the creator actually received."""
-    async with session_scope(deps.sessionmaker) as session:
-        asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
-        if asset is None:
-            return False
-        jobs = await repurposing.jobs_for_asset(session=session, asset_id=asset_id)
-        drafts = list(
-            await session.scalars(select(GeneratedContent).where(GeneratedContent.content_asset_id == asset_id))
-        )
-        bound = chat_of(asset) is not None
-        by_job: dict[uuid.UUID | None, list[GeneratedContent]] = {}
-        for d in drafts:
-            by_job.setdefault(d.repurposing_job_id, []).append(d)
-
-        def ended(job: RepurposingJob) -> bool:
-            if job.status in ("failed", "cancelled"):
-                return True
-            return job.status == "completed" and (not bound or all(_received(d) for d in by_job.get(job.id, [])))
-
-        done = [j for j in jobs if ended(j)]
-        ready = sum(1 for j in done if j.status == "completed")
-        finished = bool(jobs) and len(done) == len(jobs)
-        if finished and asset.upload_status not in ("completed", "cancelled", "failed"):
-            asset.upload_status, asset.processing_completed_at = "completed", utcnow()
-    if asset.upload_status == "cancelled":
-        return finished
-    if finished:
-        detail = _received_summary(jobs, drafts, bound)
-        if asset.content_type in ("audio", "video"):
-            detail += "\n/transcript — read the words I heard, and correct them"
-        await report(deps, asset, "completed", status="completed", detail=detail)
-    else:
-        progress = 70 + round(25 * len(done) / max(1, len(jobs)))
-        await report(deps, asset, "generating", detail=f"{ready} of {len(jobs)} drafts ready", progress=progress)
-    return finished
 
 
 async def rewrite_and_deliver(
@@ -609,8 +373,6 @@ async def rewrite_and_deliver(
 async def _recut_clip(
     deps: CoreDeps, draft_id: uuid.UUID, feedback: str | None, requested_by: uuid.UUID | None
 ) -> None:
-    from core.clips.service import rerender_clip
-    from core.repurposing.errors import NothingToRevise
 
     if not feedback:
         raise NothingToRevise(
@@ -628,49 +390,3 @@ async def _recut_clip(
             transcript_words=transcript_words(deps, asset),
             requested_by=requested_by,
         )
-
-
-async def tell_about_draft(deps: CoreDeps, draft_id: uuid.UUID, text: str, *, icon: str = "⚠️") -> None:
-    """A note about one draft to the chat its asset came from (through the outbox)."""
-    async with session_scope(deps.sessionmaker) as session:
-        draft = await session.get(GeneratedContent, draft_id)
-        asset = await session.get(ContentAsset, draft.content_asset_id) if draft and draft.content_asset_id else None
-        target = chat_of(asset) if asset else None
-        told = [await outbox.record(session, target[0], OutgoingMessage(text=f"{icon} {text}"))] if target else []
-    await outbox.flush(deps, told)
-
-
-def format_label(output_format: str) -> str:
-    fmt = FORMATS.get(output_format)
-    return fmt.label if fmt else output_format.replace("_", " ").title()
-
-
-async def status_lines(deps: CoreDeps, *, session: Any, user_id: uuid.UUID, limit: int = 5) -> list[str]:
-    """One line per recent asset: its title and live progress (from the cache when it is running)."""
-    from core.content import service as content_service
-
-    lines = []
-    for asset in await content_service.recent_assets(session=session, user_id=user_id, limit=limit):
-        live = await get_status(deps.redis, asset.id)
-        if asset.upload_status in ("pending", "processing") and live is not None:
-            state = render_progress(live).split("\n")[0]
-        else:
-            state = {
-                "completed": "✅ done",
-                "failed": f"⚠️ failed: {asset.processing_error or ''}",
-                "cancelled": "✖️ cancelled",
-                "pending": "⏳ queued",
-            }.get(asset.upload_status or "", "⏳")
-        lines.append(f"• {asset.title[:60]} — {state}")
-    return lines
-
-
-async def _deliver_unit(deps: CoreDeps, draft_id: str) -> dict[str, str | None]:
-    return {"message_id": await send_draft(deps, uuid.UUID(draft_id))}
-
-
-async def _deliver_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await draft_undeliverable(deps, uuid.UUID(payload["draft_id"]), error)
-
-
-unit_handler(DELIVER, on_give_up=_deliver_given_up, max_attempts=8)(_deliver_unit)

@@ -12,7 +12,7 @@ from core.billing import usage as billing_usage
 from core.common.clock import local_time
 from core.content import service as content
 from core.deps import CoreDeps
-from core.pipeline import service as pipeline
+from core.pipeline import progress
 from core.repurposing import service as repurposing
 
 
@@ -22,7 +22,7 @@ def setup() -> Router:
     @router.message(Command("status"))
     async def status(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
-        lines = await pipeline.status_lines(deps, session=session, user_id=user.id)
+        lines = await progress.status_lines(deps, session=session, user_id=user.id)
         await message.answer("Your jobs\n" + "\n".join(lines) if lines else "No jobs yet — send me a video!")
 
     @router.message(Command("history"))

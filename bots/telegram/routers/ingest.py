@@ -21,7 +21,8 @@ from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
+from core.pipeline import chat as chat_binding
+from core.pipeline import progress
 
 CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 TOO_BIG_FOR_CLOUD = (
@@ -55,13 +56,13 @@ def _attachment(message: Message) -> tuple[str, int | None, str | None, str | No
 async def _start_pipeline(
     message: Message, status: Message, asset: ContentAsset, deps: CoreDeps, after_commit: AfterCommit
 ) -> None:
-    pipeline.bind_to_chat(asset, ChatRef("telegram", str(message.chat.id)), str(status.message_id))
+    chat_binding.bind_to_chat(asset, ChatRef("telegram", str(message.chat.id)), str(status.message_id))
 
     async def enqueue() -> None:
         await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
 
     after_commit.append(enqueue)
-    await status.edit_text(f"⏳ {asset.title}\n{pipeline.QUEUED}")
+    await status.edit_text(f"⏳ {asset.title}\n{progress.QUEUED}")
 
 
 def setup() -> Router:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.content.models import ContentAsset
 from core.notify.ports import ChatRef
+from core.pipeline import progress
 from core.pipeline import service as pipeline
+from core.pipeline.chat import chat_of
 from core.seed.service import apply_seed
 
 ARTICLE = (
@@ -63,8 +65,8 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     assert hits == ["/post"]  # the second delivery found the asset instead of fetching again
     asset = await session.get(ContentAsset, ids[0])
     assert asset is not None and asset.title == "Show up every week"
-    assert pipeline.chat_of(asset) == (chat, "41")
-    assert core_deps.notifier.edits[-1] == (chat, "41", f"⏳ Show up every week\n{pipeline.QUEUED}")
+    assert chat_of(asset) == (chat, "41")
+    assert core_deps.notifier.edits[-1] == (chat, "41", f"⏳ Show up every week\n{progress.QUEUED}")
 
 
 async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(core_deps, session) -> None:
