@@ -11,20 +11,19 @@ from typing import Any
 
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
-from core.pipeline import delivery, transcript
-from core.pipeline import service as pipeline
+from core.pipeline import assets, delivery, ingest, jobs, revisions, transcript
 from tasks.registry import task
 
 RESEND = "Something went wrong on my side while working on this. Please send it again."
 
 
 async def _asset_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.fail_asset(deps, uuid.UUID(payload["asset_id"]), RESEND)
+    await assets.fail_asset(deps, uuid.UUID(payload["asset_id"]), RESEND)
 
 
 @task("pipeline.process_asset", key=lambda p: str(p["asset_id"]), on_give_up=_asset_given_up)
 async def process_asset(asset_id: str, deps: CoreDeps) -> int:
-    job_ids = await pipeline.process_asset(deps, uuid.UUID(asset_id))
+    job_ids = await assets.process_asset(deps, uuid.UUID(asset_id))
     # Jobs come back highest priority first; enqueue in that order so workers pick them in order.
     # Submitting is deduplicated per job, so a re-run of this unit after a crash adds nothing twice.
     for job_id in job_ids:
@@ -51,7 +50,7 @@ async def ingest_link(
     status_message_id: str,
     deps: CoreDeps,
 ) -> str | None:
-    asset_id = await pipeline.ingest_link_from_chat(
+    asset_id = await ingest.ingest_link_from_chat(
         deps,
         user_id=uuid.UUID(user_id),
         organization_id=uuid.UUID(organization_id) if organization_id else None,
@@ -65,12 +64,12 @@ async def ingest_link(
 
 
 async def _job_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.fail_job(deps, uuid.UUID(payload["job_id"]), "I couldn't finish one of your drafts. " + RESEND)
+    await jobs.fail_job(deps, uuid.UUID(payload["job_id"]), "I couldn't finish one of your drafts. " + RESEND)
 
 
 @task("pipeline.run_job", key=lambda p: str(p["job_id"]), on_give_up=_job_given_up)
 async def run_job(job_id: str, deps: CoreDeps) -> str | None:
-    draft_id = await pipeline.run_job(deps, uuid.UUID(job_id))
+    draft_id = await jobs.run_job(deps, uuid.UUID(job_id))
     return str(draft_id) if draft_id else None
 
 
@@ -87,7 +86,7 @@ async def rewrite_draft(
     requested_by: str | None = None,
     feedback: str | None = None,
 ) -> str:
-    await pipeline.rewrite_and_deliver(
+    await revisions.rewrite_and_deliver(
         deps,
         uuid.UUID(draft_id),
         requested_by=uuid.UUID(requested_by) if requested_by else None,

@@ -29,10 +29,10 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from core.clips.thumbnails import preview_thumbnail
 
 from bots.telegram.pacing import ChatTurn, Pacer
 from bots.telegram.splitting import CAPTION_LIMIT, TEXT_LIMIT, cut, preview, split_text
-from core.clips.render import preview_thumbnail
 from core.media.errors import MediaError
 from core.notify.ports import Button, ChatRef, OutgoingMessage, SendFailed
 

@@ -1,7 +1,7 @@
 """/cancel: stop an upload's remaining work, keep what already arrived, give back what was not used.
 
 Locks, in this order: the asset, its jobs, its drafts. A job being written holds its row and a draft
-being sent holds its row (`service.send_draft`), so cancelling waits for work that is under way and
+being sent holds its row (`delivery.send_draft`), so cancelling waits for work that is under way and
 then sees exactly what the creator received: a draft either arrived before the cancel (and is counted)
 or never arrives. The steps after this (jobs not started, a clip still rendering, a draft not sent yet)
 check for cancellation and stop, charging nothing.

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.content.models import ContentAsset
 from core.notify.ports import ChatRef
-from core.pipeline import progress
-from core.pipeline import service as pipeline
+from core.pipeline import ingest, progress
 from core.pipeline.chat import chat_of
 from core.seed.service import apply_seed
 
@@ -51,7 +50,7 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     hits: list[str] = []
     async with site(hits) as base:
         ids = [
-            await pipeline.ingest_link_from_chat(
+            await ingest.ingest_link_from_chat(
                 core_deps,
                 user_id=reg.user.id,
                 organization_id=reg.organization.id,
@@ -77,7 +76,7 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
     chat = ChatRef("telegram", "7302")
     core_deps.settings.link_allow_private_networks = False  # as deployed
     async with site([]) as base:
-        private = await pipeline.ingest_link_from_chat(
+        private = await ingest.ingest_link_from_chat(
             core_deps,
             user_id=reg.user.id,
             organization_id=reg.organization.id,
@@ -86,7 +85,7 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
             status_message_id="7",
         )
         core_deps.settings.link_allow_private_networks = True
-        expired = await pipeline.ingest_link_from_chat(
+        expired = await ingest.ingest_link_from_chat(
             core_deps,
             user_id=reg.user.id,
             organization_id=reg.organization.id,

@@ -11,8 +11,9 @@ from core.accounts import service as accounts
 from core.content import service as content
 from core.content.errors import TextTooShort
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
+from core.pipeline import assets, jobs
 from core.pipeline.render import parse_callback
+from core.pipeline.revisions import rewrite_and_deliver
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
 
@@ -55,14 +56,14 @@ async def test_pasted_text_becomes_one_draft_per_planned_format_delivered_once(c
     asset.metadata_ = {**(asset.metadata_ or {}), "chat": {"provider": "telegram", "chat_id": "1001"}}
     await session.commit()
 
-    job_ids = await pipeline.process_asset(core_deps, asset.id)
+    job_ids = await assets.process_asset(core_deps, asset.id)
     assert len(job_ids) == 5
     for job_id in job_ids:
-        await pipeline.run_job(core_deps, job_id)
+        await jobs.run_job(core_deps, job_id)
     # A redelivered task finds every job done: no second draft, no second message.
-    again = await pipeline.process_asset(core_deps, asset.id)
+    again = await assets.process_asset(core_deps, asset.id)
     for job_id in job_ids:
-        await pipeline.run_job(core_deps, job_id)
+        await jobs.run_job(core_deps, job_id)
 
     assert again == []
     async with core_deps.sessionmaker() as s:
@@ -98,8 +99,8 @@ async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, s
         text=TALK,
     )
     await session.commit()
-    for job_id in await pipeline.process_asset(core_deps, asset.id):
-        await pipeline.run_job(core_deps, job_id)
+    for job_id in await assets.process_asset(core_deps, asset.id):
+        await jobs.run_job(core_deps, job_id)
     async with core_deps.sessionmaker() as s:
         linkedin = await s.scalar(
             select(GeneratedContent).where(
@@ -107,7 +108,7 @@ async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, s
             )
         )
     before = linkedin.content_text
-    await pipeline.rewrite_and_deliver(core_deps, linkedin.id, requested_by=reg.user.id, feedback="shorter")
+    await rewrite_and_deliver(core_deps, linkedin.id, requested_by=reg.user.id, feedback="shorter")
     async with core_deps.sessionmaker() as s:
         after = await s.get(GeneratedContent, linkedin.id, populate_existing=True)
         from core.workflow.models import Revision
@@ -158,7 +159,7 @@ async def test_drafts_of_an_organization_with_a_workflow_are_handed_to_slack_app
         session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id, text=TALK
     )
     await session.commit()
-    for job_id in await pipeline.process_asset(core_deps, asset.id):
-        await pipeline.run_job(core_deps, job_id)
+    for job_id in await assets.process_asset(core_deps, asset.id):
+        await jobs.run_job(core_deps, job_id)
     handed = [kw["draft_id"] for name, kw in core_deps.enqueue.calls if name == "slack.post_approval"]
     assert len(handed) == 5 and len(set(handed)) == 5
