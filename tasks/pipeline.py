@@ -11,7 +11,7 @@ from typing import Any
 
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
-from core.pipeline import assets, delivery, ingest, jobs, revisions, transcript
+from core.pipeline import assets, delivery, ingest, jobs, progress, revisions, transcript
 from tasks.registry import task
 
 RESEND = "Something went wrong on my side while working on this. Please send it again."
@@ -33,7 +33,8 @@ async def process_asset(asset_id: str, deps: CoreDeps) -> int:
 
 async def _link_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
     chat = ChatRef(payload["provider"], payload["chat_id"])
-    await deps.notifier.edit_text(chat, payload["status_message_id"], f"⚠️ I couldn't fetch that link. {RESEND}")
+    reason = f"I couldn't fetch that link. {RESEND}"
+    await deps.notifier.show_progress(chat, payload["status_message_id"], progress.refused(reason))
 
 
 @task(

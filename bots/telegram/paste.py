@@ -24,6 +24,7 @@ from aiogram.types import Message
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from bots.telegram.progress import progress_text
 from core.common.errors import RecastError
 from core.content import service as content
 from core.content.models import ContentAsset
@@ -184,7 +185,7 @@ class PasteBuffer:
         if asset_id is None:
             return None  # made by an earlier flush of this same buffer
         await self.deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
-        await self._tell(chat, status_id, f"⏳ {title}\n{progress.QUEUED}")
+        await self._tell(chat, status_id, progress_text(progress.queued(title)))
         return asset_id
 
     async def _clear(self, meta_key: str, parts_key: str, seq: int) -> None:

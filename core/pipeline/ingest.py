@@ -18,7 +18,7 @@ from core.deps import CoreDeps
 from core.media.errors import MediaError
 from core.notify.ports import ChatRef
 from core.pipeline.chat import bind_to_chat
-from core.pipeline.progress import QUEUED
+from core.pipeline.progress import queued, refused
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def ingest_link_from_chat(
                 bind_to_chat(asset, chat, status_message_id)
                 asset_id, title = asset.id, asset.title
         except (RecastError, MediaError) as exc:
-            await deps.notifier.edit_text(chat, status_message_id, f"⚠️ {exc.user_message}")
+            await deps.notifier.show_progress(chat, status_message_id, refused(exc.user_message))
             return None
-    await deps.notifier.edit_text(chat, status_message_id, f"⏳ {title}\n{QUEUED}")
+    await deps.notifier.show_progress(chat, status_message_id, queued(title))
     return asset_id

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from bots.telegram.paste import PasteBuffer
+from bots.telegram.progress import progress_text
 from core.accounts import service as accounts
 from core.common.errors import RecastError
 from core.content import links
@@ -62,7 +63,7 @@ async def _start_pipeline(
         await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
 
     after_commit.append(enqueue)
-    await status.edit_text(f"⏳ {asset.title}\n{progress.QUEUED}")
+    await status.edit_text(progress_text(progress.queued(asset.title)))
 
 
 def setup() -> Router:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.content.models import ContentAsset
 from core.notify.ports import ChatRef
+from core.notify.progress import ProgressState
 from core.pipeline import ingest, progress
 from core.pipeline.chat import chat_of
 from core.seed.service import apply_seed
@@ -65,7 +66,7 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     asset = await session.get(ContentAsset, ids[0])
     assert asset is not None and asset.title == "Show up every week"
     assert chat_of(asset) == (chat, "41")
-    assert core_deps.notifier.edits[-1] == (chat, "41", f"⏳ Show up every week\n{progress.QUEUED}")
+    assert core_deps.notifier.progress[-1] == (chat, "41", progress.queued("Show up every week"))
 
 
 async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(core_deps, session) -> None:
@@ -94,8 +95,8 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
             status_message_id="8",
         )
     assert private is None and expired is None
-    told = {message_id: text for _, message_id, text in core_deps.notifier.edits}
-    assert "private or local network address" in told["7"]
-    assert "may have expired" in told["8"]
+    told = {message_id: shown for _, message_id, shown in core_deps.notifier.progress}
+    assert told["7"].state is ProgressState.REFUSED and "private or local network address" in told["7"].detail
+    assert told["8"].state is ProgressState.REFUSED and "may have expired" in told["8"].detail
     stored = await session.scalars(select(ContentAsset.id).where(ContentAsset.user_id == reg.user.id))
     assert stored.all() == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,7 +10,6 @@ from core.content import service as content
 from core.content.errors import TextTooShort
 from core.notify.ports import ChatRef
 from core.pipeline import assets, jobs
-from core.pipeline.render import parse_callback
 from core.pipeline.revisions import rewrite_and_deliver
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
@@ -84,9 +81,10 @@ async def test_pasted_text_becomes_one_draft_per_planned_format_delivered_once(c
     assert len(sent) == 5
     assert all(chat == ChatRef("telegram", "1001") for chat, _ in sent)
     for _, message in sent:
-        actions = [parse_callback(b.action) for row in message.buttons for b in row]
-        assert [a[0] for a in actions if a] == ["approve", "revise", "regenerate", "copy"]
-        assert all(len(b.action.encode()) <= 64 for row in message.buttons for b in row)
+        actions = [b.action for row in message.buttons for b in row]
+        assert [a.kind for a in actions] == ["approve", "revise", "regenerate", "copy"]
+        assert len({a.draft_id for a in actions}) == 1  # every button of a draft acts on that draft
+    assert {b.action.draft_id for _, m in sent for row in m.buttons for b in row} == {d.id for d in drafts}
 
 
 async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, session):
@@ -133,15 +131,6 @@ async def test_short_text_is_refused_and_nothing_is_stored(core_deps, session):
         )
     assert "80 words" in err.value.user_message
     assert not any((core_deps.store.root / "assets").glob("*")) if (core_deps.store.root / "assets").exists() else True
-
-
-def test_callback_data_round_trips_and_rejects_garbage():
-    draft_id = uuid.uuid4()
-    from core.pipeline.render import callback_data
-
-    assert parse_callback(callback_data("g", draft_id)) == ("regenerate", draft_id)
-    assert parse_callback("d:x:" + draft_id.hex) is None
-    assert parse_callback("nonsense") is None
 
 
 async def test_drafts_of_an_organization_with_a_workflow_are_handed_to_slack_approval(core_deps, session):
