@@ -15,6 +15,7 @@ from bots.telegram.middleware import AfterCommit
 from bots.telegram.paste import PasteBuffer
 from bots.telegram.progress import progress_text
 from core.accounts import service as accounts
+from core.accounts.models import Organization, User
 from core.common.errors import RecastError
 from core.content import links
 from core.content import service as content
@@ -54,6 +55,12 @@ def _attachment(message: Message) -> tuple[str, int | None, str | None, str | No
     return None
 
 
+async def _creator(session: AsyncSession, message: Message) -> tuple[User, Organization]:
+    """Who sent this content, and the organization its assets belong to (their personal one)."""
+    user = await current_user(session, message.from_user)
+    return user, await accounts.personal_organization(session=session, user_id=user.id)
+
+
 async def _start_pipeline(
     message: Message, status: Message, asset: ContentAsset, deps: CoreDeps, after_commit: AfterCommit
 ) -> None:
@@ -79,8 +86,7 @@ def setup() -> Router:
         after_commit: AfterCommit,
         state: FSMContext,
     ) -> None:
-        user = await current_user(session, message.from_user)
-        org = await accounts.personal_organization(session=session, user_id=user.id)
+        user, org = await _creator(session, message)
         attachment = _attachment(message)
         assert attachment is not None
         file_id, size, name, mime = attachment
@@ -119,8 +125,7 @@ def setup() -> Router:
         after_commit: AfterCommit,
         paste: PasteBuffer,
     ) -> None:
-        user = await current_user(session, message.from_user)
-        org = await accounts.personal_organization(session=session, user_id=user.id)
+        user, org = await _creator(session, message)
         text = (message.text or "").strip()
         if links.is_link(text):
             # Fetched by a worker: a long video download must not hold up this chat's next message.
