@@ -7,11 +7,9 @@ at `job:{asset_id}:status` and is mirrored into the creator's status message.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import uuid
-from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,8 +31,9 @@ from core.notify import outbox
 from core.notify.ports import OutgoingMessage
 from core.pipeline.chat import chat_of
 from core.pipeline.progress import is_cancelled, report, show_cancelled
-from core.pipeline.stored_transcript import timed_sentences, transcript_key
+from core.pipeline.stored_transcript import store_transcript, timed_sentences
 from core.repurposing import service as repurposing
+from core.repurposing.models import RepurposingJob
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,6 @@ async def _transcribe(deps: CoreDeps, asset: ContentAsset) -> Transcript:
 async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
     """Run the pipeline for one asset up to the creation of its jobs; return the job ids to run.
     Safe to call again at any point: finished steps are skipped."""
-    ai = deps.require_ai()
     async with session_scope(deps.sessionmaker) as session:
         # Locked: a /cancel committed meanwhile is seen here, and never overwritten with "processing".
         asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
@@ -65,61 +63,14 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
         )
     try:
         if analysis is None or analysis.transcript is None:
-            transcript = await _transcribe(deps, asset)
-            await _stop_if_cancelled(deps, asset.id)
-            if not transcript.text.strip():
-                raise MediaError("I couldn't hear any speech in this recording. Send one with someone talking.")
-            deps.store.put_bytes(
-                json.dumps(
-                    {
-                        "language": transcript.language,
-                        "model": transcript.model,
-                        "segments": [asdict(s) for s in transcript.segments],
-                    }
-                ).encode(),
-                transcript_key(asset.id),
-            )
-            async with session_scope(deps.sessionmaker) as session:
-                analysis = ContentAnalysis(
-                    content_asset_id=asset.id,
-                    transcript=transcript.text.strip(),
-                    transcript_language=transcript.language[:10],
-                    transcript_confidence=Decimal(str(round(transcript.confidence, 2))),
-                )
-                session.add(analysis)
-                fresh = await session.get_one(ContentAsset, asset.id)
-                fresh.metadata_ = {
-                    **(fresh.metadata_ or {}),
-                    "transcript_url": deps.store.url_for(transcript_key(asset.id)),
-                    "transcript_model": transcript.model,
-                }
+            analysis = await _transcribed(deps, asset)
         if analysis.topics is None:
-            await _stop_if_cancelled(deps, asset.id)
-            await report(deps, asset, "analysing")
-            sentences = timed_sentences(deps, asset)
-            result = await ai.analyser.analyse(analysis.transcript or "", sentences)
-            async with session_scope(deps.sessionmaker) as session:
-                row = await session.get_one(ContentAnalysis, analysis.id)
-                repurposing.store_analysis(row, result)
-                analysis = row
-                fresh = await session.get_one(ContentAsset, asset.id)
-                if content.retitle_from_topics(fresh, result.topics):
-                    asset.title = fresh.title  # "⏳ voice" becomes "⏳ <its topics>" in the progress message
+            analysis = await _analysed(deps, asset, analysis)
         await _stop_if_cancelled(deps, asset.id)
         await report(deps, asset, "planning")
-        async with session_scope(deps.sessionmaker) as session:
-            # Locked like /cancel locks it: either the jobs exist before a cancel (which then stops them)
-            # or the cancel came first and no job is created.
-            locked = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset.id).with_for_update())
-            if locked is None or locked.upload_status == "cancelled":
-                raise _Cancelled()
-            row = await session.get_one(ContentAnalysis, analysis.id)
-            brand = await _brand(session, locked)
-            strategy = await repurposing.plan_strategy(session=session, asset=locked, analysis=row, brand=brand)
-            jobs = await repurposing.create_jobs(session=session, asset=locked, strategy=strategy)
-            pending = [j.id for j in jobs if j.status in ("queued", "processing")]
+        jobs = await _planned(deps, asset.id, analysis.id)
         await report(deps, asset, "generating", detail=repurposing.plan_summary(jobs))
-        return pending
+        return [j.id for j in jobs if j.status in ("queued", "processing")]
     except _Cancelled:
         log.info("asset %s was cancelled: its pipeline stops here", asset.id)
         await show_cancelled(deps, asset)  # a progress edit already under way may have landed after /cancel's
@@ -129,6 +80,54 @@ async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
             return []  # a failure after /cancel is nobody's news
         await fail_asset(deps, asset.id, getattr(exc, "user_message", str(exc)))
         return []
+
+
+async def _transcribed(deps: CoreDeps, asset: ContentAsset) -> ContentAnalysis:
+    """Transcribe the recording; keep the timed segments in storage and the text as the asset's analysis."""
+    transcript = await _transcribe(deps, asset)
+    await _stop_if_cancelled(deps, asset.id)
+    if not transcript.text.strip():
+        raise MediaError("I couldn't hear any speech in this recording. Send one with someone talking.")
+    url = store_transcript(deps, asset.id, transcript)
+    async with session_scope(deps.sessionmaker) as session:
+        analysis = ContentAnalysis(
+            content_asset_id=asset.id,
+            transcript=transcript.text.strip(),
+            transcript_language=transcript.language[:10],
+            transcript_confidence=Decimal(str(round(transcript.confidence, 2))),
+        )
+        session.add(analysis)
+        fresh = await session.get_one(ContentAsset, asset.id)
+        fresh.metadata_ = {**(fresh.metadata_ or {}), "transcript_url": url, "transcript_model": transcript.model}
+    return analysis
+
+
+async def _analysed(deps: CoreDeps, asset: ContentAsset, analysis: ContentAnalysis) -> ContentAnalysis:
+    """Analyse the transcript (topics, moments) and title the asset from its topics if it had no real title."""
+    await _stop_if_cancelled(deps, asset.id)
+    await report(deps, asset, "analysing")
+    result = await deps.require_ai().analyser.analyse(analysis.transcript or "", timed_sentences(deps, asset))
+    async with session_scope(deps.sessionmaker) as session:
+        row = await session.get_one(ContentAnalysis, analysis.id)
+        repurposing.store_analysis(row, result)
+        fresh = await session.get_one(ContentAsset, asset.id)
+        if content.retitle_from_topics(fresh, result.topics):
+            asset.title = fresh.title  # "⏳ voice" becomes "⏳ <its topics>" in the progress message
+    return row
+
+
+async def _planned(deps: CoreDeps, asset_id: uuid.UUID, analysis_id: uuid.UUID) -> list[RepurposingJob]:
+    """Plan the formats and create their jobs."""
+    async with session_scope(deps.sessionmaker) as session:
+        # Locked like /cancel locks it: either the jobs exist before a cancel (which then stops them)
+        # or the cancel came first and no job is created.
+        locked = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
+        if locked is None or locked.upload_status == "cancelled":
+            raise _Cancelled()
+        row = await session.get_one(ContentAnalysis, analysis_id)
+        brand = await _brand(session, locked)
+        strategy = await repurposing.plan_strategy(session=session, asset=locked, analysis=row, brand=brand)
+        return await repurposing.create_jobs(session=session, asset=locked, strategy=strategy)
 
 
 class _Cancelled(Exception):

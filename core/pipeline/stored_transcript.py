@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from typing import Any
 
-from core.ai.transcription import Word
+from core.ai.transcription import Transcript, Word
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 
 
 def transcript_key(asset_id: uuid.UUID) -> str:
     return f"assets/{asset_id}/transcript.json"
+
+
+def store_transcript(deps: CoreDeps, asset_id: uuid.UUID, transcript: Transcript) -> str:
+    """Keep the timed segments (and their words) of a fresh transcription; return the file's address."""
+    data = {
+        "language": transcript.language,
+        "model": transcript.model,
+        "segments": [asdict(s) for s in transcript.segments],
+    }
+    deps.store.put_bytes(json.dumps(data).encode(), transcript_key(asset_id))
+    return deps.store.url_for(transcript_key(asset_id))
 
 
 def stored_segments(deps: CoreDeps, asset_id: uuid.UUID) -> list[dict[str, Any]]:
