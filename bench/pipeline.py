@@ -34,7 +34,7 @@ from core.infra.embedded import create_database_sync, infrastructure, port_is_op
 from core.media.audio import extract_audio
 from core.media.samples import make_talk_video
 from core.notify.ports import ChatRef, OutgoingMessage, RecordingNotifier
-from core.pipeline import service as pipeline
+from core.pipeline import assets, jobs
 from core.repurposing.models import RepurposingJob
 from core.seed.service import apply_seed
 from core.storage.files import LocalFileStore
@@ -152,13 +152,13 @@ async def run(database_url: str, redis_url: str, talk: Path, work: Path) -> None
             mime_type="video/mp4",
         )
         asset.metadata_ = {**(asset.metadata_ or {}), "chat": {"provider": "telegram", "chat_id": "1"}}
-    job_ids = await pipeline.process_asset(deps, asset.id)
+    job_ids = await assets.process_asset(deps, asset.id)
     text_jobs, clip_jobs = await _split_jobs(deps, job_ids)
     for job_id in text_jobs:
-        await pipeline.run_job(deps, job_id)
+        await jobs.run_job(deps, job_id)
     texts = Measure.now() - start
     for job_id in clip_jobs:
-        await pipeline.run_job(deps, job_id)
+        await jobs.run_job(deps, job_id)
     total = Measure.now() - start
     bare_after = await bare_run("bare2")
     bare = min(bare_before, bare_after, key=lambda m: m.wall)

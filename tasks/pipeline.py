@@ -1,4 +1,4 @@
-"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline.service`.
+"""Pipeline tasks: thin wrappers that pass ids to `core.pipeline`.
 
 Each is a durable work unit (see `core.work`): deduplicated by its key, retried on infrastructure
 errors, and when it gives up, its hook tells the creator and leaves nothing "processing".
@@ -11,20 +11,19 @@ from typing import Any
 
 from core.deps import CoreDeps
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
-from core.pipeline import transcript
+from core.pipeline import assets, delivery, ingest, jobs, progress, revisions, transcript
 from tasks.registry import task
 
 RESEND = "Something went wrong on my side while working on this. Please send it again."
 
 
 async def _asset_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.fail_asset(deps, uuid.UUID(payload["asset_id"]), RESEND)
+    await assets.fail_asset(deps, uuid.UUID(payload["asset_id"]), RESEND)
 
 
 @task("pipeline.process_asset", key=lambda p: str(p["asset_id"]), on_give_up=_asset_given_up)
 async def process_asset(asset_id: str, deps: CoreDeps) -> int:
-    job_ids = await pipeline.process_asset(deps, uuid.UUID(asset_id))
+    job_ids = await assets.process_asset(deps, uuid.UUID(asset_id))
     # Jobs come back highest priority first; enqueue in that order so workers pick them in order.
     # Submitting is deduplicated per job, so a re-run of this unit after a crash adds nothing twice.
     for job_id in job_ids:
@@ -34,7 +33,8 @@ async def process_asset(asset_id: str, deps: CoreDeps) -> int:
 
 async def _link_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
     chat = ChatRef(payload["provider"], payload["chat_id"])
-    await deps.notifier.edit_text(chat, payload["status_message_id"], f"⚠️ I couldn't fetch that link. {RESEND}")
+    reason = f"I couldn't fetch that link. {RESEND}"
+    await deps.notifier.show_progress(chat, payload["status_message_id"], progress.refused(reason))
 
 
 @task(
@@ -51,7 +51,7 @@ async def ingest_link(
     status_message_id: str,
     deps: CoreDeps,
 ) -> str | None:
-    asset_id = await pipeline.ingest_link_from_chat(
+    asset_id = await ingest.ingest_link_from_chat(
         deps,
         user_id=uuid.UUID(user_id),
         organization_id=uuid.UUID(organization_id) if organization_id else None,
@@ -65,17 +65,17 @@ async def ingest_link(
 
 
 async def _job_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.fail_job(deps, uuid.UUID(payload["job_id"]), "I couldn't finish one of your drafts. " + RESEND)
+    await jobs.fail_job(deps, uuid.UUID(payload["job_id"]), "I couldn't finish one of your drafts. " + RESEND)
 
 
 @task("pipeline.run_job", key=lambda p: str(p["job_id"]), on_give_up=_job_given_up)
 async def run_job(job_id: str, deps: CoreDeps) -> str | None:
-    draft_id = await pipeline.run_job(deps, uuid.UUID(job_id))
+    draft_id = await jobs.run_job(deps, uuid.UUID(job_id))
     return str(draft_id) if draft_id else None
 
 
 async def _rewrite_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.tell_about_draft(
+    await delivery.tell_about_draft(
         deps, uuid.UUID(payload["draft_id"]), "I couldn't rewrite this draft just now. Tap the button again."
     )
 
@@ -87,7 +87,7 @@ async def rewrite_draft(
     requested_by: str | None = None,
     feedback: str | None = None,
 ) -> str:
-    await pipeline.rewrite_and_deliver(
+    await revisions.rewrite_and_deliver(
         deps,
         uuid.UUID(draft_id),
         requested_by=uuid.UUID(requested_by) if requested_by else None,
@@ -110,7 +110,7 @@ async def rewrite_from_transcript(asset_id: str, revision: int, requested_by: st
 
 
 async def _corrected_one_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    await pipeline.tell_about_draft(
+    await delivery.tell_about_draft(
         deps,
         uuid.UUID(payload["draft_id"]),
         "I couldn't rewrite this draft from the corrected transcript. Tap Regenerate to try again.",

@@ -30,11 +30,14 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bots.telegram.callbacks import encode
 from bots.telegram.pacing import ChatTurn, Pacer
+from bots.telegram.progress import progress_text
 from bots.telegram.splitting import CAPTION_LIMIT, TEXT_LIMIT, cut, preview, split_text
-from core.clips.render import preview_thumbnail
+from core.clips.thumbnails import preview_thumbnail
 from core.media.errors import MediaError
 from core.notify.ports import Button, ChatRef, OutgoingMessage, SendFailed
+from core.notify.progress import Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,7 +47,9 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.action) for b in row] for row in rows]
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=encode(b.action)) for b in row] for row in rows
+        ]
     )
 
 
@@ -191,6 +196,9 @@ class TelegramNotifier:
             if isinstance(exc.__cause__, TelegramBadRequest):
                 return
             raise
+
+    async def show_progress(self, chat: ChatRef, message_id: str, progress: Progress) -> None:
+        await self.edit_text(chat, message_id, progress_text(progress))
 
 
 async def _chat_thumbnail(source: Path | None, work_dir: Path) -> Path | None:

@@ -24,13 +24,15 @@ from aiogram.types import Message
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from bots.telegram.progress import progress_text
 from core.common.errors import RecastError
 from core.content import service as content
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
 from core.notify.ports import ChatRef, OutgoingMessage
-from core.pipeline import service as pipeline
+from core.pipeline import chat as chat_binding
+from core.pipeline import progress
 
 log = logging.getLogger(__name__)
 KEY_TTL_S = 7 * 86400  # a buffer left by a stopped bot waits this long for the next start
@@ -164,7 +166,7 @@ class PasteBuffer:
                         "parts": len(parts),
                     }
                     if status_id is not None:
-                        pipeline.bind_to_chat(asset, chat, status_id)
+                        chat_binding.bind_to_chat(asset, chat, status_id)
                     await session.commit()
                     asset_id, title = asset.id, asset.title
         except (RecastError, MediaError) as exc:
@@ -183,7 +185,7 @@ class PasteBuffer:
         if asset_id is None:
             return None  # made by an earlier flush of this same buffer
         await self.deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
-        await self._tell(chat, status_id, f"⏳ {title}\n{pipeline.QUEUED}")
+        await self._tell(chat, status_id, progress_text(progress.queued(title)))
         return asset_id
 
     async def _clear(self, meta_key: str, parts_key: str, seq: int) -> None:

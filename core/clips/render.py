@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import av
 import av.error
@@ -21,8 +21,9 @@ import numpy.typing as npt
 
 from core.clips.captions import CaptionStyle, build_ass
 from core.clips.errors import ClipError, ClipTooLarge
-from core.clips.fonts import FONTS_DIR
+from core.clips.ffmpeg_command import AUDIO_KBPS, Bumper, ffmpeg_args
 from core.clips.moments import ClipMoment
+from core.clips.thumbnails import write_thumbnail
 from core.media.errors import CorruptMedia
 from core.media.ffmpeg import run_ffmpeg
 from core.media.probe import MediaInfo, probe_media
@@ -35,11 +36,8 @@ SIZE_LIMIT_BYTES = 50 * 1000 * 1000
 """Telegram's limit for files a bot sends (50 MB; the decimal reading is the stricter one)."""
 SIZE_BUDGET = 0.85
 """Share of the limit a clip may plan to use: x264's rate control overshoots a little on short clips."""
-AUDIO_KBPS = 128
 MAX_VIDEO_KBPS = 8_000
 MIN_VIDEO_KBPS = 400
-MAX_FPS = 30.0
-CRF = 21
 CROP_KEEP_SHARE = 0.8
 """'auto' always crops when the crop keeps at least this share of the picture (aspects already close)."""
 SIDE_DETAIL_RATIO = 0.55
@@ -130,7 +128,7 @@ async def render_clip(
                 encoding="utf-8",
             )
         for attempt in range(2):
-            args = _ffmpeg_args(
+            args = ffmpeg_args(
                 source,
                 info,
                 out_path,
@@ -247,76 +245,12 @@ def choose_reframe(source: Path, info: MediaInfo, start: float, end: float, targ
     return "crop" if float(np.median(ratios)) < SIDE_DETAIL_RATIO else "blur"
 
 
-def write_thumbnail(video: Path, target: Path, *, candidates: int = 12) -> Path:
-    """Save the best key frame of ``video`` as a JPEG: the sharpest (mean gradient) among well-exposed
-    frames (mean luma 40..215), from the first ``candidates`` key frames."""
-    best: av.VideoFrame | None = None
-    best_score = -1.0
-    try:
-        with av.open(str(video)) as container:
-            stream = container.streams.video[0]
-            stream.codec_context.skip_frame = "NONKEY"
-            for index, frame in enumerate(container.decode(stream)):
-                gray = frame.to_ndarray(width=270, height=round(270 * frame.height / frame.width), format="gray")
-                score = _sharpness(gray)
-                if not 40 <= float(gray.mean()) <= 215:
-                    score *= 0.3
-                if score > best_score:
-                    best, best_score = frame, score
-                if index + 1 >= candidates:
-                    break
-    except av.error.FFmpegError as exc:
-        raise CorruptMedia(detail=f"{video}: {exc}") from exc
-    if best is None:
-        raise ClipError("The rendered clip has no picture.", detail=str(video))
-    with av.open(str(target), mode="w", format="image2") as out:
-        jpeg = out.add_stream("mjpeg")
-        jpeg.width, jpeg.height, jpeg.pix_fmt = best.width, best.height, "yuvj420p"
-        # Fixed quantiser 3 (like ffmpeg -q:v 3): a sharp thumbnail of modest size.
-        jpeg.codec_context.qscale = True
-        jpeg.codec_context.global_quality = 3 * 118  # FF_QP2LAMBDA
-        picture = best.reformat(format="yuvj420p")
-        picture.pts = None
-        for packet in jpeg.encode(picture):
-            out.mux(packet)
-        for packet in jpeg.encode(None):
-            out.mux(packet)
-    return target
-
-
-def preview_thumbnail(source: Path, target: Path, *, max_side: int = 320) -> Path:
-    """A small JPEG copy of the image ``source`` whose longer side is at most ``max_side`` (the size chat
-    apps accept as a video's preview picture)."""
-    try:
-        with av.open(str(source)) as container:
-            frame = next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration) as exc:
-        raise CorruptMedia(detail=f"{source}: {exc}") from exc
-    scale = min(1.0, max_side / max(frame.width, frame.height))
-    width, height = max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2)
-    with av.open(str(target), mode="w", format="image2") as out:
-        jpeg = out.add_stream("mjpeg")
-        jpeg.width, jpeg.height, jpeg.pix_fmt = width, height, "yuvj420p"
-        jpeg.codec_context.qscale = True
-        jpeg.codec_context.global_quality = 4 * 118  # FF_QP2LAMBDA
-        picture = frame.reformat(width=width, height=height, format="yuvj420p")
-        picture.pts = None
-        for packet in jpeg.encode(picture):
-            out.mux(packet)
-        for packet in jpeg.encode(None):
-            out.mux(packet)
-    return target
-
-
 # ----------------------------------------------------------------------------------------- internals
 
-_Bumper = tuple[Path, float, bool]
-"""A bumper file, its duration and whether it has sound."""
 
-
-async def _probe_bumpers(bumpers: Bumpers | None) -> dict[str, _Bumper]:
+async def _probe_bumpers(bumpers: Bumpers | None) -> dict[str, Bumper]:
     """Probe the intro/outro once per clip; a bumper that is not a playable video is a clear error."""
-    found: dict[str, _Bumper] = {}
+    found: dict[str, Bumper] = {}
     for role, path in (("intro", bumpers.intro if bumpers else None), ("outro", bumpers.outro if bumpers else None)):
         if path is None:
             continue
@@ -335,143 +269,6 @@ async def _probe_bumpers(bumpers: Bumpers | None) -> dict[str, _Bumper]:
     return found
 
 
-def _ffmpeg_args(
-    source: Path,
-    info: MediaInfo,
-    out_path: Path,
-    *,
-    start: float,
-    duration: float,
-    width: int,
-    height: int,
-    reframe: str,
-    ass_path: Path | None,
-    watermark: Path | None,
-    video_kbps: int,
-    threads: int,
-    bumpers: dict[str, _Bumper] | None = None,
-) -> list[str | os.PathLike[str]]:
-    assert info.width and info.height
-    fps = info.fps or 25.0
-    chain = [f"fps={MAX_FPS:g}"] if fps > MAX_FPS + 0.5 else []
-    graph: list[str] = []
-    if reframe == "crop":
-        crop_w = min(info.width, round(info.height * width / height)) // 2 * 2
-        crop_h = min(info.height, round(info.width * height / width)) // 2 * 2
-        chain += [
-            f"crop={crop_w}:{crop_h}:{(info.width - crop_w) // 2}:{(info.height - crop_h) // 2}",
-            f"scale={width}:{height}:flags=bicubic",
-            "setsar=1",
-        ]
-        graph.append(f"[0:v]{','.join(chain)}[base]")
-    else:
-        # The background is blurred at an eighth of the size and scaled up: same look, a fraction of the cost.
-        bw, bh = width // 8 // 2 * 2, height // 8 // 2 * 2
-        graph += [
-            f"[0:v]{','.join([*chain, 'split=2'])}[bgsrc][fgsrc]",
-            f"[bgsrc]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
-            f"boxblur=6:2,eq=brightness=-0.08:saturation=0.85,scale={width}:{height}:flags=bilinear[bg]",
-            f"[fgsrc]scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2"
-            ":flags=bicubic[fg]",
-            "[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1[base]",
-        ]
-    last = "base"
-    if ass_path is not None:
-        graph.append(f"[{last}]ass=filename={_filter_path(ass_path)}:fontsdir={_filter_path(FONTS_DIR)}[captioned]")
-        last = "captioned"
-    inputs: list[str | os.PathLike[str]] = ["-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", source]
-    if watermark is not None:
-        inputs += ["-i", watermark]
-        logo_w = width // 6 // 2 * 2
-        margin = width // 27
-        graph += [
-            f"[1:v]scale={logo_w}:-2,format=rgba,colorchannelmixer=aa=0.85[logo]",
-            f"[{last}][logo]overlay=W-w-{margin}:{margin}:eof_action=repeat[marked]",
-        ]
-        last = "marked"
-    out_fps = min(fps, MAX_FPS)
-    total = duration
-    audio: list[str] = []
-    if not bumpers:
-        graph.append(f"[{last}]format=yuv420p[vout]")
-        if info.has_audio:
-            audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
-    else:
-        # Intro + clip + outro in the same pass: each part scaled into the frame (letterboxed, never
-        # cropped: a brand's logo animation must stay whole), at the clip's frame rate, with silence
-        # standing in for any part without sound, then concatenated.
-        def add_input(*args: str | os.PathLike[str]) -> int:
-            inputs.extend(args)
-            return inputs.count("-i") - 1
-
-        def silence(seconds: float) -> str:
-            return f"{add_input('-f', 'lavfi', '-t', f'{seconds:.3f}', '-i', f'anullsrc=r={_AUDIO_RATE}:cl=stereo')}:a"
-
-        graph.append(f"[{last}]format=yuv420p[mainv]")
-        graph.append(f"[{'0:a:0' if info.has_audio else silence(duration)}]{_AUDIO_FORMAT}[maina]")
-        parts = []
-        for role in ("intro", "main", "outro"):
-            if role in bumpers:
-                path, seconds, has_audio = bumpers[role]
-                index = add_input("-i", path)
-                total += seconds
-                graph.append(
-                    f"[{index}:v]fps={out_fps:g},scale={width}:{height}:force_original_aspect_ratio=decrease"
-                    f":force_divisible_by=2,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
-                    f"format=yuv420p[{role}v]"
-                )
-                graph.append(f"[{f'{index}:a:0' if has_audio else silence(seconds)}]{_AUDIO_FORMAT}[{role}a]")
-            if role == "main" or role in bumpers:
-                parts.append(f"[{role}v][{role}a]")
-        graph.append(f"{''.join(parts)}concat=n={len(parts)}:v=1:a=1[vout][aout]")
-        audio = ["-map", "[aout]", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
-    gop = round(out_fps * 2)
-    return [
-        "-y",
-        *inputs,
-        "-filter_complex",
-        ";".join(graph),
-        "-map",
-        "[vout]",
-        *audio,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-profile:v",
-        "high",
-        "-crf",
-        str(CRF),
-        "-maxrate",
-        f"{video_kbps}k",
-        "-bufsize",
-        f"{video_kbps}k",
-        "-g",
-        str(gop),
-        "-threads",
-        str(threads),
-        "-movflags",
-        "+faststart",
-        "-sn",
-        "-dn",
-        "-map_metadata",
-        "-1",
-        "-t",
-        f"{total:.3f}",
-        out_path,
-    ]
-
-
-_AUDIO_RATE = 48_000
-_AUDIO_FORMAT = f"aformat=sample_rates={_AUDIO_RATE}:channel_layouts=stereo,asetpts=PTS-STARTPTS"
-
-
-def _filter_path(path: Path) -> str:
-    """Quote a path for a filter option: inside '...' only ' itself needs escaping, then the graph level."""
-    quoted = "'" + str(path).replace("\\", "/").replace("'", "'\\''") + "'"
-    return quoted.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("[", "\\[").replace("]", "\\]")
-
-
 def _sample_gray(source: Path, times: Sequence[float], *, width: int) -> list[npt.NDArray[np.float32]]:
     """The key frame at or before each time, as small grey arrays (key frames only: cheap to decode)."""
     frames: list[npt.NDArray[np.float32]] = []
@@ -488,8 +285,3 @@ def _sample_gray(source: Path, times: Sequence[float], *, width: int) -> list[np
     except av.error.FFmpegError as exc:
         raise CorruptMedia(detail=f"{source}: {exc}") from exc
     return frames
-
-
-def _sharpness(gray: npt.NDArray[Any]) -> float:
-    values = gray.astype(np.float32)
-    return float(np.abs(np.diff(values, axis=1)).mean() + np.abs(np.diff(values, axis=0)).mean())

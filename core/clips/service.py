@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Word
 from core.billing import usage as billing_usage
+from core.clips import branding
 from core.clips import envelope as clip_envelope
 from core.clips import moments as clip_moments
 from core.clips.captions import CaptionStyle
@@ -30,7 +30,7 @@ from core.media.audio import extract_audio
 from core.media.probe import probe_media
 from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
-from core.repurposing.models import BrandTemplate, GeneratedContent, RepurposingJob, Template
+from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.repurposing.rewriting import open_revision
 from core.storage.files import FileStore
 
@@ -86,9 +86,9 @@ async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid
             detail=f"aspect_ratio={aspect_ratio!r} reframe={reframe!r}",
         )
     asset = await session.get(ContentAsset, job.content_asset_id) if job.content_asset_id else None
-    template = await _caption_template(session, config.get("caption_style") or job.template_id)
-    brand = await _brand_template(session, asset, template)
-    logo, intro, outro = await _dressing(session, brand)
+    template = await branding.caption_template(session, config.get("caption_style") or job.template_id)
+    brand = await branding.brand_template(session, asset, template)
+    logo, intro, outro = await branding.dressing(session, brand)
     return ClipPlan(
         job_id=job.id,
         content_asset_id=job.content_asset_id,
@@ -96,11 +96,11 @@ async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid
         platform=(job.target_platforms or [DEFAULT_PLATFORM])[0],
         aspect_ratio=aspect_ratio,
         reframe=reframe,
-        style=_style(template, brand),
+        style=branding.caption_style(template, brand),
         template_id=template.id if template else None,
         brand_template_id=brand.id if brand else None,
-        watermark=_local_file(store, logo),
-        bumpers=_bumpers(store, intro, outro),
+        watermark=branding.local_file(store, logo),
+        bumpers=branding.bumpers(store, intro, outro),
         count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
         min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
         max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
@@ -259,9 +259,9 @@ async def rerender_clip(
     # Keep the framing the creator saw unless they asked for another one.
     reframe = edit.reframe or str(meta.get("reframe", "auto"))
     version = len(meta.get("versions", [])) + 1
-    brand = await _brand_by_id(session, meta.get("brand_template_id"))
-    logo, intro, outro = await _dressing(session, brand)
-    watermark = _local_file(store, logo)
+    brand = await branding.brand_by_id(session, meta.get("brand_template_id"))
+    logo, intro, outro = await branding.dressing(session, brand)
+    watermark = branding.local_file(store, logo)
     with tempfile.TemporaryDirectory(prefix="recast-clip-") as tmp:
         clip = await render_clip(
             media_path,
@@ -271,7 +271,7 @@ async def rerender_clip(
             reframe=reframe,
             out_dir=tmp,
             watermark_path=watermark,
-            bumpers=_bumpers(store, intro, outro),
+            bumpers=branding.bumpers(store, intro, outro),
             name="clip",
         )
         previous = {key: meta.get(key) for key in _MOMENT_KEYS} | {
@@ -354,97 +354,3 @@ async def job_clips(session: AsyncSession, job_id: uuid.UUID) -> list[GeneratedC
     )
     rows.sort(key=lambda r: int((r.metadata_ or {}).get("rank", 0)))
     return rows
-
-
-async def _caption_template(session: AsyncSession, ref: Any) -> Template | None:
-    """A caption_style template by id or name; by default the first public one (by name)."""
-    query = select(Template).where(Template.template_type == "caption_style")
-    if ref:
-        try:
-            template_id = ref if isinstance(ref, uuid.UUID) else uuid.UUID(str(ref))
-        except ValueError:
-            found = await session.scalar(query.where(Template.name.ilike(str(ref))).limit(1))
-        else:
-            found = await session.scalar(query.where(Template.id == template_id))
-        if found is None:
-            raise ClipError("That caption style doesn't exist any more.", detail=f"caption_style={ref!r}")
-        return found
-    return await session.scalar(
-        query.where(Template.is_public.is_(True)).order_by(Template.created_at, Template.name).limit(1)
-    )
-
-
-async def _brand_template(
-    session: AsyncSession, asset: ContentAsset | None, template: Template | None
-) -> BrandTemplate | None:
-    """The brand's customisation of this caption style, else its general brand template (no template)."""
-    if asset is None or asset.brand_profile_id is None:
-        return None
-    rows = list(
-        await session.scalars(
-            select(BrandTemplate)
-            .where(BrandTemplate.brand_profile_id == asset.brand_profile_id)
-            .order_by(BrandTemplate.created_at)
-        )
-    )
-    exact = [r for r in rows if template is not None and r.template_id == template.id]
-    general = [r for r in rows if r.template_id is None]
-    candidates = exact or general
-    return candidates[0] if candidates else None
-
-
-def _style(template: Template | None, brand: BrandTemplate | None) -> CaptionStyle:
-    return CaptionStyle.from_config(
-        template.config if template else {},
-        name=template.name if template else None,
-        brand_colors=brand.brand_colors if brand else None,
-        fonts=brand.fonts if brand else None,
-        customization=brand.customization if brand else None,
-    )
-
-
-async def _brand_by_id(session: AsyncSession, brand_template_id: Any) -> BrandTemplate | None:
-    if not brand_template_id:
-        return None
-    return await session.get(BrandTemplate, uuid.UUID(str(brand_template_id)))
-
-
-async def _dressing(session: AsyncSession, brand: BrandTemplate | None) -> tuple[str | None, str | None, str | None]:
-    """The logo, intro and outro for clips with this brand template: its own, else those of the brand's
-    general template (where /brand logo, intro and outro keep them), so a brand's customisation of one
-    caption style doesn't drop its logo, intro and outro."""
-    if brand is None:
-        return None, None, None
-    general = brand
-    if brand.template_id is not None:
-        general = (
-            await session.scalar(
-                select(BrandTemplate)
-                .where(BrandTemplate.brand_profile_id == brand.brand_profile_id, BrandTemplate.template_id.is_(None))
-                .order_by(BrandTemplate.created_at)
-                .limit(1)
-            )
-            or brand
-        )
-    return (
-        brand.logo_url or general.logo_url,
-        brand.intro_video_url or general.intro_video_url,
-        brand.outro_video_url or general.outro_video_url,
-    )
-
-
-def _bumpers(store: FileStore, intro: str | None, outro: str | None) -> Bumpers | None:
-    if not intro and not outro:
-        return None
-    return Bumpers(intro=_local_file(store, intro), outro=_local_file(store, outro))
-
-
-def _local_file(store: FileStore, url: str | None) -> Path | None:
-    """A brand file (logo, intro, outro) the store holds locally; one elsewhere (http, s3) is not fetched here."""
-    if not url:
-        return None
-    try:
-        path = store.local_path(url)
-    except ValueError:
-        return None
-    return path if path.is_file() else None

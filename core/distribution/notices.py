@@ -15,9 +15,7 @@ from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
 from core.notify import outbox
-from core.notify.ports import Button, ChatRef, OutgoingMessage
-
-CONNECT_ACTION = "connect:"  # + platform: the adapter starts the connect flow for it
+from core.notify.ports import Button, ChatRef, ConnectAction, OutgoingMessage
 
 
 async def owner_chats(session: AsyncSession, user_id: uuid.UUID | None) -> list[ChatRef]:
@@ -50,7 +48,7 @@ def outcome_message(
                 f"{where} no longer accepts Recast's access to your account{account}. {held} on hold, not lost: "
                 f"reconnect the account and they go out."
             ),
-            buttons=[[Button(f"Reconnect {where}", CONNECT_ACTION + outcome.platform)]],
+            buttons=[[Button(f"Reconnect {where}", ConnectAction(outcome.platform))]],
         )
     if outcome.result == Result.HELD:
         return OutgoingMessage(text=f"Your {where} post is on hold: {outcome.reason}")

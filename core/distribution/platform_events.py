@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.common.clock import utcnow
 from core.distribution import connections
 from core.distribution.models import ConnectionStatus, PlatformConnection
-from core.distribution.notices import CONNECT_ACTION, owner_chats
+from core.distribution.notices import owner_chats
 from core.distribution.platforms.names import Platform, label
 from core.notify import outbox
-from core.notify.ports import Button, OutgoingMessage
+from core.notify.ports import Button, ConnectAction, OutgoingMessage
 
 REVOKED_BY_OWNER = "the account's owner removed Recast's access on the platform"
 
@@ -53,7 +53,7 @@ async def revoke_accounts(session: AsyncSession, accounts: list[tuple[Platform, 
             text = f"Recast's access to your {name} account was removed on {name}, so nothing more is posted there."
             if held:
                 text += f" {len(held)} scheduled post(s) are on hold: reconnect to send them, or leave them."
-            message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", CONNECT_ACTION + platform)]])
+            message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", ConnectAction(platform))]])
             for chat in await owner_chats(session, connection.user_id):
                 key = f"revoked:{connection.id}:{connection.owner_told_at.isoformat()}:{chat.chat_id}"
                 units.append(await outbox.record(session, chat, message, key=key))

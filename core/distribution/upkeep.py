@@ -22,10 +22,10 @@ from core.distribution import connections
 from core.distribution.clients import configured_clients
 from core.distribution.errors import PlatformError, TokenRevoked
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
-from core.distribution.notices import CONNECT_ACTION, local_time, owner_chats
+from core.distribution.notices import local_time, owner_chats
 from core.distribution.platforms.names import Platform, label
 from core.notify import outbox
-from core.notify.ports import Button, OutgoingMessage
+from core.notify.ports import Button, ConnectAction, OutgoingMessage
 from core.work import service as work
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ async def _broken(session: AsyncSession, connection: PlatformConnection, reason:
     text = f"{name} refused to renew Recast's access to your account{account}. Reconnect it to keep publishing."
     if held:
         text += f" {len(held)} scheduled post(s) are on hold until then, not lost."
-    message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", CONNECT_ACTION + connection.platform)]])
+    message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", ConnectAction(connection.platform))]])
     key = f"refresh-failed:{connection.id}:{connection.owner_told_at.isoformat()}"
     return [
         await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}")
@@ -115,7 +115,7 @@ async def warn_expiring(session: AsyncSession) -> list[uuid.UUID]:
             f"{local_time(due, None)}. Reconnect it before then and the post goes out on time."
         )
         message = OutgoingMessage(
-            text=text, buttons=[[Button(f"Reconnect {name}", CONNECT_ACTION + connection.platform)]]
+            text=text, buttons=[[Button(f"Reconnect {name}", ConnectAction(connection.platform))]]
         )
         for chat in await owner_chats(session, connection.user_id):
             # One warning per token: the key names the expiry, so hourly runs add nothing new.

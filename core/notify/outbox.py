@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.notify.ports import Button, ChatRef, OutgoingMessage
+from core.notify.ports import (
+    Button,
+    ButtonAction,
+    ChatRef,
+    ConnectAction,
+    DraftAction,
+    DraftActionKind,
+    OutgoingMessage,
+)
 from core.work import service as work
 from core.work.registry import unit_handler
 
@@ -32,7 +40,7 @@ def message_to_json(message: OutgoingMessage) -> dict[str, Any]:
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)
         if f.name == "buttons":
-            data["buttons"] = [[[b.label, b.action] for b in row] for row in value]
+            data["buttons"] = [[[b.label, _action_to_json(b.action)] for b in row] for row in value]
         elif isinstance(value, Path):
             data[f.name] = str(value)
         else:
@@ -43,11 +51,38 @@ def message_to_json(message: OutgoingMessage) -> dict[str, Any]:
 def message_from_json(data: dict[str, Any]) -> OutgoingMessage:
     known = {f.name for f in dataclasses.fields(OutgoingMessage)}
     kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
-    kwargs["buttons"] = [[Button(label, action) for label, action in row] for row in data.get("buttons", [])]
+    kwargs["buttons"] = [
+        [Button(label, _action_from_json(action)) for label, action in row] for row in data.get("buttons", [])
+    ]
     for name in _PATHS:
         if kwargs.get(name) is not None:
             kwargs[name] = Path(kwargs[name])
     return OutgoingMessage(**kwargs)
+
+
+def _action_to_json(action: ButtonAction) -> dict[str, str]:
+    if isinstance(action, ConnectAction):
+        return {"connect": action.platform}
+    return {"draft_action": action.kind.value, "draft_id": action.draft_id.hex}
+
+
+# Units recorded before buttons carried typed actions hold the callback string the button was sent with
+# ("d:<a|r|g|c>:<draft hex>", the only buttons there were); read them as the actions they encoded.
+_LEGACY_KINDS = {
+    "a": DraftActionKind.APPROVE,
+    "r": DraftActionKind.REVISE,
+    "g": DraftActionKind.REGENERATE,
+    "c": DraftActionKind.COPY,
+}
+
+
+def _action_from_json(data: dict[str, str] | str) -> ButtonAction:
+    if isinstance(data, str):
+        _, code, draft_hex = data.split(":")
+        return DraftAction(_LEGACY_KINDS[code], uuid.UUID(hex=draft_hex))
+    if "connect" in data:
+        return ConnectAction(data["connect"])
+    return DraftAction(DraftActionKind(data["draft_action"]), uuid.UUID(hex=data["draft_id"]))
 
 
 def chat_to_json(chat: ChatRef) -> dict[str, str]:

@@ -1,14 +1,19 @@
 """The notifier port: how core and tasks talk back to a person in chat without importing a bot SDK.
 
 A `ChatRef` names a conversation (`telegram` chat id, or a Slack channel/user); buttons are
-(label, action) pairs where action is an opaque callback string the adapter routes back to core.
+(label, action) pairs where action is a typed request (`DraftAction`) that each adapter encodes in its
+own way (Telegram's callback data: `bots/telegram/callbacks.py`) and decodes when it is pressed.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from core.notify.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -17,10 +22,33 @@ class ChatRef:
     chat_id: str
 
 
+class DraftActionKind(StrEnum):
+    APPROVE = "approve"
+    REVISE = "revise"
+    REGENERATE = "regenerate"
+    COPY = "copy"
+
+
+@dataclass(frozen=True)
+class DraftAction:
+    kind: DraftActionKind
+    draft_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ConnectAction:
+    """Start connecting (or reconnecting) an account on `platform`."""
+
+    platform: str
+
+
+ButtonAction = DraftAction | ConnectAction  # what a button can ask for
+
+
 @dataclass(frozen=True)
 class Button:
     label: str
-    action: str  # callback data (≤ 64 bytes for Telegram)
+    action: ButtonAction
 
 
 @dataclass
@@ -57,7 +85,12 @@ class Notifier(Protocol):
         ...
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
-        """Replace a message's text in place (progress bars). Unchanged text is not an error."""
+        """Replace a message's text in place. Unchanged text is not an error."""
+        ...
+
+    async def show_progress(self, chat: ChatRef, message_id: str, progress: Progress) -> None:
+        """Show `progress` in the status message `message_id`, worded for the platform (cosmetic: unchanged
+        text is not an error)."""
         ...
 
 
@@ -67,6 +100,7 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[ChatRef, OutgoingMessage]] = []
         self.edits: list[tuple[ChatRef, str, str]] = []
+        self.progress: list[tuple[ChatRef, str, Progress]] = []
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
         self.sent.append((chat, message))
@@ -74,3 +108,6 @@ class RecordingNotifier:
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:
         self.edits.append((chat, message_id, text))
+
+    async def show_progress(self, chat: ChatRef, message_id: str, progress: Progress) -> None:
+        self.progress.append((chat, message_id, progress))

@@ -1,7 +1,7 @@
 """/cancel: stop an upload's remaining work, keep what already arrived, give back what was not used.
 
 Locks, in this order: the asset, its jobs, its drafts. A job being written holds its row and a draft
-being sent holds its row (`service.send_draft`), so cancelling waits for work that is under way and
+being sent holds its row (`delivery.send_draft`), so cancelling waits for work that is under way and
 then sees exactly what the creator received: a draft either arrived before the cancel (and is counted)
 or never arrives. The steps after this (jobs not started, a clip still rendering, a draft not sent yet)
 check for cancellation and stop, charging nothing.
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.billing import usage as billing_usage
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
+from core.pipeline.progress import show_cancelled
 from core.repurposing.models import GeneratedContent, RepurposingJob
 
 CLIPS_JOB = "video_to_shorts"
@@ -157,8 +158,6 @@ def describe(c: Cancellation) -> str:
 
 async def mark_progress_cancelled(deps: CoreDeps, c: Cancellation) -> None:
     """Turn the upload's progress message into "Cancelled" (and the live status with it)."""
-    from core.pipeline.service import show_cancelled
-
     async with deps.sessionmaker() as session:
         asset = await session.get(ContentAsset, c.asset_id)
     if asset is not None:

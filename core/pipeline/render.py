@@ -1,35 +1,13 @@
-"""How a draft reads in chat: platform-neutral text plus action buttons (rendered by each adapter).
-
-Callback data is `d:<action>:<draft uuid hex>` — 36 bytes, inside Telegram's 64-byte limit.
-"""
+"""How a draft reads in chat: platform-neutral text plus action buttons (rendered by each adapter)."""
 
 from __future__ import annotations
 
 import uuid
 
-from core.notify.ports import Button, OutgoingMessage
+from core.notify.ports import Button, DraftAction, DraftActionKind, OutgoingMessage
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.storage.files import FileStore
-
-ACTIONS = {"a": "approve", "r": "revise", "g": "regenerate", "c": "copy"}
-
-
-def callback_data(action: str, draft_id: uuid.UUID) -> str:
-    data = f"d:{action}:{draft_id.hex}"
-    assert len(data.encode()) <= 64
-    return data
-
-
-def parse_callback(data: str) -> tuple[str, uuid.UUID] | None:
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != "d" or parts[1] not in ACTIONS:
-        return None
-    try:
-        return ACTIONS[parts[1]], uuid.UUID(hex=parts[2])
-    except ValueError:
-        return None
-
 
 CLIP = "short_video"
 
@@ -40,19 +18,19 @@ def draft_buttons(draft_id: uuid.UUID, content_type: str | None = None) -> list[
     if content_type == CLIP:
         return [
             [
-                Button("✅ Approve", callback_data("a", draft_id)),
-                Button("✏️ Revise", callback_data("r", draft_id)),
+                Button("✅ Approve", DraftAction(DraftActionKind.APPROVE, draft_id)),
+                Button("✏️ Revise", DraftAction(DraftActionKind.REVISE, draft_id)),
             ],
-            [Button("📋 Copy caption", callback_data("c", draft_id))],
+            [Button("📋 Copy caption", DraftAction(DraftActionKind.COPY, draft_id))],
         ]
     return [
         [
-            Button("✅ Approve", callback_data("a", draft_id)),
-            Button("✏️ Revise", callback_data("r", draft_id)),
+            Button("✅ Approve", DraftAction(DraftActionKind.APPROVE, draft_id)),
+            Button("✏️ Revise", DraftAction(DraftActionKind.REVISE, draft_id)),
         ],
         [
-            Button("🔄 Regenerate", callback_data("g", draft_id)),
-            Button("📋 Copy text", callback_data("c", draft_id)),
+            Button("🔄 Regenerate", DraftAction(DraftActionKind.REGENERATE, draft_id)),
+            Button("📋 Copy text", DraftAction(DraftActionKind.COPY, draft_id)),
         ],
     ]
 

@@ -24,6 +24,12 @@ from core.common.errors import RecastError
 from core.content.models import ContentAnalysis, ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.media.errors import MediaError
+from core.notify import outbox
+from core.notify.ports import OutgoingMessage
+from core.pipeline.chat import chat_of
+from core.pipeline.delivery import deliver_draft, tell_about_draft
+from core.pipeline.stored_transcript import timed_sentences, transcript_key
 from core.repurposing import analysis_rows, drafting, rewriting
 from core.repurposing.models import GeneratedContent
 from core.work import service as work
@@ -212,8 +218,6 @@ async def correct_transcript(
 def _correct_segments(deps: CoreDeps, asset_id: uuid.UUID, revision: int, applied: list[dict[str, Any]]) -> None:
     """The timed words clip captions are made from, corrected once per revision (a re-run is a no-op):
     every revision after the one the file has, in order (a superseded revision's unit did nothing)."""
-    from core.pipeline.service import transcript_key
-
     key = transcript_key(asset_id)
     try:
         data: dict[str, Any] = json.loads(deps.store.local_path(deps.store.url_for(key)).read_text())
@@ -239,8 +243,6 @@ def _correct_segments(deps: CoreDeps, asset_id: uuid.UUID, revision: int, applie
 async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision: int, requested_by: uuid.UUID) -> int:
     """The `pipeline.rewrite_from_transcript` unit: corrected timed words, a fresh analysis of the corrected
     text, then one rewrite unit per text draft the creator received (keyed by draft and revision)."""
-    from core.pipeline.service import _timed_sentences
-
     async with deps.sessionmaker() as session:
         asset = await session.get_one(ContentAsset, asset_id)
         meta = asset.metadata_ or {}
@@ -248,7 +250,7 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
     if int(meta.get("transcript_revision", 0)) != revision or analysis is None:
         return 0  # a later correction superseded this one; its own unit rewrites the drafts
     _correct_segments(deps, asset_id, revision, list(meta.get("transcript_corrections", [])))
-    result = await deps.require_ai().analyser.analyse(analysis.transcript or "", _timed_sentences(deps, asset))
+    result = await deps.require_ai().analyser.analyse(analysis.transcript or "", timed_sentences(deps, asset))
     async with session_scope(deps.sessionmaker) as session:
         row = await session.get_one(ContentAnalysis, analysis.id)
         analysis_rows.store_analysis(row, result)
@@ -265,9 +267,6 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
 async def rewrite_corrected(deps: CoreDeps, draft_id: uuid.UUID, revision: int, requested_by: uuid.UUID) -> None:
     """The `pipeline.rewrite_corrected` unit: the draft rewritten from the corrected transcript (its angle
     kept, no credits counted) and sent as a new message."""
-    from core.media.errors import MediaError
-    from core.pipeline.service import deliver_draft, tell_about_draft
-
     ai = deps.require_ai()
     try:
         async with session_scope(deps.sessionmaker) as session:
@@ -296,10 +295,6 @@ async def rewrite_corrected(deps: CoreDeps, draft_id: uuid.UUID, revision: int, 
 
 async def tell_rewrite_failed(deps: CoreDeps, asset_id: uuid.UUID) -> None:
     """Give-up hook of the rewrite: the correction is kept, the drafts could not be rewritten from it."""
-    from core.notify import outbox
-    from core.notify.ports import OutgoingMessage
-    from core.pipeline.service import chat_of
-
     async with session_scope(deps.sessionmaker) as session:
         asset = await session.get(ContentAsset, asset_id)
         target = chat_of(asset) if asset is not None else None

@@ -8,11 +8,12 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
+from bots.telegram.progress import status_line
 from core.billing import usage as billing_usage
 from core.common.clock import local_time
 from core.content import service as content
 from core.deps import CoreDeps
-from core.pipeline import service as pipeline
+from core.pipeline import progress
 from core.repurposing import drafting
 
 
@@ -22,7 +23,7 @@ def setup() -> Router:
     @router.message(Command("status"))
     async def status(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
-        lines = await pipeline.status_lines(deps, session=session, user_id=user.id)
+        lines = [status_line(s) for s in await progress.recent_statuses(deps, session=session, user_id=user.id)]
         await message.answer("Your jobs\n" + "\n".join(lines) if lines else "No jobs yet — send me a video!")
 
     @router.message(Command("history"))

@@ -113,73 +113,75 @@ async def _next_step(message: Message, state: FSMContext, index: int) -> None:
         )
 
 
+async def _on_brand(
+    message: Message, command: CommandObject, session: AsyncSession, state: FSMContext, deps: CoreDeps
+) -> None:
+    user = await current_user(session, message.from_user)
+    current = await brand_service.brand_for_user(session=session, user_id=user.id)
+    args = (command.args or "").strip().lower().split()
+    action = args[0] if args else ""
+    if action not in ("", "edit", "samples", *brand_media.ROLES) or (
+        len(args) > 1 and not (action in brand_media.ROLES and args[1:] in (["off"], ["remove"], ["none"]))
+    ):
+        await message.answer(BRAND_USAGE)
+        return
+    if action in brand_media.ROLES:
+        if current is None:
+            await message.answer("Set up your brand first with /brand, then add its logo, intro and outro.")
+            return
+        if args[1:2] in (["off"], ["remove"], ["none"]):
+            await brand_media.clear_brand_media(session=session, brand=current, role=action)
+            await message.answer(f"Removed your {action}. New clips won't have one.")
+            return
+        await state.set_state(BrandSetup.media)
+        await state.update_data(role=action)
+        await message.answer(MEDIA_PROMPTS[action])
+        return
+    if current is not None and action != "edit":
+        samples = await brand_service.sample_count(session=session, brand_id=current.id)
+        dressing = await brand_media.describe_brand_media(session=session, brand=current)
+        await message.answer(
+            brand_service.describe_brand(current, samples)
+            + f"\n{dressing}"
+            + "\n\nSend /brand edit to change it, /brand samples to add sample posts, "
+            "/brand logo, /brand intro or /brand outro to dress your clips (add 'off' to remove)."
+        )
+        if action == "samples":
+            await state.set_state(BrandSetup.samples)
+        return
+    await state.set_state(BrandSetup.name)
+    hint = f" (send {KEEP} to keep the current answer)" if current else ""
+    await message.answer(
+        f"Let's set up your brand voice — 7 quick questions{hint}. /skip skips a question, /done finishes "
+        "early, /cancel stops.\n\n" + STEPS[0][2]
+    )
+
+
+async def _on_brand_file(message: Message, bot: Bot, session: AsyncSession, state: FSMContext, deps: CoreDeps) -> None:
+    user = await current_user(session, message.from_user)
+    current = await brand_service.brand_for_user(session=session, user_id=user.id)
+    role = str((await state.get_data()).get("role", "logo"))
+    found = _file_of(message)
+    if current is None or found is None or role not in brand_media.ROLES:
+        await state.clear()
+        await message.answer("Send /brand logo, /brand intro or /brand outro first.")
+        return
+    file_id, size, name = found
+    if size and size > CLOUD_DOWNLOAD_LIMIT and not deps.settings.telegram_api_server:
+        await message.answer("That file is over Telegram's 20 MB download limit for bots. Send a smaller one.")
+        return
+    with tempfile.TemporaryDirectory(prefix="recast-brand-") as tmp:
+        path = Path(tmp) / name
+        await bot.download(file_id, destination=path)
+        await brand_media.set_brand_media(session=session, store=deps.store, brand=current, role=role, path=path)
+    await state.clear()
+    await message.answer(brand_media.saved_message(current, role))
+
+
 def setup() -> Router:
     router = Router(name="brand")
-
-    @router.message(Command("brand"))
-    async def brand(
-        message: Message, command: CommandObject, session: AsyncSession, state: FSMContext, deps: CoreDeps
-    ) -> None:
-        user = await current_user(session, message.from_user)
-        current = await brand_service.brand_for_user(session=session, user_id=user.id)
-        args = (command.args or "").strip().lower().split()
-        action = args[0] if args else ""
-        if action not in ("", "edit", "samples", *brand_media.ROLES) or (
-            len(args) > 1 and not (action in brand_media.ROLES and args[1:] in (["off"], ["remove"], ["none"]))
-        ):
-            await message.answer(BRAND_USAGE)
-            return
-        if action in brand_media.ROLES:
-            if current is None:
-                await message.answer("Set up your brand first with /brand, then add its logo, intro and outro.")
-                return
-            if args[1:2] in (["off"], ["remove"], ["none"]):
-                await brand_media.clear_brand_media(session=session, brand=current, role=action)
-                await message.answer(f"Removed your {action}. New clips won't have one.")
-                return
-            await state.set_state(BrandSetup.media)
-            await state.update_data(role=action)
-            await message.answer(MEDIA_PROMPTS[action])
-            return
-        if current is not None and action != "edit":
-            samples = await brand_service.sample_count(session=session, brand_id=current.id)
-            dressing = await brand_media.describe_brand_media(session=session, brand=current)
-            await message.answer(
-                brand_service.describe_brand(current, samples)
-                + f"\n{dressing}"
-                + "\n\nSend /brand edit to change it, /brand samples to add sample posts, "
-                "/brand logo, /brand intro or /brand outro to dress your clips (add 'off' to remove)."
-            )
-            if action == "samples":
-                await state.set_state(BrandSetup.samples)
-            return
-        await state.set_state(BrandSetup.name)
-        hint = f" (send {KEEP} to keep the current answer)" if current else ""
-        await message.answer(
-            f"Let's set up your brand voice — 7 quick questions{hint}. /skip skips a question, /done finishes "
-            "early, /cancel stops.\n\n" + STEPS[0][2]
-        )
-
-    @router.message(BrandSetup.media, F.photo | F.document | F.video | F.animation)
-    async def brand_file(message: Message, bot: Bot, session: AsyncSession, state: FSMContext, deps: CoreDeps) -> None:
-        user = await current_user(session, message.from_user)
-        current = await brand_service.brand_for_user(session=session, user_id=user.id)
-        role = str((await state.get_data()).get("role", "logo"))
-        found = _file_of(message)
-        if current is None or found is None or role not in brand_media.ROLES:
-            await state.clear()
-            await message.answer("Send /brand logo, /brand intro or /brand outro first.")
-            return
-        file_id, size, name = found
-        if size and size > CLOUD_DOWNLOAD_LIMIT and not deps.settings.telegram_api_server:
-            await message.answer("That file is over Telegram's 20 MB download limit for bots. Send a smaller one.")
-            return
-        with tempfile.TemporaryDirectory(prefix="recast-brand-") as tmp:
-            path = Path(tmp) / name
-            await bot.download(file_id, destination=path)
-            await brand_media.set_brand_media(session=session, store=deps.store, brand=current, role=role, path=path)
-        await state.clear()
-        await message.answer(brand_media.saved_message(current, role))
+    router.message(Command("brand"))(_on_brand)
+    router.message(BrandSetup.media, F.photo | F.document | F.video | F.animation)(_on_brand_file)
 
     @router.message(BrandSetup.media, F.text & ~F.text.startswith("/"))
     async def brand_file_expected(message: Message, state: FSMContext) -> None:

@@ -9,12 +9,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.telegram.callbacks import CONNECT_PREFIX
 from bots.telegram.identity import current_user
 from core.deps import CoreDeps
 from core.distribution import connect, connections, service
 from core.distribution.connections import Owner
 from core.distribution.models import ConnectionStatus, PlatformConnection
-from core.distribution.notices import CONNECT_ACTION
 from core.distribution.platforms.names import Platform, label
 from core.notify.ports import ChatRef
 
@@ -75,10 +75,10 @@ def setup() -> Router:
             reply_markup=markup,
         )
 
-    @router.callback_query(F.data.startswith(CONNECT_ACTION))
+    @router.callback_query(F.data.startswith(CONNECT_PREFIX))
     async def reconnect_button(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, query.from_user)
-        platforms = _pick(connect.connectable(deps.settings), (query.data or "").removeprefix(CONNECT_ACTION))
+        platforms = _pick(connect.connectable(deps.settings), (query.data or "").removeprefix(CONNECT_PREFIX))
         if not platforms or query.message is None:
             await query.answer("That platform isn't set up on this server any more.", show_alert=True)
             return

@@ -10,10 +10,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.telegram.callbacks import DRAFT_PREFIX, parse_draft_action
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
+from bots.telegram.splitting import TEXT_LIMIT
 from core.deps import CoreDeps
-from core.pipeline.render import CLIP, full_text, parse_callback
+from core.notify.ports import DraftActionKind
+from core.pipeline.render import CLIP, full_text
 from core.repurposing.errors import NothingToRevise
 from core.workflow import solo
 
@@ -25,7 +28,7 @@ class Revising(StatesGroup):
 def setup() -> Router:
     router = Router(name="drafts")
 
-    @router.callback_query(F.data.startswith("d:"))
+    @router.callback_query(F.data.startswith(DRAFT_PREFIX))
     async def on_button(
         query: CallbackQuery,
         session: AsyncSession,
@@ -33,19 +36,19 @@ def setup() -> Router:
         deps: CoreDeps,
         after_commit: AfterCommit,
     ) -> None:
-        parsed = parse_callback(query.data or "")
+        parsed = parse_draft_action(query.data or "")
         if parsed is None:
             await query.answer("That button has expired. Send /history to find your drafts.", show_alert=True)
             return
-        action, draft_id = parsed
+        action, draft_id = parsed.kind, parsed.draft_id
         user = await current_user(session, query.from_user)
         draft = await solo.owned_draft(session=session, draft_id=draft_id, user_id=user.id)
-        if action == "approve":
+        if action is DraftActionKind.APPROVE:
             _, new = await solo.approve_own_draft(session=session, draft_id=draft_id, user_id=user.id)
             await query.answer("Approved ✅" if new else "Already approved ✅")
             if new and query.message is not None:
                 await query.message.answer("✅ Approved. It's ready to post — tap “Copy text” to grab it.")
-        elif action == "revise":
+        elif action is DraftActionKind.REVISE:
             await state.set_state(Revising.feedback)
             await state.update_data(draft_id=draft_id.hex)
             await query.answer()
@@ -54,20 +57,20 @@ def setup() -> Router:
                     "What should I change? e.g. “shorter”, “more casual”, “add emojis”, “mention our webinar”. "
                     "/cancel to keep it as is."
                 )
-        elif action == "regenerate" and draft.content_type == CLIP:
+        elif action is DraftActionKind.REGENERATE and draft.content_type == CLIP:
             # Older clip messages still carry the button: say what works instead of pretending.
             await query.answer(
                 "A clip can't be regenerated. Tap Revise and tell me what to change, e.g. “shorter”.", show_alert=True
             )
-        elif action == "regenerate":
+        elif action is DraftActionKind.REGENERATE:
             await query.answer("Looking for a fresh angle…")
             after_commit.append(
                 lambda: deps.enqueue("pipeline.rewrite_draft", draft_id=str(draft_id), requested_by=str(user.id))
             )
-        elif action == "copy":
+        elif action is DraftActionKind.COPY:
             await query.answer()
             if query.message is not None:
-                await query.message.answer(full_text(draft)[:4096])
+                await query.message.answer(full_text(draft)[:TEXT_LIMIT])
 
     @router.message(Revising.feedback, F.text & ~F.text.startswith("/"))
     async def on_feedback(

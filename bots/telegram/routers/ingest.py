@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from bots.telegram.paste import PasteBuffer
+from bots.telegram.progress import progress_text
 from core.accounts import service as accounts
+from core.accounts.models import Organization, User
 from core.common.errors import RecastError
 from core.content import links
 from core.content import service as content
@@ -21,7 +23,8 @@ from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
+from core.pipeline import chat as chat_binding
+from core.pipeline import progress
 
 CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 TOO_BIG_FOR_CLOUD = (
@@ -52,16 +55,22 @@ def _attachment(message: Message) -> tuple[str, int | None, str | None, str | No
     return None
 
 
+async def _creator(session: AsyncSession, message: Message) -> tuple[User, Organization]:
+    """Who sent this content, and the organization its assets belong to (their personal one)."""
+    user = await current_user(session, message.from_user)
+    return user, await accounts.personal_organization(session=session, user_id=user.id)
+
+
 async def _start_pipeline(
     message: Message, status: Message, asset: ContentAsset, deps: CoreDeps, after_commit: AfterCommit
 ) -> None:
-    pipeline.bind_to_chat(asset, ChatRef("telegram", str(message.chat.id)), str(status.message_id))
+    chat_binding.bind_to_chat(asset, ChatRef("telegram", str(message.chat.id)), str(status.message_id))
 
     async def enqueue() -> None:
         await deps.enqueue("pipeline.process_asset", asset_id=str(asset.id))
 
     after_commit.append(enqueue)
-    await status.edit_text(f"⏳ {asset.title}\n{pipeline.QUEUED}")
+    await status.edit_text(progress_text(progress.queued(asset.title)))
 
 
 def setup() -> Router:
@@ -77,8 +86,7 @@ def setup() -> Router:
         after_commit: AfterCommit,
         state: FSMContext,
     ) -> None:
-        user = await current_user(session, message.from_user)
-        org = await accounts.personal_organization(session=session, user_id=user.id)
+        user, org = await _creator(session, message)
         attachment = _attachment(message)
         assert attachment is not None
         file_id, size, name, mime = attachment
@@ -117,8 +125,7 @@ def setup() -> Router:
         after_commit: AfterCommit,
         paste: PasteBuffer,
     ) -> None:
-        user = await current_user(session, message.from_user)
-        org = await accounts.personal_organization(session=session, user_id=user.id)
+        user, org = await _creator(session, message)
         text = (message.text or "").strip()
         if links.is_link(text):
             # Fetched by a worker: a long video download must not hold up this chat's next message.

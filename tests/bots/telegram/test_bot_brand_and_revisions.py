@@ -181,8 +181,12 @@ async def test_a_video_comes_back_as_drafts_and_clips_that_can_be_revised_and_re
         assert recut.media_kind == "video"
 
     async with core_deps.sessionmaker() as s:
-        drafts = (await s.scalars(select(GeneratedContent))).all()
-        revisions = (await s.scalars(select(Revision))).all()
+        # This creator's rows only: other tests of the run (live_deps commits) leave their drafts behind.
+        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user)))
+        drafts = (await s.scalars(select(GeneratedContent).where(GeneratedContent.user_id == identity.user_id))).all()
+        revisions = (
+            await s.scalars(select(Revision).where(Revision.generated_content_id.in_([d.id for d in drafts])))
+        ).all()
     by_format = {}
     for d in drafts:
         by_format.setdefault((d.metadata_ or {}).get("output_format"), []).append(d)

@@ -17,7 +17,7 @@ from core.billing.models import UsageTracking
 from core.content.models import ContentAnalysis, ContentAsset
 from core.media.ffmpeg import run_ffmpeg
 from core.media.speech import synthesize
-from core.pipeline import service as pipeline
+from core.pipeline import stored_transcript
 
 CREATOR = 5590001
 SPOKEN = (
@@ -119,7 +119,7 @@ async def test_a_voice_notes_transcript_is_shown_corrected_and_the_drafts_rewrit
         analysis = await s.scalar(select(ContentAnalysis).where(ContentAnalysis.content_asset_id == asset.id))
     assert _count(word, analysis.transcript) == 0 and (asset.metadata_ or {})["transcript_original"] == heard
     # The timed words later clip captions are cut from are corrected too.
-    segments = pipeline.stored_segments(core_deps, asset.id)
+    segments = stored_transcript.stored_segments(core_deps, asset.id)
     said = " ".join(s["text"] for s in segments)
     words = " ".join(w["text"] for s in segments for w in s.get("words", []))
     assert _count(word, said) == _count(word, words) == 0 and _count("steadfastness", said) == n

@@ -21,7 +21,7 @@ from fakes.telegram_api import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, FakeTelegram
 from bots.telegram.notifier import TelegramNotifier
 from bots.telegram.pacing import Pacer, Rate
 from bots.telegram.splitting import cut, preview, split_text
-from core.notify.ports import Button, ChatRef, OutgoingMessage
+from core.notify.ports import Button, ChatRef, DraftAction, DraftActionKind, OutgoingMessage
 from core.pipeline.render import draft_message
 from core.repurposing.models import GeneratedContent
 from core.storage.files import LocalFileStore
@@ -181,15 +181,20 @@ async def test_a_short_draft_is_one_message_and_a_long_document_caption_continue
     invoice = tmp_path / "RC-1.pdf"
     invoice.write_bytes(b"%PDF-1.4 invoice")
     long_note = article(1500)
+    pay = DraftAction(DraftActionKind.COPY, uuid.uuid4())
     last = await notifier.send(
         chat,
-        OutgoingMessage(text=long_note, document=invoice, filename="RC-1.pdf", buttons=[[Button("Pay", "pay:1")]]),
+        OutgoingMessage(text=long_note, document=invoice, filename="RC-1.pdf", buttons=[[Button("Copy", pay)]]),
     )
 
     first, document, note = tg.messages_to(CREATOR)
     assert short == str(first.message_id) and first.callback_data
     assert document.media_kind == "document" and document.media["file_name"] == "RC-1.pdf"
-    assert document.reply_markup is None and note.callback_data == ["pay:1"] and last == str(note.message_id)
+    assert (
+        document.reply_markup is None
+        and note.callback_data == [f"d:c:{pay.draft_id.hex}"]
+        and last == str(note.message_id)
+    )
     assert words(f"{document.content} {note.content}") == words(long_note)
 
 

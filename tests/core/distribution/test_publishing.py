@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core.deps import CoreDeps
-from core.distribution import notices, publishing
+from core.distribution import publishing
 from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformConnection, PostStatus, PublishAttempt
 from core.distribution.platforms.names import Platform
+from core.notify.ports import ConnectAction
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
 from core.work import service as work
@@ -159,7 +160,7 @@ async def test_a_revoked_token_holds_every_post_and_reconnecting_publishes_them(
             broken = await session.get(PlatformConnection, connection.id)
             assert broken is not None and broken.status == ConnectionStatus.REVOKED and not broken.is_active
         reconnect = await wait_for_message(publish_deps, creator.chat, "on hold, not lost")
-        assert reconnect.buttons[0][0].action == notices.CONNECT_ACTION + Platform.LINKEDIN
+        assert reconnect.buttons[0][0].action == ConnectAction(Platform.LINKEDIN)
         assert linkedin.posts == []
         await connect_linkedin(publish_deps, linkedin, creator)
         done = await wait_for_status(publish_deps, post.id, PostStatus.PUBLISHED)

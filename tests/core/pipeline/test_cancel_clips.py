@@ -12,8 +12,8 @@ from test_text_pipeline import _creator
 from core.billing.models import UsageTracking
 from core.content import service as content
 from core.media.samples import make_talk_video
+from core.pipeline import assets, jobs
 from core.pipeline import cancel as cancellation
-from core.pipeline import service as pipeline
 from core.repurposing.models import GeneratedContent, RepurposingJob
 
 SENTENCES = [
@@ -40,7 +40,7 @@ async def test_a_clip_job_cancelled_while_rendering_stores_and_charges_nothing(l
             mime_type="video/mp4",
         )
         await s.commit()
-    job_ids = await pipeline.process_asset(deps, asset.id)
+    job_ids = await assets.process_asset(deps, asset.id)
     async with deps.sessionmaker() as s:
         [clip_job] = (
             await s.scalars(
@@ -53,7 +53,7 @@ async def test_a_clip_job_cancelled_while_rendering_stores_and_charges_nothing(l
             select(UsageTracking.ai_credits_used).where(UsageTracking.user_id == reg.user.id)
         )
 
-    running = asyncio.create_task(pipeline.run_job(deps, clip_job))
+    running = asyncio.create_task(jobs.run_job(deps, clip_job))
     deadline = time.monotonic() + 60
     while True:  # the plan is committed (job processing) and ffmpeg is rendering
         async with deps.sessionmaker() as s:

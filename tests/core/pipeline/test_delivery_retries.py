@@ -19,7 +19,7 @@ from core.content import service as content
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
+from core.pipeline.chat import bind_to_chat
 from core.repurposing.models import GeneratedContent
 from core.seed.service import apply_seed
 
@@ -45,7 +45,7 @@ async def _asset(deps, chat: int) -> uuid.UUID:
         asset = await content.ingest_text(
             session=session, store=deps.store, user_id=reg.user.id, organization_id=reg.organization.id, text=TALK
         )
-        pipeline.bind_to_chat(asset, ChatRef("telegram", str(chat)), None)  # type: ignore[arg-type]  # no status message
+        bind_to_chat(asset, ChatRef("telegram", str(chat)), None)  # type: ignore[arg-type]  # no status message
     return asset.id
 
 

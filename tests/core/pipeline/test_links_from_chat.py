@@ -13,7 +13,9 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.content.models import ContentAsset
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
+from core.notify.progress import ProgressState
+from core.pipeline import ingest, progress
+from core.pipeline.chat import chat_of
 from core.seed.service import apply_seed
 
 ARTICLE = (
@@ -49,7 +51,7 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     hits: list[str] = []
     async with site(hits) as base:
         ids = [
-            await pipeline.ingest_link_from_chat(
+            await ingest.ingest_link_from_chat(
                 core_deps,
                 user_id=reg.user.id,
                 organization_id=reg.organization.id,
@@ -63,8 +65,8 @@ async def test_a_redelivered_link_task_stores_one_asset_bound_to_its_chat(core_d
     assert hits == ["/post"]  # the second delivery found the asset instead of fetching again
     asset = await session.get(ContentAsset, ids[0])
     assert asset is not None and asset.title == "Show up every week"
-    assert pipeline.chat_of(asset) == (chat, "41")
-    assert core_deps.notifier.edits[-1] == (chat, "41", f"⏳ Show up every week\n{pipeline.QUEUED}")
+    assert chat_of(asset) == (chat, "41")
+    assert core_deps.notifier.progress[-1] == (chat, "41", progress.queued("Show up every week"))
 
 
 async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(core_deps, session) -> None:
@@ -75,7 +77,7 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
     chat = ChatRef("telegram", "7302")
     core_deps.settings.link_allow_private_networks = False  # as deployed
     async with site([]) as base:
-        private = await pipeline.ingest_link_from_chat(
+        private = await ingest.ingest_link_from_chat(
             core_deps,
             user_id=reg.user.id,
             organization_id=reg.organization.id,
@@ -84,7 +86,7 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
             status_message_id="7",
         )
         core_deps.settings.link_allow_private_networks = True
-        expired = await pipeline.ingest_link_from_chat(
+        expired = await ingest.ingest_link_from_chat(
             core_deps,
             user_id=reg.user.id,
             organization_id=reg.organization.id,
@@ -93,8 +95,8 @@ async def test_a_refused_link_is_told_in_the_status_message_and_stores_nothing(c
             status_message_id="8",
         )
     assert private is None and expired is None
-    told = {message_id: text for _, message_id, text in core_deps.notifier.edits}
-    assert "private or local network address" in told["7"]
-    assert "may have expired" in told["8"]
+    told = {message_id: shown for _, message_id, shown in core_deps.notifier.progress}
+    assert told["7"].state is ProgressState.REFUSED and "private or local network address" in told["7"].detail
+    assert told["8"].state is ProgressState.REFUSED and "may have expired" in told["8"].detail
     stored = await session.scalars(select(ContentAsset.id).where(ContentAsset.user_id == reg.user.id))
     assert stored.all() == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import func, select
 
@@ -11,8 +9,8 @@ from core.accounts import service as accounts
 from core.content import service as content
 from core.content.errors import TextTooShort
 from core.notify.ports import ChatRef
-from core.pipeline import service as pipeline
-from core.pipeline.render import parse_callback
+from core.pipeline import assets, jobs
+from core.pipeline.revisions import rewrite_and_deliver
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
 
@@ -55,14 +53,14 @@ async def test_pasted_text_becomes_one_draft_per_planned_format_delivered_once(c
     asset.metadata_ = {**(asset.metadata_ or {}), "chat": {"provider": "telegram", "chat_id": "1001"}}
     await session.commit()
 
-    job_ids = await pipeline.process_asset(core_deps, asset.id)
+    job_ids = await assets.process_asset(core_deps, asset.id)
     assert len(job_ids) == 5
     for job_id in job_ids:
-        await pipeline.run_job(core_deps, job_id)
+        await jobs.run_job(core_deps, job_id)
     # A redelivered task finds every job done: no second draft, no second message.
-    again = await pipeline.process_asset(core_deps, asset.id)
+    again = await assets.process_asset(core_deps, asset.id)
     for job_id in job_ids:
-        await pipeline.run_job(core_deps, job_id)
+        await jobs.run_job(core_deps, job_id)
 
     assert again == []
     async with core_deps.sessionmaker() as s:
@@ -83,9 +81,10 @@ async def test_pasted_text_becomes_one_draft_per_planned_format_delivered_once(c
     assert len(sent) == 5
     assert all(chat == ChatRef("telegram", "1001") for chat, _ in sent)
     for _, message in sent:
-        actions = [parse_callback(b.action) for row in message.buttons for b in row]
-        assert [a[0] for a in actions if a] == ["approve", "revise", "regenerate", "copy"]
-        assert all(len(b.action.encode()) <= 64 for row in message.buttons for b in row)
+        actions = [b.action for row in message.buttons for b in row]
+        assert [a.kind for a in actions] == ["approve", "revise", "regenerate", "copy"]
+        assert len({a.draft_id for a in actions}) == 1  # every button of a draft acts on that draft
+    assert {b.action.draft_id for _, m in sent for row in m.buttons for b in row} == {d.id for d in drafts}
 
 
 async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, session):
@@ -98,8 +97,8 @@ async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, s
         text=TALK,
     )
     await session.commit()
-    for job_id in await pipeline.process_asset(core_deps, asset.id):
-        await pipeline.run_job(core_deps, job_id)
+    for job_id in await assets.process_asset(core_deps, asset.id):
+        await jobs.run_job(core_deps, job_id)
     async with core_deps.sessionmaker() as s:
         linkedin = await s.scalar(
             select(GeneratedContent).where(
@@ -107,7 +106,7 @@ async def test_revise_rewrites_with_feedback_and_records_a_revision(core_deps, s
             )
         )
     before = linkedin.content_text
-    await pipeline.rewrite_and_deliver(core_deps, linkedin.id, requested_by=reg.user.id, feedback="shorter")
+    await rewrite_and_deliver(core_deps, linkedin.id, requested_by=reg.user.id, feedback="shorter")
     async with core_deps.sessionmaker() as s:
         after = await s.get(GeneratedContent, linkedin.id, populate_existing=True)
         from core.workflow.models import Revision
@@ -134,15 +133,6 @@ async def test_short_text_is_refused_and_nothing_is_stored(core_deps, session):
     assert not any((core_deps.store.root / "assets").glob("*")) if (core_deps.store.root / "assets").exists() else True
 
 
-def test_callback_data_round_trips_and_rejects_garbage():
-    draft_id = uuid.uuid4()
-    from core.pipeline.render import callback_data
-
-    assert parse_callback(callback_data("g", draft_id)) == ("regenerate", draft_id)
-    assert parse_callback("d:x:" + draft_id.hex) is None
-    assert parse_callback("nonsense") is None
-
-
 async def test_drafts_of_an_organization_with_a_workflow_are_handed_to_slack_approval(core_deps, session):
     from core.workflow.models import ApprovalWorkflow
 
@@ -158,7 +148,7 @@ async def test_drafts_of_an_organization_with_a_workflow_are_handed_to_slack_app
         session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id, text=TALK
     )
     await session.commit()
-    for job_id in await pipeline.process_asset(core_deps, asset.id):
-        await pipeline.run_job(core_deps, job_id)
+    for job_id in await assets.process_asset(core_deps, asset.id):
+        await jobs.run_job(core_deps, job_id)
     handed = [kw["draft_id"] for name, kw in core_deps.enqueue.calls if name == "slack.post_approval"]
     assert len(handed) == 5 and len(set(handed)) == 5

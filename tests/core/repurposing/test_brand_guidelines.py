@@ -18,7 +18,7 @@ from core.ai.writing.offline_writer import OfflineWriter
 from core.ai.writing.openai_writer import OpenAIWriter
 from core.brand import service as brand_service
 from core.content import service as content
-from core.pipeline import service as pipeline
+from core.pipeline import assets
 from core.pipeline.render import full_text
 from core.repurposing import drafting
 from core.repurposing.guidelines import BrandRules, parse_guidelines
@@ -113,7 +113,7 @@ async def _jobs(core_deps: Any, session: Any, external_id: str) -> dict[str, Rep
         session=session, store=core_deps.store, user_id=reg.user.id, organization_id=reg.organization.id, text=TALK
     )
     await session.commit()
-    await pipeline.process_asset(core_deps, asset.id)
+    await assets.process_asset(core_deps, asset.id)
     jobs = await session.scalars(select(RepurposingJob).where(RepurposingJob.content_asset_id == asset.id))
     return {str(j.output_format): j for j in jobs}
 

@@ -20,7 +20,7 @@ from core.content import service as content
 from core.db import migrate
 from core.db.session import make_engine, make_sessionmaker, session_scope
 from core.deps import CoreDeps
-from core.pipeline import service as pipeline
+from core.pipeline import assets
 from core.repurposing import drafting
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
@@ -160,7 +160,7 @@ async def make_draft(deps: CoreDeps, team: Team, *, client: bool = True) -> uuid
         )
         asset.client_account_id = team.client.id if client else None
         asset_id = asset.id
-    job_ids = await pipeline.process_asset(deps, asset_id)
+    job_ids = await assets.process_asset(deps, asset_id)
     async with session_scope(deps.sessionmaker) as session:
         jobs = [await session.get_one(RepurposingJob, j) for j in job_ids]
         job = next(j for j in jobs if j.output_format == "linkedin_post")
