@@ -23,6 +23,7 @@ from bots.telegram.routers import (
     drafts,
     fallback,
     ingest,
+    publish,
     start,
     subscription,
     transcript,
@@ -49,6 +50,7 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     routers = [start.setup(), brand.setup(), drafts.setup(), transcript.setup(), account.setup(), billing.setup()]
     routers.append(subscription.setup())
     routers.append(connect.setup())
+    routers.append(publish.setup())
     routers.append(ingest.setup())
     routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)

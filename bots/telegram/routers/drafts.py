@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.callbacks import DRAFT_PREFIX, parse_draft_action
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
+from bots.telegram.routers import publish
 from bots.telegram.splitting import TEXT_LIMIT
 from core.deps import CoreDeps
 from core.notify.ports import DraftActionKind
@@ -47,7 +48,8 @@ def setup() -> Router:
             _, new = await solo.approve_own_draft(session=session, draft_id=draft_id, user_id=user.id)
             await query.answer("Approved ✅" if new else "Already approved ✅")
             if new and query.message is not None:
-                await query.message.answer("✅ Approved. It's ready to post — tap “Copy text” to grab it.")
+                text, buttons = await publish.offer(session, deps, user, draft)
+                await query.message.answer(text, reply_markup=buttons)
         elif action is DraftActionKind.REVISE:
             await state.set_state(Revising.feedback)
             await state.update_data(draft_id=draft_id.hex)

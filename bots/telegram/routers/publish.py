@@ -1,0 +1,234 @@
+"""Publishing an approved draft from the chat: Publish now, or Schedule (suggested slots or a typed time),
+and /calendar for what is coming up. Times are shown and read in the creator's timezone."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.telegram.identity import current_user
+from bots.telegram.middleware import AfterCommit
+from core.accounts.models import User
+from core.deps import CoreDeps
+from core.distribution import connect, connections, service, slots
+from core.distribution.connections import Owner
+from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
+from core.distribution.notices import local_time
+from core.distribution.platforms.names import RULES, Platform, label
+from core.repurposing.models import GeneratedContent
+from core.work import service as work
+
+PREFIX = "pb:"  # pb:<n|s|p|t>:<draft b64>:<connection b64>[:<minutes since epoch, base 36>]
+
+
+class PickingTime(StatesGroup):
+    when = State()
+
+
+def _b64(value: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+
+
+def _unb64(text: str) -> uuid.UUID:
+    return uuid.UUID(bytes=base64.urlsafe_b64decode(text + "=="))
+
+
+def _data(kind: str, draft_id: uuid.UUID, connection_id: uuid.UUID, at: datetime | None = None) -> str:
+    data = f"{PREFIX}{kind}:{_b64(draft_id)}:{_b64(connection_id)}"
+    if at is not None:
+        data += ":" + _base36(int(at.timestamp() // 60))
+    assert len(data.encode()) <= 64
+    return data
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+def _parse(data: str) -> tuple[str, uuid.UUID, uuid.UUID, datetime | None] | None:
+    parts = data.removeprefix(PREFIX).split(":")
+    try:
+        kind, draft_id, connection_id = parts[0], _unb64(parts[1]), _unb64(parts[2])
+        at = datetime.fromtimestamp(int(parts[3], 36) * 60, tz=UTC) if len(parts) > 3 else None
+    except (IndexError, ValueError):
+        return None
+    return kind, draft_id, connection_id, at
+
+
+def _account(connection: PlatformConnection) -> str:
+    name = label(connection.platform)
+    return f"{name} ({connection.platform_username})" if connection.platform_username else name
+
+
+async def offer(
+    session: AsyncSession, deps: CoreDeps, user: User, draft: GeneratedContent
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What an approved draft offers: Publish now / Schedule per connected account that can carry it,
+    else how to connect one, else (nothing set up) the Copy button."""
+    targets = await service.targets_for(session, Owner(user.id), draft)
+    if targets:
+        rows = [
+            [
+                InlineKeyboardButton(text=f"🚀 Publish now · {_account(c)}", callback_data=_data("n", draft.id, c.id)),
+                InlineKeyboardButton(text="🗓 Schedule", callback_data=_data("s", draft.id, c.id)),
+            ]
+            for c in targets
+        ]
+        return "✅ Approved. Publish it now or schedule it:", InlineKeyboardMarkup(inline_keyboard=rows)
+    fits = [p for p in connect.connectable(deps.settings) if service.format_of(draft) in RULES[p].formats]
+    if fits:
+        names = " or ".join(label(p) for p in fits)
+        return (
+            f"✅ Approved. Connect {names} with /connect to publish it from here, "
+            "or tap “Copy text” to post it yourself.",
+            None,
+        )
+    return "✅ Approved. It's ready to post — tap “Copy text” to grab it.", None
+
+
+async def _schedule(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user: User,
+    draft_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    when: datetime | None,
+    after_commit: AfterCommit,
+) -> str:
+    post, unit = await service.schedule_draft(
+        session,
+        owner=Owner(user.id),
+        draft_id=draft_id,
+        connection_id=connection_id,
+        when=when,
+        timezone=user.timezone or "Asia/Kolkata",
+    )
+    await session.commit()
+    connection = await session.get(PlatformConnection, connection_id)
+    where = _account(connection) if connection else label(post.platform)
+    if unit is None:
+        return f"It's already scheduled on {where} for {local_time(post.scheduled_for, post.timezone)}."
+    if when is None:  # due now: wake a worker (a later time is pushed by the sweeper when it falls due)
+        queue, sessionmaker = deps.work_queue, deps.sessionmaker
+        after_commit.append(lambda: _push(queue, sessionmaker, unit))
+    if when is None:
+        return f"Publishing on {where} now. I'll send the link here when it's live."
+    at = local_time(post.scheduled_for, post.timezone)
+    return f"Scheduled on {where} for {at}. I'll send the link here when it's live."
+
+
+async def _push(queue, sessionmaker, unit: uuid.UUID) -> None:  # type: ignore[no-untyped-def]
+    await work.push(queue, sessionmaker, [unit])
+
+
+def setup() -> Router:
+    router = Router(name="publish")
+
+    @router.callback_query(F.data.startswith(PREFIX))
+    async def on_button(
+        query: CallbackQuery, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
+    ) -> None:
+        parsed = _parse(query.data or "")
+        if parsed is None or query.message is None:
+            await query.answer("That button has expired. Approve the draft again to get fresh ones.", show_alert=True)
+            return
+        kind, draft_id, connection_id, at = parsed
+        user = await current_user(session, query.from_user)
+        tz = user.timezone or "Asia/Kolkata"
+        if kind == "n":
+            await query.answer()
+            await query.message.answer(
+                await _schedule(session, deps, user, draft_id, connection_id, None, after_commit)
+            )
+        elif kind == "t" and at is not None:
+            await query.answer()
+            await query.message.answer(await _schedule(session, deps, user, draft_id, connection_id, at, after_commit))
+        elif kind == "s":
+            connection = await connections.connection_of(session, Owner(user.id), connection_id)
+            suggested = await slots.suggest(
+                session, deps.redis, user_id=user.id, platform=Platform(connection.platform), timezone=tz
+            )
+            rows = [
+                [
+                    InlineKeyboardButton(
+                        text=local_time(s.at, tz), callback_data=_data("t", draft_id, connection_id, s.at)
+                    )
+                ]
+                for s in suggested
+            ]
+            rows.append([InlineKeyboardButton(text="⌨️ Pick a time", callback_data=_data("p", draft_id, connection_id))])
+            source = suggested[0].source if suggested else "typical times"
+            await query.answer()
+            await query.message.answer(
+                f"When should it go out on {_account(connection)}? Suggested ({source}, your time, {tz}):",
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+            )
+        elif kind == "p":
+            await state.set_state(PickingTime.when)
+            await state.update_data(draft_id=draft_id.hex, connection_id=connection_id.hex)
+            await query.answer()
+            await query.message.answer(
+                f"Send the time ({tz}), e.g. “tomorrow 9:30”, “fri 18:00” or “2026-12-05 18:00”. /cancel to stop."
+            )
+        else:
+            await query.answer("That button has expired.", show_alert=True)
+
+    @router.message(StateFilter(PickingTime.when), F.text & ~F.text.startswith("/"))
+    async def on_time(
+        message: Message, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
+    ) -> None:
+        user = await current_user(session, message.from_user)
+        when = slots.parse_when(message.text or "", user.timezone or "Asia/Kolkata")  # a clear error if not a time
+        data = await state.get_data()
+        await state.clear()
+        reply = await _schedule(
+            session,
+            deps,
+            user,
+            uuid.UUID(hex=data["draft_id"]),
+            uuid.UUID(hex=data["connection_id"]),
+            when,
+            after_commit,
+        )
+        await message.answer(reply)
+
+    @router.message(Command("calendar"))
+    async def calendar(message: Message, session: AsyncSession) -> None:
+        user = await current_user(session, message.from_user)
+        rows = (
+            await session.scalars(
+                select(ScheduledPost)
+                .where(
+                    ScheduledPost.user_id == user.id,
+                    ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.HELD, PostStatus.PUBLISHING]),
+                )
+                .order_by(ScheduledPost.scheduled_for)
+                .limit(20)
+            )
+        ).all()
+        if not rows:
+            await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule.")
+            return
+        tz = user.timezone or "Asia/Kolkata"
+        lines = [
+            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
+            + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
+            for p in rows
+        ]
+        await message.answer("Coming up:\n" + "\n".join(lines))
+
+    return router
