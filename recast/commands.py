@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from core.config import Settings
 from core.db import migrate
-from core.deps import CoreDeps, Enqueue
+from core.deps import CoreDeps, Enqueue, Providers
 from core.infra.embedded import infrastructure
 from core.notify.ports import ChatRef, Notifier, OutgoingMessage, RecordingNotifier
 from recast.runtime import Infra, open_infra
@@ -178,7 +178,7 @@ def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDep
     ai = build_ai_providers(infra.settings)
     return CoreDeps(
         metrics=Metrics(),
-        providers={"gateways": build_gateways(infra.settings)},
+        providers=Providers(gateways=build_gateways(infra.settings)),
         settings=infra.settings,
         sessionmaker=infra.sessionmaker,
         redis=infra.redis,

@@ -91,7 +91,6 @@ def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
             webhook_id=s.paypal_webhook_id, rest=rest, extra_cert_origins=extra - PAYPAL_CERT_HOSTS
         ),
     }
-    verifiers.update(deps.providers.get("webhook_verifiers", {}))
     return verifiers
 
 

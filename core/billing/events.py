@@ -12,13 +12,29 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from core.common.clock import utcnow
 from core.inbox.payload import parse_object
 
-PaymentStatus = str  # authorized | succeeded | failed
-SubStatus = str  # trial | active | past_due | canceled | expired
+
+class PaymentStatus(StrEnum):
+    """What a gateway event says happened to a payment (stored and compared as its value)."""
+
+    AUTHORIZED = "authorized"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class SubStatus(StrEnum):
+    """What a gateway event says a subscription now is (its value is `subscriptions.status`)."""
+
+    TRIAL = "trial"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
 
 
 @dataclass
@@ -127,14 +143,14 @@ def _meta(fact: PaymentFact | SubscriptionFact, notes: Any) -> None:
 # ---------------------------------------------------------------- Razorpay
 
 _RZP_SUB = {
-    "activated": "active",
-    "charged": "active",
-    "resumed": "active",
-    "pending": "past_due",
-    "halted": "past_due",
-    "cancelled": "canceled",
-    "completed": "expired",
-    "paused": "past_due",
+    "activated": SubStatus.ACTIVE,
+    "charged": SubStatus.ACTIVE,
+    "resumed": SubStatus.ACTIVE,
+    "pending": SubStatus.PAST_DUE,
+    "halted": SubStatus.PAST_DUE,
+    "cancelled": SubStatus.CANCELED,
+    "completed": SubStatus.EXPIRED,
+    "paused": SubStatus.PAST_DUE,
 }
 
 
@@ -147,12 +163,12 @@ def razorpay(payload: dict[str, Any]) -> Facts:
     sub = _d(payload, "payload", "subscription", "entity")
     refund = _d(payload, "payload", "refund", "entity")
     status = {
-        "payment.authorized": "authorized",
-        "payment.captured": "succeeded",
-        "order.paid": "succeeded",
-        "payment_link.paid": "succeeded",
-        "subscription.charged": "succeeded",
-        "payment.failed": "failed",
+        "payment.authorized": PaymentStatus.AUTHORIZED,
+        "payment.captured": PaymentStatus.SUCCEEDED,
+        "order.paid": PaymentStatus.SUCCEEDED,
+        "payment_link.paid": PaymentStatus.SUCCEEDED,
+        "subscription.charged": PaymentStatus.SUCCEEDED,
+        "payment.failed": PaymentStatus.FAILED,
     }.get(event)
     if event.startswith("refund.") and event not in ("refund.processed", "refund.created"):
         return facts  # refund.failed etc.: nothing changed on our side
@@ -212,12 +228,12 @@ def razorpay_link_id(payment: dict[str, Any]) -> str | None:
 # ---------------------------------------------------------------- Stripe
 
 _STRIPE_SUB = {
-    "trialing": "trial",
-    "active": "active",
-    "past_due": "past_due",
-    "unpaid": "past_due",
-    "canceled": "canceled",
-    "incomplete_expired": "expired",
+    "trialing": SubStatus.TRIAL,
+    "active": SubStatus.ACTIVE,
+    "past_due": SubStatus.PAST_DUE,
+    "unpaid": SubStatus.PAST_DUE,
+    "canceled": SubStatus.CANCELED,
+    "incomplete_expired": SubStatus.EXPIRED,
 }
 
 
@@ -243,12 +259,12 @@ def stripe(payload: dict[str, Any]) -> Facts:
         paid = obj.get("payment_status") == "paid" and event != "checkout.session.async_payment_failed"
         fact = PaymentFact(
             "stripe",
-            status="succeeded" if paid else None,
+            status=PaymentStatus.SUCCEEDED if paid else None,
             raw=obj,
             payment_ref=obj.get("payment_intent") if isinstance(obj.get("payment_intent"), str) else None,
         )
         if event == "checkout.session.async_payment_failed":
-            fact.status, fact.error = "failed", "The bank declined the payment."
+            fact.status, fact.error = PaymentStatus.FAILED, "The bank declined the payment."
         fact.order_refs = [obj["id"]] if obj.get("id") else []
         fact.amount, fact.currency = (
             _minor(obj.get("amount_total")),
@@ -263,9 +279,9 @@ def stripe(payload: dict[str, Any]) -> Facts:
         "payment_intent.amount_capturable_updated",
     ):
         status = {
-            "payment_intent.succeeded": "succeeded",
-            "payment_intent.payment_failed": "failed",
-            "payment_intent.amount_capturable_updated": "authorized",
+            "payment_intent.succeeded": PaymentStatus.SUCCEEDED,
+            "payment_intent.payment_failed": PaymentStatus.FAILED,
+            "payment_intent.amount_capturable_updated": PaymentStatus.AUTHORIZED,
         }[event]
         fact = PaymentFact("stripe", status=status, payment_ref=obj.get("id"), raw=obj)
         fact.amount = _minor(obj.get("amount_received") or obj.get("amount"))
@@ -282,7 +298,12 @@ def stripe(payload: dict[str, Any]) -> Facts:
     elif event in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
         sub_ref, meta = _stripe_invoice_subscription(obj)
         failed = event == "invoice.payment_failed"
-        fact = PaymentFact("stripe", status="failed" if failed else "succeeded", payment_ref=obj.get("id"), raw=obj)
+        fact = PaymentFact(
+            "stripe",
+            status=PaymentStatus.FAILED if failed else PaymentStatus.SUCCEEDED,
+            payment_ref=obj.get("id"),
+            raw=obj,
+        )
         fact.amount = _minor(obj.get("amount_due") if failed else obj.get("amount_paid"))
         fact.currency = (obj.get("currency") or "").upper() or None
         fact.error = "Your card was declined for the renewal." if failed else None
@@ -295,7 +316,7 @@ def stripe(payload: dict[str, Any]) -> Facts:
             sfact = SubscriptionFact(
                 "stripe",
                 sub_ref,
-                status="past_due" if failed else "active",
+                status=SubStatus.PAST_DUE if failed else SubStatus.ACTIVE,
                 period_start=None if failed else _ts(_d(period, "start")),
                 period_end=None if failed else _ts(_d(period, "end")),
             )
@@ -304,7 +325,9 @@ def stripe(payload: dict[str, Any]) -> Facts:
     elif event.startswith("customer.subscription.") and obj.get("id"):
         item = _d(obj, "items", "data")
         first = item[0] if isinstance(item, list) and item and isinstance(item[0], dict) else {}
-        sub_status = "canceled" if event == "customer.subscription.deleted" else _STRIPE_SUB.get(str(obj.get("status")))
+        sub_status = (
+            SubStatus.CANCELED if event == "customer.subscription.deleted" else _STRIPE_SUB.get(str(obj.get("status")))
+        )
         sfact = SubscriptionFact(
             "stripe",
             str(obj["id"]),
@@ -333,7 +356,7 @@ def cashfree(payload: dict[str, Any]) -> Facts:
         ok = event == "PAYMENT_SUCCESS_WEBHOOK" and pay.get("payment_status") == "SUCCESS"
         fact = PaymentFact(
             "cashfree",
-            status="succeeded" if ok else "failed",
+            status=PaymentStatus.SUCCEEDED if ok else PaymentStatus.FAILED,
             payment_ref=str(pay["cf_payment_id"]) if pay.get("cf_payment_id") else None,
             raw=data,
         )
@@ -369,12 +392,12 @@ def paypal(payload: dict[str, Any]) -> Facts:
     if event in ("PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.DENIED", "PAYMENT.SALE.REFUNDED"):
         return _paypal_sale(event, res, facts.occurred_at)
     status = {
-        "CHECKOUT.ORDER.APPROVED": "authorized",
-        "PAYMENT.CAPTURE.COMPLETED": "succeeded",
-        "PAYMENT.CAPTURE.DENIED": "failed",
-        "PAYMENT.CAPTURE.DECLINED": "failed",
+        "CHECKOUT.ORDER.APPROVED": PaymentStatus.AUTHORIZED,
+        "PAYMENT.CAPTURE.COMPLETED": PaymentStatus.SUCCEEDED,
+        "PAYMENT.CAPTURE.DENIED": PaymentStatus.FAILED,
+        "PAYMENT.CAPTURE.DECLINED": PaymentStatus.FAILED,
     }.get(event)
-    if status == "authorized":
+    if status == PaymentStatus.AUTHORIZED:
         unit = (res.get("purchase_units") or [{}])[0]
         fact = PaymentFact("paypal", status=status, order_refs=[str(res.get("id"))], raw=res)
         fact.recast_payment_id = _uuid(unit.get("custom_id"))
@@ -386,7 +409,7 @@ def paypal(payload: dict[str, Any]) -> Facts:
         fact.order_refs = [str(order_id)] if order_id else []
         fact.recast_payment_id = _uuid(res.get("custom_id"))
         fact.amount, fact.currency = _major(_d(res, "amount", "value")), _d(res, "amount", "currency_code")
-        fact.error = "PayPal declined the payment." if status == "failed" else None
+        fact.error = "PayPal declined the payment." if status == PaymentStatus.FAILED else None
         facts.payment = fact
     elif event == "PAYMENT.CAPTURE.REFUNDED" and res.get("id"):
         capture = next(
@@ -415,12 +438,12 @@ def _paypal_custom(fact: PaymentFact | SubscriptionFact, custom: Any) -> None:
 
 
 _PAYPAL_SUB = {
-    "BILLING.SUBSCRIPTION.ACTIVATED": "active",
-    "BILLING.SUBSCRIPTION.RE-ACTIVATED": "active",
-    "BILLING.SUBSCRIPTION.SUSPENDED": "past_due",
-    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": "past_due",
-    "BILLING.SUBSCRIPTION.CANCELLED": "canceled",
-    "BILLING.SUBSCRIPTION.EXPIRED": "expired",
+    "BILLING.SUBSCRIPTION.ACTIVATED": SubStatus.ACTIVE,
+    "BILLING.SUBSCRIPTION.RE-ACTIVATED": SubStatus.ACTIVE,
+    "BILLING.SUBSCRIPTION.SUSPENDED": SubStatus.PAST_DUE,
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": SubStatus.PAST_DUE,
+    "BILLING.SUBSCRIPTION.CANCELLED": SubStatus.CANCELED,
+    "BILLING.SUBSCRIPTION.EXPIRED": SubStatus.EXPIRED,
 }
 
 
@@ -442,7 +465,7 @@ def _paypal_subscription(event: str, res: dict[str, Any], occurred_at: datetime)
         failed = _obj(billing.get("last_failed_payment"))
         when = str(failed.get("time") or occurred_at.isoformat())
         # No PayPal id for a failed attempt: one per subscription and attempt time, so a re-run finds it.
-        fact = PaymentFact("paypal", status="failed", payment_ref=f"{res['id']}:failed:{when}", raw=res)
+        fact = PaymentFact("paypal", status=PaymentStatus.FAILED, payment_ref=f"{res['id']}:failed:{when}", raw=res)
         fact.amount = _major(_d(failed, "amount", "value"))
         fact.currency = _d(failed, "amount", "currency_code")
         fact.error = "PayPal could not collect the renewal"
@@ -467,14 +490,16 @@ def _paypal_sale(event: str, res: dict[str, Any], occurred_at: datetime) -> Fact
         facts.payment = fact
         return facts
     ok = event == "PAYMENT.SALE.COMPLETED"
-    fact = PaymentFact("paypal", status="succeeded" if ok else "failed", payment_ref=str(res["id"]), raw=res)
+    fact = PaymentFact(
+        "paypal", status=PaymentStatus.SUCCEEDED if ok else PaymentStatus.FAILED, payment_ref=str(res["id"]), raw=res
+    )
     fact.amount, fact.currency = _major(amount), _d(res, "amount", "currency")
     fact.error = None if ok else "PayPal denied the renewal payment"
     _paypal_custom(fact, custom)
     sfact = SubscriptionFact(
         "paypal",
         str(agreement),
-        status="active" if ok else "past_due",
+        status=SubStatus.ACTIVE if ok else SubStatus.PAST_DUE,
         paid_at=(_ts(res.get("create_time")) or occurred_at) if ok else None,
         user_id=fact.user_id,
         plan_slug=fact.plan_slug,

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 import razorpay
@@ -67,6 +67,20 @@ class GatewayClient(Protocol):
     name: str
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+
+@runtime_checkable
+class CancelsRenewal(Protocol):
+    """A gateway client that can stop a subscription renewing (at the end of the paid period)."""
+
+    async def cancel_subscription(self, subscription_id: str) -> None: ...
+
+
+@runtime_checkable
+class ResumesRenewal(Protocol):
+    """A gateway client that can undo a scheduled cancellation."""
+
+    async def resume_subscription(self, subscription_id: str) -> None: ...
 
 
 def minor_units(amount: Decimal) -> int:
@@ -365,7 +379,7 @@ def billing_warning(settings: Settings) -> str | None:
 
 
 def build_gateways(settings: Settings) -> dict[str, GatewayClient]:
-    """Every gateway whose credentials are configured, keyed by name (for `deps.providers["gateways"]`).
+    """Every gateway whose credentials are configured, keyed by name (for `deps.providers.gateways`).
 
     Each client talks to its `*_API_BASE` setting (production by default)."""
     out: dict[str, GatewayClient] = {}

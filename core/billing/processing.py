@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.billing import events as billing_events
 from core.billing import invoices
 from core.billing import usage as billing_usage
+from core.billing.events import PaymentStatus, SubStatus
 from core.billing.gateways import (
     GatewayError,
     RazorpayGateway,
@@ -47,7 +48,7 @@ from core.billing.lifecycle import (
 from core.billing.models import Payment, Subscription, SubscriptionPlan
 from core.billing.notifications import ChatSend, notify
 from core.deps import CoreDeps
-from core.inbox.models import GatewayEvent
+from core.inbox.models import EventStatus, GatewayEvent
 from core.inbox.payload import MalformedPayload
 from core.system import audit
 
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ProcessResult:
-    status: str  # processed | ignored | malformed
+    status: EventStatus  # processed | ignored | malformed
     outbox: list[ChatSend] = field(default_factory=list)
     note: str | None = None
 
@@ -92,7 +93,7 @@ async def _resolve_razorpay_checkout(session: AsyncSession, deps: CoreDeps, fact
         return
     if fact.recast_payment_id or await _find_payment(session, fact, lock=False) is not None:
         return
-    client = deps.providers.get("gateways", {}).get("razorpay")
+    client = deps.providers.gateways.get("razorpay")
     if not isinstance(client, RazorpayGateway):
         return
     order_id = fact.raw.get("order_id")
@@ -156,11 +157,11 @@ async def _apply_subscription(
             await session.flush()
         setattr(sub, column, fact.subscription_ref)
     if sub.status in TERMINAL:
-        if fact.status == "expired" and sub.status == "canceled":
+        if fact.status == SubStatus.EXPIRED and sub.status == "canceled":
             await transition(
                 session=session, sub=sub, to="expired", reason=f"{fact.gateway} completed", occurred_at=occurred_at
             )
-        fact.stale = fact.status != "expired"
+        fact.stale = fact.status != SubStatus.EXPIRED
         return sub  # a late charge or update never revives a canceled plan
     if plan is not None and sub.plan_id != plan.id:
         await audit.record(
@@ -194,7 +195,7 @@ async def _apply_subscription(
             kind=f"subscription_{fact.status}",
             text=(
                 "Your Recast plan has been canceled. Send /plans whenever you want to come back."
-                if fact.status == "canceled"
+                if fact.status == SubStatus.CANCELED
                 else "Your Recast plan has ended. Send /plans to pick one and keep going."
             ),
         )
@@ -205,7 +206,7 @@ async def _apply_subscription(
             await transition(
                 session=session, sub=sub, to=fact.status, reason=f"{fact.gateway} event", occurred_at=occurred_at
             )
-            if fact.status == "active" and before == "past_due":
+            if fact.status == SubStatus.ACTIVE and before == "past_due":
                 renewed = True
         else:
             fact.stale = True
@@ -395,9 +396,9 @@ async def _apply_payment(
         payment.amount = fact.amount
     response = dict(payment.gateway_response or {})
 
-    if (fact.status == "succeeded" or has_refund) and payment.status not in SUCCEEDED:
+    if (fact.status == PaymentStatus.SUCCEEDED or has_refund) and payment.status not in SUCCEEDED:
         await _succeed(session, deps, payment, fact, occurred_at, gateway_sub, outbox)
-    elif fact.status == "authorized" and payment.status in ("pending", "failed"):
+    elif fact.status == PaymentStatus.AUTHORIZED and payment.status in ("pending", "failed"):
         payment.status = "authorized"
         await audit.record(
             session=session,
@@ -409,7 +410,7 @@ async def _apply_payment(
         )
         if fact.gateway == "paypal" and fact.order_refs:
             await _paypal_capture(deps, fact.order_refs[0])
-    elif fact.status == "failed" and payment.status in ("pending", "authorized"):
+    elif fact.status == PaymentStatus.FAILED and payment.status in ("pending", "authorized"):
         payment.status = "failed"
         response["error"] = fact.error
         await audit.record(
@@ -464,7 +465,7 @@ async def _apply_payment(
 
 
 async def _paypal_capture(deps: CoreDeps, order_id: str) -> None:
-    client = deps.providers.get("gateways", {}).get("paypal")
+    client = deps.providers.gateways.get("paypal")
     capture = getattr(client, "capture", None)
     if capture is None:
         return
@@ -482,13 +483,13 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
     except MalformedPayload as exc:
         # Final: the same bytes fail the same way on every retry (the webhook normally stores these
         # as malformed already; rows stored before it checked end here).
-        return ProcessResult("malformed", note=str(exc))
+        return ProcessResult(EventStatus.MALFORMED, note=str(exc))
     if facts.empty:
-        return ProcessResult("ignored", note=f"event type {event.event_type!r} has no billing effect")
+        return ProcessResult(EventStatus.IGNORED, note=f"event type {event.event_type!r} has no billing effect")
     await _resolve_razorpay_checkout(session, deps, facts)
     user_id = await _find_user(session, facts)
     if user_id is None:
-        return ProcessResult("ignored", note="no Recast payment or subscription matches this event")
+        return ProcessResult(EventStatus.IGNORED, note="no Recast payment or subscription matches this event")
     await lock_user(session, user_id)
     outbox: list[ChatSend] = []
     sub = None
@@ -498,14 +499,14 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
         facts.subscription is not None
         and facts.subscription.stale
         and facts.payment is not None
-        and facts.payment.status == "failed"
+        and facts.payment.status == PaymentStatus.FAILED
     )
     if stale_failure:
         # A failed renewal older than a later payment (or after cancellation) changes nothing now.
-        return ProcessResult("processed", outbox, note="stale payment failure ignored")
+        return ProcessResult(EventStatus.PROCESSED, outbox, note="stale payment failure ignored")
     if facts.payment is not None:
         await _apply_payment(session, deps, facts.payment, facts.occurred_at, user_id, sub, outbox)
-    return ProcessResult("processed", outbox)
+    return ProcessResult(EventStatus.PROCESSED, outbox)
 
 
 # ---------------------------------------------------------------- scheduled

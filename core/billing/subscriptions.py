@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import invoices as billing_invoices
 from core.billing import usage as billing_usage
-from core.billing.gateways import GatewayError
+from core.billing.gateways import CancelsRenewal, GatewayClient, GatewayError, ResumesRenewal
 from core.billing.models import Invoice, Subscription, SubscriptionPlan
 from core.common.errors import NotFound, RecastError
 from core.deps import CoreDeps
@@ -72,8 +72,8 @@ def _recurring(sub: Subscription) -> tuple[str, str] | None:
     return None
 
 
-def _client(deps: CoreDeps, gateway: str) -> Any:
-    return deps.providers.get("gateways", {}).get(gateway)
+def _client(deps: CoreDeps, gateway: str) -> GatewayClient | None:
+    return deps.providers.gateways.get(gateway)
 
 
 async def plan_view(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID) -> PlanView | None:
@@ -93,8 +93,8 @@ async def plan_view(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID
         trial_end=sub.trial_end,
         cancel_at_period_end=scheduled,
         gateway=recurring[0] if recurring else None,
-        can_cancel=not scheduled and hasattr(client, "cancel_subscription"),
-        can_resume=scheduled and hasattr(client, "resume_subscription"),
+        can_cancel=not scheduled and isinstance(client, CancelsRenewal),
+        can_resume=scheduled and isinstance(client, ResumesRenewal),
     )
 
 
@@ -106,7 +106,7 @@ async def cancel_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise NothingToCancel()
     gateway, external_id = recurring
     client = _client(deps, gateway)
-    if not hasattr(client, "cancel_subscription"):
+    if not isinstance(client, CancelsRenewal):
         raise NothingToCancel(detail=f"no {gateway} client to cancel {external_id}")
     try:
         await client.cancel_subscription(external_id)
@@ -135,7 +135,7 @@ async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise CannotResume()
     gateway, external_id = recurring
     client = _client(deps, gateway)
-    if not hasattr(client, "resume_subscription"):
+    if not isinstance(client, ResumesRenewal):
         raise CannotResume(detail=f"{gateway} cannot undo a cancellation")
     try:
         await client.resume_subscription(external_id)

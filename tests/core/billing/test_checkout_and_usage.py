@@ -65,7 +65,7 @@ async def test_create_checkout_through_each_gateway(
 async def test_checkout_unknown_plan_and_gateway_error(seeded, creator, deps):
     with pytest.raises(NotFound):
         await billing_service.create_checkout(seeded, deps, creator, "platinum-monthly", "INR")
-    deps.providers["gateways"]["stripe"]._client = type(deps.providers["gateways"]["stripe"]._client)(
+    deps.providers.gateways["stripe"]._client = type(deps.providers.gateways["stripe"]._client)(
         "sk_wrong", base_addresses={"api": deps.settings.paypal_api_base}
     )
     with pytest.raises(billing_service.CheckoutFailed):
