@@ -30,7 +30,7 @@ class Providers:
     """Ports to outside services other than AI, one typed field per kind (platform clients join here)."""
 
     # The payment gateway clients whose credentials are configured, keyed by gateway name
-    # (`core.billing.gateways.build_gateways`).
+    # (`core.billing.gateway_clients.build_gateways`).
     gateways: dict[str, GatewayClient] = field(default_factory=dict)
 
 

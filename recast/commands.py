@@ -32,7 +32,7 @@ def print_info(settings: Settings) -> None:
         if isinstance(shown, str) and name.endswith("_url"):
             shown = mask_url_password(shown)
         print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
-    from core.billing.gateways import billing_warning
+    from core.billing.gateway_clients import billing_warning
 
     if warning := billing_warning(settings):
         print(f"\nWARNING: {warning}")
@@ -171,7 +171,7 @@ DEMO_TALK = [
 
 def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDeps:
     from core.ai.providers import build_ai_providers
-    from core.billing.gateways import build_gateways
+    from core.billing.gateway_clients import build_gateways
     from core.system.metrics import Metrics
     from core.vectors.brand_voice import BrandVoiceIndex
 
@@ -376,7 +376,7 @@ async def serve(settings: Settings, what: str) -> int:
     """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
     from aiohttp import web
 
-    from core.billing.gateways import billing_warning
+    from core.billing.gateway_clients import billing_warning
     from tasks.worker import Worker, attach, make_queue
 
     if what in ("run", "web", "bot") and (warning := billing_warning(settings)):

@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from core.billing.gateways import PayPalRest
+from core.billing.gateway_clients import PayPalRest
 from core.deps import CoreDeps
 from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE

@@ -9,6 +9,7 @@ the creator is told so instead of being offered a button that would change nothi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -108,23 +109,9 @@ async def cancel_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
     client = _client(deps, gateway)
     if not isinstance(client, CancelsRenewal):
         raise NothingToCancel(detail=f"no {gateway} client to cancel {external_id}")
-    try:
-        await client.cancel_subscription(external_id)
-    except GatewayError as exc:
-        raise GatewayUnreachable(gateway, str(exc)) from exc
-    sub.cancel_at_period_end = True
-    await audit.record(
-        session=session,
-        action="subscription_cancel_scheduled",
-        user_id=user_id,
-        resource_type="subscription",
-        resource_id=sub.id,
-        metadata={"period_end": sub.current_period_end.isoformat(), "gateway": gateway},
-    )
-    await session.flush()
-    view = await plan_view(session=session, deps=deps, user_id=user_id)
-    assert view is not None
-    return view
+    await _tell_gateway(gateway, client.cancel_subscription(external_id))
+    metadata = {"period_end": sub.current_period_end.isoformat(), "gateway": gateway}
+    return await _record_renewal(session, deps, user_id, sub, True, "subscription_cancel_scheduled", metadata)
 
 
 async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID) -> PlanView:
@@ -137,18 +124,35 @@ async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
     client = _client(deps, gateway)
     if not isinstance(client, ResumesRenewal):
         raise CannotResume(detail=f"{gateway} cannot undo a cancellation")
+    await _tell_gateway(gateway, client.resume_subscription(external_id))
+    return await _record_renewal(session, deps, user_id, sub, False, "subscription_cancel_undone", {"gateway": gateway})
+
+
+async def _tell_gateway(gateway: str, call: Awaitable[None]) -> None:
     try:
-        await client.resume_subscription(external_id)
+        await call
     except GatewayError as exc:
         raise GatewayUnreachable(gateway, str(exc)) from exc
-    sub.cancel_at_period_end = False
+
+
+async def _record_renewal(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user_id: uuid.UUID,
+    sub: Subscription,
+    cancel_at_period_end: bool,
+    action: str,
+    metadata: dict[str, Any],
+) -> PlanView:
+    """The gateway accepted: record the change, audit it, and return what the creator now has."""
+    sub.cancel_at_period_end = cancel_at_period_end
     await audit.record(
         session=session,
-        action="subscription_cancel_undone",
+        action=action,
         user_id=user_id,
         resource_type="subscription",
         resource_id=sub.id,
-        metadata={"gateway": gateway},
+        metadata=metadata,
     )
     await session.flush()
     view = await plan_view(session=session, deps=deps, user_id=user_id)

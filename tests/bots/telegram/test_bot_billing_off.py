@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from test_bot_flow import TALK, running_bot
 
 from core.accounts.models import ChatIdentity, User
-from core.billing.gateways import StripeGateway
+from core.billing.gateway_clients import StripeGateway
 from core.billing.models import Subscription, UsageTracking
 from core.common.clock import local_time
 from core.content.models import ContentAsset

@@ -15,7 +15,7 @@ from test_bot_flow import running_bot
 
 from core.accounts.models import ChatIdentity
 from core.billing import invoices
-from core.billing.gateways import StripeGateway
+from core.billing.gateway_clients import StripeGateway
 from core.billing.models import Payment, Subscription, SubscriptionPlan
 from core.common.clock import local_time, utcnow
 from core.deps import Providers

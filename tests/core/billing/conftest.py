@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.service import register_chat_user
-from core.billing.gateways import build_gateways
+from core.billing.gateway_clients import build_gateways
 from core.config import Settings
 from core.deps import CoreDeps, Providers
 from core.notify.ports import RecordingNotifier

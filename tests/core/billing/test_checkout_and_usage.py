@@ -97,7 +97,13 @@ def test_gateway_api_bases_default_to_production_and_follow_settings():
     # The checkout tests above reach the local servers only through these settings (see conftest).
     from pydantic import SecretStr
 
-    from core.billing.gateways import CashfreeGateway, PayPalGateway, RazorpayGateway, StripeGateway, build_gateways
+    from core.billing.gateway_clients import (
+        CashfreeGateway,
+        PayPalGateway,
+        RazorpayGateway,
+        StripeGateway,
+        build_gateways,
+    )
     from core.config import Settings
 
     creds = dict(
