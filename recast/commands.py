@@ -68,7 +68,7 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
     import uuid as uuid_
 
     from core.db.session import make_engine, make_sessionmaker, session_scope
-    from core.work import service as work
+    from core.work import admin
 
     with infrastructure(
         data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
@@ -85,13 +85,13 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
                     except ValueError:
                         print(f"recast jobs redrive: {unit_id!r} is not a unit id.", file=sys.stderr)
                         return 2
-                    if not await work.redrive(session, target):
+                    if not await admin.redrive(session, target):
                         print(f"No dead, failed or waiting unit {unit_id}.", file=sys.stderr)
                         return 1
                     print(f"Queued {unit_id} again; a worker's sweeper picks it up within seconds.")
                     return 0
-                rows = await (work.units(session) if show_all else work.stuck_or_failed(session))
-                counts = await work.counts_by_state(session)
+                rows = await (admin.units(session) if show_all else admin.stuck_or_failed(session))
+                counts = await admin.counts_by_state(session)
         finally:
             await engine.dispose()
     totals: dict[str, int] = {}

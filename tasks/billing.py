@@ -13,7 +13,7 @@ from core.billing import lifecycle, notifications, processing
 from core.deps import CoreDeps
 from core.inbox import service as inbox
 from core.inbox.models import EventStatus
-from core.work.service import adopter
+from core.work.sweeper import adopter
 from tasks.registry import task
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from core.billing.gateway_clients import PayPalRest
 from core.deps import CoreDeps
 from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
-from core.work import service as work
+from core.work import submit
 from webhooks import billing_return
 from webhooks.gateways.base import (
     BadSignature,
@@ -172,7 +172,7 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
             # Stored with its unit: if no worker can be woken now (Redis down), the sweeper wakes one
             # within seconds of the queue coming back.
             deps = request.app[DEPS_KEY]
-            await work.push(deps.work_queue, deps.sessionmaker, [uuid.UUID(stored.unit_id)])
+            await submit.push(deps.work_queue, deps.sessionmaker, [uuid.UUID(stored.unit_id)])
         return web.json_response({"ok": True, "duplicate": stored is None})
 
     return handle

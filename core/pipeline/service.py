@@ -37,8 +37,9 @@ from core.repurposing import service as repurposing
 from core.repurposing.errors import NoNewAngle
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
-from core.work import service as work
+from core.work import submit
 from core.work.registry import unit_handler
+from core.work.runner import run_now
 
 log = logging.getLogger(__name__)
 
@@ -456,8 +457,8 @@ async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = Fa
         # Keyed by what is sent too: the kept versions stop counting at ten, a new text or file never does.
         content = f"{draft.title}\x00{draft.content_text}\x00{draft.caption}\x00{draft.file_url}".encode()
         key = f"{draft_id}:v{version}:{zlib.crc32(content):08x}"
-        unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
-    await work.run_now(deps, unit_id)
+        unit_id, _ = await submit.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
+    await run_now(deps, unit_id)
 
 
 async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:
