@@ -44,22 +44,7 @@ async def apply_subscription(
     )
     plan = await plan_by_slug(session, fact.plan_slug)
     if sub is None:
-        live = await billing_usage.live_subscription(session=session, user_id=user_id)
-        if live is not None and getattr(live, column) is None:
-            sub = live
-        else:
-            start = fact.period_start or occurred_at
-            sub = Subscription(
-                user_id=user_id,
-                organization_id=live.organization_id if live else None,
-                plan_id=plan.id if plan else (live.plan_id if live else None),
-                status="trial",
-                current_period_start=start,
-                current_period_end=fact.period_end or start,
-            )
-            session.add(sub)
-            await session.flush()
-        setattr(sub, column, fact.subscription_ref)
+        sub = await _adopt(session, fact, column, plan, occurred_at, user_id)
     if sub.status in TERMINAL:
         if fact.status == SubStatus.EXPIRED and sub.status == "canceled":
             await transition(
@@ -88,6 +73,60 @@ async def apply_subscription(
             resource_id=sub.id,
             metadata={"value": fact.cancel_at_period_end, "occurred_at": occurred_at.isoformat()},
         )
+    if await _apply_status(session, sub, fact, occurred_at, user_id, outbox):
+        renewed = True
+    if renewed and sub.status == "active":
+        await notify(
+            session=session,
+            outbox=outbox,
+            user_id=user_id,
+            kind="subscription_renewed",
+            text=f"Your Recast plan renewed. Next renewal: {sub.current_period_end:%d %b %Y}.",
+        )
+    if plan is not None and sub.status == "active" and sub.user_id:
+        await apply_plan_limits(session, sub.user_id, plan)
+    return sub
+
+
+async def _adopt(
+    session: AsyncSession,
+    fact: SubscriptionFact,
+    column: str,
+    plan: SubscriptionPlan | None,
+    occurred_at: datetime,
+    user_id: uuid.UUID,
+) -> Subscription:
+    """A gateway subscription we have no row for: the creator's live plan takes it (if it has none of
+    this gateway's yet), else a new row."""
+    live = await billing_usage.live_subscription(session=session, user_id=user_id)
+    if live is not None and getattr(live, column) is None:
+        sub = live
+    else:
+        start = fact.period_start or occurred_at
+        sub = Subscription(
+            user_id=user_id,
+            organization_id=live.organization_id if live else None,
+            plan_id=plan.id if plan else (live.plan_id if live else None),
+            status="trial",
+            current_period_start=start,
+            current_period_end=fact.period_end or start,
+        )
+        session.add(sub)
+        await session.flush()
+    setattr(sub, column, fact.subscription_ref)
+    return sub
+
+
+async def _apply_status(
+    session: AsyncSession,
+    sub: Subscription,
+    fact: SubscriptionFact,
+    occurred_at: datetime,
+    user_id: uuid.UUID,
+    outbox: list[ChatSend],
+) -> bool:
+    """Apply the fact's status unless an applied transition is newer (then the fact is stale); True if
+    that brought a past-due plan back to active (a renewal)."""
     if fact.status in TERMINAL:
         await transition(
             session=session, sub=sub, to=fact.status, reason=f"{fact.gateway} event", occurred_at=occurred_at
@@ -110,22 +149,10 @@ async def apply_subscription(
             await transition(
                 session=session, sub=sub, to=fact.status, reason=f"{fact.gateway} event", occurred_at=occurred_at
             )
-            if fact.status == SubStatus.ACTIVE and before == "past_due":
-                renewed = True
-        else:
-            fact.stale = True
-            log.info("stale %s status %s for subscription %s ignored", fact.gateway, fact.status, sub.id)
-    if renewed and sub.status == "active":
-        await notify(
-            session=session,
-            outbox=outbox,
-            user_id=user_id,
-            kind="subscription_renewed",
-            text=f"Your Recast plan renewed. Next renewal: {sub.current_period_end:%d %b %Y}.",
-        )
-    if plan is not None and sub.status == "active" and sub.user_id:
-        await apply_plan_limits(session, sub.user_id, plan)
-    return sub
+            return fact.status == SubStatus.ACTIVE and before == "past_due"
+        fact.stale = True
+        log.info("stale %s status %s for subscription %s ignored", fact.gateway, fact.status, sub.id)
+    return False
 
 
 async def _apply_period(

@@ -111,6 +111,11 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
     heartbeat.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await heartbeat
+    return await _record(deps, unit, worker, work)
+
+
+async def _record(deps: CoreDeps, unit: Claimed, worker: str, work: asyncio.Task[Any]) -> Outcome:
+    """What the finished run means for the unit: succeeded, retrying after a backoff, failed or dead."""
     exc = work.exception() if not work.cancelled() else asyncio.CancelledError()
     if exc is None:
         result = work.result()
