@@ -123,6 +123,47 @@ def tax_note(currency: str) -> str:
     return f" incl. {invoices.GST_RATE * 100:.0f}% GST"
 
 
+@dataclass(frozen=True)
+class PlanCatalogue:
+    """What /plans shows a creator: the plans in their currency, and whether they can be bought here."""
+
+    currency: str
+    offers: list[PlanOffer]
+    tax_note: str  # what the prices include (" incl. 18% GST" for INR), "" otherwise
+    other_currency: str  # the currency the list can be switched to
+    payable: bool  # a gateway for `currency` is configured
+    payments_off: str | None  # why nothing can be bought on this server; None when payments are on
+
+
+async def plan_catalogue(
+    session: AsyncSession, deps: CoreDeps, country_code: str | None, requested: str = ""
+) -> PlanCatalogue:
+    """The plans for a creator in the currency `currency_for` picks (one they asked for among the words of
+    `requested`, else by country)."""
+    currency = currency_for(country_code, requested)
+    return PlanCatalogue(
+        currency=currency,
+        offers=await list_plans(session, currency),
+        tax_note=tax_note(currency),
+        other_currency="USD" if currency == "INR" else "INR",
+        payable=currency in payable_currencies(deps),
+        payments_off=None if payments_enabled(deps) else payments_off_message(deps.settings.billing_contact),
+    )
+
+
+async def checkout_for_plan(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user_id: uuid.UUID,
+    country_code: str | None,
+    plan_slug: str,
+    requested: str = "",
+) -> CheckoutLink:
+    """/upgrade <plan> [currency]: a checkout for the plan in the currency `currency_for` picks."""
+    currency = currency_for(country_code, requested)
+    return await create_checkout(session, deps, user_id, plan_slug.lower(), currency)
+
+
 def _price(plan: SubscriptionPlan, currency: str) -> Decimal | None:
     return plan.price_inr if currency.upper() == "INR" else plan.price_usd if currency.upper() == "USD" else None
 
