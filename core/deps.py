@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ai.providers import AIProviders
+from core.billing.gateways import GatewayClient
 from core.config import Settings
 from core.notify.ports import Notifier
 from core.storage.files import FileStore
@@ -23,6 +23,15 @@ from core.work.queue import WorkQueue
 
 # enqueue("pipeline.process_asset", asset_id="...") — how core asks for background work.
 Enqueue = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class Providers:
+    """Ports to outside services other than AI, one typed field per kind (platform clients join here)."""
+
+    # The payment gateway clients whose credentials are configured, keyed by gateway name
+    # (`core.billing.gateway_clients.build_gateways`).
+    gateways: dict[str, GatewayClient] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,8 +49,8 @@ class CoreDeps:
     work_queue: WorkQueue | None = None
     # Prometheus metrics of this process (None: not collected).
     metrics: Metrics | None = None
-    # Other providers behind ports (payment gateways, platforms), keyed by role.
-    providers: dict[str, Any] = field(default_factory=dict)
+    # Other providers behind ports (payment gateways, platforms next).
+    providers: Providers = field(default_factory=Providers)
 
     def require_ai(self) -> AIProviders:
         if self.ai is None:

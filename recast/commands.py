@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from core.config import Settings
 from core.db import migrate
-from core.deps import CoreDeps, Enqueue
+from core.deps import CoreDeps, Enqueue, Providers
 from core.infra.embedded import infrastructure
 from core.notify.ports import ChatRef, Notifier, OutgoingMessage, RecordingNotifier
 from recast.runtime import Infra, open_infra
@@ -32,7 +32,7 @@ def print_info(settings: Settings) -> None:
         if isinstance(shown, str) and name.endswith("_url"):
             shown = mask_url_password(shown)
         print(f"{name.upper():28} {shown if shown is not None else '(unset)'}")
-    from core.billing.gateways import billing_warning
+    from core.billing.gateway_clients import billing_warning
 
     if warning := billing_warning(settings):
         print(f"\nWARNING: {warning}")
@@ -68,7 +68,7 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
     import uuid as uuid_
 
     from core.db.session import make_engine, make_sessionmaker, session_scope
-    from core.work import service as work
+    from core.work import admin
 
     with infrastructure(
         data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
@@ -85,13 +85,13 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
                     except ValueError:
                         print(f"recast jobs redrive: {unit_id!r} is not a unit id.", file=sys.stderr)
                         return 2
-                    if not await work.redrive(session, target):
+                    if not await admin.redrive(session, target):
                         print(f"No dead, failed or waiting unit {unit_id}.", file=sys.stderr)
                         return 1
                     print(f"Queued {unit_id} again; a worker's sweeper picks it up within seconds.")
                     return 0
-                rows = await (work.units(session) if show_all else work.stuck_or_failed(session))
-                counts = await work.counts_by_state(session)
+                rows = await (admin.units(session) if show_all else admin.stuck_or_failed(session))
+                counts = await admin.counts_by_state(session)
         finally:
             await engine.dispose()
     totals: dict[str, int] = {}
@@ -171,14 +171,14 @@ DEMO_TALK = [
 
 def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDeps:
     from core.ai.providers import build_ai_providers
-    from core.billing.gateways import build_gateways
+    from core.billing.gateway_clients import build_gateways
     from core.system.metrics import Metrics
     from core.vectors.brand_voice import BrandVoiceIndex
 
     ai = build_ai_providers(infra.settings)
     return CoreDeps(
         metrics=Metrics(),
-        providers={"gateways": build_gateways(infra.settings)},
+        providers=Providers(gateways=build_gateways(infra.settings)),
         settings=infra.settings,
         sessionmaker=infra.sessionmaker,
         redis=infra.redis,
@@ -376,7 +376,7 @@ async def serve(settings: Settings, what: str) -> int:
     """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
     from aiohttp import web
 
-    from core.billing.gateways import billing_warning
+    from core.billing.gateway_clients import billing_warning
     from tasks.worker import Worker, attach, make_queue
 
     if what in ("run", "web", "bot") and (warning := billing_warning(settings)):

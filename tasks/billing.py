@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.billing import lifecycle, notifications, processing
 from core.deps import CoreDeps
 from core.inbox import service as inbox
-from core.work.service import adopter
+from core.inbox.models import EventStatus
+from core.work.sweeper import adopter
 from tasks.registry import task
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
             await session.commit()
             raise
         inbox.mark_done(event, result.status, result.note)
-        if result.status == "malformed":
+        if result.status == EventStatus.MALFORMED:
             log.warning("gateway event %s is malformed, not processed: %s", event_id, result.note)
         await session.commit()
     await notifications.deliver(deps, result.outbox)

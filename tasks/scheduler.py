@@ -17,9 +17,11 @@ from core.analytics.partitions import ensure_engagement_partitions
 from core.common.clock import utcnow
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.work import service as work
+from core.work.admin import purge_finished
 from core.work.queue import WorkQueue
 from core.work.registry import HANDLERS
+from core.work.submit import WorkEnqueue
+from core.work.sweeper import sweep
 from tasks import registry
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ def check_periodic(periodic: tuple[Periodic, ...] = PERIODIC) -> None:
 async def submit_due(deps: CoreDeps, queue: WorkQueue | None, periodic: tuple[Periodic, ...] = PERIODIC) -> int:
     """Submit each periodic task once per period (the key names the period)."""
     now = int(utcnow().timestamp())
-    enqueue = work.WorkEnqueue(deps.sessionmaker, queue)
+    enqueue = WorkEnqueue(deps.sessionmaker, queue)
     for p in periodic:
         await enqueue.submit(p.task, {}, key=f"{p.task}@{now // p.every_s}")
     return len(periodic)
@@ -73,10 +75,10 @@ async def run_scheduler(
             if time.monotonic() - last_partitions > 3600 or not last_partitions:
                 async with session_scope(deps.sessionmaker) as session:
                     await ensure_engagement_partitions(session=session, years_ahead=2)
-                    await work.purge_finished(session, older_than=FINISHED_UNITS_KEPT)
+                    await purge_finished(session, older_than=FINISHED_UNITS_KEPT)
                 last_partitions = time.monotonic()
             await submit_due(deps, queue, periodic)
-            await work.sweep(deps, queue)
+            await sweep(deps, queue)
             if failing_since is not None:
                 log.warning("scheduler: working again after %.0f s", time.monotonic() - failing_since)
                 failing_since = None

@@ -19,9 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.deps import CoreDeps
-from core.work import service as work
 from core.work.errors import is_transient
+from core.work.leases import DEFAULT_LEASE_S
 from core.work.queue import RedisWorkQueue, WorkQueue
+from core.work.runner import Outcome, run_unit
+from core.work.submit import WorkEnqueue
+from core.work.sweeper import DEFAULT_REPUSH_AFTER_S, SweepReport, sweep
 from tasks import registry
 
 log = logging.getLogger(__name__)
@@ -30,15 +33,15 @@ log = logging.getLogger(__name__)
 @dataclass
 class WorkerConfig:
     concurrency: int = 2
-    lease_s: float = work.DEFAULT_LEASE_S
+    lease_s: float = DEFAULT_LEASE_S
     grace_s: float = 20.0
     sweep_every_s: float = 10.0
-    repush_after_s: float = work.DEFAULT_REPUSH_AFTER_S
+    repush_after_s: float = DEFAULT_REPUSH_AFTER_S
     sweep: bool = True
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
 
-OutcomeHook = Callable[[str, work.Outcome, float], None]
+OutcomeHook = Callable[[str, Outcome, float], None]
 
 
 def make_queue(deps: CoreDeps, name: str) -> RedisWorkQueue:
@@ -49,7 +52,7 @@ def attach(deps: CoreDeps, queue: WorkQueue) -> CoreDeps:
     """Wire durable work into `deps`: `deps.enqueue` stores a unit and pushes its id on `queue`."""
     registry.load_all()
     deps.work_queue = queue
-    deps.enqueue = work.WorkEnqueue(deps.sessionmaker, queue)
+    deps.enqueue = WorkEnqueue(deps.sessionmaker, queue)
     return deps
 
 
@@ -66,8 +69,8 @@ class Worker:
         self.queue = queue
         self.config = config or WorkerConfig()
         self.on_outcome = on_outcome or (deps.metrics.task_finished if deps.metrics else None)
-        self.running: set[asyncio.Task[work.Outcome]] = set()
-        self.last_sweep: work.SweepReport | None = None
+        self.running: set[asyncio.Task[Outcome]] = set()
+        self.last_sweep: SweepReport | None = None
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -107,17 +110,17 @@ class Worker:
                     await sweeper
             await self._drain()
 
-    def _finished(self, slots: asyncio.Semaphore) -> Callable[[asyncio.Task[work.Outcome]], None]:
-        def done(task: asyncio.Task[work.Outcome]) -> None:
+    def _finished(self, slots: asyncio.Semaphore) -> Callable[[asyncio.Task[Outcome]], None]:
+        def done(task: asyncio.Task[Outcome]) -> None:
             self.running.discard(task)
             slots.release()
 
         return done
 
-    async def _run(self, unit_id: uuid.UUID) -> work.Outcome:
+    async def _run(self, unit_id: uuid.UUID) -> Outcome:
         for attempt in range(6):
             try:
-                return await work.run_unit(
+                return await run_unit(
                     self.deps,
                     unit_id,
                     worker=self.config.worker_id,
@@ -131,9 +134,9 @@ class Worker:
                 # works, the unit is still queued and the sweeper pushes it again.
                 if not is_transient(exc):
                     log.exception("unit %s could not be run", unit_id)
-                    return work.Outcome.SKIPPED
+                    return Outcome.SKIPPED
                 await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
-        return work.Outcome.SKIPPED
+        return Outcome.SKIPPED
 
     async def _drain(self) -> None:
         if not self.running:
@@ -151,13 +154,13 @@ class Worker:
             await asyncio.gather(*pending, return_exceptions=True)
             with contextlib.suppress(Exception):
                 # Released units have enqueued_at = NULL: push them now so another worker starts at once.
-                await work.sweep(self.deps, self.queue, repush_after_s=self.config.repush_after_s)
+                await sweep(self.deps, self.queue, repush_after_s=self.config.repush_after_s)
 
     async def _sweep_loop(self) -> None:
         failing_since: float | None = None
         while True:
             try:
-                self.last_sweep = await work.sweep(self.deps, self.queue, repush_after_s=self.config.repush_after_s)
+                self.last_sweep = await sweep(self.deps, self.queue, repush_after_s=self.config.repush_after_s)
                 if self.deps.metrics is not None:
                     self.deps.metrics.swept(self.last_sweep)
                 if failing_since is not None:

@@ -35,7 +35,7 @@ from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
 from core.storage.files import LocalFileStore
 from core.work.queue import RedisWorkQueue
-from core.work.service import WorkEnqueue
+from core.work.submit import WorkEnqueue
 from tasks.registry import load_all
 
 TERMINAL = ("completed", "failed", "cancelled")

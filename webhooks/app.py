@@ -23,11 +23,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from core.billing.gateways import PayPalRest
+from core.billing.gateway_clients import PayPalRest
 from core.deps import CoreDeps
 from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
-from core.work import service as work
+from core.work import submit
 from webhooks import billing_return, oauth
 from webhooks.gateways.base import (
     BadSignature,
@@ -91,7 +91,6 @@ def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
             webhook_id=s.paypal_webhook_id, rest=rest, extra_cert_origins=extra - PAYPAL_CERT_HOSTS
         ),
     }
-    verifiers.update(deps.providers.get("webhook_verifiers", {}))
     return verifiers
 
 
@@ -173,7 +172,7 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
             # Stored with its unit: if no worker can be woken now (Redis down), the sweeper wakes one
             # within seconds of the queue coming back.
             deps = request.app[DEPS_KEY]
-            await work.push(deps.work_queue, deps.sessionmaker, [uuid.UUID(stored.unit_id)])
+            await submit.push(deps.work_queue, deps.sessionmaker, [uuid.UUID(stored.unit_id)])
         return web.json_response({"ok": True, "duplicate": stored is None})
 
     return handle

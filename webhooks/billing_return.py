@@ -33,23 +33,35 @@ def gateway_says(query: dict[str, str]) -> str | None:
 
 
 MESSAGES = {
-    "paid": ("Payment received ✅", "Your {plan} plan is active. Your invoice and the details are in the chat."),
-    "pending": (
+    billing.ReturnState.PAID: (
+        "Payment received ✅",
+        "Your {plan} plan is active. Your invoice and the details are in the chat.",
+    ),
+    billing.ReturnState.PENDING: (
         "Confirming your payment…",
         "If you completed the payment, the confirmation arrives in the chat within a few minutes — "
         "nothing else to do here. If you didn't, nothing was charged.",
     ),
-    "cancelled": ("Payment cancelled", "Nothing was charged. You can pick a plan again with /upgrade in the chat."),
-    "failed": ("The payment didn't go through", "Nothing was charged. Try /upgrade again in the chat."),
-    "refunded": ("This payment was refunded", "The money went back to you. The details are in the chat."),
-    "unknown": (
+    billing.ReturnState.CANCELLED: (
+        "Payment cancelled",
+        "Nothing was charged. You can pick a plan again with /upgrade in the chat.",
+    ),
+    billing.ReturnState.FAILED: (
+        "The payment didn't go through",
+        "Nothing was charged. Try /upgrade again in the chat.",
+    ),
+    billing.ReturnState.REFUNDED: (
+        "This payment was refunded",
+        "The money went back to you. The details are in the chat.",
+    ),
+    billing.ReturnState.UNKNOWN: (
         "We couldn't find this payment",
         "If you paid, the confirmation arrives in the chat. The link may be incomplete.",
     ),
 }
 
 
-def render(state: str, plan_name: str | None, bot_username: str | None) -> str:
+def render(state: billing.ReturnState, plan_name: str | None, bot_username: str | None) -> str:
     title, body = MESSAGES[state]
     body = body.format(plan=plan_name or "new")
     if bot_username:
@@ -82,7 +94,7 @@ def handler(deps: CoreDeps, bot_username: str | None) -> Callable[[web.Request],
         return web.Response(
             text=render(status.state, status.plan_name, bot_username),
             content_type="text/html",
-            status=404 if status.state == "unknown" else 200,
+            status=404 if status.state == billing.ReturnState.UNKNOWN else 200,
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 

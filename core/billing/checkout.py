@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -56,11 +57,11 @@ class PaymentsOff(RecastError):
 
 
 def payments_enabled(deps: CoreDeps) -> bool:
-    return bool(deps.providers.get("gateways"))
+    return bool(deps.providers.gateways)
 
 
 def payable_currencies(deps: CoreDeps) -> list[str]:
-    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    clients = deps.providers.gateways
     return [currency for currency, names in (("INR", INR_GATEWAYS), ("USD", USD_GATEWAYS)) if set(names) & set(clients)]
 
 
@@ -122,6 +123,47 @@ def tax_note(currency: str) -> str:
     return f" incl. {invoices.GST_RATE * 100:.0f}% GST"
 
 
+@dataclass(frozen=True)
+class PlanCatalogue:
+    """What /plans shows a creator: the plans in their currency, and whether they can be bought here."""
+
+    currency: str
+    offers: list[PlanOffer]
+    tax_note: str  # what the prices include (" incl. 18% GST" for INR), "" otherwise
+    other_currency: str  # the currency the list can be switched to
+    payable: bool  # a gateway for `currency` is configured
+    payments_off: str | None  # why nothing can be bought on this server; None when payments are on
+
+
+async def plan_catalogue(
+    session: AsyncSession, deps: CoreDeps, country_code: str | None, requested: str = ""
+) -> PlanCatalogue:
+    """The plans for a creator in the currency `currency_for` picks (one they asked for among the words of
+    `requested`, else by country)."""
+    currency = currency_for(country_code, requested)
+    return PlanCatalogue(
+        currency=currency,
+        offers=await list_plans(session, currency),
+        tax_note=tax_note(currency),
+        other_currency="USD" if currency == "INR" else "INR",
+        payable=currency in payable_currencies(deps),
+        payments_off=None if payments_enabled(deps) else payments_off_message(deps.settings.billing_contact),
+    )
+
+
+async def checkout_for_plan(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user_id: uuid.UUID,
+    country_code: str | None,
+    plan_slug: str,
+    requested: str = "",
+) -> CheckoutLink:
+    """/upgrade <plan> [currency]: a checkout for the plan in the currency `currency_for` picks."""
+    currency = currency_for(country_code, requested)
+    return await create_checkout(session, deps, user_id, plan_slug.lower(), currency)
+
+
 def _price(plan: SubscriptionPlan, currency: str) -> Decimal | None:
     return plan.price_inr if currency.upper() == "INR" else plan.price_usd if currency.upper() == "USD" else None
 
@@ -157,7 +199,7 @@ def choose_gateway(
     deps: CoreDeps, currency: str, preferred: str | None = None, *, plan_slug: str = "pro-monthly"
 ) -> GatewayClient:
     """Razorpay then Cashfree for INR, Stripe then PayPal for USD, among the configured clients."""
-    clients: dict[str, GatewayClient] = deps.providers.get("gateways", {})
+    clients = deps.providers.gateways
     if not clients:
         raise PaymentsOff(deps.settings.billing_contact)
     order = INR_GATEWAYS if currency.upper() == "INR" else USD_GATEWAYS if currency.upper() == "USD" else ()
@@ -181,9 +223,20 @@ def return_url(public_base_url: str, payment_id: uuid.UUID, *, cancelled: bool =
     return url + ("&result=cancelled" if cancelled else "")
 
 
+class ReturnState(StrEnum):
+    """What the return page may say about a payment."""
+
+    PAID = "paid"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class ReturnStatus:
-    state: str  # paid | pending | cancelled | failed | refunded | unknown
+    state: ReturnState
     plan_name: str | None = None
 
 
@@ -194,19 +247,19 @@ async def payment_return_status(
     processed); what the gateway put in the return URL (cancelled, paid) only decides among the rest."""
     payment = await session.get(Payment, payment_id) if payment_id is not None else None
     if payment is None:
-        return ReturnStatus("unknown")
+        return ReturnStatus(ReturnState.UNKNOWN)
     slug = (payment.gateway_response or {}).get("plan_slug")
     plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug)) if slug else None
     name = plan.name if plan is not None else None
     if payment.status in ("refunded", "partially_refunded"):
-        return ReturnStatus("refunded", name)
+        return ReturnStatus(ReturnState.REFUNDED, name)
     if payment.status in SUCCEEDED:
-        return ReturnStatus("paid", name)
+        return ReturnStatus(ReturnState.PAID, name)
     if payment.status == "failed":
-        return ReturnStatus("failed", name)
+        return ReturnStatus(ReturnState.FAILED, name)
     if gateway_says == "cancelled":
-        return ReturnStatus("cancelled", name)
-    return ReturnStatus("pending", name)
+        return ReturnStatus(ReturnState.CANCELLED, name)
+    return ReturnStatus(ReturnState.PENDING, name)
 
 
 async def create_checkout(

@@ -20,7 +20,7 @@ from core.accounts.models import ChatIdentity
 from core.notify import outbox as chat_outbox
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.system.models import Notification
-from core.work import service as work
+from core.work.runner import Outcome, run_now
 
 if TYPE_CHECKING:
     from core.deps import CoreDeps
@@ -88,6 +88,6 @@ async def deliver(deps: CoreDeps, outbox: list[ChatSend]) -> int:
     (a chat that cannot be reached never undoes billing state)."""
     sent = 0
     for item in outbox:
-        if await work.run_now(deps, item.unit_id) == work.Outcome.SUCCEEDED:
+        if await run_now(deps, item.unit_id) == Outcome.SUCCEEDED:
             sent += 1
     return sent

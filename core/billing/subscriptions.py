@@ -9,6 +9,7 @@ the creator is told so instead of being offered a button that would change nothi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import invoices as billing_invoices
 from core.billing import usage as billing_usage
-from core.billing.gateways import GatewayError
+from core.billing.gateways import CancelsRenewal, GatewayClient, GatewayError, ResumesRenewal
 from core.billing.models import Invoice, Subscription, SubscriptionPlan
 from core.common.errors import NotFound, RecastError
 from core.deps import CoreDeps
@@ -72,8 +73,8 @@ def _recurring(sub: Subscription) -> tuple[str, str] | None:
     return None
 
 
-def _client(deps: CoreDeps, gateway: str) -> Any:
-    return deps.providers.get("gateways", {}).get(gateway)
+def _client(deps: CoreDeps, gateway: str) -> GatewayClient | None:
+    return deps.providers.gateways.get(gateway)
 
 
 async def plan_view(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID) -> PlanView | None:
@@ -93,8 +94,8 @@ async def plan_view(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID
         trial_end=sub.trial_end,
         cancel_at_period_end=scheduled,
         gateway=recurring[0] if recurring else None,
-        can_cancel=not scheduled and hasattr(client, "cancel_subscription"),
-        can_resume=scheduled and hasattr(client, "resume_subscription"),
+        can_cancel=not scheduled and isinstance(client, CancelsRenewal),
+        can_resume=scheduled and isinstance(client, ResumesRenewal),
     )
 
 
@@ -106,25 +107,11 @@ async def cancel_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise NothingToCancel()
     gateway, external_id = recurring
     client = _client(deps, gateway)
-    if not hasattr(client, "cancel_subscription"):
+    if not isinstance(client, CancelsRenewal):
         raise NothingToCancel(detail=f"no {gateway} client to cancel {external_id}")
-    try:
-        await client.cancel_subscription(external_id)
-    except GatewayError as exc:
-        raise GatewayUnreachable(gateway, str(exc)) from exc
-    sub.cancel_at_period_end = True
-    await audit.record(
-        session=session,
-        action="subscription_cancel_scheduled",
-        user_id=user_id,
-        resource_type="subscription",
-        resource_id=sub.id,
-        metadata={"period_end": sub.current_period_end.isoformat(), "gateway": gateway},
-    )
-    await session.flush()
-    view = await plan_view(session=session, deps=deps, user_id=user_id)
-    assert view is not None
-    return view
+    await _tell_gateway(gateway, client.cancel_subscription(external_id))
+    metadata = {"period_end": sub.current_period_end.isoformat(), "gateway": gateway}
+    return await _record_renewal(session, deps, user_id, sub, True, "subscription_cancel_scheduled", metadata)
 
 
 async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid.UUID) -> PlanView:
@@ -135,20 +122,37 @@ async def resume_renewal(*, session: AsyncSession, deps: CoreDeps, user_id: uuid
         raise CannotResume()
     gateway, external_id = recurring
     client = _client(deps, gateway)
-    if not hasattr(client, "resume_subscription"):
+    if not isinstance(client, ResumesRenewal):
         raise CannotResume(detail=f"{gateway} cannot undo a cancellation")
+    await _tell_gateway(gateway, client.resume_subscription(external_id))
+    return await _record_renewal(session, deps, user_id, sub, False, "subscription_cancel_undone", {"gateway": gateway})
+
+
+async def _tell_gateway(gateway: str, call: Awaitable[None]) -> None:
     try:
-        await client.resume_subscription(external_id)
+        await call
     except GatewayError as exc:
         raise GatewayUnreachable(gateway, str(exc)) from exc
-    sub.cancel_at_period_end = False
+
+
+async def _record_renewal(
+    session: AsyncSession,
+    deps: CoreDeps,
+    user_id: uuid.UUID,
+    sub: Subscription,
+    cancel_at_period_end: bool,
+    action: str,
+    metadata: dict[str, Any],
+) -> PlanView:
+    """The gateway accepted: record the change, audit it, and return what the creator now has."""
+    sub.cancel_at_period_end = cancel_at_period_end
     await audit.record(
         session=session,
-        action="subscription_cancel_undone",
+        action=action,
         user_id=user_id,
         resource_type="subscription",
         resource_id=sub.id,
-        metadata={"gateway": gateway},
+        metadata=metadata,
     )
     await session.flush()
     view = await plan_view(session=session, deps=deps, user_id=user_id)

@@ -19,6 +19,7 @@ from core.accounts.models import User
 from core.billing.errors import OverPlanLimit
 from core.billing.models import Subscription, SubscriptionPlan, UsageTracking
 from core.common.clock import local_time, utcnow
+from core.seed.data import subscription_plans
 from core.system import audit
 from core.system.models import SystemSetting
 
@@ -85,8 +86,6 @@ async def fallback_limits(session: AsyncSession) -> dict[str, Any]:
     plan = await session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.slug == slug))
     if plan is not None and plan.limits:
         return dict(plan.limits)
-    from core.seed.data import subscription_plans
-
     shipped = {p["slug"]: p["limits"] for p in subscription_plans()}
     return dict(shipped.get(slug) or shipped[str(DEFAULT_TRIAL["plan_slug"])])
 

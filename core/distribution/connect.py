@@ -22,7 +22,7 @@ from core.distribution.publishing import add_publish_unit
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.system.models import AuditLog
-from core.work import service as work
+from core.work import submit as work
 
 
 def connectable(settings: Settings) -> list[Platform]:

@@ -49,7 +49,7 @@ from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.ports import Credentials, PlatformClient, PostContent, PublishedPost
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
-from core.work import service as work
+from core.work import submit as work
 
 log = logging.getLogger(__name__)
 

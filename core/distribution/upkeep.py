@@ -26,7 +26,7 @@ from core.distribution.notices import local_time, owner_chats
 from core.distribution.platforms.names import Platform, label
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
-from core.work import service as work
+from core.work import submit as work
 
 log = logging.getLogger(__name__)
 

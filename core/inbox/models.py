@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint, func, text
@@ -11,6 +12,18 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, uuid_pk
+
+
+class EventStatus(StrEnum):
+    """`gateway_events.status` (a text column: rows read back compare equal to these)."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    IGNORED = "ignored"
+    # Authentic, but no event we can process: stored as received, never processed; why is in last_error.
+    MALFORMED = "malformed"
 
 
 class GatewayEvent(Base):
@@ -38,8 +51,7 @@ class GatewayEvent(Base):
     raw_headers: Mapped[bytes | None] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
     processed_at: Mapped[datetime | None]
-    # received, processing, processed, failed, ignored, malformed (authentic, but no event we can
-    # process: stored as received, never processed; the reason is in last_error)
+    # An `EventStatus` value.
     status: Mapped[str] = mapped_column(String(20), server_default=text("'received'"))
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)

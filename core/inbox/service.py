@@ -19,9 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.inbox.models import GatewayEvent
+from core.inbox.models import EventStatus, GatewayEvent
 
-FINAL = ("processed", "ignored", "malformed")
+FINAL = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.MALFORMED)
 _ERROR_LIMIT = 8000
 
 
@@ -39,7 +39,7 @@ async def record_update(
                 event_type=event_type,
                 raw_body=body,
                 headers={},
-                status="processing",
+                status=EventStatus.PROCESSING,
                 processed_at=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["sender", "sender_event_id"])
@@ -57,7 +57,7 @@ async def claim(session: AsyncSession, event_id: uuid.UUID) -> GatewayEvent | No
     return event
 
 
-def mark_done(event: GatewayEvent, status: str, note: str | None) -> None:
+def mark_done(event: GatewayEvent, status: EventStatus, note: str | None) -> None:
     """A final outcome: processed, ignored or malformed (with why)."""
     event.status, event.attempts, event.last_error = status, event.attempts + 1, note
     event.processed_at = utcnow()
@@ -66,14 +66,14 @@ def mark_done(event: GatewayEvent, status: str, note: str | None) -> None:
 def mark_failed(event: GatewayEvent, error: BaseException | str | None = None) -> None:
     """Processing raised: keep the traceback (or the given reason) on the row, where operators look."""
     reason = error if isinstance(error, str) else traceback.format_exc()
-    event.status, event.attempts, event.last_error = "failed", event.attempts + 1, reason[-_ERROR_LIMIT:]
+    event.status, event.attempts, event.last_error = EventStatus.FAILED, event.attempts + 1, reason[-_ERROR_LIMIT:]
 
 
 async def give_up(session: AsyncSession, event_id: uuid.UUID, error: str) -> None:
     """The unit processing this event gave up: mark it failed unless it reached a final state."""
     event = await session.get(GatewayEvent, event_id)
     if event is not None and event.status not in FINAL:
-        event.status, event.last_error = "failed", error[-_ERROR_LIMIT:]
+        event.status, event.last_error = EventStatus.FAILED, error[-_ERROR_LIMIT:]
 
 
 async def finish_update(session: AsyncSession, event_id: uuid.UUID, *, error: str | None) -> None:
@@ -82,7 +82,7 @@ async def finish_update(session: AsyncSession, event_id: uuid.UUID, *, error: st
         update(GatewayEvent)
         .where(GatewayEvent.id == event_id)
         .values(
-            status="failed" if error else "processed",
+            status=EventStatus.FAILED if error else EventStatus.PROCESSED,
             processed_at=utcnow(),
             attempts=GatewayEvent.attempts + 1,
             last_error=error,
@@ -94,7 +94,7 @@ async def renew_lease(session: AsyncSession, event_id: uuid.UUID) -> None:
     """Still handling it: move the lease (`processed_at` while `processing`) forward."""
     await session.execute(
         update(GatewayEvent)
-        .where(GatewayEvent.id == event_id, GatewayEvent.status == "processing")
+        .where(GatewayEvent.id == event_id, GatewayEvent.status == EventStatus.PROCESSING)
         .values(processed_at=utcnow())
     )
 

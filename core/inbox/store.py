@@ -30,6 +30,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.inbox.models import EventStatus
+
 log = logging.getLogger(__name__)
 
 # The event and the work unit that will process it, in one statement: a stored event always has its
@@ -144,7 +146,7 @@ class GatewayInbox:
             body,
             json.dumps({k: storable(v, 2000) for k, v in headers.items()}),
             raw_headers,
-            "malformed" if malformed else "received",
+            EventStatus.MALFORMED if malformed else EventStatus.RECEIVED,
             storable(malformed, 2000) if malformed else None,
             PROCESS_TASK,
         )

@@ -25,8 +25,9 @@ from core.notify.ports import (
     DraftActionKind,
     OutgoingMessage,
 )
-from core.work import service as work
+from core.work import submit
 from core.work.registry import unit_handler
+from core.work.runner import run_now
 
 if TYPE_CHECKING:
     from core.deps import CoreDeps
@@ -93,7 +94,7 @@ async def record(
     session: AsyncSession, chat: ChatRef, message: OutgoingMessage, *, key: str | None = None
 ) -> uuid.UUID:
     """Add the message to the outbox in the caller's transaction; `flush` it after the commit."""
-    unit_id, _ = await work.add(
+    unit_id, _ = await submit.add(
         session, SEND, {"chat": chat_to_json(chat), "message": message_to_json(message)}, key=key
     )
     return unit_id
@@ -102,7 +103,7 @@ async def record(
 async def flush(deps: CoreDeps, unit_ids: Sequence[uuid.UUID]) -> None:
     """Send recorded messages now, in order. What fails stays in the outbox for a worker to retry."""
     for unit_id in unit_ids:
-        await work.run_now(deps, unit_id)
+        await run_now(deps, unit_id)
 
 
 async def tell(deps: CoreDeps, chat: ChatRef, message: OutgoingMessage, *, key: str | None = None) -> None:

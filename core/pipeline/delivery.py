@@ -20,8 +20,9 @@ from core.pipeline.render import draft_message
 from core.repurposing import planning
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
-from core.work import service as work
+from core.work import submit as work
 from core.work.registry import unit_handler
+from core.work.runner import run_now
 
 DELIVER = "pipeline.deliver_draft"
 
@@ -41,7 +42,7 @@ async def deliver_draft(deps: CoreDeps, draft_id: uuid.UUID, *, force: bool = Fa
         content = f"{draft.title}\x00{draft.content_text}\x00{draft.caption}\x00{draft.file_url}".encode()
         key = f"{draft_id}:v{version}:{zlib.crc32(content):08x}"
         unit_id, _ = await work.add(session, DELIVER, {"draft_id": str(draft_id)}, key=key)
-    await work.run_now(deps, unit_id)
+    await run_now(deps, unit_id)
 
 
 async def send_draft(deps: CoreDeps, draft_id: uuid.UUID) -> str | None:

@@ -32,7 +32,7 @@ from core.pipeline.delivery import deliver_draft, tell_about_draft
 from core.pipeline.stored_transcript import timed_sentences, transcript_key
 from core.repurposing import analysis_rows, drafting, rewriting
 from core.repurposing.models import GeneratedContent
-from core.work import service as work
+from core.work import submit
 
 REWRITE_ALL = "pipeline.rewrite_from_transcript"
 REWRITE_ONE = "pipeline.rewrite_corrected"
@@ -208,7 +208,7 @@ async def correct_transcript(
         for d in await drafting.drafts_for_asset(session=session, asset_id=asset.id)
         if d.content_type == "short_video"
     ]
-    unit_id, _ = await work.add(
+    unit_id, _ = await submit.add(
         session, REWRITE_ALL, {"asset_id": str(asset.id), "revision": revision, "requested_by": str(user_id)}
     )
     await session.flush()
@@ -257,10 +257,10 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
         ids = []
         for draft in await _rewritable(session, asset_id):
             payload = {"draft_id": str(draft.id), "revision": revision, "requested_by": str(requested_by)}
-            unit_id, created = await work.add(session, REWRITE_ONE, payload)
+            unit_id, created = await submit.add(session, REWRITE_ONE, payload)
             if created:
                 ids.append(unit_id)
-    await work.push(deps.work_queue, deps.sessionmaker, ids)
+    await submit.push(deps.work_queue, deps.sessionmaker, ids)
     return len(ids)
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from core.work import service as work
+from core.work.admin import counts_by_state, oldest_waiting_age_s
+from core.work.runner import Outcome
+from core.work.sweeper import SweepReport
 
 if TYPE_CHECKING:
     from core.deps import CoreDeps
@@ -49,14 +51,14 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
         )
 
-    def task_finished(self, kind: str, outcome: work.Outcome, seconds: float) -> None:
+    def task_finished(self, kind: str, outcome: Outcome, seconds: float) -> None:
         self.task_seconds.labels(kind, outcome.value).observe(seconds)
-        if outcome == work.Outcome.RETRYING:
+        if outcome == Outcome.RETRYING:
             self.retries.labels(kind).inc()
-        elif outcome in (work.Outcome.DEAD, work.Outcome.FAILED):
+        elif outcome in (Outcome.DEAD, Outcome.FAILED):
             self.dead_letters.labels(kind).inc()
 
-    def swept(self, report: work.SweepReport) -> None:
+    def swept(self, report: SweepReport) -> None:
         for reason, n in (("lease_expired", report.expired), ("pushed", report.pushed), ("adopted", report.adopted)):
             if n:
                 self.redrives.labels(reason).inc(n)
@@ -67,8 +69,8 @@ class Metrics:
     async def render(self, deps: CoreDeps) -> bytes:
         """Refresh the database-backed gauges, then the exposition text."""
         async with deps.sessionmaker() as session:
-            counts = await work.counts_by_state(session)
-            oldest = await work.oldest_waiting_age_s(session)
+            counts = await counts_by_state(session)
+            oldest = await oldest_waiting_age_s(session)
         self.units.clear()
         for (kind, state), n in counts.items():
             self.units.labels(kind, state).set(n)

@@ -16,7 +16,9 @@ from core.notify.ports import SendFailed
 _TRANSIENT_SQLSTATES = ("08", "40001", "40P01", "57P01", "57P02", "57P03", "53300")
 
 
-def is_transient(exc: BaseException) -> bool:
+# One return per family of failure (exception groups, chat sends, domain errors, sockets, Redis, asyncpg,
+# SQLAlchemy): the function reads top to bottom as the list of what retries; splitting it would scatter that list.
+def is_transient(exc: BaseException) -> bool:  # noqa: PLR0911
     """True for errors that a later attempt may not meet: connections refused or dropped, timeouts,
     serialization failures and deadlocks, Redis outages, a chat send the provider asked us to retry.
     An exception group is transient only if every error in it is."""

@@ -1,7 +1,7 @@
 """Every kind of work by its stable name, with its dedupe and give-up policies.
 
 Handlers are registered by the modules that own them (`tasks/*.py`, `core.notify.outbox`) and run by
-`core.work.service.run_unit`; a handler takes the deps and the unit's JSON payload as keywords.
+`core.work.runner.run_unit`; a handler takes the deps and the unit's JSON payload as keywords.
 """
 
 from __future__ import annotations

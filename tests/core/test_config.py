@@ -132,7 +132,7 @@ def test_recast_info_warns_when_billing_is_off(
 
 
 def test_the_billing_warning_knows_exactly_the_gateways_that_get_built() -> None:
-    from core.billing.gateways import billing_warning, build_gateways, configured_gateways
+    from core.billing.gateway_clients import billing_warning, build_gateways, configured_gateways
 
     bare = Settings(_env_file=None)
     assert configured_gateways(bare) == [] and "set BILLING_CONTACT" in (billing_warning(bare) or "")

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from core.config import Settings
 from core.db.session import make_sessionmaker
 from core.work.models import UnitState, WorkUnit
-from core.work.service import WorkEnqueue
+from core.work.submit import WorkEnqueue
 from recast import commands
 from tasks.registry import load_all
 

@@ -69,7 +69,7 @@ async def test_queue_down_still_stores_the_event_and_its_unit_before_acknowledgi
     await client.start_server()
     try:
         raw, headers = rzp("evt_" + uuid.uuid4().hex[:14])
-        with caplog.at_level(logging.WARNING, logger="core.work.service"):
+        with caplog.at_level(logging.WARNING, logger="core.work.submit"):
             resp = await client.post("/webhooks/razorpay", data=raw, headers=headers)
         assert resp.status == 200
         assert "could not push 1 unit(s) to the queue" in caplog.text

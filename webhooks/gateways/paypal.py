@@ -24,7 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from core.billing.gateways import GatewayError, PayPalRest
+from core.billing.gateway_clients import PayPalRest
+from core.billing.gateways import GatewayError
 from webhooks.gateways.base import (
     BadSignature,
     VerifiedEvent,

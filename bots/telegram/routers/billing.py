@@ -28,27 +28,29 @@ def plan_line(offer: billing.PlanOffer, *, payable: bool) -> str:
     return line + (f" → /upgrade {offer.slug}" if payable else "")
 
 
+def render_catalogue(catalogue: billing.PlanCatalogue) -> str:
+    """The /plans reply: the plans with their prices, how to switch currency, and whether they can be bought."""
+    if not catalogue.offers:
+        return "No plans are set up on this server yet."
+    currency, other = catalogue.currency, catalogue.other_currency
+    lines = "\n".join(plan_line(o, payable=catalogue.payable) for o in catalogue.offers)
+    text = f"Recast plans ({currency}{catalogue.tax_note})\n" + lines
+    text += f"\n\nPrices in {billing.CURRENCY_NAMES[other]}: /plans {other}"
+    if catalogue.payments_off is not None:
+        text += "\n\n" + catalogue.payments_off
+    elif not catalogue.payable:
+        text += f"\n\nPayments in {currency} aren't set up on this server; /plans {other} shows what you can buy."
+    return text
+
+
 def setup() -> Router:
     router = Router(name="billing")
 
     @router.message(Command("plans"))
     async def plans(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
         user = await current_user(session, message.from_user)
-        currency = billing.currency_for(user.country_code, command.args or "")
-        offers = await billing.list_plans(session, currency)
-        if not offers:
-            await message.answer("No plans are set up on this server yet.")
-            return
-        payable = currency in billing.payable_currencies(deps)
-        tax = billing.tax_note(currency)
-        text = f"Recast plans ({currency}{tax})\n" + "\n".join(plan_line(o, payable=payable) for o in offers)
-        other = "USD" if currency == "INR" else "INR"
-        text += f"\n\nPrices in {billing.CURRENCY_NAMES[other]}: /plans {other}"
-        if not billing.payments_enabled(deps):
-            text += "\n\n" + billing.payments_off_message(deps.settings.billing_contact)
-        elif not payable:
-            text += f"\n\nPayments in {currency} aren't set up on this server; /plans {other} shows what you can buy."
-        await message.answer(text)
+        catalogue = await billing.plan_catalogue(session, deps, user.country_code, command.args or "")
+        await message.answer(render_catalogue(catalogue))
 
     @router.message(Command("upgrade"))
     async def upgrade(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
@@ -60,8 +62,7 @@ def setup() -> Router:
         if not args:
             await message.answer("Which plan? Send e.g. /upgrade pro-monthly (see /plans).")
             return
-        currency = billing.currency_for(user.country_code, " ".join(args[1:]))
-        link = await billing.create_checkout(session, deps, user.id, args[0].lower(), currency)
+        link = await billing.checkout_for_plan(session, deps, user.id, user.country_code, args[0], " ".join(args[1:]))
         await message.answer(
             f"Here's your secure {link.gateway.title()} checkout:\n{link.url}\n\n"
             "I'll confirm here as soon as the payment goes through, and send your invoice."

@@ -25,7 +25,7 @@ from core.distribution.models import PlatformConnection, PostStatus, ScheduledPo
 from core.distribution.notices import local_time
 from core.distribution.platforms.names import RULES, Platform, label
 from core.repurposing.models import GeneratedContent
-from core.work import service as work
+from core.work import submit as work
 
 PREFIX = "pb:"  # pb:<n|s|p|t>:<draft b64>:<connection b64>[:<minutes since epoch, base 36>]
 

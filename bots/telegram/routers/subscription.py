@@ -59,13 +59,20 @@ def describe(
             f"To keep it after that, {renew_hint} before then.",
             [],
         )
+    return _renewing(view, f"{prefix}{name}", end, renew_hint)
+
+
+def _renewing(view: subscriptions.PlanView, name: str, end: str, renew_hint: str) -> tuple[str, list[tuple[str, str]]]:
+    """A plan that renews through a gateway: cancelled (resumable or not), or renewing (cancellable here or
+    only in the gateway's account)."""
+    assert view.gateway is not None
     via = subscriptions.GATEWAY_TITLES.get(view.gateway, view.gateway)
     if view.cancel_at_period_end:
-        text = f"{prefix}{name}: cancelled — it stays active until {end}, then ends. Nothing more will be charged."
+        text = f"{name}: cancelled — it stays active until {end}, then ends. Nothing more will be charged."
         if view.can_resume:
             return text, [("▶️ Resume renewals", RESUME)]
         return text + f"\nTo keep going after that, {renew_hint}.", []
-    text = f"{prefix}{name}: renews on {end} through {via}."
+    text = f"{name}: renews on {end} through {via}."
     if view.can_cancel:
         return text, [("Cancel renewal", CANCEL)]
     return text + f"\nTo stop renewals, cancel it in your {via} account.", []
@@ -73,6 +80,14 @@ def describe(
 
 def setup() -> Router:
     router = Router(name="subscription")
+    _plan_handlers(router)
+    _invoice_handlers(router)
+    _gstin_handler(router)
+    return router
+
+
+def _plan_handlers(router: Router) -> None:
+    """/subscription and its buttons: cancel renewal (with a confirmation), keep, resume."""
 
     @router.message(Command("subscription"))
     async def subscription(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
@@ -120,6 +135,10 @@ def setup() -> Router:
         if isinstance(query.message, Message):
             await query.message.edit_text("Resumed. " + text, reply_markup=_buttons(*buttons))
 
+
+def _invoice_handlers(router: Router) -> None:
+    """/invoices and the button that sends one invoice's PDF."""
+
     @router.message(Command("invoices"))
     async def invoices(message: Message, session: AsyncSession) -> None:
         user = await current_user(session, message.from_user)
@@ -158,6 +177,10 @@ def setup() -> Router:
                 caption=f"Invoice {invoice.invoice_number}",
             )
 
+
+def _gstin_handler(router: Router) -> None:
+    """/gstin: show, save (checked) or remove the GSTIN printed on invoices."""
+
     @router.message(Command("gstin"))
     async def gstin(message: Message, command: CommandObject, session: AsyncSession) -> None:
         user = await current_user(session, message.from_user)
@@ -181,5 +204,3 @@ def setup() -> Router:
             f"Saved ✅ GSTIN {saved['gstin']}. It's printed on your invoices from your next payment on "
             "(invoices already issued stay as they are)."
         )
-
-    return router

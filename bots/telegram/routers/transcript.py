@@ -15,7 +15,7 @@ from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from core.deps import CoreDeps
 from core.pipeline import transcript as transcripts
-from core.work import service as work
+from core.work import submit
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -116,7 +116,7 @@ def setup() -> Router:
             unit_id = result.unit_id
 
             async def wake() -> None:
-                await work.push(deps.work_queue, deps.sessionmaker, [unit_id])
+                await submit.push(deps.work_queue, deps.sessionmaker, [unit_id])
 
             after_commit.append(wake)
 

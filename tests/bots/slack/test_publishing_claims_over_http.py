@@ -57,6 +57,6 @@ async def test_an_old_auto_publish_workflow_approves_without_promising_publishin
     everything = json.dumps([c.params for c in fake_slack.calls]).lower()
     assert "publish" not in everything
     # And nothing was queued for a publisher that doesn't exist.
-    assert [name for name, _ in deps.providers["enqueued"] if name == wf.PUBLISH_TASK] == []
+    assert [name for name, _ in deps.enqueue.calls if name == wf.PUBLISH_TASK] == []
     async with deps.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(WorkUnit).where(WorkUnit.kind == wf.PUBLISH_TASK)) == 0

@@ -8,10 +8,11 @@ from sqlalchemy import select, update
 from test_bot_flow import TALK, running_bot
 
 from core.accounts.models import ChatIdentity, User
-from core.billing.gateways import StripeGateway
+from core.billing.gateway_clients import StripeGateway
 from core.billing.models import Subscription, UsageTracking
 from core.common.clock import local_time
 from core.content.models import ContentAsset
+from core.deps import Providers
 
 CREATOR = 5590001
 
@@ -38,7 +39,7 @@ async def test_without_a_gateway_plans_and_upgrade_name_the_billing_contact(live
 
 async def test_with_only_a_dollar_gateway_rupee_upgrades_point_to_dollars(live_deps, redis_url, run_id):
     # A configured Stripe client that is never called: choosing the currency happens before any checkout.
-    live_deps.providers = {"gateways": {"stripe": StripeGateway("sk_test_unused", api_base="http://127.0.0.1:9")}}
+    live_deps.providers = Providers(gateways={"stripe": StripeGateway("sk_test_unused", api_base="http://127.0.0.1:9")})
     async with running_bot(live_deps, redis_url, run_id) as tg:
         await seed_and_onboard(live_deps, tg, CREATOR + 1)
         reply = await reply_to(

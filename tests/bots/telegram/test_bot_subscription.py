@@ -15,9 +15,10 @@ from test_bot_flow import running_bot
 
 from core.accounts.models import ChatIdentity
 from core.billing import invoices
-from core.billing.gateways import StripeGateway
+from core.billing.gateway_clients import StripeGateway
 from core.billing.models import Payment, Subscription, SubscriptionPlan
 from core.common.clock import local_time, utcnow
+from core.deps import Providers
 from core.seed.service import apply_seed
 
 CREATOR = 5630001
@@ -66,7 +67,7 @@ async def test_cancel_a_stripe_renewal_at_period_end_after_confirming_then_resum
         )
 
     async with local_site([web.post("/v1/subscriptions/{id}", stripe_subscription)]) as stripe_api:
-        live_deps.providers = {"gateways": {"stripe": StripeGateway("sk_test_local", api_base=stripe_api)}}
+        live_deps.providers = Providers(gateways={"stripe": StripeGateway("sk_test_local", api_base=stripe_api)})
         async with running_bot(live_deps, redis_url, run_id) as tg:
             user_id = await _ready(live_deps, tg, CREATOR)
             end = await _on_pro(live_deps, user_id, stripe_subscription_id="sub_Test1")

@@ -13,9 +13,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.service import register_chat_user
-from core.billing.gateways import build_gateways
+from core.billing.gateway_clients import build_gateways
 from core.config import Settings
-from core.deps import CoreDeps
+from core.deps import CoreDeps, Providers
 from core.notify.ports import RecordingNotifier
 from core.seed.service import apply_seed
 from core.storage.files import LocalFileStore
@@ -69,7 +69,7 @@ async def deps(
         store=LocalFileStore(tmp_path / "media"),
         notifier=RecordingNotifier(),
         enqueue=Enqueued(),
-        providers={"gateways": gateways},
+        providers=Providers(gateways=gateways),
     )
     await redis.aclose()
 

@@ -65,7 +65,7 @@ async def test_create_checkout_through_each_gateway(
 async def test_checkout_unknown_plan_and_gateway_error(seeded, creator, deps):
     with pytest.raises(NotFound):
         await billing_service.create_checkout(seeded, deps, creator, "platinum-monthly", "INR")
-    deps.providers["gateways"]["stripe"]._client = type(deps.providers["gateways"]["stripe"]._client)(
+    deps.providers.gateways["stripe"]._client = type(deps.providers.gateways["stripe"]._client)(
         "sk_wrong", base_addresses={"api": deps.settings.paypal_api_base}
     )
     with pytest.raises(billing_service.CheckoutFailed):
@@ -97,7 +97,13 @@ def test_gateway_api_bases_default_to_production_and_follow_settings():
     # The checkout tests above reach the local servers only through these settings (see conftest).
     from pydantic import SecretStr
 
-    from core.billing.gateways import CashfreeGateway, PayPalGateway, RazorpayGateway, StripeGateway, build_gateways
+    from core.billing.gateway_clients import (
+        CashfreeGateway,
+        PayPalGateway,
+        RazorpayGateway,
+        StripeGateway,
+        build_gateways,
+    )
     from core.config import Settings
 
     creds = dict(

@@ -58,7 +58,7 @@ async def test_cancel_renewal_tells_the_gateway_first(seeded, creator, deps, gat
 
 async def test_a_gateway_that_refuses_changes_nothing(seeded, creator, deps):
     await _paid_plan(seeded, creator, stripe_subscription_id="sub_X")
-    deps.providers["gateways"]["stripe"]._client = type(deps.providers["gateways"]["stripe"]._client)(
+    deps.providers.gateways["stripe"]._client = type(deps.providers.gateways["stripe"]._client)(
         "sk_wrong", base_addresses={"api": deps.settings.stripe_api_base}
     )
     with pytest.raises(subscriptions.GatewayUnreachable) as caught:

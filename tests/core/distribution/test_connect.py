@@ -15,7 +15,7 @@ from core.distribution.errors import OAuthStateInvalid
 from core.distribution.models import AttemptOutcome, PostStatus
 from core.distribution.platforms.names import Platform
 from core.repurposing.models import GeneratedContent
-from core.work import service as work
+from core.work import submit as work
 from tests.distribution_fixtures import Creator, connect_linkedin, now, wait_for_status
 from tests.fakes.linkedin_api import FakeLinkedIn, Fault
 from tests.workers import running_worker

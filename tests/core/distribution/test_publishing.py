@@ -17,7 +17,7 @@ from core.distribution.platforms.names import Platform
 from core.notify.ports import ConnectAction
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
-from core.work import service as work
+from core.work import submit as work
 from tests.distribution_fixtures import (
     Creator,
     connect_linkedin,

@@ -17,7 +17,7 @@ from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.platforms.names import Platform
 from core.repurposing.models import GeneratedContent
-from core.work import service as work
+from core.work import submit as work
 from tests.distribution_fixtures import Creator, now, wait_for_status
 from tests.fakes.x_api import FakeX, XFault
 from tests.workers import running_worker

@@ -62,22 +62,26 @@ def make_deps(sessionmaker: Any, redis_client: Any, tmp_path: Path, offline_ai: 
     from core.notify.ports import RecordingNotifier
     from core.storage.files import LocalFileStore
 
-    async def enqueue(task_name: str, /, **kwargs: object) -> None:
-        calls.append((task_name, kwargs))
-
-    calls: list[tuple[str, dict[str, object]]] = []
-    deps = CoreDeps(
+    return CoreDeps(
         settings=Settings(recast_data_dir=tmp_path / "data", _env_file=None),
         sessionmaker=sessionmaker,
         redis=redis_client,
         store=LocalFileStore(tmp_path / "media"),
         notifier=RecordingNotifier(),
-        enqueue=enqueue,
+        enqueue=RecordingEnqueue(),
         ai=offline_ai,
         brand_index=None,
     )
-    deps.providers["enqueued"] = calls
-    return deps
+
+
+class RecordingEnqueue:
+    """The deps' `enqueue` in these tests: records each (task name, arguments) in `calls`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, object]]] = []
+
+    async def __call__(self, task_name: str, /, **kwargs: object) -> None:
+        self.calls.append((task_name, kwargs))
 
 
 @dataclass

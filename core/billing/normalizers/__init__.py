@@ -1,0 +1,1 @@
+"""One module per payment gateway: its webhook payloads → `core.billing.facts.Facts`."""
