@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     x_client_secret: SecretStr | None = None
     x_api_base: str = "https://api.x.com"
     x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    meta_app_secret: SecretStr | None = Field(
+        default=None, description="Meta app secret: signs Instagram/Facebook webhooks and deauthorize callbacks"
+    )
+    meta_verify_token: SecretStr | None = Field(default=None, description="hub.verify_token of Meta's handshake")
+    tiktok_client_secret: SecretStr | None = Field(default=None, description="signs TikTok webhooks")
+    youtube_websub_secret: SecretStr | None = Field(default=None, description="hub.secret of YouTube push")
     publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")
     publish_retry_base_s: float = Field(default=30.0, description="First retry delay of a post (doubles, jittered)")
     platform_timeout_s: float = Field(default=30.0, description="How long a platform call may take")

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deps import CoreDeps
-from core.distribution import notices, publishing, upkeep
+from core.distribution import notices, platform_events, publishing, upkeep
+from core.inbox import service as inbox
+from core.inbox.store import PLATFORM_TASK, PLATFORMS
 from core.notify import outbox
+from core.work.sweeper import adopter
 from tasks.registry import task
 
 
@@ -29,3 +36,35 @@ async def refresh_tokens(deps: CoreDeps) -> dict[str, int]:
         await session.commit()
     await outbox.flush(deps, messages + warnings)
     return {"refreshed": refreshed, "refresh_failed": len(messages), "warned": len(warnings)}
+
+
+async def _event_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    async with deps.sessionmaker() as session:
+        await inbox.give_up(session, uuid.UUID(payload["event_id"]), error)
+        await session.commit()
+
+
+@task(PLATFORM_TASK, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10)
+async def process_platform_event(event_id: str, deps: CoreDeps) -> str:
+    """A stored platform webhook, processed once (revocations hold posts and tell owners)."""
+    async with deps.sessionmaker() as session:
+        event = await inbox.claim(session, uuid.UUID(event_id))
+        if event is None:
+            return "locked-or-missing"
+        if event.status in inbox.FINAL:
+            return event.status
+        status, note, units = await platform_events.process(
+            session, deps.settings, sender=event.sender, event_type=event.event_type, raw_body=event.raw_body
+        )
+        inbox.mark_done(event, status, note)
+        await session.commit()
+    await outbox.flush(deps, units)
+    return status
+
+
+@adopter("distribution.platform_events")
+async def adopt_stored_events(session: AsyncSession) -> int:
+    """A stored platform event without a unit gets one (the sweeper runs this)."""
+    return await inbox.adopt_unqueued(
+        session, senders=list(PLATFORMS), kind=PLATFORM_TASK, after=timedelta(seconds=20), max_attempts=10
+    )

@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from core.billing.gateway_clients import PayPalRest
 from core.deps import CoreDeps
-from core.inbox.store import GatewayInbox, asyncpg_dsn, engine_of
+from core.inbox.store import PLATFORM_TASK, PLATFORMS, PROCESS_TASK, GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
 from core.work import submit
 from webhooks import billing_return, oauth
@@ -41,6 +41,11 @@ from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
 from webhooks.gateways.razorpay import RazorpayVerifier
 from webhooks.gateways.stripe import StripeVerifier
+from webhooks.platforms import handshakes
+from webhooks.platforms.linkedin import LinkedInVerifier
+from webhooks.platforms.meta import MetaDeauthorizeVerifier, MetaVerifier
+from webhooks.platforms.tiktok import TikTokVerifier
+from webhooks.platforms.youtube import YouTubeVerifier
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,12 @@ def build_verifiers(deps: CoreDeps) -> dict[str, Verifier]:
         "paypal": PayPalVerifier(
             webhook_id=s.paypal_webhook_id, rest=rest, extra_cert_origins=extra - PAYPAL_CERT_HOSTS
         ),
+        # Platforms: each refuses everything until its secret is configured.
+        "meta": MetaVerifier(split_secrets(_secret(s.meta_app_secret))),
+        "meta_deauthorize": MetaDeauthorizeVerifier(split_secrets(_secret(s.meta_app_secret))),
+        "linkedin": LinkedInVerifier(split_secrets(_secret(s.linkedin_client_secret))),
+        "tiktok": TikTokVerifier(split_secrets(_secret(s.tiktok_client_secret))),
+        "youtube": YouTubeVerifier(split_secrets(_secret(s.youtube_websub_secret))),
     }
     return verifiers
 
@@ -115,7 +126,11 @@ def undecodable_header(raw_headers: RawHeaders) -> str | None:
     return None
 
 
-def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
+def gateway_handler(
+    sender: str, *, verifier: str | None = None, process_kind: str = PROCESS_TASK
+) -> Callable[[web.Request], Any]:
+    """POST handler for one sender: verify on the raw body, store with its processing unit, then answer."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         response = await _handle(request)
@@ -125,10 +140,9 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
         return response
 
     async def _handle(request: web.Request) -> web.StreamResponse:
-        verifier = request.app[VERIFIERS_KEY][sender]
         body = await request.read()  # raises 413 past client_max_size
         try:
-            event = await verifier.verify(request.headers, body)
+            event = await request.app[VERIFIERS_KEY][verifier or sender].verify(request.headers, body)
         except BadSignature as exc:
             # Why no detail: the reason helps an attacker more than it helps PayPal or Stripe.
             log.info("%s webhook refused: %s", sender, exc)
@@ -150,6 +164,7 @@ def gateway_handler(sender: str) -> Callable[[web.Request], Any]:
                 body=body,
                 headers=_kept_headers(request.headers),
                 raw_headers=header_block(request.raw_headers),
+                process_kind=process_kind,
             )
         except Exception:
             # Our storage is down: the gateway keeps the event and retries, nothing is lost.
@@ -235,6 +250,13 @@ def make_web_app(
     oauth.add_routes(app, deps, bot_username)
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
+    for sender in PLATFORMS:
+        app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender, process_kind=PLATFORM_TASK))
+    app.router.add_post(
+        "/webhooks/meta/deauthorize",
+        gateway_handler("meta", verifier="meta_deauthorize", process_kind=PLATFORM_TASK),
+    )
+    handshakes.add_routes(app, deps)
     if extra_routes is not None:
         extra_routes(app)
     return app

@@ -15,14 +15,41 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
+from core.config import Settings
 from core.distribution import connections
 from core.distribution.models import ConnectionStatus, PlatformConnection
 from core.distribution.notices import owner_chats
+from core.distribution.platforms.meta_signed import SignatureInvalid, signed_request_of
 from core.distribution.platforms.names import Platform, label
+from core.inbox.models import EventStatus
+from core.inbox.payload import MalformedPayload, parse_object
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
 
 REVOKED_BY_OWNER = "the account's owner removed Recast's access on the platform"
+
+
+def payload_of(settings: Settings, sender: str, event_type: str | None, raw_body: bytes) -> dict[str, Any]:
+    """The stored delivery's payload (verified at the door; read again here from the raw bytes)."""
+    if sender == "meta" and event_type == "deauthorize":
+        secret = settings.meta_app_secret.get_secret_value() if settings.meta_app_secret else ""
+        return signed_request_of(raw_body, [s.strip() for s in secret.split(",") if s.strip()])
+    return parse_object(raw_body)
+
+
+async def process(
+    session: AsyncSession, settings: Settings, *, sender: str, event_type: str | None, raw_body: bytes
+) -> tuple[EventStatus, str | None, list[uuid.UUID]]:
+    """(status, note, outbox units) for one stored platform event."""
+    try:
+        payload = payload_of(settings, sender, event_type, raw_body)
+    except (MalformedPayload, SignatureInvalid) as exc:
+        return EventStatus.MALFORMED, str(exc), []
+    accounts = revoked_accounts(sender, event_type, payload)
+    if not accounts:
+        return EventStatus.IGNORED, "kept for analytics; nothing to change", []
+    units = await revoke_accounts(session, accounts)
+    return EventStatus.PROCESSED, f"revoked {len(accounts)} account(s)", units
 
 
 def revoked_accounts(sender: str, event_type: str | None, payload: dict[str, Any]) -> list[tuple[Platform, str]]:

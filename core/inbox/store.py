@@ -49,7 +49,9 @@ INSERT_EVENT = (
     " ON CONFLICT (kind, dedupe_key) DO NOTHING RETURNING id)"
     " SELECT ev.id AS event_id, unit.id AS unit_id FROM ev LEFT JOIN unit ON true"
 )
-PROCESS_TASK = "billing.process_gateway_event"  # the work unit kind that processes a stored event
+PROCESS_TASK = "billing.process_gateway_event"  # the work unit kind that processes a stored gateway event
+PLATFORM_TASK = "distribution.process_platform_event"  # ... and a stored platform event
+PLATFORMS = ("meta", "linkedin", "tiktok", "youtube")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class GatewayInbox:
         body: bytes,
         headers: dict[str, str],
         raw_headers: bytes,
+        process_kind: str = PROCESS_TASK,
     ) -> Stored | None:
         """Insert the event with its processing unit; None if (sender, event id) was already stored.
 
@@ -148,7 +151,7 @@ class GatewayInbox:
             raw_headers,
             EventStatus.MALFORMED if malformed else EventStatus.RECEIVED,
             storable(malformed, 2000) if malformed else None,
-            PROCESS_TASK,
+            process_kind,
         )
         if row is None:
             return None

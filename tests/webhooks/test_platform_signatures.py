@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from core.distribution.platforms.meta_signed import SignatureInvalid, parse_signed_request
 from webhooks.gateways.base import BadSignature
 from webhooks.platforms import linkedin, meta, tiktok, youtube
 
@@ -49,11 +50,11 @@ def test_meta_signed_request_is_checked_before_it_is_read() -> None:
     encoded = payload.decode().rstrip("=")
     signature = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), encoded.encode(), hashlib.sha256).digest())
     signed = signature.decode().rstrip("=") + "." + encoded
-    assert meta.parse_signed_request(signed, [SECRET])["user_id"] == "1784"
-    with pytest.raises(BadSignature):
-        meta.parse_signed_request(signed, ["another-secret"])
-    with pytest.raises(BadSignature):
-        meta.parse_signed_request("garbage", [SECRET])
+    assert parse_signed_request(signed, [SECRET])["user_id"] == "1784"
+    with pytest.raises(SignatureInvalid):
+        parse_signed_request(signed, ["another-secret"])
+    with pytest.raises(SignatureInvalid):
+        parse_signed_request("garbage", [SECRET])
 
 
 async def test_linkedin_challenge_and_signature() -> None:

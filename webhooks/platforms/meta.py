@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
-from typing import Any
+from urllib.parse import parse_qs
 
-from core.common.secrets import unb64
+from core.distribution.platforms.meta_signed import SignatureInvalid, parse_signed_request
 from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, parse_object
 
 
@@ -46,25 +45,22 @@ class MetaVerifier:
         return VerifiedEvent(self.sender, body_digest(body), kind, payload, malformed)
 
 
-def parse_signed_request(signed_request: str, app_secrets: list[str]) -> dict[str, Any]:
-    """Meta's `signed_request` (deauthorize and data-deletion callbacks): `<b64url sig>.<b64url JSON>`,
-    the signature an HMAC-SHA256 of the encoded payload under the app secret. Raises BadSignature."""
-    sig_part, _, payload_part = signed_request.partition(".")
-    if not sig_part or not payload_part or not signed_request.isascii():
-        raise BadSignature("not a signed request")
-    try:
-        signature, raw = unb64(sig_part), unb64(payload_part)
-    except ValueError as exc:
-        raise BadSignature("undecodable signed request") from exc
-    if not any(
-        hmac.compare_digest(hmac.new(s.encode(), payload_part.encode(), hashlib.sha256).digest(), signature)
-        for s in app_secrets
-    ):
-        raise BadSignature("signature mismatch")
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise BadSignature("payload is not JSON") from exc
-    if not isinstance(data, dict) or str(data.get("algorithm", "")).upper() != "HMAC-SHA256":
-        raise BadSignature("unexpected algorithm")
-    return data
+class MetaDeauthorizeVerifier:
+    """The deauthorize callback: a form with `signed_request`; stored as a `deauthorize` event whose payload
+    is the verified request (`user_id` is the app-scoped id of the person who removed the app)."""
+
+    sender = "meta"
+
+    def __init__(self, app_secrets: list[str]) -> None:
+        self._secrets = app_secrets
+
+    async def verify(self, headers: Mapping[str, str], body: bytes) -> VerifiedEvent:
+        if not self._secrets:
+            raise BadSignature("no app secret")
+        fields = parse_qs(body.decode("ascii", errors="replace"))
+        try:
+            data = parse_signed_request((fields.get("signed_request") or [""])[0], self._secrets)
+        except SignatureInvalid as exc:
+            raise BadSignature(str(exc)) from exc
+        event_id = f"deauthorize:{data.get('user_id')}:{data.get('issued_at')}"
+        return VerifiedEvent(self.sender, event_id, "deauthorize", data, None if data.get("user_id") else "no user_id")
