@@ -7,7 +7,6 @@ confirmed and the confirmation comes in the chat. Then it sends the creator back
 
 from __future__ import annotations
 
-import html
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from core.billing import checkout as billing
 from core.deps import CoreDeps
+from webhooks.pages import page
 
 # What each gateway puts in the return URL when the creator abandoned or completed the checkout.
 _CANCELLED = {"cancelled", "canceled", "expired", "failed"}
@@ -64,22 +64,7 @@ MESSAGES = {
 def render(state: billing.ReturnState, plan_name: str | None, bot_username: str | None) -> str:
     title, body = MESSAGES[state]
     body = body.format(plan=plan_name or "new")
-    if bot_username:
-        back = (
-            f'<p><a class="button" href="https://t.me/{html.escape(bot_username)}">Back to the chat '
-            f"(@{html.escape(bot_username)})</a></p>"
-        )
-    else:
-        back = "<p>You can close this page and go back to the chat with the Recast bot.</p>"
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title, quote=False)} · Recast</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
-        "line-height:1.5}.button{display:inline-block;padding:.6rem 1rem;border-radius:.4rem;background:#229ED9;"
-        "color:#fff;text-decoration:none}</style></head>"
-        f"<body><h1>{html.escape(title, quote=False)}</h1><p>{html.escape(body, quote=False)}</p>{back}</body></html>"
-    )
+    return page(title, body, bot_username)
 
 
 def handler(deps: CoreDeps, bot_username: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
