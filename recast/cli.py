@@ -15,7 +15,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.config import Settings
 
@@ -59,19 +59,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("httpx", "pgserver", "faster_whisper", "aiogram.event", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from recast import commands
+    from recast import commands  # here, not at the top: `recast --help` needn't import the whole product
 
-    if args.command == "info":
+    def info() -> int:
         commands.print_info(settings)
         return 0
-    if args.command == "jobs":
-        return asyncio.run(commands.jobs(settings, args.action, args.unit_id, show_all=args.all))
-    if args.command == "db":
-        return commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
-    if args.command == "org":
-        return asyncio.run(commands.org_invite(settings, args.org, role=args.role))
-    if args.command == "demo":
-        return asyncio.run(commands.demo(settings, input_path=args.input))
+
+    simple: dict[str, Callable[[], int]] = {
+        "info": info,
+        "jobs": lambda: asyncio.run(commands.jobs(settings, args.action, args.unit_id, show_all=args.all)),
+        "db": lambda: commands.db(
+            settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False)
+        ),
+        "org": lambda: asyncio.run(commands.org_invite(settings, args.org, role=args.role)),
+        "demo": lambda: asyncio.run(commands.demo(settings, input_path=args.input)),
+    }
+    if args.command in simple:
+        return int(simple[args.command]())
     if args.command in ("run", "web", "worker", "scheduler", "bot") and (problem := settings.insecure_for_public_use()):
         print(f"recast {args.command}: refusing to start. {problem}", file=sys.stderr)
         return 2

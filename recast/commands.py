@@ -216,7 +216,8 @@ class LogNotifier(RecordingNotifier):
         return await super().send(chat, message)
 
 
-async def demo(settings: Settings, *, input_path: str | None = None) -> int:
+# Long on purpose: the demo is a script, one step after another, as a reader would follow it.
+async def demo(settings: Settings, *, input_path: str | None = None) -> int:  # noqa: PLR0915
     """The whole pipeline offline: embedded servers, a sample talk, real transcription, drafts printed
     as the bot would send them."""
     from sqlalchemy import select
@@ -372,7 +373,9 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-async def serve(settings: Settings, what: str) -> int:
+# The composition root of the long-running processes: it wires web, bot, worker and scheduler in start-up
+# order, each branch one process role; split, the order would be spread over many functions.
+async def serve(settings: Settings, what: str) -> int:  # noqa: PLR0912, PLR0915
     """`web`, `bot`, `scheduler`, or `run` (web + bot + worker in one process)."""
     from aiohttp import web
 

@@ -29,36 +29,40 @@ def handler(deps: CoreDeps, bot_username: str | None) -> Callable[[web.Request],
             platform = Platform(request.match_info["platform"])
         except ValueError:
             return _html("Unknown platform", "This link doesn't belong to a platform Recast knows.", bot_username, 404)
-        name = label(platform)
         state, code = request.query.get("state", ""), request.query.get("code", "")
-        declined = request.query.get("error")
-        if declined:
+        if request.query.get("error"):
             return await _declined(deps, platform, state, bot_username)
         if not state or not code:
+            name = label(platform)
             return _html(
                 f"{name} didn't send a sign-in code", "Start again with /connect in the chat.", bot_username, 400
             )
-        try:
-            async with deps.sessionmaker() as session:
-                connected = await connect.finish_connect(
-                    session, deps.redis, deps.settings, platform, state=state, code=code
-                )
-                await session.commit()
-        except OAuthStateInvalid as exc:
-            return _html("This sign-in link can't be used", exc.user_message, bot_username, 400)
-        except PlatformError as exc:
-            log.warning("connecting %s failed: %s", platform, exc)
-            body = f"{name} didn't accept the sign-in ({exc.user_message}) Start again with /connect in the chat."
-            return _html(f"{name} wasn't connected", body, bot_username, 502)
-        except RecastError as exc:
-            return _html(f"{name} wasn't connected", exc.user_message, bot_username, 400)
-        await connect.after_commit(deps, connected)
-        who = f" as {connected.username}" if connected.username else ""
-        return _html(
-            f"{name} connected ✅", f"Recast can now publish to {name}{who}. The details are in the chat.", bot_username
-        )
+        return await _connect(deps, platform, state, code, bot_username)
 
     return callback
+
+
+async def _connect(deps: CoreDeps, platform: Platform, state: str, code: str, bot_username: str | None) -> web.Response:
+    name = label(platform)
+    try:
+        async with deps.sessionmaker() as session:
+            connected = await connect.finish_connect(
+                session, deps.redis, deps.settings, platform, state=state, code=code
+            )
+            await session.commit()
+    except OAuthStateInvalid as exc:
+        return _html("This sign-in link can't be used", exc.user_message, bot_username, 400)
+    except PlatformError as exc:
+        log.warning("connecting %s failed: %s", platform, exc)
+        body = f"{name} didn't accept the sign-in ({exc.user_message}) Start again with /connect in the chat."
+        return _html(f"{name} wasn't connected", body, bot_username, 502)
+    except RecastError as exc:
+        return _html(f"{name} wasn't connected", exc.user_message, bot_username, 400)
+    await connect.after_commit(deps, connected)
+    who = f" as {connected.username}" if connected.username else ""
+    return _html(
+        f"{name} connected ✅", f"Recast can now publish to {name}{who}. The details are in the chat.", bot_username
+    )
 
 
 async def _declined(deps: CoreDeps, platform: Platform, state: str, bot_username: str | None) -> web.Response:

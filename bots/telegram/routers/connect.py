@@ -53,99 +53,99 @@ def _pick(available: list[Platform], wanted: str) -> list[Platform] | None:
     return [p for p in available if p == wanted] or None
 
 
+async def connect_command(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
+    user = await current_user(session, message.from_user)
+    available = connect.connectable(deps.settings)
+    if not available:
+        await message.answer(NOT_SET_UP)
+        return
+    platforms = _pick(available, (command.args or "").strip())
+    if platforms is None:
+        names = ", ".join(label(p) for p in available)
+        await message.answer(f"I can connect: {names}. Send /connect to get the sign-in buttons.")
+        return
+    markup = await _links(deps, Owner(user.id), message.chat.id, platforms)
+    await message.answer(
+        "Connect an account Recast can publish to. Each button opens the platform's sign-in page and works "
+        "once, for 10 minutes; I'll confirm here when it's done.",
+        reply_markup=markup,
+    )
+
+
+async def reconnect_button(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
+    user = await current_user(session, query.from_user)
+    platforms = _pick(connect.connectable(deps.settings), (query.data or "").removeprefix(CONNECT_PREFIX))
+    if not platforms or query.message is None:
+        await query.answer("That platform isn't set up on this server any more.", show_alert=True)
+        return
+    await query.answer()
+    markup = await _links(deps, Owner(user.id), query.message.chat.id, platforms)
+    await query.message.answer("Sign in again and your held posts go out:", reply_markup=markup)
+
+
+async def list_connections(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
+    user = await current_user(session, message.from_user)
+    mine = await connections.connections_of(session, Owner(user.id))
+    if not mine:
+        text = "No accounts connected yet. /connect adds one."
+        await message.answer(text if connect.connectable(deps.settings) else NOT_SET_UP)
+        return
+    rows = [[InlineKeyboardButton(text=f"Disconnect {_account(c)}", callback_data=DISCONNECT + c.id.hex)] for c in mine]
+    await message.answer(
+        "Your connected accounts:\n" + "\n".join(_state_line(c) for c in mine),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+    )
+
+
+async def disconnect_buttons(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
+    data = query.data or ""
+    user = await current_user(session, query.from_user)
+    owner = Owner(user.id)
+    try:
+        connection_id = uuid.UUID(hex=data[5:])
+    except ValueError:
+        await query.answer("That button has expired. Send /connections again.", show_alert=True)
+        return
+    if data.startswith(KEEP):
+        await query.answer("Kept.")
+        return
+    connection = await connections.connection_of(session, owner, connection_id)
+    if data.startswith(DISCONNECT):
+        await query.answer()
+        if query.message is not None:
+            confirm = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(text="Yes, disconnect", callback_data=CONFIRM + connection_id.hex),
+                        InlineKeyboardButton(text="Keep it", callback_data=KEEP + connection_id.hex),
+                    ]
+                ]
+            )
+            await query.message.answer(
+                f"Disconnect {_account(connection)}? Recast deletes its access and cancels the posts scheduled on it.",
+                reply_markup=confirm,
+            )
+        return
+    result = await service.disconnect(session, deps.settings, owner, connection_id)
+    await session.commit()
+    await query.answer("Disconnected.")
+    name = label(result.platform)
+    text = f"Disconnected {_account(connection)}. Its tokens are deleted here"
+    text += (
+        f" and {name} revoked Recast's access."
+        if result.revoked_at_platform
+        else (f"; {name} didn't confirm revoking Recast's access, so remove Recast in your {name} settings too.")
+    )
+    if result.cancelled_posts:
+        text += f" {result.cancelled_posts} scheduled post(s) were cancelled."
+    if query.message is not None:
+        await query.message.answer(text)
+
+
 def setup() -> Router:
     router = Router(name="connect")
-
-    @router.message(Command("connect"))
-    async def connect_command(message: Message, command: CommandObject, session: AsyncSession, deps: CoreDeps) -> None:
-        user = await current_user(session, message.from_user)
-        available = connect.connectable(deps.settings)
-        if not available:
-            await message.answer(NOT_SET_UP)
-            return
-        platforms = _pick(available, (command.args or "").strip())
-        if platforms is None:
-            names = ", ".join(label(p) for p in available)
-            await message.answer(f"I can connect: {names}. Send /connect to get the sign-in buttons.")
-            return
-        markup = await _links(deps, Owner(user.id), message.chat.id, platforms)
-        await message.answer(
-            "Connect an account Recast can publish to. Each button opens the platform's sign-in page and works "
-            "once, for 10 minutes; I'll confirm here when it's done.",
-            reply_markup=markup,
-        )
-
-    @router.callback_query(F.data.startswith(CONNECT_PREFIX))
-    async def reconnect_button(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
-        user = await current_user(session, query.from_user)
-        platforms = _pick(connect.connectable(deps.settings), (query.data or "").removeprefix(CONNECT_PREFIX))
-        if not platforms or query.message is None:
-            await query.answer("That platform isn't set up on this server any more.", show_alert=True)
-            return
-        await query.answer()
-        markup = await _links(deps, Owner(user.id), query.message.chat.id, platforms)
-        await query.message.answer("Sign in again and your held posts go out:", reply_markup=markup)
-
-    @router.message(Command("connections"))
-    async def list_connections(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
-        user = await current_user(session, message.from_user)
-        mine = await connections.connections_of(session, Owner(user.id))
-        if not mine:
-            text = "No accounts connected yet. /connect adds one."
-            await message.answer(text if connect.connectable(deps.settings) else NOT_SET_UP)
-            return
-        rows = [
-            [InlineKeyboardButton(text=f"Disconnect {_account(c)}", callback_data=DISCONNECT + c.id.hex)] for c in mine
-        ]
-        await message.answer(
-            "Your connected accounts:\n" + "\n".join(_state_line(c) for c in mine),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
-        )
-
-    @router.callback_query(F.data.startswith("cx:"))
-    async def disconnect_buttons(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
-        data = query.data or ""
-        user = await current_user(session, query.from_user)
-        owner = Owner(user.id)
-        try:
-            connection_id = uuid.UUID(hex=data[5:])
-        except ValueError:
-            await query.answer("That button has expired. Send /connections again.", show_alert=True)
-            return
-        if data.startswith(KEEP):
-            await query.answer("Kept.")
-            return
-        connection = await connections.connection_of(session, owner, connection_id)
-        if data.startswith(DISCONNECT):
-            await query.answer()
-            if query.message is not None:
-                confirm = InlineKeyboardMarkup(
-                    inline_keyboard=[
-                        [
-                            InlineKeyboardButton(text="Yes, disconnect", callback_data=CONFIRM + connection_id.hex),
-                            InlineKeyboardButton(text="Keep it", callback_data=KEEP + connection_id.hex),
-                        ]
-                    ]
-                )
-                await query.message.answer(
-                    f"Disconnect {_account(connection)}? Recast deletes its access and cancels the posts scheduled "
-                    "on it.",
-                    reply_markup=confirm,
-                )
-            return
-        result = await service.disconnect(session, deps.settings, owner, connection_id)
-        await session.commit()
-        await query.answer("Disconnected.")
-        name = label(result.platform)
-        text = f"Disconnected {_account(connection)}. Its tokens are deleted here"
-        text += (
-            f" and {name} revoked Recast's access."
-            if result.revoked_at_platform
-            else (f"; {name} didn't confirm revoking Recast's access, so remove Recast in your {name} settings too.")
-        )
-        if result.cancelled_posts:
-            text += f" {result.cancelled_posts} scheduled post(s) were cancelled."
-        if query.message is not None:
-            await query.message.answer(text)
-
+    router.message(Command("connect"))(connect_command)
+    router.callback_query(F.data.startswith(CONNECT_PREFIX))(reconnect_button)
+    router.message(Command("connections"))(list_connections)
+    router.callback_query(F.data.startswith("cx:"))(disconnect_buttons)
     return router
