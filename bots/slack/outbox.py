@@ -258,6 +258,14 @@ async def queue_changed(
     await refresh_homes(deps, client, people)
 
 
+async def revision_ready(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
+    """A new version was written (by the `slack.revise` task): it is posted in the thread with fresh buttons,
+    and the queues it is back in are redrawn."""
+    await post_revision(deps, client, request_id)
+    await refresh_message(deps, client, request_id)
+    await queue_changed(deps, client, request_id, ())
+
+
 async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, by_user_id: uuid.UUID) -> None:
     """After changes were asked for (by a reviewer or a failed QA): the new version is written, posted in the
     thread with fresh buttons, and the queues it is back in are redrawn."""
@@ -266,6 +274,4 @@ async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, 
         await wf.apply_revision(
             session=session, writer=ai.writer, index=deps.brand_index, request_id=request_id, by_user_id=by_user_id
         )
-    await post_revision(deps, client, request_id)
-    await refresh_message(deps, client, request_id)
-    await queue_changed(deps, client, request_id, ())
+    await revision_ready(deps, client, request_id)

@@ -58,6 +58,7 @@ async def committed_sessionmaker(url: str) -> AsyncIterator[async_sessionmaker[A
 
 
 def make_deps(sessionmaker: Any, redis_client: Any, tmp_path: Path, offline_ai: Any) -> CoreDeps:
+    from bots.slack.team_chat import SlackTeamChat
     from core.config import Settings
     from core.notify.ports import RecordingNotifier
     from core.storage.files import LocalFileStore
@@ -75,6 +76,7 @@ def make_deps(sessionmaker: Any, redis_client: Any, tmp_path: Path, offline_ai: 
         enqueue=enqueue,
         ai=offline_ai,
         brand_index=None,
+        team_chat=SlackTeamChat(),
     )
     deps.providers["enqueued"] = calls
     return deps
