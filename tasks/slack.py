@@ -30,6 +30,23 @@ async def post_approval(draft_id: str, deps: CoreDeps, requested_by: str | None 
     await _chat(deps).post_approval(deps, uuid.UUID(draft_id), uuid.UUID(requested_by) if requested_by else None)
 
 
+@task("slack.revise", key=lambda p: f"{p['request_id']}:r{p['revision']}")
+async def revise(request_id: str, revision: int, deps: CoreDeps, by_user_id: str | None = None) -> None:
+    """After changes were asked for (by a reviewer or a failed QA): the new version is written here, in a worker,
+    then posted in the request's thread with fresh buttons. `revision` is the request's revision count when the
+    changes were asked for (one rewrite per change request)."""
+    async with session_scope(deps.sessionmaker) as session:
+        ai = deps.require_ai()
+        await wf.apply_revision(
+            session=session,
+            writer=ai.writer,
+            index=deps.brand_index,
+            request_id=uuid.UUID(request_id),
+            by_user_id=uuid.UUID(by_user_id) if by_user_id else None,
+        )
+    await _chat(deps).revision_ready(deps, uuid.UUID(request_id))
+
+
 @task("slack.send_qa_reminders")
 async def qa_reminders(deps: CoreDeps) -> int:
     """Remind whoever asked for QA, in every chat they use (Telegram through the notifier, Slack as a DM), before

@@ -258,20 +258,16 @@ async def queue_changed(
     await refresh_homes(deps, client, people)
 
 
+async def ask_for_revision(deps: CoreDeps, request: ApprovalRequest, by_user_id: uuid.UUID) -> None:
+    """Changes were asked for (by a reviewer or a failed QA): a worker writes the new version (`slack.revise`)."""
+    await deps.enqueue(
+        "slack.revise", request_id=str(request.id), revision=request.revision_count or 0, by_user_id=str(by_user_id)
+    )
+
+
 async def revision_ready(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
     """A new version was written (by the `slack.revise` task): it is posted in the thread with fresh buttons,
     and the queues it is back in are redrawn."""
     await post_revision(deps, client, request_id)
     await refresh_message(deps, client, request_id)
     await queue_changed(deps, client, request_id, ())
-
-
-async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, by_user_id: uuid.UUID) -> None:
-    """After changes were asked for (by a reviewer or a failed QA): the new version is written, posted in the
-    thread with fresh buttons, and the queues it is back in are redrawn."""
-    async with session_scope(deps.sessionmaker) as session:
-        ai = deps.require_ai()
-        await wf.apply_revision(
-            session=session, writer=ai.writer, index=deps.brand_index, request_id=request_id, by_user_id=by_user_id
-        )
-    await revision_ready(deps, client, request_id)

@@ -181,7 +181,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await outbox.refresh_homes(deps, client, people | {user_id})
         if back is not None:
             await outbox.queue_changed(deps, client, back.request.id, (back.stage_no,), actor=user_id)
-            await outbox.revise(deps, client, back.request.id, user_id)
+            await outbox.ask_for_revision(deps, back.request, user_id)
 
     async def passed(body: dict[str, Any], client: AsyncWebClient) -> None:
         await decide(body, client, uuid.UUID(body["actions"][0]["value"]), True, None)

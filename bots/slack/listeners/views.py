@@ -80,7 +80,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
         await outbox.tell_people(deps, client, decision, user_id)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        await outbox.revise(deps, client, request_id, user_id)
+        await outbox.ask_for_revision(deps, decision.request, user_id)
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])

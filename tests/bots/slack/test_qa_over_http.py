@@ -139,7 +139,7 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == sam]) == 1
 
 
-async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_slack, agency):
+async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_slack, agency, worker):
     agency, sam = await slack_submitter(deps, agency)
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, owner = agency.slack_ids["manager"], agency.slack_ids["owner"]
