@@ -23,19 +23,19 @@ from bots.slack.listeners import NOT_LINKED, identify
 from core.billing import usage as billing_usage
 from core.common.errors import RecastError
 from core.content import service as content
-from core.content.address_policy import FetchPolicy, get_following_redirects, guarded_session
+from core.content.address_policy import FetchPolicy
 from core.content.errors import FileTooLarge, UnsupportedInput
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links
 from core.integrations.slack_models import SlackEventReceipt
+from core.media.errors import MediaError
 from core.workflow import service as wf
 from core.workflow.errors import WorkspaceNotLinked
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 1024 * MB  # Slack's own per-file limit
-MAX_LINK_BYTES = 2 * MB
 DOWNLOAD_CHUNK = 256 * 1024
 READY = "I'll post the drafts in this channel for review when they're ready."
 
@@ -96,35 +96,24 @@ async def check_submitter(
 
 def _tag(asset: ContentAsset, who: Submitter, origin: dict[str, Any]) -> None:
     asset.client_account_id = who.client_account_id
+    asset.source_platform = "slack"
     asset.metadata_ = {**(asset.metadata_ or {}), "slack": origin}
 
 
-def _plain_text(body: str, content_type: str) -> str:
-    if "html" not in content_type:
-        return body
-    body = re.sub(r"(?is)<(script|style|head|nav|footer)[^>]*>.*?</\1>", " ", body)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
-
-
-async def _fetch_article(link: str, policy: FetchPolicy) -> str:
-    if not link.startswith(("http://", "https://")):
-        raise RecastError("That doesn't look like a link. Send an http(s) link or paste the text itself.")
-    try:
-        async with (
-            guarded_session(policy, aiohttp.ClientTimeout(total=30)) as http,
-            get_following_redirects(http, link, policy) as resp,
-        ):
-            kind = resp.headers.get("Content-Type", "")
-            if resp.status != 200:
-                raise RecastError(f"I couldn't open that link (HTTP {resp.status}). Paste the text instead.")
-            if not kind.startswith("text/"):
-                raise RecastError(
-                    "That link isn't an article I can read. For audio or video, share the file in this channel instead."
-                )
-            raw = await resp.content.read(MAX_LINK_BYTES)
-    except aiohttp.ClientError as exc:
-        raise RecastError("I couldn't reach that link. Check it, or paste the text instead.") from exc
-    return _plain_text(raw.decode("utf-8", "replace"), kind)
+async def _ingest_link(
+    deps: CoreDeps, session: AsyncSession, who: Submitter, link: str, work_dir: Path
+) -> ContentAsset:
+    """The link fetched as Telegram's are: an article becomes text, a video (site or file) is downloaded."""
+    return await content.ingest_link(
+        session=session,
+        store=deps.store,
+        user_id=who.user_id,
+        organization_id=who.organization_id,
+        url=link,
+        work_dir=work_dir,
+        max_download_bytes=deps.settings.link_download_max_mb * MB,
+        policy=FetchPolicy(allow_private=deps.settings.link_allow_private_networks),
+    )
 
 
 async def submit(
@@ -142,21 +131,23 @@ async def submit(
     try:
         async with session_scope(deps.sessionmaker) as session:
             who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
-        policy = FetchPolicy(allow_private=deps.settings.link_allow_private_networks)
-        body = await _fetch_article(link, policy) if link else (text or "")
-        async with session_scope(deps.sessionmaker) as session:
-            asset = await content.ingest_text(
-                session=session,
-                store=deps.store,
-                user_id=who.user_id,
-                organization_id=who.organization_id,
-                text=body,
-                source_platform="slack",
-                source_url=link,
-            )
-            _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
-            asset_id, title = asset.id, asset.title
-    except RecastError as exc:
+        with tempfile.TemporaryDirectory(prefix="recast-link-") as tmp:
+            async with session_scope(deps.sessionmaker) as session:
+                asset = (
+                    await _ingest_link(deps, session, who, link, Path(tmp))
+                    if link
+                    else await content.ingest_text(
+                        session=session,
+                        store=deps.store,
+                        user_id=who.user_id,
+                        organization_id=who.organization_id,
+                        text=text or "",
+                        source_platform="slack",
+                    )
+                )
+                _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
+                asset_id, title = asset.id, asset.title
+    except (RecastError, MediaError) as exc:
         await say(f"⚠️ {exc.user_message}")
         return None
     await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
