@@ -9,7 +9,6 @@ import re
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack import outbox
-from bots.slack.listeners import NOT_LINKED, identify
+from bots.slack.listeners import email_lookup
 from core.billing import usage as billing_usage
 from core.common.errors import RecastError
 from core.content import service as content
@@ -28,11 +27,10 @@ from core.content.errors import FileTooLarge, UnsupportedInput
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links
+from core.integrations import slack_links, slack_people
 from core.integrations.slack_models import SlackEventReceipt
+from core.integrations.slack_people import Submitter
 from core.media.errors import MediaError
-from core.workflow import service as wf
-from core.workflow.errors import WorkspaceNotLinked
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 1024 * MB  # Slack's own per-file limit
@@ -40,22 +38,8 @@ DOWNLOAD_CHUNK = 256 * 1024
 READY = "I'll post the drafts in this channel for review when they're ready."
 
 
-class NoWorkflow(RecastError):
-    user_message = (
-        "No approval workflow covers this channel yet, so nobody would review the drafts. A manager can set "
-        "one up with `/recast workflow`."
-    )
-
-
 class DownloadFailed(RecastError):
     user_message = "I couldn't download that file from Slack. Make sure Recast is in this channel and try again."
-
-
-@dataclass(frozen=True)
-class Submitter:
-    user_id: uuid.UUID
-    organization_id: uuid.UUID
-    client_account_id: uuid.UUID | None
 
 
 Say = Callable[[str], Awaitable[None]]
@@ -71,27 +55,16 @@ def _sayer(api: AsyncWebClient, channel_id: str | None, slack_user_id: str) -> S
     return say
 
 
-async def check_submitter(
+async def _submitter(
     session: AsyncSession, api: AsyncWebClient, team_id: str, channel_id: str | None, slack_user_id: str
 ) -> Submitter:
-    """Who submits, for which organization and client, refusing when nobody would review the drafts."""
-    ws = await slack_links.workspace(session=session, team_id=team_id)
-    if ws is None:
-        raise WorkspaceNotLinked()
-    user_id = await identify(session, api, {"user_id": slack_user_id, "team_id": team_id})
-    if (
-        user_id is None
-        or await wf.member_role(session=session, organization_id=ws.organization_id, user_id=user_id) is None
-    ):
-        raise RecastError(NOT_LINKED)
-    client_id = (
-        await slack_links.client_for_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if channel_id
-        else None
+    return await slack_people.check_submitter(
+        session=session,
+        team_id=team_id,
+        channel_id=channel_id,
+        slack_user_id=slack_user_id,
+        email=email_lookup(api, slack_user_id),
     )
-    if await wf.workflow_for(session=session, organization_id=ws.organization_id, client_account_id=client_id) is None:
-        raise NoWorkflow()
-    return Submitter(user_id, ws.organization_id, client_id)
 
 
 def _tag(asset: ContentAsset, who: Submitter, origin: dict[str, Any]) -> None:
@@ -130,7 +103,7 @@ async def submit(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
         with tempfile.TemporaryDirectory(prefix="recast-link-") as tmp:
             async with session_scope(deps.sessionmaker) as session:
                 asset = (
@@ -208,7 +181,7 @@ async def submit_file(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
         try:
             info: dict[str, Any] = (await api.files_info(file=file_id))["file"]
         except SlackApiError as exc:

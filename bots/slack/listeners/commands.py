@@ -15,14 +15,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.slack import submissions
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, identify, person_of, slack_profile
+from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, slack_profile
 from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links, slack_onboarding
+from core.integrations import slack_links, slack_onboarding, slack_people
 from core.integrations.slack_models import SlackWorkspace
 from core.integrations.slack_secrets import INVITE_PREFIX
 from core.workflow import qa
@@ -98,8 +97,12 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             # at once (a person linked by e-mail on the way), since the lazy listener starts right after this.
             try:
                 async with session_scope(deps.sessionmaker) as session:
-                    await submissions.check_submitter(
-                        session, client, body["team_id"], body["channel_id"], body["user_id"]
+                    await slack_people.check_submitter(
+                        session=session,
+                        team_id=body["team_id"],
+                        channel_id=body["channel_id"],
+                        slack_user_id=body["user_id"],
+                        email=email_lookup(client, body["user_id"]),
                     )
             except RecastError as exc:
                 await ack(text=f"⚠️ {exc.user_message}")
@@ -235,8 +238,12 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         if verb == "submit" and arg:
             async with session_scope(deps.sessionmaker) as session:
                 try:
-                    await submissions.check_submitter(
-                        session, client, body["team_id"], body["channel_id"], body["user_id"]
+                    await slack_people.check_submitter(
+                        session=session,
+                        team_id=body["team_id"],
+                        channel_id=body["channel_id"],
+                        slack_user_id=body["user_id"],
+                        email=email_lookup(client, body["user_id"]),
                     )
                 except RecastError:
                     return  # the acknowledgement said why

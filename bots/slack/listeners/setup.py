@@ -22,7 +22,7 @@ from bots.slack.listeners import NOT_LINKED, ephemeral, identify, is_workspace_a
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links, slack_onboarding
+from core.integrations import slack_links, slack_onboarding, slack_people
 from core.workflow.errors import WorkspaceNotLinked
 
 
@@ -49,7 +49,7 @@ async def show_checklist(
         state = await slack_onboarding.setup_state(
             session=session, team_id=team_id, channel_id=channel_id, user_id=user_id
         )
-    can_start = ws is None and await is_workspace_admin(client, slack_user)
+    can_start = slack_people.can_start_agency(ws, slack_admin=await is_workspace_admin(client, slack_user))
     blocks, text = setup_blocks(state, workspace_name=await workspace_name(client), can_start=can_start, note=note)
     if channel_id:
         await client.chat_postEphemeral(channel=channel_id, user=slack_user, text=text, blocks=blocks)
@@ -65,13 +65,10 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         slack_user, team_id, channel_id = slack_ids(body)
         if not team_id:
             return
-        if not await is_workspace_admin(client, slack_user):
-            await ephemeral(
-                client,
-                body,
-                "Only a Slack admin of this workspace can start an agency for it. An "
-                "organization's owner can also give you an invite for `/recast link`.",
-            )
+        try:
+            slack_people.require_workspace_admin(slack_admin=await is_workspace_admin(client, slack_user))
+        except RecastError as exc:
+            await ephemeral(client, body, exc.user_message)
             return
         person = await person_of(client, slack_user, team_id)
         try:

@@ -15,9 +15,9 @@ from core.accounts.models import ClientAccount
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links
+from core.integrations import slack_links, slack_people
 from core.workflow import service as wf
-from core.workflow.errors import InvalidWorkflow, NotAManager
+from core.workflow.errors import NotAManager
 from core.workflow.models import ApprovalRequest
 
 
@@ -126,14 +126,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             stages: list[dict[str, Any]] = []
             lines: list[str] = []
             for item in _stages(values):
-                approvers = []
                 slack_users = item.pop("slack_users")
-                for slack_user in slack_users:
-                    linked = await slack_links.recast_user(session=session, slack_user_id=slack_user)
-                    if linked is None:
-                        raise InvalidWorkflow(f"<@{slack_user}> isn't linked to Recast yet.")
-                    approvers.append(str(linked))
-                stages.append({**item, "approvers": approvers})
+                approvers = await slack_people.approvers_of(session=session, slack_user_ids=slack_users)
+                stages.append({**item, "approvers": [str(a) for a in approvers]})
                 who = [f"<@{u}>" for u in slack_users] + (
                     [f"anyone with the {item['role']} role"] if item.get("role") else []
                 )
