@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack.blocks import approval_message, draft_label, home_view, source_label, version_of
+from bots.slack.notices import worded
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -181,20 +182,31 @@ async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notic
             await api.chat_postMessage(channel=to.chat_id, text=notice.text)
 
 
-async def tell_people(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID) -> None:
+async def tell_people(
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    decision: wf.Decision,
+    by_user_id: uuid.UUID,
+    *,
+    publishing_queued: bool = False,
+) -> None:
     """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
-        notices = await wf.decision_notices(
-            session=session, decision=decision, draft_label=draft_label(draft), by_user_id=by_user_id
-        )
-    await deliver(deps, client, notices)
+        notices = await wf.decision_notices(session=session, decision=decision, by_user_id=by_user_id)
+    await deliver(deps, client, worded(notices, draft_label(draft), publishing_queued=publishing_queued))
 
 
 async def announce_in_channel(
-    deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    decision: wf.Decision,
+    by_user_id: uuid.UUID,
+    *,
+    publishing_queued: bool = False,
 ) -> None:
-    """A final decision (approved or rejected) is said in the request's thread and shown in the channel."""
+    """A final decision (approved or rejected) is said in the request's thread and shown in the channel;
+    publishing is mentioned only when it was queued."""
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=decision.request.id)
         if message is None:
@@ -210,7 +222,7 @@ async def announce_in_channel(
     status = decision.request.status
     if status == "approved":
         text = f"✅ {draft_label(draft)} was approved by {who}" + (
-            " and is queued for publishing." if decision.publish else "."
+            " and is queued for publishing." if publishing_queued else "."
         )
     elif status == "rejected":
         text = f"❌ {draft_label(draft)} was rejected by {who}. Reason: {decision.request.feedback}"

@@ -695,24 +695,6 @@ async def creator_chats(*, session: AsyncSession, user_id: uuid.UUID | None) -> 
     return [ChatRef("telegram", r.chat_id or r.external_user_id) for r in rows]
 
 
-def outcome_text(
-    decision: Decision, draft_title: str | None, reviewer: str | None, *, label: str | None = None
-) -> str | None:
-    """What the creator is told after an applied decision (None for an intermediate stage). `label` names the
-    draft instead of its quoted title (e.g. with its format)."""
-    title = label or (f"“{draft_title}”" if draft_title else "Your draft")
-    who = f" by {reviewer}" if reviewer else ""
-    status = decision.request.status
-    if status == "approved":
-        return f"✅ {title} was approved{who}." + (" It's queued for publishing." if decision.publish else "")
-    if status == "changes_requested":
-        feedback = decision.request.feedback
-        return f"✏️ Changes requested on {title}{who}: {feedback}. A new version is on its way."
-    if status == "rejected":
-        return f"❌ {title} was rejected{who}. Reason: {decision.request.feedback}"
-    return None
-
-
 async def tell_creator(*, session: AsyncSession, notifier: Notifier, request: ApprovalRequest, text: str) -> int:
     """Send `text` to the creator's Telegram chats; returns how many were told."""
     chats = await creator_chats(session=session, user_id=request.requested_by)
@@ -799,18 +781,32 @@ async def earlier_reviewers(
     return list(dict.fromkeys(u for u in rows if u is not None))
 
 
-async def decision_notices(
-    *, session: AsyncSession, decision: Decision, draft_label: str, by_user_id: uuid.UUID
-) -> list[Notice]:
-    """Whom an applied decision is told, and what: the submitter when their draft is approved, sent back or
-    rejected (in every chat they use, Telegram and Slack); and, when a later stage asks for changes, the
-    reviewers who approved the earlier stages of that version."""
+@dataclass(frozen=True)
+class DecisionNotice:
+    """Someone to tell about an applied decision: the submitter (`earlier_stage` False), or a reviewer who
+    approved an earlier stage of the version a later stage sent back. The adapter that sends it words it."""
+
+    recipient: Recipient
+    decision: Decision
+    reviewer: str | None  # the display name of who decided
+    earlier_stage: bool = False
+
+
+TOLD_STATUSES = ("approved", "changes_requested", "rejected")
+
+
+async def decision_notices(*, session: AsyncSession, decision: Decision, by_user_id: uuid.UUID) -> list[DecisionNotice]:
+    """Whom an applied decision is told: the submitter when their draft is approved, sent back or rejected (in
+    every chat they use, Telegram and Slack); and, when a later stage asks for changes, the reviewers who
+    approved the earlier stages of that version."""
     request = decision.request
     reviewer = await display_name(session=session, user_id=by_user_id)
-    notices: list[Notice] = []
-    text = outcome_text(decision, None, reviewer, label=draft_label)
-    if text and request.requested_by is not None:
-        notices += [Notice(r, text) for r in await recipients_of(session=session, user_ids=[request.requested_by])]
+    notices: list[DecisionNotice] = []
+    if request.status in TOLD_STATUSES and request.requested_by is not None:
+        notices += [
+            DecisionNotice(r, decision, reviewer)
+            for r in await recipients_of(session=session, user_ids=[request.requested_by])
+        ]
     if request.status == "changes_requested" and decision.stage_no > 1:
         seen = (request.revision_count or 1) - 1
         earlier = [
@@ -820,11 +816,10 @@ async def decision_notices(
             )
             if u not in (by_user_id, request.requested_by)
         ]
-        told = (
-            f"✏️ {decision.stage.name} ({reviewer or 'a reviewer'}) asked for changes on {draft_label}, "
-            f"which you approved: {request.feedback}. The new version comes back to stage 1 for review."
-        )
-        notices += [Notice(r, told) for r in await recipients_of(session=session, user_ids=earlier)]
+        notices += [
+            DecisionNotice(r, decision, reviewer, earlier_stage=True)
+            for r in await recipients_of(session=session, user_ids=earlier)
+        ]
     return notices
 
 

@@ -48,14 +48,16 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 )
             await ephemeral(client, body, text)
             return
+        # Publishing is queued before anyone is told it was (only once something publishes drafts).
+        queued = decision.final and decision.publish and wf.PUBLISH_TASK in HANDLERS
+        if queued:
+            await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
         if decision.final:  # the creator hears first; the channel's message is redrawn after
-            await outbox.tell_people(deps, client, decision, user_id)
+            await outbox.tell_people(deps, client, decision, user_id, publishing_queued=queued)
         await outbox.refresh_message(deps, client, request_id)
         if decision.final:
-            await outbox.announce_in_channel(deps, client, decision, user_id)
+            await outbox.announce_in_channel(deps, client, decision, user_id, publishing_queued=queued)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        if decision.final and decision.publish and wf.PUBLISH_TASK in HANDLERS:
-            await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
 
     async def open_modal(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext

@@ -73,8 +73,7 @@ async def test_an_auto_publish_workflow_publishes_only_once_a_publish_handler_is
             last = await wf.approve(session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2)
     finally:
         HANDLERS.pop(wf.PUBLISH_TASK)
-    assert last.final and last.publish
-    assert wf.outcome_text(last, "Post", "Chloe") == "✅ “Post” was approved by Chloe. It's queued for publishing."
+    assert last.final and last.publish  # a fact for the adapter, which queues publishing and says so
 
 
 async def test_only_the_current_stage_approvers_may_act_and_nothing_changes_otherwise(deps):
@@ -132,8 +131,7 @@ async def test_a_stale_click_from_before_a_revision_does_not_approve_the_new_ver
             expected_revision=0,
         )
         assert d.applied and d.request.status == "changes_requested" and d.request.revision_count == 1
-        text = wf.outcome_text(d, "Consistency", "Manoj")
-        assert text is not None and "Bangalore meetup" in text
+        assert d.request.feedback == "Shorter, and mention the Bangalore meetup"
     async with session_scope(deps.sessionmaker) as s:
         draft = await wf.apply_revision(
             session=s, writer=deps.require_ai().writer, index=None, request_id=req.id, by_user_id=team.manager.id
@@ -172,8 +170,7 @@ async def test_rejection_records_the_reason_and_closes_the_request(deps):
             reason="Off-brand claims about revenue",
         )
         assert d.applied and d.request.status == "rejected" and d.request.feedback == "Off-brand claims about revenue"
-        text = wf.outcome_text(d, None, "Manoj")
-        assert text is not None
+        text = f"Rejected: {d.request.feedback}"
         assert await wf.tell_creator(session=s, notifier=notifier, request=d.request, text=text) == 1
         again = await wf.reject(
             session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1, reason="again"
