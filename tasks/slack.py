@@ -12,8 +12,7 @@ from core.common.clock import utcnow
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa
-from core.workflow import service as wf
+from core.workflow import qa, qa_requests, revising
 from core.workflow.ports import TeamChat
 from tasks.registry import task
 
@@ -37,7 +36,7 @@ async def revise(request_id: str, revision: int, deps: CoreDeps, by_user_id: str
     changes were asked for (one rewrite per change request)."""
     async with session_scope(deps.sessionmaker) as session:
         ai = deps.require_ai()
-        await wf.apply_revision(
+        await revising.apply_revision(
             session=session,
             writer=ai.writer,
             index=deps.brand_index,
@@ -55,13 +54,13 @@ async def qa_reminders(deps: CoreDeps) -> int:
     now = utcnow()
     sent = 0
     async with session_scope(deps.sessionmaker) as session:
-        for item in await wf.qa_due_for_reminder(session=session, now=now):
+        for item in await qa_requests.qa_due_for_reminder(session=session, now=now):
             draft = (
                 await session.get(GeneratedContent, item.generated_content_id) if item.generated_content_id else None
             )
             label = chat.draft_label(draft) if draft else "a draft"
             await chat.deliver(deps, await qa.reminder_notices(session=session, qa=item, draft_label=label))
-            await wf.mark_qa_reminded(session=session, qa=item, now=now)
+            await qa_requests.mark_qa_reminded(session=session, qa=item, now=now)
             sent += 1
     return sent
 

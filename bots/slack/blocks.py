@@ -11,9 +11,10 @@ from core.integrations.slack_onboarding import SetupState
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 from core.workflow import qa as qa_service
+from core.workflow.approvals import PendingApproval
 from core.workflow.models import ApprovalRequest
 from core.workflow.qa import QA_SLA_HOURS, QA_TYPES, QAItem
-from core.workflow.service import PendingApproval, Stage
+from core.workflow.workflows import Stage
 
 SECTION_MAX = 3000
 MAX_BLOCKS = 50

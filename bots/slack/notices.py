@@ -3,7 +3,8 @@ core says whom and what happened (`DecisionNotice`); the words are chosen here."
 
 from __future__ import annotations
 
-from core.workflow.service import Decision, DecisionNotice, Notice
+from core.workflow.approvals import Decision
+from core.workflow.recipients import DecisionNotice, Notice
 
 
 def outcome_text(

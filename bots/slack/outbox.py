@@ -17,8 +17,7 @@ from core.integrations import slack_links
 from core.integrations.slack_secrets import TokenCipher
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa, revision_check
-from core.workflow import service as wf
+from core.workflow import approvals, qa, recipients, revision_check
 from core.workflow.models import ApprovalRequest
 
 MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
@@ -59,11 +58,11 @@ async def post_approval(
 ) -> ApprovalRequest:
     """Open the draft's approval request and post it to its client's channel (once)."""
     async with session_scope(deps.sessionmaker) as session:
-        request = await wf.submit_for_approval(session=session, draft_id=draft_id, requested_by=requested_by)
+        request = await approvals.submit_for_approval(session=session, draft_id=draft_id, requested_by=requested_by)
         draft = await session.get_one(GeneratedContent, draft_id)
         where = await slack_links.channel_for_draft(session=session, draft=draft)
         posted = await slack_links.message_of(session=session, request_id=request.id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
     if where is None or posted is not None:
@@ -106,9 +105,9 @@ async def refresh_message(
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
             return
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
         source = await _source(session, draft)
     api = await client_for_team(deps, message.team_id, client)
@@ -140,9 +139,9 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
             return
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
     blocks, text = approval_message(
@@ -171,7 +170,7 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         )
 
 
-async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:
+async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[recipients.Notice]) -> None:
     """Telegram notices through the notifier; Slack ones as a DM from Recast in the person's workspace."""
     for notice in notices:
         to = notice.recipient
@@ -185,7 +184,7 @@ async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notic
 async def tell_people(
     deps: CoreDeps,
     client: AsyncWebClient,
-    decision: wf.Decision,
+    decision: approvals.Decision,
     by_user_id: uuid.UUID,
     *,
     publishing_queued: bool = False,
@@ -193,14 +192,14 @@ async def tell_people(
     """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
-        notices = await wf.decision_notices(session=session, decision=decision, by_user_id=by_user_id)
+        notices = await recipients.decision_notices(session=session, decision=decision, by_user_id=by_user_id)
     await deliver(deps, client, worded(notices, draft_label(draft), publishing_queued=publishing_queued))
 
 
 async def announce_in_channel(
     deps: CoreDeps,
     client: AsyncWebClient,
-    decision: wf.Decision,
+    decision: approvals.Decision,
     by_user_id: uuid.UUID,
     *,
     publishing_queued: bool = False,
@@ -241,7 +240,7 @@ async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uu
     async with session_scope(deps.sessionmaker) as session:
         people = [
             r
-            for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
+            for r in await recipients.recipients_of(session=session, user_ids=sorted(user_ids))
             if r.provider == "slack" and r.team_id
         ]
         views = [(r, await qa.home_for(session=session, user_id=r.user_id)) for r in people]
@@ -262,11 +261,11 @@ async def queue_changed(
 ) -> None:
     """After a decision: the people of the stage it left and of the stage it is at now (and whoever acted)."""
     async with session_scope(deps.sessionmaker) as session:
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         now = (request.current_stage or 1,) if request.status == "pending" else ()
         people: set[uuid.UUID] = {actor} if actor else set()
         for stage_no in {*stages, *now}:
-            people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
+            people |= await recipients.stage_people(session=session, request=request, stage_no=stage_no)
     await refresh_homes(deps, client, people)
 
 

@@ -8,7 +8,7 @@ from bots.slack import outbox, submissions
 from bots.slack.blocks import draft_label
 from core.deps import CoreDeps
 from core.repurposing.models import GeneratedContent
-from core.workflow.service import Notice
+from core.workflow.recipients import Notice
 
 
 class SlackTeamChat:

@@ -25,7 +25,7 @@ from core.integrations.slack_models import (
 from core.integrations.slack_secrets import TokenCipher
 from core.repurposing.models import GeneratedContent
 from core.system import audit
-from core.workflow import service as workflow_service
+from core.workflow import members, workflows
 from core.workflow.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
 from core.workflow.models import ApprovalRequest
 
@@ -108,7 +108,7 @@ async def client_for_channel(*, session: AsyncSession, team_id: str, channel_id:
 
 async def channel_for_draft(*, session: AsyncSession, draft: GeneratedContent) -> tuple[str, str] | None:
     """(team_id, channel_id) where a draft is reviewed: its client's channel, else the workspace default."""
-    scope = await workflow_service.draft_scope(session=session, draft=draft)
+    scope = await workflows.draft_scope(session=session, draft=draft)
     if scope.client_account_id is not None:
         row = await session.scalar(
             select(SlackChannel).where(SlackChannel.client_account_id == scope.client_account_id)
@@ -270,7 +270,7 @@ ADMIN_ROLES = frozenset({"owner", "admin"})
 
 
 async def require_org_admin(*, session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> str:
-    role = await workflow_service.member_role(session=session, organization_id=organization_id, user_id=user_id)
+    role = await members.member_role(session=session, organization_id=organization_id, user_id=user_id)
     if role not in ADMIN_ROLES:
         raise NotAnOrgAdmin()
     return str(role)
@@ -402,7 +402,7 @@ async def set_member(
     """An owner or admin makes a Slack user a team member with `role` (found by their Slack link or email,
     else created from their Slack profile). Only owners grant or change the owner role."""
     role = role.strip().lower()
-    if role not in workflow_service.ROLES:
+    if role not in members.ROLES:
         raise InvalidRole()
     by_role = await require_org_admin(session=session, organization_id=organization_id, user_id=by_user_id)
     if role == "owner" and by_role != "owner":

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.common.errors import NotAllowed, RecastError
 from core.integrations import slack_links
 from core.integrations.slack_models import SlackWorkspace
-from core.workflow import service as wf
+from core.workflow import members, workflows
 from core.workflow.errors import InvalidWorkflow, WorkspaceNotLinked
 
 # The Slack user's profile e-mail, asked of Slack only when a link by e-mail is needed.
@@ -89,7 +89,7 @@ async def check_submitter(
     user_id = await identify(session=session, slack_user_id=slack_user_id, team_id=team_id, email=email)
     if (
         user_id is None
-        or await wf.member_role(session=session, organization_id=ws.organization_id, user_id=user_id) is None
+        or await members.member_role(session=session, organization_id=ws.organization_id, user_id=user_id) is None
     ):
         raise SlackUserNotLinked()
     client_id = (
@@ -97,7 +97,10 @@ async def check_submitter(
         if channel_id
         else None
     )
-    if await wf.workflow_for(session=session, organization_id=ws.organization_id, client_account_id=client_id) is None:
+    if (
+        await workflows.workflow_for(session=session, organization_id=ws.organization_id, client_account_id=client_id)
+        is None
+    ):
         raise NoWorkflow()
     return Submitter(user_id, ws.organization_id, client_id)
 

@@ -428,11 +428,11 @@ async def fail_job(deps: CoreDeps, job_id: uuid.UUID, message: str) -> None:
 
 async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> None:
     """Drafts of an organization (or client account) with an approval workflow go to its Slack channel."""
-    from core.workflow import service as workflow_service
+    from core.workflow import workflows
 
     async with deps.sessionmaker() as session:
-        scope = await workflow_service.draft_scope(session=session, draft=draft)
-        workflow = await workflow_service.workflow_for(
+        scope = await workflows.draft_scope(session=session, draft=draft)
+        workflow = await workflows.workflow_for(
             session=session, organization_id=scope.organization_id, client_account_id=scope.client_account_id
         )
     if workflow is not None:

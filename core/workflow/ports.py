@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from core.deps import CoreDeps
     from core.repurposing.models import GeneratedContent
-    from core.workflow.service import Notice
+    from core.workflow.recipients import Notice
 
 
 class TeamChat(Protocol):

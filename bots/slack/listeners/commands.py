@@ -24,8 +24,7 @@ from core.deps import CoreDeps
 from core.integrations import slack_links, slack_onboarding, slack_people
 from core.integrations.slack_models import SlackWorkspace
 from core.integrations.slack_secrets import INVITE_PREFIX
-from core.workflow import qa
-from core.workflow import service as wf
+from core.workflow import members, qa
 from core.workflow.errors import WorkspaceNotLinked
 
 HELP = (
@@ -74,7 +73,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             if user_id is None:
                 await ack(text=NOT_LINKED)
                 return
-            await wf.require_manager(session=session, organization_id=ws.organization_id, user_id=user_id)
+            await members.require_manager(session=session, organization_id=ws.organization_id, user_id=user_id)
         except RecastError as exc:
             await ack(text=exc.user_message)
             return
@@ -123,7 +122,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 org, member = await slack_onboarding.redeem_invite(
                     session=session, secret=secret, code=arg, person=person, channel_id=body["channel_id"]
                 )
-                role = await wf.member_role(session=session, organization_id=org.id, user_id=member)
+                role = await members.member_role(session=session, organization_id=org.id, user_id=member)
                 ws = await slack_links.workspace(session=session, team_id=body["team_id"])
                 where = f"<#{ws.default_channel_id}>" if ws and ws.default_channel_id else "the default channel"
             return (

@@ -26,8 +26,7 @@ from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa
-from core.workflow import service as wf
+from core.workflow import approvals, members, qa, qa_requests, workflows
 
 NOT_A_SENDER = "Only the organization's owners, admins and managers send drafts to QA."
 
@@ -53,12 +52,12 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(client, body, NOT_LINKED)
             return
         try:
-            request = await wf.get_request(session=session, request_id=request_id)
+            request = await approvals.get_request(session=session, request_id=request_id)
             if request.status != "pending":
                 await ephemeral(
                     client,
                     body,
-                    await wf.state_text(
+                    await approvals.state_text(
                         session=session, request=request, expected_stage=stage, expected_revision=revision
                     ),
                 )
@@ -119,13 +118,15 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         try:
             item = await qa.get(session=session, qa_id=qa_id)
-            if item.status not in wf.QA_OPEN_STATUSES:
+            if item.status not in qa_requests.QA_OPEN_STATUSES:
                 await ephemeral(
-                    client, body, qa.closed_text(item, await wf.display_name(session=session, user_id=item.assigned_to))
+                    client,
+                    body,
+                    qa.closed_text(item, await members.display_name(session=session, user_id=item.assigned_to)),
                 )
                 return
             draft = await session.get_one(GeneratedContent, item.generated_content_id)
-            org = (await wf.draft_scope(session=session, draft=draft)).organization_id
+            org = (await workflows.draft_scope(session=session, draft=draft)).organization_id
             if not await qa.may_review(session=session, organization_id=org, user_id=user_id):
                 raise qa.NotAQAReviewer()
             if item.user_id == user_id:
@@ -153,7 +154,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                     session=session, qa_id=qa_id, reviewer_id=user_id, passed=passed, note=note
                 )
                 label = draft_label(outcome.draft)
-                closed_by = await wf.display_name(session=session, user_id=outcome.qa.assigned_to)
+                closed_by = await members.display_name(session=session, user_id=outcome.qa.assigned_to)
                 notices = await qa.outcome_notices(
                     session=session, outcome=outcome, draft_label=label, by_user_id=user_id
                 )

@@ -16,7 +16,7 @@ from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links, slack_people
-from core.workflow import service as wf
+from core.workflow import approvals, workflows
 from core.workflow.errors import NotAManager
 from core.workflow.models import ApprovalRequest
 
@@ -31,7 +31,9 @@ async def _dm(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
 
 async def _state(deps: CoreDeps, request: ApprovalRequest, stage: int, revision: int) -> str:
     async with session_scope(deps.sessionmaker) as session:
-        return await wf.state_text(session=session, request=request, expected_stage=stage, expected_revision=revision)
+        return await approvals.state_text(
+            session=session, request=request, expected_stage=stage, expected_revision=revision
+        )
 
 
 def _stages(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,7 +65,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     return
-                decision = await wf.request_changes(
+                decision = await approvals.request_changes(
                     session=session,
                     request_id=request_id,
                     by_user_id=user_id,
@@ -91,7 +93,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 user_id = await identify(session, client, body)
                 if user_id is None:
                     return
-                decision = await wf.reject(
+                decision = await approvals.reject(
                     session=session,
                     request_id=request_id,
                     by_user_id=user_id,
@@ -133,9 +135,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                     [f"anyone with the {item['role']} role"] if item.get("role") else []
                 )
                 lines.append(f"{len(lines) + 1}. *{item['name']}*: {' or '.join(who) or 'nobody'}")
-            parsed = wf.parse_stages(stages)
+            parsed = workflows.parse_stages(stages)
             client_account_id = uuid.UUID(meta) if meta else None
-            saved = await wf.save_workflow(
+            saved = await workflows.save_workflow(
                 session=session,
                 organization_id=ws.organization_id,
                 by_user_id=user_id,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bots.slack.notices import earlier_stage_text, outcome_text
+from core.workflow.approvals import Decision
 from core.workflow.models import ApprovalRequest
-from core.workflow.service import Decision, Stage
+from core.workflow.workflows import Stage
 
 
 def _decision(status: str, *, publish: bool = False, feedback: str | None = None) -> Decision:

@@ -24,7 +24,7 @@ from core.pipeline import service as pipeline
 from core.repurposing import service as repurposing
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
-from core.workflow import service as workflow
+from core.workflow import workflows
 from core.workflow.models import ApprovalWorkflow
 
 TALK = (
@@ -135,15 +135,15 @@ async def build_team(session: AsyncSession) -> Team:
     return Team(org, client, owner, manager, client_reviewer, outsider, creator, tg_id)
 
 
-def two_stage(team: Team) -> list[workflow.Stage]:
+def two_stage(team: Team) -> list[workflows.Stage]:
     return [
-        workflow.Stage(order=1, name="Manager review", role="manager"),
-        workflow.Stage(order=2, name="Client sign-off", approvers=(team.client_reviewer.id,)),
+        workflows.Stage(order=1, name="Manager review", role="manager"),
+        workflows.Stage(order=2, name="Client sign-off", approvers=(team.client_reviewer.id,)),
     ]
 
 
 async def add_workflow(session: AsyncSession, team: Team, *, auto_publish: bool = False) -> ApprovalWorkflow:
-    return await workflow.save_workflow(
+    return await workflows.save_workflow(
         session=session,
         organization_id=team.org.id,
         client_account_id=team.client.id,
