@@ -8,12 +8,13 @@ import uuid
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.slack.blocks import approval_message, draft_label, home_view, source_label, version_of
+from bots.slack.blocks import approval_message, draft_label, source_label, version_of
+from bots.slack.home_blocks import home_view
 from bots.slack.notices import worded
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links
+from core.integrations import slack_installations, slack_links
 from core.integrations.slack_secrets import TokenCipher
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
@@ -42,7 +43,7 @@ async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) ->
     if not deps.settings.slack_client_id:
         return base
     async with session_scope(deps.sessionmaker) as session:
-        token = await slack_links.bot_token_for(
+        token = await slack_installations.bot_token_for(
             session=session, client_id=deps.settings.slack_client_id, team_id=team_id, cipher=token_cipher(deps)
         )
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base

@@ -23,11 +23,11 @@ from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.content.models import ContentAsset
 from core.integrations import slack_links
+from core.integrations.errors import NotAnOrgAdmin, UnknownOrganization
 from core.integrations.slack_models import SlackChannel, SlackInvite
 from core.integrations.slack_secrets import INVITE_TTL_SECONDS, invite_code, invite_of_code
 from core.system import audit
 from core.workflow import members, workflows
-from core.workflow.errors import NotAnOrgAdmin, UnknownOrganization
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow
 
 INVITE_ROLES = ("admin", "manager", "creator", "client")

@@ -13,36 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.common.errors import NotAllowed, RecastError
 from core.integrations import slack_links
+from core.integrations.errors import NotAWorkspaceAdmin, NoWorkflow, SlackUserNotLinked, WorkspaceNotLinked
 from core.integrations.slack_models import SlackWorkspace
 from core.workflow import members, workflows
-from core.workflow.errors import InvalidWorkflow, WorkspaceNotLinked
+from core.workflow.errors import InvalidWorkflow
 
 # The Slack user's profile e-mail, asked of Slack only when a link by e-mail is needed.
 EmailLookup = Callable[[], Awaitable[str | None]]
-
-
-class SlackUserNotLinked(RecastError):
-    # Only said in a workspace linked to an organization, which always has an owner to ask.
-    user_message = (
-        "I don't know your Slack account yet. An owner or admin of this workspace's Recast organization can add "
-        "you with `/recast member @you <role>`."
-    )
-
-
-class NoWorkflow(RecastError):
-    user_message = (
-        "No approval workflow covers this channel yet, so nobody would review the drafts. A manager can set "
-        "one up with `/recast workflow`."
-    )
-
-
-class NotAWorkspaceAdmin(NotAllowed):
-    user_message = (
-        "Only a Slack admin of this workspace can start an agency for it. An "
-        "organization's owner can also give you an invite for `/recast link`."
-    )
 
 
 async def identify(

@@ -262,52 +262,54 @@ async def request_changes(
     """Send the draft back with feedback (status `changes_requested`); `revising.apply_revision` rewrites it."""
     if not feedback or not feedback.strip():
         raise NeedsFeedback()
-    return await _decide(
-        session,
-        request_id,
-        by_user_id,
-        expected_stage,
-        expected_revision,
-        values={"status": "changes_requested", "revision_count": ApprovalRequest.revision_count + 1},
-        text=feedback.strip(),
-        action="approval_changes_requested",
-        note_key="feedback",
-    )
+    seen = _Seen(request_id, by_user_id, expected_stage, expected_revision)
+    return await _decide(session, seen, _CHANGES, feedback.strip())
 
 
-async def _decide(
-    session: AsyncSession,
-    request_id: uuid.UUID,
-    by_user_id: uuid.UUID,
-    expected_stage: int,
-    expected_revision: int | None,
-    *,
-    values: dict[str, Any],
-    text: str,
-    action: str,
-    note_key: str,
-) -> Decision:
+@dataclass(frozen=True)
+class _Seen:
+    """What a reviewer acted on: the request at the stage and revision they saw."""
+
+    request_id: uuid.UUID
+    by_user_id: uuid.UUID
+    stage: int
+    revision: int | None
+
+
+@dataclass(frozen=True)
+class _Closing:
+    """How a change request or a rejection leaves `pending`: the new values and the audit entry."""
+
+    values: dict[str, Any]
+    action: str
+    note_key: str
+
+
+_CHANGES = _Closing(
+    {"status": "changes_requested", "revision_count": ApprovalRequest.revision_count + 1},
+    "approval_changes_requested",
+    "feedback",
+)
+_REJECT = _Closing({"status": "rejected"}, "approval_rejected", "reason")
+
+
+async def _decide(session: AsyncSession, seen: _Seen, closing: _Closing, text: str) -> Decision:
     """A change request or a rejection: the request leaves `pending` with the reviewer's text, and is audited."""
-    request, stages = await _prepare(session, request_id, by_user_id, expected_stage)
-    applied = await guarded_update(
-        session,
-        request_id,
-        expected_stage,
-        expected_revision,
-        {**values, "feedback": text, "reviewed_by": by_user_id, "reviewed_at": utcnow()},
-    )
-    request = await get_request(session=session, request_id=request_id)
+    request, stages = await _prepare(session, seen.request_id, seen.by_user_id, seen.stage)
+    values = {**closing.values, "feedback": text, "reviewed_by": seen.by_user_id, "reviewed_at": utcnow()}
+    applied = await guarded_update(session, seen.request_id, seen.stage, seen.revision, values)
+    request = await get_request(session=session, request_id=seen.request_id)
     if applied:
         await audit.record(
             session=session,
-            action=action,
-            user_id=by_user_id,
+            action=closing.action,
+            user_id=seen.by_user_id,
             organization_id=await _audit_org(session, request),
             resource_type="approval_request",
             resource_id=request.id,
-            metadata={"stage": expected_stage, note_key: text[:500]},
+            metadata={"stage": seen.stage, closing.note_key: text[:500]},
         )
-    return Decision(request, applied, stages[expected_stage - 1], len(stages), stage_no=expected_stage)
+    return Decision(request, applied, stages[seen.stage - 1], len(stages), stage_no=seen.stage)
 
 
 async def state_text(
@@ -356,17 +358,8 @@ async def reject(
     """Reject the draft with a reason; the request is closed."""
     if not reason or not reason.strip():
         raise NeedsReason()
-    return await _decide(
-        session,
-        request_id,
-        by_user_id,
-        expected_stage,
-        expected_revision,
-        values={"status": "rejected"},
-        text=reason.strip(),
-        action="approval_rejected",
-        note_key="reason",
-    )
+    seen = _Seen(request_id, by_user_id, expected_stage, expected_revision)
+    return await _decide(session, seen, _REJECT, reason.strip())
 
 
 @dataclass

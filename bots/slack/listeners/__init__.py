@@ -10,9 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.integrations import slack_links, slack_people
+from core.integrations.errors import SlackUserNotLinked
 from core.integrations.slack_onboarding import SlackPerson
 
-NOT_LINKED = slack_people.SlackUserNotLinked.user_message
+NOT_LINKED = SlackUserNotLinked.user_message
 
 
 def slack_ids(body: dict[str, Any]) -> tuple[str, str | None, str | None]:

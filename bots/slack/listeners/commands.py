@@ -22,10 +22,10 @@ from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links, slack_onboarding, slack_people
+from core.integrations.errors import WorkspaceNotLinked
 from core.integrations.slack_models import SlackWorkspace
 from core.integrations.slack_secrets import INVITE_PREFIX
 from core.workflow import members, qa
-from core.workflow.errors import WorkspaceNotLinked
 
 HELP = (
     "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and "

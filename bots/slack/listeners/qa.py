@@ -10,17 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import outbox
-from bots.slack.blocks import (
-    QA_FAIL,
-    QA_FAIL_MODAL,
-    QA_MODAL,
-    QA_PASS,
-    QA_SEND,
-    draft_label,
-    parse_action_value,
-    qa_fail_modal,
-    qa_modal,
-)
+from bots.slack.blocks import QA_FAIL, QA_FAIL_MODAL, QA_MODAL, QA_PASS, QA_SEND, draft_label, parse_action_value
+from bots.slack.home_blocks import qa_fail_modal, qa_modal
 from bots.slack.listeners import NOT_LINKED, ephemeral, identify
 from core.common.errors import RecastError
 from core.db.session import session_scope

@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import (
+from bots.slack.listeners import NOT_LINKED, ephemeral, identify, is_workspace_admin, person_of, slack_ids
+from bots.slack.setup_blocks import (
     SETUP_CHANNEL,
     SETUP_CHANNEL_MODAL,
     SETUP_START,
@@ -18,12 +19,11 @@ from bots.slack.blocks import (
     setup_blocks,
     setup_channel_modal,
 )
-from bots.slack.listeners import NOT_LINKED, ephemeral, identify, is_workspace_admin, person_of, slack_ids
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links, slack_onboarding, slack_people
-from core.workflow.errors import WorkspaceNotLinked
+from core.integrations.errors import WorkspaceNotLinked
 
 
 async def workspace_name(client: AsyncWebClient) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -48,6 +49,13 @@ def _stages(values: dict[str, Any]) -> list[dict[str, Any]]:
     return raw
 
 
+@dataclass(frozen=True)
+class Decided:
+    decision: approvals.Decision
+    user_id: uuid.UUID
+    stage: int
+
+
 def register(app: AsyncApp, deps: CoreDeps) -> None:
     async def ack_feedback(ack: AsyncAck, body: dict[str, Any]) -> None:
         if not _feedback(body):
@@ -55,63 +63,54 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         await ack()
 
-    async def changes(body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def decide(body: dict[str, Any], client: AsyncWebClient, *, changes: bool) -> Decided | None:
+        """Ask for changes or reject with the form's text; None when nothing changed (and the person was told)."""
         request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
-        feedback = _feedback(body)
-        if not feedback:  # the form showed its inline error and stays open; nothing else to say
-            return
+        text = _feedback(body)
+        if not text:  # the form showed its inline error and stays open; nothing else to say
+            return None
         try:
             async with session_scope(deps.sessionmaker) as session:
                 user_id = await identify(session, client, body)
                 if user_id is None:
-                    return
-                decision = await approvals.request_changes(
-                    session=session,
-                    request_id=request_id,
-                    by_user_id=user_id,
-                    expected_stage=stage,
-                    feedback=feedback,
-                    expected_revision=revision,
+                    return None
+                seen: dict[str, Any] = {"expected_stage": stage, "expected_revision": revision}
+                decision = await (
+                    approvals.request_changes(
+                        session=session, request_id=request_id, by_user_id=user_id, feedback=text, **seen
+                    )
+                    if changes
+                    else approvals.reject(
+                        session=session, request_id=request_id, by_user_id=user_id, reason=text, **seen
+                    )
                 )
         except RecastError as exc:
             await _dm(client, body, exc.user_message)
-            return
+            return None
         if not decision.applied:
             await _dm(client, body, await _state(deps, decision.request, stage, revision))
+            return None
+        return Decided(decision, user_id, stage)
+
+    async def changes(body: dict[str, Any], client: AsyncWebClient) -> None:
+        done = await decide(body, client, changes=True)
+        if done is None:
             return
+        request_id = done.decision.request.id
         await outbox.refresh_message(deps, client, request_id, note="A new version is being written…")
-        await outbox.tell_people(deps, client, decision, user_id)
-        await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        await outbox.ask_for_revision(deps, decision.request, user_id)
+        await outbox.tell_people(deps, client, done.decision, done.user_id)
+        await outbox.queue_changed(deps, client, request_id, (done.stage,), actor=done.user_id)
+        await outbox.ask_for_revision(deps, done.decision.request, done.user_id)
 
     async def reject(body: dict[str, Any], client: AsyncWebClient) -> None:
-        request_id, stage, revision = parse_action_value(body["view"]["private_metadata"])
-        if not _feedback(body):  # the form showed its inline error and stays open
+        done = await decide(body, client, changes=False)
+        if done is None:
             return
-        try:
-            async with session_scope(deps.sessionmaker) as session:
-                user_id = await identify(session, client, body)
-                if user_id is None:
-                    return
-                decision = await approvals.reject(
-                    session=session,
-                    request_id=request_id,
-                    by_user_id=user_id,
-                    expected_stage=stage,
-                    reason=_feedback(body),
-                    expected_revision=revision,
-                )
-        except RecastError as exc:
-            await _dm(client, body, exc.user_message)
-            return
-        if not decision.applied:
-            await _dm(client, body, await _state(deps, decision.request, stage, revision))
-            return
-        if decision.applied:
-            await outbox.tell_people(deps, client, decision, user_id)
-            await outbox.refresh_message(deps, client, request_id)
-            await outbox.announce_in_channel(deps, client, decision, user_id)
-            await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
+        request_id = done.decision.request.id
+        await outbox.tell_people(deps, client, done.decision, done.user_id)
+        await outbox.refresh_message(deps, client, request_id)
+        await outbox.announce_in_channel(deps, client, done.decision, done.user_id)
+        await outbox.queue_changed(deps, client, request_id, (done.stage,), actor=done.user_id)
 
     async def save_workflow(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
