@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core.integrations import slack_links, slack_people
-from core.integrations.errors import NoWorkflow, NotAWorkspaceAdmin, SlackUserNotLinked, WorkspaceNotLinked
+from core.integrations.errors import NotAWorkspaceAdmin, NoWorkflow, SlackUserNotLinked, WorkspaceNotLinked
 from core.workflow.errors import InvalidWorkflow
 from tests.core.workflow.builders import build_team
 
