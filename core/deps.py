@@ -20,6 +20,7 @@ from core.storage.files import FileStore
 from core.system.metrics import Metrics
 from core.vectors.brand_voice import BrandVoiceIndex
 from core.work.queue import WorkQueue
+from core.workflow.ports import TeamChat
 
 # enqueue("pipeline.process_asset", asset_id="...") — how core asks for background work.
 Enqueue = Callable[..., Awaitable[None]]
@@ -49,6 +50,8 @@ class CoreDeps:
     work_queue: WorkQueue | None = None
     # Prometheus metrics of this process (None: not collected).
     metrics: Metrics | None = None
+    # The team chat (Slack) the `slack.*` tasks post through (None: no team chat in this process).
+    team_chat: TeamChat | None = None
     # Other providers behind ports (payment gateways, platforms next).
     providers: Providers = field(default_factory=Providers)
 

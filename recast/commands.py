@@ -170,6 +170,7 @@ DEMO_TALK = [
 
 
 def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDeps:
+    from bots.slack.team_chat import SlackTeamChat
     from core.ai.providers import build_ai_providers
     from core.billing.gateway_clients import build_gateways
     from core.system.metrics import Metrics
@@ -187,6 +188,7 @@ def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDep
         enqueue=enqueue,
         ai=ai,
         brand_index=BrandVoiceIndex(infra.qdrant, ai.embedder),
+        team_chat=SlackTeamChat(),
     )
 
 

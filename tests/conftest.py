@@ -177,6 +177,7 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
     offline AI and a recording notifier."""
     from qdrant_client import AsyncQdrantClient
 
+    from bots.slack.team_chat import SlackTeamChat
     from core.config import Settings
     from core.deps import CoreDeps
     from core.notify.ports import RecordingNotifier
@@ -202,6 +203,7 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
         enqueue=RecordingEnqueue(),
         ai=offline_ai,
         brand_index=BrandVoiceIndex(qdrant, offline_ai.embedder),
+        team_chat=SlackTeamChat(),
     )
     yield deps
     await qdrant.close()

@@ -7,13 +7,11 @@ import uuid
 from typing import Any
 
 from core.content.models import ContentAsset
-from core.integrations.slack_onboarding import SetupState
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa as qa_service
+from core.workflow.approvals import PendingApproval
 from core.workflow.models import ApprovalRequest
-from core.workflow.qa import QA_SLA_HOURS, QA_TYPES, QAItem
-from core.workflow.service import PendingApproval, Stage
+from core.workflow.workflows import Stage
 
 SECTION_MAX = 3000
 MAX_BLOCKS = 50
@@ -43,7 +41,8 @@ def parse_action_value(value: str) -> tuple[uuid.UUID, int, int]:
     return uuid.UUID(request_id), int(stage), int(revision)
 
 
-def _text(text: str, limit: int = SECTION_MAX) -> str:
+def fit_text(text: str, limit: int = SECTION_MAX) -> str:
+    """Text cut to fit a Block Kit field (a section's 3000 characters by default)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -69,158 +68,32 @@ def draft_label(draft: GeneratedContent) -> str:
     return f"“{draft.title or 'Untitled draft'}” ({format_label(draft)})"
 
 
-def home_view(
-    items: list[PendingApproval], qa: list[QAItem] | None = None, *, qa_senders: frozenset[uuid.UUID] = frozenset()
-) -> dict[str, Any]:
-    """App Home: the approvals waiting for this person and, for QA reviewers, the QA queue."""
-    if qa is None:
-        return {
-            "type": "home",
-            "blocks": pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders),
-        }
-    room = (MAX_BLOCKS - 3 - 2 * min(len(qa), QA_HOME_ITEMS) - (1 if len(qa) > QA_HOME_ITEMS else 0) - 1) // 2
-    blocks = pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders, limit=room)
-    return {"type": "home", "blocks": (blocks + qa_blocks(qa))[:MAX_BLOCKS]}
-
-
-def qa_blocks(items: list[QAItem]) -> list[Block]:
-    """The QA queue: each request's draft, type, priority, due time and note, with Pass · Fail with note."""
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "QA queue"}}]
-    if not items:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No QA reviews are waiting. 🎉"}})
-        return blocks
-    for item in items[:QA_HOME_ITEMS]:
-        qa = item.qa
-        lines = [
-            f"*{item.draft.title or 'Untitled draft'}* · {format_label(item.draft)}",
-            f"{qa_service.type_label(qa.qa_type)} · {qa.priority} priority · due {qa_service.due_text(qa.due_at)}"
-            + (f" · asked by {item.requested_by}" if item.requested_by else ""),
-        ]
-        if item.note:
-            lines.append(f"Note: {item.note}")
-        preview, _ = truncate_draft(item.draft.content_text or "", 280)
-        lines.append(f">{preview}")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text("\n".join(lines))}})
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"qa_{qa.id}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": QA_PASS,
-                        "style": "primary",
-                        "value": str(qa.id),
-                        "text": {"type": "plain_text", "text": "Pass"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": QA_FAIL,
-                        "style": "danger",
-                        "value": str(qa.id),
-                        "text": {"type": "plain_text", "text": "Fail with note"},
-                    },
-                ],
-            }
-        )
-    if len(items) > QA_HOME_ITEMS:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - QA_HOME_ITEMS} more"}]}
-        )
-    return blocks
-
-
-def qa_modal(value: str, draft: GeneratedContent) -> dict[str, Any]:
-    """Send to QA: the kind of review, its priority (which sets when it is due) and a note for the reviewer."""
-    types = [{"text": {"type": "plain_text", "text": label}, "value": key} for key, label in QA_TYPES.items()]
-    priorities = [
-        {"text": {"type": "plain_text", "text": f"{p.capitalize()}: due in {h} h"}, "value": p}
-        for p, h in QA_SLA_HOURS.items()
-    ]
-    return {
-        "type": "modal",
-        "callback_id": QA_MODAL,
-        "private_metadata": value,
-        "title": {"type": "plain_text", "text": "Send to QA"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": _text(draft_label(draft), 2000)}]},
-            {
-                "type": "input",
-                "block_id": "qa_type",
-                "label": {"type": "plain_text", "text": "Review"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": "value",
-                    "options": types,
-                    "initial_option": types[0],
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "priority",
-                "label": {"type": "plain_text", "text": "Priority"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": "value",
-                    "options": priorities,
-                    "initial_option": priorities[1],
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "note",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Note for the QA reviewer"},
-                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000},
-            },
-        ],
-    }
-
-
-def qa_fail_modal(qa_id: uuid.UUID) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": QA_FAIL_MODAL,
-        "private_metadata": str(qa_id),
-        "title": {"type": "plain_text", "text": "Fail QA"},
-        "submit": {"type": "plain_text", "text": "Fail and send back"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "feedback",
-                "label": {"type": "plain_text", "text": "What failed? (the new version is written from this)"},
-                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000},
-            }
-        ],
-    }
-
-
 def draft_blocks(draft: GeneratedContent, *, full_text_url: str | None = None) -> tuple[list[Block], bool]:
     """The draft itself: title, text (maybe truncated), hashtags, CTA and for videos a thumbnail + link."""
     blocks: list[Block] = []
     if draft.title:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _text(draft.title, 150)}})
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": fit_text(draft.title, 150)}})
     body, cut = truncate_draft(draft.content_text or draft.caption or "(empty draft)")
     if cut:
         more = f"<{full_text_url}|full text>" if full_text_url else "full text in the thread"
         body += f"\n\n_…continued: {more}_"
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(body)}})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_text(body)}})
     details = []
     if draft.hashtags:
         details.append("*Hashtags:* " + " ".join(f"#{t.lstrip('#')}" for t in draft.hashtags[:30]))
     if draft.cta:
         details.append(f"*CTA:* {draft.cta}")
     if details:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text("\n".join(details))}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_text("\n".join(details))}})
     if draft.content_type in ("video", "clip", "short") or draft.file_url:
         if draft.thumbnail_url:
             blocks.append({"type": "image", "image_url": draft.thumbnail_url, "alt_text": "clip thumbnail"})
         if draft.file_url:
             blocks.append(
-                {"type": "section", "text": {"type": "mrkdwn", "text": _text(f"🎬 <{draft.file_url}|Watch the clip>")}}
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": fit_text(f"🎬 <{draft.file_url}|Watch the clip>")},
+                }
             )
     return blocks, cut
 
@@ -238,7 +111,7 @@ def _stage_line(request: ApprovalRequest, stage: Stage | None, stage_count: int)
     line = labels.get(status, status)
     if request.feedback and status in ("rejected", "changes_requested"):
         line += f" — {request.feedback}"
-    return _text(line)
+    return fit_text(line)
 
 
 def version_of(request: ApprovalRequest) -> int:
@@ -253,7 +126,7 @@ def source_label(asset: ContentAsset | None) -> str | None:
     via = {"slack": "from Slack", "telegram": "from Telegram"}.get(
         asset.source_platform or "", f"by {asset.source_platform or 'upload'}"
     )
-    title = f"“{_text(asset.title, 120)}”" if asset.title else "an untitled submission"
+    title = f"“{fit_text(asset.title, 120)}”" if asset.title else "an untitled submission"
     what = f"<{asset.source_url}|{kind}>" if asset.source_url else kind
     return f"{title} ({what} {via})"
 
@@ -296,12 +169,12 @@ def approval_message(
         what.insert(1, f"Source: {source}")
     body, _ = draft_blocks(draft, full_text_url=full_text_url)
     blocks: list[Block] = [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _text(" · ".join(what), 2000)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": fit_text(" · ".join(what), 2000)}]},
         *body,
     ]
     context = [{"type": "mrkdwn", "text": _stage_line(request, stage, stage_count)}]
     if note:
-        context.append({"type": "mrkdwn", "text": _text(note, 2000)})
+        context.append({"type": "mrkdwn", "text": fit_text(note, 2000)})
     blocks.append({"type": "context", "elements": context})
     if request.status == "pending" and buttons:
         value = action_value(request)
@@ -316,7 +189,7 @@ def approval_message(
         f"Draft for review: {format_label(draft)} “{draft.title or 'untitled'}”, version "
         f"{version_of(request)} ({_stage_line(request, stage, stage_count)})"
     )
-    return blocks[:MAX_BLOCKS], _text(fallback, 300)
+    return blocks[:MAX_BLOCKS], fit_text(fallback, 300)
 
 
 def feedback_modal(kind: str, value: str, title: str) -> dict[str, Any]:
@@ -409,150 +282,10 @@ def pending_blocks(
             f"{version_of(item.request)}\n"
             f"Stage {item.request.current_stage}/{item.stage_count}: {item.stage.name}\n>{preview}"
         )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_text(text)}})
         value = action_value(item.request)
         elements = review_buttons(value, send_to_qa=item.request.id in qa_senders)
         blocks.append({"type": "actions", "elements": elements})
     if len(items) > limit:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - limit} more"}]})
     return blocks[:MAX_BLOCKS]
-
-
-SETUP_START, SETUP_CHANNEL, SETUP_WORKFLOW, SETUP_TEST = (
-    "recast_setup_start",
-    "recast_setup_channel",
-    "recast_setup_workflow",
-    "recast_setup_test",
-)
-SETUP_CHANNEL_MODAL = "recast_setup_channel_modal"
-
-
-def _step(done: bool, text: str, button: Block | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": _text(("✅ " if done else "◻️ ") + text)}}
-    if button is not None and not done:
-        block["accessory"] = button
-    return block
-
-
-def _button(action_id: str, label: str, value: str = "setup") -> Block:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "value": value,
-        "style": "primary",
-        "text": {"type": "plain_text", "text": label[:75]},
-    }
-
-
-def setup_blocks(
-    state: SetupState, *, workspace_name: str, can_start: bool, note: str | None = None
-) -> tuple[list[Block], str]:
-    """The set-up checklist: each step done, or what to do next with a button that does it (only for people
-    allowed to do it; the others are told who can)."""
-    org, role = state.organization, state.role
-    admin = role in ("owner", "admin")
-    manager = role in ("owner", "admin", "manager")
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Recast set-up"}}]
-    if note:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _text(note)}})
-    if org is not None:
-        who = f" (you are its {role})" if role else " (you aren't a member yet: an owner or admin can add you)"
-        blocks.append(_step(True, f"*1. Linked* to the organization *{org.name}*{who}."))
-    elif can_start:
-        blocks.append(
-            _step(
-                False,
-                f"*1. Start an agency* for *{workspace_name}*: you become its owner.",
-                _button(SETUP_START, "Start the agency"),
-            )
-        )
-    else:
-        blocks.append(
-            _step(
-                False,
-                "*1. Link this workspace.* A Slack workspace admin can start an agency for it "
-                "with `/recast setup`, or an organization's owner can give you an invite "
-                "for `/recast link <invite>`.",
-            )
-        )
-    if state.channel_client:
-        blocks.append(_step(True, f"*2. Client channel:* this channel reviews *{state.channel_client}*'s drafts."))
-    elif org is not None and admin:
-        extra = f" ({state.client_channels} linked elsewhere)" if state.client_channels else ""
-        blocks.append(
-            _step(
-                False,
-                f"*2. Make this channel a client's review channel*{extra}.",
-                _button(SETUP_CHANNEL, "Name the client"),
-            )
-        )
-    else:
-        when = "" if org is not None else "once the workspace is linked, "
-        blocks.append(
-            _step(
-                False,
-                f"*2. Client channel:* {when}an owner or admin names the client whose drafts "
-                "this channel reviews (`/recast setup` here).",
-            )
-        )
-    if state.has_workflow:
-        blocks.append(_step(True, "*3. Approval workflow* is set (`/recast workflow` changes it)."))
-    elif org is not None and manager:
-        blocks.append(
-            _step(
-                False,
-                "*3. Approval workflow:* start with one stage that you approve.",
-                _button(SETUP_WORKFLOW, "Create the workflow"),
-            )
-        )
-    else:
-        blocks.append(_step(False, "*3. Approval workflow:* an owner, admin or manager creates it."))
-    if state.submissions:
-        blocks.append(_step(True, f"*4. Submissions:* {state.submissions} so far."))
-    elif state.channel_client and state.has_workflow and role:
-        blocks.append(
-            _step(
-                False,
-                "*4. Send a test submission:* a sample talk becomes drafts in this channel.",
-                _button(SETUP_TEST, "Send a test submission"),
-            )
-        )
-    else:
-        blocks.append(
-            _step(
-                False,
-                "*4. Test submission:* available here once this channel is a client's channel and a workflow is set.",
-            )
-        )
-    blocks.append(
-        _step(
-            bool(state.approvals),
-            "*5. First approval:* "
-            + (
-                f"{state.approvals} draft(s) approved."
-                if state.approvals
-                else "approve a draft when it arrives in the channel, or from Recast's Home tab."
-            ),
-        )
-    )
-    done = sum(1 for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("✅"))
-    return blocks, f"Recast set-up: {done} of 5 steps done"
-
-
-def setup_channel_modal(channel_id: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": SETUP_CHANNEL_MODAL,
-        "private_metadata": channel_id,
-        "title": {"type": "plain_text", "text": "Client channel"},
-        "submit": {"type": "plain_text", "text": "Link channel"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "client",
-                "label": {"type": "plain_text", "text": "Client name"},
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200},
-            }
-        ],
-    }

@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db.session import session_scope
-from core.integrations import slack_links
+from core.integrations import slack_installations
 from core.integrations.slack_secrets import TokenCipher
 
 STATE_TTL_SECONDS = 600
@@ -52,7 +52,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         async with session_scope(self.sessionmaker) as session:
             data = _jsonable(installation.to_dict())
             data.pop(ORG_VALUE, None)
-            await slack_links.save_installation(
+            await slack_installations.save_installation(
                 session=session,
                 data=data,
                 client_id=self.client_id,
@@ -64,7 +64,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         async with session_scope(self.sessionmaker) as session:
             data = _jsonable(bot.to_dict())
             data.setdefault("user_id", None)
-            await slack_links.save_installation(
+            await slack_installations.save_installation(
                 session=session, data=data, client_id=self.client_id, cipher=self.cipher
             )
 
@@ -77,7 +77,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
         async with session_scope(self.sessionmaker) as session:
-            row = await slack_links.find_installation(
+            row = await slack_installations.find_installation(
                 session=session,
                 client_id=self.client_id,
                 enterprise_id=enterprise_id,
@@ -87,7 +87,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
             )
             if row is None:
                 return None
-            data = slack_links.installation_data(row, self.cipher)
+            data = slack_installations.installation_data(row, self.cipher)
         data.pop("bot_token_expires_in", None)
         data.pop("user_token_expires_in", None)
         custom = {k: data.pop(k) for k in list(data) if k not in _INSTALLATION_FIELDS}
@@ -108,7 +108,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         async with session_scope(self.sessionmaker) as session:
-            await slack_links.delete_installations(
+            await slack_installations.delete_installations(
                 session=session, client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
             )
 

@@ -8,16 +8,17 @@ import uuid
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.slack.blocks import approval_message, draft_label, home_view, source_label, version_of
+from bots.slack.blocks import approval_message, draft_label, source_label, version_of
+from bots.slack.home_blocks import home_view
+from bots.slack.notices import worded
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links
+from core.integrations import slack_installations, slack_links
 from core.integrations.slack_secrets import TokenCipher
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
-from core.workflow import qa, revision_check
-from core.workflow import service as wf
+from core.workflow import approvals, qa, recipients, revision_check
 from core.workflow.models import ApprovalRequest
 
 MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
@@ -42,7 +43,7 @@ async def client_for_team(deps: CoreDeps, team_id: str, base: AsyncWebClient) ->
     if not deps.settings.slack_client_id:
         return base
     async with session_scope(deps.sessionmaker) as session:
-        token = await slack_links.bot_token_for(
+        token = await slack_installations.bot_token_for(
             session=session, client_id=deps.settings.slack_client_id, team_id=team_id, cipher=token_cipher(deps)
         )
     return AsyncWebClient(token=token, base_url=base.base_url) if token else base
@@ -58,11 +59,11 @@ async def post_approval(
 ) -> ApprovalRequest:
     """Open the draft's approval request and post it to its client's channel (once)."""
     async with session_scope(deps.sessionmaker) as session:
-        request = await wf.submit_for_approval(session=session, draft_id=draft_id, requested_by=requested_by)
+        request = await approvals.submit_for_approval(session=session, draft_id=draft_id, requested_by=requested_by)
         draft = await session.get_one(GeneratedContent, draft_id)
         where = await slack_links.channel_for_draft(session=session, draft=draft)
         posted = await slack_links.message_of(session=session, request_id=request.id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
     if where is None or posted is not None:
@@ -105,9 +106,9 @@ async def refresh_message(
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
             return
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1] if request.status == "pending" else None
         source = await _source(session, draft)
     api = await client_for_team(deps, message.team_id, client)
@@ -139,9 +140,9 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         message = await slack_links.message_of(session=session, request_id=request_id)
         if message is None:
             return
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         draft = await session.get_one(GeneratedContent, request.generated_content_id)
-        stages = await wf.stages_of(session=session, request=request)
+        stages = await approvals.stages_of(session=session, request=request)
         stage = stages[(request.current_stage or 1) - 1]
         source = await _source(session, draft)
     blocks, text = approval_message(
@@ -170,7 +171,7 @@ async def post_revision(deps: CoreDeps, client: AsyncWebClient, request_id: uuid
         )
 
 
-async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notice]) -> None:
+async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[recipients.Notice]) -> None:
     """Telegram notices through the notifier; Slack ones as a DM from Recast in the person's workspace."""
     for notice in notices:
         to = notice.recipient
@@ -181,20 +182,31 @@ async def deliver(deps: CoreDeps, client: AsyncWebClient, notices: list[wf.Notic
             await api.chat_postMessage(channel=to.chat_id, text=notice.text)
 
 
-async def tell_people(deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID) -> None:
+async def tell_people(
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    decision: approvals.Decision,
+    by_user_id: uuid.UUID,
+    *,
+    publishing_queued: bool = False,
+) -> None:
     """The submitter (and, for a later stage's change request, the earlier stages' reviewers) hear the outcome."""
     async with session_scope(deps.sessionmaker) as session:
         draft = await session.get_one(GeneratedContent, decision.request.generated_content_id)
-        notices = await wf.decision_notices(
-            session=session, decision=decision, draft_label=draft_label(draft), by_user_id=by_user_id
-        )
-    await deliver(deps, client, notices)
+        notices = await recipients.decision_notices(session=session, decision=decision, by_user_id=by_user_id)
+    await deliver(deps, client, worded(notices, draft_label(draft), publishing_queued=publishing_queued))
 
 
 async def announce_in_channel(
-    deps: CoreDeps, client: AsyncWebClient, decision: wf.Decision, by_user_id: uuid.UUID
+    deps: CoreDeps,
+    client: AsyncWebClient,
+    decision: approvals.Decision,
+    by_user_id: uuid.UUID,
+    *,
+    publishing_queued: bool = False,
 ) -> None:
-    """A final decision (approved or rejected) is said in the request's thread and shown in the channel."""
+    """A final decision (approved or rejected) is said in the request's thread and shown in the channel;
+    publishing is mentioned only when it was queued."""
     async with session_scope(deps.sessionmaker) as session:
         message = await slack_links.message_of(session=session, request_id=decision.request.id)
         if message is None:
@@ -210,7 +222,7 @@ async def announce_in_channel(
     status = decision.request.status
     if status == "approved":
         text = f"✅ {draft_label(draft)} was approved by {who}" + (
-            " and is queued for publishing." if decision.publish else "."
+            " and is queued for publishing." if publishing_queued else "."
         )
     elif status == "rejected":
         text = f"❌ {draft_label(draft)} was rejected by {who}. Reason: {decision.request.feedback}"
@@ -229,7 +241,7 @@ async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uu
     async with session_scope(deps.sessionmaker) as session:
         people = [
             r
-            for r in await wf.recipients_of(session=session, user_ids=sorted(user_ids))
+            for r in await recipients.recipients_of(session=session, user_ids=sorted(user_ids))
             if r.provider == "slack" and r.team_id
         ]
         views = [(r, await qa.home_for(session=session, user_id=r.user_id)) for r in people]
@@ -250,22 +262,24 @@ async def queue_changed(
 ) -> None:
     """After a decision: the people of the stage it left and of the stage it is at now (and whoever acted)."""
     async with session_scope(deps.sessionmaker) as session:
-        request = await wf.get_request(session=session, request_id=request_id)
+        request = await approvals.get_request(session=session, request_id=request_id)
         now = (request.current_stage or 1,) if request.status == "pending" else ()
         people: set[uuid.UUID] = {actor} if actor else set()
         for stage_no in {*stages, *now}:
-            people |= await wf.stage_people(session=session, request=request, stage_no=stage_no)
+            people |= await recipients.stage_people(session=session, request=request, stage_no=stage_no)
     await refresh_homes(deps, client, people)
 
 
-async def revise(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID, by_user_id: uuid.UUID) -> None:
-    """After changes were asked for (by a reviewer or a failed QA): the new version is written, posted in the
-    thread with fresh buttons, and the queues it is back in are redrawn."""
-    async with session_scope(deps.sessionmaker) as session:
-        ai = deps.require_ai()
-        await wf.apply_revision(
-            session=session, writer=ai.writer, index=deps.brand_index, request_id=request_id, by_user_id=by_user_id
-        )
+async def ask_for_revision(deps: CoreDeps, request: ApprovalRequest, by_user_id: uuid.UUID) -> None:
+    """Changes were asked for (by a reviewer or a failed QA): a worker writes the new version (`slack.revise`)."""
+    await deps.enqueue(
+        "slack.revise", request_id=str(request.id), revision=request.revision_count or 0, by_user_id=str(by_user_id)
+    )
+
+
+async def revision_ready(deps: CoreDeps, client: AsyncWebClient, request_id: uuid.UUID) -> None:
+    """A new version was written (by the `slack.revise` task): it is posted in the thread with fresh buttons,
+    and the queues it is back in are redrawn."""
     await post_revision(deps, client, request_id)
     await refresh_message(deps, client, request_id)
     await queue_changed(deps, client, request_id, ())

@@ -9,7 +9,6 @@ import re
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +18,28 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack import outbox
-from bots.slack.listeners import NOT_LINKED, identify
+from bots.slack.listeners import email_lookup
 from core.billing import usage as billing_usage
 from core.common.errors import RecastError
 from core.content import service as content
-from core.content.address_policy import FetchPolicy, get_following_redirects, guarded_session
+from core.content.address_policy import FetchPolicy
 from core.content.errors import FileTooLarge, UnsupportedInput
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.integrations import slack_links
+from core.integrations import slack_links, slack_people
 from core.integrations.slack_models import SlackEventReceipt
-from core.workflow import service as wf
-from core.workflow.errors import WorkspaceNotLinked
+from core.integrations.slack_people import Submitter
+from core.media.errors import MediaError
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 1024 * MB  # Slack's own per-file limit
-MAX_LINK_BYTES = 2 * MB
 DOWNLOAD_CHUNK = 256 * 1024
 READY = "I'll post the drafts in this channel for review when they're ready."
 
 
-class NoWorkflow(RecastError):
-    user_message = (
-        "No approval workflow covers this channel yet, so nobody would review the drafts. A manager can set "
-        "one up with `/recast workflow`."
-    )
-
-
 class DownloadFailed(RecastError):
     user_message = "I couldn't download that file from Slack. Make sure Recast is in this channel and try again."
-
-
-@dataclass(frozen=True)
-class Submitter:
-    user_id: uuid.UUID
-    organization_id: uuid.UUID
-    client_account_id: uuid.UUID | None
 
 
 Say = Callable[[str], Awaitable[None]]
@@ -71,60 +55,38 @@ def _sayer(api: AsyncWebClient, channel_id: str | None, slack_user_id: str) -> S
     return say
 
 
-async def check_submitter(
+async def _submitter(
     session: AsyncSession, api: AsyncWebClient, team_id: str, channel_id: str | None, slack_user_id: str
 ) -> Submitter:
-    """Who submits, for which organization and client, refusing when nobody would review the drafts."""
-    ws = await slack_links.workspace(session=session, team_id=team_id)
-    if ws is None:
-        raise WorkspaceNotLinked()
-    user_id = await identify(session, api, {"user_id": slack_user_id, "team_id": team_id})
-    if (
-        user_id is None
-        or await wf.member_role(session=session, organization_id=ws.organization_id, user_id=user_id) is None
-    ):
-        raise RecastError(NOT_LINKED)
-    client_id = (
-        await slack_links.client_for_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if channel_id
-        else None
+    return await slack_people.check_submitter(
+        session=session,
+        team_id=team_id,
+        channel_id=channel_id,
+        slack_user_id=slack_user_id,
+        email=email_lookup(api, slack_user_id),
     )
-    if await wf.workflow_for(session=session, organization_id=ws.organization_id, client_account_id=client_id) is None:
-        raise NoWorkflow()
-    return Submitter(user_id, ws.organization_id, client_id)
 
 
 def _tag(asset: ContentAsset, who: Submitter, origin: dict[str, Any]) -> None:
     asset.client_account_id = who.client_account_id
+    asset.source_platform = "slack"
     asset.metadata_ = {**(asset.metadata_ or {}), "slack": origin}
 
 
-def _plain_text(body: str, content_type: str) -> str:
-    if "html" not in content_type:
-        return body
-    body = re.sub(r"(?is)<(script|style|head|nav|footer)[^>]*>.*?</\1>", " ", body)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()
-
-
-async def _fetch_article(link: str, policy: FetchPolicy) -> str:
-    if not link.startswith(("http://", "https://")):
-        raise RecastError("That doesn't look like a link. Send an http(s) link or paste the text itself.")
-    try:
-        async with (
-            guarded_session(policy, aiohttp.ClientTimeout(total=30)) as http,
-            get_following_redirects(http, link, policy) as resp,
-        ):
-            kind = resp.headers.get("Content-Type", "")
-            if resp.status != 200:
-                raise RecastError(f"I couldn't open that link (HTTP {resp.status}). Paste the text instead.")
-            if not kind.startswith("text/"):
-                raise RecastError(
-                    "That link isn't an article I can read. For audio or video, share the file in this channel instead."
-                )
-            raw = await resp.content.read(MAX_LINK_BYTES)
-    except aiohttp.ClientError as exc:
-        raise RecastError("I couldn't reach that link. Check it, or paste the text instead.") from exc
-    return _plain_text(raw.decode("utf-8", "replace"), kind)
+async def _ingest_link(
+    deps: CoreDeps, session: AsyncSession, who: Submitter, link: str, work_dir: Path
+) -> ContentAsset:
+    """The link fetched as Telegram's are: an article becomes text, a video (site or file) is downloaded."""
+    return await content.ingest_link(
+        session=session,
+        store=deps.store,
+        user_id=who.user_id,
+        organization_id=who.organization_id,
+        url=link,
+        work_dir=work_dir,
+        max_download_bytes=deps.settings.link_download_max_mb * MB,
+        policy=FetchPolicy(allow_private=deps.settings.link_allow_private_networks),
+    )
 
 
 async def submit(
@@ -141,22 +103,24 @@ async def submit(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
-        policy = FetchPolicy(allow_private=deps.settings.link_allow_private_networks)
-        body = await _fetch_article(link, policy) if link else (text or "")
-        async with session_scope(deps.sessionmaker) as session:
-            asset = await content.ingest_text(
-                session=session,
-                store=deps.store,
-                user_id=who.user_id,
-                organization_id=who.organization_id,
-                text=body,
-                source_platform="slack",
-                source_url=link,
-            )
-            _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
-            asset_id, title = asset.id, asset.title
-    except RecastError as exc:
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
+        with tempfile.TemporaryDirectory(prefix="recast-link-") as tmp:
+            async with session_scope(deps.sessionmaker) as session:
+                asset = (
+                    await _ingest_link(deps, session, who, link, Path(tmp))
+                    if link
+                    else await content.ingest_text(
+                        session=session,
+                        store=deps.store,
+                        user_id=who.user_id,
+                        organization_id=who.organization_id,
+                        text=text or "",
+                        source_platform="slack",
+                    )
+                )
+                _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
+                asset_id, title = asset.id, asset.title
+    except (RecastError, MediaError) as exc:
         await say(f"⚠️ {exc.user_message}")
         return None
     await deps.enqueue("pipeline.process_asset", asset_id=str(asset_id))
@@ -217,7 +181,7 @@ async def submit_file(
     say = _sayer(api, channel_id, slack_user_id)
     try:
         async with session_scope(deps.sessionmaker) as session:
-            who = await check_submitter(session, api, team_id, channel_id, slack_user_id)
+            who = await _submitter(session, api, team_id, channel_id, slack_user_id)
         try:
             info: dict[str, Any] = (await api.files_info(file=file_id))["file"]
         except SlackApiError as exc:

@@ -22,6 +22,7 @@ import aiohttp
 
 from core.content.address_policy import FetchPolicy, get_following_redirects, guarded_session
 from core.content.errors import LinkTooLarge, LinkUnreachable
+from core.media.ffmpeg import find_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,9 @@ class _QuietLogger:
 def _download_with_ytdlp(
     url: str, dest_dir: Path, max_bytes: int, timeout_s: float, policy: FetchPolicy
 ) -> DownloadedMedia:
+    # yt-dlp loads hundreds of site extractors: imported only when a video page is really fetched.
     import yt_dlp
     from yt_dlp.utils import DownloadError
-
-    from core.media.ffmpeg import find_ffmpeg
 
     dest_dir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,18 +14,16 @@ from core.accounts.models import ChatIdentity, ClientAccount, Organization, Team
 from core.accounts.service import unusable_password_hash
 from core.common.clock import utcnow
 from core.common.errors import RecastError
+from core.integrations.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
 from core.integrations.slack_models import (
     SlackApprovalMessage,
     SlackChannel,
     SlackEventReceipt,
-    SlackInstallation,
     SlackWorkspace,
 )
-from core.integrations.slack_secrets import TokenCipher
 from core.repurposing.models import GeneratedContent
 from core.system import audit
-from core.workflow import service as workflow_service
-from core.workflow.errors import InvalidRole, NotAnOrgAdmin, UnknownOrganization, WorkspaceNotLinked
+from core.workflow import members, workflows
 from core.workflow.models import ApprovalRequest
 
 
@@ -108,7 +105,7 @@ async def client_for_channel(*, session: AsyncSession, team_id: str, channel_id:
 
 async def channel_for_draft(*, session: AsyncSession, draft: GeneratedContent) -> tuple[str, str] | None:
     """(team_id, channel_id) where a draft is reviewed: its client's channel, else the workspace default."""
-    scope = await workflow_service.draft_scope(session=session, draft=draft)
+    scope = await workflows.draft_scope(session=session, draft=draft)
     if scope.client_account_id is not None:
         row = await session.scalar(
             select(SlackChannel).where(SlackChannel.client_account_id == scope.client_account_id)
@@ -160,117 +157,13 @@ async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | N
     return result.first() is not None
 
 
-# ------------------------------------------------------------------------------------ installations
-
-
-async def save_installation(
-    *,
-    session: AsyncSession,
-    data: dict[str, Any],
-    client_id: str | None,
-    cipher: TokenCipher,
-    organization_id: uuid.UUID | None = None,
-) -> SlackInstallation:
-    """Store an OAuth installation with every token encrypted; an install made from an organization's
-    install link also links the workspace to that organization."""
-    sealed = cipher.seal(data)
-    row = SlackInstallation(
-        client_id=client_id,
-        app_id=data.get("app_id"),
-        enterprise_id=data.get("enterprise_id"),
-        team_id=data.get("team_id"),
-        user_id=data.get("user_id"),
-        is_enterprise_install=bool(data.get("is_enterprise_install")),
-        bot_token=sealed.get("bot_token"),
-        bot_user_id=data.get("bot_user_id"),
-        organization_id=organization_id,
-        data=sealed,
-    )
-    session.add(row)
-    await session.flush()
-    team_id = data.get("team_id")
-    if organization_id is not None and team_id:
-        current = await workspace(session=session, team_id=team_id)
-        if current is not None and current.organization_id != organization_id:
-            await forget_other_org_channels(session, team_id, organization_id)
-        await link_workspace(
-            session=session,
-            team_id=team_id,
-            organization_id=organization_id,
-            default_channel_id=data.get("incoming_webhook_channel_id"),
-        )
-        await audit.record(
-            session=session,
-            action="slack_workspace_linked",
-            organization_id=organization_id,
-            resource_type="slack_workspace",
-            metadata={"team_id": team_id, "via": "oauth"},
-        )
-    return row
-
-
-def installation_data(row: SlackInstallation, cipher: TokenCipher) -> dict[str, Any]:
-    """The installation as slack_sdk stored it, tokens decrypted."""
-    return cipher.open(dict(row.data))
-
-
-async def bot_token_for(
-    *, session: AsyncSession, client_id: str | None, team_id: str, cipher: TokenCipher
-) -> str | None:
-    """The latest installation's bot token for a workspace (decrypted), or None."""
-    row = await find_installation(session=session, client_id=client_id, enterprise_id=None, team_id=team_id)
-    return cipher.decrypt(row.bot_token) if row is not None else None
-
-
-async def find_installation(
-    *,
-    session: AsyncSession,
-    client_id: str | None,
-    enterprise_id: str | None,
-    team_id: str | None,
-    user_id: str | None = None,
-    is_enterprise_install: bool | None = False,
-) -> SlackInstallation | None:
-    stmt = select(SlackInstallation).where(
-        SlackInstallation.client_id == client_id, SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id)
-    )
-    if not is_enterprise_install:
-        stmt = stmt.where(SlackInstallation.team_id.is_not_distinct_from(team_id))
-    if user_id is not None:
-        stmt = stmt.where(SlackInstallation.user_id == user_id)
-    return await session.scalar(
-        stmt.order_by(SlackInstallation.installed_at.desc(), SlackInstallation.id.desc()).limit(1)
-    )
-
-
-async def delete_installations(
-    *,
-    session: AsyncSession,
-    client_id: str | None,
-    enterprise_id: str | None,
-    team_id: str | None,
-    user_id: str | None = None,
-) -> None:
-    rows = await session.scalars(
-        select(SlackInstallation).where(
-            SlackInstallation.client_id == client_id,
-            SlackInstallation.enterprise_id.is_not_distinct_from(enterprise_id),
-            SlackInstallation.team_id.is_not_distinct_from(team_id),
-        )
-    )
-    for row in rows:
-        if user_id is None or row.user_id == user_id:
-            await session.delete(row)
-    await session.flush()
-
-
 # ------------------------------------------------------------------------------- linking from Slack
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 
 
 async def require_org_admin(*, session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> str:
-    role = await workflow_service.member_role(session=session, organization_id=organization_id, user_id=user_id)
+    role = await members.member_role(session=session, organization_id=organization_id, user_id=user_id)
     if role not in ADMIN_ROLES:
         raise NotAnOrgAdmin()
     return str(role)
@@ -402,7 +295,7 @@ async def set_member(
     """An owner or admin makes a Slack user a team member with `role` (found by their Slack link or email,
     else created from their Slack profile). Only owners grant or change the owner role."""
     role = role.strip().lower()
-    if role not in workflow_service.ROLES:
+    if role not in members.ROLES:
         raise InvalidRole()
     by_role = await require_org_admin(session=session, organization_id=organization_id, user_id=by_user_id)
     if role == "owner" and by_role != "owner":

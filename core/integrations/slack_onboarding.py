@@ -23,11 +23,11 @@ from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.content.models import ContentAsset
 from core.integrations import slack_links
+from core.integrations.errors import NotAnOrgAdmin, UnknownOrganization
 from core.integrations.slack_models import SlackChannel, SlackInvite
 from core.integrations.slack_secrets import INVITE_TTL_SECONDS, invite_code, invite_of_code
 from core.system import audit
-from core.workflow import service as wf
-from core.workflow.errors import NotAnOrgAdmin, UnknownOrganization
+from core.workflow import members, workflows
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow
 
 INVITE_ROLES = ("admin", "manager", "creator", "client")
@@ -154,7 +154,7 @@ async def create_invite(
         raise UnknownOrganization()
     if (
         by_user_id is not None
-        and await wf.member_role(session=session, organization_id=organization_id, user_id=by_user_id) != "owner"
+        and await members.member_role(session=session, organization_id=organization_id, user_id=by_user_id) != "owner"
     ):
         raise NotAnOrgAdmin("Only the organization's owner can invite another workspace.")
     invite = SlackInvite(
@@ -260,12 +260,12 @@ async def default_workflow(
     *, session: AsyncSession, organization_id: uuid.UUID, by_user_id: uuid.UUID
 ) -> ApprovalWorkflow:
     """The organization's one-stage workflow: `by_user_id` (an owner, admin or manager) approves."""
-    return await wf.save_workflow(
+    return await workflows.save_workflow(
         session=session,
         organization_id=organization_id,
         by_user_id=by_user_id,
         name="Approvals",
-        stages=[wf.Stage(order=1, name=DEFAULT_STAGE, approvers=(by_user_id,))],
+        stages=[workflows.Stage(order=1, name=DEFAULT_STAGE, approvers=(by_user_id,))],
     )
 
 
@@ -293,7 +293,7 @@ async def setup_state(
     if ws is None:
         return SetupState(None, None, None, 0, False, 0, 0)
     org = await session.get_one(Organization, ws.organization_id)
-    role = await wf.member_role(session=session, organization_id=org.id, user_id=user_id) if user_id else None
+    role = await members.member_role(session=session, organization_id=org.id, user_id=user_id) if user_id else None
     channel_client = None
     if channel_id:
         channel_client = await session.scalar(

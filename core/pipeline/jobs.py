@@ -24,7 +24,7 @@ from core.pipeline.progress import is_cancelled
 from core.pipeline.stored_transcript import transcript_words
 from core.repurposing import analysis_rows, drafting
 from core.repurposing.models import GeneratedContent, RepurposingJob
-from core.workflow import service as workflow_service
+from core.workflow import workflows
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,8 @@ async def _hand_to_team_workflow(deps: CoreDeps, draft: GeneratedContent) -> Non
     """Drafts of an organization (or client account) with an approval workflow go to its Slack channel."""
 
     async with deps.sessionmaker() as session:
-        scope = await workflow_service.draft_scope(session=session, draft=draft)
-        workflow = await workflow_service.workflow_for(
+        scope = await workflows.draft_scope(session=session, draft=draft)
+        workflow = await workflows.workflow_for(
             session=session, organization_id=scope.organization_id, client_account_id=scope.client_account_id
         )
     if workflow is not None:

@@ -41,24 +41,3 @@ class InvalidQAScore(RecastError):
 
 class NotAManager(NotAllowed):
     user_message = "Only owners, admins and managers can do that."
-
-
-class NotAnOrgAdmin(NotAllowed):
-    user_message = "Only the organization's owners and admins can do that."
-
-
-class UnknownOrganization(NotFound):
-    user_message = (
-        "I don't know that organization. Use its slug (e.g. `northwind`) or an invite (`inv.…`) from its owner."
-    )
-
-
-class WorkspaceNotLinked(RecastError):
-    user_message = (
-        "This Slack workspace isn't linked to a Recast organization yet. Run `/recast setup` to start an agency "
-        "for it, or `/recast link <invite>` with an invite from an organization's owner."
-    )
-
-
-class InvalidRole(RecastError):
-    user_message = "Roles are owner, admin, manager, creator and client."

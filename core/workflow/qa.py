@@ -23,14 +23,14 @@ from core.content.models import ContentAsset
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.system import audit
 from core.system.models import AuditLog
-from core.workflow import service as wf
+from core.workflow import approvals, members, qa_requests, recipients, workflows
 from core.workflow.errors import NotAManager, QANotFound
 from core.workflow.models import ApprovalRequest, QARequest
 
 QA_TYPES = {"content_review": "Content review", "brand_safety": "Brand safety", "fact_check": "Fact check"}
 # Hours to the due time, by priority (the reminder comes up to 2 hours before it).
 QA_SLA_HOURS = {"low": 72, "normal": 24, "high": 8, "urgent": 4}
-QA_REVIEWER_ROLES = wf.MANAGER_ROLES
+QA_REVIEWER_ROLES = members.MANAGER_ROLES
 
 
 class NotAQAReviewer(NotAllowed):
@@ -58,14 +58,17 @@ def due_text(due_at: datetime | None) -> str:
 
 
 async def _draft_org(session: AsyncSession, draft: GeneratedContent) -> uuid.UUID | None:
-    return (await wf.draft_scope(session=session, draft=draft)).organization_id
+    return (await workflows.draft_scope(session=session, draft=draft)).organization_id
 
 
 async def may_review(*, session: AsyncSession, organization_id: uuid.UUID | None, user_id: uuid.UUID) -> bool:
     """Whether `user_id` sends drafts of this organization to QA and reviews its QA requests."""
     if organization_id is None:
         return False
-    return await wf.member_role(session=session, organization_id=organization_id, user_id=user_id) in QA_REVIEWER_ROLES
+    return (
+        await members.member_role(session=session, organization_id=organization_id, user_id=user_id)
+        in QA_REVIEWER_ROLES
+    )
 
 
 async def may_send(*, session: AsyncSession, request: ApprovalRequest, user_id: uuid.UUID) -> bool:
@@ -95,7 +98,7 @@ async def _open_qa(session: AsyncSession, draft_id: uuid.UUID, qa_type: str) -> 
         select(QARequest).where(
             QARequest.generated_content_id == draft_id,
             QARequest.qa_type == qa_type,
-            QARequest.status.in_(wf.QA_OPEN_STATUSES),
+            QARequest.status.in_(qa_requests.QA_OPEN_STATUSES),
         )
     )
 
@@ -119,7 +122,7 @@ async def send_to_qa(
     now: datetime | None = None,
 ) -> SentToQA:
     """A reviewer sends the draft of a pending approval request to QA, due by its priority's SLA."""
-    request = await wf.get_request(session=session, request_id=request_id)
+    request = await approvals.get_request(session=session, request_id=request_id)
     if request.generated_content_id is None:
         raise NotUnderReview()
     draft = await session.get_one(GeneratedContent, request.generated_content_id)
@@ -133,7 +136,7 @@ async def send_to_qa(
     existing = await _open_qa(session, draft.id, qa_type)
     if existing is not None:
         return SentToQA(existing, False, draft, org)
-    qa = await wf.request_qa(
+    qa = await qa_requests.request_qa(
         session=session,
         draft_id=draft.id,
         requested_by=by_user_id,
@@ -187,7 +190,7 @@ async def queue_for(*, session: AsyncSession, user_id: uuid.UUID, limit: int = 2
             .outerjoin(ContentAsset, ContentAsset.id == GeneratedContent.content_asset_id)
             .outerjoin(RepurposingJob, RepurposingJob.id == GeneratedContent.repurposing_job_id)
             .where(
-                QARequest.status.in_(wf.QA_OPEN_STATUSES),
+                QARequest.status.in_(qa_requests.QA_OPEN_STATUSES),
                 org.in_(orgs),
                 or_(QARequest.user_id.is_(None), QARequest.user_id != user_id),
                 or_(QARequest.assigned_to.is_(None), QARequest.assigned_to == user_id),
@@ -198,7 +201,7 @@ async def queue_for(*, session: AsyncSession, user_id: uuid.UUID, limit: int = 2
     ).all()
     notes = await _notes(session, [qa.id for qa, _ in rows])
     return [
-        QAItem(qa, draft, notes.get(qa.id), await wf.display_name(session=session, user_id=qa.user_id))
+        QAItem(qa, draft, notes.get(qa.id), await members.display_name(session=session, user_id=qa.user_id))
         for qa, draft in rows
     ]
 
@@ -211,7 +214,7 @@ class QAOutcome:
     draft: GeneratedContent
     organization_id: uuid.UUID | None
     submitter: uuid.UUID | None
-    sent_back: wf.Decision | None = None  # the approval request sent back for changes by a failed QA
+    sent_back: approvals.Decision | None = None  # the approval request sent back for changes by a failed QA
     review_status: str | None = None  # the approval request's status when it wasn't sent back
 
 
@@ -248,7 +251,7 @@ async def finish_qa(
     note = (note or "").strip() or None
     if not passed and note is None:
         raise QANeedsNote()
-    qa, applied = await wf._complete_qa(
+    qa, applied = await qa_requests.close_qa(
         session=session, qa_id=qa_id, reviewer_id=reviewer_id, score=None, feedback=note, now=now, passed=passed
     )
     request, submitter = await _submitter(session, draft)
@@ -258,8 +261,8 @@ async def finish_qa(
     if not applied or passed or request is None or request.status != "pending" or note is None:
         return outcome
     stage_no = request.current_stage or 1
-    stages = await wf.stages_of(session=session, request=request)
-    moved = await wf._guarded(
+    stages = await approvals.stages_of(session=session, request=request)
+    moved = await approvals.guarded_update(
         session,
         request.id,
         stage_no,
@@ -284,7 +287,7 @@ async def finish_qa(
             resource_id=request.id,
             metadata={"stage": stage_no, "feedback": note[:500], "qa_request_id": str(qa.id)},
         )
-        outcome.sent_back = wf.Decision(request, True, stages[stage_no - 1], len(stages), stage_no=stage_no)
+        outcome.sent_back = approvals.Decision(request, True, stages[stage_no - 1], len(stages), stage_no=stage_no)
     return outcome
 
 
@@ -306,21 +309,21 @@ def outcome_text(outcome: QAOutcome, draft_label: str, reviewer: str | None) -> 
 
 async def outcome_notices(
     *, session: AsyncSession, outcome: QAOutcome, draft_label: str, by_user_id: uuid.UUID
-) -> list[wf.Notice]:
+) -> list[recipients.Notice]:
     """The QA's requester and the draft's submitter hear the outcome, in every chat they use."""
-    text = outcome_text(outcome, draft_label, await wf.display_name(session=session, user_id=by_user_id))
+    text = outcome_text(outcome, draft_label, await members.display_name(session=session, user_id=by_user_id))
     people = list(dict.fromkeys(u for u in (outcome.qa.user_id, outcome.submitter) if u is not None))
-    return [wf.Notice(r, text) for r in await wf.recipients_of(session=session, user_ids=people)]
+    return [recipients.Notice(r, text) for r in await recipients.recipients_of(session=session, user_ids=people)]
 
 
-async def reminder_notices(*, session: AsyncSession, qa: QARequest, draft_label: str) -> list[wf.Notice]:
+async def reminder_notices(*, session: AsyncSession, qa: QARequest, draft_label: str) -> list[recipients.Notice]:
     """The reminder to whoever asked for a QA review that is due soon and not done."""
     text = (
         f"⏰ QA review due {due_text(qa.due_at)}: {type_label(qa.qa_type)} of {draft_label} "
         f"({qa.priority} priority) isn't done yet."
     )
     people = [qa.user_id] if qa.user_id else []
-    return [wf.Notice(r, text) for r in await wf.recipients_of(session=session, user_ids=people)]
+    return [recipients.Notice(r, text) for r in await recipients.recipients_of(session=session, user_ids=people)]
 
 
 async def get(*, session: AsyncSession, qa_id: uuid.UUID) -> QARequest:
@@ -341,7 +344,7 @@ class Home:
     """What a person's App Home shows: approvals waiting for them (with the ids of those they may send to QA)
     and, for QA reviewers, their QA queue (None for everyone else)."""
 
-    pending: list[wf.PendingApproval]
+    pending: list[approvals.PendingApproval]
     qa: list[QAItem] | None
     qa_senders: frozenset[uuid.UUID]
 
@@ -349,7 +352,7 @@ class Home:
 async def home_for(*, session: AsyncSession, user_id: uuid.UUID | None) -> Home:
     if user_id is None:
         return Home([], None, frozenset())
-    pending = await wf.pending_for_user(session=session, user_id=user_id)
+    pending = await approvals.pending_for_user(session=session, user_id=user_id)
     senders = frozenset(
         [p.request.id for p in pending if await may_send(session=session, request=p.request, user_id=user_id)]
     )

@@ -9,14 +9,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.integrations import slack_links
+from core.integrations import slack_links, slack_people
+from core.integrations.errors import SlackUserNotLinked
 from core.integrations.slack_onboarding import SlackPerson
 
-# Only said in a workspace linked to an organization, which always has an owner to ask.
-NOT_LINKED = (
-    "I don't know your Slack account yet. An owner or admin of this workspace's Recast organization can add "
-    "you with `/recast member @you <role>`."
-)
+NOT_LINKED = SlackUserNotLinked.user_message
 
 
 def slack_ids(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -63,23 +60,26 @@ async def is_workspace_admin(client: AsyncWebClient, slack_user_id: str) -> bool
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
+def email_lookup(client: AsyncWebClient, slack_user_id: str) -> slack_people.EmailLookup:
+    """The Slack user's profile e-mail, asked of Slack when the core rules need it."""
+
+    async def email() -> str | None:
+        return (await slack_profile(client, slack_user_id))[0]
+
+    return email
+
+
 async def identify(
     session: AsyncSession, client: AsyncWebClient, body: dict[str, Any], *, organization_id: uuid.UUID | None = None
 ) -> uuid.UUID | None:
-    """The Recast user behind a payload: their Slack link, else (linking them on the way) the team member of
-    the workspace's organization (or `organization_id`) with their Slack email."""
-    user_id = await recast_user(session, body)
-    if user_id is not None:
-        return user_id
+    """The Recast user behind a payload (`slack_people.identify`, with the Slack profile's e-mail)."""
     slack_user, team_id, _ = slack_ids(body)
-    if organization_id is None and team_id:
-        ws = await slack_links.workspace(session=session, team_id=team_id)
-        organization_id = ws.organization_id if ws else None
-    if organization_id is None:
-        return None
-    email, _ = await slack_profile(client, slack_user)
-    return await slack_links.link_by_email(
-        session=session, slack_user_id=slack_user, team_id=team_id, email=email, organization_id=organization_id
+    return await slack_people.identify(
+        session=session,
+        slack_user_id=slack_user,
+        team_id=team_id,
+        email=email_lookup(client, slack_user),
+        organization_id=organization_id,
     )
 
 

@@ -14,7 +14,7 @@ from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.work.registry import HANDLERS
-from core.workflow import service as wf
+from core.workflow import approvals
 from core.workflow.errors import NotAnApprover
 
 
@@ -31,7 +31,7 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 if user_id is None:
                     await ephemeral(client, body, NOT_LINKED)
                     return
-                decision = await wf.approve(
+                decision = await approvals.approve(
                     session=session,
                     request_id=request_id,
                     by_user_id=user_id,
@@ -43,19 +43,21 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             return
         if not decision.applied:
             async with session_scope(deps.sessionmaker) as session:
-                text = await wf.state_text(
+                text = await approvals.state_text(
                     session=session, request=decision.request, expected_stage=stage, expected_revision=revision
                 )
             await ephemeral(client, body, text)
             return
+        # Publishing is queued before anyone is told it was (only once something publishes drafts).
+        queued = decision.final and decision.publish and approvals.PUBLISH_TASK in HANDLERS
+        if queued:
+            await deps.enqueue(approvals.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
         if decision.final:  # the creator hears first; the channel's message is redrawn after
-            await outbox.tell_people(deps, client, decision, user_id)
+            await outbox.tell_people(deps, client, decision, user_id, publishing_queued=queued)
         await outbox.refresh_message(deps, client, request_id)
         if decision.final:
-            await outbox.announce_in_channel(deps, client, decision, user_id)
+            await outbox.announce_in_channel(deps, client, decision, user_id, publishing_queued=queued)
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
-        if decision.final and decision.publish and wf.PUBLISH_TASK in HANDLERS:
-            await deps.enqueue(wf.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
 
     async def open_modal(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -69,8 +71,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(client, body, NOT_LINKED)
             return
         try:
-            request = await wf.get_request(session=session, request_id=request_id)
-            allowed = await wf.can_act(session=session, request=request, user_id=user_id, stage_no=stage)
+            request = await approvals.get_request(session=session, request_id=request_id)
+            allowed = await approvals.can_act(session=session, request=request, user_id=user_id, stage_no=stage)
         except RecastError as exc:
             await ephemeral(client, body, exc.user_message)
             return
@@ -81,7 +83,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await ephemeral(
                 client,
                 body,
-                await wf.state_text(session=session, request=request, expected_stage=stage, expected_revision=revision),
+                await approvals.state_text(
+                    session=session, request=request, expected_stage=stage, expected_revision=revision
+                ),
             )
             return
         kind, title = (

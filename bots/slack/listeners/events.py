@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import home_view
+from bots.slack.home_blocks import home_view
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links

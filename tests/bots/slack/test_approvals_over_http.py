@@ -14,6 +14,7 @@ from bots.slack import outbox
 from core.notify.ports import ChatRef
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
+from core.work.models import UnitState, WorkUnit
 from core.workflow.models import ApprovalRequest, Revision
 from tests.bots.slack.conftest import CHANNEL, TEAM
 from tests.core.workflow.builders import make_draft
@@ -110,7 +111,7 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps, slack,
     assert sent and sent[-1][0] == ChatRef("telegram", agency.team.creator_chat) and "approved" in sent[-1][1].text
 
 
-async def test_change_request_regenerates_the_draft_and_posts_it_in_the_thread(deps, slack, fake_slack, agency):
+async def test_change_request_regenerates_the_draft_and_posts_it_in_the_thread(deps, slack, fake_slack, agency, worker):
     draft_id, request, post = await _posted(deps, slack, fake_slack, agency)
     async with deps.sessionmaker() as s:
         before = (await s.get_one(GeneratedContent, draft_id)).content_text
@@ -147,6 +148,17 @@ async def test_change_request_regenerates_the_draft_and_posts_it_in_the_thread(d
         ("Make it shorter and mention the Pune meetup", agency.team.creator.id)
     ]
     assert any("Pune meetup" in m.text for _, m in deps.notifier.sent)
+    await worker.drain()
+    async with deps.sessionmaker() as s:
+        # The rewrite ran in a worker (a durable `slack.revise` unit), not in the web process.
+        states = (
+            await s.scalars(
+                select(WorkUnit.state).where(
+                    WorkUnit.kind == "slack.revise", WorkUnit.payload["request_id"].astext == str(request.id)
+                )
+            )
+        ).all()
+    assert states == [UnitState.SUCCEEDED]
 
 
 async def test_rejection_records_the_reason_and_tells_the_creator(deps, slack, fake_slack, agency):

@@ -78,7 +78,7 @@ async def test_a_slack_submitter_hears_the_final_approval_and_so_does_the_channe
 
 
 async def test_a_later_stage_asking_for_changes_tells_the_earlier_reviewer_and_the_submitter(
-    deps, slack, fake_slack, agency
+    deps, slack, fake_slack, agency, worker
 ):
     agency, sam = await slack_submitter(deps, agency)
     post = await posted(deps, slack, fake_slack, agency)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from bots.slack import outbox
 from core.work.models import WorkUnit
-from core.workflow import service as wf
+from core.workflow import approvals
 from core.workflow.models import ApprovalWorkflow
 from tests.bots.slack.conftest import CHANNEL
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
@@ -57,6 +57,9 @@ async def test_an_old_auto_publish_workflow_approves_without_promising_publishin
     everything = json.dumps([c.params for c in fake_slack.calls]).lower()
     assert "publish" not in everything
     # And nothing was queued for a publisher that doesn't exist.
-    assert [name for name, _ in deps.enqueue.calls if name == wf.PUBLISH_TASK] == []
+    assert [name for name, _ in deps.enqueue.calls if name == approvals.PUBLISH_TASK] == []
     async with deps.sessionmaker() as s:
-        assert await s.scalar(select(func.count()).select_from(WorkUnit).where(WorkUnit.kind == wf.PUBLISH_TASK)) == 0
+        assert (
+            await s.scalar(select(func.count()).select_from(WorkUnit).where(WorkUnit.kind == approvals.PUBLISH_TASK))
+            == 0
+        )

@@ -15,8 +15,7 @@ from bots.slack import outbox
 from core.common.clock import utcnow
 from core.db.session import session_scope
 from core.notify.ports import ChatRef
-from core.workflow import qa
-from core.workflow import service as wf
+from core.workflow import approvals, qa, qa_requests
 from core.workflow.models import ApprovalRequest, QARequest
 from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, block_action, view_submission
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
@@ -139,7 +138,7 @@ async def test_a_manager_sends_a_draft_to_qa_and_the_owner_passes_it(deps, slack
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == sam]) == 1
 
 
-async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_slack, agency):
+async def test_a_failed_qa_sends_the_draft_back_for_changes(deps, slack, fake_slack, agency, worker):
     agency, sam = await slack_submitter(deps, agency)
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, owner = agency.slack_ids["manager"], agency.slack_ids["owner"]
@@ -222,7 +221,7 @@ async def test_only_owners_admins_and_managers_are_offered_qa_and_nobody_reviews
     assert fake_slack.calls_to("views.open") == []
     async with session_scope(deps.sessionmaker) as s:
         # Stage 2 is the client's: their Home tab lists it, without Send to QA and without a QA queue.
-        await wf.approve(session=s, request_id=request.id, by_user_id=agency.team.manager.id, expected_stage=1)
+        await approvals.approve(session=s, request_id=request.id, by_user_id=agency.team.manager.id, expected_stage=1)
     await _open_home(slack, client)
     (client_home,) = await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == client)
     shown = json.dumps(client_home.params["view"])
@@ -257,7 +256,7 @@ async def test_a_qa_request_due_soon_reminds_its_requester_once_in_every_chat(de
     async with session_scope(deps.sessionmaker) as s:
         await link_telegram(s, agency.team.manager, "777001")
         # Asked 23 hours ago at normal priority (24 h): due within the hour.
-        item = await wf.request_qa(
+        item = await qa_requests.request_qa(
             session=s,
             draft_id=request.generated_content_id,
             requested_by=agency.team.manager.id,

@@ -45,7 +45,7 @@ async def test_an_empty_reason_is_asked_for_in_the_form_and_nothing_else_is_sent
     assert (row.status, row.feedback, row.revision_count) == ("rejected", "Off-brand", 0)
 
 
-async def test_changes_asked_at_stage_two_come_back_through_stage_one(deps, slack, fake_slack, agency):
+async def test_changes_asked_at_stage_two_come_back_through_stage_one(deps, slack, fake_slack, agency, worker):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
     await slack.send(
@@ -141,7 +141,9 @@ async def test_every_approval_message_names_format_source_version_and_stage(deps
     assert post.params["text"].startswith("Draft for review: LinkedIn post “")
 
 
-async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_changed(deps, slack, fake_slack, agency):
+async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_changed(
+    deps, slack, fake_slack, agency, worker
+):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
     await slack.send(
@@ -169,7 +171,7 @@ async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_chang
     assert "not met" not in note
 
 
-async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack, agency):
+async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack, agency, worker):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
     await slack.send(
@@ -188,7 +190,7 @@ async def test_a_feedback_about_the_title_may_change_it(deps, slack, fake_slack,
         assert "Title: now" not in note
 
 
-async def test_once_a_new_version_is_in_the_thread_only_it_offers_buttons(deps, slack, fake_slack, agency):
+async def test_once_a_new_version_is_in_the_thread_only_it_offers_buttons(deps, slack, fake_slack, agency, worker):
     request, post = await _posted(deps, slack, fake_slack, agency)
     manager = agency.slack_ids["manager"]
     original_ts = post.response["ts"]

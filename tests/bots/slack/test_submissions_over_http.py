@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from core.content.models import ContentAsset
+from core.media.ffmpeg import run_ffmpeg
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow
 from tests.bots.slack.conftest import CHANNEL, TEAM
@@ -171,8 +173,21 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
 # -------------------------------------------------------------------------------------- /recast submit
 
 
+@pytest.fixture(scope="module")
+def clip_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real 2-second video with sound, as a video site would serve it."""
+    path = tmp_path_factory.mktemp("links") / "clip.mp4"
+    asyncio.run(
+        run_ffmpeg(
+            ["-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2", "-f", "lavfi", "-i", "sine=d=2"]
+            + ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", path]
+        )
+    )
+    return path
+
+
 @pytest.fixture
-async def article_site() -> AsyncIterator[str]:
+async def article_site(clip_mp4: Path) -> AsyncIterator[str]:
     async def article(request: web.Request) -> web.Response:
         html = (
             f"<html><head><title>Consistency</title><style>p {{}}</style></head><body><h1>Consistency beats "
@@ -183,9 +198,13 @@ async def article_site() -> AsyncIterator[str]:
     async def video(request: web.Request) -> web.Response:
         return web.Response(body=b"\0" * 64, content_type="video/mp4")
 
+    async def clip(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(clip_mp4, headers={"Content-Type": "video/mp4"})
+
     app = web.Application()
     app.router.add_get("/posts/consistency", article)
     app.router.add_get("/talk.mp4", video)
+    app.router.add_get("/clip.mp4", clip)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield str(server.make_url("")).rstrip("/")
@@ -239,7 +258,7 @@ async def test_submit_link_fetches_the_article(deps, slack, fake_slack, agency, 
     link = f"{article_site}/posts/consistency"
     await slack.command(manager, f"submit <{link}|consistency>")
     (got,) = await ephemerals(fake_slack, manager)
-    assert got.params["text"].startswith("Got “Consistency beats talent")
+    assert got.params["text"].startswith("Got “Consistency”")  # the page's title, as for Telegram's links
     (post, *_) = await fake_slack.wait_for("chat.postMessage", review_posts(fake_slack), timeout=WAIT)
     asset = await asset_of_request(deps, await request_of(deps, post))
     assert (asset.source_url, asset.client_account_id) == (link, agency.team.client.id)
@@ -266,8 +285,8 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
     notes = await ephemerals(fake_slack, manager, count=3)
     texts = sorted(n.params["text"] for n in notes)
     assert any("a bit short to repurpose" in t for t in texts)
-    assert any("isn't an article I can read" in t for t in texts)
-    assert any("HTTP 404" in t for t in texts)
+    assert any("could not be read" in t for t in texts)  # a "video" that isn't one: downloaded, then refused
+    assert any("That link answered 404" in t for t in texts)
     await worker.drain()
     assert len([c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == manager]) == 3
     assert not [c for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == "U0STRANGER"]
@@ -280,6 +299,26 @@ async def test_submit_explains_what_it_cannot_take(deps, slack, fake_slack, agen
             )
         ).all()
     assert from_slack == []
+
+
+async def test_a_video_link_is_downloaded_as_telegrams_are(deps, slack, fake_slack, agency, article_site):
+    """The same fetcher as Telegram's links: a video link becomes a video asset of the channel's client."""
+    manager = agency.slack_ids["manager"]
+    link = f"{article_site}/clip.mp4"
+    asset_id = await deps.team_chat.submit_link(
+        deps, team_id=TEAM, channel_id=CHANNEL, chat_user_id=manager, link=link, text=None
+    )
+    (got,) = await ephemerals(fake_slack, manager)
+    assert asset_id is not None and got.params["text"].startswith("Got “clip”")
+    async with deps.sessionmaker() as s:
+        asset = await s.get_one(ContentAsset, asset_id)
+    assert (asset.content_type, asset.source_url, asset.source_platform, asset.client_account_id) == (
+        "video",
+        link,
+        "slack",
+        agency.team.client.id,
+    )
+    assert ("pipeline.process_asset", {"asset_id": str(asset_id)}) in deps.enqueue.calls
 
 
 # ---------------------------------------------------------------------------------------- file shares

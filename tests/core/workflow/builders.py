@@ -24,7 +24,7 @@ from core.pipeline import assets
 from core.repurposing import drafting
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.seed.service import apply_seed
-from core.workflow import service as workflow
+from core.workflow import workflows
 from core.workflow.models import ApprovalWorkflow
 
 TALK = (
@@ -58,6 +58,7 @@ async def committed_sessionmaker(url: str) -> AsyncIterator[async_sessionmaker[A
 
 
 def make_deps(sessionmaker: Any, redis_client: Any, tmp_path: Path, offline_ai: Any) -> CoreDeps:
+    from bots.slack.team_chat import SlackTeamChat
     from core.config import Settings
     from core.notify.ports import RecordingNotifier
     from core.storage.files import LocalFileStore
@@ -71,6 +72,7 @@ def make_deps(sessionmaker: Any, redis_client: Any, tmp_path: Path, offline_ai: 
         enqueue=RecordingEnqueue(),
         ai=offline_ai,
         brand_index=None,
+        team_chat=SlackTeamChat(),
     )
 
 
@@ -137,15 +139,15 @@ async def build_team(session: AsyncSession) -> Team:
     return Team(org, client, owner, manager, client_reviewer, outsider, creator, tg_id)
 
 
-def two_stage(team: Team) -> list[workflow.Stage]:
+def two_stage(team: Team) -> list[workflows.Stage]:
     return [
-        workflow.Stage(order=1, name="Manager review", role="manager"),
-        workflow.Stage(order=2, name="Client sign-off", approvers=(team.client_reviewer.id,)),
+        workflows.Stage(order=1, name="Manager review", role="manager"),
+        workflows.Stage(order=2, name="Client sign-off", approvers=(team.client_reviewer.id,)),
     ]
 
 
 async def add_workflow(session: AsyncSession, team: Team, *, auto_publish: bool = False) -> ApprovalWorkflow:
-    return await workflow.save_workflow(
+    return await workflows.save_workflow(
         session=session,
         organization_id=team.org.id,
         client_account_id=team.client.id,

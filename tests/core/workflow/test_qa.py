@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.db.session import session_scope
-from core.workflow import qa
-from core.workflow import service as wf
+from core.workflow import approvals, qa
 from core.workflow.errors import NotAManager
 from tests.core.workflow.builders import add_workflow, build_team, make_draft
 
@@ -20,7 +19,7 @@ async def _pending(deps):
         await add_workflow(s, team)
     draft_id = await make_draft(deps, team)
     async with session_scope(deps.sessionmaker) as s:
-        request = await wf.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
+        request = await approvals.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
     return team, request
 
 
@@ -75,8 +74,8 @@ async def test_a_failure_after_the_draft_was_approved_says_it_was_not_sent_back(
             priority="normal",
             note=None,
         )
-        await wf.approve(session=s, request_id=request.id, by_user_id=team.manager.id, expected_stage=1)
-        await wf.approve(session=s, request_id=request.id, by_user_id=team.client_reviewer.id, expected_stage=2)
+        await approvals.approve(session=s, request_id=request.id, by_user_id=team.manager.id, expected_stage=1)
+        await approvals.approve(session=s, request_id=request.id, by_user_id=team.client_reviewer.id, expected_stage=2)
         with pytest.raises(qa.QANeedsNote):
             await qa.finish_qa(session=s, qa_id=sent.qa.id, reviewer_id=team.owner.id, passed=False, note=" ")
         outcome = await qa.finish_qa(
@@ -87,7 +86,7 @@ async def test_a_failure_after_the_draft_was_approved_says_it_was_not_sent_back(
             "❌ QA failed: Content review of “Post” (LinkedIn post) by Olivia: Wrong stat. The draft was already "
             "approved, so it wasn't sent back."
         )
-        assert (await wf.get_request(session=s, request_id=request.id)).status == "approved"
+        assert (await approvals.get_request(session=s, request_id=request.id)).status == "approved"
         with pytest.raises(qa.NotUnderReview):
             await qa.send_to_qa(
                 session=s,
