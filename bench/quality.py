@@ -55,7 +55,7 @@ def _stems(text: str) -> set[str]:
     return {nlp.stem(t) for t in nlp.tokens(text)}
 
 
-def fragment(sentence: str) -> str | None:
+def fragment(sentence: str) -> str | None:  # noqa: PLR0911 - one return per named check, in order
     """Why a sentence or bullet is not a complete, postable sentence, or None."""
     s = sentence.strip().lstrip("•✅→👉🔥-*0123456789/ ").strip()
     if not s or s.startswith("#"):
