@@ -1,4 +1,8 @@
-"""Implementations of the `recast` sub-commands (kept out of cli.py so argument parsing stays tiny)."""
+"""Implementations of the `recast` sub-commands (kept out of cli.py so argument parsing stays tiny).
+
+Why one file of ~470 lines: this is the composition root, where every process role (web, bot, worker,
+scheduler, demo, the operator commands) is wired from `Settings`; each command imports what it needs
+inside the function, so a command only pays for the parts it starts."""
 
 from __future__ import annotations
 

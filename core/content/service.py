@@ -2,6 +2,7 @@
 
 All-or-nothing: the row, the stored file and the usage count are created together; on any error
 the transaction rolls back and the stored file is removed, so nothing half-created is left.
+(A little over 400 lines, on purpose: every way content arrives shares that one transaction discipline.)
 """
 
 from __future__ import annotations
