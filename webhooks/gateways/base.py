@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,6 +53,11 @@ def ascii_header(headers: Mapping[str, str], name: str) -> str:
 def split_secrets(raw: str | None) -> list[str]:
     """`"new,old"` → both, so a secret can be rotated without refusing in-flight retries."""
     return [s.strip() for s in (raw or "").split(",") if s.strip()]
+
+
+def signed_by_any(secrets: list[bytes], data: bytes, given_hex: bytes, digest: Any = hashlib.sha256) -> bool:
+    """Whether `given_hex` is the hex HMAC of `data` under one of `secrets` (constant-time compares)."""
+    return any(hmac.compare_digest(hmac.new(s, data, digest).hexdigest().encode(), given_hex) for s in secrets)
 
 
 def body_digest(body: bytes) -> str:

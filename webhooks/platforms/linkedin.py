@@ -8,7 +8,15 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, event_text, parse_object
+from webhooks.gateways.base import (
+    BadSignature,
+    VerifiedEvent,
+    ascii_header,
+    body_digest,
+    event_text,
+    parse_object,
+    signed_by_any,
+)
 
 
 def challenge_response(challenge_code: str, client_secret: str) -> dict[str, str]:
@@ -26,10 +34,7 @@ class LinkedInVerifier:
         signature = ascii_header(headers, "X-LI-Signature").strip().lower().removeprefix("hmacsha256=").encode()
         if not signature or not self._secrets:
             raise BadSignature("missing signature or secret")
-        if not any(
-            hmac.compare_digest(hmac.new(s, body, hashlib.sha256).hexdigest().encode(), signature)
-            for s in self._secrets
-        ):
+        if not signed_by_any(self._secrets, body, signature):
             raise BadSignature("signature mismatch")
         payload, malformed = parse_object(body)
         event_id = event_text(payload.get("notificationId")) or body_digest(body)

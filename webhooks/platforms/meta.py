@@ -5,13 +5,12 @@ the same batch is the same bytes). The deauthorize callback posts a `signed_requ
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from core.distribution.platforms.meta_signed import SignatureInvalid, parse_signed_request
-from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, parse_object
+from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, parse_object, signed_by_any
 
 
 def subscription_challenge(query: Mapping[str, str], verify_token: str | None) -> str | None:
@@ -34,9 +33,7 @@ class MetaVerifier:
         if not signature.startswith("sha256=") or not self._secrets:
             raise BadSignature("missing signature or secret")
         given = signature.removeprefix("sha256=").encode()
-        if not any(
-            hmac.compare_digest(hmac.new(s, body, hashlib.sha256).hexdigest().encode(), given) for s in self._secrets
-        ):
+        if not signed_by_any(self._secrets, body, given):
             raise BadSignature("signature mismatch")
         payload, malformed = parse_object(body)
         if not malformed and not isinstance(payload.get("entry"), list):

@@ -3,12 +3,18 @@ A signature older than `TOLERANCE_S` is refused (a replayed delivery), as is one
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Mapping
 
-from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, event_text, parse_object
+from webhooks.gateways.base import (
+    BadSignature,
+    VerifiedEvent,
+    ascii_header,
+    body_digest,
+    event_text,
+    parse_object,
+    signed_by_any,
+)
 
 TOLERANCE_S = 300
 
@@ -27,10 +33,7 @@ class TikTokVerifier:
         if abs(time.time() - int(stamp)) > TOLERANCE_S:
             raise BadSignature("stale signature")
         signed = stamp.encode() + b"." + body
-        if not any(
-            hmac.compare_digest(hmac.new(s, signed, hashlib.sha256).hexdigest().encode(), signature)
-            for s in self._secrets
-        ):
+        if not signed_by_any(self._secrets, signed, signature):
             raise BadSignature("signature mismatch")
         payload, malformed = parse_object(body)
         return VerifiedEvent(self.sender, body_digest(body), event_text(payload.get("event")), payload, malformed)

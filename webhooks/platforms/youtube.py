@@ -6,12 +6,11 @@ challenge only for a topic Recast subscribed to; then it POSTs Atom feeds signed
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree
 
-from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest
+from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, signed_by_any
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _YT = "{http://www.youtube.com/xml/schemas/2015}"
@@ -59,9 +58,7 @@ class YouTubeVerifier:
         if not signature.startswith("sha1=") or not self._secrets:
             raise BadSignature("missing signature or secret")
         given = signature.removeprefix("sha1=").encode()
-        if not any(
-            hmac.compare_digest(hmac.new(s, body, hashlib.sha1).hexdigest().encode(), given) for s in self._secrets
-        ):
+        if not signed_by_any(self._secrets, body, given, hashlib.sha1):
             raise BadSignature("signature mismatch")
         payload, malformed = parse_feed(body)
         return VerifiedEvent(self.sender, body_digest(body), "feed", payload, malformed)
