@@ -27,6 +27,8 @@ HELP = (
     "/plans, /upgrade – plans and payment\n"
     "/subscription – your plan: renewal, cancel, resume\n"
     "/invoices – your invoices as PDFs · /gstin – GSTIN on invoices\n"
+    "/connect – connect LinkedIn or X to publish from here · /connections – your accounts\n"
+    "/calendar – what's scheduled to go out\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )
