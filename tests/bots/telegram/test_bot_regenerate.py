@@ -76,9 +76,12 @@ async def test_regenerate_never_repeats_a_version_and_says_when_it_has_no_new_an
     for a, b in itertools.combinations(shown, 2):
         assert difflib.SequenceMatcher(None, a.split(), b.split()).ratio() < 0.8, (a, b)
     async with core_deps.sessionmaker() as s:
+        # This creator's draft: other tests on the live database leave LinkedIn drafts of their own.
+        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(user)))
         draft = await s.scalar(
             select(GeneratedContent)
             .where(
+                GeneratedContent.user_id == identity.user_id,
                 GeneratedContent.metadata_["output_format"].astext == "linkedin_post",
                 GeneratedContent.target_platform == "linkedin",
             )
