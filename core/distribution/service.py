@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.common.errors import NotAllowed
+from core.common.errors import NotAllowed, RecastError
 from core.config import Settings
 from core.distribution import connections, publishing
 from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import PlatformError
-from core.distribution.models import ConnectionStatus, PlatformConnection, ScheduledPost
+from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import RULES, Platform
 from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent
@@ -112,3 +112,40 @@ async def disconnect(session: AsyncSession, settings: Settings, owner: Owner, co
             log.warning("revoking %s connection %s failed: %s", connection.platform, connection.id, exc)
     cancelled = await connections.disconnect(session, connection)
     return Disconnected(connection.platform, connection.platform_username, revoked, cancelled)
+
+
+class CannotCancel(RecastError):
+    user_message = "That post can't be cancelled any more."
+
+
+async def upcoming(session: AsyncSession, owner: Owner, *, limit: int = 20) -> list[ScheduledPost]:
+    """The owner's posts still to go out (scheduled or held), soonest first."""
+    rows = await session.scalars(
+        select(ScheduledPost)
+        .where(
+            ScheduledPost.user_id == owner.user_id,
+            ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.HELD, PostStatus.PUBLISHING]),
+        )
+        .order_by(ScheduledPost.scheduled_for)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def cancel_post(session: AsyncSession, owner: Owner, post_id: uuid.UUID) -> ScheduledPost:
+    """Stop a post that hasn't gone out. Locks the row, so it can't race the worker that publishes it: a
+    post already being published (or out) is refused with what happened."""
+    post = await session.scalar(select(ScheduledPost).where(ScheduledPost.id == post_id).with_for_update())
+    if post is None or post.user_id != owner.user_id:
+        raise NotAllowed("That post isn't one of yours.")
+    if post.status == PostStatus.CANCELLED:
+        return post
+    if post.status == PostStatus.PUBLISHING:
+        raise CannotCancel("It's being published right now, so it can't be stopped.")
+    if post.status == PostStatus.PUBLISHED:
+        raise CannotCancel(f"It's already out: {post.platform_post_url or 'see your account'}.")
+    if post.status == PostStatus.FAILED:
+        raise CannotCancel("It didn't go out (it failed), so there is nothing to cancel.")
+    post.status = PostStatus.CANCELLED
+    post.error_message = "cancelled by its owner"
+    return post

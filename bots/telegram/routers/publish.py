@@ -12,7 +12,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.identity import current_user
@@ -21,13 +20,14 @@ from core.accounts.models import User
 from core.deps import CoreDeps
 from core.distribution import connect, connections, service, slots
 from core.distribution.connections import Owner
-from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
+from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.notices import local_time
 from core.distribution.platforms.names import RULES, Platform, label
 from core.repurposing.models import GeneratedContent
 from core.work import submit as work
 
 PREFIX = "pb:"  # pb:<n|s|p|t>:<draft b64>:<connection b64>[:<minutes since epoch, base 36>]
+CANCEL = "pc:"  # pc:<scheduled post b64>
 
 
 class PickingTime(StatesGroup):
@@ -135,100 +135,110 @@ async def _push(queue, sessionmaker, unit: uuid.UUID) -> None:  # type: ignore[n
     await work.push(queue, sessionmaker, [unit])
 
 
+async def on_button(
+    query: CallbackQuery, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
+) -> None:
+    parsed = _parse(query.data or "")
+    if parsed is None or query.message is None:
+        await query.answer("That button has expired. Approve the draft again to get fresh ones.", show_alert=True)
+        return
+    kind, draft_id, connection_id, at = parsed
+    user = await current_user(session, query.from_user)
+    tz = user.timezone or "Asia/Kolkata"
+    if kind == "n":
+        await query.answer()
+        await query.message.answer(await _schedule(session, deps, user, draft_id, connection_id, None, after_commit))
+    elif kind == "t" and at is not None:
+        await query.answer()
+        await query.message.answer(await _schedule(session, deps, user, draft_id, connection_id, at, after_commit))
+    elif kind == "s":
+        connection = await connections.connection_of(session, Owner(user.id), connection_id)
+        suggested = await slots.suggest(
+            session, deps.redis, user_id=user.id, platform=Platform(connection.platform), timezone=tz
+        )
+        rows = [
+            [InlineKeyboardButton(text=local_time(s.at, tz), callback_data=_data("t", draft_id, connection_id, s.at))]
+            for s in suggested
+        ]
+        rows.append([InlineKeyboardButton(text="⌨️ Pick a time", callback_data=_data("p", draft_id, connection_id))])
+        source = suggested[0].source if suggested else "typical times"
+        await query.answer()
+        await query.message.answer(
+            f"When should it go out on {_account(connection)}? Suggested ({source}, your time, {tz}):",
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+        )
+    elif kind == "p":
+        await state.set_state(PickingTime.when)
+        await state.update_data(draft_id=draft_id.hex, connection_id=connection_id.hex)
+        await query.answer()
+        await query.message.answer(
+            f"Send the time ({tz}), e.g. “tomorrow 9:30”, “fri 18:00” or “2026-12-05 18:00”. /cancel to stop."
+        )
+    else:
+        await query.answer("That button has expired.", show_alert=True)
+
+
+async def on_time(
+    message: Message, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
+) -> None:
+    user = await current_user(session, message.from_user)
+    when = slots.parse_when(message.text or "", user.timezone or "Asia/Kolkata")  # a clear error if not a time
+    data = await state.get_data()
+    await state.clear()
+    reply = await _schedule(
+        session,
+        deps,
+        user,
+        uuid.UUID(hex=data["draft_id"]),
+        uuid.UUID(hex=data["connection_id"]),
+        when,
+        after_commit,
+    )
+    await message.answer(reply)
+
+
+async def calendar(message: Message, session: AsyncSession) -> None:
+    user = await current_user(session, message.from_user)
+    rows = await service.upcoming(session, Owner(user.id))
+    if not rows:
+        await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule.")
+        return
+    tz = user.timezone or "Asia/Kolkata"
+    lines = [
+        f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
+        + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
+        for p in rows
+    ]
+    buttons = [
+        [InlineKeyboardButton(text=f"✖ Cancel {local_time(p.scheduled_for, tz)}", callback_data=CANCEL + _b64(p.id))]
+        for p in rows
+        if p.status != PostStatus.PUBLISHING  # being published: too late to stop
+    ]
+    await message.answer(
+        "Coming up:\n" + "\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
+    )
+
+
+async def cancel_button(query: CallbackQuery, session: AsyncSession) -> None:
+    user = await current_user(session, query.from_user)
+    try:
+        post_id = _unb64((query.data or "").removeprefix(CANCEL))
+    except ValueError:
+        await query.answer("That button has expired. Send /calendar again.", show_alert=True)
+        return
+    post = await service.cancel_post(session, Owner(user.id), post_id)
+    await session.commit()  # said only once it is so
+    await query.answer("Cancelled.")
+    if query.message is not None:
+        when = local_time(post.scheduled_for, user.timezone or "Asia/Kolkata")
+        await query.message.answer(f"Cancelled the {label(post.platform)} post for {when}. It won't go out.")
+
+
 def setup() -> Router:
     router = Router(name="publish")
-
-    @router.callback_query(F.data.startswith(PREFIX))
-    async def on_button(
-        query: CallbackQuery, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
-    ) -> None:
-        parsed = _parse(query.data or "")
-        if parsed is None or query.message is None:
-            await query.answer("That button has expired. Approve the draft again to get fresh ones.", show_alert=True)
-            return
-        kind, draft_id, connection_id, at = parsed
-        user = await current_user(session, query.from_user)
-        tz = user.timezone or "Asia/Kolkata"
-        if kind == "n":
-            await query.answer()
-            await query.message.answer(
-                await _schedule(session, deps, user, draft_id, connection_id, None, after_commit)
-            )
-        elif kind == "t" and at is not None:
-            await query.answer()
-            await query.message.answer(await _schedule(session, deps, user, draft_id, connection_id, at, after_commit))
-        elif kind == "s":
-            connection = await connections.connection_of(session, Owner(user.id), connection_id)
-            suggested = await slots.suggest(
-                session, deps.redis, user_id=user.id, platform=Platform(connection.platform), timezone=tz
-            )
-            rows = [
-                [
-                    InlineKeyboardButton(
-                        text=local_time(s.at, tz), callback_data=_data("t", draft_id, connection_id, s.at)
-                    )
-                ]
-                for s in suggested
-            ]
-            rows.append([InlineKeyboardButton(text="⌨️ Pick a time", callback_data=_data("p", draft_id, connection_id))])
-            source = suggested[0].source if suggested else "typical times"
-            await query.answer()
-            await query.message.answer(
-                f"When should it go out on {_account(connection)}? Suggested ({source}, your time, {tz}):",
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
-            )
-        elif kind == "p":
-            await state.set_state(PickingTime.when)
-            await state.update_data(draft_id=draft_id.hex, connection_id=connection_id.hex)
-            await query.answer()
-            await query.message.answer(
-                f"Send the time ({tz}), e.g. “tomorrow 9:30”, “fri 18:00” or “2026-12-05 18:00”. /cancel to stop."
-            )
-        else:
-            await query.answer("That button has expired.", show_alert=True)
-
-    @router.message(StateFilter(PickingTime.when), F.text & ~F.text.startswith("/"))
-    async def on_time(
-        message: Message, session: AsyncSession, state: FSMContext, deps: CoreDeps, after_commit: AfterCommit
-    ) -> None:
-        user = await current_user(session, message.from_user)
-        when = slots.parse_when(message.text or "", user.timezone or "Asia/Kolkata")  # a clear error if not a time
-        data = await state.get_data()
-        await state.clear()
-        reply = await _schedule(
-            session,
-            deps,
-            user,
-            uuid.UUID(hex=data["draft_id"]),
-            uuid.UUID(hex=data["connection_id"]),
-            when,
-            after_commit,
-        )
-        await message.answer(reply)
-
-    @router.message(Command("calendar"))
-    async def calendar(message: Message, session: AsyncSession) -> None:
-        user = await current_user(session, message.from_user)
-        rows = (
-            await session.scalars(
-                select(ScheduledPost)
-                .where(
-                    ScheduledPost.user_id == user.id,
-                    ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.HELD, PostStatus.PUBLISHING]),
-                )
-                .order_by(ScheduledPost.scheduled_for)
-                .limit(20)
-            )
-        ).all()
-        if not rows:
-            await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule.")
-            return
-        tz = user.timezone or "Asia/Kolkata"
-        lines = [
-            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
-            + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
-            for p in rows
-        ]
-        await message.answer("Coming up:\n" + "\n".join(lines))
-
+    router.callback_query(F.data.startswith(PREFIX))(on_button)
+    router.message(StateFilter(PickingTime.when), F.text & ~F.text.startswith("/"))(on_time)
+    router.message(Command("calendar"))(calendar)
+    router.callback_query(F.data.startswith(CANCEL))(cancel_button)
     return router

@@ -1,6 +1,6 @@
 """From approval to a live post, in the chat: a creator with LinkedIn connected approves a LinkedIn draft,
 taps Publish now and gets the post's link; approves another and schedules it with a typed time (read in
-their timezone), which /calendar then lists. A creator without a connection is told how to get one."""
+their timezone), which /calendar then lists and cancels. A creator without a connection is told how to get one."""
 
 from __future__ import annotations
 
@@ -88,8 +88,15 @@ async def test_approve_then_publish_now_and_schedule_from_the_chat(publish_deps,
             assert "09:30 Asia/Kolkata" in scheduled.content
             listing = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "calendar"), "Coming up")
             assert "09:30 Asia/Kolkata — LinkedIn:" in listing.content
+            [cancel] = listing.callback_data
+            stopped = await reply_to(
+                tg, CREATOR, lambda: tg.user_presses_button(CREATOR, listing.message_id, cancel), "Cancelled the"
+            )
+            assert "09:30 Asia/Kolkata. It won't go out." in stopped.content
+            empty = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "calendar"), "Nothing")
+            assert empty.buttons == []
     finally:
         await web.close()
     async with publish_deps.sessionmaker() as session:
         statuses = sorted((await session.scalars(select(ScheduledPost.status))).all())
-    assert PostStatus.PUBLISHED in statuses and PostStatus.SCHEDULED in statuses
+    assert PostStatus.PUBLISHED in statuses and PostStatus.CANCELLED in statuses

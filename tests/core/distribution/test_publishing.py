@@ -4,6 +4,7 @@ token, reject the post, or retire the API version."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from core.deps import CoreDeps
-from core.distribution import publishing
+from core.distribution import publishing, service
+from core.distribution.connections import Owner
 from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformConnection, PostStatus, PublishAttempt
 from core.distribution.platforms.names import Platform
 from core.notify.ports import ConnectAction
@@ -196,3 +198,31 @@ async def test_a_retired_api_version_holds_the_post_and_tells_the_operator(
     assert held.error_message and "needs an update on the server" in held.error_message
     assert any("retired the API version" in r.getMessage() and "202401" in r.getMessage() for r in caplog.records)
     assert linkedin.posts == []
+
+
+async def test_a_published_post_cannot_be_cancelled_and_a_scheduled_one_stops_for_good(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator, run_id: str
+) -> None:
+    connection = await connect_linkedin(publish_deps, linkedin, creator)
+    later, _ = await _schedule(publish_deps, creator, connection, in_s=1.0)
+    async with publish_deps.sessionmaker() as session:
+        cancelled = await service.cancel_post(session, Owner(creator.user_id), later.id)
+        await session.commit()
+    assert cancelled.status == PostStatus.CANCELLED
+    async with running_worker(publish_deps, f"pub-{run_id}-cancel"):
+        await asyncio.sleep(2.5)  # its unit falls due and finds it cancelled
+    assert linkedin.posts == []
+    async with publish_deps.sessionmaker() as session:
+        draft = GeneratedContent(
+            user_id=creator.user_id, content_type="social_post", content_text="Out now", metadata_={}
+        )
+        session.add(draft)
+        await session.flush()
+        post, _ = await publishing.schedule(session, draft=draft, connection=connection, when=now(), timezone="UTC")
+        post.status = PostStatus.PUBLISHED
+        post.platform_post_url = "https://www.linkedin.com/feed/update/urn:li:share:1/"
+        await session.commit()
+    async with publish_deps.sessionmaker() as session:
+        with pytest.raises(service.CannotCancel) as refused:
+            await service.cancel_post(session, Owner(creator.user_id), post.id)
+    assert refused.value.user_message.startswith("It's already out: https://www.linkedin.com/")
