@@ -18,7 +18,7 @@ from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from core.accounts.models import User
 from core.deps import CoreDeps
-from core.distribution import connect, connections, service, slots
+from core.distribution import calendar_feed, connect, connections, service, slots
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.notices import local_time
@@ -197,11 +197,12 @@ async def on_time(
     await message.answer(reply)
 
 
-async def calendar(message: Message, session: AsyncSession) -> None:
+async def calendar(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
     user = await current_user(session, message.from_user)
     rows = await service.upcoming(session, Owner(user.id))
+    subscribe = f"\n\nSee these in your calendar app: subscribe to {calendar_feed.feed_url(deps.settings, user.id)}"
     if not rows:
-        await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule.")
+        await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule." + subscribe)
         return
     tz = user.timezone or "Asia/Kolkata"
     lines = [
@@ -215,7 +216,7 @@ async def calendar(message: Message, session: AsyncSession) -> None:
         if p.status != PostStatus.PUBLISHING  # being published: too late to stop
     ]
     await message.answer(
-        "Coming up:\n" + "\n".join(lines),
+        "Coming up:\n" + "\n".join(lines) + subscribe,
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
     )
 
