@@ -239,8 +239,9 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
     found_any = False
     try:
         client = client_for(settings, run.post.platform)
-        creds = await _fresh_credentials(session, settings, run.connection, client)
-        await session.commit()
+        creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
+        if refreshed:  # the new tokens are kept before they are used
+            await session.commit()
         first: PublishedPost | None = None
         check_first = run.check_first
         for index, part in enumerate(parts):
@@ -259,7 +260,8 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
             posted.append(made.post_id)
             # A new list each time: the ORM only writes JSONB it sees replaced by an unequal value.
             run.post.post_metadata = {**(run.post.post_metadata or {}), "posted_ids": list(posted)}
-            await session.commit()
+            if index < len(parts) - 1:  # the last part's id is committed with the outcome, just below
+                await session.commit()
         published = first or PublishedPost(posted[0], client.post_url(posted[0]))
     except PlatformError as exc:
         return await _failed(session, settings, run, exc)
@@ -280,13 +282,15 @@ def parts_of(post: ScheduledPost) -> list[str]:
 
 async def _fresh_credentials(
     session: AsyncSession, settings: Settings, connection: PlatformConnection, client: PlatformClient
-) -> Credentials:
+) -> tuple[Credentials, bool]:
+    """The connection's credentials, refreshed first if the token expires within minutes; and whether it was."""
     refresh_token = connections.refresh_token(settings, connection)
-    if refresh_token and connections.expires_within(connection, REFRESH_AHEAD_S):
+    refreshed = bool(refresh_token) and connections.expires_within(connection, REFRESH_AHEAD_S)
+    if refresh_token and refreshed:
         tokens = await client.refresh(refresh_token)  # TokenRevoked when refused
         await connections.store_refreshed(session, settings, connection, tokens)
-    connection.last_used_at = utcnow()
-    return connections.credentials(settings, connection)
+    connection.last_used_at = utcnow()  # written with the outcome
+    return connections.credentials(settings, connection), refreshed
 
 
 async def _published(session: AsyncSession, run: _Run, published: PublishedPost, *, reconciled: bool) -> PublishOutcome:
