@@ -6,25 +6,15 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import ChatIdentity
 from core.common.clock import utcnow
 from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
 from core.notify import outbox
-from core.notify.ports import Button, ChatRef, ConnectAction, OutgoingMessage
-
-
-async def owner_chats(session: AsyncSession, user_id: uuid.UUID | None) -> list[ChatRef]:
-    if user_id is None:
-        return []
-    rows = await session.scalars(
-        select(ChatIdentity).where(ChatIdentity.user_id == user_id, ChatIdentity.provider == "telegram")
-    )
-    return [ChatRef("telegram", r.chat_id or r.external_user_id) for r in rows]
+from core.notify.ports import Button, ConnectAction, OutgoingMessage
+from core.workflow.recipients import creator_chats
 
 
 def local_time(when: datetime, timezone: str | None) -> str:
@@ -78,5 +68,5 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
         key = f"publish:{post.id}:{outcome.result}"
     return [
         await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}")
-        for chat in await owner_chats(session, post.user_id)
+        for chat in await creator_chats(session=session, user_id=post.user_id)
     ]

@@ -47,6 +47,7 @@ from core.distribution.models import (
 )
 from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.ports import Credentials, PlatformClient, PostContent, PublishedPost
+from core.pipeline.render import full_text
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
 from core.work import submit as work
@@ -85,24 +86,12 @@ class PublishOutcome:
     held_posts: int = 0
 
 
-def post_content(draft: GeneratedContent) -> PostContent:
-    """The text that goes out: the draft's body, its CTA and hashtags if the body lacks them."""
-    body = (draft.content_text or draft.caption or "").strip()
-    parts = [body]
-    if draft.cta and draft.cta not in body:
-        parts.append(draft.cta)
-    tags = " ".join(f"#{t.lstrip('#')}" for t in (draft.hashtags or []))
-    if tags and tags not in body:
-        parts.append(tags)
-    return PostContent(text="\n\n".join(p for p in parts if p), title=draft.title)
-
-
 def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
     """One text per create call: an X thread's posts (as the writer numbered them), else the one post."""
     tweets = [str(t) for t in (draft.metadata_ or {}).get("tweets", []) if str(t).strip()]
     if Platform(platform) == Platform.X and tweets:
         return tweets
-    return [post_content(draft).text]
+    return [full_text(draft)]  # the same text the Copy button gives
 
 
 def check_publishable(platform: str, parts: list[str]) -> None:

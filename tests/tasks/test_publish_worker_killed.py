@@ -8,10 +8,8 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from fakes.linkedin_api import FakeLinkedIn, Fault
 from fakes.telegram_api import FakeTelegram
@@ -29,19 +27,9 @@ from core.repurposing.models import GeneratedContent
 from core.work.queue import RedisWorkQueue
 from core.work.submit import push
 from tasks.registry import load_all
+from tests.tasks.test_worker_crash import _start_worker
 
 CHAT = 8800101
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "recast.cli", "worker", "--concurrency", "1"],
-            env=env,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
 
 
 async def test_a_worker_killed_mid_publish_never_causes_a_second_post(
