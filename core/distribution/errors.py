@@ -6,6 +6,8 @@ backoff (after `retry_after` seconds when the platform said so); a permanent one
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.common.errors import RecastError
 
 
@@ -40,6 +42,18 @@ class RateLimited(PlatformError):
 
     transient = True
     user_message = "The platform's rate limit is in force; the post goes out when it lifts."
+
+
+class QuotaExhausted(PlatformError):
+    """The account's (or the app's) daily allowance is used up until `until`: Instagram's
+    `content_publishing_limit`, YouTube's daily quota units. Not a failure: the post moves to `until` and
+    its owner is told the new time."""
+
+    user_message = "The platform's daily limit for this account is used up; the post moves to the next slot."
+
+    def __init__(self, until: datetime, user_message: str | None = None, *, detail: str | None = None):
+        super().__init__(user_message, detail=detail)
+        self.until = until
 
 
 class TokenRevoked(PlatformError):

@@ -43,9 +43,12 @@ class Credentials:
 @dataclass(frozen=True)
 class PostContent:
     text: str
-    media: Path | None = None
+    media: Path | None = None  # the file, on this machine (upload-style APIs: LinkedIn, X, YouTube)
     media_kind: str | None = None  # image | video
+    # A signed, expiring link to the same file that the platform fetches itself (Instagram, TikTok pull).
+    media_url: str | None = None
     title: str | None = None
+    tags: tuple[str, ...] = ()  # without '#': YouTube's tags; others carry hashtags in the text
     reply_to: str | None = None  # a thread's previous post
 
     @property
