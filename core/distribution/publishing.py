@@ -153,6 +153,8 @@ async def schedule(
     parts = post_parts(draft, connection.platform)
     check_publishable(connection.platform, parts)
     media = _media_for(draft, Platform(connection.platform), store)
+    asked, when = when, await next_allowed(session, connection, when)
+    moved = {"moved_from": asked.isoformat()} if when != asked else {}
     stmt = (
         pg_insert(ScheduledPost)
         .values(
@@ -165,7 +167,7 @@ async def schedule(
             status=PostStatus.SCHEDULED,
             post_caption="\n\n".join(parts),
             post_hashtags=list(draft.hashtags or []),
-            post_metadata={"parts": parts, **({"media": media.to_json()} if media else {})},
+            post_metadata={"parts": parts, **({"media": media.to_json()} if media else {}), **moved},
         )
         .on_conflict_do_nothing(
             index_elements=["generated_content_id", "platform_connection_id"],
@@ -193,6 +195,34 @@ async def schedule(
     post = await session.get(ScheduledPost, post_id)
     assert post is not None
     return post, unit_id
+
+
+DAY = timedelta(hours=24)
+_COUNTED = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD, PostStatus.PUBLISHED)
+
+
+async def next_allowed(session: AsyncSession, connection: PlatformConnection, when: datetime) -> datetime:
+    """`when`, or the first moment after it that the platform's daily cap for the account (any 24 hours)
+    leaves room for one more post, counting what is already scheduled or published there."""
+    limit = RULES[Platform(connection.platform)].daily_posts
+    if limit is None:
+        return when
+    at = func.coalesce(ScheduledPost.published_at, ScheduledPost.scheduled_for)
+    rows = await session.scalars(
+        select(at)
+        .where(
+            ScheduledPost.platform_connection_id == connection.id,
+            ScheduledPost.status.in_(_COUNTED),
+            at > when - DAY,
+        )
+        .order_by(at)
+    )
+    times = list(rows.all())
+    while True:
+        window = [t for t in times if when - DAY < t <= when]
+        if len(window) < limit:
+            return when
+        when = window[len(window) - limit] + DAY + timedelta(seconds=1)
 
 
 async def add_publish_unit(

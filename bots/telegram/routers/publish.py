@@ -124,14 +124,23 @@ async def _schedule(
     where = _account(connection) if connection else label(post.platform)
     if unit is None:
         return f"It's already scheduled on {where} for {local_time(post.scheduled_for, post.timezone)}."
-    if when is None:  # due now: wake a worker (a later time is pushed by the sweeper when it falls due)
+    moved_from = (post.post_metadata or {}).get("moved_from")
+    if when is None and not moved_from:  # due now: wake a worker (a later time is pushed by the sweeper)
         queue, sessionmaker = deps.work_queue, deps.sessionmaker
         after_commit.append(lambda: _push(queue, sessionmaker, unit))
     fixes = (PostMedia.from_json((post.post_metadata or {}).get("media")) or PostMedia("", "")).fixes
     first = f" First the clip is {' and '.join(fixes)}." if fixes else ""
+    at = local_time(post.scheduled_for, post.timezone)
+    if moved_from:
+        cap = RULES[Platform(post.platform)].daily_posts
+        asked = "now" if when is None else local_time(datetime.fromisoformat(moved_from), post.timezone)
+        return (
+            f"{label(post.platform)} takes {cap} posts a day from one account, and {where} already has {cap} in "
+            f"the 24 hours up to {asked}: it's scheduled for {at} instead.{first} I'll send the link here when "
+            "it's live."
+        )
     if when is None:
         return f"Publishing on {where} now.{first} I'll send the link here when it's live."
-    at = local_time(post.scheduled_for, post.timezone)
     return f"Scheduled on {where} for {at}.{first} I'll send the link here when it's live."
 
 
