@@ -38,6 +38,8 @@ EXTRA_COLUMNS = {
     ("platform_connections", "account_kind"): ("character varying(20)", False),
     ("scheduled_posts", "metrics_stage"): ("smallint", True),
     ("scheduled_posts", "metrics_due_at"): ("timestamp with time zone", False),
+    ("analytics_snapshots", "client_account_id"): ("uuid", False),
+    ("analytics_snapshots_archive", "client_account_id"): ("uuid", False),
 }
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
