@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,13 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.config import Settings
-from core.distribution import connections
+from core.distribution import connections, quotas
 from core.distribution.clients import client_for
 from core.distribution.errors import (
     NotConfigured,
     NotConnected,
     OutcomeUnknown,
     PlatformError,
+    QuotaExhausted,
     RateLimited,
     TokenRevoked,
     VersionRetired,
@@ -185,9 +188,10 @@ class _Run:
     draft: GeneratedContent | None
     attempt: PublishAttempt
     check_first: bool  # an earlier attempt may have created the post
+    quota_refused: QuotaExhausted | None = None  # the platform's daily quota can't cover this attempt's calls
 
 
-async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOutcome:
+async def _begin(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> _Run | PublishOutcome:
     post = await session.scalar(select(ScheduledPost).where(ScheduledPost.id == post_id).with_for_update())
     if post is None:
         return PublishOutcome(Result.ALREADY_DONE, post_id, "", reason="the post no longer exists")
@@ -210,7 +214,9 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
     post.status = PostStatus.PUBLISHING
     check_first = any(a.outcome in (AttemptOutcome.SENT, AttemptOutcome.UNKNOWN) for a in previous)
     await session.flush()
-    return _Run(post, connection, draft, attempt, check_first)
+    # Metered platforms (YouTube): the units this attempt will spend are taken with the attempt, before the call.
+    refused = await quotas.reserve_publish(session, settings, post.platform, check_first=check_first)
+    return _Run(post, connection, draft, attempt, check_first, refused)
 
 
 async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> PublishOutcome:
@@ -218,7 +224,7 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
     try's post), and record the outcome. Commits as it goes: the attempt is durable before the platform is
     called, and no transaction is open during the call. The caller commits what it adds after the outcome
     (the owner's message) with it. Database errors propagate (the unit retries the whole run)."""
-    begun = await _begin(session, post_id)
+    begun = await _begin(session, settings, post_id)
     await session.commit()
     if isinstance(begun, PublishOutcome):
         return begun
@@ -227,6 +233,8 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
     posted = list((run.post.post_metadata or {}).get("posted_ids", []))
     found_any = False
     try:
+        if run.quota_refused is not None:
+            raise run.quota_refused
         client = client_for(settings, run.post.platform)
         creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
         if refreshed:  # the new tokens are kept before they are used
@@ -239,7 +247,10 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
             # A thread is one create per part, each replying to the one before; each part's id is committed
             # as soon as it exists, so a retry resumes after the last part posted instead of starting over.
             content = PostContent(
-                text=part, title=run.draft.title if run.draft else None, reply_to=posted[-1] if posted else None
+                text=part,
+                title=run.draft.title if run.draft else None,
+                reply_to=posted[-1] if posted else None,
+                **_media_of(run.post),
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False
@@ -261,6 +272,13 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
         run.post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, run.post.id, run.post.platform, reason=exc.user_message)
     return await _published(session, run, published, reconciled=found_any)
+
+
+def _media_of(post: ScheduledPost) -> dict[str, Any]:
+    """The post's video or image on this machine (`post_metadata.media_path`, `.media_kind`) and its tags."""
+    meta = post.post_metadata or {}
+    media = {"media": Path(meta["media_path"]), "media_kind": meta.get("media_kind")} if meta.get("media_path") else {}
+    return {**media, "tags": tuple(post.post_hashtags or ())}
 
 
 def parts_of(post: ScheduledPost) -> list[str]:
