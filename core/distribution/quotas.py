@@ -3,8 +3,9 @@
 YouTube counts quota per Google Cloud project (our OAuth client), per Pacific-time day, reset at midnight
 America/Los_Angeles. Its documented costs (developers.google.com/youtube/v3/determine_quota_cost) put
 `videos.insert` in a bucket of its own (100 calls a day by default, 1 per call) and every other method we
-call in the shared 10,000 units (`channels.list` and `playlistItems.list`: 1 unit each). Projects granted
-more set `YOUTUBE_DAILY_UNITS` / `YOUTUBE_DAILY_UPLOADS`.
+call in the shared 10,000 units (`channels.list` and `playlistItems.list`: 1 unit each); older versions of
+that page charged `videos.insert` 1,600 of the shared units. Projects granted more set `YOUTUBE_DAILY_UNITS`
+/ `YOUTUBE_DAILY_UPLOADS`.
 
 Units are reserved before the call, in the transaction that records the attempt, by one conditional upsert:
 two workers cannot both take the last units, and a call that was sent is counted even if its answer is lost.
