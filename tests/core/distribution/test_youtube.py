@@ -9,7 +9,7 @@ import asyncio
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from core.deps import CoreDeps
-from core.distribution import connect, publishing, quotas
+from core.distribution import connect, connections, publishing, quotas
 from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import OutcomeUnknown, QuotaExhausted, TokenRevoked
@@ -351,3 +351,34 @@ def test_titles_and_tags_fit_youtube_limits() -> None:
     tags = fit_tags(["#Growth", "growth", "two words", *[f"tag{i:03d}" for i in range(100)]])
     assert tags[:2] == ["Growth", "two words"]
     assert sum(len(t) + (2 if " " in t else 0) for t in tags) + len(tags) - 1 <= 500
+
+
+async def test_a_token_about_to_expire_is_refreshed_before_the_upload_and_the_refresh_token_kept(
+    yt_deps: CoreDeps, youtube: FakeYouTube, creator: Creator, short_mp4: Path
+) -> None:
+    connection = await _connect(yt_deps, creator)
+    post_id = await _schedule_video(yt_deps, creator, connection, short_mp4)
+    async with yt_deps.sessionmaker() as session:
+        row = await session.get(PlatformConnection, connection.id)
+        assert row is not None
+        refresh_before = connections.refresh_token(yt_deps.settings, row)
+        row.token_expires_at = now() + timedelta(seconds=60)  # Google's tokens live an hour
+        await session.commit()
+    async with yt_deps.sessionmaker() as session:
+        outcome = await publishing.publish_post(session, yt_deps.settings, post_id)
+        await session.commit()
+        row = await session.get(PlatformConnection, connection.id)
+    assert outcome.result == publishing.Result.PUBLISHED, outcome
+    assert youtube.requests.count(("POST", "/token")) == 2  # the code exchange, then the refresh
+    assert row is not None and row.token_expires_at is not None and row.token_expires_at > now() + timedelta(minutes=50)
+    # Google's refresh answer carries no new refresh token: the one from the consent stays.
+    assert connections.refresh_token(yt_deps.settings, row) == refresh_before
+    assert len(youtube.videos) == 1
+
+
+async def test_disconnecting_revokes_the_token_at_google(youtube: FakeYouTube) -> None:
+    token = youtube.issue_token()
+    assert await _client(youtube).revoke(token) is True
+    assert token in youtube.revoked_tokens
+    with pytest.raises(TokenRevoked):
+        await _client(youtube).account(token)
