@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
+import av
 
 from core.common.clock import utcnow
 from core.distribution.errors import (
@@ -271,7 +272,10 @@ async def _video_of(content: PostContent) -> _Video:
     if content.media is None or (content.media_kind or "video") != "video":
         raise ContentRejected("YouTube takes videos only, and this post has none.", detail="no video to upload")
     info = await asyncio.to_thread(probe_media, content.media)
-    short = is_short(info.width, info.height, info.duration_s)
+    width, height = info.width, info.height
+    if await asyncio.to_thread(_rotation, content.media) % 180 == 90:  # a phone's portrait video
+        width, height = height, width
+    short = is_short(width, height, info.duration_s)
     title = video_title(content.title, content.text)
     tagged_title = f"{title} {SHORTS_TAG}"
     in_title = short and len(tagged_title) <= _MAX_TITLE and SHORTS_TAG.lower() not in content.text.lower()
@@ -286,6 +290,17 @@ async def _video_of(content: PostContent) -> _Video:
 
 _MAX_TITLE = RULES[Platform.YOUTUBE].max_title or 100
 _ANGLES = re.compile(r"[<>]")  # YouTube refuses titles and descriptions containing < or >
+
+
+def _rotation(path: Path) -> int:
+    """How far a player turns the picture: phones store portrait video as landscape pixels plus a display
+    matrix, and YouTube goes by what is shown."""
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(container.streams.video[0]), None)
+    except (av.error.FFmpegError, IndexError, StopIteration):
+        return 0
+    return int(frame.rotation) if frame is not None else 0
 
 
 def is_short(width: int | None, height: int | None, duration_s: float) -> bool:

@@ -250,6 +250,25 @@ async def test_a_landscape_video_is_a_regular_upload_with_a_watch_link(
     assert made.url == f"https://www.youtube.com/watch?v={video['id']}"
 
 
+async def test_a_portrait_phone_video_stored_landscape_is_a_short(
+    youtube: FakeYouTube, landscape_mp4: Path, tmp_path: Path
+) -> None:
+    rotated = tmp_path / "phone.mp4"
+    subprocess.run(
+        [find_ffmpeg(), "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(landscape_mp4)]
+        + ["-c", "copy", str(rotated)],
+        check=True,
+    )
+    creds = Credentials(youtube.issue_token(), youtube.channel_id)
+    made = await _client(youtube, chunk_bytes=8 * CHUNK_UNIT).publish(
+        creds, PostContent(text=TEXT, media=rotated, media_kind="video")
+    )
+    [video] = youtube.videos
+    assert (
+        video["snippet"]["title"].endswith(" #Shorts") and made.url == f"https://www.youtube.com/shorts/{video['id']}"
+    )
+
+
 async def test_reservations_at_the_limit_let_exactly_one_of_two_workers_through(yt_deps: CoreDeps) -> None:
     project, day = f"p-{uuid.uuid4().hex[:8]}", quotas.pacific_day(now())
     async with yt_deps.sessionmaker() as session:
