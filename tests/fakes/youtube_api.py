@@ -70,6 +70,7 @@ class FakeYouTube:
     drop_put: int | None = None
     drop_keep_bytes: int = 0
     lose_final: str | None = None
+    expire_token_after_puts: int | None = None  # the access token runs out after this many data PUTs
     videos: list[dict[str, Any]] = field(default_factory=list)  # newest last
     uploads: dict[str, Upload] = field(default_factory=dict)
     puts: list[Put] = field(default_factory=list)
@@ -307,6 +308,9 @@ class FakeYouTube:
             put.answered = 400
             return _google_error(400, "badContent", "Chunks must be multiples of 256 KiB")
         self._data_puts += 1
+        if self.expire_token_after_puts is not None and self._data_puts > self.expire_token_after_puts:
+            put.answered = 401
+            return _google_error(401, "authError", "Request had invalid authentication credentials.", domain="global")
         if self.drop_put is not None and self._data_puts == self.drop_put:
             self.drop_put = None
             upload.received.extend(body[: self.drop_keep_bytes])

@@ -183,7 +183,12 @@ class YouTubeClient:
             session_uri = answer_headers.get("Location") or answer_headers.get("location")
             if not session_uri:
                 raise PlatformUnavailable(detail="YouTube started an upload session without a Location")
-            made = await self._upload(session, session_uri, credentials.access_token, video.path, total)
+            try:
+                made = await self._upload(session, session_uri, credentials.access_token, video.path, total)
+            except TokenRevoked as exc:
+                # The token started the session moments ago: a 401 now means it ran out during a long upload
+                # (Google's tokens live an hour), not that the owner revoked it. The next try refreshes it.
+                raise PlatformUnavailable(detail=f"the access token expired during the upload: {exc}") from exc
         video_id = str(made["id"])
         return PublishedPost(video_id, watch_url(video_id, short=video.short))
 

@@ -21,7 +21,7 @@ from core.deps import CoreDeps
 from core.distribution import connect, connections, publishing, quotas
 from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
-from core.distribution.errors import OutcomeUnknown, QuotaExhausted, TokenRevoked
+from core.distribution.errors import OutcomeUnknown, PlatformUnavailable, QuotaExhausted, TokenRevoked
 from core.distribution.models import AttemptOutcome, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
 from core.distribution.platforms.youtube import CHUNK_UNIT, YouTubeClient, fit_tags, video_title
@@ -361,6 +361,17 @@ async def test_a_revoked_token_is_token_revoked(youtube: FakeYouTube, short_mp4:
         await _client(youtube).publish(creds, PostContent(text=TEXT, media=short_mp4, media_kind="video"))
     with pytest.raises(TokenRevoked):
         await _client(youtube).refresh("1//not-a-refresh-token")
+
+
+async def test_a_token_running_out_mid_upload_is_retried_not_taken_for_a_revocation(
+    youtube: FakeYouTube, short_mp4: Path
+) -> None:
+    youtube.expire_token_after_puts = 2
+    creds = Credentials(youtube.issue_token(), youtube.channel_id)
+    with pytest.raises(PlatformUnavailable) as caught:
+        await _client(youtube).publish(creds, PostContent(text=TEXT, media=short_mp4, media_kind="video"))
+    assert caught.value.transient and "expired during the upload" in str(caught.value)
+    assert youtube.videos == []
 
 
 def test_titles_and_tags_fit_youtube_limits() -> None:
