@@ -250,7 +250,7 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
                 text=part,
                 title=run.draft.title if run.draft else None,
                 reply_to=posted[-1] if posted else None,
-                **_media_of(run.post),
+                **(_media_of(run.post) if index == 0 else {}),  # a thread's video or image opens it
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False
