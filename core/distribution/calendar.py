@@ -351,6 +351,28 @@ async def week(session: AsyncSession, owner: Owner, *, today: date) -> list[Week
     return sorted(out, key=lambda w: w.at)
 
 
+async def kept(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[CalendarEntry, datetime]]:
+    """The slots the creator accepted that aren't scheduled yet and are still ahead, with their UTC time
+    (the .ics feed shows them as tentative)."""
+    rows = (
+        await session.scalars(
+            select(CalendarEntry)
+            .join(ContentCalendar, ContentCalendar.id == CalendarEntry.calendar_id)
+            .where(
+                ContentCalendar.user_id == user_id,
+                CalendarEntry.tags.contains([EntryState.ACCEPTED.value]),
+                CalendarEntry.scheduled_date >= utcnow().date() - timedelta(days=1),
+            )
+        )
+    ).all()
+    now = utcnow()
+    out = []
+    for entry in rows:
+        if post_id_of(entry) is None and (at := _instant(entry, await _timezone_of(session, entry))) >= now:
+            out.append((entry, at))
+    return sorted(out, key=lambda pair: pair[1])
+
+
 # --- accepting and dismissing ---------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.content.models import ContentAnalysis, ContentAsset
 from core.deps import CoreDeps
-from core.distribution import calendar
+from core.distribution import calendar, calendar_feed
 from core.distribution.connections import Owner
 from core.distribution.models import CalendarEntry, ContentCalendar, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
@@ -275,10 +275,20 @@ async def test_accepting_before_approval_keeps_the_slot_and_approving_schedules_
     when = _entry_instant(entry).strftime("%a %d %b, %H:%M")
     assert said == f"Kept {when} Asia/Kolkata for the LinkedIn post; it will be scheduled when you approve the draft."
     assert await _posts(publish_deps, draft.id) == []  # kept, not scheduled
+    async with publish_deps.sessionmaker() as session:  # the feed shows the kept slot as tentative
+        feed = await calendar_feed.ics(session, creator.user_id)
+    stamp = _entry_instant(entry).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    event = feed.split(f"UID:entry-{entry.id}@recast\r\n")[1].split("END:VEVENT")[0]
+    assert f"DTSTART:{stamp}" in event and "STATUS:TENTATIVE" in event
+    assert "SUMMARY:LinkedIn: LinkedIn post (slot kept)" in event
 
     [kept] = await _approve(publish_deps, creator.user_id, draft.id)
     assert kept.kept == calendar.Kept.SCHEDULED and kept.entry.id == entry.id
     [post] = await _posts(publish_deps, draft.id)
+    async with publish_deps.sessionmaker() as session:  # now the post is the event, confirmed; the slot isn't twice
+        feed = await calendar_feed.ics(session, creator.user_id)
+    assert f"UID:entry-{entry.id}@recast" not in feed
+    assert f"UID:{post.id}@recast\r\n" in feed and f"DTSTART:{stamp}" in feed
     assert post.scheduled_for == _entry_instant(entry) and post.status == PostStatus.SCHEDULED
     assert await _approve(publish_deps, creator.user_id, draft.id) == []  # approving again schedules nothing more
     assert len(await _posts(publish_deps, draft.id)) == 1
