@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.common.clock import utcnow
 from core.common.errors import NotAllowed, RecastError
 from core.config import Settings
+from core.content.models import ContentAsset
 from core.distribution import connections, service
 from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
@@ -44,6 +45,7 @@ from core.distribution.platforms.names import Platform, label
 from core.distribution.slots import MIN_LEAD, PRIORS, zone
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingStrategy
+from core.workflow import workflows
 
 DAYS_AHEAD = 7  # suggestions go from tomorrow to a week from today: drafts need writing and approving first
 LIVE = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD)
@@ -314,6 +316,21 @@ async def _draft_for(session: AsyncSession, entry: CalendarEntry, user_id: uuid.
     return drafts[0] if drafts else None
 
 
+async def _team_reviewed(session: AsyncSession, entry: CalendarEntry) -> bool:
+    """Whether the entry's source is under a team approval workflow (its drafts are approved in Slack)."""
+    strategy_id = _tag(entry, "strategy")
+    strategy = await session.get(RepurposingStrategy, uuid.UUID(strategy_id)) if strategy_id else None
+    asset = (
+        await session.get(ContentAsset, strategy.content_asset_id) if strategy and strategy.content_asset_id else None
+    )
+    if asset is None:
+        return False
+    found = await workflows.workflow_for(
+        session=session, organization_id=asset.organization_id, client_account_id=asset.client_account_id
+    )
+    return found is not None
+
+
 async def _live_post(session: AsyncSession, entry: CalendarEntry) -> ScheduledPost | None:
     post_id = post_id_of(entry)
     if post_id is None:
@@ -381,6 +398,7 @@ class Kept(StrEnum):
     ALREADY_SCHEDULED = "already_scheduled"  # the draft was already scheduled on that account: that post stands
     AWAITING_DRAFT = "awaiting_draft"  # the draft is still being written
     AWAITING_APPROVAL = "awaiting_approval"  # approving it schedules it
+    AWAITING_TEAM = "awaiting_team"  # a team workflow approves it (in Slack): then 🗓 Schedule in /calendar
     NEEDS_ACCOUNT = "needs_account"  # approved, but no connected account can carry it
     NOT_SUPPORTED = "not_supported"  # Recast can't post there from this server
 
@@ -446,9 +464,13 @@ async def accept_entry(
         for c in await connections.connections_of(session, owner)
     )
     draft = await _draft_for(session, entry, owner.user_id)
+    approved = draft is not None and await service.is_approved(session, draft.id)
+    if not approved and await _team_reviewed(session, entry):
+        # The approve path that schedules kept slots is the creator's own (Telegram): promise nothing else.
+        return Accepted(entry, Kept.AWAITING_TEAM, at, timezone, has_account=has_account)
     if draft is None:
         return Accepted(entry, Kept.AWAITING_DRAFT, at, timezone, has_account=has_account)
-    if not await service.is_approved(session, draft.id):
+    if not approved:
         return Accepted(entry, Kept.AWAITING_APPROVAL, at, timezone, has_account=has_account)
     kept, post, connection, unit = await _schedule_on(session, owner, entry, draft, at, timezone)
     return Accepted(entry, kept, post.scheduled_for if post else at, timezone, post, connection, unit, has_account)
@@ -521,6 +543,10 @@ def describe(result: Accepted) -> str:
             f"Kept {when} for the {thing}; it's still being written, and it will be scheduled when you approve it."
         ),
         Kept.AWAITING_APPROVAL: f"Kept {when} for the {thing}; it will be scheduled when you approve the draft.",
+        Kept.AWAITING_TEAM: (
+            f"Kept {when} for the {thing}. It needs your team's approval first, so nothing is scheduled yet: "
+            "once it's approved, tap 🗓 Schedule on it in /calendar."
+        ),
         Kept.NEEDS_ACCOUNT: (
             f"Kept {when} for the {thing}, but no {where} account is connected, so nothing is scheduled yet. "
             f"Connect {where} with /connect, then tap 🗓 Schedule on it in /calendar."

@@ -217,7 +217,7 @@ def _entry_line(item: content_calendar.WeekEntry, tz: str) -> str:
     if not item.draft_ready:
         return line + " (kept; the draft is still being written)"
     if not item.draft_approved:
-        return line + " (kept; scheduled when you approve the draft)"
+        return line + " (kept; waiting for the draft's approval)"
     return line + " (kept; not scheduled: tap 🗓 Schedule)"
 
 

@@ -99,7 +99,7 @@ async def test_calendar_lists_suggested_slots_and_accept_and_dismiss_do_what_the
 
             again = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "calendar"), "Suggested slots")
             assert "X thread" not in again.content
-            assert _line(again, "LinkedIn post").endswith("(kept; scheduled when you approve the draft)")
+            assert _line(again, "LinkedIn post").endswith("(kept; waiting for the draft's approval)")
             assert not any("LinkedIn post" in b["text"] for b in again.buttons)  # only Dismiss is left for it
 
             approve = next(d for d in draft.callback_data if d.startswith("d:a:"))

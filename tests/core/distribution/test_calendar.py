@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.accounts import service as accounts
-from core.accounts.models import User
+from core.accounts.models import Organization, User
 from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.content.models import ContentAnalysis, ContentAsset
@@ -26,6 +26,7 @@ from core.repurposing import planning
 from core.repurposing.models import GeneratedContent, RepurposingStrategy
 from core.work.models import WorkUnit
 from core.workflow import solo
+from core.workflow.models import ApprovalWorkflow
 from tests.distribution_fixtures import Creator, connect_linkedin
 from tests.fakes.linkedin_api import FakeLinkedIn
 
@@ -96,9 +97,10 @@ async def _register(session, timezone: str) -> User:  # type: ignore[no-untyped-
     return reg.user
 
 
-async def _plan(session, user: User) -> tuple[ContentAsset, RepurposingStrategy]:  # type: ignore[no-untyped-def]
+async def _plan(session, user: User, org=None) -> tuple[ContentAsset, RepurposingStrategy]:  # type: ignore[no-untyped-def]
     asset = ContentAsset(
         user_id=user.id,
+        organization_id=org,
         title="Consistency beats talent",
         content_type="video",
         file_url="file:///nowhere",
@@ -339,3 +341,30 @@ async def test_dismissing_lets_the_slot_go_and_others_calendars_are_refused(
     await connect_linkedin(publish_deps, linkedin, creator)
     assert await _approve(publish_deps, creator.user_id, draft.id) == []
     assert await _posts(publish_deps, draft.id) == []
+
+
+async def test_a_slot_for_a_team_reviewed_draft_is_kept_without_promising_a_schedule(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator
+) -> None:
+    await connect_linkedin(publish_deps, linkedin, creator)
+    async with publish_deps.sessionmaker() as session:
+        user = await session.get_one(User, creator.user_id)
+        org = Organization(name="Studio", slug=f"studio-{uuid.uuid4().hex[:8]}", owner_id=user.id, type="agency")
+        session.add(org)
+        await session.flush()
+        session.add(
+            ApprovalWorkflow(
+                organization_id=org.id,
+                name="Client review",
+                stages=[{"order": 1, "name": "Manager", "role": "manager"}],
+            )
+        )
+        await _plan(session, user, org.id)
+        await session.commit()
+        [entry] = [e for e in await _entries(session, user.id) if calendar.format_of(e) == "linkedin_post"]
+    result, said = await _accept(publish_deps, creator.user_id, entry.id)
+    assert result.kept == calendar.Kept.AWAITING_TEAM
+    assert said.endswith(
+        "It needs your team's approval first, so nothing is scheduled yet: once it's approved, "
+        "tap 🗓 Schedule on it in /calendar."
+    )
