@@ -401,6 +401,7 @@ class Kept(StrEnum):
     AWAITING_TEAM = "awaiting_team"  # a team workflow approves it (in Slack): then 🗓 Schedule in /calendar
     NEEDS_ACCOUNT = "needs_account"  # approved, but no connected account can carry it
     NOT_SUPPORTED = "not_supported"  # Recast can't post there from this server
+    REFUSED = "refused"  # approved, but the platform wouldn't take it as it is (e.g. too long): the reason says
 
 
 @dataclass(frozen=True)
@@ -413,6 +414,7 @@ class Accepted:
     connection: PlatformConnection | None = None
     unit: uuid.UUID | None = None  # a new publish unit (due later: the sweeper pushes it)
     has_account: bool = False  # a working account on the entry's platform is connected
+    reason: str | None = None  # why it was refused
 
 
 async def _owned_entry(session: AsyncSession, owner: Owner, entry_id: uuid.UUID) -> CalendarEntry:
@@ -513,7 +515,13 @@ async def schedule_kept(
         at = _instant(entry, await _timezone_of(session, entry))
         if at < utcnow() + MIN_LEAD:
             continue  # the kept slot went by before the approval: the Schedule button offers new ones
-        kept, post, connection, unit = await _schedule_on(session, owner, entry, draft, at, timezone)
+        try:
+            # A savepoint: a draft the platform would refuse must not undo the approval that got us here.
+            async with session.begin_nested():
+                kept, post, connection, unit = await _schedule_on(session, owner, entry, draft, at, timezone)
+        except RecastError as exc:
+            out.append(Accepted(entry, Kept.REFUSED, at, timezone, reason=exc.user_message))
+            continue
         out.append(
             Accepted(entry, kept, post.scheduled_for if post else at, timezone, post, connection, unit, bool(post))
         )
@@ -555,5 +563,6 @@ def describe(result: Accepted) -> str:
             f"Kept {when} for the {thing} in your calendar. Recast can't post to {where} from here, "
             "so post it yourself then (tap “Copy text” on the draft)."
         ),
+        Kept.REFUSED: f"The {thing} couldn't be scheduled for {when}, the slot you kept: {result.reason}",
     }
     return said[kept]

@@ -80,13 +80,22 @@ def _account(connection: PlatformConnection) -> str:
 async def offer(
     session: AsyncSession, deps: CoreDeps, user: User, draft: GeneratedContent
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """What an approved draft offers: Publish now / Schedule per connected account that can carry it,
+    """What an approved draft offers. A slot the creator kept for it in /calendar is scheduled first: then
+    that is all there is to say; a kept slot that couldn't be scheduled is said after the usual offer."""
+    tz = user.timezone or "Asia/Kolkata"
+    kept = await content_calendar.schedule_kept(session, Owner(user.id), draft, timezone=tz)
+    said = " ".join(content_calendar.describe(k) for k in kept)
+    if any(k.post is not None for k in kept):
+        return f"✅ Approved. {said}", None
+    text, buttons = await _offer(session, deps, user, draft)
+    return (f"{text}\n\n{said}" if said else text), buttons
+
+
+async def _offer(
+    session: AsyncSession, deps: CoreDeps, user: User, draft: GeneratedContent
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Publish now / Schedule per connected account that can carry it,
     else how to connect one, else (nothing set up) the Copy button."""
-    kept = await content_calendar.schedule_kept(
-        session, Owner(user.id), draft, timezone=user.timezone or "Asia/Kolkata"
-    )
-    if kept:  # the creator kept a slot for this draft in /calendar: approving it scheduled it there
-        return "✅ Approved. " + " ".join(content_calendar.describe(k) for k in kept), None
     targets = await service.targets_for(session, Owner(user.id), draft)
     if targets:
         rows = [

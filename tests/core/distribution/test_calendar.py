@@ -17,7 +17,7 @@ from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.content.models import ContentAnalysis, ContentAsset
 from core.deps import CoreDeps
-from core.distribution import calendar, calendar_feed
+from core.distribution import calendar, calendar_feed, service
 from core.distribution.connections import Owner
 from core.distribution.models import CalendarEntry, ContentCalendar, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
@@ -368,3 +368,24 @@ async def test_a_slot_for_a_team_reviewed_draft_is_kept_without_promising_a_sche
         "It needs your team's approval first, so nothing is scheduled yet: once it's approved, "
         "tap 🗓 Schedule on it in /calendar."
     )
+
+
+async def test_a_kept_slot_the_platform_would_refuse_does_not_undo_the_approval(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator
+) -> None:
+    await connect_linkedin(publish_deps, linkedin, creator)
+    entry, draft = await _source_with_draft(publish_deps, creator)
+    async with publish_deps.sessionmaker() as session:
+        row = await session.get_one(GeneratedContent, draft.id)
+        row.content_text = "Show up. " * 400  # 3,600 characters: LinkedIn takes 3,000
+        await session.commit()
+    await _accept(publish_deps, creator.user_id, entry.id)
+    [refused] = await _approve(publish_deps, creator.user_id, draft.id)
+    assert refused.kept == calendar.Kept.REFUSED
+    said = calendar.describe(refused)
+    assert "couldn't be scheduled for" in said and "LinkedIn takes up to 3,000 characters" in said
+    assert await _posts(publish_deps, draft.id) == []
+    async with publish_deps.sessionmaker() as session:
+        assert await service.is_approved(session, draft.id)  # the approval stands
+        stored = await session.get_one(CalendarEntry, entry.id)
+        assert calendar.state_of(stored) == calendar.EntryState.ACCEPTED and calendar.post_id_of(stored) is None
