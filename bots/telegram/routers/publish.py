@@ -31,6 +31,7 @@ from core.work import submit as work
 PREFIX = "pb:"  # pb:<n|s|p|t>:<draft b64>:<connection b64>[:<minutes since epoch, base 36>]
 CANCEL = "pc:"  # pc:<scheduled post b64>
 ENTRY = "ce:"  # ce:<a|d>:<calendar entry b64> (accept / dismiss a suggested slot)
+MAX_SLOTS_SHOWN = 12
 
 
 class PickingTime(StatesGroup):
@@ -271,10 +272,13 @@ async def calendar(message: Message, session: AsyncSession, deps: CoreDeps) -> N
             for p in rows
         ]
         sections.append("Coming up:\n" + "\n".join(lines))
+    more = len(entries) - MAX_SLOTS_SHOWN
+    entries = entries[:MAX_SLOTS_SHOWN]  # Telegram's 4,096 characters and 100 buttons: the soonest first
     if entries:
         sections.append(
             "Suggested slots for the coming week (accept to keep one):\n"
             + "\n".join(_entry_line(e, tz) for e in entries)
+            + (f"\n… and {more} more later in the week (dismiss some to see them)." if more > 0 else "")
         )
     buttons = [
         [InlineKeyboardButton(text=f"✖ Cancel {local_time(p.scheduled_for, tz)}", callback_data=CANCEL + _b64(p.id))]

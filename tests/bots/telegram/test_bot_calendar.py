@@ -16,7 +16,9 @@ from test_bot_flow import running_bot
 from test_bot_publish import _linkedin_draft
 
 from core.accounts.models import ChatIdentity
+from core.content.models import ContentAnalysis, ContentAsset
 from core.distribution.models import CalendarEntry, PostStatus, ScheduledPost
+from core.repurposing import planning
 from webhooks.app import make_web_app
 
 CREATOR = 5650021
@@ -116,6 +118,22 @@ async def test_calendar_lists_suggested_slots_and_accept_and_dismiss_do_what_the
             assert f"• {when} — LinkedIn:" in listing.content
             assert "LinkedIn post of" not in listing.content  # listed once, as the post
             assert [b["text"] for b in listing.buttons if b["callback_data"].startswith("pc:")] == [f"✖ Cancel {when}"]
+
+            # A busy week (three more sources planned): the soonest twelve slots, and how many more there are.
+            async with publish_deps.sessionmaker() as session:
+                for n in range(3):
+                    asset = ContentAsset(user_id=user_id, title=f"Talk {n}", content_type="document", file_url="x")
+                    session.add(asset)
+                    await session.flush()
+                    analysis = ContentAnalysis(content_asset_id=asset.id, transcript="a talk")
+                    session.add(analysis)
+                    await session.flush()
+                    await planning.plan_strategy(session=session, asset=asset, analysis=analysis, brand=None)
+                await session.commit()
+            busy = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "calendar"), "Suggested slots")
+            shown = [line for line in busy.content.splitlines() if " of “" in line]
+            assert len(shown) == 12 and "… and 2 more later in the week (dismiss some to see them)." in busy.content
+            assert len(busy.content) < 4096 and len(busy.buttons) <= 100
     finally:
         await web.close()
     async with publish_deps.sessionmaker() as session:
