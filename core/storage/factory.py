@@ -72,7 +72,11 @@ def _ensure_bucket(client: S3Client, settings: Settings, bucket: str) -> None:
                 Bucket=bucket,
                 CreateBucketConfiguration={"LocationConstraint": settings.s3_region},  # type: ignore[typeddict-item]
             )
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "BucketAlreadyOwnedByYou":
+            return  # another process created it a moment ago
+        raise StorageMisconfigured(f"could not create S3 bucket {bucket!r} at {where}: {exc}") from exc
+    except BotoCoreError as exc:
         raise StorageMisconfigured(f"could not create S3 bucket {bucket!r} at {where}: {exc}") from exc
 
 

@@ -185,3 +185,27 @@ def test_delete_prefix_removes_the_objects_under_it_and_their_copies(
         with pytest.raises(FileNotFoundError):
             a.local_path(url)
     assert b.local_path(keep).read_bytes() == b"neighbour"
+
+
+def test_the_runtime_opens_the_configured_store_and_refuses_a_missing_bucket(
+    s3: S3Server, database_url: str, redis_url: str, tmp_path: Path, bucket: str
+) -> None:
+    from recast.runtime import open_infra
+
+    def settings(**overrides: Any) -> Settings:
+        return _settings(s3, tmp_path, bucket, database_url=database_url, redis_url=redis_url, **overrides)
+
+    async def open_store(s: Settings) -> Any:
+        async with open_infra(s, migrate_db=False) as infra:
+            return infra.store
+
+    with pytest.raises(SystemExit, match=rf"Media storage is not usable: S3 bucket '{bucket}' does not exist"):
+        asyncio.run(open_store(settings(s3_create_bucket=False)))
+    store = asyncio.run(open_store(settings()))
+    assert isinstance(store, S3FileStore) and store.bucket == bucket
+    assert store.cache_dir == (tmp_path / "s3-cache").resolve()
+    local = asyncio.run(open_store(settings(storage_backend="local", public_base_url="https://recast.example")))
+    assert local.root == (tmp_path / "media").resolve()
+    assert local.fetchable_url(local.put_bytes(b"x", "a/b.mp4"), expires_s=60).startswith(
+        "https://recast.example/media/"
+    )
