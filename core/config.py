@@ -127,7 +127,9 @@ class Settings(BaseSettings):
         default=16, ge=1, description="Uploads from this size go up in parts of this size (at least 5 MB)"
     )
     s3_create_bucket: bool = Field(default=False, description="Create S3_BUCKET at start-up if it is missing")
-    media_link_ttl_s: int = Field(default=3600, ge=1, description="How long a media link for a platform works")
+    media_link_ttl_s: int = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="How long a media link for a platform works (max 7 days)"
+    )
 
     # Invoicing (India GST)
     seller_gstin: str | None = None

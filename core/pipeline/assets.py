@@ -7,6 +7,7 @@ at `job:{asset_id}:status` and is mirrored into the creator's status message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import uuid
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 
 async def _transcribe(deps: CoreDeps, asset: ContentAsset) -> Transcript:
-    src = deps.store.local_path(asset.file_url)
+    # In a thread: with S3 storage this may download the source, and the lease heartbeat must keep beating.
+    src = await asyncio.to_thread(deps.store.local_path, asset.file_url)
     with tempfile.TemporaryDirectory(prefix="recast-") as tmp:
         await report(deps, asset, "extracting")
         wav = await extract_audio(src, Path(tmp) / "audio.wav")

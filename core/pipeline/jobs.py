@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import uuid
@@ -49,7 +50,7 @@ async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedCont
             plan,
             transcript_words=transcript_words(deps, asset),
             analysis=analysis,
-            media_path=deps.store.local_path(asset.file_url),
+            media_path=await asyncio.to_thread(deps.store.local_path, asset.file_url),  # may download (S3)
             out_dir=Path(tmp),
         )
         if await is_cancelled(deps, asset.id):

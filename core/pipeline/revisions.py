@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -76,7 +77,7 @@ async def _recut_clip(
             store=deps.store,
             draft_id=draft_id,
             feedback=feedback,
-            media_path=deps.store.local_path(asset.file_url),
+            media_path=await asyncio.to_thread(deps.store.local_path, asset.file_url),  # may download (S3)
             transcript_words=transcript_words(deps, asset),
             requested_by=requested_by,
         )

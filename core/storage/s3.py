@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MB = 1024 * 1024
 MIN_PART_BYTES = 5 * MB  # S3's smallest part but the last
+MAX_PRESIGN_S = 7 * 24 * 3600  # SigV4 presigned URLs live at most a week
 _ETAG = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
 
@@ -182,8 +183,8 @@ class S3FileStore:
         return path
 
     def fetchable_url(self, url: str, *, expires_s: int) -> str:
-        if expires_s <= 0:
-            raise ValueError(f"a media link must live a positive time, not {expires_s} s")
+        if not 0 < expires_s <= MAX_PRESIGN_S:
+            raise ValueError(f"a presigned link lives between 1 s and 7 days, not {expires_s} s")
         bucket, key = self._split(url)
         return self.presigner.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s
