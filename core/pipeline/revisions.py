@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
+from functools import partial
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from core.pipeline.stored_transcript import transcript_words
 from core.repurposing import rewriting
 from core.repurposing.errors import NoNewAngle, NothingToRevise
 from core.repurposing.models import GeneratedContent
+from core.storage.files import off_loop
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ async def _recut_clip(
             store=deps.store,
             draft_id=draft_id,
             feedback=feedback,
-            media_path=await asyncio.to_thread(deps.store.local_path, asset.file_url),  # may download (S3)
+            media_path=await off_loop(partial(deps.store.local_path, asset.file_url)),  # may download (S3)
             transcript_words=transcript_words(deps, asset),
             requested_by=requested_by,
         )

@@ -7,11 +7,27 @@ Files are addressed by keys such as `assets/<uuid>/source.mp4`; rows store `loca
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from core.storage.links import MediaLinks
+
+T = TypeVar("T")
+
+
+async def off_loop(call: Callable[[], T]) -> T:
+    """Run a store call in a thread (with S3 storage it is a download or an upload; the event loop keeps
+    leases beating meanwhile). Cancelled, it still waits for the call to end before raising, so cleanup
+    that follows (`delete_prefix` on an aborted ingest) never races a write still in flight."""
+    future = asyncio.ensure_future(asyncio.to_thread(call))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
 
 
 class FileStore(Protocol):
