@@ -1,4 +1,5 @@
-"""Distribution tasks: publish a due post (the unit is due at the post's time)."""
+"""Distribution tasks: publish a due post (the unit is due at the post's time), and an agency draft approved
+under an auto-publish workflow."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deps import CoreDeps
-from core.distribution import notices, platform_events, publishing, upkeep
+from core.distribution import agency, notices, platform_events, publishing, upkeep
 from core.inbox import service as inbox
 from core.inbox.store import PLATFORM_TASK, PLATFORMS
 from core.notify import outbox
+from core.work import submit as work
 from core.work.sweeper import adopter
+from core.workflow import approvals
 from tasks.registry import task
 
 
@@ -25,6 +28,24 @@ async def publish_post(post_id: str, deps: CoreDeps) -> dict[str, str | None]:
         await session.commit()
     await outbox.flush(deps, units)
     return {"result": outcome.result, "url": outcome.url}
+
+
+@task(approvals.PUBLISH_TASK, key=lambda p: str(p.get("approval_request_id") or p["draft_id"]))
+async def publish_approved_draft(
+    draft_id: str, deps: CoreDeps, approval_request_id: str | None = None
+) -> dict[str, int]:
+    """Auto-publish: the approved draft goes out now on its client account's connected accounts."""
+    async with deps.sessionmaker() as session:
+        done = await agency.publish_approved_draft(
+            session,
+            deps.settings,
+            draft_id=uuid.UUID(draft_id),
+            approval_request_id=uuid.UUID(approval_request_id) if approval_request_id else None,
+        )
+        await session.commit()
+    await outbox.flush(deps, done.messages)
+    await work.push(deps.work_queue, deps.sessionmaker, done.units)
+    return {"posts": len(done.posts)}
 
 
 @task("distribution.refresh_tokens", max_attempts=3)

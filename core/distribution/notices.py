@@ -12,6 +12,7 @@ from core.common.clock import utcnow
 from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
+from core.integrations.slack_links import approval_threads
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
 from core.workflow.recipients import creator_chats
@@ -49,7 +50,8 @@ def outcome_message(
 
 
 async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list[uuid.UUID]:
-    """Record the owner's message for this outcome (once per post and kind of news); returns outbox units."""
+    """Record the owner's message for this outcome (once per post and kind of news), and for a published or
+    failed post of a draft approved in Slack the approval thread's; returns outbox units."""
     post = await session.get(ScheduledPost, outcome.post_id)
     if post is None:
         return []
@@ -66,7 +68,8 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
         key = f"publish:connection:{connection.id}:{connection.owner_told_at.isoformat()}"
     else:
         key = f"publish:{post.id}:{outcome.result}"
-    return [
-        await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}")
-        for chat in await creator_chats(session=session, user_id=post.user_id)
-    ]
+    chats = await creator_chats(session=session, user_id=post.user_id)
+    if outcome.result in (Result.PUBLISHED, Result.FAILED) and post.generated_content_id is not None:
+        # A draft a team approved in Slack: its approval thread hears where it went (or why it didn't).
+        chats += await approval_threads(session=session, draft_id=post.generated_content_id)
+    return [await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}") for chat in chats]
