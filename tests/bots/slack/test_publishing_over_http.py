@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import pytest
-from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bots.slack import outbox
 from bots.slack.publish_blocks import PUBLISH_NOW, SCHEDULE, SCHEDULE_MODAL
@@ -29,43 +25,11 @@ from core.distribution.models import PlatformConnection, PostStatus, ScheduledPo
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, TokenSet
 from core.integrations import slack_links
-from core.work.models import WorkUnit
-from core.workflow import approvals
-from core.workflow.models import ApprovalWorkflow
-from recast.commands import with_slack_notices
-from tasks.registry import load_all
 from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, SlackHTTP, view_submission
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
 from tests.core.workflow.builders import make_draft
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.slack_api import Call, FakeSlack
-from webhooks.app import make_web_app
-
-
-@pytest.fixture
-async def web(deps: CoreDeps, linkedin: FakeLinkedIn) -> AsyncIterator[str]:
-    """The web app (OAuth callbacks) on a local port, and deps pointed at the fake LinkedIn; Slack-bound
-    outbox messages go through the Slack notifier to the fake Slack, as in `recast serve`."""
-    load_all()
-    server = TestServer(make_web_app(deps), host="127.0.0.1")
-    await server.start_server()
-    deps.settings = deps.settings.model_copy(
-        update={
-            "linkedin_client_id": linkedin.client_id,
-            "linkedin_client_secret": SecretStr(linkedin.client_secret),
-            "linkedin_api_base": linkedin.base_url,
-            "linkedin_oauth_base": f"{linkedin.base_url}/oauth/v2",
-            "platform_timeout_s": 2.0,
-            "public_base_url": str(server.make_url("")).rstrip("/"),
-        }
-    )
-    with_slack_notices(deps)
-    yield str(server.make_url(""))
-    await server.close()
-
-
-def telegram_sent(deps: CoreDeps) -> list[Any]:
-    return deps.notifier.default.sent  # type: ignore[attr-defined]
 
 
 async def _browse(url: str) -> tuple[int, str]:
@@ -140,18 +104,8 @@ def _offer_rows(call: Call) -> list[list[dict[str, Any]]]:
     return [b["elements"] for b in call.params.get("blocks") or [] if b["type"] == "actions"]
 
 
-async def _auto_publish(deps: CoreDeps, agency: Agency) -> None:
-    async with deps.sessionmaker.begin() as s:
-        changed = await s.execute(
-            update(ApprovalWorkflow)
-            .where(ApprovalWorkflow.client_account_id == agency.team.client.id)
-            .values(auto_publish=True)
-        )
-        assert changed.rowcount == 1  # type: ignore[attr-defined]
-
-
 async def test_connecting_linkedin_from_a_client_channel_connects_it_for_the_client_and_says_so_there(
-    deps, web, slack, fake_slack, linkedin, agency
+    deps, publishing_web, slack, fake_slack, linkedin, agency
 ):
     url = await _connect_over_slack(slack, fake_slack, agency.slack_ids["manager"])
     status, page = await _browse(url)  # LinkedIn's consent page sends the browser back to our callback
@@ -173,7 +127,7 @@ async def test_connecting_linkedin_from_a_client_channel_connects_it_for_the_cli
     assert listed.params["text"] == "Accounts *Acme Foods* publishes to:\n• LinkedIn (Asha Rao): connected"
 
 
-async def test_connect_says_what_to_do_when_it_cannot(deps, web, slack, fake_slack, agency):
+async def test_connect_says_what_to_do_when_it_cannot(deps, publishing_web, slack, fake_slack, agency):
     manager = agency.slack_ids["manager"]
     for text, expected in (
         ("connect myspace", "I don't know a platform called “myspace”. Try `/recast connect linkedin`."),
@@ -202,7 +156,7 @@ async def test_connect_says_what_to_do_when_it_cannot(deps, web, slack, fake_sla
 
 
 async def test_the_last_approval_offers_publish_now_only_where_the_draft_fits_and_publishes_once(
-    deps, web, slack, fake_slack, linkedin, agency, worker
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
 ):
     li = await _connected_linkedin(deps, linkedin, agency)
     async with deps.sessionmaker() as s:  # an X account of the client: it can't carry a LinkedIn post
@@ -248,7 +202,7 @@ async def test_the_last_approval_offers_publish_now_only_where_the_draft_fits_an
 
 
 async def test_schedule_reads_a_typed_time_in_the_client_accounts_timezone(
-    deps, web, slack, fake_slack, linkedin, agency, worker
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
 ):
     async with deps.sessionmaker.begin() as s:
         client = await s.get_one(ClientAccount, agency.team.client.id)
@@ -289,50 +243,3 @@ async def test_schedule_reads_a_typed_time_in_the_client_accounts_timezone(
     (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, f"<@{manager}> scheduled it on LinkedIn"))
     assert "09:30 Europe/London" in said.params["text"]
     assert linkedin.posts == []  # not due yet
-
-
-async def test_an_auto_publish_workflow_publishes_on_approval_without_a_click(
-    deps, web, slack, fake_slack, linkedin, agency, worker
-):
-    await _auto_publish(deps, agency)
-    await _connected_linkedin(deps, linkedin, agency)
-    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
-
-    client = agency.slack_ids["client"]
-    (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "was approved by"))
-    assert said.params["text"].endswith(f"was approved by <@{client}> and is queued for publishing.")
-    await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Publishing on LinkedIn (Asha Rao) now"))
-    (linked,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Published on LinkedIn (Asha Rao): "))
-    await worker.drain()
-    assert len(linkedin.posts) == 1
-    async with deps.sessionmaker() as s:
-        (published,) = (
-            await s.scalars(select(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id))
-        ).all()
-        units = (await s.scalars(select(WorkUnit).where(WorkUnit.kind == approvals.PUBLISH_TASK))).all()
-    assert published.status == PostStatus.PUBLISHED and linked.params["text"].endswith(str(published.platform_post_url))
-    assert [u.state for u in units if u.payload["draft_id"] == str(draft_id)] == ["succeeded"]
-    assert not any(_offer_rows(c) for c in fake_slack.calls_to("chat.postMessage") if c.params.get("thread_ts"))
-    told = [m.text for chat, m in telegram_sent(deps) if chat.chat_id == agency.team.creator_chat]
-    assert any("It's queued for publishing." in t for t in told)
-    assert any(t.startswith("Published on LinkedIn (Asha Rao): ") for t in told)
-
-
-async def test_auto_publish_with_no_account_connected_says_so_and_promises_nothing(
-    deps, web, slack, fake_slack, linkedin, agency, worker
-):
-    await _auto_publish(deps, agency)
-    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
-    client = agency.slack_ids["client"]
-    (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "was approved by"))
-    assert said.params["text"].endswith(f"was approved by <@{client}>.")
-    (how,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "connect an account"))
-    assert how.params["text"] == "✅ Approved; connect an account with `/recast connect linkedin` to publish it."
-    await worker.drain()
-    assert "queued" not in json.dumps([c.params for c in fake_slack.calls]).lower()
-    told = [m.text for chat, m in telegram_sent(deps) if chat.chat_id == agency.team.creator_chat]
-    assert told and not any("queued" in t for t in told)
-    assert linkedin.posts == []
-    async with deps.sessionmaker() as s:
-        posts = select(func.count()).select_from(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id)
-        assert await s.scalar(posts) == 0
