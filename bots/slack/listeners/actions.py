@@ -13,6 +13,7 @@ from bots.slack.listeners import NOT_LINKED, ephemeral, identify, publish
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.work import submit as work
 from core.workflow import approvals
 from core.workflow.errors import NotAnApprover
 
@@ -47,9 +48,9 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 )
             await ephemeral(client, body, text)
             return
-        # Auto-publish: the publishing unit was added with the approval (its transaction); it is woken before
-        # anyone is told, and "queued" is said only when the client has an account that can carry the draft.
-        # Otherwise the thread is offered Publish now · Schedule per such account, after the announcement.
+        # Auto-publish: the publishing unit was committed with the approval, and "queued" is said only when the
+        # client has an account that can carry the draft. Otherwise the thread is offered Publish now · Schedule
+        # per such account, after the announcement.
         queued = decision.final and decision.publish_unit is not None
         if queued:
             queued = await publish.offer_publishing(deps, client, decision)
@@ -60,6 +61,8 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
             await outbox.announce_in_channel(deps, client, decision, user_id, publishing_queued=queued)
             if decision.publish_unit is None:
                 await publish.offer_publishing(deps, client, decision)
+            else:  # after the announcement, so the thread reads in order (a unit nobody wakes, the sweeper does)
+                await work.push(deps.work_queue, deps.sessionmaker, [decision.publish_unit])
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
 
     async def open_modal(

@@ -146,8 +146,8 @@ async def connections_command(deps: CoreDeps, body: dict[str, Any], client: Asyn
 
 
 async def offer_publishing(deps: CoreDeps, client: AsyncWebClient, decision: approvals.Decision) -> bool:
-    """After the last stage approved the draft: with auto-publish, wake its publishing unit and say whether it
-    is queued (only when the client has an account that can carry it; else the unit says how to connect one).
+    """After the last stage approved the draft: with auto-publish, whether to say it is queued (only when the
+    client has an account that can carry it; else its publishing unit tells the thread how to connect one).
     Without it, offer Publish now · Schedule in the thread per account that can carry it, or how to connect
     one. Returns whether publishing was queued."""
     from bots.slack.publish_blocks import offer_blocks
@@ -159,8 +159,7 @@ async def offer_publishing(deps: CoreDeps, client: AsyncWebClient, decision: app
         targets = await agency.targets(session, found) if found else []
         fits = agency.platforms_for(deps.settings, found.draft) if found else []
         message = await slack_links.message_of(session=session, request_id=request.id)
-    if decision.publish_unit is not None:
-        await work.push(deps.work_queue, deps.sessionmaker, [decision.publish_unit])
+    if decision.publish_unit is not None:  # stored with the approval; woken by the caller once it has said so
         return bool(targets)
     if message is None or found is None:
         return False
