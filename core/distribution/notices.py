@@ -12,7 +12,7 @@ from core.common.clock import utcnow
 from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
-from core.integrations.slack_links import approval_threads
+from core.integrations.slack_links import approval_threads, client_channel_chat
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
 from core.workflow.recipients import creator_chats
@@ -61,14 +61,17 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
     message = outcome_message(outcome, post, connection)
     if message is None:
         return []
+    chats = await creator_chats(session=session, user_id=post.user_id)
     if outcome.result == Result.HELD and connection is not None and connection.status != "active":
         if connection.owner_told_at is not None:
             return []  # one message per broken connection, however many posts it holds
         connection.owner_told_at = utcnow()
         key = f"publish:connection:{connection.id}:{connection.owner_told_at.isoformat()}"
+        if connection.client_account_id is not None:  # a client's account: its team reconnects it, in Slack
+            channel = await client_channel_chat(session=session, client_account_id=connection.client_account_id)
+            chats += [channel] if channel else []
     else:
         key = f"publish:{post.id}:{outcome.result}"
-    chats = await creator_chats(session=session, user_id=post.user_id)
     if outcome.result in (Result.PUBLISHED, Result.FAILED) and post.generated_content_id is not None:
         # A draft a team approved in Slack: its approval thread hears where it went (or why it didn't).
         chats += await approval_threads(session=session, draft_id=post.generated_content_id)

@@ -169,6 +169,12 @@ async def approval_threads(*, session: AsyncSession, draft_id: uuid.UUID) -> lis
     return [slack_chat(m.team_id, m.channel_id, m.message_ts) for m in rows]
 
 
+async def client_channel_chat(*, session: AsyncSession, client_account_id: uuid.UUID) -> ChatRef | None:
+    """The Slack channel where a client account's drafts are reviewed, as a notifier `ChatRef`."""
+    row = await session.scalar(select(SlackChannel).where(SlackChannel.client_account_id == client_account_id))
+    return slack_chat(row.team_id, row.channel_id) if row else None
+
+
 async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | None, event_type: str | None) -> bool:
     """True the first time an Events API event id is seen; False for Slack's retries of it."""
     result = await session.execute(

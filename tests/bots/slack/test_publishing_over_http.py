@@ -243,3 +243,66 @@ async def test_schedule_reads_a_typed_time_in_the_client_accounts_timezone(
     (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, f"<@{manager}> scheduled it on LinkedIn"))
     assert "09:30 Europe/London" in said.params["text"]
     assert linkedin.posts == []  # not due yet
+
+
+async def test_without_platform_keys_connect_says_publishing_is_not_set_up(deps, slack, fake_slack, agency):
+    assert await slack.command(agency.slack_ids["manager"], "connect linkedin") == ""
+    (said,) = await fake_slack.wait_for("chat.postEphemeral")
+    assert said.params["text"].startswith("Publishing isn't set up on this server yet") and "blocks" not in said.params
+
+
+async def test_declining_on_linkedin_is_said_in_the_channel(deps, publishing_web, slack, fake_slack, linkedin, agency):
+    linkedin.decline = True
+    url = await _connect_over_slack(slack, fake_slack, agency.slack_ids["manager"])
+    status, page = await _browse(url)
+    assert status == 200 and "nothing was connected" in page
+    (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: "wasn't connected" in c.params["text"])
+    assert said.params["channel"] == CHANNEL
+    assert said.params["text"] == "LinkedIn wasn't connected: you declined on its page. `/recast connect` starts again."
+
+
+async def test_an_approval_without_an_account_says_how_to_connect_one(
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
+):
+    _, post = await _approve_both_stages(deps, slack, fake_slack, agency)
+    (how,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "To publish it from here"))
+    assert how.params["text"] == "To publish it from here, connect Acme Foods's account: `/recast connect linkedin`."
+    assert not _offer_rows(how)
+
+
+async def test_a_revoked_client_account_holds_the_post_until_anyone_on_the_team_reconnects_it_from_slack(
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
+):
+    li = await _connected_linkedin(deps, linkedin, agency)  # connected by the manager
+    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
+    (offer,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Publish it now or schedule it"))
+    linkedin.revoke_all()  # the member removed Recast's access on LinkedIn
+    manager, reviewer = agency.slack_ids["manager"], agency.slack_ids["client"]
+    value = _offer_rows(offer)[0][0]["value"]
+    await slack.send(slack.interactive_body(click(manager, PUBLISH_NOW, value, post.response["ts"])), FORM)
+
+    # The client's channel hears it (with the command that fixes it), and the post waits.
+    (held,) = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "no longer accepts" in c.params["text"] and c.params.get("thread_ts") is None
+    )
+    assert held.params["channel"] == CHANNEL and "`/recast connect linkedin`" in held.params["text"]
+    async with deps.sessionmaker() as s:
+        (waiting,) = (
+            await s.scalars(select(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id))
+        ).all()
+    assert waiting.status == PostStatus.HELD and linkedin.posts == []
+
+    # The client's reviewer reconnects it: the same connection comes back and the held post goes out.
+    status, _ = await _browse(await _connect_over_slack(slack, fake_slack, reviewer))
+    assert status == 200
+    (back,) = await fake_slack.wait_for("chat.postMessage", lambda c: "back on schedule" in c.params["text"])
+    assert back.params["text"].startswith("LinkedIn (Asha Rao) is connected for Acme Foods.")
+    await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Published on LinkedIn (Asha Rao): "))
+    assert len(linkedin.posts) == 1
+    async with deps.sessionmaker() as s:
+        rows = (
+            await s.scalars(
+                select(PlatformConnection).where(PlatformConnection.client_account_id == agency.team.client.id)
+            )
+        ).all()
+    assert [(r.id, r.status, r.user_id) for r in rows] == [(li.id, "active", agency.team.manager.id)]
