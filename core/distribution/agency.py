@@ -111,6 +111,13 @@ def account_name(connection: PlatformConnection) -> str:
     return f"{name} ({connection.platform_username})" if connection.platform_username else name
 
 
+async def require_publisher(session: AsyncSession, client: ClientAccount, user_id: uuid.UUID) -> None:
+    """Who may connect the client's accounts and publish its drafts: its organization's owners, admins and
+    managers, and the client's own reviewers (`NotAPublisher` for anyone else)."""
+    if await members.role_in(session, client.organization_id, user_id) not in PUBLISHER_ROLES:
+        raise NotAPublisher()
+
+
 async def schedule_for_client(
     session: AsyncSession,
     *,
@@ -124,8 +131,7 @@ async def schedule_for_client(
     found = await client_draft(session, draft_id)
     if found is None:
         raise NotAClientDraft()
-    if await members.role_in(session, found.client.organization_id, by_user_id) not in PUBLISHER_ROLES:
-        raise NotAPublisher()
+    await require_publisher(session, found.client, by_user_id)
     if not await service.is_approved(session, draft_id):
         raise service.NotApproved()
     connection = await connections.connection_of(session, found.owner(by_user_id), connection_id)

@@ -22,6 +22,7 @@ from bots.slack.publish_blocks import (
     SCHEDULE,
     SCHEDULE_MODAL,
     connect_blocks,
+    offer_blocks,
     parse_publish_value,
     schedule_modal,
 )
@@ -37,7 +38,7 @@ from core.distribution.platforms.names import Platform, label
 from core.integrations import slack_links
 from core.integrations.errors import WorkspaceNotLinked
 from core.work import submit as work
-from core.workflow import approvals, members
+from core.workflow import approvals
 
 NOT_SET_UP = (
     "Publishing isn't set up on this server yet: its operator adds a platform's app keys first (README, “Publishing”)."
@@ -72,8 +73,10 @@ async def _channel_client(session: AsyncSession, client: AsyncWebClient, body: d
     account = await session.get(ClientAccount, client_id) if client_id else None
     if account is None or account.organization_id != ws.organization_id:
         return NO_CLIENT
-    if await members.role_in(session, account.organization_id, user_id) not in agency.PUBLISHER_ROLES:
-        return agency.NotAPublisher.user_message
+    try:
+        await agency.require_publisher(session, account, user_id)
+    except RecastError as exc:
+        return exc.user_message
     return ChannelClient(account, user_id)
 
 
@@ -138,8 +141,8 @@ async def connections_command(deps: CoreDeps, body: dict[str, Any], client: Asyn
         text = found
     elif mine:
         text = f"Accounts *{found.client.name}* publishes to:\n" + "\n".join(_state_line(c) for c in mine)
-    elif connect.connectable(deps.settings):
-        text = f"No accounts connected for *{found.client.name}* yet. `/recast connect linkedin` adds one."
+    elif available := connect.connectable(deps.settings):
+        text = f"No accounts connected for *{found.client.name}* yet. `/recast connect {available[0]}` adds one."
     else:
         text = NOT_SET_UP
     await client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=text)
@@ -150,8 +153,6 @@ async def offer_publishing(deps: CoreDeps, client: AsyncWebClient, decision: app
     client has an account that can carry it; else its publishing unit tells the thread how to connect one).
     Without it, offer Publish now · Schedule in the thread per account that can carry it, or how to connect
     one. Returns whether publishing was queued."""
-    from bots.slack.publish_blocks import offer_blocks
-
     request = decision.request
     assert request.generated_content_id is not None
     async with session_scope(deps.sessionmaker) as session:
