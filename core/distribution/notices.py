@@ -14,8 +14,19 @@ from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
 from core.integrations.slack_links import approval_threads, client_channel_chat
 from core.notify import outbox
-from core.notify.ports import Button, ConnectAction, OutgoingMessage
+from core.notify.ports import Button, ChatRef, ConnectAction, OutgoingMessage
 from core.workflow.recipients import creator_chats
+
+
+async def owner_chats(session: AsyncSession, connection: PlatformConnection) -> list[ChatRef]:
+    """Where a connection's owner hears about it (with a Reconnect button): a creator's own connection in their
+    chats; a client account's in the client's Slack channel, where its team reconnects it for the client (a
+    Telegram Reconnect button would connect the person's own account instead), else whoever connected it."""
+    if connection.client_account_id is not None:
+        channel = await client_channel_chat(session=session, client_account_id=connection.client_account_id)
+        if channel is not None:
+            return [channel]
+    return await creator_chats(session=session, user_id=connection.user_id)
 
 
 def local_time(when: datetime, timezone: str | None) -> str:
@@ -67,9 +78,7 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
             return []  # one message per broken connection, however many posts it holds
         connection.owner_told_at = utcnow()
         key = f"publish:connection:{connection.id}:{connection.owner_told_at.isoformat()}"
-        if connection.client_account_id is not None:  # a client's account: its team reconnects it, in Slack
-            channel = await client_channel_chat(session=session, client_account_id=connection.client_account_id)
-            chats += [channel] if channel else []
+        chats = await owner_chats(session, connection)
     else:
         key = f"publish:{post.id}:{outcome.result}"
     if outcome.result in (Result.PUBLISHED, Result.FAILED) and post.generated_content_id is not None:

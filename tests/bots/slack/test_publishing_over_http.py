@@ -19,13 +19,14 @@ from bots.slack.publish_blocks import PUBLISH_NOW, SCHEDULE, SCHEDULE_MODAL
 from core.accounts.models import ClientAccount
 from core.common.clock import utcnow
 from core.deps import CoreDeps
-from core.distribution import connect, connections
+from core.distribution import connect, connections, upkeep
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, TokenSet
 from core.integrations import slack_links
-from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, SlackHTTP, view_submission
+from core.notify import outbox as notify_outbox
+from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, SlackHTTP, telegram_sent, view_submission
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
 from tests.core.workflow.builders import make_draft
 from tests.fakes.linkedin_api import FakeLinkedIn
@@ -291,6 +292,9 @@ async def test_a_revoked_client_account_holds_the_post_until_anyone_on_the_team_
             await s.scalars(select(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id))
         ).all()
     assert waiting.status == PostStatus.HELD and linkedin.posts == []
+    # Not on Telegram: a Reconnect button there would connect the creator's own LinkedIn, not the client's.
+    told = [m for chat, m in telegram_sent(deps) if "no longer accepts" in m.text]
+    assert told == []
 
     # The client's reviewer reconnects it: the same connection comes back and the held post goes out.
     status, _ = await _browse(await _connect_over_slack(slack, fake_slack, reviewer))
@@ -306,3 +310,20 @@ async def test_a_revoked_client_account_holds_the_post_until_anyone_on_the_team_
             )
         ).all()
     assert [(r.id, r.status, r.user_id) for r in rows] == [(li.id, "active", agency.team.manager.id)]
+
+
+async def test_a_client_token_linkedin_refuses_to_renew_is_said_in_the_clients_channel(
+    deps, publishing_web, slack, fake_slack, linkedin, agency
+):
+    li = await _connected_linkedin(deps, linkedin, agency)
+    async with deps.sessionmaker.begin() as s:
+        row = await s.get_one(PlatformConnection, li.id)
+        row.token_expires_at = utcnow() + timedelta(days=2)  # inside the scheduler's refresh window
+    linkedin.refresh_refused = True
+    _, units = await upkeep.refresh_due(deps.sessionmaker, deps.settings)
+    await notify_outbox.flush(deps, units)
+    (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: "refused to renew" in c.params["text"])
+    assert said.params["channel"] == CHANNEL and "thread_ts" not in said.params
+    assert said.params["text"].endswith("To reconnect, run `/recast connect linkedin` in the client's channel.")
+    async with deps.sessionmaker() as s:
+        assert (await s.get_one(PlatformConnection, li.id)).status == "refresh_failed"
