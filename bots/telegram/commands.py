@@ -19,6 +19,8 @@ COMMANDS = [
     ("connect", "Connect LinkedIn and other accounts"),
     ("connections", "Your connected accounts"),
     ("calendar", "What's scheduled to go out"),
+    ("roi", "What an upload's drafts won for its cost"),
+    ("seo", "SEO checks of your latest blog draft"),
     ("settings", "Email, timezone, language"),
     ("help", "How it works"),
     ("cancel", "Stop what's in progress"),
@@ -56,6 +58,8 @@ SYNONYMS = {
     "email": "settings",
     "timezone": "settings",
     "voice": "brand",
+    "return": "roi",
+    "worth": "roi",
     "stop": "cancel",
 }
 

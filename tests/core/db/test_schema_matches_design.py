@@ -36,6 +36,13 @@ EXTRA_COLUMNS = {
     ("platform_connections", "status_reason"): ("text", False),
     ("platform_connections", "owner_told_at"): ("timestamp with time zone", False),
     ("platform_connections", "account_kind"): ("character varying(20)", False),
+    ("content_assets", "creator_hours"): ("numeric(5,2)", False),
+    ("content_assets", "creator_cost"): ("numeric(10,2)", False),
+    ("content_assets", "creator_cost_currency"): ("character varying(3)", False),
+    ("roi_calculations", "currency"): ("character varying(3)", False),
+    ("roi_calculations", "basis"): ("jsonb", False),
+    ("seo_metrics", "on_page_checks"): ("jsonb", False),
+    ("seo_metrics", "checked_at"): ("timestamp with time zone", False),
 }
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
