@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import User
@@ -59,7 +60,7 @@ HOW = (
     "• Cost C: the cost you told me (/roi cost 6000), else H × your hourly rate ({rates}).\n"
     "• Reach R: the sum of the views of the drafts that are published and have collected figures.\n"
     "• Engagement E: their likes + comments + shares + saves.\n"
-    "• Value V = R ÷ 1,000 × {cpms} (what the same views would cost as ads; a valuation, not money received).\n"
+    "• Value V = R ÷ 1,000 × the price of 1,000 views as ads ({cpms}): a valuation, not money received.\n"
     "• ROI = V ÷ C · Cost per engagement = C ÷ E · Value score = E ÷ H (engagements per hour you spent).\n"
     "Until a draft is published and its figures are collected, there is no ROI to show: I leave it empty "
     "rather than estimate.\n"
@@ -164,7 +165,7 @@ async def _collected_saves(session: AsyncSession, draft_ids: list[uuid.UUID]) ->
     latest = (
         select(EngagementMetric.generated_content_id, EngagementMetric.saves)
         .where(EngagementMetric.generated_content_id.in_(draft_ids))
-        .distinct(EngagementMetric.generated_content_id, EngagementMetric.platform)
+        .ext(distinct_on(EngagementMetric.generated_content_id, EngagementMetric.platform))
         .order_by(
             EngagementMetric.generated_content_id, EngagementMetric.platform, EngagementMetric.collected_at.desc()
         )
@@ -283,7 +284,7 @@ def how(settings: Settings) -> str:
         rates=(
             f"default {money(settings.roi_hourly_rate_inr, 'INR')}/h or {money(settings.roi_hourly_rate_usd, 'USD')}/h"
         ),
-        cpms=f"{money(settings.roi_cpm_inr, 'INR')} or {money(settings.roi_cpm_usd, 'USD')}",
+        cpms=f"{money(settings.roi_cpm_inr, 'INR')}, or {money(settings.roi_cpm_usd, 'USD')} in dollars",
     )
 
 

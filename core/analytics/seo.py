@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai import nlp
@@ -122,7 +122,7 @@ def _length_check(key: str, label: str, text: str, bounds: tuple[int, int], what
     if low <= n <= high:
         return Check(key, label, "pass", detail)
     if n == 0:
-        return Check(key, label, "fail", f"none{source}", f"Write {what} of {low}–{high} characters.")
+        return Check(key, label, "fail", detail, f"Write {what} of {low}–{high} characters.")
     verb = "Shorten" if n > high else "Lengthen"
     why = " so search results show it whole" if n > high else " so it says enough in search results"
     return Check(key, label, "fail", detail, f"{verb} {what} to {low}–{high} characters{why}.")
@@ -132,9 +132,9 @@ def on_page_checks(*, title: str, markdown: str, meta_description: str | None, k
     """The on-page checks of one blog draft, in the order the creator reads them."""
     checks = [_length_check("title_length", "Title length", title.strip(), TITLE_RANGE, "the title", "")]
     if meta_description and meta_description.strip():
-        meta, source = " ".join(meta_description.split()), " (the meta description)"
+        meta, source = " ".join(meta_description.split()), ", the meta description"
     else:
-        meta, source = first_paragraph(markdown), " (the first paragraph, as there is no meta description)"
+        meta, source = first_paragraph(markdown), ", the first paragraph (there is no meta description)"
     checks.append(_length_check("meta_description", "Meta description", meta, META_RANGE, "the description", source))
     found = headings(markdown)
     checks += _heading_checks(found)
@@ -245,21 +245,20 @@ async def check_blog_draft(*, session: AsyncSession, draft: GeneratedContent) ->
         keywords=keywords,
     )
     row = await _metric_row(session, draft.id)
+    new = row is None
     if row is None:
         # Explicit NULLs: the design's defaults would store traffic 0, backlinks 0 and a collection time.
-        row = SEOMetric(
-            generated_content_id=draft.id,
-            organic_traffic=None,
-            backlinks_count=None,
-            keyword_rankings=None,
-            domain_authority_impact=None,
-            collected_at=None,
-        )
+        # (SQL NULL, not None: SQLAlchemy leaves None out of the INSERT and the server default applies.)
+        row = SEOMetric(generated_content_id=draft.id)
+        row.organic_traffic = row.backlinks_count = null()
+        row.collected_at = null()
         session.add(row)
     row.target_keywords = keywords
     row.on_page_checks = [asdict(c) for c in checks]
     row.checked_at = utcnow()
     await session.flush()
+    if new:  # the NULLs were SQL expressions: load what was stored
+        await session.refresh(row, ["organic_traffic", "backlinks_count", "collected_at"])
     return row
 
 
