@@ -10,7 +10,10 @@ Deliberate deviations, each asserted rather than skipped:
 - subscriptions.paypal_subscription_id (unique) sits next to the design's razorpay/stripe/cashfree ids,
   so PayPal subscription events can find their subscription;
 - platform_connections carries why it stopped working (status, status_reason), when its owner was told,
-  and whether it is a member or an organization account (publishing needs all four).
+  and whether it is a member or an organization account (publishing needs all four);
+- content_assets carries the creator's stated hours and cost of the original, roi_calculations the currency
+  of its money and the basis of its figures, seo_metrics a blog draft's on-page checks and when they were
+  made (analytics: ROI and SEO).
 """
 
 from __future__ import annotations
