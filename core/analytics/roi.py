@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +66,9 @@ HOW = (
     "rather than estimate.\n"
     "Pick an upload: /roi (latest), /roi 2 (second in /history), /roi <words of its title>."
 )
+
+
+NO_UPLOADS = "You have no uploads yet, so there's nothing to measure. Send me a video, voice note, link or text."
 
 
 class NoSuchAsset(RecastError):
@@ -121,6 +124,8 @@ async def pick_asset(*, session: AsyncSession, user_id: uuid.UUID, selector: str
     else:
         asset = await session.scalar(query.limit(1))
     if asset is None:
+        if not selector:
+            raise NoSuchAsset(NO_UPLOADS)
         raise NoSuchAsset()
     return asset
 
@@ -181,13 +186,39 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class _Effort:
+    hours: Decimal
+    hours_stated: bool
+    cost: Decimal
+    cost_stated: bool
+    currency: str
+    rate: Decimal
+    cpm: Decimal
+
+
+async def _effort(session: AsyncSession, settings: Settings, asset: ContentAsset) -> _Effort:
+    """H and C, stated or default, in the stated cost's currency or the user's, with that currency's rates."""
+    user = await session.get(User, asset.user_id) if asset.user_id else None
+    hours = Decimal(asset.creator_hours) if asset.creator_hours is not None else Decimal(settings.roi_default_hours)
+    if asset.creator_cost is not None:
+        currency = (asset.creator_cost_currency or "INR").upper()
+    else:
+        currency = await user_currency(session=session, user=user) if user else "INR"
+    rate = settings.roi_hourly_rate_usd if currency == "USD" else settings.roi_hourly_rate_inr
+    cpm = settings.roi_cpm_usd if currency == "USD" else settings.roi_cpm_inr
+    cost = Decimal(asset.creator_cost) if asset.creator_cost is not None else _q(hours * rate)
+    return _Effort(hours, asset.creator_hours is not None, cost, asset.creator_cost is not None, currency, rate, cpm)
+
+
 async def calculate_roi(*, session: AsyncSession, settings: Settings, asset_id: uuid.UUID) -> ROICalculation:
     """Compute and store the asset's `roi_calculations` row (one per asset, updated) from its rows."""
-    # The asset row is locked so two /roi at once update one row instead of inserting two.
-    asset = await session.scalar(select(ContentAsset).where(ContentAsset.id == asset_id).with_for_update())
+    # Two /roi at once update one row instead of inserting two; an advisory lock rather than the asset's row
+    # lock, so a /roi never waits on the pipeline's steps (which lock the asset row).
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"roi:{asset_id}"})
+    asset = await session.get(ContentAsset, asset_id)
     if asset is None:
         raise NoSuchAsset()
-    user = await session.get(User, asset.user_id) if asset.user_id else None
     drafts = list(
         await session.scalars(
             select(GeneratedContent)
@@ -198,17 +229,9 @@ async def calculate_roi(*, session: AsyncSession, settings: Settings, asset_id: 
     published = [d for d in drafts if d.is_published]
     saves_by_draft = await _collected_saves(session, [d.id for d in published])
     measured = [d for d in published if d.id in saves_by_draft]
-
-    hours_stated = asset.creator_hours is not None
-    hours = Decimal(asset.creator_hours) if asset.creator_hours is not None else Decimal(settings.roi_default_hours)
-    cost_stated = asset.creator_cost is not None
-    if cost_stated:
-        currency = (asset.creator_cost_currency or "INR").upper()
-    else:
-        currency = await user_currency(session=session, user=user) if user else "INR"
-    rate = settings.roi_hourly_rate_usd if currency == "USD" else settings.roi_hourly_rate_inr
-    cpm = settings.roi_cpm_usd if currency == "USD" else settings.roi_cpm_inr
-    cost = Decimal(asset.creator_cost) if asset.creator_cost is not None else _q(hours * rate)
+    effort = await _effort(session, settings, asset)
+    hours, cost, currency, rate, cpm = effort.hours, effort.cost, effort.currency, effort.rate, effort.cpm
+    hours_stated, cost_stated = effort.hours_stated, effort.cost_stated
 
     basis: dict[str, Any] = {
         "drafts": [str(d.id) for d in drafts],

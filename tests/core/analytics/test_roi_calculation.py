@@ -174,6 +174,9 @@ async def test_collected_with_no_engagement_has_no_cost_per_engagement(session) 
 
 async def test_picking_an_upload_and_reading_arguments(session) -> None:
     user = await _user(session)
+    with pytest.raises(roi.NoSuchAsset) as nothing:
+        await roi.pick_asset(session=session, user_id=user.id, selector="")
+    assert nothing.value.user_message == roi.NO_UPLOADS
     old, _ = await upload_with_drafts(session, user.id, [], title="Podcast on pricing", created_ago=timedelta(days=3))
     new, _ = await upload_with_drafts(session, user.id, [], title="Webinar on hiring")
     assert (await roi.pick_asset(session=session, user_id=user.id, selector="")).id == new.id
