@@ -128,7 +128,9 @@ def _length_check(key: str, label: str, text: str, bounds: tuple[int, int], what
     return Check(key, label, "fail", detail, f"{verb} {what} to {low}–{high} characters{why}.")
 
 
-def on_page_checks(*, title: str, markdown: str, meta_description: str | None, keywords: Sequence[str]) -> list[Check]:
+def on_page_checks(
+    *, title: str, markdown: str, meta_description: str | None, keywords: Sequence[str], language: str = "en"
+) -> list[Check]:
     """The on-page checks of one blog draft, in the order the creator reads them."""
     checks = [_length_check("title_length", "Title length", title.strip(), TITLE_RANGE, "the title", "")]
     if meta_description and meta_description.strip():
@@ -139,7 +141,11 @@ def on_page_checks(*, title: str, markdown: str, meta_description: str | None, k
     found = headings(markdown)
     checks += _heading_checks(found)
     checks += _keyword_checks(title, markdown, found, keywords[0] if keywords else None)
-    checks.append(_readability_check(markdown))
+    if language.lower().startswith("en"):
+        checks.append(_readability_check(markdown))
+    else:  # Flesch's weights were fitted to English words and sentences
+        detail = f"not checked: Flesch reading ease is for English, and this talk is in '{language}'"
+        checks.append(Check("readability", "Readability", "skip", detail))
     return checks
 
 
@@ -210,17 +216,22 @@ def _readability_check(markdown: str) -> Check:
     return Check("readability", "Readability", "fail", detail, "Use shorter sentences and shorter words.")
 
 
-async def target_keywords(*, session: AsyncSession, asset_id: uuid.UUID | None) -> list[str]:
-    """The first keywords of the asset's latest analysis (the talk's own words, ranked by the analyser)."""
+async def keywords_and_language(*, session: AsyncSession, asset_id: uuid.UUID | None) -> tuple[list[str], str]:
+    """The first keywords of the asset's latest analysis (the talk's own words, ranked by the analyser), and
+    the talk's language."""
     if asset_id is None:
-        return []
-    keywords = await session.scalar(
-        select(ContentAnalysis.keywords)
-        .where(ContentAnalysis.content_asset_id == asset_id)
-        .order_by(ContentAnalysis.analyzed_at.desc().nulls_last())
-        .limit(1)
-    )
-    return list(keywords or [])[:TARGET_KEYWORDS]
+        return [], "en"
+    row = (
+        await session.execute(
+            select(ContentAnalysis.keywords, ContentAnalysis.transcript_language)
+            .where(ContentAnalysis.content_asset_id == asset_id)
+            .order_by(ContentAnalysis.analyzed_at.desc().nulls_last())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return [], "en"
+    return list(row[0] or [])[:TARGET_KEYWORDS], row[1] or "en"
 
 
 async def _metric_row(session: AsyncSession, draft_id: uuid.UUID) -> SEOMetric | None:
@@ -237,12 +248,13 @@ async def check_blog_draft(*, session: AsyncSession, draft: GeneratedContent) ->
     Not a blog draft: None. Traffic fields are left as they are (NULL until a search console gives them)."""
     if draft.content_type != BLOG:
         return None
-    keywords = await target_keywords(session=session, asset_id=draft.content_asset_id)
+    keywords, language = await keywords_and_language(session=session, asset_id=draft.content_asset_id)
     checks = on_page_checks(
         title=draft.title or "",
         markdown=draft.content_text or "",
         meta_description=draft.caption or (draft.metadata_ or {}).get("meta_description"),
         keywords=keywords,
+        language=language,
     )
     row = await _metric_row(session, draft.id)
     new = row is None

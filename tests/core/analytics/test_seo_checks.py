@@ -122,6 +122,12 @@ def test_no_keywords_means_the_keyword_checks_are_not_run_rather_than_failed() -
     }
 
 
+def test_readability_is_not_scored_for_a_talk_in_another_language() -> None:
+    checks = seo.on_page_checks(title=TITLE, markdown=GOOD, meta_description=META, keywords=KEYWORDS, language="hi")
+    [readability] = [c for c in checks if c.key == "readability"]
+    assert readability.status == "skip" and "Flesch reading ease is for English" in readability.detail
+
+
 def test_flesch_reading_ease_by_hand() -> None:
     # 6 words, 1 sentence, 6 syllables: 206.835 - 1.015 x 6 - 84.6 x 1 = 116.145
     assert seo.reading_ease("The cat sat on the mat.") == 116.1
