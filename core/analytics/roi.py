@@ -87,10 +87,16 @@ class RoiArgs:
     selector: str
     hours: Decimal | None
     cost: Decimal | None
+    cost_currency: str | None = None  # said with the cost (₹, $, INR, USD, Rs); None = the user's currency
 
 
 _HOURS = re.compile(r"\bhours?\s+(\d+(?:[.,]\d+)?)\b", re.I)
-_COST = re.compile(r"\bcost\s+[₹$]?\s*(\d[\d,]*(?:\.\d+)?)\b", re.I)
+_COST = re.compile(
+    r"\bcost\s+(?P<before>[₹$]|rs\.?|inr|usd)?\s*(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<after>inr|usd|rs\b|rupees|dollars))?",
+    re.I,
+)
+_CURRENCY_WORDS = {"₹": "INR", "rs": "INR", "rs.": "INR", "inr": "INR", "rupees": "INR", "$": "USD", "usd": "USD"}
+_CURRENCY_WORDS["dollars"] = "USD"
 
 
 def parse_args(text: str) -> RoiArgs:
@@ -102,10 +108,13 @@ def parse_args(text: str) -> RoiArgs:
     if m := _HOURS.search(rest):
         hours = Decimal(m.group(1).replace(",", "."))
         rest = rest[: m.start()] + rest[m.end() :]
+    currency = None
     if m := _COST.search(rest):
-        cost = Decimal(m.group(1).replace(",", ""))
+        cost = Decimal(m.group("n").replace(",", ""))
+        said = (m.group("before") or m.group("after") or "").lower()
+        currency = _CURRENCY_WORDS.get(said)
         rest = rest[: m.start()] + rest[m.end() :]
-    return RoiArgs(False, " ".join(rest.split()), hours, cost)
+    return RoiArgs(False, " ".join(rest.split()), hours, cost, currency)
 
 
 async def pick_asset(*, session: AsyncSession, user_id: uuid.UUID, selector: str) -> ContentAsset:
@@ -146,9 +155,15 @@ async def user_currency(*, session: AsyncSession, user: User) -> str:
 
 
 async def state_effort(
-    *, session: AsyncSession, asset: ContentAsset, hours: Decimal | None, cost: Decimal | None
+    *,
+    session: AsyncSession,
+    asset: ContentAsset,
+    hours: Decimal | None,
+    cost: Decimal | None,
+    currency: str | None = None,
 ) -> None:
-    """Keep what the creator says the original took (hours and/or cost, the cost in their currency)."""
+    """Keep what the creator says the original took (hours and/or cost, the cost in the currency they named,
+    else in theirs)."""
     if hours is not None:
         if not Decimal("0.1") <= hours <= MAX_HOURS:
             raise BadEffort()
@@ -158,7 +173,9 @@ async def state_effort(
             raise BadEffort()
         user = await session.get(User, asset.user_id) if asset.user_id else None
         asset.creator_cost = cost.quantize(CENT)
-        asset.creator_cost_currency = await user_currency(session=session, user=user) if user else "INR"
+        if currency is None:
+            currency = await user_currency(session=session, user=user) if user else "INR"
+        asset.creator_cost_currency = currency
     await session.flush()
 
 
@@ -391,7 +408,7 @@ async def answer(*, session: AsyncSession, settings: Settings, user_id: uuid.UUI
     asset = await pick_asset(session=session, user_id=user_id, selector=args.selector)
     stated = ""
     if args.hours is not None or args.cost is not None:
-        await state_effort(session=session, asset=asset, hours=args.hours, cost=args.cost)
+        await state_effort(session=session, asset=asset, hours=args.hours, cost=args.cost, currency=args.cost_currency)
         stated = "Saved ✅ what you told me the original took.\n\n"
     row = await calculate_roi(session=session, settings=settings, asset_id=asset.id)
     return stated + describe(row, asset)

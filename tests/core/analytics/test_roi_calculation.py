@@ -112,6 +112,16 @@ async def test_stated_hours_and_cost_in_the_users_currency(session) -> None:
     assert "• Value $74.40 = 12,400 views × $6 per 1,000" in reply
 
 
+async def test_a_cost_said_in_dollars_is_kept_in_dollars_for_a_creator_in_india(session) -> None:
+    user = await _user(session)  # INR by country
+    asset, _ = await upload_with_drafts(session, user.id, PIECES[:1])
+    reply = await roi.answer(session=session, settings=SETTINGS, user_id=user.id, text="cost $150")
+    assert (asset.creator_cost, asset.creator_cost_currency) == (Decimal("150.00"), "USD")
+    # C = 150 USD; R = 5000, E = 258; V = 5 x 6 (ROI_CPM_USD) = 30; ROI = 30 / 150 = 0.20; CPE = 150 / 258 = 0.58
+    assert "• Cost: $150 (as you told me)" in reply and "• ROI 0.20× = value $30 ÷ cost $150" in reply
+    assert "• Cost per engagement $0.58 = $150 ÷ 258" in reply
+
+
 async def test_default_cost_in_usd_for_a_creator_outside_india(session) -> None:
     user = await _user(session)
     user.country_code = "US"
@@ -187,7 +197,11 @@ async def test_picking_an_upload_and_reading_arguments(session) -> None:
             await roi.pick_asset(session=session, user_id=user.id, selector=missing)
 
     assert roi.parse_args("how") == roi.RoiArgs(True, "", None, None)
-    assert roi.parse_args("2 hours 4.5 cost ₹6,000") == roi.RoiArgs(False, "2", Decimal("4.5"), Decimal("6000"))
+    assert roi.parse_args("2 hours 4.5 cost ₹6,000") == roi.RoiArgs(False, "2", Decimal("4.5"), Decimal("6000"), "INR")
+    assert roi.parse_args("cost 6000") == roi.RoiArgs(False, "", None, Decimal("6000"))
+    assert roi.parse_args("pricing cost 80 usd") == roi.RoiArgs(False, "pricing", None, Decimal("80"), "USD")
+    assert roi.parse_args("cost $80.50 hours 2") == roi.RoiArgs(False, "", Decimal("2"), Decimal("80.50"), "USD")
+    assert roi.parse_args("cost Rs. 900") == roi.RoiArgs(False, "", None, Decimal("900"), "INR")
     assert roi.parse_args("podcast on pricing") == roi.RoiArgs(False, "podcast on pricing", None, None)
     with pytest.raises(roi.BadEffort):
         await roi.state_effort(session=session, asset=new, hours=Decimal(0), cost=None)
