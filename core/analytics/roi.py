@@ -57,7 +57,7 @@ SYMBOLS = {"INR": "₹", "USD": "$"}
 HOW = (
     "How /roi works — every figure comes from rows, nothing is guessed:\n"
     "• Hours H: what you told me the original took (/roi hours 5), else the default {default_hours} h.\n"
-    "• Cost C: the cost you told me (/roi cost 6000), else H × your hourly rate ({rates}).\n"
+    "• Cost C: the cost you told me (/roi cost 6000, or /roi cost $80), else H × your hourly rate ({rates}).\n"
     "• Reach R: the sum of the views of the drafts that are published and have collected figures.\n"
     "• Engagement E: their likes + comments + shares + saves.\n"
     "• Value V = R ÷ 1,000 × the price of 1,000 views as ads ({cpms}): a valuation, not money received.\n"
