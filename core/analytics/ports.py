@@ -27,7 +27,12 @@ class PagePerformance:
     collected_at: datetime
 
 
+class SearchConsoleError(Exception):
+    """The search console could not answer (unreachable, refused, rate limited): implementations raise this."""
+
+
 class SearchConsole(Protocol):
-    """Port: a search-console style source (Google Search Console, Bing Webmaster) for a published page."""
+    """Port: a search-console style source (Google Search Console, Bing Webmaster) for a published page.
+    Raises `SearchConsoleError` when it cannot answer."""
 
     async def page_performance(self, *, page_url: str, keywords: Sequence[str]) -> PagePerformance: ...

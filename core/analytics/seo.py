@@ -17,6 +17,7 @@ With no search console connected, `organic_traffic`, `backlinks_count`, `keyword
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -29,12 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai import nlp
 from core.analytics.models import SEOMetric
-from core.analytics.ports import SearchConsole
+from core.analytics.ports import SearchConsole, SearchConsoleError
 from core.clips.captions import count_syllables
 from core.common.clock import utcnow
 from core.content.models import ContentAnalysis
 from core.distribution.models import ScheduledPost
 from core.repurposing.models import GeneratedContent
+
+log = logging.getLogger(__name__)
 
 BLOG = "blog_article"
 TITLE_RANGE = (50, 60)
@@ -306,7 +309,13 @@ async def collect_traffic(
     url = await published_url(session=session, draft_id=draft_id)
     if url is None:
         return "Traffic and rankings: this draft isn't published at a page address yet, so there is nothing to look up."
-    performance = await console.page_performance(page_url=url, keywords=list(metric.target_keywords or []))
+    try:
+        performance = await console.page_performance(page_url=url, keywords=list(metric.target_keywords or []))
+    except SearchConsoleError as exc:
+        log.warning("search console failed for %s: %s", url, exc)
+        return (
+            "Traffic and rankings: the search console didn't answer just now, so nothing new is stored. Try /seo later."
+        )
     metric.organic_traffic = performance.organic_clicks
     metric.keyword_rankings = [
         {"keyword": r.keyword, "position": r.position, "impressions": r.impressions, "clicks": r.clicks}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.analytics import seo
 from core.analytics.models import SEOMetric
-from core.analytics.ports import KeywordRanking, PagePerformance
+from core.analytics.ports import KeywordRanking, PagePerformance, SearchConsoleError
 from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
 from core.distribution.models import ScheduledPost
@@ -58,9 +58,12 @@ class _Console:
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, list[str]]] = []
+        self.down = False
 
     async def page_performance(self, *, page_url: str, keywords: Sequence[str]) -> PagePerformance:
         self.asked.append((page_url, list(keywords)))
+        if self.down:
+            raise SearchConsoleError("503 from the console")
         return PagePerformance(
             page_url=page_url,
             organic_clicks=312,
@@ -113,3 +116,7 @@ async def test_traffic_comes_only_from_a_connected_search_console_for_a_publishe
         "Traffic (search console, https://asha.example/blog/consistency): 312 organic clicks · "
         "rankings: “personal brand” #7.4."
     )
+    console.down = True
+    later = await seo.latest_blog_report(session=session, user_id=reg.user.id, console=console)
+    assert later is not None and "the search console didn't answer just now" in later.traffic
+    assert later.metric.organic_traffic == 312  # what was measured stays; nothing is made up
