@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.analytics.figures import Figures, PeriodFigures, Scope, period_figures
+from core.analytics.learning import prediction_agreement
 from core.common.clock import utcnow
 from core.distribution.models import PostStatus, ScheduledPost
 from core.repurposing.models import GeneratedContent
@@ -37,6 +38,7 @@ class WeekStats:
     this_week: PeriodFigures
     last_week: PeriodFigures
     top: list[TopPiece] = field(default_factory=list)
+    agreement: str | None = None  # how well predicted virality ranked the real results (None: too few posts)
 
     @property
     def platforms(self) -> list[str]:
@@ -64,6 +66,7 @@ def to_json(stats: WeekStats) -> dict[str, Any]:
         "this_week": period(stats.this_week),
         "last_week": period(stats.last_week),
         "top": [asdict(t) for t in stats.top],
+        "agreement": stats.agreement,
     }
 
 
@@ -77,6 +80,7 @@ def from_json(data: dict[str, Any]) -> WeekStats:
 
     stats = WeekStats(data["timezone"], period(data["this_week"]), period(data["last_week"]))
     stats.top = [TopPiece(**t) for t in data["top"]]
+    stats.agreement = data.get("agreement")
     return stats
 
 
@@ -102,6 +106,8 @@ async def week_stats(
     last_week = await period_figures(session, scope, owner, start - timedelta(days=7), now - timedelta(days=7))
     stats = WeekStats(timezone, this_week, last_week)
     stats.top = await _top(session, this_week, 3)
+    if scope == Scope.USER and (agreed := await prediction_agreement(session, user_id)) is not None:
+        stats.agreement = agreed.words
     return stats
 
 
