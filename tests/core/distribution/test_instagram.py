@@ -1,0 +1,298 @@
+"""Instagram through the Graph API's content publishing, against a fake Graph API over HTTP that fetches the
+media from a local web server as Instagram does: connect through Facebook Login, a container polled until
+FINISHED and then published exactly once, the daily publishing limit read (not guessed), and every fault
+mapped to what the publisher should do."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from core.common.clock import utcnow
+from core.deps import CoreDeps
+from core.distribution import connect, connections, publishing, service
+from core.distribution.clients import client_for, configured_clients
+from core.distribution.connections import Owner
+from core.distribution.errors import (
+    ContentRejected,
+    OutcomeUnknown,
+    PlatformUnavailable,
+    QuotaExhausted,
+    RateLimited,
+    TokenRevoked,
+)
+from core.distribution.models import PlatformConnection, PostStatus
+from core.distribution.platforms.instagram import InstagramClient
+from core.distribution.platforms.names import Platform
+from core.distribution.ports import Credentials, PostContent
+from core.repurposing.models import GeneratedContent
+from core.work import submit as work
+from tests.distribution_fixtures import (
+    Creator,
+    MediaSite,
+    connect_meta,
+    now,
+    sent_texts,
+    wait_for_message,
+    wait_for_status,
+)
+from tests.fakes.meta_graph_api import FakeMeta, GraphFault
+from tests.workers import running_worker
+from webhooks.app import make_web_app
+
+CAPTION = "Consistency beats talent. Show up every week. #PersonalBranding #CreatorTips"
+
+
+def _client(deps: CoreDeps) -> InstagramClient:
+    client = client_for(deps.settings, Platform.INSTAGRAM)
+    assert isinstance(client, InstagramClient)
+    return client
+
+
+async def _creds(deps: CoreDeps, meta: FakeMeta, creator: Creator) -> Credentials:
+    connection = await connect_meta(deps, meta, creator, Platform.INSTAGRAM)
+    return connections.credentials(deps.settings, connection)
+
+
+def _image(site: MediaSite, name: str = "photo.jpg", text: str = CAPTION) -> PostContent:
+    return PostContent(text=text, media_kind="image", media_url=site.url(name))
+
+
+async def test_connecting_through_facebook_login_finds_the_linked_instagram_account(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    """The browser's whole trip: the dialog on the fake, its redirect to recast web's callback, the code
+    exchanged for a long-lived token, the Page's linked Instagram account stored as the connection."""
+    assert {Platform.INSTAGRAM, Platform.FACEBOOK} <= set(configured_clients(meta_deps.settings))
+    web = TestServer(make_web_app(meta_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        meta_deps.settings = meta_deps.settings.model_copy(update={"public_base_url": str(web.make_url(""))})
+        link = await connect.sign_in_link(
+            meta_deps.redis, meta_deps.settings, Platform.INSTAGRAM, Owner(creator.user_id), creator.chat
+        )
+        assert link.startswith(f"{meta.base_url}/v25.0/dialog/oauth?")
+        assert "scope=instagram_basic%2Cinstagram_content_publish%2Cpages_show_list%2Cpages_read_engagement" in link
+        assert "code_challenge" not in link
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            assert page.status == 200 and "Instagram connected ✅" in await page.text()
+    finally:
+        await web.close()
+    await wait_for_message(meta_deps, creator.chat, "Connected Instagram as @asha.builds.")
+    async with meta_deps.sessionmaker() as session:
+        [row] = [
+            c
+            for c in await connections.connections_of(session, Owner(creator.user_id))
+            if c.platform == Platform.INSTAGRAM
+        ]
+        assert isinstance(row, PlatformConnection)
+    assert row.platform_user_id == meta.ig_user_id and row.account_kind == "business"
+    assert row.refresh_token is None  # Meta issues none: upkeep warns before the token runs out
+    assert row.token_expires_at is not None
+    assert timedelta(days=59) < row.token_expires_at - utcnow() < timedelta(days=61)
+    assert "instagram_content_publish" in (row.scopes or [])
+    # The short-lived token was exchanged for a long-lived one: two calls at the token endpoint.
+    assert meta.requests.count(("GET", "oauth/access_token")) == 2
+
+
+async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    meta.declined_permissions = {"instagram_content_publish"}
+    with pytest.raises(ContentRejected) as refused:
+        await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    assert "not granted: instagram_content_publish" in refused.value.user_message
+
+
+async def test_a_page_without_a_linked_instagram_account_is_explained(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    meta.has_instagram = False
+    with pytest.raises(ContentRejected) as refused:
+        await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    assert "Instagram business or creator account linked" in refused.value.user_message
+
+
+async def test_an_image_is_fetched_processed_and_published_exactly_once(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    published = await _client(meta_deps).publish(creds, _image(media_site))
+    [media] = meta.published_media()
+    assert published.post_id == media["id"] and published.url == media["permalink"]
+    assert media["caption"] == CAPTION
+    assert meta.fetched == [media_site.url("photo.jpg")]  # Instagram pulled the file from our link
+    container = meta.containers[media["container"]]
+    assert container["kind"] == "image" and container["status_code"] == "PUBLISHED"
+    # The limit was asked first, the container polled through IN_PROGRESS, then published once.
+    calls = [path for _, path in meta.requests]
+    assert calls.index(f"{meta.ig_user_id}/content_publishing_limit") < calls.index(f"{meta.ig_user_id}/media")
+    assert calls.count(media["container"]) == meta.processing_polls + 1
+    assert calls.count(f"{meta.ig_user_id}/media_publish") == 1
+
+
+async def test_a_reel_goes_up_as_a_reels_container_from_its_video_url(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    meta.processing_polls = 5  # video takes longer to process
+    content = PostContent(text="60 seconds on hooks. #Reels", media_kind="video", media_url=media_site.url("reel.mp4"))
+    published = await _client(meta_deps).publish(creds, content)
+    [media] = meta.published_media()
+    assert published.post_id == media["id"]
+    assert meta.containers[media["container"]]["kind"] == "video"
+    assert meta.fetched == [media_site.url("reel.mp4")]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("expired-link.jpg", "Media download has failed", id="link-404"),
+        pytest.param("not-a-jpeg.jpg", "image is not a JPEG", id="not-jpeg"),
+    ],
+)
+async def test_a_container_that_errors_is_rejected_with_instagrams_reason_and_nothing_is_published(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite, name: str, reason: str
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    with pytest.raises(ContentRejected) as rejected:
+        await _client(meta_deps).publish(creds, _image(media_site, name))
+    assert rejected.value.user_message.startswith("Instagram couldn't use the media: Error:")
+    assert reason in rejected.value.user_message
+    assert not rejected.value.transient
+    assert meta.published_media() == []
+    assert ("POST", f"{meta.ig_user_id}/media_publish") not in meta.requests
+
+
+async def test_a_container_still_processing_at_the_deadline_is_retried_later_and_nothing_was_posted(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    meta.processing_polls = 1000
+    with pytest.raises(PlatformUnavailable) as waiting:
+        await _client(meta_deps).publish(creds, _image(media_site))
+    assert waiting.value.transient and "nothing was posted" in waiting.value.user_message
+    assert meta.published_media() == []
+
+
+async def test_a_lost_media_publish_answer_is_found_by_its_caption_and_not_published_twice(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    """What publish_post does after an unknown outcome: ask for the post by its marker before posting."""
+    creds = await _creds(meta_deps, meta, creator)
+    client = _client(meta_deps)
+    content = _image(media_site)
+    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=3.0))  # the client gives up at 1 s
+    with pytest.raises(OutcomeUnknown):
+        await client.publish(creds, content)
+    found = await client.find_post(creds, content)
+    [media] = meta.published_media()
+    assert found is not None and found.post_id == media["id"] and found.url == media["permalink"]
+    assert await client.find_post(creds, _image(media_site, text="A different caption")) is None
+    assert len(meta.published_media()) == 1
+
+
+async def test_a_5xx_from_media_publish_leaves_the_outcome_unknown_but_one_on_the_container_does_not(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    client = _client(meta_deps)
+    meta.faults.append(GraphFault("media", status=503, code=2, message="Service temporarily unavailable"))
+    with pytest.raises(PlatformUnavailable) as before:
+        await client.publish(creds, _image(media_site))
+    assert type(before.value) is PlatformUnavailable  # no post can exist: a plain retry is safe
+    meta.faults.append(GraphFault("media_publish", status=502))
+    with pytest.raises(OutcomeUnknown):
+        await client.publish(creds, _image(media_site))
+
+
+async def test_a_used_up_publishing_limit_raises_quota_exhausted_until_a_slot_frees(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    meta.quota_total = 3
+    meta.used_quota(2, hours_ago=5)
+    meta.used_quota(1, hours_ago=1)
+    with pytest.raises(QuotaExhausted) as limited:
+        await _client(meta_deps).publish(creds, _image(media_site))
+    # The oldest of the three counted posts (5 hours ago) leaves the 24-hour window 19 hours from now.
+    expected = utcnow() + timedelta(hours=19)
+    assert abs((limited.value.until - expected).total_seconds()) < 120
+    assert "3 of 3 used" in str(limited.value)
+    assert not meta.containers  # nothing was created, nothing fetched
+    assert meta.fetched == []
+
+
+async def test_the_limit_met_at_media_publish_is_quota_exhausted_too(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    """Another app posted in between the check and the publish: Meta's code 9 / 2207042 says so."""
+    creds = await _creds(meta_deps, meta, creator)
+    meta.faults.append(
+        GraphFault("media_publish", code=9, subcode=2207042, message="Application request limit reached")
+    )
+    with pytest.raises(QuotaExhausted) as limited:
+        await _client(meta_deps).publish(creds, _image(media_site))
+    assert limited.value.until > utcnow() + timedelta(hours=23)
+    assert meta.published_media() == []
+
+
+async def test_a_rate_limit_waits_for_the_time_meta_gives(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    meta.faults.append(GraphFault("media", code=4, message="Application request limit reached", regain_minutes=3))
+    with pytest.raises(RateLimited) as limited:
+        await _client(meta_deps).publish(creds, _image(media_site))
+    assert limited.value.retry_after == 180.0
+
+
+async def test_a_revoked_token_is_token_revoked(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
+) -> None:
+    creds = await _creds(meta_deps, meta, creator)
+    meta.revoke_all()
+    with pytest.raises(TokenRevoked):
+        await _client(meta_deps).publish(creds, _image(media_site))
+    with pytest.raises(TokenRevoked):
+        await _client(meta_deps).refresh("anything")  # Meta has no refresh: the owner reconnects
+
+
+async def test_a_scheduled_post_without_media_fails_with_a_clear_reason(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
+) -> None:
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    async with meta_deps.sessionmaker() as session:
+        draft = await session.get(GeneratedContent, creator.draft_id)
+        assert draft is not None
+        post, unit = await publishing.schedule(
+            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata"
+        )
+        await session.commit()
+    async with running_worker(meta_deps, f"ig-{run_id}-nomedia"):
+        assert unit is not None
+        await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
+        failed = await wait_for_status(meta_deps, post.id, PostStatus.FAILED)
+        await wait_for_message(meta_deps, creator.chat, "couldn't be published")
+    assert failed.error_message and failed.error_message.startswith("Instagram posts need an image or a video")
+    assert meta.containers == {}
+    assert sent_texts(meta_deps, creator.chat)[-1].startswith("Your Instagram post couldn't be published.")
+
+
+async def test_disconnecting_revokes_only_instagrams_own_permissions(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    async with meta_deps.sessionmaker() as session:
+        done = await service.disconnect(session, meta_deps.settings, Owner(creator.user_id), connection.id)
+        await session.commit()
+    assert done.revoked_at_platform
+    deleted = [path for method, path in meta.requests if method == "DELETE"]
+    assert deleted == ["me/permissions/instagram_content_publish", "me/permissions/instagram_basic"]
+    # The Facebook connection of the same person keeps what it needs.
+    assert {"pages_manage_posts", "pages_show_list", "pages_read_engagement"} <= meta.granted
+    assert "instagram_content_publish" not in meta.granted
