@@ -74,6 +74,12 @@ class VersionRetired(PlatformError):
     user_message = "Publishing to this platform needs an update on the server; the operator has been told."
 
 
+class NotPublishable(RecastError):
+    """Refused at schedule time: the platform would refuse it at publish time (the message says why)."""
+
+    user_message = "This draft can't be published there."
+
+
 class NotConnected(RecastError):
     user_message = "That account isn't connected. Use /connect to connect it."
 

@@ -14,25 +14,31 @@ from __future__ import annotations
 
 import logging
 import random
+import re
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.common.errors import RecastError
 from core.config import Settings
-from core.distribution import connections
+from core.distribution import connections, post_media
 from core.distribution.clients import client_for
 from core.distribution.errors import (
+    ContentRejected,
     NotConfigured,
     NotConnected,
+    NotPublishable,
     OutcomeUnknown,
     PlatformError,
+    QuotaExhausted,
     RateLimited,
     TokenRevoked,
     VersionRetired,
@@ -47,21 +53,21 @@ from core.distribution.models import (
 )
 from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.ports import Credentials, PlatformClient, PostContent, PublishedPost
+from core.distribution.post_media import PostMedia
+from core.media.errors import MediaError
 from core.pipeline.render import full_text
 from core.repurposing.models import GeneratedContent
+from core.storage.files import FileStore
 from core.system.models import AuditLog
 from core.work import submit as work
 
 log = logging.getLogger(__name__)
 
 PUBLISH = "distribution.publish_post"
+HASHTAG = re.compile(r"(?<![\w#&])#\w+")
 REFRESH_AHEAD_S = 300.0
 RETRY_BASE_S = 30.0
 RETRY_CAP_S = 3600.0
-
-
-class NotPublishable(RecastError):
-    user_message = "This draft can't be published there."
 
 
 class Result(StrEnum):
@@ -70,6 +76,7 @@ class Result(StrEnum):
     NOT_DUE = "not_due"  # rescheduled later: the unit for the new time publishes it
     HELD = "held"
     RETRY = "retry"
+    MOVED = "moved"  # the platform's daily allowance is used up: the post moved to `moved_to`
     FAILED = "failed"
 
 
@@ -84,6 +91,7 @@ class PublishOutcome:
     reason: str | None = None
     retry_in_s: float | None = None
     held_posts: int = 0
+    moved_to: datetime | None = None
 
 
 def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
@@ -94,11 +102,31 @@ def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
     return [full_text(draft)]  # the same text the Copy button gives
 
 
+def _media_for(draft: GeneratedContent, platform: Platform, store: FileStore | None) -> PostMedia | None:
+    found = post_media.media_of(draft) if store is not None else None
+    post_media.require_media(platform, found is not None)
+    if found is None or store is None:
+        return None
+    url, kind = found
+    return PostMedia(url, kind, post_media.check_media(store.local_path(url), kind, platform))
+
+
 def check_publishable(platform: str, parts: list[str]) -> None:
     """Before scheduling: what the platform would refuse at publish time is refused now, with the reason."""
     rules = RULES[Platform(platform)]
     if not any(p.strip() for p in parts):
         raise NotPublishable("This draft is empty, so there is nothing to post.")
+    if len(parts) > rules.max_parts:
+        raise NotPublishable(
+            f"{rules.label} threads here take up to {rules.max_parts} posts and this one has {len(parts)}. "
+            "Revise it shorter, then schedule it again."
+        )
+    tags = sum(len(HASHTAG.findall(part)) for part in parts)
+    if rules.max_hashtags is not None and tags > rules.max_hashtags:
+        raise NotPublishable(
+            f"{rules.label} takes up to {rules.max_hashtags} hashtags and this draft has {tags}. "
+            "Revise it with fewer, then schedule it again."
+        )
     for number, part in enumerate(parts, 1):
         if len(part) > rules.max_text:
             which = f"post {number} of the thread" if len(parts) > 1 else "this draft"
@@ -115,13 +143,18 @@ async def schedule(
     connection: PlatformConnection,
     when: datetime,
     timezone: str,
+    store: FileStore | None = None,
 ) -> tuple[ScheduledPost, uuid.UUID | None]:
     """Schedule the draft on the account at `when` (aware; stored as UTC). Returns the post and the new work
-    unit to push after commit (None when this draft was already scheduled there: the first one stands)."""
+    unit to push after commit (None when this draft was already scheduled there: the first one stands).
+    With `store`, the draft's clip goes with the post, checked against the platform's limits now."""
     if connection.status != ConnectionStatus.ACTIVE:
         raise NotPublishable(f"The {label(connection.platform)} account needs to be connected again first (/connect).")
     parts = post_parts(draft, connection.platform)
     check_publishable(connection.platform, parts)
+    media = _media_for(draft, Platform(connection.platform), store)
+    asked, when = when, await next_allowed(session, connection, when)
+    moved = {"moved_from": asked.isoformat()} if when != asked else {}
     stmt = (
         pg_insert(ScheduledPost)
         .values(
@@ -134,7 +167,7 @@ async def schedule(
             status=PostStatus.SCHEDULED,
             post_caption="\n\n".join(parts),
             post_hashtags=list(draft.hashtags or []),
-            post_metadata={"parts": parts},
+            post_metadata={"parts": parts, **({"media": media.to_json()} if media else {}), **moved},
         )
         .on_conflict_do_nothing(
             index_elements=["generated_content_id", "platform_connection_id"],
@@ -157,9 +190,39 @@ async def schedule(
         return existing, None
     draft.scheduled_for = when
     unit_id = await add_publish_unit(session, post_id, when)
+    if media is not None and media.fixes:  # prepared ahead of the due time; the publisher checks it's done
+        await work.add(session, post_media.PREPARE, {"post_id": str(post_id)}, key=f"{post_id}:prepare", delay_s=1)
     post = await session.get(ScheduledPost, post_id)
     assert post is not None
     return post, unit_id
+
+
+DAY = timedelta(hours=24)
+_COUNTED = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD, PostStatus.PUBLISHED)
+
+
+async def next_allowed(session: AsyncSession, connection: PlatformConnection, when: datetime) -> datetime:
+    """`when`, or the first moment after it that the platform's daily cap for the account (any 24 hours)
+    leaves room for one more post, counting what is already scheduled or published there."""
+    limit = RULES[Platform(connection.platform)].daily_posts
+    if limit is None:
+        return when
+    at = func.coalesce(ScheduledPost.published_at, ScheduledPost.scheduled_for)
+    rows = await session.scalars(
+        select(at)
+        .where(
+            ScheduledPost.platform_connection_id == connection.id,
+            ScheduledPost.status.in_(_COUNTED),
+            at > when - DAY,
+        )
+        .order_by(at)
+    )
+    times = list(rows.all())
+    while True:
+        window = [t for t in times if when - DAY < t <= when]
+        if len(window) < limit:
+            return when
+        when = window[len(window) - limit] + DAY + timedelta(seconds=1)
 
 
 async def add_publish_unit(
@@ -213,7 +276,9 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
     return _Run(post, connection, draft, attempt, check_first)
 
 
-async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> PublishOutcome:
+async def publish_post(
+    session: AsyncSession, settings: Settings, post_id: uuid.UUID, *, store: FileStore | None = None
+) -> PublishOutcome:
     """One run of a due post's work unit: claim it, call the platform once (after checking for an earlier
     try's post), and record the outcome. Commits as it goes: the attempt is durable before the platform is
     called, and no transaction is open during the call. The caller commits what it adds after the outcome
@@ -228,6 +293,7 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
     found_any = False
     try:
         client = client_for(settings, run.post.platform)
+        media = await ready_media(session, store, run.post)
         creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
         if refreshed:  # the new tokens are kept before they are used
             await session.commit()
@@ -239,7 +305,11 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
             # A thread is one create per part, each replying to the one before; each part's id is committed
             # as soon as it exists, so a retry resumes after the last part posted instead of starting over.
             content = PostContent(
-                text=part, title=run.draft.title if run.draft else None, reply_to=posted[-1] if posted else None
+                text=part,
+                title=run.draft.title if run.draft else None,
+                tags=tuple(run.post.post_hashtags or ()),
+                reply_to=posted[-1] if posted else None,
+                **(media if index == 0 else {}),
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False
@@ -254,6 +324,8 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
         published = first or PublishedPost(posted[0], client.post_url(posted[0]))
     except PlatformError as exc:
         return await _failed(session, settings, run, exc)
+    except MediaError as exc:  # the prepared copy couldn't be made: retrying the same file won't help
+        return await _failed(session, settings, run, ContentRejected(f"The clip couldn't be prepared: {exc}"))
     except (NotConfigured, NotConnected) as exc:
         run.attempt.outcome = AttemptOutcome.FAILED
         run.attempt.error = str(exc)
@@ -261,6 +333,35 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
         run.post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, run.post.id, run.post.platform, reason=exc.user_message)
     return await _published(session, run, published, reconciled=found_any)
+
+
+async def ready_media(session: AsyncSession, store: FileStore | None, post: ScheduledPost) -> dict[str, Any]:
+    """The post's media as `PostContent` fields, preparing the platform-ready copy first if the prepare unit
+    hasn't (the copy is committed before the platform sees it)."""
+    media = PostMedia.from_json((post.post_metadata or {}).get("media"))
+    if media is None:
+        return {}
+    if store is None:
+        raise NotConfigured(detail="a post with media needs the media store")
+    url = media.ready_url or await prepare_media(session, store, post)
+    return {"media": store.local_path(url), "media_kind": media.kind}
+
+
+async def prepare_media(session: AsyncSession, store: FileStore, post: ScheduledPost) -> str:
+    """Make the post's platform-ready copy (once: an existing one is reused) and record it on the post."""
+    media = PostMedia.from_json((post.post_metadata or {}).get("media"))
+    assert media is not None
+    if media.ready_url:
+        return media.ready_url
+    key = f"posts/{post.id}/{post.platform}.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ready.mp4"
+        await post_media.prepare(store.local_path(media.url), out, Platform(post.platform))
+        url = store.put_path(out, key)
+    prepared = PostMedia(media.url, media.kind, media.fixes, url)
+    post.post_metadata = {**(post.post_metadata or {}), "media": prepared.to_json()}
+    await session.commit()
+    return url
 
 
 def parts_of(post: ScheduledPost) -> list[str]:
@@ -321,6 +422,14 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
     if isinstance(exc, TokenRevoked):
         held = await connections.mark_broken(session, run.connection, ConnectionStatus.REVOKED, exc.user_message)
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message, held_posts=len(held))
+    if isinstance(exc, QuotaExhausted):
+        # Not a failure and not a retry of the same moment: the post takes the next time the platform allows,
+        # and its owner is told the new time.
+        post.status = PostStatus.SCHEDULED
+        post.scheduled_for = exc.until
+        post.error_message = exc.user_message
+        await add_publish_unit(session, post.id, exc.until, key=f"{post.id}:moved:{exc.until.isoformat()}")
+        return PublishOutcome(Result.MOVED, post.id, platform, reason=exc.user_message, moved_to=exc.until)
     if isinstance(exc, VersionRetired):
         log.error(
             "%s retired the API version Recast sends (%s); set the platform's version setting to a current one. %s",

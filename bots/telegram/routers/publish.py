@@ -23,6 +23,7 @@ from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.notices import local_time
 from core.distribution.platforms.names import RULES, Platform, label
+from core.distribution.post_media import PostMedia
 from core.repurposing.models import GeneratedContent
 from core.work import submit as work
 
@@ -116,19 +117,31 @@ async def _schedule(
         connection_id=connection_id,
         when=when,
         timezone=user.timezone or "Asia/Kolkata",
+        store=deps.store,
     )
     await session.commit()
     connection = await session.get(PlatformConnection, connection_id)
     where = _account(connection) if connection else label(post.platform)
     if unit is None:
         return f"It's already scheduled on {where} for {local_time(post.scheduled_for, post.timezone)}."
-    if when is None:  # due now: wake a worker (a later time is pushed by the sweeper when it falls due)
+    moved_from = (post.post_metadata or {}).get("moved_from")
+    if when is None and not moved_from:  # due now: wake a worker (a later time is pushed by the sweeper)
         queue, sessionmaker = deps.work_queue, deps.sessionmaker
         after_commit.append(lambda: _push(queue, sessionmaker, unit))
-    if when is None:
-        return f"Publishing on {where} now. I'll send the link here when it's live."
+    fixes = (PostMedia.from_json((post.post_metadata or {}).get("media")) or PostMedia("", "")).fixes
+    first = f" First the clip is {' and '.join(fixes)}." if fixes else ""
     at = local_time(post.scheduled_for, post.timezone)
-    return f"Scheduled on {where} for {at}. I'll send the link here when it's live."
+    if moved_from:
+        cap = RULES[Platform(post.platform)].daily_posts
+        asked = "now" if when is None else local_time(datetime.fromisoformat(moved_from), post.timezone)
+        return (
+            f"{label(post.platform)} takes {cap} posts a day from one account, and {where} already has {cap} in "
+            f"the 24 hours up to {asked}: it's scheduled for {at} instead.{first} I'll send the link here when "
+            "it's live."
+        )
+    if when is None:
+        return f"Publishing on {where} now.{first} I'll send the link here when it's live."
+    return f"Scheduled on {where} for {at}.{first} I'll send the link here when it's live."
 
 
 async def _push(queue, sessionmaker, unit: uuid.UUID) -> None:  # type: ignore[no-untyped-def]

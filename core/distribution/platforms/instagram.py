@@ -21,7 +21,13 @@ from datetime import datetime, timedelta
 import aiohttp
 
 from core.common.clock import utcnow
-from core.distribution.errors import ContentRejected, PlatformError, PlatformUnavailable, QuotaExhausted
+from core.distribution.errors import (
+    ContentRejected,
+    NotConfigured,
+    PlatformError,
+    PlatformUnavailable,
+    QuotaExhausted,
+)
 from core.distribution.platforms.meta_graph import MetaGraphClient, caption_of
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
@@ -87,6 +93,13 @@ class InstagramClient(MetaGraphClient):
     # ------------------------------------------------------------ posts
 
     async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
+        if not content.media_url and content.media is not None:
+            # Instagram can't take an upload: it fetches the file from a link this server hands out.
+            raise NotConfigured(
+                "Instagram fetches the clip from a link to this server, and this server gives out no media links "
+                "yet. The post is on hold; ask the operator to set up media links.",
+                detail="PostContent.media without media_url for Instagram",
+            )
         if not content.media_url:
             raise ContentRejected(
                 "Instagram posts need an image or a video, and this post has neither. "

@@ -18,29 +18,27 @@ from core.distribution.clients import client_for, configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import (
     ContentRejected,
+    NotConfigured,
+    NotPublishable,
     OutcomeUnknown,
     PlatformUnavailable,
     QuotaExhausted,
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.models import PlatformConnection, PostStatus
+from core.distribution.models import PlatformConnection
 from core.distribution.platforms.instagram import InstagramClient
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Credentials, PostContent
 from core.repurposing.models import GeneratedContent
-from core.work import submit as work
 from tests.distribution_fixtures import (
     Creator,
     MediaSite,
     connect_meta,
     now,
-    sent_texts,
     wait_for_message,
-    wait_for_status,
 )
 from tests.fakes.meta_graph_api import FakeMeta, GraphFault
-from tests.workers import running_worker
 from webhooks.app import make_web_app
 
 CAPTION = "Consistency beats talent. Show up every week. #PersonalBranding #CreatorTips"
@@ -261,25 +259,28 @@ async def test_a_revoked_token_is_token_revoked(
         await _client(meta_deps).refresh("anything")  # Meta has no refresh: the owner reconnects
 
 
-async def test_a_scheduled_post_without_media_fails_with_a_clear_reason(
-    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
+async def test_a_draft_without_media_is_refused_when_scheduled_and_a_bare_call_is_rejected(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, media_site: MediaSite
 ) -> None:
     connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
     async with meta_deps.sessionmaker() as session:
         draft = await session.get(GeneratedContent, creator.draft_id)
         assert draft is not None
-        post, unit = await publishing.schedule(
-            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata"
-        )
-        await session.commit()
-    async with running_worker(meta_deps, f"ig-{run_id}-nomedia"):
-        assert unit is not None
-        await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
-        failed = await wait_for_status(meta_deps, post.id, PostStatus.FAILED)
-        await wait_for_message(meta_deps, creator.chat, "couldn't be published")
-    assert failed.error_message and failed.error_message.startswith("Instagram posts need an image or a video")
-    assert meta.containers == {}
-    assert sent_texts(meta_deps, creator.chat)[-1].startswith("Your Instagram post couldn't be published.")
+        with pytest.raises(NotPublishable) as refused:
+            await publishing.schedule(
+                session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
+            )
+    assert refused.value.user_message.startswith("Instagram posts need a video or a picture")
+    creds = connections.credentials(meta_deps.settings, connection)
+    client = _client(meta_deps)
+    with pytest.raises(ContentRejected) as rejected:
+        await client.publish(creds, PostContent(text=CAPTION))
+    assert rejected.value.user_message.startswith("Instagram posts need an image or a video")
+    # A file but no link: Instagram can't be sent the bytes, so the post waits for the operator, said so.
+    with pytest.raises(NotConfigured) as no_link:
+        await client.publish(creds, PostContent(text=CAPTION, media=media_site.jpeg, media_kind="image"))
+    assert "gives out no media links" in no_link.value.user_message
+    assert meta.containers == {} and ("GET", f"{meta.ig_user_id}/content_publishing_limit") not in meta.requests
 
 
 async def test_disconnecting_revokes_only_instagrams_own_permissions(
