@@ -254,6 +254,10 @@ class FakeMeta:
         token, refused = self._token(request)
         if refused is not None or token is None:
             return refused or _error(400, 190, "no token")
+        if node == "me":
+            if token in self.page_tokens:  # a Page token's "me" is the Page
+                return web.json_response({"id": self.page_id, "name": self.page_name})
+            return web.json_response({"id": self.user_tokens[token], "name": "Asha Rao"})
         if node == self.page_id:
             if token not in self.user_tokens:
                 return _error(400, 190, "A user access token is required to request this resource.")

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from core.distribution.errors import ContentRejected, PlatformError
-from core.distribution.platforms.meta_graph import MetaGraphClient, caption_of
+from core.distribution.platforms.meta_graph import MetaGraphClient, account_id, caption_of, node_of, person_of
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
 
@@ -30,30 +30,30 @@ class FacebookPagesClient(MetaGraphClient):
     async def account(self, access_token: str) -> Account:
         """The first Page the person manages and allowed Recast to use."""
         async with self.session() as session:
+            person = await person_of(self, session, access_token)
             pages = await self.graph(session, "GET", "me/accounts", access_token, params={"fields": "id,name"})
         for page in pages.get("data", []):
             if isinstance(page, dict) and page.get("id"):
-                return Account(str(page["id"]), page.get("name"), kind="page")
+                return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
         raise ContentRejected(
             "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on the "
             "sign-in screen, then /connect again."
         )
 
     async def _page_token(self, session: aiohttp.ClientSession, credentials: Credentials) -> str:
-        page = await self.graph(
-            session, "GET", credentials.platform_user_id, credentials.access_token, params={"fields": "access_token"}
-        )
+        page_id = node_of(credentials.platform_user_id)
+        page = await self.graph(session, "GET", page_id, credentials.access_token, params={"fields": "access_token"})
         token = caption_of(page, "access_token")
         if not token:
             raise ContentRejected(
                 "Facebook gave no access to the Page: your role on it may have changed. "
                 "Connect it again with /connect.",
-                detail=f"no access_token for page {credentials.platform_user_id}",
+                detail=f"no access_token for page {page_id}",
             )
         return token
 
     async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
-        page_id = credentials.platform_user_id
+        page_id = node_of(credentials.platform_user_id)
         async with self.session() as session:
             token = await self._page_token(session, credentials)
             kind = content.media_kind or "image"
@@ -80,7 +80,7 @@ class FacebookPagesClient(MetaGraphClient):
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         async with self.session() as session:
             token = await self._page_token(session, credentials)
-            page_id = credentials.platform_user_id
+            page_id = node_of(credentials.platform_user_id)
             posts = await self.graph(
                 session,
                 "GET",

@@ -28,7 +28,7 @@ from core.distribution.errors import (
     PlatformUnavailable,
     QuotaExhausted,
 )
-from core.distribution.platforms.meta_graph import MetaGraphClient, caption_of
+from core.distribution.platforms.meta_graph import MetaGraphClient, account_id, caption_of, node_of, person_of
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
 
@@ -73,6 +73,7 @@ class InstagramClient(MetaGraphClient):
     async def account(self, access_token: str) -> Account:
         """The Instagram professional account linked to the first of the person's Pages that has one."""
         async with self.session() as session:
+            person = await person_of(self, session, access_token)
             pages = await self.graph(
                 session,
                 "GET",
@@ -84,7 +85,8 @@ class InstagramClient(MetaGraphClient):
             linked = page.get("instagram_business_account") if isinstance(page, dict) else None
             if isinstance(linked, dict) and linked.get("id"):
                 username = linked.get("username")
-                return Account(str(linked["id"]), f"@{username}" if username else None, kind="business")
+                ig_user = account_id(str(linked["id"]), person)
+                return Account(ig_user, f"@{username}" if username else None, kind="business")
         raise ContentRejected(
             "None of the Facebook Pages you allowed has an Instagram business or creator account linked. Link "
             "the Instagram account to a Page (Instagram: Settings → Account type and tools), then /connect again."
@@ -105,7 +107,7 @@ class InstagramClient(MetaGraphClient):
                 "Instagram posts need an image or a video, and this post has neither. "
                 "Attach a clip or an image to the draft, then schedule it again."
             )
-        token, ig_user = credentials.access_token, credentials.platform_user_id
+        token, ig_user = credentials.access_token, node_of(credentials.platform_user_id)
         async with self.session() as session:
             await self._check_quota(session, token, ig_user)
             container = await self._create_container(session, token, ig_user, content)
@@ -131,7 +133,7 @@ class InstagramClient(MetaGraphClient):
             media = await self.graph(
                 session,
                 "GET",
-                f"{credentials.platform_user_id}/media",
+                f"{node_of(credentials.platform_user_id)}/media",
                 credentials.access_token,
                 params={"fields": "id,caption,permalink,timestamp", "limit": str(RECENT_MEDIA)},
             )

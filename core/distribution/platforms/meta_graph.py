@@ -171,6 +171,23 @@ class MetaGraphClient:
         return True
 
 
+def account_id(node: str, person: str) -> str:
+    """A connection's `platform_user_id`: the Instagram account or Page it publishes to, and the app-scoped id
+    of the person whose token it holds, `<node>@<person>`. Meta's deauthorize callback names only the person,
+    so `platform_events` matches connections by the part after the `@`."""
+    return f"{node}@{person}"
+
+
+def node_of(platform_user_id: str) -> str:
+    """The Instagram account or Page id of a connection's `platform_user_id`."""
+    return platform_user_id.split("@", 1)[0]
+
+
+async def person_of(client: MetaGraphClient, session: aiohttp.ClientSession, token: str) -> str:
+    me = await client.graph(session, "GET", "me", token, params={"fields": "id"})
+    return str(me["id"])
+
+
 def caption_of(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     return value if isinstance(value, str) else ""

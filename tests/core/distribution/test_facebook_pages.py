@@ -5,16 +5,22 @@ up from a link Facebook fetches, or as the file itself."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import uuid
 from datetime import timedelta
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from core.deps import CoreDeps
 from core.distribution import connections, publishing
 from core.distribution.clients import client_for
 from core.distribution.errors import OutcomeUnknown, RateLimited, TokenRevoked
-from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformConnection, PostStatus
+from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.facebook import FacebookPagesClient
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Credentials, PostContent
@@ -32,6 +38,7 @@ from tests.distribution_fixtures import (
 )
 from tests.fakes.meta_graph_api import FakeMeta, GraphFault
 from tests.workers import running_worker
+from webhooks.app import make_web_app
 
 
 def _client(deps: CoreDeps) -> FacebookPagesClient:
@@ -57,7 +64,8 @@ async def test_a_due_post_goes_out_once_on_the_page_and_the_creator_gets_the_lin
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
 ) -> None:
     connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
-    assert connection.platform_user_id == meta.page_id and connection.platform_username == meta.page_name
+    assert connection.platform_user_id == f"{meta.page_id}@{meta.user_id}"
+    assert connection.platform_username == meta.page_name
     assert connection.account_kind == "page" and connection.refresh_token is None
     async with running_worker(meta_deps, f"fb-{run_id}-ok"):
         post_id = await _schedule(meta_deps, creator, connection, in_s=0.3)
@@ -167,3 +175,39 @@ async def test_a_page_throttle_waits_for_the_time_in_the_business_use_case_heade
     meta.revoke_all()
     with pytest.raises(TokenRevoked):
         await _client(meta_deps).publish(creds, PostContent(text="Hello, Page"))
+
+
+def _signed_request(secret: str, data: dict[str, object]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=") + "." + payload
+
+
+async def test_metas_deauthorize_callback_revokes_the_persons_instagram_and_facebook_connections(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
+) -> None:
+    """The callback names only the person (their app-scoped id): both connections made with their sign-in
+    are revoked and their posts held, not left to fail at publish time."""
+    facebook = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    instagram = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    post_id = await _schedule(meta_deps, creator, facebook, in_s=3600)
+    web = TestServer(make_web_app(meta_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        async with running_worker(meta_deps, f"fb-{run_id}-deauth"), aiohttp.ClientSession() as http:
+            signed = _signed_request(
+                meta.app_secret, {"algorithm": "HMAC-SHA256", "user_id": meta.user_id, "issued_at": 7}
+            )
+            url = web.make_url("/webhooks/meta/deauthorize")
+            async with http.post(url, data={"signed_request": signed}) as answer:
+                assert answer.status == 200
+            await wait_for_message(meta_deps, creator.chat, "Facebook account was removed on Facebook")
+            await wait_for_message(meta_deps, creator.chat, "Instagram account was removed on Instagram")
+    finally:
+        await web.close()
+    async with meta_deps.sessionmaker() as session:
+        for connection in (facebook, instagram):
+            row = await session.get(PlatformConnection, connection.id)
+            assert row is not None and row.status == ConnectionStatus.REVOKED
+        held = await session.get(ScheduledPost, post_id)
+        assert held is not None and held.status == PostStatus.HELD

@@ -87,7 +87,7 @@ async def test_connecting_through_facebook_login_finds_the_linked_instagram_acco
             if c.platform == Platform.INSTAGRAM
         ]
         assert isinstance(row, PlatformConnection)
-    assert row.platform_user_id == meta.ig_user_id and row.account_kind == "business"
+    assert row.platform_user_id == f"{meta.ig_user_id}@{meta.user_id}" and row.account_kind == "business"
     assert row.refresh_token is None  # Meta issues none: upkeep warns before the token runs out
     assert row.token_expires_at is not None
     assert timedelta(days=59) < row.token_expires_at - utcnow() < timedelta(days=61)
