@@ -109,12 +109,16 @@ class InstagramClient(MetaGraphClient):
             )
         token, ig_user = credentials.access_token, node_of(credentials.platform_user_id)
         async with self.session() as session:
-            await self._check_quota(session, token, ig_user)
+            total, window = await self._check_quota(session, token, ig_user)
             container = await self._create_container(session, token, ig_user, content)
             await self._wait_until_finished(session, token, container)
-            published = await self.graph(
-                session, "POST", f"{ig_user}/media_publish", token, form={"creation_id": container}, creates=True
-            )
+            try:
+                published = await self.graph(
+                    session, "POST", f"{ig_user}/media_publish", token, form={"creation_id": container}, creates=True
+                )
+            except QuotaExhausted as exc:  # the allowance ran out since the check (other apps post too)
+                until = await self._slot_frees_at(session, token, ig_user, total or 1, window)
+                raise QuotaExhausted(until=until, detail=str(exc)) from exc
             media_id = str(published["id"])
             # The post exists now: nothing after this line may fail the publish (a retry would post again).
             try:
@@ -142,16 +146,19 @@ class InstagramClient(MetaGraphClient):
                 return PublishedPost(str(item["id"]), caption_of(item, "permalink") or None)
         return None
 
-    async def _check_quota(self, session: aiohttp.ClientSession, token: str, ig_user: str) -> None:
+    async def _check_quota(
+        self, session: aiohttp.ClientSession, token: str, ig_user: str
+    ) -> tuple[int | None, timedelta]:
+        """The allowance (posts per window) and the window; raises `QuotaExhausted` when it is used up."""
         answer = await self.graph(
             session, "GET", f"{ig_user}/content_publishing_limit", token, params={"fields": "config,quota_usage"}
         )
-        [limit] = answer.get("data") or [{}]
+        limit = (answer.get("data") or [{}])[0]
         config = limit.get("config") or {}
         used, total = int(limit.get("quota_usage") or 0), config.get("quota_total")
         window = timedelta(seconds=int(config.get("quota_duration") or DEFAULT_QUOTA_WINDOW_S))
         if total is None or used < int(total):
-            return
+            return (int(total) if total is not None else None), window
         until = await self._slot_frees_at(session, token, ig_user, used, window)
         raise QuotaExhausted(
             until=until,

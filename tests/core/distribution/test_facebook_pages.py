@@ -11,6 +11,7 @@ import hmac
 import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -30,7 +31,9 @@ from core.work import submit as work
 from tests.distribution_fixtures import (
     Creator,
     MediaSite,
+    clip_draft,
     connect_meta,
+    make_clip,
     now,
     sent_texts,
     wait_for_message,
@@ -211,3 +214,28 @@ async def test_metas_deauthorize_callback_revokes_the_persons_instagram_and_face
             assert row is not None and row.status == ConnectionStatus.REVOKED
         held = await session.get(ScheduledPost, post_id)
         assert held is not None and held.status == PostStatus.HELD
+
+
+async def test_a_scheduled_clip_goes_up_to_the_page_as_a_video_through_the_publishing_flow(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    """The clip the post carries (checked when scheduled) is sent as the file, with the caption as the video's
+    description; the link is the video's page."""
+    connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    draft_id = await clip_draft(meta_deps, creator, await make_clip(tmp_path / "clip.mp4", seconds=4))
+    async with meta_deps.sessionmaker() as session:
+        draft = await session.get(GeneratedContent, draft_id)
+        assert draft is not None
+        post, unit = await publishing.schedule(
+            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
+        )
+        await session.commit()
+    assert unit is not None
+    async with running_worker(meta_deps, f"fb-{run_id}-clip"):
+        await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
+        done = await wait_for_status(meta_deps, post.id, PostStatus.PUBLISHED)
+    [video] = meta.page_videos
+    assert video["description"].startswith("Show up every week.")
+    assert done.platform_post_id == video["id"]
+    assert done.platform_post_url == f"https://www.facebook.com/{meta.page_id}/videos/{video['id']}/"
+    assert meta.page_posts == [] and meta.fetched == []  # uploaded, not fetched: no link was given

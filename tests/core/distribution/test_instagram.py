@@ -96,6 +96,26 @@ async def test_connecting_through_facebook_login_finds_the_linked_instagram_acco
     assert meta.requests.count(("GET", "oauth/access_token")) == 2
 
 
+async def test_declining_on_the_dialog_connects_nothing_and_says_so_in_the_chat(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    meta.decline = True
+    web = TestServer(make_web_app(meta_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        meta_deps.settings = meta_deps.settings.model_copy(update={"public_base_url": str(web.make_url(""))})
+        link = await connect.sign_in_link(
+            meta_deps.redis, meta_deps.settings, Platform.INSTAGRAM, Owner(creator.user_id), creator.chat
+        )
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            assert page.status == 200 and "You declined on Instagram's page" in await page.text()
+    finally:
+        await web.close()
+    await wait_for_message(meta_deps, creator.chat, "Instagram wasn't connected: you declined on its page.")
+    async with meta_deps.sessionmaker() as session:
+        assert await connections.connections_of(session, Owner(creator.user_id)) == []
+
+
 async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
