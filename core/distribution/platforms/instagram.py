@@ -15,6 +15,7 @@ container is made, and a used-up allowance raises `QuotaExhausted` with the time
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime, timedelta
 
@@ -31,6 +32,8 @@ from core.distribution.errors import (
 from core.distribution.platforms.meta_graph import MetaGraphClient, account_id, caption_of, node_of, person_of
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
+
+log = logging.getLogger(__name__)
 
 DEFAULT_QUOTA_WINDOW_S = 86_400
 RECENT_MEDIA = 25
@@ -97,9 +100,10 @@ class InstagramClient(MetaGraphClient):
     async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
         if not content.media_url and content.media is not None:
             # Instagram can't take an upload: it fetches the file from a link this server hands out.
+            log.error("an Instagram post carries a file but no media link to fetch it from; set up media links")
             raise NotConfigured(
                 "Instagram fetches the clip from a link to this server, and this server gives out no media links "
-                "yet. The post is on hold; ask the operator to set up media links.",
+                "yet: its operator has to set them up.",
                 detail="PostContent.media without media_url for Instagram",
             )
         if not content.media_url:

@@ -6,6 +6,7 @@ mapped to what the publisher should do."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -26,19 +27,24 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.models import PlatformConnection
+from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.platforms.instagram import InstagramClient
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Credentials, PostContent
 from core.repurposing.models import GeneratedContent
+from core.work import submit as work
 from tests.distribution_fixtures import (
     Creator,
     MediaSite,
+    clip_draft,
     connect_meta,
+    make_clip,
     now,
     wait_for_message,
+    wait_for_status,
 )
 from tests.fakes.meta_graph_api import FakeMeta, GraphFault
+from tests.workers import running_worker
 from webhooks.app import make_web_app
 
 CAPTION = "Consistency beats talent. Show up every week. #PersonalBranding #CreatorTips"
@@ -317,3 +323,28 @@ async def test_disconnecting_revokes_only_instagrams_own_permissions(
     # The Facebook connection of the same person keeps what it needs.
     assert {"pages_manage_posts", "pages_show_list", "pages_read_engagement"} <= meta.granted
     assert "instagram_content_publish" not in meta.granted
+
+
+async def test_a_scheduled_clip_without_a_media_link_is_held_with_the_reason_not_failed(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    """Through the publishing flow: the post carries its clip as a file, and Instagram only fetches from a
+    link. Until the flow hands the client a signed link (`PostContent.media_url`), the post waits, and the
+    creator is told why; Instagram is not called at all."""
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    draft_id = await clip_draft(meta_deps, creator, await make_clip(tmp_path / "reel.mp4", seconds=4))
+    async with meta_deps.sessionmaker() as session:
+        draft = await session.get(GeneratedContent, draft_id)
+        assert draft is not None
+        post, unit = await publishing.schedule(
+            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
+        )
+        await session.commit()
+    assert unit is not None
+    async with running_worker(meta_deps, f"ig-{run_id}-nolink"):
+        await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
+        held = await wait_for_status(meta_deps, post.id, PostStatus.HELD)
+        told = await wait_for_message(meta_deps, creator.chat, "Your Instagram post is on hold")
+    assert held.error_message and "gives out no media links" in held.error_message
+    assert "its operator has to set them up" in told.text
+    assert meta.containers == {} and meta.published_media() == []
