@@ -37,6 +37,7 @@ PERIODIC = (
     Periodic("billing.send_trial_reminders", 3600),
     Periodic("slack.send_qa_reminders", 900),
     Periodic("distribution.refresh_tokens", 3600),
+    Periodic("analytics.collect_metrics", 300),
 )
 
 

@@ -68,6 +68,12 @@ class ContentRejected(PlatformError):
     user_message = "The platform rejected the post."
 
 
+class NotFound(ContentRejected):
+    """404: the platform has no such post (deleted, or never there)."""
+
+    user_message = "The platform no longer has that post."
+
+
 class VersionRetired(PlatformError):
     """The API version Recast sends is no longer served (LinkedIn answers 426): an operator must update it."""
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +91,7 @@ class ScheduledPost(TimestampMixin, Base):
             unique=True,
             postgresql_where=text("status IN ('scheduled', 'publishing', 'held')"),
         ),
+        Index("idx_scheduled_metrics_due", "metrics_due_at", postgresql_where=text("metrics_due_at IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -116,6 +117,9 @@ class ScheduledPost(TimestampMixin, Base):
     retry_count: Mapped[int | None] = mapped_column(server_default=text("0"))
     max_retries: Mapped[int | None] = mapped_column(server_default=text("3"))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # Analytics: collections done since publishing, and when the next is due (NULL: none).
+    metrics_stage: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    metrics_due_at: Mapped[datetime | None]
 
 
 class PublishAttempt(Base):

@@ -198,6 +198,7 @@ async def schedule(
 
 
 DAY = timedelta(hours=24)
+FIRST_COLLECTION = timedelta(hours=1)  # = core.analytics.collection.STAGES[0]
 _COUNTED = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD, PostStatus.PUBLISHED)
 
 
@@ -393,6 +394,7 @@ async def _published(session: AsyncSession, run: _Run, published: PublishedPost,
     run.post.platform_post_id = published.post_id
     run.post.platform_post_url = published.url
     run.post.error_message = None
+    run.post.metrics_due_at = now + FIRST_COLLECTION  # analytics collection starts an hour after publishing
     if run.draft is not None:
         run.draft.is_published = True
         run.draft.published_at = now

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from aiohttp import web
 from yarl import URL
 
 SUPPORTED_VERSIONS = {"202611", "202610", "202609"}
+ANALYTICS_TYPES = {"IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT"}
 
 
 @dataclass
@@ -55,6 +57,9 @@ class FakeLinkedIn:
     throttled: int = 0
     video_part_bytes: int = 4 * 1024 * 1024  # LinkedIn splits video uploads into 4 MB parts
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> {size, parts, status, data}
+    # Post urn -> {queryType: count}: what memberCreatorPostAnalytics answers now (tests move it along).
+    analytics: dict[str, dict[str, int]] = field(default_factory=dict)
+    analytics_calls: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
@@ -77,6 +82,7 @@ class FakeLinkedIn:
         app.router.add_post("/rest/images", self._init_upload)
         app.router.add_put("/upload/{asset}", self._upload)
         app.router.add_post("/rest/videos", self._video_action)
+        app.router.add_get("/rest/memberCreatorPostAnalytics", self._post_analytics)
         app.router.add_put("/upload/{asset}/{part}", self._upload_part)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -248,6 +254,31 @@ class FakeLinkedIn:
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["asset"]] = await request.read()
         return web.Response(status=201)
+
+    async def _post_analytics(self, request: web.Request) -> web.Response:
+        """Member post analytics: `q=entity&entity=(share:<urn>)&queryType=IMPRESSION&aggregation=TOTAL`."""
+        refused = self._check_versioned(request)
+        if refused is not None:
+            return refused
+        member = self._member(request)
+        if member is None:
+            return _error(401, "REVOKED_ACCESS_TOKEN", "revoked")
+        self.analytics_calls += 1
+        entity, query = request.query.get("entity", ""), request.query.get("queryType", "")
+        match = re.fullmatch(r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)", entity)
+        if request.query.get("q") != "entity" or match is None or query not in ANALYTICS_TYPES:
+            return _error(400, "ILLEGAL_ARGUMENT", f"bad entity {entity!r} or queryType {query!r}")
+        urn = match.group(2)
+        post = next((p for p in self.posts if p["id"] == urn), None)
+        if post is None:
+            return _error(404, "NOT_FOUND", f"{urn} not found")
+        if post.get("author") != f"urn:li:person:{member}":
+            return _error(403, "ACCESS_DENIED", "Not the post's author")
+        count = self.analytics.get(urn, {}).get(query, 0)
+        metric = {"com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1": query}
+        return web.json_response(
+            {"paging": {"start": 0, "count": 10}, "elements": [{"count": count, "metricType": metric}]}
+        )
 
     async def _video_action(self, request: web.Request) -> web.Response:
         refused = self._check_versioned(request)

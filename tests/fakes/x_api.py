@@ -39,6 +39,8 @@ class FakeX:
     media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media id -> {type, total, chunks, state}
     processing_polls: int = 2  # STATUS answers "in_progress" this many times before "succeeded"
     reject_media: str | None = None  # FINALIZE's processing then fails with this message
+    metrics: dict[str, dict[str, int]] = field(default_factory=dict)  # tweet id -> public_metrics (tests set)
+    lookups: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_860_000_000_000_000_000)
@@ -55,6 +57,7 @@ class FakeX:
         app.router.add_get("/2/users/me", self._me)
         app.router.add_post("/2/tweets", self._create)
         app.router.add_get("/2/users/{id}/tweets", self._timeline)
+        app.router.add_get("/2/tweets", self._lookup)
         app.router.add_post("/2/media/upload", self._media_command)
         app.router.add_get("/2/media/upload", self._media_status)
         self._runner = web.AppRunner(app)
@@ -94,7 +97,7 @@ class FakeX:
                 "token_type": "bearer",
                 "expires_in": 7200,
                 "access_token": token,
-                "scope": "tweet.read tweet.write users.read offline.access",
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
                 "refresh_token": "x-rt-" + secrets.token_urlsafe(10),
             }
         )
@@ -154,6 +157,28 @@ class FakeX:
         recent = [{"id": t["id"], "text": t["text"]} for t in reversed(self.tweets)][:count]
         return web.json_response({"data": recent, "meta": {"result_count": len(recent)}})
 
+    async def _lookup(self, request: web.Request) -> web.Response:
+        """`GET /2/tweets?ids=...&tweet.fields=public_metrics`: found posts under `data`, missing ones under
+        `errors` (as X answers for deleted posts)."""
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        self.lookups += 1
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids or len(ids) > 100:
+            return web.json_response({"detail": "ids: 1 to 100 ids", "status": 400}, status=400)
+        known = {t["id"]: t for t in self.tweets}
+        data = [
+            {"id": i, "text": known[i]["text"], "public_metrics": self.metrics.get(i, _ZERO_METRICS)}
+            for i in ids
+            if i in known
+        ]
+        errors = [
+            {"value": i, "detail": f"Could not find tweet with ids: [{i}].", "title": "Not Found Error"}
+            for i in ids
+            if i not in known
+        ]
+        return web.json_response({"data": data, **({"errors": errors} if errors else {})})
+
     async def _media_command(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
@@ -209,6 +234,16 @@ class FakeX:
             else:
                 item["state"] = "in_progress"
         return web.json_response({"data": {"id": request.query["media_id"], **self._processing(item)}})
+
+
+_ZERO_METRICS = {
+    "retweet_count": 0,
+    "reply_count": 0,
+    "like_count": 0,
+    "quote_count": 0,
+    "bookmark_count": 0,
+    "impression_count": 0,
+}
 
 
 async def _fail(fault: XFault) -> web.Response:

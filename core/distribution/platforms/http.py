@@ -9,10 +9,12 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
+from yarl import URL
 
 from core.common.clock import utcnow
 from core.distribution.errors import (
     ContentRejected,
+    NotFound,
     OutcomeUnknown,
     PlatformError,
     PlatformUnavailable,
@@ -47,16 +49,18 @@ def error_for(status: int, body: str, headers: Mapping[str, str], *, label: str,
     """The error for a non-2xx answer. `creates`: the call creates something, so a 5xx leaves its outcome
     unknown (the platform may have acted before failing)."""
     detail = f"{label} answered {status}: {body[:300]}"
-    if status == 401:
-        return TokenRevoked(detail=detail)
-    if status == 426:
-        return VersionRetired(detail=detail)
+    simple: dict[int, PlatformError] = {
+        401: TokenRevoked(detail=detail),
+        426: VersionRetired(detail=detail),
+        404: NotFound(f"{label} has no such post.", detail=detail),
+        403: ContentRejected(f"{label} refused the post: the account lacks the permission.", detail=detail),
+    }
+    if status in simple:
+        return simple[status]
     if status == 429:
         return _limited(headers, label=label, detail=detail)
     if status >= 500:
         return OutcomeUnknown(detail=detail) if creates else PlatformUnavailable(detail=detail)
-    if status == 403:
-        return ContentRejected(f"{label} refused the post: the account lacks the permission.", detail=detail)
     return ContentRejected(f"{label} rejected the post: {_reason(body)}", detail=detail)
 
 
@@ -77,7 +81,7 @@ ErrorMapper = Callable[..., PlatformError]
 async def call(
     session: aiohttp.ClientSession,
     method: str,
-    url: str,
+    url: str | URL,
     *,
     label: str,
     creates: bool = False,

@@ -25,7 +25,15 @@ from core.common.clock import utcnow
 from core.distribution.errors import ContentRejected, PlatformUnavailable, TokenRevoked
 from core.distribution.platforms.http import call
 from core.distribution.platforms.names import Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+from core.distribution.ports import (
+    Account,
+    Credentials,
+    PostContent,
+    PostInsights,
+    PublishedPost,
+    TokenSet,
+    text_marker,
+)
 
 LABEL = "X"
 CHUNK_BYTES = 4 * 1024 * 1024  # APPEND takes up to 5 MB a chunk
@@ -132,6 +140,26 @@ class XClient:
 
     def post_url(self, post_id: str) -> str | None:
         return f"https://x.com/i/web/status/{post_id}"
+
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """Public metrics of up to 100 posts a call (`GET /2/tweets?ids=...`); deleted posts come back under
+        `errors` and are left out."""
+        found: dict[str, PostInsights] = {}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            for start in range(0, len(post_ids), 100):
+                ids = ",".join(post_ids[start : start + 100])
+                url = f"{self.api_base}/2/tweets?ids={ids}&tweet.fields=public_metrics"
+                _, _, body = await call(session, "GET", url, label=LABEL, headers=_bearer(credentials.access_token))
+                for tweet in json.loads(body).get("data", []):
+                    m = tweet.get("public_metrics") or {}
+                    found[str(tweet["id"])] = PostInsights(
+                        impressions=m.get("impression_count"),
+                        likes=m.get("like_count"),
+                        comments=m.get("reply_count"),
+                        shares=(m.get("retweet_count") or 0) + (m.get("quote_count") or 0),
+                        saves=m.get("bookmark_count"),
+                    )
+        return found
 
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         url = f"{self.api_base}/2/users/{credentials.platform_user_id}/tweets?max_results=20"

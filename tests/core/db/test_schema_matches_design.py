@@ -36,6 +36,8 @@ EXTRA_COLUMNS = {
     ("platform_connections", "status_reason"): ("text", False),
     ("platform_connections", "owner_told_at"): ("timestamp with time zone", False),
     ("platform_connections", "account_kind"): ("character varying(20)", False),
+    ("scheduled_posts", "metrics_stage"): ("smallint", True),
+    ("scheduled_posts", "metrics_due_at"): ("timestamp with time zone", False),
 }
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
