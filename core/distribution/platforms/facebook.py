@@ -15,7 +15,14 @@ from typing import Any
 import aiohttp
 
 from core.distribution.errors import ContentRejected, PlatformError
-from core.distribution.platforms.meta_graph import MetaGraphClient, account_id, caption_of, node_of, person_of
+from core.distribution.platforms.meta_graph import (
+    CannotConnect,
+    MetaGraphClient,
+    account_id,
+    caption_of,
+    node_of,
+    person_of,
+)
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
 
@@ -35,7 +42,7 @@ class FacebookPagesClient(MetaGraphClient):
         for page in pages.get("data", []):
             if isinstance(page, dict) and page.get("id"):
                 return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
-        raise ContentRejected(
+        raise CannotConnect(
             "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on the "
             "sign-in screen, then /connect again."
         )

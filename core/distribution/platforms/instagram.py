@@ -29,7 +29,14 @@ from core.distribution.errors import (
     PlatformUnavailable,
     QuotaExhausted,
 )
-from core.distribution.platforms.meta_graph import MetaGraphClient, account_id, caption_of, node_of, person_of
+from core.distribution.platforms.meta_graph import (
+    CannotConnect,
+    MetaGraphClient,
+    account_id,
+    caption_of,
+    node_of,
+    person_of,
+)
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
 
@@ -90,7 +97,7 @@ class InstagramClient(MetaGraphClient):
                 username = linked.get("username")
                 ig_user = account_id(str(linked["id"]), person)
                 return Account(ig_user, f"@{username}" if username else None, kind="business")
-        raise ContentRejected(
+        raise CannotConnect(
             "None of the Facebook Pages you allowed has an Instagram business or creator account linked. Link "
             "the Instagram account to a Page (Instagram: Settings → Account type and tools), then /connect again."
         )

@@ -25,10 +25,18 @@ from urllib.parse import quote, urlencode
 import aiohttp
 
 from core.common.clock import utcnow
+from core.common.errors import RecastError
 from core.distribution.errors import ContentRejected, TokenRevoked
 from core.distribution.platforms.http import call, graph_error_for
 from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import TokenSet
+
+
+class CannotConnect(RecastError):
+    """The sign-in worked but can't give Recast what it needs (a permission left out, no Page or linked
+    Instagram account): the owner is told what to change, and nothing is stored."""
+
+    user_message = "That account can't be connected as it is."
 
 
 class MetaGraphClient:
@@ -143,7 +151,7 @@ class MetaGraphClient:
         ]
         missing = [s for s in self.scopes if s not in granted]
         if missing:
-            raise ContentRejected(
+            raise CannotConnect(
                 f"{self.label} needs these permissions, which were not granted: {', '.join(missing)}. "
                 "Use /connect again and leave them ticked."
             )

@@ -29,6 +29,7 @@ from core.distribution.errors import (
 )
 from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.platforms.instagram import InstagramClient
+from core.distribution.platforms.meta_graph import CannotConnect
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Credentials, PostContent
 from core.repurposing.models import GeneratedContent
@@ -126,7 +127,22 @@ async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
     meta.declined_permissions = {"instagram_content_publish"}
-    with pytest.raises(ContentRejected) as refused:
+    web = TestServer(make_web_app(meta_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        meta_deps.settings = meta_deps.settings.model_copy(update={"public_base_url": str(web.make_url(""))})
+        link = await connect.sign_in_link(
+            meta_deps.redis, meta_deps.settings, Platform.INSTAGRAM, Owner(creator.user_id), creator.chat
+        )
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            text = await page.text()
+    finally:
+        await web.close()
+    assert page.status == 400 and "Instagram wasn't connected" in text
+    assert "not granted: instagram_content_publish" in text
+    async with meta_deps.sessionmaker() as session:
+        assert await connections.connections_of(session, Owner(creator.user_id)) == []
+    with pytest.raises(CannotConnect) as refused:
         await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
     assert "not granted: instagram_content_publish" in refused.value.user_message
 
@@ -135,7 +151,7 @@ async def test_a_page_without_a_linked_instagram_account_is_explained(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
     meta.has_instagram = False
-    with pytest.raises(ContentRejected) as refused:
+    with pytest.raises(CannotConnect) as refused:
         await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
     assert "Instagram business or creator account linked" in refused.value.user_message
 
