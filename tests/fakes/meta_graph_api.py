@@ -77,6 +77,8 @@ class FakeMeta:
         self.codes: dict[str, str] = {}  # code -> redirect_uri
         self.user_tokens: dict[str, str] = {}  # token -> user id
         self.page_tokens: dict[str, str] = {}  # token -> page id
+        self.long_lived: set[str] = set()  # user tokens from fb_exchange_token
+        self.token_expiry: dict[str, int] = {}  # token -> epoch seconds (0: never), as debug_token says
         self.revoked: set[str] = set()
         self.granted: set[str] = set()
         self.requests: list[tuple[str, str]] = []
@@ -97,6 +99,8 @@ class FakeMeta:
         app.router.add_delete("/{version}/me/permissions", self._delete_permissions)
         app.router.add_delete("/{version}/me/permissions/{permission}", self._delete_permissions)
         app.router.add_get("/{version}/me/accounts", self._accounts)
+        app.router.add_get("/{version}/debug_token", self._debug_token)
+        app.router.add_delete("/{version}/{node}/permissions/{permission}", self._delete_permissions_as_app)
         app.router.add_get("/{version}/{node}", self._node)
         app.router.add_get("/{version}/{node}/{edge}", self._edge_get)
         app.router.add_post("/{version}/{node}/{edge}", self._edge_post)
@@ -121,6 +125,10 @@ class FakeMeta:
         code = secrets.token_urlsafe(12)
         self.codes[code] = redirect_uri
         return code
+
+    @property
+    def app_token(self) -> str:
+        return f"{self.app_id}|{self.app_secret}"
 
     def revoke_all(self) -> None:
         self.revoked.update(self.user_tokens)
@@ -165,6 +173,8 @@ class FakeMeta:
                 return _error(400, 190, "Error validating access token: the session is invalid.")
             token = "EAAL" + secrets.token_urlsafe(16)
             self.user_tokens[token] = self.user_tokens[short]
+            self.long_lived.add(token)
+            self.token_expiry[token] = int(datetime.now(UTC).timestamp()) + self.long_lived_s
             return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": self.long_lived_s})
         redirect = self.codes.pop(q.get("code", ""), None)
         if redirect is None:
@@ -188,6 +198,8 @@ class FakeMeta:
         expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
         if proof is not None and not hmac.compare_digest(proof, expected):
             return None, _error(400, 100, "Invalid appsecret_proof provided in the API argument")
+        if token == self.app_token:
+            return token, None
         if token in self.revoked or (token not in self.user_tokens and token not in self.page_tokens):
             return None, _error(
                 400,
@@ -233,18 +245,57 @@ class FakeMeta:
             self.granted.discard(permission)
         return web.json_response({"success": True})
 
-    async def _accounts(self, request: web.Request) -> web.Response:
-        _, refused = self._user(request)
-        if refused is not None:
-            return refused
-        if "pages_show_list" not in self.granted:
-            return web.json_response({"data": []})
+    def _page_token_for(self, user_token: str) -> str:
+        """A Page token as Meta mints it: without expiry when asked with a long-lived user token, for an hour
+        when asked with a short-lived one."""
         page_token = "EAAP" + secrets.token_urlsafe(16)
         self.page_tokens[page_token] = self.page_id
+        never = user_token in self.long_lived
+        self.token_expiry[page_token] = 0 if never else int(datetime.now(UTC).timestamp()) + 3600
+        return page_token
+
+    async def _accounts(self, request: web.Request) -> web.Response:
+        token, refused = self._user(request)
+        if refused is not None or token is None:
+            return refused or _error(400, 190, "no token")
+        if "pages_show_list" not in self.granted:
+            return web.json_response({"data": []})
+        page_token = self._page_token_for(token)
         page: dict[str, Any] = {"id": self.page_id, "name": self.page_name, "access_token": page_token}
         if self.has_instagram and "instagram_basic" in self.granted:
             page["instagram_business_account"] = {"id": self.ig_user_id, "username": self.ig_username}
         return web.json_response({"data": [page], "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
+
+    async def _debug_token(self, request: web.Request) -> web.Response:
+        token, refused = self._token(request)
+        if refused is not None or token is None:
+            return refused or _error(400, 190, "no token")
+        if token != self.app_token:
+            return _error(400, 100, "(#100) You must provide an app access token, or a user access token")
+        subject = request.query.get("input_token", "")
+        valid = subject not in self.revoked and (subject in self.user_tokens or subject in self.page_tokens)
+        data: dict[str, Any] = {"app_id": self.app_id, "is_valid": valid}
+        if valid:
+            data |= {
+                "type": "PAGE" if subject in self.page_tokens else "USER",
+                "user_id": self.user_id,
+                "expires_at": self.token_expiry.get(subject, 0),
+                "scopes": sorted(self.granted),
+            }
+            if subject in self.page_tokens:
+                data["profile_id"] = self.page_tokens[subject]
+        return web.json_response({"data": data})
+
+    async def _delete_permissions_as_app(self, request: web.Request) -> web.Response:
+        token, refused = self._token(request)
+        if refused is not None or token is None:
+            return refused or _error(400, 190, "no token")
+        node, permission = request.match_info["node"], request.match_info["permission"]
+        if token != self.app_token or node != self.user_id:
+            return _error(400, 100, f"(#100) Cannot revoke permissions of {node} with this token")
+        self.requests.append(("DELETE", f"{node}/permissions/{permission}"))
+        self.granted.discard(permission)
+        return web.json_response({"success": True})
 
     # ------------------------------------------------------------ nodes
 
@@ -261,9 +312,7 @@ class FakeMeta:
         if node == self.page_id:
             if token not in self.user_tokens:
                 return _error(400, 190, "A user access token is required to request this resource.")
-            page_token = "EAAP" + secrets.token_urlsafe(16)
-            self.page_tokens[page_token] = self.page_id
-            return web.json_response({"id": self.page_id, "access_token": page_token})
+            return web.json_response({"id": self.page_id, "access_token": self._page_token_for(token)})
         if node in self.containers:
             return self._container_status(node)
         for media in self.ig_media:

@@ -1,30 +1,34 @@
 """Facebook Pages: posts, photos and videos on a Page the person manages, through the Graph API.
 
-The connection holds the person's long-lived user token and the Page's id (the first Page `/me/accounts`
-lists). Each publish asks for the Page access token (`GET /<page-id>?fields=access_token`) and posts with
-it: text to `/<page-id>/feed` (`message`), an image to `/<page-id>/photos` (`url`, or the file as
-`source`), a video to `/<page-id>/videos` (`file_url`, or the file as `source`) with the text as its
-`description`. The Page's recent posts (and, for videos, which show in the feed only once processed, its
-videos) are where a post whose answer was lost is looked for.
+Connecting ends with the Page's own access token, not the person's: the first Page `/me/accounts` lists
+when asked with the long-lived user token. Meta documents that a Page token obtained that way has no
+expiry (it stops working only if the person loses their role on the Page, changes their password or
+removes the app), where the user token lasts about 60 days and can't be renewed server-side; Recast stores
+whatever expiry `debug_token` reports for it, so a Page token that does expire is warned about like any.
+
+Posts go out with that token: text to `/<page-id>/feed` (`message`), an image to `/<page-id>/photos`
+(`url`, or the file as `source`), a video to `/<page-id>/videos` (`file_url`, or the file as `source`)
+with the text as its `description`. The Page's recent posts (and, for videos, which show in the feed only
+once processed, its videos) are where a post whose answer was lost is looked for.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
-from core.distribution.errors import ContentRejected, PlatformError
+from core.distribution.errors import PlatformError, TokenRevoked
 from core.distribution.platforms.meta_graph import (
     CannotConnect,
     MetaGraphClient,
     account_id,
     caption_of,
     node_of,
-    person_of,
 )
 from core.distribution.platforms.names import Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, text_marker
+from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
 
 RECENT = 25
 
@@ -34,35 +38,63 @@ class FacebookPagesClient(MetaGraphClient):
     scopes: tuple[str, ...] = ("pages_show_list", "pages_read_engagement", "pages_manage_posts")
     own_scopes: tuple[str, ...] = ("pages_manage_posts",)
 
-    async def account(self, access_token: str) -> Account:
-        """The first Page the person manages and allowed Recast to use."""
+    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        """The person's long-lived token, traded for the first Page's token with that token's own expiry."""
+        person = await super().exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         async with self.session() as session:
-            person = await person_of(self, session, access_token)
-            pages = await self.graph(session, "GET", "me/accounts", access_token, params={"fields": "id,name"})
-        for page in pages.get("data", []):
-            if isinstance(page, dict) and page.get("id"):
-                return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
-        raise CannotConnect(
-            "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on the "
-            "sign-in screen, then /connect again."
+            pages = await self.graph(
+                session, "GET", "me/accounts", person.access_token, params={"fields": "id,name,access_token"}
+            )
+            page_token = next(
+                (
+                    caption_of(p, "access_token")
+                    for p in pages.get("data", [])
+                    if isinstance(p, dict) and p.get("id") and caption_of(p, "access_token")
+                ),
+                None,
+            )
+            if page_token is None:
+                raise CannotConnect(
+                    "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on "
+                    "the sign-in screen, then /connect again."
+                )
+            info = await self._debug(session, page_token)
+        expires = int(info.get("expires_at") or 0)  # 0: never
+        return TokenSet(
+            access_token=page_token,
+            refresh_token=None,
+            expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
+            scopes=person.scopes,
         )
 
-    async def _page_token(self, session: aiohttp.ClientSession, credentials: Credentials) -> str:
-        page_id = node_of(credentials.platform_user_id)
-        page = await self.graph(session, "GET", page_id, credentials.access_token, params={"fields": "access_token"})
-        token = caption_of(page, "access_token")
-        if not token:
-            raise ContentRejected(
-                "Facebook gave no access to the Page: your role on it may have changed. "
-                "Connect it again with /connect.",
-                detail=f"no access_token for page {page_id}",
-            )
-        return token
+    async def _debug(self, session: aiohttp.ClientSession, token: str) -> dict[str, Any]:
+        """`debug_token` (asked with the app's own token): whose token it is, for what, until when."""
+        answer = await self.graph(session, "GET", "debug_token", self.app_token(), params={"input_token": token})
+        data = answer.get("data")
+        if not isinstance(data, dict) or not data.get("is_valid", True):
+            raise TokenRevoked(detail=f"debug_token: {data}")
+        return data
+
+    async def account(self, access_token: str) -> Account:
+        """The Page the token is for (a Page token's `me` is the Page) and the person who granted it."""
+        async with self.session() as session:
+            page = await self.graph(session, "GET", "me", access_token, params={"fields": "id,name"})
+            info = await self._debug(session, access_token)
+        person = str(info.get("user_id") or "")
+        return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
+
+    async def revoke(self, access_token: str) -> bool:
+        """Revoke `pages_manage_posts` for the person behind the Page token (with the app's token: a Page
+        token can't speak for the person)."""
+        async with self.session() as session:
+            person = str((await self._debug(session, access_token)).get("user_id") or "")
+            for permission in self.own_scopes:
+                await self.graph(session, "DELETE", f"{person}/permissions/{permission}", self.app_token())
+        return True
 
     async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
-        page_id = node_of(credentials.platform_user_id)
+        page_id, token = node_of(credentials.platform_user_id), credentials.access_token
         async with self.session() as session:
-            token = await self._page_token(session, credentials)
             kind = content.media_kind or "image"
             if content.media_url is None and content.media is None:
                 edge, form = "feed", _form({"message": content.text})
@@ -85,9 +117,8 @@ class FacebookPagesClient(MetaGraphClient):
         return f"https://www.facebook.com/{post_id}"
 
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
+        page_id, token = node_of(credentials.platform_user_id), credentials.access_token
         async with self.session() as session:
-            token = await self._page_token(session, credentials)
-            page_id = node_of(credentials.platform_user_id)
             posts = await self.graph(
                 session,
                 "GET",

@@ -74,6 +74,10 @@ class MetaGraphClient:
     def proof(self, token: str) -> str:
         return hmac.new(self._secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
+    def app_token(self) -> str:
+        """The app's own access token (`<app-id>|<app-secret>`), for calls made as the app."""
+        return f"{self.app_id}|{self._secret}"
+
     def session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(timeout=self.timeout)
 

@@ -18,8 +18,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from core.deps import CoreDeps
-from core.distribution import connections, publishing
+from core.distribution import connections, publishing, service
 from core.distribution.clients import client_for
+from core.distribution.connections import Owner
 from core.distribution.errors import OutcomeUnknown, RateLimited, TokenRevoked
 from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.facebook import FacebookPagesClient
@@ -70,6 +71,10 @@ async def test_a_due_post_goes_out_once_on_the_page_and_the_creator_gets_the_lin
     assert connection.platform_user_id == f"{meta.page_id}@{meta.user_id}"
     assert connection.platform_username == meta.page_name
     assert connection.account_kind == "page" and connection.refresh_token is None
+    # The Page's own token, minted from the long-lived user token: Meta gives it no expiry, so there is
+    # nothing to refresh and no reconnect every 60 days.
+    assert connections.token_box(meta_deps.settings).decrypt(connection.access_token) in meta.page_tokens
+    assert connection.token_expires_at is None
     async with running_worker(meta_deps, f"fb-{run_id}-ok"):
         post_id = await _schedule(meta_deps, creator, connection, in_s=0.3)
         done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)
@@ -77,8 +82,7 @@ async def test_a_due_post_goes_out_once_on_the_page_and_the_creator_gets_the_lin
     [post] = meta.page_posts
     assert post["message"].startswith("Consistency beats talent. Show up every week.")
     assert done.platform_post_id == post["id"] and done.platform_post_url == post["permalink_url"]
-    # Posted with the Page's own token, fetched for the call with the person's token.
-    assert ("GET", meta.page_id) in meta.requests
+    assert ("GET", meta.page_id) not in meta.requests  # no token fetched per post: the stored one is the Page's
     assert (
         sent_texts(meta_deps, creator.chat)[-1] == f"Published on Facebook ({meta.page_name}): {post['permalink_url']}"
     )
@@ -239,3 +243,19 @@ async def test_a_scheduled_clip_goes_up_to_the_page_as_a_video_through_the_publi
     assert done.platform_post_id == video["id"]
     assert done.platform_post_url == f"https://www.facebook.com/{meta.page_id}/videos/{video['id']}/"
     assert meta.page_posts == [] and meta.fetched == []  # uploaded, not fetched: no link was given
+
+
+async def test_disconnecting_revokes_only_the_page_posting_permission_as_the_app(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    async with meta_deps.sessionmaker() as session:
+        done = await service.disconnect(session, meta_deps.settings, Owner(creator.user_id), connection.id)
+        await session.commit()
+    assert done.revoked_at_platform
+    assert [path for method, path in meta.requests if method == "DELETE"] == [
+        f"{meta.user_id}/permissions/pages_manage_posts"
+    ]
+    assert "pages_manage_posts" not in meta.granted
+    assert {"instagram_basic", "instagram_content_publish", "pages_show_list"} <= meta.granted
