@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     x_client_secret: SecretStr | None = None
     x_api_base: str = "https://api.x.com"
     x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    google_client_id: str | None = Field(
+        default=None, description="Google OAuth client (YouTube); also the quota project"
+    )
+    google_client_secret: SecretStr | None = None
+    google_auth_base: str = "https://accounts.google.com"
+    google_token_base: str = "https://oauth2.googleapis.com"
+    youtube_api_base: str = "https://www.googleapis.com"
+    youtube_privacy_status: str = Field(default="public", description="public | unlisted | private for uploads")
+    youtube_chunk_kib: int = Field(default=8192, description="Resumable upload chunk, a multiple of 256 KiB")
+    youtube_daily_units: int = Field(default=10_000, description="The Google project's daily YouTube Data API units")
+    youtube_daily_uploads: int = Field(default=100, description="The project's daily videos.insert calls")
     meta_app_secret: SecretStr | None = Field(
         default=None, description="Meta app secret: signs Instagram/Facebook webhooks and deauthorize callbacks"
     )

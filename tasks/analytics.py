@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.analytics import collection
+from core.analytics import collection, snapshots
+from core.common.clock import utcnow
 from core.deps import CoreDeps
 from tasks.registry import task
 
@@ -20,3 +21,15 @@ async def collect_metrics(deps: CoreDeps) -> dict[str, int]:
         if report.claimed < collection.BATCH:
             break
     return {"claimed": total.claimed, "written": total.written, "deferred": total.deferred, "finished": total.finished}
+
+
+@task("analytics.roll_up", max_attempts=3)
+async def roll_up(deps: CoreDeps) -> dict[str, int]:
+    """Daily (the scheduler submits it once per UTC day): the snapshots of the periods that just ended, then
+    snapshots older than a year into the archive."""
+    today = utcnow().date()
+    async with deps.sessionmaker() as session:
+        written = await snapshots.roll_up(session, today)
+        archived = await snapshots.archive_old(session, today)
+        await session.commit()
+    return {"written": written, "archived": archived}

@@ -38,6 +38,7 @@ PERIODIC = (
     Periodic("slack.send_qa_reminders", 900),
     Periodic("distribution.refresh_tokens", 3600),
     Periodic("analytics.collect_metrics", 300),
+    Periodic("analytics.roll_up", 86400),  # once per UTC day, just after midnight
 )
 
 

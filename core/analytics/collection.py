@@ -256,8 +256,8 @@ async def _refresh_latest(session: AsyncSession, draft_ids: list[uuid.UUID]) -> 
                 ORDER BY generated_content_id, platform, collected_at DESC
             ), summed AS (
                 SELECT generated_content_id AS id,
-                       sum(coalesce(views, impressions, 0)) AS views,
-                       sum(coalesce(impressions, views, 0)) AS seen,
+                       sum(coalesce(nullif(views, 0), impressions, 0)) AS views,
+                       sum(coalesce(nullif(impressions, 0), views, 0)) AS seen,
                        sum(coalesce(likes, 0)) AS likes,
                        sum(coalesce(comments, 0)) AS comments,
                        sum(coalesce(shares, 0)) AS shares,

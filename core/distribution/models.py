@@ -168,3 +168,16 @@ class CalendarEntry(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str] | None]
     created_at: Mapped[datetime | None] = created_at_column()
+
+
+class PlatformQuotaUsage(Base):
+    """Units of a platform project's daily API quota taken so far (YouTube: per Google project and
+    Pacific-time day). Reserved before each metered call by a conditional upsert (`core.distribution.quotas`)."""
+
+    __tablename__ = "platform_quota_usage"
+
+    platform: Mapped[str] = mapped_column(Text, primary_key=True)  # the quota bucket, e.g. youtube.uploads
+    project: Mapped[str] = mapped_column(Text, primary_key=True)  # YouTube: the Google OAuth client id
+    day: Mapped[date] = mapped_column(primary_key=True)
+    units: Mapped[int] = mapped_column(server_default=text("0"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
 from core.config import Settings
-from core.distribution import connections, post_media
+from core.distribution import connections, post_media, quotas
 from core.distribution.clients import client_for
 from core.distribution.errors import (
     ContentRejected,
@@ -249,9 +249,10 @@ class _Run:
     draft: GeneratedContent | None
     attempt: PublishAttempt
     check_first: bool  # an earlier attempt may have created the post
+    quota_refused: QuotaExhausted | None = None  # the platform's daily quota can't cover this attempt's calls
 
 
-async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOutcome:
+async def _begin(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> _Run | PublishOutcome:
     post = await session.scalar(select(ScheduledPost).where(ScheduledPost.id == post_id).with_for_update())
     if post is None:
         return PublishOutcome(Result.ALREADY_DONE, post_id, "", reason="the post no longer exists")
@@ -274,7 +275,9 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
     post.status = PostStatus.PUBLISHING
     check_first = any(a.outcome in (AttemptOutcome.SENT, AttemptOutcome.UNKNOWN) for a in previous)
     await session.flush()
-    return _Run(post, connection, draft, attempt, check_first)
+    # Metered platforms (YouTube): the units this attempt will spend are taken with the attempt, before the call.
+    refused = await quotas.reserve_publish(session, settings, post.platform, check_first=check_first)
+    return _Run(post, connection, draft, attempt, check_first, refused)
 
 
 async def publish_post(
@@ -284,7 +287,7 @@ async def publish_post(
     try's post), and record the outcome. Commits as it goes: the attempt is durable before the platform is
     called, and no transaction is open during the call. The caller commits what it adds after the outcome
     (the owner's message) with it. Database errors propagate (the unit retries the whole run)."""
-    begun = await _begin(session, post_id)
+    begun = await _begin(session, settings, post_id)
     await session.commit()
     if isinstance(begun, PublishOutcome):
         return begun
@@ -293,6 +296,8 @@ async def publish_post(
     posted = list((run.post.post_metadata or {}).get("posted_ids", []))
     found_any = False
     try:
+        if run.quota_refused is not None:
+            raise run.quota_refused
         client = client_for(settings, run.post.platform)
         media = await ready_media(session, store, run.post)
         creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
@@ -310,7 +315,7 @@ async def publish_post(
                 title=run.draft.title if run.draft else None,
                 tags=tuple(run.post.post_hashtags or ()),
                 reply_to=posted[-1] if posted else None,
-                **(media if index == 0 else {}),
+                **(media if index == 0 else {}),  # a thread's video or image opens it
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False

@@ -5,7 +5,7 @@ publishing) and `metrics_due_at` is when the next one is due (NULL: nothing more
 index keeps the collector's "what is due" query an index range scan however many posts were ever published.
 
 Revision ID: c4d8e2a6b1f7
-Revises: b3e7d1f9a2c4
+Revises: c4d8e2a6f1b9
 Create Date: 2026-12-02 05:10:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4d8e2a6b1f7"
-down_revision: str | None = "b3e7d1f9a2c4"
+down_revision: str | None = "c4d8e2a6f1b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
