@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -127,6 +128,24 @@ class Settings(BaseSettings):
     billing_contact: str | None = Field(
         default=None,
         description="Whom creators contact for a plan when no payment gateway is configured (billing off)",
+    )
+
+    # Media storage: a local directory (one machine) or an S3-compatible bucket (several machines).
+    storage_backend: Literal["local", "s3"] = Field(default="local", description="Where media lives: local | s3")
+    s3_endpoint_url: str | None = Field(default=None, description="S3 API endpoint (MinIO...); unset = AWS")
+    s3_public_endpoint_url: str | None = Field(
+        default=None, description="Endpoint in the links platforms fetch; unset = S3_ENDPOINT_URL"
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket holding the media (required for s3)")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(default=None, description="unset = boto3's usual credential chain")
+    s3_secret_access_key: SecretStr | None = None
+    s3_multipart_threshold_mb: int = Field(
+        default=16, ge=1, description="Uploads from this size go up in parts of this size (at least 5 MB)"
+    )
+    s3_create_bucket: bool = Field(default=False, description="Create S3_BUCKET at start-up if it is missing")
+    media_link_ttl_s: int = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="How long a media link for a platform works (max 7 days)"
     )
 
     # Invoicing (India GST)
