@@ -8,6 +8,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -270,3 +272,23 @@ async def connect_meta(deps: CoreDeps, fake: FakeMeta, who: Creator, platform: P
         connection = await session.get(PlatformConnection, connected.connection_id)
         assert connection is not None
         return connection
+
+
+@asynccontextmanager
+async def serving_media(deps: CoreDeps) -> AsyncIterator[str]:
+    """`recast web` on a free port with the store's signed `/media` links pointing at it, as they point at
+    PUBLIC_BASE_URL in production: what Instagram and Facebook fetch a post's clip from."""
+    from core.storage.factory import media_links
+    from core.storage.files import LocalFileStore
+    from webhooks.app import make_web_app
+
+    server = TestServer(make_web_app(deps), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    deps.settings = deps.settings.model_copy(update={"public_base_url": base})
+    assert isinstance(deps.store, LocalFileStore)
+    deps.store = LocalFileStore(deps.store.root, links=media_links(deps.settings))
+    try:
+        yield base
+    finally:
+        await server.close()

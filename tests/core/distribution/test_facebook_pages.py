@@ -37,6 +37,7 @@ from tests.distribution_fixtures import (
     make_clip,
     now,
     sent_texts,
+    serving_media,
     wait_for_message,
     wait_for_status,
 )
@@ -223,26 +224,27 @@ async def test_metas_deauthorize_callback_revokes_the_persons_instagram_and_face
 async def test_a_scheduled_clip_goes_up_to_the_page_as_a_video_through_the_publishing_flow(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
 ) -> None:
-    """The clip the post carries (checked when scheduled) is sent as the file, with the caption as the video's
-    description; the link is the video's page."""
+    """The clip the post carries (checked when scheduled) is fetched by Facebook from the signed link
+    recast web serves, with the caption as the video's description; the link is the video's page."""
     connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
-    draft_id = await clip_draft(meta_deps, creator, await make_clip(tmp_path / "clip.mp4", seconds=4))
-    async with meta_deps.sessionmaker() as session:
-        draft = await session.get(GeneratedContent, draft_id)
-        assert draft is not None
-        post, unit = await publishing.schedule(
-            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
-        )
-        await session.commit()
-    assert unit is not None
-    async with running_worker(meta_deps, f"fb-{run_id}-clip"):
+    async with serving_media(meta_deps) as web_base, running_worker(meta_deps, f"fb-{run_id}-clip"):
+        draft_id = await clip_draft(meta_deps, creator, await make_clip(tmp_path / "clip.mp4", seconds=4))
+        async with meta_deps.sessionmaker() as session:
+            draft = await session.get(GeneratedContent, draft_id)
+            assert draft is not None
+            post, unit = await publishing.schedule(
+                session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
+            )
+            await session.commit()
+        assert unit is not None
         await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
         done = await wait_for_status(meta_deps, post.id, PostStatus.PUBLISHED)
     [video] = meta.page_videos
     assert video["description"].startswith("Show up every week.")
     assert done.platform_post_id == video["id"]
     assert done.platform_post_url == f"https://www.facebook.com/{meta.page_id}/videos/{video['id']}/"
-    assert meta.page_posts == [] and meta.fetched == []  # uploaded, not fetched: no link was given
+    [link] = meta.fetched
+    assert link.startswith(f"{web_base}/media/") and meta.page_posts == []
 
 
 async def test_disconnecting_revokes_only_the_page_posting_permission_as_the_app(

@@ -5,6 +5,7 @@ mapped to what the publisher should do."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.models import PlatformConnection, PostStatus
+from core.distribution.models import AttemptOutcome, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.instagram import InstagramClient
 from core.distribution.platforms.meta_graph import CannotConnect
 from core.distribution.platforms.names import Platform
@@ -41,6 +42,7 @@ from tests.distribution_fixtures import (
     connect_meta,
     make_clip,
     now,
+    serving_media,
     wait_for_message,
     wait_for_status,
 )
@@ -341,26 +343,88 @@ async def test_disconnecting_revokes_only_instagrams_own_permissions(
     assert "instagram_content_publish" not in meta.granted
 
 
-async def test_a_scheduled_clip_without_a_media_link_is_held_with_the_reason_not_failed(
-    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
-) -> None:
-    """Through the publishing flow: the post carries its clip as a file, and Instagram only fetches from a
-    link. Until the flow hands the client a signed link (`PostContent.media_url`), the post waits, and the
-    creator is told why; Instagram is not called at all."""
-    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
-    draft_id = await clip_draft(meta_deps, creator, await make_clip(tmp_path / "reel.mp4", seconds=4))
-    async with meta_deps.sessionmaker() as session:
+async def _schedule_clip(deps: CoreDeps, who: Creator, connection: PlatformConnection, tmp: Path) -> uuid.UUID:
+    draft_id = await clip_draft(deps, who, await make_clip(tmp / "reel.mp4", seconds=4))
+    async with deps.sessionmaker() as session:
         draft = await session.get(GeneratedContent, draft_id)
         assert draft is not None
         post, unit = await publishing.schedule(
-            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=meta_deps.store
+            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=deps.store
         )
         await session.commit()
     assert unit is not None
-    async with running_worker(meta_deps, f"ig-{run_id}-nolink"):
-        await work.push(meta_deps.work_queue, meta_deps.sessionmaker, [unit])
-        held = await wait_for_status(meta_deps, post.id, PostStatus.HELD)
-        told = await wait_for_message(meta_deps, creator.chat, "Your Instagram post is on hold")
-    assert held.error_message and "gives out no media links" in held.error_message
-    assert "its operator has to set them up" in told.text
-    assert meta.containers == {} and meta.published_media() == []
+    await work.push(deps.work_queue, deps.sessionmaker, [unit])
+    return post.id
+
+
+async def test_a_scheduled_reel_goes_out_once_from_the_signed_link_recast_web_serves(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    """The whole flow: the clip scheduled on Instagram, the worker hands Instagram a signed /media link,
+    Instagram fetches the file from recast web, the container is polled to FINISHED and published once."""
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    async with serving_media(meta_deps) as web_base, running_worker(meta_deps, f"ig-{run_id}-reel"):
+        post_id = await _schedule_clip(meta_deps, creator, connection, tmp_path)
+        done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)
+        told = await wait_for_message(meta_deps, creator.chat, "Published on Instagram")
+    [media] = meta.published_media()
+    assert done.platform_post_id == media["id"] and done.platform_post_url == media["permalink"]
+    assert told.text == f"Published on Instagram (@asha.builds): {media['permalink']}"
+    container = meta.containers[media["container"]]
+    assert container["kind"] == "video" and media["caption"].startswith("Show up every week.")
+    [link] = meta.fetched
+    assert link.startswith(f"{web_base}/media/")  # signed and expiring, fetched over HTTP from recast web
+    assert meta.requests.count(("POST", f"{meta.ig_user_id}/media_publish")) == 1
+
+
+async def test_a_lost_media_publish_answer_in_the_flow_is_found_and_not_posted_again(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=3.0))  # the client gives up at 1 s
+    async with serving_media(meta_deps), running_worker(meta_deps, f"ig-{run_id}-lost"):
+        post_id = await _schedule_clip(meta_deps, creator, connection, tmp_path)
+        done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)
+    [media] = meta.published_media()
+    assert done.platform_post_id == media["id"]
+    assert meta.requests.count(("POST", f"{meta.ig_user_id}/media_publish")) == 1
+    async with meta_deps.sessionmaker() as session:
+        attempts = await publishing.attempts_of(session, post_id)
+    assert [a.outcome for a in attempts] == [AttemptOutcome.UNKNOWN, AttemptOutcome.PUBLISHED]
+
+
+async def test_a_used_up_publishing_limit_moves_the_post_and_tells_the_creator_when(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    """Other tools used the account's allowance (Recast's own schedule can't know): Instagram's limit is
+    read before anything is made, and the post moves to when the rolling window frees a slot."""
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    meta.quota_total = 2
+    meta.used_quota(2, hours_ago=4)
+    async with serving_media(meta_deps), running_worker(meta_deps, f"ig-{run_id}-quota"):
+        post_id = await _schedule_clip(meta_deps, creator, connection, tmp_path)
+        told = await wait_for_message(meta_deps, creator.chat, "now goes out at")
+    async with meta_deps.sessionmaker() as session:
+        moved = await session.get(ScheduledPost, post_id)
+        assert moved is not None
+    assert moved.status == PostStatus.SCHEDULED
+    assert abs((moved.scheduled_for - (utcnow() + timedelta(hours=20))).total_seconds()) < 180
+    assert "daily limit for this account is used up" in told.text and "Asia/Kolkata" in told.text
+    assert meta.containers == {} and meta.fetched == []
+
+
+async def test_a_revoked_token_holds_the_reel_until_the_owner_reconnects(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
+) -> None:
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    meta.revoke_all()
+    async with serving_media(meta_deps), running_worker(meta_deps, f"ig-{run_id}-190"):
+        post_id = await _schedule_clip(meta_deps, creator, connection, tmp_path)
+        held = await wait_for_status(meta_deps, post_id, PostStatus.HELD)
+        assert held.error_message and "Connect it again" in held.error_message
+        await wait_for_message(meta_deps, creator.chat, "on hold, not lost")
+        assert meta.containers == {}
+        await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+        done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)
+    [media] = meta.published_media()
+    assert done.platform_post_id == media["id"]
