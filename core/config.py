@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         default=None, description="Meta app secret: signs Instagram/Facebook webhooks and deauthorize callbacks"
     )
     meta_verify_token: SecretStr | None = Field(default=None, description="hub.verify_token of Meta's handshake")
+    meta_app_id: str | None = Field(default=None, description="Meta app id: Facebook Login for Instagram/Pages")
+    meta_graph_base: str = "https://graph.facebook.com"
+    meta_graph_version: str = Field(default="v25.0", description="Graph API version in every Meta call's path")
+    meta_oauth_base: str = "https://www.facebook.com"
+    instagram_poll_interval_s: float = Field(default=10.0, description="How often an Instagram container is polled")
+    instagram_poll_timeout_s: float = Field(default=300.0, description="How long a container may take to process")
     tiktok_client_secret: SecretStr | None = Field(default=None, description="signs TikTok webhooks")
     youtube_websub_secret: SecretStr | None = Field(default=None, description="hub.secret of YouTube push")
     publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")

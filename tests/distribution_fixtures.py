@@ -4,15 +4,19 @@ draft, live deps pointed at the fake. Loaded for every test folder by the root c
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -28,6 +32,8 @@ from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
 from tasks.registry import load_all
 from tests.fakes.linkedin_api import FakeLinkedIn
+from tests.fakes.meta_graph_api import FakeMeta
+from tests.fakes.site import local_site
 
 
 @pytest.fixture
@@ -158,3 +164,131 @@ async def clip_draft(deps: CoreDeps, who: Creator, clip: Path) -> uuid.UUID:
         session.add(draft)
         await session.commit()
         return draft.id
+
+
+# ------------------------------------------------------------ Meta (Instagram, Facebook Pages)
+
+
+@pytest.fixture
+async def meta() -> AsyncIterator[FakeMeta]:
+    async with FakeMeta() as fake:
+        yield fake
+
+
+@pytest.fixture
+def meta_deps(publish_deps: CoreDeps, meta: FakeMeta) -> CoreDeps:
+    """Publishing deps whose Instagram and Facebook clients talk to the fake Graph API, polling fast."""
+    publish_deps.settings = publish_deps.settings.model_copy(
+        update={
+            "meta_app_id": meta.app_id,
+            "meta_app_secret": SecretStr(meta.app_secret),
+            "meta_graph_base": meta.base_url,
+            "meta_oauth_base": meta.base_url,
+            "instagram_poll_interval_s": 0.05,
+            "instagram_poll_timeout_s": 2.0,
+        }
+    )
+    return publish_deps
+
+
+@dataclass(frozen=True)
+class MediaSite:
+    """Media files served over HTTP, as the signed links `recast web` hands to Instagram and Facebook."""
+
+    base_url: str
+    jpeg: Path
+    mp4: Path
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/media/{name}"
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A real JPEG (Pillow) and a real one-second H.264 MP4 (the ffmpeg that imageio-ffmpeg ships)."""
+    from PIL import Image
+
+    from core.media.ffmpeg import find_ffmpeg
+
+    folder = tmp_path_factory.mktemp("meta-media")
+    jpeg = folder / "photo.jpg"
+    Image.new("RGB", (1080, 1350), (230, 120, 40)).save(jpeg, "JPEG", quality=80)
+    mp4 = folder / "reel.mp4"
+    subprocess.run(  # noqa: S603
+        [
+            find_ffmpeg(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=teal:s=360x640:d=1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(mp4),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return jpeg, mp4
+
+
+@pytest.fixture
+async def media_site(media_files: tuple[Path, Path]) -> AsyncIterator[MediaSite]:
+    """`/media/photo.jpg`, `/media/reel.mp4`, a PNG at `/media/not-a-jpeg.jpg`; anything else is a 404 (an
+    expired or wrong link)."""
+    jpeg, mp4 = media_files
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name == "photo.jpg":
+            return web.Response(body=jpeg.read_bytes(), content_type="image/jpeg")
+        if name == "reel.mp4":
+            return web.Response(body=mp4.read_bytes(), content_type="video/mp4")
+        if name == "not-a-jpeg.jpg":
+            return web.Response(body=png, content_type="image/jpeg")
+        raise web.HTTPNotFound()
+
+    async with local_site([web.get("/media/{name}", serve)]) as base_url:
+        yield MediaSite(base_url, jpeg, mp4)
+
+
+async def connect_meta(deps: CoreDeps, fake: FakeMeta, who: Creator, platform: Platform) -> PlatformConnection:
+    """The connect flow for Instagram or Facebook: the sign-in link, the dialog's redirect back."""
+    url = await connect.sign_in_link(deps.redis, deps.settings, platform, Owner(who.user_id), who.chat)
+    query = parse_qs(urlparse(url).query)
+    code = fake.grant_code(query["redirect_uri"][0], tuple(query["scope"][0].split(",")))
+    async with deps.sessionmaker() as session:
+        connected = await connect.finish_connect(
+            session, deps.redis, deps.settings, platform, state=query["state"][0], code=code
+        )
+        await session.commit()
+    await connect.after_commit(deps, connected)
+    async with deps.sessionmaker() as session:
+        connection = await session.get(PlatformConnection, connected.connection_id)
+        assert connection is not None
+        return connection
+
+
+@asynccontextmanager
+async def serving_media(deps: CoreDeps) -> AsyncIterator[str]:
+    """`recast web` on a free port with the store's signed `/media` links pointing at it, as they point at
+    PUBLIC_BASE_URL in production: what Instagram and Facebook fetch a post's clip from."""
+    from core.storage.factory import media_links
+    from core.storage.files import LocalFileStore
+    from webhooks.app import make_web_app
+
+    server = TestServer(make_web_app(deps), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    deps.settings = deps.settings.model_copy(update={"public_base_url": base})
+    assert isinstance(deps.store, LocalFileStore)
+    deps.store = LocalFileStore(deps.store.root, links=media_links(deps.settings))
+    try:
+        yield base
+    finally:
+        await server.close()

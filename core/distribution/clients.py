@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.distribution.errors import NotConfigured
+from core.distribution.platforms.facebook import FacebookPagesClient
+from core.distribution.platforms.instagram import InstagramClient
 from core.distribution.platforms.linkedin import LinkedInClient
 from core.distribution.platforms.names import Platform
 from core.distribution.platforms.x import XClient
@@ -41,6 +43,27 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             chunk_bytes=settings.youtube_chunk_kib * 1024,
             # Status checks after a dropped chunk back off from a thirtieth of a call's allowed time (1 s).
             resume_backoff_s=settings.platform_timeout_s / 30,
+            timeout_s=settings.platform_timeout_s,
+        )
+    if settings.meta_app_id and settings.meta_app_secret:
+        # One Meta app serves both; META_APP_SECRET may list several (rotation): the first signs calls.
+        app_secret = settings.meta_app_secret.get_secret_value().split(",")[0].strip()
+        clients[Platform.INSTAGRAM] = InstagramClient(
+            app_id=settings.meta_app_id,
+            app_secret=app_secret,
+            graph_base=settings.meta_graph_base,
+            oauth_base=settings.meta_oauth_base,
+            version=settings.meta_graph_version,
+            timeout_s=settings.platform_timeout_s,
+            poll_interval_s=settings.instagram_poll_interval_s,
+            poll_timeout_s=settings.instagram_poll_timeout_s,
+        )
+        clients[Platform.FACEBOOK] = FacebookPagesClient(
+            app_id=settings.meta_app_id,
+            app_secret=app_secret,
+            graph_base=settings.meta_graph_base,
+            oauth_base=settings.meta_oauth_base,
+            version=settings.meta_graph_version,
             timeout_s=settings.platform_timeout_s,
         )
     return clients

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
@@ -69,7 +69,12 @@ async def revoke_accounts(session: AsyncSession, accounts: list[tuple[Platform, 
         rows = await session.scalars(
             select(PlatformConnection).where(
                 PlatformConnection.platform == platform,
-                PlatformConnection.platform_user_id == platform_user_id,
+                # Meta's connections are `<account>@<person>` (`platforms.meta_graph.account_id`): the
+                # deauthorize callback names the person.
+                or_(
+                    PlatformConnection.platform_user_id == platform_user_id,
+                    PlatformConnection.platform_user_id.endswith(f"@{platform_user_id}", autoescape=True),
+                ),
                 PlatformConnection.status == ConnectionStatus.ACTIVE,
             )
         )

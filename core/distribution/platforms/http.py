@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from core.common.clock import utcnow
 from core.distribution.errors import (
     ContentRejected,
     NotFound,
@@ -73,6 +75,9 @@ def _reason(body: str) -> str:
     return (text[:160] + "…") if len(text) > 160 else (text or "no reason given")
 
 
+ErrorMapper = Callable[..., PlatformError]
+
+
 async def call(
     session: aiohttp.ClientSession,
     method: str,
@@ -80,19 +85,95 @@ async def call(
     *,
     label: str,
     creates: bool = False,
+    errors: ErrorMapper = error_for,
     **kwargs: Any,
 ) -> tuple[int, Mapping[str, str], bytes]:
-    """One request; raises the mapped `PlatformError` for failures. A request that could not be sent is
-    `PlatformUnavailable`; one sent without an answer is `OutcomeUnknown` when it creates something."""
+    """One request; raises the mapped `PlatformError` for failures (`errors`: the platform's mapping, with
+    `error_for`'s signature). A request that could not be sent is `PlatformUnavailable`; one sent without an
+    answer is `OutcomeUnknown` when it creates something."""
     try:
         async with session.request(method, url, **kwargs) as response:
             body = await response.read()
             headers = CIMultiDict(response.headers)  # header names are case-insensitive (ETag / Etag)
             if response.status >= 400:
-                raise error_for(response.status, body.decode(errors="replace"), headers, label=label, creates=creates)
+                raise errors(response.status, body.decode(errors="replace"), headers, label=label, creates=creates)
             return response.status, headers, body
     except aiohttp.ClientConnectorError as exc:
         raise PlatformUnavailable(detail=f"{label} unreachable: {exc}") from exc
     except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
         err = OutcomeUnknown if creates else PlatformUnavailable
         raise err(detail=f"{label}: no answer ({type(exc).__name__})") from exc
+
+
+# Meta's Graph API (Instagram, Facebook Pages) answers most failures with HTTP 400 and the reason in
+# `{"error": {"message", "type", "code", "error_subcode", "is_transient", "error_user_msg", "fbtrace_id"}}`,
+# so the status alone says little: the code does.
+GRAPH_TOKEN_INVALID = 190  # expired, revoked, password changed, app removed (subcodes 458-467)
+GRAPH_RATE_LIMITS = frozenset({4, 17, 32, 613, 80001, 80002, 80005, 80006})  # app, user, page, custom, BUC
+GRAPH_TRANSIENT = frozenset({1, 2, -1, -2})  # unknown error, service unavailable, IG server/download errors
+IG_PUBLISHING_LIMIT = (9, 2207042)  # "You reached maximum number of posts that is allowed to be published"
+GRAPH_QUOTA_WINDOW = timedelta(hours=24)
+
+
+def graph_error_for(status: int, body: str, headers: Mapping[str, str], *, label: str, creates: bool) -> PlatformError:
+    """`error_for` for Meta's Graph API: the `error` envelope's code decides; without one, the status does."""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if not isinstance(error, dict):
+        return error_for(status, body, headers, label=label, creates=creates)
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    message = str(error.get("error_user_msg") or error.get("message") or "no reason given")
+    detail = (
+        f"{label} answered {status}: code {code}/{subcode} {error.get('message')} (fbtrace {error.get('fbtrace_id')})"
+    )
+    limited = _graph_limit(status, code, subcode, headers, detail)
+    if limited is not None:
+        return limited
+    if status >= 500 or code in GRAPH_TRANSIENT or error.get("is_transient") is True:
+        return OutcomeUnknown(detail=detail) if creates else PlatformUnavailable(detail=detail)
+    if code == 10 or 200 <= code < 300:  # permission errors
+        return ContentRejected(
+            f"{label} refused the post: the account lacks the permission ({message}).", detail=detail
+        )
+    return ContentRejected(f"{label} rejected the post: {_reason(message)}", detail=detail)
+
+
+def _graph_limit(status: int, code: int, subcode: int, headers: Mapping[str, str], detail: str) -> PlatformError | None:
+    """A revoked token, a used-up publishing allowance or a rate limit, else None."""
+    if code == GRAPH_TOKEN_INVALID or status == 401:
+        return TokenRevoked(detail=detail)
+    if (code, subcode) == IG_PUBLISHING_LIMIT:
+        # Met at media_publish (the client checks content_publishing_limit before creating, and computes a
+        # closer time there). Here only the window's length is known: the slot is certainly free after it.
+        return QuotaExhausted(until=utcnow() + GRAPH_QUOTA_WINDOW, detail=detail)
+    if code in GRAPH_RATE_LIMITS or code == 9 or status == 429:
+        return RateLimited(detail=detail, retry_after=graph_retry_after(headers))
+    return None
+
+
+def graph_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds until Meta lifts a throttle: `Retry-After` if sent, else the Business Use Case header's
+    `estimated_time_to_regain_access` (minutes), the longest over the listed businesses."""
+    if (after := retry_after(headers)) is not None:
+        return after
+    raw = headers.get("X-Business-Use-Case-Usage") or headers.get("x-business-use-case-usage")
+    try:
+        usage = json.loads(raw) if raw else {}
+        minutes = [
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values()
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(minutes) * 60.0 if minutes and max(minutes) > 0 else None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,171 @@
+"""Facebook Pages: posts, photos and videos on a Page the person manages, through the Graph API.
+
+Connecting ends with the Page's own access token, not the person's: the first Page `/me/accounts` lists
+when asked with the long-lived user token. Meta documents that a Page token obtained that way has no
+expiry (it stops working only if the person loses their role on the Page, changes their password or
+removes the app), where the user token lasts about 60 days and can't be renewed server-side; Recast stores
+whatever expiry `debug_token` reports for it, so a Page token that does expire is warned about like any.
+
+Posts go out with that token: text to `/<page-id>/feed` (`message`), an image to `/<page-id>/photos`
+(`url`, or the file as `source`), a video to `/<page-id>/videos` (`file_url`, or the file as `source`)
+with the text as its `description`. The Page's recent posts (and, for videos, which show in the feed only
+once processed, its videos) are where a post whose answer was lost is looked for.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from core.distribution.errors import PlatformError, TokenRevoked
+from core.distribution.platforms.meta_graph import (
+    CannotConnect,
+    MetaGraphClient,
+    account_id,
+    caption_of,
+    node_of,
+)
+from core.distribution.platforms.names import Platform
+from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+
+RECENT = 25
+
+
+class FacebookPagesClient(MetaGraphClient):
+    platform = Platform.FACEBOOK
+    scopes: tuple[str, ...] = ("pages_show_list", "pages_read_engagement", "pages_manage_posts")
+    own_scopes: tuple[str, ...] = ("pages_manage_posts",)
+
+    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        """The person's long-lived token, traded for the first Page's token with that token's own expiry."""
+        person = await super().exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+        async with self.session() as session:
+            pages = await self.graph(
+                session, "GET", "me/accounts", person.access_token, params={"fields": "id,name,access_token"}
+            )
+            page_token = next(
+                (
+                    caption_of(p, "access_token")
+                    for p in pages.get("data", [])
+                    if isinstance(p, dict) and p.get("id") and caption_of(p, "access_token")
+                ),
+                None,
+            )
+            if page_token is None:
+                raise CannotConnect(
+                    "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on "
+                    "the sign-in screen, then /connect again."
+                )
+            info = await self._debug(session, page_token)
+        expires = int(info.get("expires_at") or 0)  # 0: never
+        return TokenSet(
+            access_token=page_token,
+            refresh_token=None,
+            expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
+            scopes=person.scopes,
+        )
+
+    async def _debug(self, session: aiohttp.ClientSession, token: str) -> dict[str, Any]:
+        """`debug_token` (asked with the app's own token): whose token it is, for what, until when."""
+        answer = await self.graph(session, "GET", "debug_token", self.app_token(), params={"input_token": token})
+        data = answer.get("data")
+        if not isinstance(data, dict) or not data.get("is_valid", True):
+            raise TokenRevoked(detail=f"debug_token: {data}")
+        return data
+
+    async def account(self, access_token: str) -> Account:
+        """The Page the token is for (a Page token's `me` is the Page) and the person who granted it."""
+        async with self.session() as session:
+            page = await self.graph(session, "GET", "me", access_token, params={"fields": "id,name"})
+            info = await self._debug(session, access_token)
+        person = str(info.get("user_id") or "")
+        return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
+
+    async def revoke(self, access_token: str) -> bool:
+        """Revoke `pages_manage_posts` for the person behind the Page token (with the app's token: a Page
+        token can't speak for the person)."""
+        async with self.session() as session:
+            person = str((await self._debug(session, access_token)).get("user_id") or "")
+            for permission in self.own_scopes:
+                await self.graph(session, "DELETE", f"{person}/permissions/{permission}", self.app_token())
+        return True
+
+    async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:
+        page_id, token = node_of(credentials.platform_user_id), credentials.access_token
+        async with self.session() as session:
+            kind = content.media_kind or "image"
+            if content.media_url is None and content.media is None:
+                edge, form = "feed", _form({"message": content.text})
+            elif kind == "video":
+                edge, form = "videos", _media_form({"description": content.text}, content, "file_url")
+            else:
+                edge, form = "photos", _media_form({"message": content.text}, content, "url")
+            made = await self.graph(session, "POST", f"{page_id}/{edge}", token, form=form, creates=True)
+            # A photo answers with its post's id too; the post is what the feed lists and links to.
+            post_id = str(made.get("post_id") or made["id"])
+            # The post exists now: nothing after this line may fail the publish (a retry would post again).
+            try:
+                found = await self.graph(session, "GET", post_id, token, params={"fields": "permalink_url"})
+                url = _absolute(caption_of(found, "permalink_url")) or self.post_url(post_id)
+            except PlatformError:
+                url = self.post_url(post_id)
+        return PublishedPost(post_id, url)
+
+    def post_url(self, post_id: str) -> str | None:
+        return f"https://www.facebook.com/{post_id}"
+
+    async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
+        page_id, token = node_of(credentials.platform_user_id), credentials.access_token
+        async with self.session() as session:
+            posts = await self.graph(
+                session,
+                "GET",
+                f"{page_id}/posts",
+                token,
+                params={"fields": "id,message,permalink_url", "limit": str(RECENT)},
+            )
+            found = _matching(posts, "message", content)
+            if found is None and content.media_kind == "video":
+                videos = await self.graph(
+                    session,
+                    "GET",
+                    f"{page_id}/videos",
+                    token,
+                    params={"fields": "id,description,permalink_url", "limit": str(RECENT)},
+                )
+                found = _matching(videos, "description", content)
+        if found is None:
+            return None
+        post_id = str(found["id"])
+        return PublishedPost(post_id, _absolute(caption_of(found, "permalink_url")) or self.post_url(post_id))
+
+
+def _matching(listing: dict[str, Any], key: str, content: PostContent) -> dict[str, Any] | None:
+    for item in listing.get("data", []):
+        if isinstance(item, dict) and text_marker(caption_of(item, key)) == content.marker:
+            return item
+    return None
+
+
+def _form(fields: dict[str, str]) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    return form
+
+
+def _media_form(fields: dict[str, str], content: PostContent, url_field: str) -> aiohttp.FormData:
+    """Facebook fetches the media from its URL when there is one, else the file goes up in the request."""
+    if content.media_url:
+        return _form({**fields, url_field: content.media_url})
+    assert content.media is not None
+    form = _form(fields)
+    form.add_field("source", content.media.read_bytes(), filename=content.media.name)
+    return form
+
+
+def _absolute(link: str) -> str:
+    """Videos' `permalink_url` is a path on facebook.com; posts' is a whole URL."""
+    return f"https://www.facebook.com{link}" if link.startswith("/") else link
