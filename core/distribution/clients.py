@@ -6,6 +6,7 @@ from core.config import Settings
 from core.distribution.errors import NotConfigured
 from core.distribution.platforms.linkedin import LinkedInClient
 from core.distribution.platforms.names import Platform
+from core.distribution.platforms.tiktok import TikTokClient
 from core.distribution.platforms.x import XClient
 from core.distribution.ports import PlatformClient
 
@@ -27,6 +28,19 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             client_secret=settings.x_client_secret.get_secret_value(),
             api_base=settings.x_api_base,
             authorize_base=settings.x_authorize_url,
+            timeout_s=settings.platform_timeout_s,
+        )
+    if settings.tiktok_client_key and settings.tiktok_client_secret:
+        clients[Platform.TIKTOK] = TikTokClient(
+            client_key=settings.tiktok_client_key,
+            client_secret=settings.tiktok_client_secret.get_secret_value(),
+            api_base=settings.tiktok_api_base,
+            authorize_url=settings.tiktok_authorize_url,
+            pull_from_url=settings.tiktok_pull_from_url,
+            privacy_level=settings.tiktok_privacy_level,
+            chunk_bytes=settings.tiktok_chunk_bytes,
+            poll_s=settings.tiktok_status_poll_s,
+            publish_wait_s=settings.tiktok_publish_wait_s,
             timeout_s=settings.platform_timeout_s,
         )
     return clients
