@@ -20,7 +20,7 @@ from tasks.registry import task
 @task(publishing.PUBLISH, max_attempts=8)
 async def publish_post(post_id: str, deps: CoreDeps) -> dict[str, str | None]:
     async with deps.sessionmaker() as session:
-        outcome = await publishing.publish_post(session, deps.settings, uuid.UUID(post_id))
+        outcome = await publishing.publish_post(session, deps.settings, uuid.UUID(post_id), store=deps.store)
         units = await notices.record_outcome(session, outcome)
         await session.commit()
     await outbox.flush(deps, units)

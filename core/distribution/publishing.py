@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,6 +50,7 @@ from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.ports import Credentials, PlatformClient, PostContent, PublishedPost
 from core.pipeline.render import full_text
 from core.repurposing.models import GeneratedContent
+from core.storage.files import FileStore
 from core.system.models import AuditLog
 from core.work import submit as work
 
@@ -213,11 +215,14 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
     return _Run(post, connection, draft, attempt, check_first)
 
 
-async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> PublishOutcome:
+async def publish_post(
+    session: AsyncSession, settings: Settings, post_id: uuid.UUID, *, store: FileStore | None = None
+) -> PublishOutcome:
     """One run of a due post's work unit: claim it, call the platform once (after checking for an earlier
     try's post), and record the outcome. Commits as it goes: the attempt is durable before the platform is
     called, and no transaction is open during the call. The caller commits what it adds after the outcome
-    (the owner's message) with it. Database errors propagate (the unit retries the whole run)."""
+    (the owner's message) with it. Database errors propagate (the unit retries the whole run). `store`: where
+    a clip draft's video is, which goes with the first part."""
     begun = await _begin(session, post_id)
     await session.commit()
     if isinstance(begun, PublishOutcome):
@@ -239,7 +244,10 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
             # A thread is one create per part, each replying to the one before; each part's id is committed
             # as soon as it exists, so a retry resumes after the last part posted instead of starting over.
             content = PostContent(
-                text=part, title=run.draft.title if run.draft else None, reply_to=posted[-1] if posted else None
+                text=part,
+                title=run.draft.title if run.draft else None,
+                reply_to=posted[-1] if posted else None,
+                **(_media(run.draft, store) if index == 0 else {}),
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False
@@ -261,6 +269,13 @@ async def publish_post(session: AsyncSession, settings: Settings, post_id: uuid.
         run.post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, run.post.id, run.post.platform, reason=exc.user_message)
     return await _published(session, run, published, reconciled=found_any)
+
+
+def _media(draft: GeneratedContent | None, store: FileStore | None) -> dict[str, Any]:
+    """A clip draft's rendered video as a file on this machine (nothing without a store to find it in)."""
+    if draft is None or store is None or not draft.file_url or draft.content_type != "short_video":
+        return {}
+    return {"media": store.local_path(draft.file_url), "media_kind": "video"}
 
 
 def parts_of(post: ScheduledPost) -> list[str]:
