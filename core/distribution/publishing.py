@@ -34,6 +34,7 @@ from core.distribution.errors import (
     NotConnected,
     OutcomeUnknown,
     PlatformError,
+    QuotaExhausted,
     RateLimited,
     TokenRevoked,
     VersionRetired,
@@ -346,6 +347,14 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
         post.status = PostStatus.HELD
         post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message)
+    if isinstance(exc, QuotaExhausted):
+        # Not a failure: the post moves to when the account's allowance is back, and its owner hears when.
+        post.status = PostStatus.SCHEDULED
+        post.scheduled_for = exc.until
+        post.error_message = exc.user_message
+        await add_publish_unit(session, post.id, exc.until, key=f"{post.id}:quota{run.attempt.attempt}")
+        wait = max(0.0, (exc.until - utcnow()).total_seconds())
+        return PublishOutcome(Result.RETRY, post.id, platform, reason=exc.user_message, retry_in_s=wait)
     if exc.transient and run.attempt.attempt < settings.publish_max_attempts:
         delay = retry_delay(run.attempt.attempt, exc.retry_after, base_s=settings.publish_retry_base_s)
         post.status = PostStatus.SCHEDULED

@@ -348,3 +348,22 @@ def test_chunks_follow_tiktoks_counting_and_listed_captions_match_by_prefix() ->
     assert caption_matches(caption, " ".join(caption.split())[:150])
     assert not caption_matches(caption, "Show up every week.")  # a short listed text must be the whole caption
     assert caption_matches("Short one", "Short  one") and not caption_matches("Short one", "")
+
+
+async def test_the_daily_post_cap_moves_the_post_a_day_on_and_says_when(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, tiktok_video: Path, run_id: str
+) -> None:
+    connection = await connect_tiktok(tiktok_deps, tiktok, creator)
+    tiktok.faults.append(Fault(endpoint="init", status=403, code="spam_risk_too_many_posts"))
+    draft_id = await clip_draft(tiktok_deps, creator, tiktok_video)
+    async with running_worker(tiktok_deps, f"tt-{run_id}-cap"):
+        post = await _schedule(tiktok_deps, draft_id, connection)
+        message = await wait_for_message(tiktok_deps, creator.chat, "daily limit")
+    moved = await wait_for_status(tiktok_deps, post.id, PostStatus.SCHEDULED)
+    assert abs((moved.scheduled_for - (utcnow() + timedelta(hours=24))).total_seconds()) < 120
+    assert message.text.startswith("TikTok's daily limit of posts from apps is used up on this account")
+    assert "Your TikTok post will be tried again at" in message.text and "Asia/Kolkata" in message.text
+    assert tiktok.posts == []
+    async with tiktok_deps.sessionmaker() as session:
+        attempts = await publishing.attempts_of(session, post.id)
+    assert [a.outcome for a in attempts] == [AttemptOutcome.FAILED]
