@@ -86,6 +86,7 @@ class FakeTikTok:
     daily_cap: int = 0  # inits per creator per 24 h (0: none); beyond it init answers spam_risk_too_many_posts
     public_ids: bool = True  # PUBLISH_COMPLETE carries publicaly_available_post_id
     expires_in: int = 86_400
+    decline: bool = False
     posts: list[dict[str, Any]] = field(default_factory=list)
     inits: list[dict[str, Any]] = field(default_factory=list)
     statuses_seen: list[str] = field(default_factory=list)
@@ -152,9 +153,13 @@ class FakeTikTok:
         query = request.query
         if query.get("client_key") != self.client_key or query.get("response_type") != "code":
             return web.Response(status=400, text="invalid client_key or response_type")
-        code = secrets.token_urlsafe(12)
-        self.codes[code] = query.get("scope", "")
-        raise web.HTTPFound(str(URL(query["redirect_uri"]).with_query({"code": code, "state": query["state"]})))
+        if self.decline:  # the creator pressed Cancel on TikTok's consent page
+            params = {"error": "access_denied", "error_description": "User cancelled", "state": query["state"]}
+        else:
+            code = secrets.token_urlsafe(12)
+            self.codes[code] = query.get("scope", "")
+            params = {"code": code, "scopes": query.get("scope", ""), "state": query["state"]}
+        raise web.HTTPFound(str(URL(query["redirect_uri"]).with_query(params)))
 
     async def _token(self, request: web.Request) -> web.Response:
         self.requests.append(("POST", "/v2/oauth/token/"))

@@ -10,12 +10,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from core.common.clock import utcnow
 from core.deps import CoreDeps
-from core.distribution import publishing
+from core.distribution import connect, publishing
+from core.distribution.connections import Owner
 from core.distribution.errors import (
     ContentRejected,
     OutcomeUnknown,
@@ -43,6 +46,7 @@ from tests.distribution_fixtures import (
 )
 from tests.fakes.tiktok_api import FakeTikTok, Fault
 from tests.workers import running_worker
+from webhooks.app import make_web_app
 
 
 async def _schedule(deps: CoreDeps, draft_id: uuid.UUID, connection: PlatformConnection):
@@ -367,3 +371,28 @@ async def test_the_daily_post_cap_moves_the_post_a_day_on_and_says_when(
     async with tiktok_deps.sessionmaker() as session:
         attempts = await publishing.attempts_of(session, post.id)
     assert [a.outcome for a in attempts] == [AttemptOutcome.FAILED]
+
+
+async def test_approving_on_tiktok_lands_on_the_callback_and_connects_the_account(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator
+) -> None:
+    """The browser goes from the sign-in link through TikTok's consent page back to
+    `PUBLIC_BASE_URL/oauth/tiktok/callback` on the real web app."""
+    server = TestServer(make_web_app(tiktok_deps, bot_username="recast_test_bot"), host="127.0.0.1")
+    await server.start_server()
+    try:
+        tiktok_deps.settings = tiktok_deps.settings.model_copy(update={"public_base_url": str(server.make_url(""))})
+        owner = Owner(creator.user_id)
+        link = await connect.sign_in_link(tiktok_deps.redis, tiktok_deps.settings, Platform.TIKTOK, owner, creator.chat)
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            status, text, landed = page.status, await page.text(), str(page.url)
+        assert status == 200 and landed.startswith(str(server.make_url("/oauth/tiktok/callback")))
+        assert "TikTok connected" in text and f"@{tiktok.username}" in text
+        assert sent_texts(tiktok_deps, creator.chat)[-1].startswith(f"Connected TikTok as @{tiktok.username}.")
+        tiktok.decline = True
+        link = await connect.sign_in_link(tiktok_deps.redis, tiktok_deps.settings, Platform.TIKTOK, owner, creator.chat)
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            assert page.status == 200 and "nothing was connected" in await page.text()
+        assert sent_texts(tiktok_deps, creator.chat)[-1].startswith("TikTok wasn't connected")
+    finally:
+        await server.close()
