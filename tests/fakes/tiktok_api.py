@@ -8,9 +8,9 @@ refresh tokens rotated) and `/v2/oauth/revoke/`; JSON answers `{"data": ..., "er
 rules, then chunks PUT in order to the `upload_url` with `Content-Range`, answered 206 until the last, 201)
 or `PULL_FROM_URL` (the fake GETs the link over HTTP, as TikTok would); `status/fetch` going from
 PROCESSING_UPLOAD/PROCESSING_DOWNLOAD to PUBLISH_COMPLETE (after `processing_polls` polls, or
-`processing_s` seconds when nobody polls) or FAILED with `fail_reason`; `video/list` with titles and
-descriptions cut to 150 characters. Faults are switched on per endpoint: a lost answer after the work was
-done, 5xx, 429, a revoked token, the daily post cap.
+`processing_s` seconds when nobody polls) or FAILED with `fail_reason`; `video/list` with the public
+videos' titles and descriptions cut to 150 characters. Faults are switched on per endpoint: a lost
+answer after the work was done, 5xx, 429, a revoked token, the daily post cap.
 """
 
 from __future__ import annotations
@@ -430,7 +430,9 @@ class FakeTikTok:
         max_count = int((await request.json()).get("max_count", 10))
         if not 1 <= max_count <= 20:
             return _error(400, "invalid_params", "max_count must be 1 to 20")
-        mine = [p for p in reversed(self.posts) if p["open_id"] == open_id][:max_count]
+        # TikTok's video list shows the creator's public videos: private (SELF_ONLY) posts are not in it.
+        mine = [p for p in reversed(self.posts) if p["open_id"] == open_id and p["privacy_level"] != "SELF_ONLY"]
+        mine = mine[:max_count]
         videos = []
         for post in mine:
             video = {

@@ -8,12 +8,15 @@ when the operator has verified the media domain in the TikTok app) or uploaded b
 the returned `upload_url` with `Content-Range` (`FILE_UPLOAD`). TikTok then processes the video: Recast polls
 `POST /v2/post/publish/status/fetch/` with the `publish_id` until `PUBLISH_COMPLETE` or `FAILED`.
 
-Once init has answered, the post exists on TikTok's side under its `publish_id`; any failure after that
-(a lost answer, a 5xx while polling, processing that outlasts `publish_wait_s`) is `OutcomeUnknown`, so the
-next attempt first looks through the creator's videos (`POST /v2/video/list/`) instead of posting again.
-TikTok lists a video's title and description cut to 150 characters, so the match is on that prefix of the
-caption. Unaudited TikTok apps can only post `SELF_ONLY` (private) videos, and TikTok describes the video
-list as the creator's public videos: for a private post the check may find nothing.
+The `publish_id` is the idempotency handle. Once init has answered, the post exists on TikTok's side under
+it; any failure after that (the last chunk's answer lost, a 5xx while polling, processing that outlasts
+`publish_wait_s`) is `OutcomeUnknown` carrying it, and the next attempt asks TikTok for that publish_id's
+status before anything else: published (found), still processing (still unknown, asked again later) or
+failed (nothing was posted by it). Only when init's own answer was lost is there no publish_id; then the
+check is the creator's recent videos (`POST /v2/video/list/`), matched on the caption (TikTok lists titles
+and descriptions cut to 150 characters, so on that prefix). TikTok's video list shows public videos, and
+unaudited apps can only post private (`SELF_ONLY`) ones: for those the list finds nothing, which is safe
+for FILE_UPLOAD (TikTok publishes nothing without the bytes) but, for a pulled link, may post twice.
 
 Errors come as `{"data": ..., "error": {"code", "message", "log_id"}}` with `code` "ok" on success.
 """
@@ -178,24 +181,29 @@ class TikTokClient:
                 session, "POST", "/v2/post/publish/video/init/", token, json=body, creates=True, label_what="post"
             )
             publish_id = str(data["publish_id"])
-            if body["source_info"]["source"] == "FILE_UPLOAD":
-                assert content.media is not None
-                await self._upload(session, str(data["upload_url"]), content.media)
-            status = await self._await_published(session, token, publish_id)
-        ids = [str(i) for i in status.get("publicaly_available_post_id") or []]  # sic: TikTok's spelling
-        handle = creator.get("creator_username")
-        if ids:
-            return PublishedPost(ids[0], video_url(handle, ids[0]) if handle else None)
-        # A private (SELF_ONLY) post has no public id: the publish id stands for it.
-        return PublishedPost(publish_id, f"https://www.tiktok.com/@{handle}" if handle else None)
+            try:
+                if body["source_info"]["source"] == "FILE_UPLOAD":
+                    assert content.media is not None
+                    await self._upload(session, str(data["upload_url"]), content.media)
+                status = await self._await_published(session, token, publish_id)
+            except OutcomeUnknown as exc:  # the next attempt asks TikTok about this publish_id
+                raise OutcomeUnknown(detail=str(exc), handle=publish_id) from exc
+        return _published(status, publish_id, creator.get("creator_username"))
 
     def post_url(self, post_id: str) -> str | None:
         return None  # a TikTok video's link carries its creator's @handle, which the id alone doesn't give
 
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
-        """The creator's recent video whose title or description is this caption (as far as TikTok lists it)."""
+        """With the publish_id of the attempt whose answer went missing, TikTok's status of it: published
+        (found), still processing (still unknown: the next attempt asks again) or failed (nothing posted by
+        it). Without one (init's answer was lost), or after a failed one, the creator's recent videos whose
+        title or description is this caption, as far as TikTok lists it."""
         fields = "id,title,video_description,share_url,create_time"
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            if content.pending:
+                found = await self._pending(session, credentials.access_token, content.pending)
+                if found is not None:
+                    return found
             data = await self._api(
                 session,
                 "POST",
@@ -211,6 +219,29 @@ class TikTokClient:
         return None
 
     # ------------------------------------------------------------ the steps
+
+    async def _pending(self, session: aiohttp.ClientSession, token: str, publish_id: str) -> PublishedPost | None:
+        try:
+            data = await self._status(session, token, publish_id)
+        except ContentRejected:  # TikTok doesn't know the publish_id (expired): search the videos instead
+            return None
+        status = str(data.get("status", ""))
+        if status == "PUBLISH_COMPLETE":
+            creator = await self._creator_info(session, token)
+            return _published(data, publish_id, creator.get("creator_username"))
+        if status == "FAILED":
+            return None
+        raise OutcomeUnknown(detail=f"{LABEL} is still processing {publish_id} ({status})", handle=publish_id)
+
+    async def _status(self, session: aiohttp.ClientSession, token: str, publish_id: str) -> dict[str, Any]:
+        return await self._api(
+            session,
+            "POST",
+            "/v2/post/publish/status/fetch/",
+            token,
+            json={"publish_id": publish_id},
+            label_what="post status",
+        )
 
     async def _creator_info(self, session: aiohttp.ClientSession, token: str) -> dict[str, Any]:
         return await self._api(
@@ -281,14 +312,7 @@ class TikTokClient:
         deadline = asyncio.get_running_loop().time() + self.publish_wait_s
         while True:
             try:
-                data = await self._api(
-                    session,
-                    "POST",
-                    "/v2/post/publish/status/fetch/",
-                    token,
-                    json={"publish_id": publish_id},
-                    label_what="post status",
-                )
+                data = await self._status(session, token, publish_id)
             except PlatformError as exc:  # the post is on its way; a retry must look for it first
                 raise OutcomeUnknown(detail=f"{LABEL} status of {publish_id}: {exc}") from exc
             status = str(data.get("status", ""))
@@ -398,6 +422,14 @@ def _daily_cap(detail: str) -> QuotaExhausted:
         "TikTok's daily limit of posts from apps is used up on this account; the post moves a day on.",
         detail=detail,
     )
+
+
+def _published(status: dict[str, Any], publish_id: str, handle: str | None) -> PublishedPost:
+    ids = [str(i) for i in status.get("publicaly_available_post_id") or []]  # sic: TikTok's spelling
+    if ids:
+        return PublishedPost(ids[0], video_url(handle, ids[0]) if handle else None)
+    # A private (SELF_ONLY) post has no public id: the publish id stands for it, and the link is the profile.
+    return PublishedPost(publish_id, f"https://www.tiktok.com/@{handle}" if handle else None)
 
 
 def _failed(reason: str, publish_id: str) -> PlatformError:

@@ -152,10 +152,37 @@ async def test_a_lost_answer_never_becomes_a_second_post(
     async with tiktok_deps.sessionmaker() as session:
         attempts = await publishing.attempts_of(session, post.id)
     assert [a.outcome for a in attempts] == [AttemptOutcome.UNKNOWN, AttemptOutcome.PUBLISHED]
-    # The retry looked through the creator's videos before posting anything.
-    assert ("POST", "/v2/video/list/") in tiktok.requests
     if fault.endpoint == "upload":
-        assert done.platform_post_url and done.platform_post_url.startswith("https://www.tiktok.com/@")
+        # TikTok had given the publish_id: the retry asked about it, and needed no search.
+        assert ("POST", "/v2/video/list/") not in tiktok.requests
+        assert done.platform_post_url == f"https://www.tiktok.com/@{tiktok.username}/video/{done.platform_post_id}"
+    else:  # no publish_id came back: the retry looked through the creator's videos before posting
+        assert ("POST", "/v2/video/list/") in tiktok.requests
+
+
+async def test_a_private_post_still_processing_is_asked_about_by_its_publish_id_not_posted_again(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, tiktok_video: Path, run_id: str
+) -> None:
+    """An unaudited app posts SELF_ONLY, which TikTok's video list doesn't show: only the publish_id can tell
+    whether the post the last attempt left processing went out."""
+    tiktok_deps.settings = tiktok_deps.settings.model_copy(update={"tiktok_publish_wait_s": 0.3})
+    connection = await connect_tiktok(tiktok_deps, tiktok, creator)
+    tiktok.privacy_level_options, tiktok.public_ids = ["SELF_ONLY"], False
+    tiktok.processing_polls, tiktok.processing_s = 10_000, 2.0  # longer than the client waits
+    draft_id = await clip_draft(tiktok_deps, creator, tiktok_video)
+    async with running_worker(tiktok_deps, f"tt-{run_id}-private"):
+        post = await _schedule(tiktok_deps, draft_id, connection)
+        done = await wait_for_status(tiktok_deps, post.id, PostStatus.PUBLISHED)
+    assert len(tiktok.posts) == 1 and len(tiktok.inits) == 1
+    assert tiktok.posts[0]["privacy_level"] == "SELF_ONLY"
+    publish_id = tiktok.posts[0]["publish_id"]
+    assert done.platform_post_id == publish_id  # a private post has no public id
+    assert done.platform_post_url == f"https://www.tiktok.com/@{tiktok.username}"
+    async with tiktok_deps.sessionmaker() as session:
+        attempts = await publishing.attempts_of(session, post.id)
+    assert attempts[0].outcome == AttemptOutcome.UNKNOWN and attempts[-1].outcome == AttemptOutcome.PUBLISHED
+    assert all(a.outcome == AttemptOutcome.UNKNOWN for a in attempts[:-1])
+    assert sum(a.outcome == AttemptOutcome.PUBLISHED for a in attempts) == 1
 
 
 async def test_a_revoked_token_holds_the_post_until_the_creator_reconnects(
