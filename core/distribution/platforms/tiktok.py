@@ -45,6 +45,7 @@ from core.distribution.errors import (
 from core.distribution.platforms.http import error_for, retry_after
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet
+from core.media.errors import MediaError
 from core.media.probe import probe_media
 
 LABEL = "TikTok"
@@ -172,6 +173,8 @@ class TikTokClient:
             raise ContentRejected("TikTok posts are videos, and this post has no video attached.")
         if content.media_kind == "image":
             raise ContentRejected("Recast posts videos to TikTok; this post's media is an image.")
+        if content.media is not None and not content.media.is_file():
+            raise ContentRejected("The clip's video is missing from Recast's media storage, so it can't be posted.")
         token = credentials.access_token
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
             creator = await self._creator_info(session, token)
@@ -252,7 +255,10 @@ class TikTokClient:
         limit = creator.get("max_video_post_duration_sec")
         if not limit or content.media is None:
             return  # a pulled link is checked by TikTok itself (FAILED with duration_check_failed)
-        duration = (await asyncio.to_thread(probe_media, content.media)).duration_s
+        try:
+            duration = (await asyncio.to_thread(probe_media, content.media)).duration_s
+        except MediaError as exc:  # not a video ffmpeg can read
+            raise ContentRejected(f"The clip's video can't be read: {exc.user_message}", detail=exc.detail) from exc
         if duration > float(limit):
             raise ContentRejected(
                 f"TikTok takes videos up to {_seconds(float(limit))} on this account, and this one is "

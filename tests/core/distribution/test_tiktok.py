@@ -423,3 +423,32 @@ async def test_approving_on_tiktok_lands_on_the_callback_and_connects_the_accoun
         assert sent_texts(tiktok_deps, creator.chat)[-1].startswith("TikTok wasn't connected")
     finally:
         await server.close()
+
+
+async def test_a_token_about_to_expire_is_refreshed_and_rotated_before_the_post(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, tiktok_video: Path, run_id: str
+) -> None:
+    tiktok.expires_in = 120  # TikTok's access tokens last hours; this one runs out within the refresh margin
+    connection = await connect_tiktok(tiktok_deps, tiktok, creator)
+    first_refresh = set(tiktok.refresh_tokens)
+    draft_id = await clip_draft(tiktok_deps, creator, tiktok_video)
+    async with running_worker(tiktok_deps, f"tt-{run_id}-refresh"):
+        post = await _schedule(tiktok_deps, draft_id, connection)
+        await wait_for_status(tiktok_deps, post.id, PostStatus.PUBLISHED)
+    assert tiktok.requests.count(("POST", "/v2/oauth/token/")) == 2  # the code, then one refresh
+    assert not first_refresh & set(tiktok.refresh_tokens)  # the spent refresh token was replaced
+    assert len(tiktok.posts) == 1
+
+
+async def test_a_clip_whose_file_is_not_a_video_is_refused_with_why(tiktok: FakeTikTok, tmp_path: Path) -> None:
+    client = _client(tiktok)
+    creds = await _credentials(tiktok, client)
+    junk = tmp_path / "clip.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(ContentRejected) as refused:
+        await client.publish(creds, PostContent(text="x", media=junk, media_kind="video"))
+    assert refused.value.user_message.startswith("The clip's video can't be read:")
+    with pytest.raises(ContentRejected) as missing:
+        await client.publish(creds, PostContent(text="x", media=tmp_path / "gone.mp4", media_kind="video"))
+    assert "missing from Recast's media storage" in missing.value.user_message
+    assert tiktok.inits == []
