@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     tiktok_chunk_bytes: int = Field(default=10 * 1024 * 1024, description="Chunk size of TikTok file uploads (5-64 MB)")
     tiktok_status_poll_s: float = Field(default=5.0, description="Pause between TikTok publish-status polls")
     tiktok_publish_wait_s: float = Field(
-        default=600.0, description="How long a TikTok post may process before its outcome counts as unknown"
+        default=300.0, description="How long a TikTok post may process before its outcome counts as unknown"
     )
     youtube_websub_secret: SecretStr | None = Field(default=None, description="hub.secret of YouTube push")
     publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")

@@ -91,7 +91,7 @@ class TikTokClient:
         privacy_level: str | None = None,
         chunk_bytes: int = 10 * 1024 * 1024,
         poll_s: float = 5.0,
-        publish_wait_s: float = 600.0,
+        publish_wait_s: float = 300.0,
         timeout_s: float = 30.0,
     ) -> None:
         self.client_key, self._secret = client_key, client_secret
@@ -144,7 +144,11 @@ class TikTokClient:
         form = {"client_key": self.client_key, "client_secret": self._secret, "token": access_token}
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
             status, _, raw = await _send(session, "POST", f"{self.api_base}/v2/oauth/revoke/", data=form)
-        if status >= 400 or _json(raw).get("error"):
+        error = _json(raw).get("error")
+        refused = (
+            isinstance(error, str) and error or isinstance(error, dict) and error.get("code") not in (None, "", "ok")
+        )
+        if status >= 400 or refused:
             raise error_for(
                 status if status >= 400 else 400, raw.decode(errors="replace"), {}, label=LABEL, creates=False
             )
