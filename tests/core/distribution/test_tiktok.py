@@ -129,6 +129,8 @@ async def test_processing_that_fails_fails_the_post_with_tiktoks_reason(
         # and posts once.
         pytest.param(Fault(endpoint="init", after_create=True, hang_s=3.0), 2, id="timeout-after-init"),
         pytest.param(Fault(endpoint="init", status=503), 1, id="503-on-init"),
+        # The status went missing while TikTok processed: the retry asks about the same publish_id.
+        pytest.param(Fault(endpoint="status", status=502), 1, id="502-while-processing"),
     ],
 )
 async def test_a_lost_answer_never_becomes_a_second_post(
@@ -151,8 +153,9 @@ async def test_a_lost_answer_never_becomes_a_second_post(
     assert len(tiktok.inits) == inits
     async with tiktok_deps.sessionmaker() as session:
         attempts = await publishing.attempts_of(session, post.id)
-    assert [a.outcome for a in attempts] == [AttemptOutcome.UNKNOWN, AttemptOutcome.PUBLISHED]
-    if fault.endpoint == "upload":
+    assert [a.outcome for a in attempts][-1] == AttemptOutcome.PUBLISHED
+    assert all(a.outcome == AttemptOutcome.UNKNOWN for a in attempts[:-1]) and len(attempts) >= 2
+    if fault.endpoint in ("upload", "status"):
         # TikTok had given the publish_id: the retry asked about it, and needed no search.
         assert ("POST", "/v2/video/list/") not in tiktok.requests
         assert done.platform_post_url == f"https://www.tiktok.com/@{tiktok.username}/video/{done.platform_post_id}"
@@ -452,3 +455,22 @@ async def test_a_clip_whose_file_is_not_a_video_is_refused_with_why(tiktok: Fake
         await client.publish(creds, PostContent(text="x", media=tmp_path / "gone.mp4", media_kind="video"))
     assert "missing from Recast's media storage" in missing.value.user_message
     assert tiktok.inits == []
+
+
+async def test_a_rate_limit_waits_for_tiktok_and_the_creator_hears_when(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, tiktok_video: Path, run_id: str
+) -> None:
+    connection = await connect_tiktok(tiktok_deps, tiktok, creator)
+    tiktok.faults.append(Fault(endpoint="init", status=429, retry_after=2))
+    draft_id = await clip_draft(tiktok_deps, creator, tiktok_video)
+    async with running_worker(tiktok_deps, f"tt-{run_id}-429"):
+        post = await _schedule(tiktok_deps, draft_id, connection)
+        await wait_for_status(tiktok_deps, post.id, PostStatus.PUBLISHED)
+        await wait_for_message(tiktok_deps, creator.chat, "Published on TikTok")
+    async with tiktok_deps.sessionmaker() as session:
+        attempts = await publishing.attempts_of(session, post.id)
+    assert [a.outcome for a in attempts] == [AttemptOutcome.FAILED, AttemptOutcome.PUBLISHED]
+    assert attempts[1].started_at and attempts[0].finished_at
+    assert (attempts[1].started_at - attempts[0].finished_at).total_seconds() >= 2.0
+    assert any("rate limit" in t and "will be tried again at" in t for t in sent_texts(tiktok_deps, creator.chat))
+    assert len(tiktok.posts) == 1
