@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -97,6 +98,17 @@ class Settings(BaseSettings):
     x_client_secret: SecretStr | None = None
     x_api_base: str = "https://api.x.com"
     x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    google_client_id: str | None = Field(
+        default=None, description="Google OAuth client (YouTube); also the quota project"
+    )
+    google_client_secret: SecretStr | None = None
+    google_auth_base: str = "https://accounts.google.com"
+    google_token_base: str = "https://oauth2.googleapis.com"
+    youtube_api_base: str = "https://www.googleapis.com"
+    youtube_privacy_status: str = Field(default="public", description="public | unlisted | private for uploads")
+    youtube_chunk_kib: int = Field(default=8192, description="Resumable upload chunk, a multiple of 256 KiB")
+    youtube_daily_units: int = Field(default=10_000, description="The Google project's daily YouTube Data API units")
+    youtube_daily_uploads: int = Field(default=100, description="The project's daily videos.insert calls")
     meta_app_secret: SecretStr | None = Field(
         default=None, description="Meta app secret: signs Instagram/Facebook webhooks and deauthorize callbacks"
     )
@@ -127,6 +139,24 @@ class Settings(BaseSettings):
     billing_contact: str | None = Field(
         default=None,
         description="Whom creators contact for a plan when no payment gateway is configured (billing off)",
+    )
+
+    # Media storage: a local directory (one machine) or an S3-compatible bucket (several machines).
+    storage_backend: Literal["local", "s3"] = Field(default="local", description="Where media lives: local | s3")
+    s3_endpoint_url: str | None = Field(default=None, description="S3 API endpoint (MinIO...); unset = AWS")
+    s3_public_endpoint_url: str | None = Field(
+        default=None, description="Endpoint in the links platforms fetch; unset = S3_ENDPOINT_URL"
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket holding the media (required for s3)")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(default=None, description="unset = boto3's usual credential chain")
+    s3_secret_access_key: SecretStr | None = None
+    s3_multipart_threshold_mb: int = Field(
+        default=16, ge=1, description="Uploads from this size go up in parts of this size (at least 5 MB)"
+    )
+    s3_create_bucket: bool = Field(default=False, description="Create S3_BUCKET at start-up if it is missing")
+    media_link_ttl_s: int = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="How long a media link for a platform works (max 7 days)"
     )
 
     # Invoicing (India GST)

@@ -233,6 +233,7 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:  # 
     from core.content.models import ContentAsset
     from core.db.session import session_scope
     from core.media.samples import make_talk_video
+    from core.storage.factory import describe
     from tasks.worker import Worker, WorkerConfig, attach, make_queue
 
     async with open_infra(settings) as infra:  # migrates and loads the seed data
@@ -241,7 +242,7 @@ async def demo(settings: Settings, *, input_path: str | None = None) -> int:  # 
         print(f"  PostgreSQL : {mask_url_password(infra.database_url)}")
         print(f"  Redis      : {mask_url_password(infra.redis_url)}")
         print(f"  Qdrant     : {settings.qdrant_url or settings.recast_data_dir / 'qdrant'}")
-        print(f"  Media      : {infra.store.root}")
+        print(f"  Media      : {describe(infra.store)}")
         print(f"  Embedded   : {', '.join(infra.embedded) or 'nothing (all configured)'}")
         print(f"  Seed data  : {counts}")
 

@@ -24,7 +24,8 @@ from core.config import Settings
 from core.db import migrate
 from core.db.session import make_engine, make_sessionmaker
 from core.infra.embedded import infrastructure
-from core.storage.files import LocalFileStore
+from core.storage.factory import StorageMisconfigured, file_store
+from core.storage.files import FileStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Infra:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     qdrant: AsyncQdrantClient
-    store: LocalFileStore
+    store: FileStore
     embedded: list[str]
     seeded: dict[str, int] | None = None  # reference rows inserted at start-up (None: not migrated here)
 
@@ -92,6 +93,10 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
     Why seed here and not only in `recast db upgrade --seed`: a server started on an unseeded database
     would have no plans, so every creator would have no plan, and /plans would be empty for good."""
     settings.recast_data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = await asyncio.to_thread(file_store, settings)  # an S3 bucket is checked (or created) here
+    except StorageMisconfigured as exc:
+        raise SystemExit(f"Media storage is not usable: {exc}") from exc
     embedded = [
         name
         for name, configured in (
@@ -125,7 +130,7 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
                 sessionmaker=make_sessionmaker(engine),
                 redis=redis,
                 qdrant=qdrant,
-                store=LocalFileStore(settings.media_dir),
+                store=store,
                 embedded=embedded,
                 seeded=seeded,
             )

@@ -6,10 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deps import CoreDeps
-from core.distribution import notices, platform_events, publishing, upkeep
+from core.distribution import notices, platform_events, post_media, publishing, upkeep
+from core.distribution.models import PostStatus, ScheduledPost
 from core.inbox import service as inbox
 from core.inbox.store import PLATFORM_TASK, PLATFORMS
 from core.notify import outbox
@@ -25,6 +27,19 @@ async def publish_post(post_id: str, deps: CoreDeps) -> dict[str, str | None]:
         await session.commit()
     await outbox.flush(deps, units)
     return {"result": outcome.result, "url": outcome.url}
+
+
+@task(post_media.PREPARE, max_attempts=3)
+async def prepare_post_media(post_id: str, deps: CoreDeps) -> str:
+    """Ahead of the due time: the platform-ready copy of a scheduled post's clip (the publisher makes it
+    itself if this hasn't run)."""
+    async with deps.sessionmaker() as session:
+        post = await session.scalar(
+            select(ScheduledPost).where(ScheduledPost.id == uuid.UUID(post_id)).with_for_update()
+        )
+        if post is None or post.status not in (PostStatus.SCHEDULED, PostStatus.HELD):
+            return "not needed"
+        return await publishing.prepare_media(session, deps.store, post)
 
 
 @task("distribution.refresh_tokens", max_attempts=3)

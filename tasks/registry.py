@@ -13,7 +13,14 @@ from typing import Any
 from core.work import registry as work_registry
 from core.work.registry import DedupeKey, GiveUp
 
-TASK_MODULES = ("tasks.pipeline", "tasks.billing", "tasks.slack", "tasks.distribution", "core.notify.outbox")
+TASK_MODULES = (
+    "tasks.pipeline",
+    "tasks.billing",
+    "tasks.slack",
+    "tasks.distribution",
+    "tasks.analytics",
+    "core.notify.outbox",
+)
 
 
 def task(

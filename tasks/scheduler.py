@@ -37,6 +37,8 @@ PERIODIC = (
     Periodic("billing.send_trial_reminders", 3600),
     Periodic("slack.send_qa_reminders", 900),
     Periodic("distribution.refresh_tokens", 3600),
+    Periodic("analytics.collect_metrics", 300),
+    Periodic("analytics.roll_up", 86400),  # once per UTC day, just after midnight
 )
 
 

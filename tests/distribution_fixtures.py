@@ -24,7 +24,7 @@ from core.distribution import connect
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import Platform
-from core.media.ffmpeg import find_ffmpeg
+from core.media.ffmpeg import find_ffmpeg, run_ffmpeg
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import GeneratedContent
 from tasks.registry import load_all
@@ -132,6 +132,36 @@ def now() -> datetime:
     return utcnow()
 
 
+async def make_clip(path: Path, *, seconds: float, codec: str = "libx264", size: str = "360x640") -> Path:
+    video = ["-c:v", codec, "-pix_fmt", "yuv420p"] + (
+        ["-preset", "ultrafast"] if codec == "libx264" else ["-b:v", "200k"]
+    )
+    audio = ["-c:a", "libopus" if path.suffix == ".webm" else "aac"]
+    await run_ffmpeg(
+        ["-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r=25:d={seconds}", "-f", "lavfi", "-i", f"sine=d={seconds}"]
+        + video
+        + audio
+        + ["-shortest", str(path)]
+    )
+    return path
+
+
+async def clip_draft(deps: CoreDeps, who: Creator, clip: Path) -> uuid.UUID:
+    url = deps.store.put_path(clip, f"clips/{uuid.uuid4().hex}/{clip.name}")
+    async with deps.sessionmaker() as session:
+        draft = GeneratedContent(
+            user_id=who.user_id,
+            title="Show up every week",
+            content_type="short_video",
+            content_text=f"Show up every week. ({uuid.uuid4().hex[:6]}) #Consistency",
+            file_url=url,
+            metadata_={"output_format": "short_video"},
+        )
+        session.add(draft)
+        await session.commit()
+        return draft.id
+
+
 # ------------------------------------------------------------ TikTok
 
 TIKTOK_CHUNK = 96 * 1024  # the test video goes up in several chunks of this size
@@ -177,25 +207,6 @@ def tiktok_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=120,
     )  # fmt: skip
     return path
-
-
-async def clip_draft(deps: CoreDeps, who: Creator, video: Path, caption: str | None = None) -> uuid.UUID:
-    """A rendered clip draft of the creator's, its video in media storage as the clip job stores it."""
-    key = f"clips/{uuid.uuid4().hex}/clip.mp4"
-    async with deps.sessionmaker() as session:
-        draft = GeneratedContent(
-            user_id=who.user_id,
-            title="Show up every week",
-            content_type="short_video",
-            target_platform="instagram",
-            content_text=caption or f"Show up every week, even when nobody claps. ({uuid.uuid4().hex[:6]})",
-            hashtags=["CreatorTips"],
-            file_url=deps.store.put_path(video, key),
-            metadata_={"output_format": "short_video"},
-        )
-        session.add(draft)
-        await session.commit()
-        return draft.id
 
 
 async def connect_tiktok(deps: CoreDeps, fake: FakeTikTok, who: Creator) -> PlatformConnection:

@@ -49,7 +49,8 @@ def test_compose_file_is_valid_and_has_the_production_shape(compose: dict[str, A
     assert services["postgres"]["image"] == "postgres:15"
     assert services["redis"]["image"].startswith("redis:7")
     assert services["qdrant"]["image"].startswith("qdrant/qdrant")
-    for server in ("postgres", "redis", "qdrant"):
+    assert re.fullmatch(r"minio/minio:RELEASE\.[0-9TZ-]+", services["minio"]["image"]), "MinIO pinned to a release"
+    for server in ("postgres", "redis", "qdrant", "minio"):
         assert services[server]["healthcheck"]["test"], server
         assert any(":" in v for v in services[server]["volumes"]), f"{server} keeps its data in a volume"
     commands = {name: service.get("command") for name, service in services.items()}
@@ -62,16 +63,22 @@ def test_compose_file_is_valid_and_has_the_production_shape(compose: dict[str, A
         env = services[process]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql://") and "@postgres:" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0" and env["QDRANT_URL"] == "http://qdrant:6333"
+        # Media in MinIO, with the credentials MinIO itself is started with.
+        assert env["STORAGE_BACKEND"] == "s3" and env["S3_ENDPOINT_URL"] == "http://minio:9000"
+        assert env["S3_BUCKET"] and env["S3_CREATE_BUCKET"] == "true"
+        assert env["S3_ACCESS_KEY_ID"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
+        assert env["S3_SECRET_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
 
 
 def test_processes_start_only_after_migrations_and_healthy_servers(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services["migrate"]["depends_on"]) == {"postgres", "redis", "qdrant"}
+    assert set(services["migrate"]["depends_on"]) == {"postgres", "redis", "qdrant", "minio"}
     for process in ("web", "worker", "scheduler"):
         depends = services[process]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
         assert depends["postgres"] == {"condition": "service_healthy"}
         assert depends["redis"] == {"condition": "service_healthy"}
+        assert depends["minio"] == {"condition": "service_healthy"}
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from core.deps import CoreDeps
 from core.inbox.store import PLATFORM_TASK, PLATFORMS, PROCESS_TASK, GatewayInbox, asyncpg_dsn, engine_of
 from core.system.metrics import CONTENT_TYPE
 from core.work import submit
-from webhooks import billing_return, calendar, oauth
+from webhooks import billing_return, calendar, media, oauth
 from webhooks.gateways.base import (
     BadSignature,
     MalformedBody,
@@ -249,6 +249,7 @@ def make_web_app(
     app.router.add_get("/billing/return", billing_return.handler(deps, bot_username))
     oauth.add_routes(app, deps, bot_username)
     calendar.add_routes(app, deps)
+    media.add_routes(app, deps)
     for sender in ("razorpay", "stripe", "cashfree", "paypal"):
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     for sender in PLATFORMS:

@@ -25,6 +25,7 @@ from bots.telegram.routers import (
     ingest,
     publish,
     start,
+    stats,
     subscription,
     transcript,
 )
@@ -51,6 +52,7 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     routers.append(subscription.setup())
     routers.append(connect.setup())
     routers.append(publish.setup())
+    routers.append(stats.setup())
     routers.append(ingest.setup())
     routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.db.base import Base, created_at_column, uuid_pk
 
+# A snapshot's owner (a user, an organization, or one of its client accounts) and period: one row each.
+OWNER_PERIOD = ("user_id", "organization_id", "client_account_id", "snapshot_date", "snapshot_type")
+
 
 class _SnapshotColumns:
     """Columns shared by `analytics_snapshots` and its archive, so the two cannot drift apart."""
@@ -28,6 +31,11 @@ class _SnapshotColumns:
     @classmethod
     def organization_id(cls) -> Mapped[uuid.UUID | None]:
         return mapped_column(ForeignKey("organizations.id"))
+
+    @declared_attr
+    @classmethod
+    def client_account_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(ForeignKey("client_accounts.id", ondelete="CASCADE"))
 
     snapshot_date: Mapped[date]
     snapshot_type: Mapped[str] = mapped_column(String(50))
@@ -45,6 +53,7 @@ class AnalyticsSnapshot(_SnapshotColumns, Base):
     __table_args__ = (
         Index("idx_analytics_user", "user_id"),
         Index("idx_analytics_date", "snapshot_date"),
+        Index("uq_snapshot_owner_period", *OWNER_PERIOD, unique=True, postgresql_nulls_not_distinct=True),
     )
 
 
@@ -57,6 +66,7 @@ class AnalyticsSnapshotArchive(_SnapshotColumns, Base):
     __table_args__ = (
         Index("idx_analytics_archive_user", "user_id"),
         Index("idx_analytics_archive_date", "snapshot_date"),
+        Index("uq_snapshot_archive_owner_period", *OWNER_PERIOD, unique=True, postgresql_nulls_not_distinct=True),
     )
 
 

@@ -32,7 +32,7 @@ from core.repurposing.errors import DraftNotFound, NothingToRevise
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.repurposing.rewriting import open_revision
-from core.storage.files import FileStore
+from core.storage.files import FileStore, off_loop
 
 JOB_TYPE = "video_to_shorts"
 OUTPUT_FORMAT = "short_video"
@@ -178,7 +178,7 @@ async def store_clip_job(
                 "versions": [],
             },
         )
-        _apply(row, moment, clip, store, key=f"clips/{job.id}/{rank}")
+        _apply(row, moment, clip, await _upload(store, clip, key=f"clips/{job.id}/{rank}"))
         rows.append(row)
     if job.user_id is not None and rows:
         await billing_usage.consume(session=session, user_id=job.user_id, credits=JOB_CREDITS)
@@ -286,7 +286,8 @@ async def rerender_clip(
             "versions": [*meta.get("versions", []), previous][-MAX_VERSIONS:],
             "last_feedback": feedback.strip(),
         }
-        _apply(row, moment, clip, store, key=f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}")
+        key = f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}"
+        _apply(row, moment, clip, await _upload(store, clip, key=key))
     if row.user_id is not None:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
     revision = await open_revision(
@@ -314,9 +315,18 @@ async def _envelope(media_path: Path) -> clip_envelope.SpeechEnvelope:
 _MOMENT_KEYS = ("start", "end", "score", "components", "first_word", "last_word", "aspect_ratio", "reframe")
 
 
-def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, store: FileStore, *, key: str) -> None:
-    row.file_url = store.put_path(clip.path, f"{key}.mp4")
-    row.thumbnail_url = store.put_path(clip.thumbnail_path, f"{key}.jpg")
+async def _upload(store: FileStore, clip: RenderedClip, *, key: str) -> tuple[str, str]:
+    """The clip and its thumbnail stored, in a thread: with S3 storage this is an upload (multipart for a
+    large render), and the event loop keeps the unit's lease beating meanwhile."""
+
+    def put() -> tuple[str, str]:
+        return store.put_path(clip.path, f"{key}.mp4"), store.put_path(clip.thumbnail_path, f"{key}.jpg")
+
+    return await off_loop(put)
+
+
+def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, urls: tuple[str, str]) -> None:
+    row.file_url, row.thumbnail_url = urls
     row.title = _title(moment.text)
     row.content_text = moment.text
     row.duration = max(1, round(clip.duration))

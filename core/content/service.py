@@ -12,6 +12,7 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ from core.content.errors import EmptyDocument, FileTooLarge, TextTooShort, TooLo
 from core.content.models import ContentAnalysis, ContentAsset
 from core.media.errors import MediaError
 from core.media.probe import MediaInfo, probe_media
-from core.storage.files import FileStore
+from core.storage.files import FileStore, off_loop
 from core.system import audit
 
 MB = 1024 * 1024
@@ -167,7 +168,7 @@ async def _create_asset(
         )
         session.add(asset)
         await session.flush()
-        put(key)
+        await off_loop(partial(put, key))  # an upload with S3 storage: off the event loop
         await audit.record(
             session=session,
             action="content_uploaded",

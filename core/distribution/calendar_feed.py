@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.common.clock import utcnow
 from core.common.secrets import b64, sign, unb64
 from core.config import Settings
+from core.distribution import calendar
 from core.distribution.models import PostStatus, ScheduledPost
 from core.distribution.platforms.names import label
 
@@ -69,7 +70,8 @@ def _stamp(when: datetime) -> str:
 
 
 async def ics(session: AsyncSession, user_id: uuid.UUID) -> str:
-    """The creator's scheduled and held posts as VEVENTs (held ones marked tentative, with why)."""
+    """The creator's scheduled and held posts as VEVENTs (held ones marked tentative, with why), and the
+    calendar slots they kept for drafts not approved yet (tentative)."""
     posts = (
         await session.scalars(
             select(ScheduledPost)
@@ -98,6 +100,19 @@ async def ics(session: AsyncSession, user_id: uuid.UUID) -> str:
             f"SUMMARY:{_text(summary)}",
             f"DESCRIPTION:{_text(description)}",
             f"STATUS:{'CONFIRMED' if post.status == PostStatus.SCHEDULED else 'TENTATIVE'}",
+            "END:VEVENT",
+        ]
+    for entry, at in await calendar.kept(session, user_id):  # slots kept for drafts not scheduled yet
+        summary = f"{label(entry.platform or '')}: {calendar.what(entry)} (slot kept)"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:entry-{entry.id}@recast",
+            f"DTSTAMP:{now}",
+            f"DTSTART:{_stamp(at)}",
+            "DURATION:PT15M",
+            f"SUMMARY:{_text(summary)}",
+            "DESCRIPTION:Kept in Recast for this draft: not scheduled yet (see /calendar).",
+            "STATUS:TENTATIVE",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -8,6 +8,7 @@ from core.distribution.platforms.linkedin import LinkedInClient
 from core.distribution.platforms.names import Platform
 from core.distribution.platforms.tiktok import TikTokClient
 from core.distribution.platforms.x import XClient
+from core.distribution.platforms.youtube import YouTubeClient
 from core.distribution.ports import PlatformClient
 
 
@@ -28,6 +29,19 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             client_secret=settings.x_client_secret.get_secret_value(),
             api_base=settings.x_api_base,
             authorize_base=settings.x_authorize_url,
+            timeout_s=settings.platform_timeout_s,
+        )
+    if settings.google_client_id and settings.google_client_secret:
+        clients[Platform.YOUTUBE] = YouTubeClient(
+            client_id=settings.google_client_id,
+            client_secret=settings.google_client_secret.get_secret_value(),
+            api_base=settings.youtube_api_base,
+            auth_base=settings.google_auth_base,
+            token_base=settings.google_token_base,
+            privacy_status=settings.youtube_privacy_status,
+            chunk_bytes=settings.youtube_chunk_kib * 1024,
+            # Status checks after a dropped chunk back off from a thirtieth of a call's allowed time (1 s).
+            resume_backoff_s=settings.platform_timeout_s / 30,
             timeout_s=settings.platform_timeout_s,
         )
     if settings.tiktok_client_key and settings.tiktok_client_secret:

@@ -81,10 +81,22 @@ class ContentRejected(PlatformError):
     user_message = "The platform rejected the post."
 
 
+class NotFound(ContentRejected):
+    """404: the platform has no such post (deleted, or never there)."""
+
+    user_message = "The platform no longer has that post."
+
+
 class VersionRetired(PlatformError):
     """The API version Recast sends is no longer served (LinkedIn answers 426): an operator must update it."""
 
     user_message = "Publishing to this platform needs an update on the server; the operator has been told."
+
+
+class NotPublishable(RecastError):
+    """Refused at schedule time: the platform would refuse it at publish time (the message says why)."""
+
+    user_message = "This draft can't be published there."
 
 
 class NotConnected(RecastError):

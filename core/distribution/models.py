@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +91,7 @@ class ScheduledPost(TimestampMixin, Base):
             unique=True,
             postgresql_where=text("status IN ('scheduled', 'publishing', 'held')"),
         ),
+        Index("idx_scheduled_metrics_due", "metrics_due_at", postgresql_where=text("metrics_due_at IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -116,6 +117,9 @@ class ScheduledPost(TimestampMixin, Base):
     retry_count: Mapped[int | None] = mapped_column(server_default=text("0"))
     max_retries: Mapped[int | None] = mapped_column(server_default=text("3"))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # Analytics: collections done since publishing, and when the next is due (NULL: none).
+    metrics_stage: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    metrics_due_at: Mapped[datetime | None]
 
 
 class PublishAttempt(Base):
@@ -164,3 +168,16 @@ class CalendarEntry(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str] | None]
     created_at: Mapped[datetime | None] = created_at_column()
+
+
+class PlatformQuotaUsage(Base):
+    """Units of a platform project's daily API quota taken so far (YouTube: per Google project and
+    Pacific-time day). Reserved before each metered call by a conditional upsert (`core.distribution.quotas`)."""
+
+    __tablename__ = "platform_quota_usage"
+
+    platform: Mapped[str] = mapped_column(Text, primary_key=True)  # the quota bucket, e.g. youtube.uploads
+    project: Mapped[str] = mapped_column(Text, primary_key=True)  # YouTube: the Google OAuth client id
+    day: Mapped[date] = mapped_column(primary_key=True)
+    units: Mapped[int] = mapped_column(server_default=text("0"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

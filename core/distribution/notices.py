@@ -31,7 +31,21 @@ def outcome_message(
         return OutgoingMessage(text=f"Published on {where}{account}: {outcome.url or 'done'}")
     if outcome.result == Result.FAILED:
         return OutgoingMessage(text=f"Your {where} post couldn't be published. {outcome.reason}")
-    if outcome.result == Result.HELD and connection is not None and connection.status != "active":
+    if outcome.result == Result.HELD:
+        return _held_message(outcome, connection, where, account)
+    if outcome.result == Result.MOVED and outcome.moved_to is not None:
+        at = local_time(outcome.moved_to, post.timezone)
+        return OutgoingMessage(text=f"{outcome.reason} Your {where} post{account} now goes out at {at}.")
+    if outcome.result == Result.RETRY and outcome.reason and outcome.retry_in_s is not None:
+        at = local_time(utcnow() + timedelta(seconds=outcome.retry_in_s), post.timezone)
+        return OutgoingMessage(text=f"{outcome.reason} Your {where} post will be tried again at {at}.")
+    return None
+
+
+def _held_message(
+    outcome: PublishOutcome, connection: PlatformConnection | None, where: str, account: str
+) -> OutgoingMessage:
+    if connection is not None and connection.status != "active":
         held = f"{outcome.held_posts} scheduled post(s) are" if outcome.held_posts > 1 else "Your scheduled post is"
         return OutgoingMessage(
             text=(
@@ -40,12 +54,7 @@ def outcome_message(
             ),
             buttons=[[Button(f"Reconnect {where}", ConnectAction(outcome.platform))]],
         )
-    if outcome.result == Result.HELD:
-        return OutgoingMessage(text=f"Your {where} post is on hold: {outcome.reason}")
-    if outcome.result == Result.RETRY and outcome.reason and outcome.retry_in_s is not None:
-        at = local_time(utcnow() + timedelta(seconds=outcome.retry_in_s), post.timezone)
-        return OutgoingMessage(text=f"{outcome.reason} Your {where} post will be tried again at {at}.")
-    return None
+    return OutgoingMessage(text=f"Your {where} post is on hold: {outcome.reason}")
 
 
 async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list[uuid.UUID]:
@@ -64,6 +73,8 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
             return []  # one message per broken connection, however many posts it holds
         connection.owner_told_at = utcnow()
         key = f"publish:connection:{connection.id}:{connection.owner_told_at.isoformat()}"
+    elif outcome.moved_to is not None:
+        key = f"publish:{post.id}:moved:{outcome.moved_to.isoformat()}"
     else:
         key = f"publish:{post.id}:{outcome.result}"
     return [

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.distribution.platforms.names import Platform
 
@@ -101,3 +101,28 @@ class PlatformClient(Protocol):
         ...
 
     def post_url(self, post_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class PostInsights:
+    """One post's figures as the platform reports them now (cumulative; None: the platform doesn't say)."""
+
+    views: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+    watch_time_s: int | None = None
+    completion_rate: float | None = None  # percent
+
+
+@runtime_checkable
+class InsightsClient(Protocol):
+    """A platform client that can read its posts' figures (analytics collection uses it where present)."""
+
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """Figures for the account's posts by id; a post the platform no longer has is left out."""
+        ...

@@ -12,12 +12,16 @@ rejected post fails with the platform's reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import re
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -25,13 +29,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.common.errors import RecastError
 from core.config import Settings
-from core.distribution import connections
+from core.distribution import connections, post_media, quotas
 from core.distribution.clients import client_for
 from core.distribution.errors import (
+    ContentRejected,
     NotConfigured,
     NotConnected,
+    NotPublishable,
     OutcomeUnknown,
     PlatformError,
     QuotaExhausted,
@@ -49,6 +54,8 @@ from core.distribution.models import (
 )
 from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.ports import Credentials, PlatformClient, PostContent, PublishedPost
+from core.distribution.post_media import PostMedia
+from core.media.errors import MediaError
 from core.pipeline.render import full_text
 from core.repurposing.models import GeneratedContent
 from core.storage.files import FileStore
@@ -58,13 +65,10 @@ from core.work import submit as work
 log = logging.getLogger(__name__)
 
 PUBLISH = "distribution.publish_post"
+HASHTAG = re.compile(r"(?<![\w#&])#\w+")
 REFRESH_AHEAD_S = 300.0
 RETRY_BASE_S = 30.0
 RETRY_CAP_S = 3600.0
-
-
-class NotPublishable(RecastError):
-    user_message = "This draft can't be published there."
 
 
 class Result(StrEnum):
@@ -73,6 +77,7 @@ class Result(StrEnum):
     NOT_DUE = "not_due"  # rescheduled later: the unit for the new time publishes it
     HELD = "held"
     RETRY = "retry"
+    MOVED = "moved"  # the platform's daily allowance is used up: the post moved to `moved_to`
     FAILED = "failed"
 
 
@@ -87,6 +92,7 @@ class PublishOutcome:
     reason: str | None = None
     retry_in_s: float | None = None
     held_posts: int = 0
+    moved_to: datetime | None = None
 
 
 def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
@@ -97,11 +103,31 @@ def post_parts(draft: GeneratedContent, platform: str) -> list[str]:
     return [full_text(draft)]  # the same text the Copy button gives
 
 
+def _media_for(draft: GeneratedContent, platform: Platform, store: FileStore | None) -> PostMedia | None:
+    found = post_media.media_of(draft) if store is not None else None
+    post_media.require_media(platform, found is not None)
+    if found is None or store is None:
+        return None
+    url, kind = found
+    return PostMedia(url, kind, post_media.check_media(store.local_path(url), kind, platform))
+
+
 def check_publishable(platform: str, parts: list[str]) -> None:
     """Before scheduling: what the platform would refuse at publish time is refused now, with the reason."""
     rules = RULES[Platform(platform)]
     if not any(p.strip() for p in parts):
         raise NotPublishable("This draft is empty, so there is nothing to post.")
+    if len(parts) > rules.max_parts:
+        raise NotPublishable(
+            f"{rules.label} threads here take up to {rules.max_parts} posts and this one has {len(parts)}. "
+            "Revise it shorter, then schedule it again."
+        )
+    tags = sum(len(HASHTAG.findall(part)) for part in parts)
+    if rules.max_hashtags is not None and tags > rules.max_hashtags:
+        raise NotPublishable(
+            f"{rules.label} takes up to {rules.max_hashtags} hashtags and this draft has {tags}. "
+            "Revise it with fewer, then schedule it again."
+        )
     for number, part in enumerate(parts, 1):
         if len(part) > rules.max_text:
             which = f"post {number} of the thread" if len(parts) > 1 else "this draft"
@@ -118,13 +144,18 @@ async def schedule(
     connection: PlatformConnection,
     when: datetime,
     timezone: str,
+    store: FileStore | None = None,
 ) -> tuple[ScheduledPost, uuid.UUID | None]:
     """Schedule the draft on the account at `when` (aware; stored as UTC). Returns the post and the new work
-    unit to push after commit (None when this draft was already scheduled there: the first one stands)."""
+    unit to push after commit (None when this draft was already scheduled there: the first one stands).
+    With `store`, the draft's clip goes with the post, checked against the platform's limits now."""
     if connection.status != ConnectionStatus.ACTIVE:
         raise NotPublishable(f"The {label(connection.platform)} account needs to be connected again first (/connect).")
     parts = post_parts(draft, connection.platform)
     check_publishable(connection.platform, parts)
+    media = _media_for(draft, Platform(connection.platform), store)
+    asked, when = when, await next_allowed(session, connection, when)
+    moved = {"moved_from": asked.isoformat()} if when != asked else {}
     stmt = (
         pg_insert(ScheduledPost)
         .values(
@@ -137,7 +168,7 @@ async def schedule(
             status=PostStatus.SCHEDULED,
             post_caption="\n\n".join(parts),
             post_hashtags=list(draft.hashtags or []),
-            post_metadata={"parts": parts},
+            post_metadata={"parts": parts, **({"media": media.to_json()} if media else {}), **moved},
         )
         .on_conflict_do_nothing(
             index_elements=["generated_content_id", "platform_connection_id"],
@@ -160,9 +191,40 @@ async def schedule(
         return existing, None
     draft.scheduled_for = when
     unit_id = await add_publish_unit(session, post_id, when)
+    if media is not None and media.fixes:  # prepared ahead of the due time; the publisher checks it's done
+        await work.add(session, post_media.PREPARE, {"post_id": str(post_id)}, key=f"{post_id}:prepare", delay_s=1)
     post = await session.get(ScheduledPost, post_id)
     assert post is not None
     return post, unit_id
+
+
+DAY = timedelta(hours=24)
+FIRST_COLLECTION = timedelta(hours=1)  # = core.analytics.collection.STAGES[0]
+_COUNTED = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD, PostStatus.PUBLISHED)
+
+
+async def next_allowed(session: AsyncSession, connection: PlatformConnection, when: datetime) -> datetime:
+    """`when`, or the first moment after it that the platform's daily cap for the account (any 24 hours)
+    leaves room for one more post, counting what is already scheduled or published there."""
+    limit = RULES[Platform(connection.platform)].daily_posts
+    if limit is None:
+        return when
+    at = func.coalesce(ScheduledPost.published_at, ScheduledPost.scheduled_for)
+    rows = await session.scalars(
+        select(at)
+        .where(
+            ScheduledPost.platform_connection_id == connection.id,
+            ScheduledPost.status.in_(_COUNTED),
+            at > when - DAY,
+        )
+        .order_by(at)
+    )
+    times = list(rows.all())
+    while True:
+        window = [t for t in times if when - DAY < t <= when]
+        if len(window) < limit:
+            return when
+        when = window[len(window) - limit] + DAY + timedelta(seconds=1)
 
 
 async def add_publish_unit(
@@ -188,9 +250,10 @@ class _Run:
     draft: GeneratedContent | None
     attempt: PublishAttempt
     check_first: bool  # an earlier attempt may have created the post
+    quota_refused: QuotaExhausted | None = None  # the platform's daily quota can't cover this attempt's calls
 
 
-async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOutcome:
+async def _begin(session: AsyncSession, settings: Settings, post_id: uuid.UUID) -> _Run | PublishOutcome:
     post = await session.scalar(select(ScheduledPost).where(ScheduledPost.id == post_id).with_for_update())
     if post is None:
         return PublishOutcome(Result.ALREADY_DONE, post_id, "", reason="the post no longer exists")
@@ -213,7 +276,9 @@ async def _begin(session: AsyncSession, post_id: uuid.UUID) -> _Run | PublishOut
     post.status = PostStatus.PUBLISHING
     check_first = any(a.outcome in (AttemptOutcome.SENT, AttemptOutcome.UNKNOWN) for a in previous)
     await session.flush()
-    return _Run(post, connection, draft, attempt, check_first)
+    # Metered platforms (YouTube): the units this attempt will spend are taken with the attempt, before the call.
+    refused = await quotas.reserve_publish(session, settings, post.platform, check_first=check_first)
+    return _Run(post, connection, draft, attempt, check_first, refused)
 
 
 async def publish_post(
@@ -222,9 +287,8 @@ async def publish_post(
     """One run of a due post's work unit: claim it, call the platform once (after checking for an earlier
     try's post), and record the outcome. Commits as it goes: the attempt is durable before the platform is
     called, and no transaction is open during the call. The caller commits what it adds after the outcome
-    (the owner's message) with it. Database errors propagate (the unit retries the whole run). `store`: where
-    a clip draft's video is, which goes with the first part."""
-    begun = await _begin(session, post_id)
+    (the owner's message) with it. Database errors propagate (the unit retries the whole run)."""
+    begun = await _begin(session, settings, post_id)
     await session.commit()
     if isinstance(begun, PublishOutcome):
         return begun
@@ -233,7 +297,10 @@ async def publish_post(
     posted = list((run.post.post_metadata or {}).get("posted_ids", []))
     found_any = False
     try:
+        if run.quota_refused is not None:
+            raise run.quota_refused
         client = client_for(settings, run.post.platform)
+        media = await ready_media(session, store, run.post, link_ttl_s=settings.media_link_ttl_s)
         creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
         if refreshed:  # the new tokens are kept before they are used
             await session.commit()
@@ -247,9 +314,10 @@ async def publish_post(
             content = PostContent(
                 text=part,
                 title=run.draft.title if run.draft else None,
+                tags=tuple(run.post.post_hashtags or ()),
                 reply_to=posted[-1] if posted else None,
                 pending=(run.post.post_metadata or {}).get("pending_handle") if check_first else None,
-                **(_media(run.draft, store) if index == 0 else {}),
+                **(media if index == 0 else {}),  # a thread's video or image opens it
             )
             found = await client.find_post(creds, content) if check_first else None
             check_first = False
@@ -264,6 +332,8 @@ async def publish_post(
         published = first or PublishedPost(posted[0], client.post_url(posted[0]))
     except PlatformError as exc:
         return await _failed(session, settings, run, exc)
+    except MediaError as exc:  # the prepared copy couldn't be made: retrying the same file won't help
+        return await _failed(session, settings, run, ContentRejected(f"The clip couldn't be prepared: {exc}"))
     except (NotConfigured, NotConnected) as exc:
         run.attempt.outcome = AttemptOutcome.FAILED
         run.attempt.error = str(exc)
@@ -273,11 +343,40 @@ async def publish_post(
     return await _published(session, run, published, reconciled=found_any)
 
 
-def _media(draft: GeneratedContent | None, store: FileStore | None) -> dict[str, Any]:
-    """A clip draft's rendered video as a file on this machine (nothing without a store to find it in)."""
-    if draft is None or store is None or not draft.file_url or draft.content_type != "short_video":
+async def ready_media(
+    session: AsyncSession, store: FileStore | None, post: ScheduledPost, *, link_ttl_s: int | None = None
+) -> dict[str, Any]:
+    """The post's media as `PostContent` fields, preparing the platform-ready copy first if the prepare unit
+    hasn't (the copy is committed before the platform sees it). With `link_ttl_s`, also a link to the copy
+    that platforms which fetch by URL can pull (TikTok's PULL_FROM_URL), where the store can sign one."""
+    media = PostMedia.from_json((post.post_metadata or {}).get("media"))
+    if media is None:
         return {}
-    return {"media": store.local_path(draft.file_url), "media_kind": "video"}
+    if store is None:
+        raise NotConfigured(detail="a post with media needs the media store")
+    url = media.ready_url or await prepare_media(session, store, post)
+    fields: dict[str, Any] = {"media": store.local_path(url), "media_kind": media.kind}
+    if link_ttl_s:
+        with contextlib.suppress(RuntimeError):  # a local store built without link signing makes none
+            fields["media_url"] = store.fetchable_url(url, expires_s=link_ttl_s)
+    return fields
+
+
+async def prepare_media(session: AsyncSession, store: FileStore, post: ScheduledPost) -> str:
+    """Make the post's platform-ready copy (once: an existing one is reused) and record it on the post."""
+    media = PostMedia.from_json((post.post_metadata or {}).get("media"))
+    assert media is not None
+    if media.ready_url:
+        return media.ready_url
+    key = f"posts/{post.id}/{post.platform}.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ready.mp4"
+        await post_media.prepare(store.local_path(media.url), out, Platform(post.platform))
+        url = store.put_path(out, key)
+    prepared = PostMedia(media.url, media.kind, media.fixes, url)
+    post.post_metadata = {**(post.post_metadata or {}), "media": prepared.to_json()}
+    await session.commit()
+    return url
 
 
 def parts_of(post: ScheduledPost) -> list[str]:
@@ -309,6 +408,7 @@ async def _published(session: AsyncSession, run: _Run, published: PublishedPost,
     run.post.platform_post_id = published.post_id
     run.post.platform_post_url = published.url
     run.post.error_message = None
+    run.post.metrics_due_at = now + FIRST_COLLECTION  # analytics collection starts an hour after publishing
     if run.draft is not None:
         run.draft.is_published = True
         run.draft.published_at = now
@@ -340,6 +440,14 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
     if isinstance(exc, TokenRevoked):
         held = await connections.mark_broken(session, run.connection, ConnectionStatus.REVOKED, exc.user_message)
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message, held_posts=len(held))
+    if isinstance(exc, QuotaExhausted):
+        # Not a failure and not a retry of the same moment: the post takes the next time the platform allows,
+        # and its owner is told the new time.
+        post.status = PostStatus.SCHEDULED
+        post.scheduled_for = exc.until
+        post.error_message = exc.user_message
+        await add_publish_unit(session, post.id, exc.until, key=f"{post.id}:moved:{exc.until.isoformat()}")
+        return PublishOutcome(Result.MOVED, post.id, platform, reason=exc.user_message, moved_to=exc.until)
     if isinstance(exc, VersionRetired):
         log.error(
             "%s retired the API version Recast sends (%s); set the platform's version setting to a current one. %s",
@@ -350,14 +458,6 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
         post.status = PostStatus.HELD
         post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message)
-    if isinstance(exc, QuotaExhausted):
-        # Not a failure: the post moves to when the account's allowance is back, and its owner hears when.
-        post.status = PostStatus.SCHEDULED
-        post.scheduled_for = exc.until
-        post.error_message = exc.user_message
-        await add_publish_unit(session, post.id, exc.until, key=f"{post.id}:quota{run.attempt.attempt}")
-        wait = max(0.0, (exc.until - utcnow()).total_seconds())
-        return PublishOutcome(Result.RETRY, post.id, platform, reason=exc.user_message, retry_in_s=wait)
     if exc.transient and run.attempt.attempt < settings.publish_max_attempts:
         delay = retry_delay(run.attempt.attempt, exc.retry_after, base_s=settings.publish_retry_base_s)
         post.status = PostStatus.SCHEDULED

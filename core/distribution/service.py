@@ -20,17 +20,18 @@ from core.config import Settings
 from core.distribution import connections, publishing
 from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
-from core.distribution.errors import PlatformError
+from core.distribution.errors import NotPublishable, PlatformError
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import RULES, Platform
 from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent
+from core.storage.files import FileStore
 from core.workflow.models import ApprovalRequest
 
 log = logging.getLogger(__name__)
 
 
-class NotApproved(publishing.NotPublishable):
+class NotApproved(NotPublishable):
     user_message = "Approve the draft first; then it can be published."
 
 
@@ -83,6 +84,7 @@ async def schedule_draft(
     connection_id: uuid.UUID,
     when: datetime | None,
     timezone: str,
+    store: FileStore | None = None,
 ) -> tuple[ScheduledPost, uuid.UUID | None]:
     """Publish the approved draft on one of the owner's accounts at `when` (None: now). Returns the post and
     the work unit to push after commit (None if it was already scheduled there)."""
@@ -91,11 +93,9 @@ async def schedule_draft(
         raise NotApproved()
     connection = await connections.connection_of(session, owner, connection_id)
     if format_of(draft) not in RULES[Platform(connection.platform)].formats:
-        raise publishing.NotPublishable(
-            f"This kind of draft can't be posted on {RULES[Platform(connection.platform)].label}."
-        )
+        raise NotPublishable(f"This kind of draft can't be posted on {RULES[Platform(connection.platform)].label}.")
     return await publishing.schedule(
-        session, draft=draft, connection=connection, when=when or utcnow(), timezone=timezone
+        session, draft=draft, connection=connection, when=when or utcnow(), timezone=timezone, store=store
     )
 
 

@@ -11,6 +11,7 @@ import logging
 import tempfile
 import uuid
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -34,12 +35,14 @@ from core.pipeline.progress import is_cancelled, report, show_cancelled
 from core.pipeline.stored_transcript import store_transcript, timed_sentences
 from core.repurposing import analysis_rows, planning
 from core.repurposing.models import RepurposingJob
+from core.storage.files import off_loop
 
 log = logging.getLogger(__name__)
 
 
 async def _transcribe(deps: CoreDeps, asset: ContentAsset) -> Transcript:
-    src = deps.store.local_path(asset.file_url)
+    # In a thread: with S3 storage this may download the source, and the lease heartbeat must keep beating.
+    src = await off_loop(partial(deps.store.local_path, asset.file_url))
     with tempfile.TemporaryDirectory(prefix="recast-") as tmp:
         await report(deps, asset, "extracting")
         wav = await extract_audio(src, Path(tmp) / "audio.wav")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from core.pipeline.progress import is_cancelled
 from core.pipeline.stored_transcript import transcript_words
 from core.repurposing import analysis_rows, drafting
 from core.repurposing.models import GeneratedContent, RepurposingJob
+from core.storage.files import off_loop
 from core.workflow import workflows
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ async def _render_clips(deps: CoreDeps, job_id: uuid.UUID) -> list[GeneratedCont
             plan,
             transcript_words=transcript_words(deps, asset),
             analysis=analysis,
-            media_path=deps.store.local_path(asset.file_url),
+            media_path=await off_loop(partial(deps.store.local_path, asset.file_url)),  # may download (S3)
             out_dir=Path(tmp),
         )
         if await is_cancelled(deps, asset.id):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from core.pipeline.stored_transcript import transcript_words
 from core.repurposing import rewriting
 from core.repurposing.errors import NoNewAngle, NothingToRevise
 from core.repurposing.models import GeneratedContent
+from core.storage.files import off_loop
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ async def _recut_clip(
             store=deps.store,
             draft_id=draft_id,
             feedback=feedback,
-            media_path=deps.store.local_path(asset.file_url),
+            media_path=await off_loop(partial(deps.store.local_path, asset.file_url)),  # may download (S3)
             transcript_words=transcript_words(deps, asset),
             requested_by=requested_by,
         )

@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.models import User
 from core.brand.models import BrandProfile
+from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
+from core.distribution import calendar
 from core.repurposing.formats import FORMATS, PLATFORM_FORMAT, clip_platforms, job_type_for
 from core.repurposing.models import (
     RepurposingJob,
@@ -62,19 +65,29 @@ async def plan_strategy(
     rank = {"high": 0, "medium": 1, "low": 2}
     formats.sort(key=lambda f: (rank[str(f["priority"])], -float(str(f["fit_score"]))))
     words = len((analysis.transcript or "").split())
+    user = await session.get(User, asset.user_id) if asset.user_id else None
+    timezone = (user.timezone if user else None) or "Asia/Kolkata"
     strategy = RepurposingStrategy(
         content_asset_id=asset.id,
         brand_profile_id=brand.id if brand else None,
         recommended_formats=formats,
-        content_calendar_suggestions=[
-            {"day_offset": i, "format": f["format"], "platform": f["platforms"][0]} for i, f in enumerate(formats)
-        ],
+        # Which format goes out where and when in the coming week, in the creator's timezone.
+        content_calendar_suggestions=[s.as_json() for s in calendar.week_suggestions(formats, timezone, utcnow())],
         estimated_output_count=len(formats),
         estimated_reach=int(sum(float(str(f["fit_score"])) for f in formats) * 40),
         estimated_processing_time=10 + len(formats) * 5 + words // 100,
     )
     session.add(strategy)
     await session.flush()
+    if asset.user_id is not None:  # the suggestions as entries the creator accepts or dismisses in /calendar
+        await calendar.add_suggestions(
+            session,
+            strategy=strategy,
+            user_id=asset.user_id,
+            organization_id=asset.organization_id,
+            timezone=timezone,
+            source_title=(asset.title or "").removeprefix("⏳").strip() or None,
+        )
     return strategy
 
 

@@ -1,14 +1,33 @@
 """Media storage port and its local-directory implementation.
 
-Files are addressed by keys such as `assets/<uuid>/source.mp4`; rows store `local:<key>` so a later
-S3 implementation can store `s3://bucket/<key>` without a schema change.
+Files are addressed by keys such as `assets/<uuid>/source.mp4`; rows store `local:<key>` here and
+`s3://<bucket>/<key>` with `core.storage.s3.S3FileStore`, so switching backends needs no schema change.
+`fetchable_url` is a signed link that expires, for platforms that fetch media by URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from core.storage.links import MediaLinks
+
+T = TypeVar("T")
+
+
+async def off_loop(call: Callable[[], T]) -> T:
+    """Run a store call in a thread (with S3 storage it is a download or an upload; the event loop keeps
+    leases beating meanwhile). Cancelled, it still waits for the call to end before raising, so cleanup
+    that follows (`delete_prefix` on an aborted ingest) never races a write still in flight."""
+    future = asyncio.ensure_future(asyncio.to_thread(call))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
 
 
 class FileStore(Protocol):
@@ -17,6 +36,9 @@ class FileStore(Protocol):
     def put_bytes(self, data: bytes, key: str) -> str: ...
     def local_path(self, url: str) -> Path: ...
     def delete_prefix(self, prefix: str) -> None: ...
+    def fetchable_url(self, url: str, *, expires_s: int) -> str:
+        """An HTTP(S) link anyone holding it can GET for `expires_s` seconds, then refused."""
+        ...
 
 
 class LocalFileStore:
@@ -24,9 +46,11 @@ class LocalFileStore:
 
     scheme = "local:"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, links: MediaLinks | None = None) -> None:
+        """`links` signs `fetchable_url`s (served by `recast web` at /media/<token>); without it there are none."""
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.links = links
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -53,10 +77,32 @@ class LocalFileStore:
         tmp.replace(dst)
         return self.url_for(key)
 
-    def local_path(self, url: str) -> Path:
+    def _key(self, url: str) -> str:
         if not url.startswith(self.scheme):
             raise ValueError(f"not a local storage url: {url!r}")
-        return self._path(url[len(self.scheme) :])
+        return url[len(self.scheme) :]
+
+    def local_path(self, url: str) -> Path:
+        return self._path(self._key(url))
+
+    def fetchable_url(self, url: str, *, expires_s: int) -> str:
+        if self.links is None:
+            raise RuntimeError("this LocalFileStore was built without media links (PUBLIC_BASE_URL and key)")
+        key = self._key(url)
+        self._path(key)  # refuses a key outside the media root before signing it
+        return self.links.url(key, expires_s=expires_s)
+
+    def linked_path(self, token: str) -> Path:
+        """The file a `/media/<token>` link names: `ForgedLink`, `ExpiredLink`, or FileNotFoundError."""
+        if self.links is None:
+            raise FileNotFoundError("media links are not served by this store")
+        try:
+            path = self._path(self.links.key_of(token))
+        except ValueError as exc:  # a signed key outside the root: never ours to serve
+            raise FileNotFoundError(str(exc)) from exc
+        if not path.is_file():
+            raise FileNotFoundError(str(path))
+        return path
 
     def delete_prefix(self, prefix: str) -> None:
         path = self._path(prefix)

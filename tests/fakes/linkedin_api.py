@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from aiohttp import web
 from yarl import URL
 
 SUPPORTED_VERSIONS = {"202611", "202610", "202609"}
+ANALYTICS_TYPES = {"IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT"}
 
 
 @dataclass
@@ -53,6 +55,11 @@ class FakeLinkedIn:
     # At most this many post creations per member per 10 s window (0: no limit); beyond it, 429 + Retry-After.
     member_limit_per_10s: int = 0
     throttled: int = 0
+    video_part_bytes: int = 4 * 1024 * 1024  # LinkedIn splits video uploads into 4 MB parts
+    videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> {size, parts, status, data}
+    # Post urn -> {queryType: count}: what memberCreatorPostAnalytics answers now (tests move it along).
+    analytics: dict[str, dict[str, int]] = field(default_factory=dict)
+    analytics_calls: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
@@ -74,6 +81,9 @@ class FakeLinkedIn:
         app.router.add_get("/rest/posts", self._find_posts)
         app.router.add_post("/rest/images", self._init_upload)
         app.router.add_put("/upload/{asset}", self._upload)
+        app.router.add_post("/rest/videos", self._video_action)
+        app.router.add_get("/rest/memberCreatorPostAnalytics", self._post_analytics)
+        app.router.add_put("/upload/{asset}/{part}", self._upload_part)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -199,6 +209,11 @@ class FakeLinkedIn:
             return await _fail(fault)
         if body.get("author") != f"urn:li:person:{member}":
             return _error(403, "ACCESS_DENIED", "Not enough permissions to post as this author")
+        media_id = str(((body.get("content") or {}).get("media") or {}).get("id") or "")
+        if media_id.startswith("urn:li:video:") and self.videos.get(media_id, {}).get("status") != "AVAILABLE":
+            return _error(400, "INVALID_CONTENT", f"{media_id} has not finished uploading")
+        if media_id.startswith("urn:li:image:") and media_id.removeprefix("urn:li:image:") not in self.uploads:
+            return _error(400, "INVALID_CONTENT", f"{media_id} was never uploaded")
         if (body.get("author"), body.get("commentary")) in self._seen:
             return _error(422, "DUPLICATE_POST", "Content is a duplicate of urn:li:share:1")
         urn = f"urn:li:share:{next(self._ids)}"
@@ -239,6 +254,86 @@ class FakeLinkedIn:
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["asset"]] = await request.read()
         return web.Response(status=201)
+
+    async def _post_analytics(self, request: web.Request) -> web.Response:
+        """Member post analytics: `q=entity&entity=(share:<urn>)&queryType=IMPRESSION&aggregation=TOTAL`."""
+        refused = self._check_versioned(request)
+        if refused is not None:
+            return refused
+        member = self._member(request)
+        if member is None:
+            return _error(401, "REVOKED_ACCESS_TOKEN", "revoked")
+        self.analytics_calls += 1
+        entity, query = request.query.get("entity", ""), request.query.get("queryType", "")
+        match = re.fullmatch(r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)", entity)
+        if request.query.get("q") != "entity" or match is None or query not in ANALYTICS_TYPES:
+            return _error(400, "ILLEGAL_ARGUMENT", f"bad entity {entity!r} or queryType {query!r}")
+        urn = match.group(2)
+        post = next((p for p in self.posts if p["id"] == urn), None)
+        if post is None:
+            return _error(404, "NOT_FOUND", f"{urn} not found")
+        if post.get("author") != f"urn:li:person:{member}":
+            return _error(403, "ACCESS_DENIED", "Not the post's author")
+        count = self.analytics.get(urn, {}).get(query, 0)
+        metric = {"com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1": query}
+        return web.json_response(
+            {"paging": {"start": 0, "count": 10}, "elements": [{"count": count, "metricType": metric}]}
+        )
+
+    async def _video_action(self, request: web.Request) -> web.Response:
+        refused = self._check_versioned(request)
+        if refused is not None:
+            return refused
+        if self._member(request) is None:
+            return _error(401, "REVOKED_ACCESS_TOKEN", "revoked")
+        action = request.query.get("action")
+        body = await request.json()
+        if action == "initializeUpload":
+            size = int(body["initializeUploadRequest"]["fileSizeBytes"])
+            asset = f"D4E{secrets.token_hex(6)}"
+            urn = f"urn:li:video:{asset}"
+            step = self.video_part_bytes
+            instructions = [
+                {
+                    "uploadUrl": f"{self.base_url}/upload/{asset}/{n}",
+                    "firstByte": first,
+                    "lastByte": min(size, first + step) - 1,
+                }
+                for n, first in enumerate(range(0, size, step))
+            ]
+            self.videos[urn] = {"size": size, "parts": {}, "status": "WAITING_UPLOAD", "asset": asset}
+            return web.json_response(
+                {
+                    "value": {
+                        "video": urn,
+                        "uploadToken": "",
+                        "uploadInstructions": instructions,
+                        "uploadUrlsExpireAt": 1_900_000_000_000,
+                    }
+                }
+            )
+        if action == "finalizeUpload":
+            request_body = body["finalizeUploadRequest"]
+            video = self.videos.get(str(request_body["video"]))
+            if video is None:
+                return _error(404, "NOT_FOUND", "no such video")
+            etags = [f"etag-{video['asset']}-{n}" for n in sorted(video["parts"])]
+            if list(request_body["uploadedPartIds"]) != etags:
+                return _error(400, "ILLEGAL_ARGUMENT", "uploadedPartIds do not match the uploaded parts")
+            data = b"".join(video["parts"][n] for n in sorted(video["parts"]))
+            if len(data) != video["size"]:
+                return _error(400, "ILLEGAL_ARGUMENT", "the parts do not add up to fileSizeBytes")
+            video["data"], video["status"] = data, "AVAILABLE"
+            return web.json_response({})
+        return _error(400, "ILLEGAL_ARGUMENT", f"unknown action {action}")
+
+    async def _upload_part(self, request: web.Request) -> web.Response:
+        asset, part = request.match_info["asset"], int(request.match_info["part"])
+        video = next((v for v in self.videos.values() if v["asset"] == asset), None)
+        if video is None:
+            return web.Response(status=404)
+        video["parts"][part] = await request.read()
+        return web.Response(status=200, headers={"ETag": f'"etag-{asset}-{part}"'})
 
     def _next_fault(self) -> Fault | None:
         if not self.faults:

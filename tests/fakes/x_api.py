@@ -1,6 +1,7 @@
 """A fake X API v2 over HTTP: OAuth 2.0 with PKCE (S256 checked), users/me, create post (with replies) and
-the user's recent posts. Faults as for the fake LinkedIn: `fail_on_post(n, ...)` makes the n-th create
-meet a status or a lost answer, after creating the post or before."""
+the user's recent posts, the v2 chunked media upload (INIT / APPEND / FINALIZE / STATUS, processing for a
+few polls). Faults as for the fake LinkedIn: `faults[n]` makes the n-th create meet a status or a lost
+answer, after creating the post or before. `daily_cap` posts per user, then 429 with X's 24-hour headers."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ class FakeX:
     tweets: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[int, XFault] = field(default_factory=dict)  # by the create call's number (1-based)
     creates: int = 0
+    daily_cap: int = 0  # 0: none
+    cap_reset_epoch: int = 0
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media id -> {type, total, chunks, state}
+    processing_polls: int = 2  # STATUS answers "in_progress" this many times before "succeeded"
+    reject_media: str | None = None  # FINALIZE's processing then fails with this message
+    metrics: dict[str, dict[str, int]] = field(default_factory=dict)  # tweet id -> public_metrics (tests set)
+    lookups: int = 0
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_860_000_000_000_000_000)
@@ -49,6 +57,9 @@ class FakeX:
         app.router.add_get("/2/users/me", self._me)
         app.router.add_post("/2/tweets", self._create)
         app.router.add_get("/2/users/{id}/tweets", self._timeline)
+        app.router.add_get("/2/tweets", self._lookup)
+        app.router.add_post("/2/media/upload", self._media_command)
+        app.router.add_get("/2/media/upload", self._media_status)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -86,7 +97,7 @@ class FakeX:
                 "token_type": "bearer",
                 "expires_in": 7200,
                 "access_token": token,
-                "scope": "tweet.read tweet.write users.read offline.access",
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
                 "refresh_token": "x-rt-" + secrets.token_urlsafe(10),
             }
         )
@@ -106,6 +117,16 @@ class FakeX:
     async def _create(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        if self.daily_cap and len(self.tweets) >= self.daily_cap:
+            return web.json_response(
+                {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+                status=429,
+                headers={
+                    "x-user-limit-24hour-limit": str(self.daily_cap),
+                    "x-user-limit-24hour-remaining": "0",
+                    "x-user-limit-24hour-reset": str(self.cap_reset_epoch),
+                },
+            )
         self.creates += 1
         fault = self.faults.pop(self.creates, None)
         if fault is not None and not fault.after_create:
@@ -119,7 +140,11 @@ class FakeX:
             return web.json_response(
                 {"detail": "The tweet you're replying to doesn't exist", "status": 400}, status=400
             )
-        tweet = {"id": str(next(self._ids)), "text": text, "in_reply_to": reply_to}
+        media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids", [])]
+        for media_id in media_ids:
+            if self.media.get(media_id, {}).get("state") != "succeeded":
+                return web.json_response({"detail": f"media {media_id} is not ready", "status": 400}, status=400)
+        tweet = {"id": str(next(self._ids)), "text": text, "in_reply_to": reply_to, "media_ids": media_ids}
         self.tweets.append(tweet)
         if fault is not None:
             return await _fail(fault)
@@ -131,6 +156,94 @@ class FakeX:
         count = int(request.query.get("max_results", "10"))
         recent = [{"id": t["id"], "text": t["text"]} for t in reversed(self.tweets)][:count]
         return web.json_response({"data": recent, "meta": {"result_count": len(recent)}})
+
+    async def _lookup(self, request: web.Request) -> web.Response:
+        """`GET /2/tweets?ids=...&tweet.fields=public_metrics`: found posts under `data`, missing ones under
+        `errors` (as X answers for deleted posts)."""
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        self.lookups += 1
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not ids or len(ids) > 100:
+            return web.json_response({"detail": "ids: 1 to 100 ids", "status": 400}, status=400)
+        known = {t["id"]: t for t in self.tweets}
+        data = [
+            {"id": i, "text": known[i]["text"], "public_metrics": self.metrics.get(i, _ZERO_METRICS)}
+            for i in ids
+            if i in known
+        ]
+        errors = [
+            {"value": i, "detail": f"Could not find tweet with ids: [{i}].", "title": "Not Found Error"}
+            for i in ids
+            if i not in known
+        ]
+        return web.json_response({"data": data, **({"errors": errors} if errors else {})})
+
+    async def _media_command(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        form = await request.post()
+        command = str(form.get("command", ""))
+        if command == "INIT":
+            media_id = str(next(self._ids))
+            self.media[media_id] = {
+                "type": str(form["media_type"]),
+                "category": str(form.get("media_category", "")),
+                "total": int(str(form["total_bytes"])),
+                "chunks": {},
+                "state": "uploading",
+            }
+            return web.json_response(
+                {"data": {"id": media_id, "media_key": f"13_{media_id}", "expires_after_secs": 86400}}
+            )
+        item = self.media.get(str(form.get("media_id", "")))
+        if item is None:
+            return web.json_response({"detail": "unknown media_id", "status": 400}, status=400)
+        if command == "APPEND":
+            chunk = form["media"]
+            assert isinstance(chunk, web.FileField)
+            item["chunks"][int(str(form["segment_index"]))] = chunk.file.read()
+            return web.Response(status=204)
+        if command == "FINALIZE":
+            data = b"".join(item["chunks"][i] for i in sorted(item["chunks"]))
+            if len(data) != item["total"]:
+                return web.json_response({"detail": "size mismatch", "status": 400}, status=400)
+            item["data"], item["polls"] = data, 0
+            item["state"] = "pending" if item["category"] == "tweet_video" else "succeeded"
+            return web.json_response({"data": {"id": form["media_id"], "size": len(data), **self._processing(item)}})
+        return web.json_response({"detail": f"unknown command {command}", "status": 400}, status=400)
+
+    def _processing(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item["state"] == "succeeded" and item["category"] != "tweet_video":
+            return {}
+        info: dict[str, Any] = {"state": item["state"], "check_after_secs": 0}
+        if item["state"] == "failed":
+            info["error"] = {"code": 1, "name": "InvalidMedia", "message": self.reject_media}
+        return {"processing_info": info}
+
+    async def _media_status(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        item = self.media.get(request.query.get("media_id", ""))
+        if request.query.get("command") != "STATUS" or item is None:
+            return web.json_response({"detail": "bad STATUS request", "status": 400}, status=400)
+        item["polls"] += 1
+        if item["state"] in ("pending", "in_progress"):
+            if item["polls"] > self.processing_polls:
+                item["state"] = "failed" if self.reject_media else "succeeded"
+            else:
+                item["state"] = "in_progress"
+        return web.json_response({"data": {"id": request.query["media_id"], **self._processing(item)}})
+
+
+_ZERO_METRICS = {
+    "retweet_count": 0,
+    "reply_count": 0,
+    "like_count": 0,
+    "quote_count": 0,
+    "bookmark_count": 0,
+    "impression_count": 0,
+}
 
 
 async def _fail(fault: XFault) -> web.Response:

@@ -9,7 +9,9 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -23,15 +25,16 @@ from core.distribution.models import ConnectionStatus, PlatformConnection, PostS
 from core.distribution.ports import Account, TokenSet
 from core.inbox.models import GatewayEvent
 from core.repurposing.models import GeneratedContent
-from tests.distribution_fixtures import Creator, now, wait_for_message
+from tests.distribution_fixtures import Creator, make_clip, now, wait_for_message
 from tests.workers import running_worker
 from webhooks.app import make_web_app
 
 SECRET = "platform-secret"
 
 
-async def _connected(deps: CoreDeps, who: Creator, platform: str, account_id: str) -> ScheduledPost:
-    """A connection (stored by the product's own service) with one post scheduled on it."""
+async def _connected(deps: CoreDeps, who: Creator, platform: str, account_id: str, tmp: Path) -> ScheduledPost:
+    """A connection (stored by the product's own service) with one clip scheduled on it."""
+    clip = deps.store.put_path(await make_clip(tmp / f"{platform}.mp4", seconds=4), f"clips/{uuid.uuid4().hex}.mp4")
     async with deps.sessionmaker() as session:
         connection = await connections.save_connection(
             session,
@@ -46,12 +49,18 @@ async def _connected(deps: CoreDeps, who: Creator, platform: str, account_id: st
             content_type="short_video",
             caption="A clip",
             content_text="A clip caption",
+            file_url=clip,
             metadata_={"output_format": "short_video"},
         )
         session.add(draft)
         await session.flush()
         post, _ = await publishing.schedule(
-            session, draft=draft, connection=connection, when=now() + timedelta(days=1), timezone="Asia/Kolkata"
+            session,
+            draft=draft,
+            connection=connection,
+            when=now() + timedelta(days=1),
+            timezone="Asia/Kolkata",
+            store=deps.store,
         )
         await session.commit()
         return post
@@ -70,13 +79,13 @@ async def _events(deps: CoreDeps, sender: str) -> int:
 
 
 async def test_tiktok_and_meta_revocations_hold_posts_and_tell_the_owner_once(
-    publish_deps: CoreDeps, creator: Creator, run_id: str
+    publish_deps: CoreDeps, creator: Creator, run_id: str, tmp_path: Path
 ) -> None:
     publish_deps.settings = publish_deps.settings.model_copy(
         update={"tiktok_client_secret": SecretStr(SECRET), "meta_app_secret": SecretStr(SECRET)}
     )
-    tiktok_post = await _connected(publish_deps, creator, "tiktok", f"act.{run_id}")
-    insta_post = await _connected(publish_deps, creator, "instagram", f"1784{run_id}")
+    tiktok_post = await _connected(publish_deps, creator, "tiktok", f"act.{run_id}", tmp_path)
+    insta_post = await _connected(publish_deps, creator, "instagram", f"1784{run_id}", tmp_path)
     web = TestServer(make_web_app(publish_deps), host="127.0.0.1")
     await web.start_server()
     try:

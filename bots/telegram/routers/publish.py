@@ -17,17 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.telegram.identity import current_user
 from bots.telegram.middleware import AfterCommit
 from core.accounts.models import User
+from core.common.clock import utcnow
 from core.deps import CoreDeps
+from core.distribution import calendar as content_calendar
 from core.distribution import calendar_feed, connect, connections, service, slots
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus
 from core.distribution.notices import local_time
 from core.distribution.platforms.names import RULES, Platform, label
+from core.distribution.post_media import PostMedia
 from core.repurposing.models import GeneratedContent
 from core.work import submit as work
 
 PREFIX = "pb:"  # pb:<n|s|p|t>:<draft b64>:<connection b64>[:<minutes since epoch, base 36>]
 CANCEL = "pc:"  # pc:<scheduled post b64>
+ENTRY = "ce:"  # ce:<a|d>:<calendar entry b64> (accept / dismiss a suggested slot)
+MAX_SLOTS_SHOWN = 12
 
 
 class PickingTime(StatesGroup):
@@ -77,7 +82,21 @@ def _account(connection: PlatformConnection) -> str:
 async def offer(
     session: AsyncSession, deps: CoreDeps, user: User, draft: GeneratedContent
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """What an approved draft offers: Publish now / Schedule per connected account that can carry it,
+    """What an approved draft offers. A slot the creator kept for it in /calendar is scheduled first: then
+    that is all there is to say; a kept slot that couldn't be scheduled is said after the usual offer."""
+    tz = user.timezone or "Asia/Kolkata"
+    kept = await content_calendar.schedule_kept(session, Owner(user.id), draft, timezone=tz)
+    said = " ".join(content_calendar.describe(k) for k in kept)
+    if any(k.post is not None for k in kept):
+        return f"✅ Approved. {said}", None
+    text, buttons = await _offer(session, deps, user, draft)
+    return (f"{text}\n\n{said}" if said else text), buttons
+
+
+async def _offer(
+    session: AsyncSession, deps: CoreDeps, user: User, draft: GeneratedContent
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Publish now / Schedule per connected account that can carry it,
     else how to connect one, else (nothing set up) the Copy button."""
     targets = await service.targets_for(session, Owner(user.id), draft)
     if targets:
@@ -116,19 +135,31 @@ async def _schedule(
         connection_id=connection_id,
         when=when,
         timezone=user.timezone or "Asia/Kolkata",
+        store=deps.store,
     )
     await session.commit()
     connection = await session.get(PlatformConnection, connection_id)
     where = _account(connection) if connection else label(post.platform)
     if unit is None:
         return f"It's already scheduled on {where} for {local_time(post.scheduled_for, post.timezone)}."
-    if when is None:  # due now: wake a worker (a later time is pushed by the sweeper when it falls due)
+    moved_from = (post.post_metadata or {}).get("moved_from")
+    if when is None and not moved_from:  # due now: wake a worker (a later time is pushed by the sweeper)
         queue, sessionmaker = deps.work_queue, deps.sessionmaker
         after_commit.append(lambda: _push(queue, sessionmaker, unit))
-    if when is None:
-        return f"Publishing on {where} now. I'll send the link here when it's live."
+    fixes = (PostMedia.from_json((post.post_metadata or {}).get("media")) or PostMedia("", "")).fixes
+    first = f" First the clip is {' and '.join(fixes)}." if fixes else ""
     at = local_time(post.scheduled_for, post.timezone)
-    return f"Scheduled on {where} for {at}. I'll send the link here when it's live."
+    if moved_from:
+        cap = RULES[Platform(post.platform)].daily_posts
+        asked = "now" if when is None else local_time(datetime.fromisoformat(moved_from), post.timezone)
+        return (
+            f"{label(post.platform)} takes {cap} posts a day from one account, and {where} already has {cap} in "
+            f"the 24 hours up to {asked}: it's scheduled for {at} instead.{first} I'll send the link here when "
+            "it's live."
+        )
+    if when is None:
+        return f"Publishing on {where} now.{first} I'll send the link here when it's live."
+    return f"Scheduled on {where} for {at}.{first} I'll send the link here when it's live."
 
 
 async def _push(queue, sessionmaker, unit: uuid.UUID) -> None:  # type: ignore[no-untyped-def]
@@ -197,28 +228,105 @@ async def on_time(
     await message.answer(reply)
 
 
+def _short(at: datetime, tz: str) -> str:
+    return at.astimezone(slots.zone(tz)).strftime("%a %H:%M")
+
+
+def _entry_line(item: content_calendar.WeekEntry, tz: str) -> str:
+    entry = item.entry
+    line = f"• {local_time(item.at, tz)} — {label(entry.platform or '')}: {entry.notes or content_calendar.what(entry)}"
+    if item.state != content_calendar.EntryState.ACCEPTED:
+        return line
+    if not item.draft_ready:
+        return line + " (kept; the draft is still being written)"
+    if not item.draft_approved:
+        return line + " (kept; waiting for the draft's approval)"
+    return line + " (kept; not scheduled: tap 🗓 Schedule)"
+
+
+def _entry_buttons(item: content_calendar.WeekEntry, tz: str) -> list[InlineKeyboardButton]:
+    entry, when = item.entry, _short(item.at, tz)
+    accept = "✅ Accept" if item.state == content_calendar.EntryState.SUGGESTED else "🗓 Schedule"
+    buttons = [
+        InlineKeyboardButton(
+            text=f"{accept} {when} · {content_calendar.what(entry)}", callback_data=_entry_data("a", entry.id)
+        ),
+        InlineKeyboardButton(text="✖ Dismiss", callback_data=_entry_data("d", entry.id)),
+    ]
+    if item.state == content_calendar.EntryState.ACCEPTED and not item.draft_approved:
+        return buttons[1:]  # kept: approving the draft schedules it; tapping would only say so again
+    return buttons
+
+
+def _entry_data(kind: str, entry_id: uuid.UUID) -> str:
+    data = f"{ENTRY}{kind}:{_b64(entry_id)}"
+    assert len(data.encode()) <= 64
+    return data
+
+
 async def calendar(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
     user = await current_user(session, message.from_user)
     rows = await service.upcoming(session, Owner(user.id))
-    subscribe = f"\n\nSee these in your calendar app: subscribe to {calendar_feed.feed_url(deps.settings, user.id)}"
-    if not rows:
-        await message.answer("Nothing scheduled. Approve a draft and tap 🗓 Schedule." + subscribe)
-        return
     tz = user.timezone or "Asia/Kolkata"
-    lines = [
-        f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
-        + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
-        for p in rows
-    ]
+    today = utcnow().astimezone(slots.zone(tz)).date()
+    entries = await content_calendar.week(session, Owner(user.id), today=today)
+    subscribe = f"\n\nSee these in your calendar app: subscribe to {calendar_feed.feed_url(deps.settings, user.id)}"
+    if not rows and not entries:
+        await message.answer(
+            "Nothing scheduled or suggested for the coming week. Send me a talk, a video or a link: I'll suggest "
+            "when to post each draft here. Or approve a draft and tap 🗓 Schedule." + subscribe
+        )
+        return
+    sections = []
+    if rows:
+        lines = [
+            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
+            + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
+            for p in rows
+        ]
+        sections.append("Coming up:\n" + "\n".join(lines))
+    more = len(entries) - MAX_SLOTS_SHOWN
+    entries = entries[:MAX_SLOTS_SHOWN]  # Telegram's 4,096 characters and 100 buttons: the soonest first
+    if entries:
+        sections.append(
+            "Suggested slots for the coming week (accept to keep one):\n"
+            + "\n".join(_entry_line(e, tz) for e in entries)
+            + (f"\n… and {more} more later in the week (dismiss some to see them)." if more > 0 else "")
+        )
     buttons = [
         [InlineKeyboardButton(text=f"✖ Cancel {local_time(p.scheduled_for, tz)}", callback_data=CANCEL + _b64(p.id))]
         for p in rows
         if p.status != PostStatus.PUBLISHING  # being published: too late to stop
     ]
+    buttons += [_entry_buttons(e, tz) for e in entries]
     await message.answer(
-        "Coming up:\n" + "\n".join(lines) + subscribe,
+        "\n\n".join(sections) + subscribe,
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
     )
+
+
+async def entry_button(query: CallbackQuery, session: AsyncSession, deps: CoreDeps) -> None:
+    """Accept or dismiss a suggested slot; the reply says what really happened (kept, or scheduled)."""
+    user = await current_user(session, query.from_user)
+    kind, _, raw = (query.data or "").removeprefix(ENTRY).partition(":")
+    try:
+        entry_id = _unb64(raw)
+    except ValueError:
+        entry_id = None
+    if entry_id is None or kind not in ("a", "d"):
+        await query.answer("That button has expired. Send /calendar again.", show_alert=True)
+        return
+    tz = user.timezone or "Asia/Kolkata"
+    if kind == "a":
+        result = await content_calendar.accept_entry(session, deps.settings, Owner(user.id), entry_id, timezone=tz)
+        reply = content_calendar.describe(result)
+    else:
+        entry = await content_calendar.dismiss_entry(session, Owner(user.id), entry_id)
+        reply = f"Dismissed: no {content_calendar.what(entry)} is planned for that slot."
+    await session.commit()  # said only once it is so
+    await query.answer("Done.")
+    if query.message is not None:
+        await query.message.answer(reply)
 
 
 async def cancel_button(query: CallbackQuery, session: AsyncSession) -> None:
@@ -242,4 +350,5 @@ def setup() -> Router:
     router.message(StateFilter(PickingTime.when), F.text & ~F.text.startswith("/"))(on_time)
     router.message(Command("calendar"))(calendar)
     router.callback_query(F.data.startswith(CANCEL))(cancel_button)
+    router.callback_query(F.data.startswith(ENTRY))(entry_button)
     return router

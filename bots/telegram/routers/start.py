@@ -29,6 +29,7 @@ HELP = (
     "/invoices – your invoices as PDFs · /gstin – GSTIN on invoices\n"
     "/connect – connect LinkedIn or X to publish from here · /connections – your accounts\n"
     "/calendar – what's scheduled to go out\n"
+    "/stats – how your published posts did this week\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )

@@ -42,6 +42,9 @@ class PlatformRules:
     media: MediaRules = MediaRules()
     max_parts: int = 1  # posts in one thread
     max_title: int | None = None
+    # Posts an account may publish through the API in any 24 hours (None: no documented cap; the platform's
+    # answer is still honoured at publish time).
+    daily_posts: int | None = None
 
 
 MB = 1024 * 1024
@@ -55,6 +58,7 @@ RULES: dict[Platform, PlatformRules] = {
         None,
         ("linkedin_post", "short_video"),
         MediaRules(min_video_s=3, max_video_s=1800, max_video_bytes=500 * MB, max_image_bytes=36 * MB),
+        daily_posts=150,  # member posts a day
     ),
     # X: 280 characters per post (weighted; URLs count 23); videos up to 140 s and 512 MB, images 5 MB.
     Platform.X: PlatformRules(
@@ -82,6 +86,7 @@ RULES: dict[Platform, PlatformRules] = {
             video_codecs=("h264", "hevc"),
             required=True,
         ),
+        daily_posts=100,  # content_publishing_limit's quota_total, also queried before each post
     ),
     # YouTube: title up to 100 characters, description up to 5,000; Shorts are vertical or square and up to
     # 3 minutes; tags up to 500 characters in all.
@@ -113,6 +118,7 @@ RULES: dict[Platform, PlatformRules] = {
             required=True,
             video_codecs=("h264", "hevc", "vp8", "vp9"),
         ),
+        daily_posts=15,  # TikTok's per-creator cap through the Content Posting API
     ),
     # Facebook Pages: up to 63,206 characters; videos up to 240 min and 10 GB.
     Platform.FACEBOOK: PlatformRules(

@@ -3,31 +3,46 @@
 A thread is one `POST /2/tweets` per post, each after the first with `reply.in_reply_to_tweet_id` (the
 publisher drives the parts and records each id). X has no idempotency key, so after an unknown outcome
 the publisher looks through the account's recent posts (`GET /2/users/:id/tweets`) for the same text.
+
+Media goes up first through the v2 chunked upload (`POST /2/media/upload`: INIT, APPEND per chunk,
+FINALIZE, then `GET ?command=STATUS` until processing succeeds) and the post carries its `media_ids`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import mimetypes
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
 
 from core.common.clock import utcnow
-from core.distribution.errors import ContentRejected, TokenRevoked
+from core.distribution.errors import ContentRejected, PlatformUnavailable, TokenRevoked
 from core.distribution.platforms.http import call
 from core.distribution.platforms.names import Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+from core.distribution.ports import (
+    Account,
+    Credentials,
+    PostContent,
+    PostInsights,
+    PublishedPost,
+    TokenSet,
+    text_marker,
+)
 
 LABEL = "X"
+CHUNK_BYTES = 4 * 1024 * 1024  # APPEND takes up to 5 MB a chunk
 
 
 class XClient:
     platform = Platform.X
     uses_pkce = True
-    scopes: tuple[str, ...] = ("tweet.read", "tweet.write", "users.read", "offline.access")
+    scopes: tuple[str, ...] = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 
     def __init__(
         self,
@@ -37,7 +52,10 @@ class XClient:
         api_base: str = "https://api.x.com",
         authorize_base: str = "https://x.com/i/oauth2/authorize",
         timeout_s: float = 30.0,
+        chunk_bytes: int = CHUNK_BYTES,
+        processing_wait_s: float = 300.0,
     ) -> None:
+        self.chunk_bytes, self.processing_wait_s = chunk_bytes, processing_wait_s
         self.client_id, self._secret = client_id, client_secret
         self.api_base, self.authorize_base = api_base.rstrip("/"), authorize_base
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(10.0, timeout_s))
@@ -105,6 +123,9 @@ class XClient:
         if content.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": content.reply_to}
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            if content.media is not None:
+                media_id = await self._upload(session, credentials, content.media, content.media_kind or "image")
+                body["media"] = {"media_ids": [media_id]}
             _, _, answer = await call(
                 session,
                 "POST",
@@ -120,6 +141,26 @@ class XClient:
     def post_url(self, post_id: str) -> str | None:
         return f"https://x.com/i/web/status/{post_id}"
 
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """Public metrics of up to 100 posts a call (`GET /2/tweets?ids=...`); deleted posts come back under
+        `errors` and are left out."""
+        found: dict[str, PostInsights] = {}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            for start in range(0, len(post_ids), 100):
+                ids = ",".join(post_ids[start : start + 100])
+                url = f"{self.api_base}/2/tweets?ids={ids}&tweet.fields=public_metrics"
+                _, _, body = await call(session, "GET", url, label=LABEL, headers=_bearer(credentials.access_token))
+                for tweet in json.loads(body).get("data", []):
+                    m = tweet.get("public_metrics") or {}
+                    found[str(tweet["id"])] = PostInsights(
+                        impressions=m.get("impression_count"),
+                        likes=m.get("like_count"),
+                        comments=m.get("reply_count"),
+                        shares=(m.get("retweet_count") or 0) + (m.get("quote_count") or 0),
+                        saves=m.get("bookmark_count"),
+                    )
+        return found
+
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         url = f"{self.api_base}/2/users/{credentials.platform_user_id}/tweets?max_results=20"
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
@@ -128,6 +169,47 @@ class XClient:
             if text_marker(str(tweet.get("text", ""))) == content.marker:
                 return PublishedPost(str(tweet["id"]), self.post_url(str(tweet["id"])))
         return None
+
+    async def _upload(self, session: aiohttp.ClientSession, credentials: Credentials, path: Path, kind: str) -> str:
+        """The chunked upload; returns the media id once X has processed the file. Nothing is posted yet, so
+        every failure here is safe to retry as a whole."""
+        url = f"{self.api_base}/2/media/upload"
+        headers = _bearer(credentials.access_token)
+        size = path.stat().st_size
+        media_type = mimetypes.guess_type(path.name)[0] or ("video/mp4" if kind == "video" else "image/jpeg")
+        init = aiohttp.FormData(
+            {
+                "command": "INIT",
+                "media_type": media_type,
+                "total_bytes": str(size),
+                "media_category": "tweet_video" if kind == "video" else "tweet_image",
+            }
+        )
+        _, _, answer = await call(session, "POST", url, label=LABEL, headers=headers, data=init)
+        media_id = str(json.loads(answer)["data"]["id"])
+        with path.open("rb") as file:
+            for index, chunk in enumerate(iter(lambda: file.read(self.chunk_bytes), b"")):
+                form = aiohttp.FormData({"command": "APPEND", "media_id": media_id, "segment_index": str(index)})
+                form.add_field("media", chunk, filename="chunk", content_type="application/octet-stream")
+                await call(session, "POST", url, label=LABEL, headers=headers, data=form)
+        finalize = aiohttp.FormData({"command": "FINALIZE", "media_id": media_id})
+        _, _, answer = await call(session, "POST", url, label=LABEL, headers=headers, data=finalize)
+        info = json.loads(answer)["data"].get("processing_info")
+        waited = 0.0
+        while info and info.get("state") in ("pending", "in_progress"):
+            if waited >= self.processing_wait_s:
+                raise PlatformUnavailable(detail=f"X still processing media {media_id} after {waited:.0f}s")
+            pause = float(info.get("check_after_secs", 1))
+            await asyncio.sleep(pause)
+            waited += pause
+            status_url = f"{url}?command=STATUS&media_id={media_id}"
+            _, _, answer = await call(session, "GET", status_url, label=LABEL, headers=headers)
+            info = json.loads(answer)["data"].get("processing_info")
+        if info and info.get("state") == "failed":
+            error = info.get("error") or {}
+            reason = error.get("message") or error.get("name") or "X could not process the media"
+            raise ContentRejected(f"X rejected the media: {reason}.", detail=json.dumps(info))
+        return media_id
 
 
 def _bearer(token: str) -> dict[str, str]:

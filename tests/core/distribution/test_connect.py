@@ -24,7 +24,7 @@ from tests.workers import running_worker
 async def _state(deps: CoreDeps, who: Creator) -> str:
     url = await connect.sign_in_link(deps.redis, deps.settings, Platform.LINKEDIN, Owner(who.user_id), who.chat)
     query = parse_qs(urlparse(url).query)
-    assert query["scope"] == ["openid profile w_member_social"]
+    assert query["scope"] == ["openid profile w_member_social r_member_postAnalytics"]
     assert query["redirect_uri"] == [f"{deps.settings.public_base_url}/oauth/linkedin/callback"]
     return query["state"][0]
 

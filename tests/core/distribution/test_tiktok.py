@@ -31,8 +31,11 @@ from core.distribution.models import AttemptOutcome, ConnectionStatus, PlatformC
 from core.distribution.platforms.names import Platform
 from core.distribution.platforms.tiktok import TikTokClient, caption_matches, chunk_plan
 from core.distribution.ports import Credentials, PostContent
+from core.distribution.post_media import MediaNotAccepted
 from core.notify.ports import ConnectAction
 from core.repurposing.models import GeneratedContent
+from core.storage.files import LocalFileStore
+from core.storage.links import MediaLinks
 from core.work import submit as work
 from tests.distribution_fixtures import (
     TIKTOK_CHUNK,
@@ -54,7 +57,7 @@ async def _schedule(deps: CoreDeps, draft_id: uuid.UUID, connection: PlatformCon
         draft = await session.get(GeneratedContent, draft_id)
         assert draft is not None
         post, unit = await publishing.schedule(
-            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata"
+            session, draft=draft, connection=connection, when=now(), timezone="Asia/Kolkata", store=deps.store
         )
         await session.commit()
     assert unit is not None
@@ -91,7 +94,7 @@ async def test_a_clip_goes_up_in_chunks_byte_identical_and_is_posted_once(
     post_info = tiktok.inits[0]["post_info"]
     assert post_info["privacy_level"] == "PUBLIC_TO_EVERYONE"  # the most public the creator allows
     assert post_info["disable_stitch"] is True and post_info["disable_comment"] is False  # the account's own
-    assert "#CreatorTips" in post_info["title"] and post_info["title"] == sent["title"]
+    assert "#Consistency" in post_info["title"] and post_info["title"] == sent["title"]
     assert "PROCESSING_UPLOAD" in tiktok.statuses_seen and tiktok.statuses_seen[-1] == "PUBLISH_COMPLETE"
     assert done.platform_post_id == sent["id"]
     assert done.platform_post_url == f"https://www.tiktok.com/@{tiktok.username}/video/{sent['id']}"
@@ -226,13 +229,16 @@ async def test_a_video_longer_than_the_account_allows_is_refused_with_the_limit(
 
 
 async def test_a_post_without_a_video_is_refused_before_tiktok_is_asked(
-    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, run_id: str
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator
 ) -> None:
     connection = await connect_tiktok(tiktok_deps, tiktok, creator)
-    async with running_worker(tiktok_deps, f"tt-{run_id}-text"):
-        post = await _schedule(tiktok_deps, creator.draft_id, connection)  # a text draft
-        failed = await wait_for_status(tiktok_deps, post.id, PostStatus.FAILED)
-    assert failed.error_message == "TikTok posts are videos, and this post has no video attached."
+    with pytest.raises(MediaNotAccepted) as refused:  # when scheduling, not at publish time
+        await _schedule(tiktok_deps, creator.draft_id, connection)  # a text draft
+    assert refused.value.user_message.startswith("TikTok posts need a video or a picture")
+    client = _client(tiktok)  # and the client itself, whoever calls it
+    with pytest.raises(ContentRejected) as rejected:
+        await client.publish(await _credentials(tiktok, client), PostContent(text="Words only"))
+    assert rejected.value.user_message == "TikTok posts are videos, and this post has no video attached."
     assert tiktok.inits == []
 
 
@@ -396,7 +402,7 @@ async def test_the_daily_post_cap_moves_the_post_a_day_on_and_says_when(
     moved = await wait_for_status(tiktok_deps, post.id, PostStatus.SCHEDULED)
     assert abs((moved.scheduled_for - (utcnow() + timedelta(hours=24))).total_seconds()) < 120
     assert message.text.startswith("TikTok's daily limit of posts from apps is used up on this account")
-    assert "Your TikTok post will be tried again at" in message.text and "Asia/Kolkata" in message.text
+    assert f"Your TikTok post (@{tiktok.username}) now goes out at" in message.text and "Asia/Kolkata" in message.text
     assert tiktok.posts == []
     async with tiktok_deps.sessionmaker() as session:
         attempts = await publishing.attempts_of(session, post.id)
@@ -474,3 +480,29 @@ async def test_a_rate_limit_waits_for_tiktok_and_the_creator_hears_when(
     assert (attempts[1].started_at - attempts[0].finished_at).total_seconds() >= 2.0
     assert any("rate limit" in t and "will be tried again at" in t for t in sent_texts(tiktok_deps, creator.chat))
     assert len(tiktok.posts) == 1
+
+
+async def test_with_the_media_domain_verified_tiktok_pulls_the_clip_from_recasts_signed_link(
+    tiktok_deps: CoreDeps, tiktok: FakeTikTok, creator: Creator, tiktok_video: Path, run_id: str, tmp_path: Path
+) -> None:
+    """`recast web` serves the signed /media link; TikTok GETs it over HTTP; Recast uploads nothing."""
+    server = TestServer(make_web_app(tiktok_deps, bot_username="recast_test_bot"), host="127.0.0.1")
+    await server.start_server()
+    try:
+        secret = tiktok_deps.settings.recast_secret_key.get_secret_value()
+        media_base = str(server.make_url("/media/"))
+        links = MediaLinks(secret=secret, base_url=str(server.make_url("")))
+        tiktok_deps.store = LocalFileStore(tmp_path / "media", links=links)
+        tiktok_deps.settings = tiktok_deps.settings.model_copy(update={"tiktok_pull_from_url": True})
+        connection = await connect_tiktok(tiktok_deps, tiktok, creator)
+        draft_id = await clip_draft(tiktok_deps, creator, tiktok_video)
+        async with running_worker(tiktok_deps, f"tt-{run_id}-pull"):
+            post = await _schedule(tiktok_deps, draft_id, connection)
+            done = await wait_for_status(tiktok_deps, post.id, PostStatus.PUBLISHED)
+    finally:
+        await server.close()
+    assert len(tiktok.pulled) == 1 and tiktok.pulled[0].startswith(media_base)
+    assert tiktok.inits[0]["source_info"] == {"source": "PULL_FROM_URL", "video_url": tiktok.pulled[0]}
+    assert ("PUT", "/upload/") not in tiktok.requests
+    assert len(tiktok.posts) == 1 and tiktok.posts[0]["video"] == tiktok_video.read_bytes()
+    assert done.platform_post_id == tiktok.posts[0]["id"]

@@ -1,0 +1,44 @@
+"""Charts for chat, rendered server-side (matplotlib's Agg backend: no display, no downloads) as PNGs sized
+for a phone: 1080 px wide, large type, one message per chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: a server has no display
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from core.analytics.stats import WeekStats  # noqa: E402
+from core.distribution.platforms.names import label  # noqa: E402
+
+SIZE_IN, DPI = 7.2, 150  # 1080 x 1080 px
+THIS_WEEK, LAST_WEEK = "#2563eb", "#cbd5e1"
+
+
+def week_chart(stats: WeekStats, path: Path) -> Path:
+    """Views and engagement per platform, this week beside last week (same span of days)."""
+    platforms = stats.platforms
+    names = [label(p) for p in platforms]
+    fig, axes = plt.subplots(2, 1, figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
+    try:
+        for ax, metric, title in ((axes[0], "views", "Views"), (axes[1], "engagement", "Engagement")):
+            now = [getattr(stats.this_week.by_platform.get(p), metric, 0) for p in platforms]
+            before = [getattr(stats.last_week.by_platform.get(p), metric, 0) for p in platforms]
+            xs = range(len(platforms))
+            ax.bar([x - 0.2 for x in xs], before, width=0.4, color=LAST_WEEK, label="Last week")
+            bars = ax.bar([x + 0.2 for x in xs], now, width=0.4, color=THIS_WEEK, label="This week")
+            ax.bar_label(bars, labels=[f"{v:,}" for v in now], fontsize=12, padding=3)
+            ax.set_xticks(list(xs), names, fontsize=14)
+            ax.set_title(title, fontsize=18, loc="left")
+            ax.tick_params(axis="y", labelsize=11)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.margins(y=0.2)
+        axes[0].legend(fontsize=12, frameon=False, loc="upper right")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,276 @@
+"""Collecting published posts' figures on a decaying schedule: 1 h, 6 h, 24 h, 3 d, 7 d and 30 d after
+publishing.
+
+Each published post carries its next collection time (`scheduled_posts.metrics_due_at`, indexed where set)
+and how many collections are done (`metrics_stage`). A run claims due posts with `FOR UPDATE SKIP LOCKED`
+and moves their due time forward by a lease (a run that dies gives them back when the lease runs out),
+asks each account's platform for its posts' figures in as few calls as the platform allows (X: up to 100
+posts a call), and writes every row in one statement together with the stage's advance. The advance is a
+compare-and-set on the stage, so a stage is written once however many runs overlap: exactly once in effect.
+`generated_content`'s view/like/comment/share/engagement-rate columns then hold the sum of the latest
+figure on each platform.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.analytics.models import EngagementMetric
+from core.common.clock import utcnow
+from core.config import Settings
+from core.distribution import connections
+from core.distribution.clients import configured_clients
+from core.distribution.errors import PlatformError, RateLimited, TokenRevoked
+from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
+from core.distribution.platforms.names import Platform
+from core.distribution.ports import InsightsClient, PostInsights
+
+log = logging.getLogger(__name__)
+
+STAGES: tuple[timedelta, ...] = (
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+    timedelta(days=3),
+    timedelta(days=7),
+    timedelta(days=30),
+)
+LEASE = timedelta(minutes=10)
+BATCH = 500
+BROKEN_CONNECTION_WAIT = timedelta(hours=6)
+PLATFORM_TROUBLE_WAIT = timedelta(minutes=30)
+
+
+def due_after(published_at: datetime, stage: int) -> datetime | None:
+    """When collection number `stage` (0-based) is due; None after the last."""
+    return published_at + STAGES[stage] if stage < len(STAGES) else None
+
+
+def engagement_rate(figures: PostInsights) -> Decimal | None:
+    """Interactions per impression (or per view where the platform reports no impressions), in percent."""
+    seen = figures.impressions or figures.views
+    if not seen:
+        return None
+    acts = sum(v or 0 for v in (figures.likes, figures.comments, figures.shares, figures.saves))
+    return min(Decimal("999.99"), (Decimal(acts) * 100 / Decimal(seen)).quantize(Decimal("0.01")))
+
+
+@dataclass
+class CollectReport:
+    claimed: int = 0
+    written: int = 0
+    deferred: int = 0
+    finished: int = 0  # posts with nothing more to collect (last stage, or the platform lost them)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    post_id: uuid.UUID
+    draft_id: uuid.UUID | None
+    connection_id: uuid.UUID | None
+    platform: str
+    platform_post_id: str
+    published_at: datetime
+    stage: int
+
+
+async def collect_due(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, limit: int = BATCH
+) -> CollectReport:
+    """One collection run over the posts due now (at most `limit`)."""
+    report = CollectReport()
+    claimed = await _claim(sessionmaker, limit)
+    report.claimed = len(claimed)
+    by_connection: dict[uuid.UUID | None, list[_Claimed]] = defaultdict(list)
+    for item in claimed:
+        by_connection[item.connection_id].append(item)
+    results: dict[uuid.UUID, PostInsights | None] = {}  # None: the platform no longer has the post
+    deferrals: dict[uuid.UUID, datetime] = {}
+    clients = configured_clients(settings)
+    async with sessionmaker() as session:
+        accounts = {
+            c.id: c
+            for c in await session.scalars(
+                select(PlatformConnection).where(PlatformConnection.id.in_([k for k in by_connection if k]))
+            )
+        }
+    for connection_id, items in by_connection.items():
+        connection = accounts.get(connection_id) if connection_id else None
+        client = clients.get(Platform(connection.platform)) if connection else None
+        if connection is None or not isinstance(client, InsightsClient):
+            # No account any more, or no app / insights for this platform on this server: nothing to collect.
+            results.update(dict.fromkeys((i.post_id for i in items), None))
+            continue
+        if connection.status != ConnectionStatus.ACTIVE:
+            deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + BROKEN_CONNECTION_WAIT))
+            continue
+        try:
+            figures = await client.insights(
+                connections.credentials(settings, connection), [i.platform_post_id for i in items]
+            )
+        except (RateLimited, TokenRevoked, PlatformError) as exc:
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else PLATFORM_TROUBLE_WAIT
+            if isinstance(exc, TokenRevoked):
+                wait = BROKEN_CONNECTION_WAIT
+            deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + wait))
+            report.notes.append(f"{connection.platform} {connection.id}: {type(exc).__name__}")
+            continue
+        for item in items:
+            results[item.post_id] = figures.get(item.platform_post_id)
+    written, finished = await _write(sessionmaker, claimed, results, deferrals)
+    report.written, report.finished, report.deferred = written, finished, len(deferrals)
+    return report
+
+
+async def _claim(sessionmaker: async_sessionmaker[AsyncSession], limit: int) -> list[_Claimed]:
+    now = utcnow()
+    async with sessionmaker() as session:
+        posts = (
+            await session.scalars(
+                select(ScheduledPost)
+                .where(ScheduledPost.metrics_due_at <= now)
+                .order_by(ScheduledPost.metrics_due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        claimed = []
+        for post in posts:
+            post.metrics_due_at = now + LEASE
+            if post.platform_post_id and post.published_at and post.status == PostStatus.PUBLISHED:
+                claimed.append(
+                    _Claimed(
+                        post.id,
+                        post.generated_content_id,
+                        post.platform_connection_id,
+                        post.platform,
+                        post.platform_post_id,
+                        post.published_at,
+                        post.metrics_stage,
+                    )
+                )
+            else:
+                post.metrics_due_at = None  # not a live post: nothing to collect
+        await session.commit()
+    return claimed
+
+
+async def _write(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    claimed: Sequence[_Claimed],
+    results: dict[uuid.UUID, PostInsights | None],
+    deferrals: dict[uuid.UUID, datetime],
+) -> tuple[int, int]:
+    now = utcnow()
+    rows: dict[tuple[uuid.UUID, str], dict[str, object]] = {}
+    finished = 0
+    async with sessionmaker() as session:
+        for item in claimed:
+            if item.post_id in deferrals:
+                await session.execute(
+                    update(ScheduledPost)
+                    .where(ScheduledPost.id == item.post_id, ScheduledPost.metrics_stage == item.stage)
+                    .values(metrics_due_at=deferrals[item.post_id])
+                )
+                continue
+            if item.post_id not in results:
+                continue
+            figures = results[item.post_id]
+            next_stage = item.stage + 1 if figures is not None else len(STAGES)
+            advanced = await session.scalar(
+                update(ScheduledPost)
+                .where(ScheduledPost.id == item.post_id, ScheduledPost.metrics_stage == item.stage)
+                .values(metrics_stage=next_stage, metrics_due_at=due_after(item.published_at, next_stage))
+                .returning(ScheduledPost.id)
+            )
+            if advanced is None:
+                continue  # another run wrote this stage
+            if next_stage >= len(STAGES):
+                finished += 1
+            if figures is None or item.draft_id is None:
+                continue
+            row = _row(item.draft_id, item.platform, figures, now)
+            key = (item.draft_id, item.platform)
+            rows[key] = _summed(rows[key], row) if key in rows else row
+        if rows:
+            await session.execute(
+                pg_insert(EngagementMetric)
+                .values(list(rows.values()))
+                .on_conflict_do_nothing(index_elements=["generated_content_id", "platform", "collected_at"])
+            )
+            await _refresh_latest(session, sorted({draft for draft, _ in rows}))
+        await session.commit()
+    return len(rows), finished
+
+
+_COUNTS = ("views", "impressions", "reach", "likes", "comments", "shares", "saves", "clicks")
+
+
+def _row(draft_id: uuid.UUID, platform: str, figures: PostInsights, at: datetime) -> dict[str, object]:
+    return {
+        "generated_content_id": draft_id,
+        "platform": platform,
+        **{name: getattr(figures, name) for name in _COUNTS},
+        "watch_time": figures.watch_time_s,
+        "completion_rate": Decimal(str(round(figures.completion_rate, 2)))
+        if figures.completion_rate is not None
+        else None,
+        "engagement_rate": engagement_rate(figures),
+        "collected_at": at,
+    }
+
+
+def _summed(a: dict[str, object], b: dict[str, object]) -> dict[str, object]:
+    """Two accounts' posts of one draft on one platform, collected in the same run: one row, their sum."""
+    total = dict(a)
+    for name in (*_COUNTS, "watch_time"):
+        x, y = a.get(name), b.get(name)
+        total[name] = None if x is None and y is None else int(x or 0) + int(y or 0)  # type: ignore[call-overload]
+    figures = PostInsights(**{n: total[n] for n in _COUNTS})  # type: ignore[arg-type]
+    total["engagement_rate"] = engagement_rate(figures)
+    total["completion_rate"] = None
+    return total
+
+
+async def _refresh_latest(session: AsyncSession, draft_ids: list[uuid.UUID]) -> None:
+    """Each draft's latest figures: the newest row per platform, summed over its platforms."""
+    await session.execute(
+        text(
+            """
+            WITH latest AS (
+                SELECT DISTINCT ON (generated_content_id, platform)
+                       generated_content_id, views, impressions, likes, comments, shares, saves
+                FROM engagement_metrics
+                WHERE generated_content_id = ANY(:ids)
+                ORDER BY generated_content_id, platform, collected_at DESC
+            ), summed AS (
+                SELECT generated_content_id AS id,
+                       sum(coalesce(nullif(views, 0), impressions, 0)) AS views,
+                       sum(coalesce(nullif(impressions, 0), views, 0)) AS seen,
+                       sum(coalesce(likes, 0)) AS likes,
+                       sum(coalesce(comments, 0)) AS comments,
+                       sum(coalesce(shares, 0)) AS shares,
+                       sum(coalesce(saves, 0)) AS saves
+                FROM latest GROUP BY generated_content_id
+            )
+            UPDATE generated_content g
+            SET views = s.views, likes = s.likes, comments = s.comments, shares = s.shares,
+                engagement_rate = CASE WHEN s.seen > 0
+                    THEN least(999.99, round((s.likes + s.comments + s.shares + s.saves) * 100.0 / s.seen, 2))
+                END
+            FROM summed s WHERE g.id = s.id
+            """
+        ),
+        {"ids": draft_ids},
+    )
