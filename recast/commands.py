@@ -181,7 +181,7 @@ def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDep
     from core.vectors.brand_voice import BrandVoiceIndex
 
     ai = build_ai_providers(infra.settings)
-    return CoreDeps(
+    deps = CoreDeps(
         metrics=Metrics(),
         providers=Providers(gateways=build_gateways(infra.settings)),
         settings=infra.settings,
@@ -194,6 +194,16 @@ def build_deps(infra: Infra, *, notifier: Notifier, enqueue: Enqueue) -> CoreDep
         brand_index=BrandVoiceIndex(infra.qdrant, ai.embedder),
         team_chat=SlackTeamChat(),
     )
+    return with_slack_notices(deps)
+
+
+def with_slack_notices(deps: CoreDeps) -> CoreDeps:
+    """Outbox messages addressed to Slack channels and threads go through the Slack adapter's notifier."""
+    from bots.slack.notifier import SlackNotifier
+    from core.notify.routing import RoutedNotifier
+
+    deps.notifier = RoutedNotifier(deps.notifier, {"slack": SlackNotifier(deps)})
+    return deps
 
 
 def _notifier(settings: Settings) -> Notifier:

@@ -1,4 +1,5 @@
-"""Distribution tasks: publish a due post (the unit is due at the post's time)."""
+"""Distribution tasks: publish a due post (the unit is due at the post's time), and an agency draft approved
+under an auto-publish workflow."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deps import CoreDeps
-from core.distribution import notices, platform_events, post_media, publishing, upkeep
+from core.distribution import agency, notices, platform_events, post_media, publishing, upkeep
 from core.distribution.models import PostStatus, ScheduledPost
 from core.inbox import service as inbox
 from core.inbox.store import PLATFORM_TASK, PLATFORMS
 from core.notify import outbox
+from core.work import submit as work
 from core.work.sweeper import adopter
+from core.workflow import approvals
 from tasks.registry import task
 
 
@@ -40,6 +43,25 @@ async def prepare_post_media(post_id: str, deps: CoreDeps) -> str:
         if post is None or post.status not in (PostStatus.SCHEDULED, PostStatus.HELD):
             return "not needed"
         return await publishing.prepare_media(session, deps.store, post)
+
+
+@task(approvals.PUBLISH_TASK, key=lambda p: str(p.get("approval_request_id") or p["draft_id"]))
+async def publish_approved_draft(
+    draft_id: str, deps: CoreDeps, approval_request_id: str | None = None
+) -> dict[str, int]:
+    """Auto-publish: the approved draft goes out now on its client account's connected accounts."""
+    async with deps.sessionmaker() as session:
+        done = await agency.publish_approved_draft(
+            session,
+            deps.settings,
+            draft_id=uuid.UUID(draft_id),
+            approval_request_id=uuid.UUID(approval_request_id) if approval_request_id else None,
+            store=deps.store,
+        )
+        await session.commit()
+    await outbox.flush(deps, done.messages)
+    await work.push(deps.work_queue, deps.sessionmaker, done.units)
+    return {"posts": len(done.posts)}
 
 
 @task("distribution.refresh_tokens", max_attempts=3)

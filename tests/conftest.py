@@ -181,24 +181,27 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
     from core.config import Settings
     from core.deps import CoreDeps
     from core.notify.ports import RecordingNotifier
+    from core.storage.factory import media_links
     from core.storage.files import LocalFileStore
     from core.vectors.brand_voice import BrandVoiceIndex
 
     qdrant = AsyncQdrantClient(location=":memory:")
+    # The "web" the tests fetch links from is a local server, so private addresses are allowed here;
+    # tests of the guard itself turn it back off.
+    # A queue name of this run: Redis keys the bot namespaces with it (pasted text parts) are not seen
+    # by other test runs sharing the Redis server.
+    settings = Settings(
+        recast_data_dir=tmp_path / "data",
+        link_allow_private_networks=True,
+        task_queue=f"recast-test-{RUN_ID}",
+        _env_file=None,
+    )
     deps = CoreDeps(
-        # The "web" the tests fetch links from is a local server, so private addresses are allowed here;
-        # tests of the guard itself turn it back off.
-        # A queue name of this run: Redis keys the bot namespaces with it (pasted text parts) are not seen
-        # by other test runs sharing the Redis server.
-        settings=Settings(
-            recast_data_dir=tmp_path / "data",
-            link_allow_private_networks=True,
-            task_queue=f"recast-test-{RUN_ID}",
-            _env_file=None,
-        ),
+        settings=settings,
         sessionmaker=sessionmaker,
         redis=redis_client,
-        store=LocalFileStore(tmp_path / "media"),
+        # Signed /media links point at PUBLIC_BASE_URL; a test serving them starts `recast web` there.
+        store=LocalFileStore(tmp_path / "media", links=media_links(settings)),
         notifier=RecordingNotifier(),
         enqueue=RecordingEnqueue(),
         ai=offline_ai,

@@ -7,7 +7,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
-from bots.slack.listeners import actions, commands, events, qa, setup, views
+from bots.slack.listeners import actions, commands, events, publish, qa, setup, views
 from bots.slack.middleware import session_middleware
 from bots.slack.oauth import RecastOAuthFlow
 from bots.slack.outbox import token_cipher
@@ -73,6 +73,6 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
             token=None if client else token, client=client, signing_secret=secret, process_before_response=True
         )
     app.middleware(session_middleware(deps))
-    for module in (commands, actions, views, events, setup, qa):
+    for module in (commands, actions, views, events, setup, qa, publish):
         module.register(app, deps)
     return app

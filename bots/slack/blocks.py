@@ -252,7 +252,28 @@ def workflow_modal(private_metadata: str) -> dict[str, Any]:
                 "element": {"type": "static_select", "action_id": "value", "options": roles},
             },
         ]
-    # No "publish automatically" option: nothing publishes approved drafts yet.
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": "auto_publish",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Publishing"},
+            "element": {
+                "type": "checkboxes",
+                "action_id": "value",
+                "options": [
+                    {
+                        "text": {"type": "plain_text", "text": "Publish automatically when the last stage approves"},
+                        "description": {
+                            "type": "plain_text",
+                            "text": "At once, on the client's connected accounts (/recast connect)",
+                        },
+                        "value": "yes",
+                    }
+                ],
+            },
+        }
+    )
     return {
         "type": "modal",
         "callback_id": WORKFLOW_MODAL,

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.models import ClientAccount
 from core.common.clock import utcnow
 from core.config import Settings
 from core.deps import CoreDeps
@@ -87,8 +88,14 @@ async def finish_connect(
             metadata_={"platform": str(platform), "account": account.username, "scopes": list(tokens.scopes)},
         )
     )
-    name = f" as {account.username}" if account.username else ""
-    text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
+    for_client = await session.get(ClientAccount, owner.client_account_id) if owner.client_account_id else None
+    if for_client is not None:  # an agency's client account: said in the client's channel, for its team
+        name = f" ({account.username})" if account.username else ""
+        text = f"{label(platform)}{name} is connected for {for_client.name}. "
+        text += "Its approved drafts can now be published there."
+    else:
+        name = f" as {account.username}" if account.username else ""
+        text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
     if released:
         text += f" {released} post(s) that were on hold are back on schedule."
     unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")
@@ -123,7 +130,8 @@ async def after_commit(deps: CoreDeps, connected: Connected) -> None:
 async def declined(deps: CoreDeps, platform: Platform, state: str) -> list[uuid.UUID]:
     """The owner declined on the platform's page: the state is used up and the chat is told."""
     pending = await oauth.redeem_state(deps.redis, deps.settings, platform, state)
-    text = f"{label(platform)} wasn't connected: you declined on its page. /connect starts again."
+    again = "`/recast connect`" if pending.chat.provider == "slack" else "/connect"
+    text = f"{label(platform)} wasn't connected: you declined on its page. {again} starts again."
     async with deps.sessionmaker() as session:
         unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"declined:{state}")
         await session.commit()

@@ -44,12 +44,29 @@ async def save_connection(
     """Insert the connection, or refresh the tokens of the same account already connected by this owner
     (reconnecting after a revoke makes it active again)."""
     box = token_box(settings)
+    user_id = owner.user_id
+    if owner.client_account_id is not None:
+        # A client's account is one connection whoever on the team (re)connects it: reconnecting it must update
+        # the row its held posts wait on, not add a second one beside it.
+        user_id = (
+            await session.scalar(
+                select(PlatformConnection.user_id)
+                .where(
+                    PlatformConnection.platform == platform,
+                    PlatformConnection.platform_user_id == account.platform_user_id,
+                    PlatformConnection.client_account_id == owner.client_account_id,
+                )
+                .order_by(PlatformConnection.created_at)
+                .limit(1)
+            )
+            or owner.user_id
+        )
     values = {
         "platform": platform,
         "platform_user_id": account.platform_user_id,
         "platform_username": account.username,
         "account_kind": account.kind,
-        "user_id": owner.user_id,
+        "user_id": user_id,
         "client_account_id": owner.client_account_id,
         "organization_id": owner.organization_id,
         "access_token": box.encrypt(tokens.access_token),

@@ -12,9 +12,21 @@ from core.common.clock import utcnow
 from core.distribution.models import PlatformConnection, ScheduledPost
 from core.distribution.platforms.names import label
 from core.distribution.publishing import PublishOutcome, Result
+from core.integrations.slack_links import approval_threads, client_channel_chat
 from core.notify import outbox
-from core.notify.ports import Button, ConnectAction, OutgoingMessage
+from core.notify.ports import Button, ChatRef, ConnectAction, OutgoingMessage
 from core.workflow.recipients import creator_chats
+
+
+async def owner_chats(session: AsyncSession, connection: PlatformConnection) -> list[ChatRef]:
+    """Where a connection's owner hears about it (with a Reconnect button): a creator's own connection in their
+    chats; a client account's in the client's Slack channel, where its team reconnects it for the client (a
+    Telegram Reconnect button would connect the person's own account instead), else whoever connected it."""
+    if connection.client_account_id is not None:
+        channel = await client_channel_chat(session=session, client_account_id=connection.client_account_id)
+        if channel is not None:
+            return [channel]
+    return await creator_chats(session=session, user_id=connection.user_id)
 
 
 def local_time(when: datetime, timezone: str | None) -> str:
@@ -58,7 +70,8 @@ def _held_message(
 
 
 async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list[uuid.UUID]:
-    """Record the owner's message for this outcome (once per post and kind of news); returns outbox units."""
+    """Record the owner's message for this outcome (once per post and kind of news), and for a published or
+    failed post of a draft approved in Slack the approval thread's; returns outbox units."""
     post = await session.get(ScheduledPost, outcome.post_id)
     if post is None:
         return []
@@ -68,16 +81,18 @@ async def record_outcome(session: AsyncSession, outcome: PublishOutcome) -> list
     message = outcome_message(outcome, post, connection)
     if message is None:
         return []
+    chats = await creator_chats(session=session, user_id=post.user_id)
     if outcome.result == Result.HELD and connection is not None and connection.status != "active":
         if connection.owner_told_at is not None:
             return []  # one message per broken connection, however many posts it holds
         connection.owner_told_at = utcnow()
         key = f"publish:connection:{connection.id}:{connection.owner_told_at.isoformat()}"
+        chats = await owner_chats(session, connection)
     elif outcome.moved_to is not None:
         key = f"publish:{post.id}:moved:{outcome.moved_to.isoformat()}"
     else:
         key = f"publish:{post.id}:{outcome.result}"
-    return [
-        await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}")
-        for chat in await creator_chats(session=session, user_id=post.user_id)
-    ]
+    if outcome.result in (Result.PUBLISHED, Result.FAILED) and post.generated_content_id is not None:
+        # A draft a team approved in Slack: its approval thread hears where it went (or why it didn't).
+        chats += await approval_threads(session=session, draft_id=post.generated_content_id)
+    return [await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}") for chat in chats]

@@ -18,13 +18,13 @@ from core.common.clock import utcnow
 from core.config import Settings
 from core.distribution import connections
 from core.distribution.models import ConnectionStatus, PlatformConnection
+from core.distribution.notices import owner_chats
 from core.distribution.platforms.meta_signed import SignatureInvalid, signed_request_of
 from core.distribution.platforms.names import Platform, label
 from core.inbox.models import EventStatus
 from core.inbox.payload import MalformedPayload, parse_object
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
-from core.workflow.recipients import creator_chats
 
 REVOKED_BY_OWNER = "the account's owner removed Recast's access on the platform"
 
@@ -81,7 +81,7 @@ async def revoke_accounts(session: AsyncSession, accounts: list[tuple[Platform, 
             if held:
                 text += f" {len(held)} scheduled post(s) are on hold: reconnect to send them, or leave them."
             message = OutgoingMessage(text=text, buttons=[[Button(f"Reconnect {name}", ConnectAction(platform))]])
-            for chat in await creator_chats(session=session, user_id=connection.user_id):
+            for chat in await owner_chats(session, connection):
                 key = f"revoked:{connection.id}:{connection.owner_told_at.isoformat()}:{chat.chat_id}"
                 units.append(await outbox.record(session, chat, message, key=key))
     return units

@@ -12,7 +12,6 @@ rejected post fails with the platform's reason.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -300,7 +299,7 @@ async def publish_post(
         if run.quota_refused is not None:
             raise run.quota_refused
         client = client_for(settings, run.post.platform)
-        media = await ready_media(session, store, run.post, link_ttl_s=settings.media_link_ttl_s)
+        media = await ready_media(session, settings, store, run.post)
         creds, refreshed = await _fresh_credentials(session, settings, run.connection, client)
         if refreshed:  # the new tokens are kept before they are used
             await session.commit()
@@ -343,23 +342,24 @@ async def publish_post(
     return await _published(session, run, published, reconciled=found_any)
 
 
+# Platforms that fetch the media themselves from a link (Instagram, Facebook; TikTok's pull-from-URL).
+PULLS_MEDIA = frozenset({Platform.INSTAGRAM, Platform.FACEBOOK, Platform.TIKTOK})
+
+
 async def ready_media(
-    session: AsyncSession, store: FileStore | None, post: ScheduledPost, *, link_ttl_s: int | None = None
+    session: AsyncSession, settings: Settings, store: FileStore | None, post: ScheduledPost
 ) -> dict[str, Any]:
     """The post's media as `PostContent` fields, preparing the platform-ready copy first if the prepare unit
-    hasn't (the copy is committed before the platform sees it). With `link_ttl_s`, also a link to the copy
-    that platforms which fetch by URL can pull (TikTok's PULL_FROM_URL), where the store can sign one."""
+    hasn't (the copy is committed before the platform sees it). Platforms that fetch media get a signed,
+    expiring link to the same file (`recast web`'s /media route, or a presigned S3 URL)."""
     media = PostMedia.from_json((post.post_metadata or {}).get("media"))
     if media is None:
         return {}
     if store is None:
         raise NotConfigured(detail="a post with media needs the media store")
     url = media.ready_url or await prepare_media(session, store, post)
-    fields: dict[str, Any] = {"media": store.local_path(url), "media_kind": media.kind}
-    if link_ttl_s:
-        with contextlib.suppress(RuntimeError):  # a local store built without link signing makes none
-            fields["media_url"] = store.fetchable_url(url, expires_s=link_ttl_s)
-    return fields
+    link = store.fetchable_url(url, expires_s=settings.media_link_ttl_s) if post.platform in PULLS_MEDIA else None
+    return {"media": store.local_path(url), "media_kind": media.kind, "media_url": link}
 
 
 async def prepare_media(session: AsyncSession, store: FileStore, post: ScheduledPost) -> str:

@@ -22,12 +22,11 @@ from core.distribution import connections
 from core.distribution.clients import configured_clients
 from core.distribution.errors import PlatformError, TokenRevoked
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
-from core.distribution.notices import local_time
+from core.distribution.notices import local_time, owner_chats
 from core.distribution.platforms.names import Platform, label
 from core.notify import outbox
 from core.notify.ports import Button, ConnectAction, OutgoingMessage
 from core.work import submit as work
-from core.workflow.recipients import creator_chats
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ async def _broken(session: AsyncSession, connection: PlatformConnection, reason:
     key = f"refresh-failed:{connection.id}:{connection.owner_told_at.isoformat()}"
     return [
         await outbox.record(session, chat, message, key=f"{key}:{chat.chat_id}")
-        for chat in await creator_chats(session=session, user_id=connection.user_id)
+        for chat in await owner_chats(session, connection)
     ]
 
 
@@ -118,7 +117,7 @@ async def warn_expiring(session: AsyncSession) -> list[uuid.UUID]:
         message = OutgoingMessage(
             text=text, buttons=[[Button(f"Reconnect {name}", ConnectAction(connection.platform))]]
         )
-        for chat in await creator_chats(session=session, user_id=connection.user_id):
+        for chat in await owner_chats(session, connection):
             # One warning per token: the key names the expiry, so hourly runs add nothing new.
             key = f"expiring:{connection.id}:{connection.token_expires_at.isoformat()}:{chat.chat_id}"
             payload = {"chat": outbox.chat_to_json(chat), "message": outbox.message_to_json(message)}

@@ -21,6 +21,7 @@ from core.integrations.slack_models import (
     SlackEventReceipt,
     SlackWorkspace,
 )
+from core.notify.ports import ChatRef
 from core.repurposing.models import GeneratedContent
 from core.system import audit
 from core.workflow import members, workflows
@@ -144,6 +145,34 @@ async def remember_revision(*, session: AsyncSession, request_id: uuid.UUID, rev
     previous, message.revision_ts = message.revision_ts, revision_ts
     await session.flush()
     return previous
+
+
+def slack_chat(team_id: str, channel_id: str, thread_ts: str | None = None) -> ChatRef:
+    """A Slack channel (or one message's thread in it) as a notifier `ChatRef`: `team:channel[:thread ts]`."""
+    return ChatRef("slack", ":".join([team_id, channel_id, *([thread_ts] if thread_ts else [])]))
+
+
+def parse_slack_chat(chat: ChatRef) -> tuple[str, str, str | None]:
+    """(team id, channel id, thread ts or None) of a `slack_chat` reference."""
+    team_id, channel_id, *thread = chat.chat_id.split(":", 2)
+    return team_id, channel_id, (thread[0] if thread else None)
+
+
+async def approval_threads(*, session: AsyncSession, draft_id: uuid.UUID) -> list[ChatRef]:
+    """The Slack threads of the draft's approved requests: where the team hears what became of it."""
+    rows = await session.scalars(
+        select(SlackApprovalMessage)
+        .join(ApprovalRequest, ApprovalRequest.id == SlackApprovalMessage.approval_request_id)
+        .where(ApprovalRequest.generated_content_id == draft_id, ApprovalRequest.status == "approved")
+        .order_by(SlackApprovalMessage.created_at)
+    )
+    return [slack_chat(m.team_id, m.channel_id, m.message_ts) for m in rows]
+
+
+async def client_channel_chat(*, session: AsyncSession, client_account_id: uuid.UUID) -> ChatRef | None:
+    """The Slack channel where a client account's drafts are reviewed, as a notifier `ChatRef`."""
+    row = await session.scalar(select(SlackChannel).where(SlackChannel.client_account_id == client_account_id))
+    return slack_chat(row.team_id, row.channel_id) if row else None
 
 
 async def accept_event(*, session: AsyncSession, event_id: str, team_id: str | None, event_type: str | None) -> bool:

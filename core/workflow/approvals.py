@@ -18,6 +18,7 @@ from core.common.clock import utcnow
 from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent
 from core.system import audit
+from core.work import submit as work
 from core.work.registry import HANDLERS
 from core.workflow import members, workflows
 from core.workflow.errors import (
@@ -138,6 +139,8 @@ class Decision:
     final: bool = False
     publish: bool = False
     stage_no: int = 1  # the stage the decision was taken at
+    # The PUBLISH_TASK unit added with the approval (auto-publish): the adapter pushes it after the commit.
+    publish_unit: uuid.UUID | None = None
 
     @property
     def next_stage(self) -> int | None:
@@ -225,7 +228,7 @@ async def approve(
     )
     if final:
         workflow = await session.get(ApprovalWorkflow, request.workflow_id) if request.workflow_id else None
-        # Only when something publishes: a workflow saved with auto-publish before publishing exists says nothing.
+        # Only when something publishes (a PUBLISH_TASK handler is registered in this process).
         decision.publish = bool(workflow and workflow.auto_publish) and publishing_available()
         await audit.record(
             session=session,
@@ -237,7 +240,14 @@ async def approve(
             metadata={"approval_request_id": str(request.id)},
         )
         if decision.publish:
-            # Publishing picks drafts up from here (or from the task the adapter enqueues when it exists).
+            # The publishing unit is part of the approval's transaction: approved means it will be published,
+            # whatever happens to this process after the commit (the sweeper pushes a unit nobody pushed).
+            decision.publish_unit, _ = await work.add(
+                session,
+                PUBLISH_TASK,
+                {"draft_id": str(request.generated_content_id), "approval_request_id": str(request.id)},
+                key=str(request.id),
+            )
             await audit.record(
                 session=session,
                 action="draft_ready_to_publish",

@@ -45,6 +45,7 @@ class FakeSlack:
     oauth_user_id: str = "U0INSTALLER"  # and who installed it
 
     def __post_init__(self) -> None:
+        self.faults: dict[str, list[tuple[str, int, int | None]]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -100,6 +101,11 @@ class FakeSlack:
         self.file_bytes[file_id] = data
         return self.files[file_id]
 
+    def fail_next(self, method: str, error: str, *, status: int = 200, retry_after: int | None = None) -> None:
+        """The next call of `method` is refused as Slack refuses it: `{"ok": false, "error": ...}`, with HTTP
+        429 and `Retry-After` when rate limited."""
+        self.faults.setdefault(method, []).append((error, status, retry_after))
+
     # ------------------------------------------------------------------ inspection
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -137,8 +143,18 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else params.get("token")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
+        fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        if fault is not None:
+            error, status, retry_after = fault
+            answer: dict[str, Any] = {"ok": False, "error": error}
+            call = Call(method, params, token, answer)
+            async with self._changed:
+                self.calls.append(call)
+                self._changed.notify_all()
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+            return web.json_response(answer, status=status, headers=headers)
         if handler is None:
-            answer: dict[str, Any] = {"ok": False, "error": "unknown_method"}
+            answer = {"ok": False, "error": "unknown_method"}
         elif method != "oauth.v2.access" and not token:
             answer = {"ok": False, "error": "not_authed"}
         else:

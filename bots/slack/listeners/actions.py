@@ -9,11 +9,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import outbox
 from bots.slack.blocks import APPROVE, CHANGES, CHANGES_MODAL, REJECT, REJECT_MODAL, feedback_modal, parse_action_value
-from bots.slack.listeners import NOT_LINKED, ephemeral, identify
+from bots.slack.listeners import NOT_LINKED, ephemeral, identify, publish
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.work.registry import HANDLERS
+from core.work import submit as work
 from core.workflow import approvals
 from core.workflow.errors import NotAnApprover
 
@@ -48,15 +48,21 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
                 )
             await ephemeral(client, body, text)
             return
-        # Publishing is queued before anyone is told it was (only once something publishes drafts).
-        queued = decision.final and decision.publish and approvals.PUBLISH_TASK in HANDLERS
+        # Auto-publish: the publishing unit was committed with the approval, and "queued" is said only when the
+        # client has an account that can carry the draft. Otherwise the thread is offered Publish now · Schedule
+        # per such account, after the announcement.
+        queued = decision.final and decision.publish_unit is not None
         if queued:
-            await deps.enqueue(approvals.PUBLISH_TASK, draft_id=str(decision.request.generated_content_id))
+            queued = await publish.offer_publishing(deps, client, decision)
         if decision.final:  # the creator hears first; the channel's message is redrawn after
             await outbox.tell_people(deps, client, decision, user_id, publishing_queued=queued)
         await outbox.refresh_message(deps, client, request_id)
         if decision.final:
             await outbox.announce_in_channel(deps, client, decision, user_id, publishing_queued=queued)
+            if decision.publish_unit is None:
+                await publish.offer_publishing(deps, client, decision)
+            else:  # after the announcement, so the thread reads in order (a unit nobody wakes, the sweeper does)
+                await work.push(deps.work_queue, deps.sessionmaker, [decision.publish_unit])
         await outbox.queue_changed(deps, client, request_id, (stage,), actor=user_id)
 
     async def open_modal(

@@ -1,4 +1,4 @@
-"""`/recast setup | link | channel | member | invite | workflow | approvals | submit`.
+"""`/recast setup | link | channel | member | invite | workflow | approvals | submit | connect | connections`.
 
 Everything but `workflow` is acknowledged at once and answered by an ephemeral message from a lazy
 listener; `workflow` opens its modal in the ack phase because the trigger id expires within 3 seconds.
@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, slack_profile
+from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, publish, slack_profile
 from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
@@ -28,12 +28,24 @@ from core.integrations.slack_secrets import INVITE_PREFIX
 from core.workflow import members, qa
 
 HELP = (
-    "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. Owners and "
-    "admins: `/recast link <organization or invite>`, `/recast channel <client account>`, "
-    "`/recast member @someone <role>`; owners: `/recast invite [role]`."
+    "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. In a client's "
+    "channel: `/recast connect linkedin` connects an account its approved drafts are published to, "
+    "`/recast connections` lists them. Owners and admins: `/recast link <organization or invite>`, "
+    "`/recast channel <client account>`, `/recast member @someone <role>`; owners: `/recast invite [role]`."
 )
-LAZY_VERBS = ("setup", "link", "channel", "member", "invite", "install-link", "approvals", "submit")
-NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link")
+LAZY_VERBS = (
+    "setup",
+    "link",
+    "channel",
+    "member",
+    "invite",
+    "install-link",
+    "approvals",
+    "submit",
+    "connect",
+    "connections",
+)
+NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link", "connect", "connections")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 
@@ -237,6 +249,9 @@ async def _run_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebCli
     verb, arg = _verb(body)
     if verb == "approvals":
         await _approvals(deps, body, client)
+        return
+    if verb in ("connect", "connections"):
+        await publish.command(deps, body, client, verb, arg)
         return
     if verb == "setup":
         await show_checklist(

@@ -49,6 +49,11 @@ def _stages(values: dict[str, Any]) -> list[dict[str, Any]]:
     return raw
 
 
+def _auto_publish(values: dict[str, Any]) -> bool:
+    selected = (values.get("auto_publish", {}).get("value", {}) or {}).get("selected_options") or []
+    return any(option.get("value") == "yes" for option in selected)
+
+
 @dataclass(frozen=True)
 class Decided:
     decision: approvals.Decision
@@ -144,6 +149,7 @@ async def _save_workflow(
             name=values["name"]["value"]["value"] or "Approvals",
             stages=parsed,
             client_account_id=client_account_id,
+            auto_publish=_auto_publish(values),
         )
         scope = (await session.get_one(ClientAccount, client_account_id)).name if client_account_id else None
     except RecastError as exc:
@@ -152,6 +158,8 @@ async def _save_workflow(
     await ack()
     covers = f"drafts for *{scope}*" if scope else "drafts without a client workflow of their own"
     text = f"✅ Saved the workflow *{saved.name}* for {covers}:\n" + "\n".join(lines)
+    if saved.auto_publish:
+        text += "\nApproved drafts are published at once on their client's connected accounts."
     if channel_id:
         await client.chat_postEphemeral(channel=channel_id, user=body["user"]["id"], text=text)
     else:

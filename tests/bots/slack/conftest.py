@@ -21,7 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import make_slack_app, mount_slack
 from core.config import Settings
 from core.db.session import session_scope
+from core.deps import CoreDeps
 from core.integrations import slack_links
+from recast.commands import with_slack_notices
+from tasks.registry import load_all
 from tests.core.workflow.builders import (
     Team,
     add_workflow,
@@ -30,8 +33,10 @@ from tests.core.workflow.builders import (
     make_deps,
     migrated_database,
 )
+from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.slack_api import FakeSlack
 from tests.workers import drain, running_worker
+from webhooks.app import make_web_app
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM, CHANNEL = "T0RECAST", "C0ACME"
@@ -325,3 +330,29 @@ async def installer(oauth_deps, fake_slack) -> AsyncIterator[Installer]:
         slack = SlackHTTP(str(server.make_url("/slack/events")), http, AsyncWebClient(base_url=fake_slack.base_url))
         yield Installer(str(server.make_url("")).rstrip("/"), http, slack)
     await server.close()
+
+
+@pytest.fixture
+async def publishing_web(deps: CoreDeps, linkedin: FakeLinkedIn) -> AsyncIterator[str]:
+    """The web app (OAuth callbacks) on a local port, and deps pointed at the fake LinkedIn; Slack-bound
+    outbox messages go through the Slack notifier to the fake Slack, as in `recast serve`."""
+    load_all()
+    server = TestServer(make_web_app(deps), host="127.0.0.1")
+    await server.start_server()
+    deps.settings = deps.settings.model_copy(
+        update={
+            "linkedin_client_id": linkedin.client_id,
+            "linkedin_client_secret": SecretStr(linkedin.client_secret),
+            "linkedin_api_base": linkedin.base_url,
+            "linkedin_oauth_base": f"{linkedin.base_url}/oauth/v2",
+            "platform_timeout_s": 2.0,
+            "public_base_url": str(server.make_url("")).rstrip("/"),
+        }
+    )
+    with_slack_notices(deps)
+    yield str(server.make_url(""))
+    await server.close()
+
+
+def telegram_sent(deps: CoreDeps) -> list[Any]:
+    return deps.notifier.default.sent  # type: ignore[attr-defined]

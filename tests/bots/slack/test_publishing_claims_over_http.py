@@ -1,5 +1,7 @@
-"""Nothing publishes approved drafts yet, so nothing says it does: the workflow modal has no publish option, and a
-workflow saved with auto-publish before that option went away approves drafts without promising publishing."""
+"""What Slack says about publishing is what happens: the workflow modal offers auto-publish and saves it; an
+auto-publish approval adds its publishing unit with the approval, the draft is published on the client's
+LinkedIn without a click, and "queued" is said only then; with no account connected, nothing is promised and
+the thread hears how to connect one."""
 
 from __future__ import annotations
 
@@ -7,23 +9,50 @@ import json
 
 from sqlalchemy import func, select, update
 
-from bots.slack import outbox
+from core.deps import CoreDeps
+from core.distribution.models import PostStatus, ScheduledPost
 from core.work.models import WorkUnit
 from core.workflow import approvals
 from core.workflow.models import ApprovalWorkflow
-from tests.bots.slack.conftest import CHANNEL
-from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
-from tests.core.workflow.builders import make_draft
+from tests.bots.slack.conftest import CHANNEL, Agency, telegram_sent
+from tests.bots.slack.test_publishing_over_http import (
+    _approve_both_stages,
+    _connected_linkedin,
+    _in_thread,
+    _offer_rows,
+)
+from tests.bots.slack.test_submissions_over_http import FORM, text_value, workflow_submission
 
 
-async def test_the_workflow_modal_offers_no_publishing(deps, slack, fake_slack, agency):
-    assert await slack.command(agency.slack_ids["manager"], "workflow") == ""
+async def test_the_workflow_modal_offers_auto_publish_and_saves_it(deps, slack, fake_slack, agency):
+    manager = agency.slack_ids["manager"]
+    assert await slack.command(manager, "workflow") == ""
     (opened,) = await fake_slack.wait_for("views.open")
-    view = json.dumps(opened.params["view"]).lower()
-    assert "stage1_name" in view and "publish" not in view
+    view = opened.params["view"]
+    (option,) = next(b for b in view["blocks"] if b["block_id"] == "auto_publish")["element"]["options"]
+    assert option["text"]["text"] == "Publish automatically when the last stage approves"
+    values = {
+        "name": text_value("Acme auto"),
+        "stage1_name": text_value("Editor"),
+        "stage1_users": {"value": {"type": "multi_users_select", "selected_users": [manager]}},
+        "auto_publish": {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
+    }
+    resp = await slack.send(
+        slack.interactive_body(workflow_submission(manager, view["private_metadata"], values)), FORM
+    )
+    assert resp.status == 200
+    (said,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: "Saved the workflow" in c.params["text"])
+    assert said.params["channel"] == CHANNEL and "published at once" in said.params["text"]
+    async with deps.sessionmaker() as s:
+        saved = await s.scalar(
+            select(ApprovalWorkflow).where(
+                ApprovalWorkflow.client_account_id == agency.team.client.id, ApprovalWorkflow.is_active.is_(True)
+            )
+        )
+    assert saved is not None and saved.auto_publish is True
 
 
-async def test_an_old_auto_publish_workflow_approves_without_promising_publishing(deps, slack, fake_slack, agency):
+async def _auto_publish(deps: CoreDeps, agency: Agency) -> None:
     async with deps.sessionmaker.begin() as s:
         changed = await s.execute(
             update(ApprovalWorkflow)
@@ -31,35 +60,50 @@ async def test_an_old_auto_publish_workflow_approves_without_promising_publishin
             .values(auto_publish=True)
         )
         assert changed.rowcount == 1  # type: ignore[attr-defined]
-    draft_id = await make_draft(deps, agency.team)
-    await outbox.post_approval(deps, slack.client, draft_id)
-    (post,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == CHANNEL)
-    manager, client = agency.slack_ids["manager"], agency.slack_ids["client"]
-    await slack.send(
-        slack.interactive_body(click(manager, "recast_approve", buttons(post)["recast_approve"], post.response["ts"])),
-        FORM,
-    )
-    (update_call,) = await fake_slack.wait_for("chat.update")
-    await slack.send(
-        slack.interactive_body(
-            click(client, "recast_approve", buttons(update_call)["recast_approve"], post.response["ts"])
-        ),
-        FORM,
-    )
 
-    # The channel hears the approval in the draft's thread, and nothing about publishing.
-    (said,) = await fake_slack.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == post.response["ts"])
-    assert said.params["text"].endswith(f"was approved by <@{client}>.")
-    await fake_slack.wait_for("views.publish", lambda c: c.params["user_id"] == client, count=2)
-    # The creator (on Telegram) hears the approval, and nothing about publishing.
-    told = [m.text for chat, m in deps.notifier.sent if chat.chat_id == agency.team.creator_chat]
-    assert len(told) == 1 and "was approved by Chloe." in told[0] and "publish" not in told[0].lower()
-    everything = json.dumps([c.params for c in fake_slack.calls]).lower()
-    assert "publish" not in everything
-    # And nothing was queued for a publisher that doesn't exist.
-    assert [name for name, _ in deps.enqueue.calls if name == approvals.PUBLISH_TASK] == []
+
+async def test_an_auto_publish_workflow_publishes_on_approval_without_a_click(
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
+):
+    await _auto_publish(deps, agency)
+    await _connected_linkedin(deps, linkedin, agency)
+    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
+
+    client = agency.slack_ids["client"]
+    (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "was approved by"))
+    assert said.params["text"].endswith(f"was approved by <@{client}> and is queued for publishing.")
+    await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Publishing on LinkedIn (Asha Rao) now"))
+    (linked,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Published on LinkedIn (Asha Rao): "))
+    await worker.drain()
+    assert len(linkedin.posts) == 1
     async with deps.sessionmaker() as s:
-        assert (
-            await s.scalar(select(func.count()).select_from(WorkUnit).where(WorkUnit.kind == approvals.PUBLISH_TASK))
-            == 0
-        )
+        (published,) = (
+            await s.scalars(select(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id))
+        ).all()
+        units = (await s.scalars(select(WorkUnit).where(WorkUnit.kind == approvals.PUBLISH_TASK))).all()
+    assert published.status == PostStatus.PUBLISHED and linked.params["text"].endswith(str(published.platform_post_url))
+    assert [u.state for u in units if u.payload["draft_id"] == str(draft_id)] == ["succeeded"]
+    assert not any(_offer_rows(c) for c in fake_slack.calls_to("chat.postMessage") if c.params.get("thread_ts"))
+    told = [m.text for chat, m in telegram_sent(deps) if chat.chat_id == agency.team.creator_chat]
+    assert any("It's queued for publishing." in t for t in told)
+    assert any(t.startswith("Published on LinkedIn (Asha Rao): ") for t in told)
+
+
+async def test_auto_publish_with_no_account_connected_says_so_and_promises_nothing(
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
+):
+    await _auto_publish(deps, agency)
+    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
+    client = agency.slack_ids["client"]
+    (said,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "was approved by"))
+    assert said.params["text"].endswith(f"was approved by <@{client}>.")
+    (how,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "connect an account"))
+    assert how.params["text"] == "✅ Approved; connect an account with `/recast connect linkedin` to publish it."
+    await worker.drain()
+    assert "queued" not in json.dumps([c.params for c in fake_slack.calls]).lower()
+    told = [m.text for chat, m in telegram_sent(deps) if chat.chat_id == agency.team.creator_chat]
+    assert told and not any("queued" in t for t in told)
+    assert linkedin.posts == []
+    async with deps.sessionmaker() as s:
+        posts = select(func.count()).select_from(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id)
+        assert await s.scalar(posts) == 0

@@ -116,8 +116,8 @@ async def test_workflow_command_opens_the_modal_and_its_submission_saves_the_sta
     assert view["callback_id"] == "recast_workflow_modal"
     assert view["private_metadata"] == f"{agency.team.client.id}|{CHANNEL}"
     assert {b["block_id"] for b in view["blocks"]} >= {"name", "stage1_name", "stage1_users", "stage2_role"}
-    # Nothing publishes approved drafts yet, so the modal doesn't offer it.
-    assert "auto_publish" not in {b["block_id"] for b in view["blocks"]} and "ublish" not in json.dumps(view)
+    # Publishing automatically is offered, and left off unless ticked (below).
+    assert "auto_publish" in {b["block_id"] for b in view["blocks"]}
 
     values = {
         "name": text_value("Acme two-step"),

@@ -13,10 +13,11 @@ from core.db.session import session_scope
 from core.notify.ports import ChatRef, RecordingNotifier
 from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
-from core.work.registry import HANDLERS, unit_handler
+from core.work.models import WorkUnit
 from core.workflow import approvals, qa_requests, recipients, revising, solo, workflows
 from core.workflow.errors import AwaitingTeamApproval, InvalidQAScore, InvalidWorkflow, NotAManager, NotAnApprover
 from core.workflow.models import ApprovalRequest, QARequest, Revision
+from tasks.registry import load_all
 from tests.core.workflow.builders import add_workflow, build_team, make_draft
 
 
@@ -30,6 +31,7 @@ async def _setup(deps, *, workflow: bool = True, auto_publish: bool = False):
 
 
 async def test_two_stage_workflow_from_submission_to_final_approval(deps):
+    load_all()  # the publishing handler is registered, as in every process that runs the bots
     team, draft_id = await _setup(deps, auto_publish=True)
     async with session_scope(deps.sessionmaker) as s:
         req = await approvals.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
@@ -41,6 +43,7 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps):
         first = await approvals.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
         assert first.applied and not first.final and first.request.current_stage == 2
         assert first.request.status == "pending" and first.next_stage == 2
+        assert first.publish_unit is None
         assert [p.stage.name for p in await approvals.pending_for_user(session=s, user_id=team.client_reviewer.id)] == [
             "Client sign-off"
         ]
@@ -49,35 +52,51 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps):
         last = await approvals.approve(
             session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2
         )
-        # Saved with auto-publish, but nothing publishes drafts (no PUBLISH_TASK handler): not "queued".
-        assert last.applied and last.final and not last.publish
+        # Auto-publish: the publishing unit is added in the approval's own transaction.
+        assert last.applied and last.final and last.publish and last.publish_unit is not None
         assert last.request.status == "approved" and last.request.reviewed_by == team.client_reviewer.id
+        unit = await s.get_one(WorkUnit, last.publish_unit)
+        assert unit.kind == approvals.PUBLISH_TASK == "publishing.publish_draft"
+        assert unit.payload == {"draft_id": str(draft_id), "approval_request_id": str(req.id)}
         actions = set(
             (await s.scalars(select(AuditLog.action).where(AuditLog.resource_id.in_([req.id, draft_id])))).all()
         )
-    assert {"approval_requested", "approval_stage_approved", "draft_approved"} <= actions
-    assert "draft_ready_to_publish" not in actions
+    assert {"approval_requested", "approval_stage_approved", "draft_approved", "draft_ready_to_publish"} <= actions
 
 
-async def test_an_auto_publish_workflow_publishes_only_once_a_publish_handler_is_registered(deps):
+async def test_an_approval_that_rolls_back_leaves_no_publishing_unit(deps):
+    load_all()
     team, draft_id = await _setup(deps, auto_publish=True)
+    async with session_scope(deps.sessionmaker) as s:
+        req = await approvals.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
+        await approvals.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
+    async with deps.sessionmaker() as s:
+        last = await approvals.approve(
+            session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2
+        )
+        assert last.publish_unit is not None
+        await s.rollback()  # e.g. the process died before the commit: not approved, and nothing to publish
+    async with deps.sessionmaker() as s:
+        assert (await s.get_one(ApprovalRequest, req.id)).status == "pending"
+        assert await s.get(WorkUnit, last.publish_unit) is None
 
-    async def publish_draft(deps: object, draft_id: str) -> None:
-        return None
 
-    assert not approvals.publishing_available()
-    unit_handler(approvals.PUBLISH_TASK)(publish_draft)
-    try:
-        assert approvals.publishing_available()
-        async with session_scope(deps.sessionmaker) as s:
-            req = await approvals.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
-            await approvals.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
-            last = await approvals.approve(
-                session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2
-            )
-    finally:
-        HANDLERS.pop(approvals.PUBLISH_TASK)
-    assert last.final and last.publish  # a fact for the adapter, which queues publishing and says so
+async def test_a_workflow_without_auto_publish_queues_no_publishing(deps):
+    load_all()
+    team, draft_id = await _setup(deps, auto_publish=False)
+    async with session_scope(deps.sessionmaker) as s:
+        req = await approvals.submit_for_approval(session=s, draft_id=draft_id, requested_by=team.creator.id)
+        await approvals.approve(session=s, request_id=req.id, by_user_id=team.manager.id, expected_stage=1)
+        last = await approvals.approve(
+            session=s, request_id=req.id, by_user_id=team.client_reviewer.id, expected_stage=2
+        )
+        assert last.final and not last.publish and last.publish_unit is None
+        count = await s.scalar(
+            select(func.count())
+            .select_from(WorkUnit)
+            .where(WorkUnit.kind == approvals.PUBLISH_TASK, WorkUnit.dedupe_key == str(req.id))
+        )
+    assert count == 0
 
 
 async def test_only_the_current_stage_approvers_may_act_and_nothing_changes_otherwise(deps):
