@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -163,6 +164,19 @@ class Settings(BaseSettings):
     seller_gstin: str | None = None
     seller_state_code: str = "29"
     webhook_max_body_bytes: int = 1_048_576
+
+    # ROI (core.analytics.roi): used when the creator has not stated what the original took
+    roi_default_hours: Decimal = Field(
+        default=Decimal(3), gt=0, description="Hours to make an original, when not stated"
+    )
+    roi_hourly_rate_inr: Decimal = Field(
+        default=Decimal(1500), gt=0, description="Creator's hour in INR, when not stated"
+    )
+    roi_hourly_rate_usd: Decimal = Field(
+        default=Decimal(25), gt=0, description="Creator's hour in USD, when not stated"
+    )
+    roi_cpm_inr: Decimal = Field(default=Decimal(150), ge=0, description="What 1,000 views are worth in INR (ad price)")
+    roi_cpm_usd: Decimal = Field(default=Decimal(6), ge=0, description="What 1,000 views are worth in USD (ad price)")
 
     def insecure_for_public_use(self) -> str | None:
         """Why these settings must not serve the public, or None. The dev key signs install links and

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ai.providers import AIProviders
+from core.analytics.ports import SearchConsole
 from core.billing.gateways import GatewayClient
 from core.config import Settings
 from core.notify.ports import Notifier
@@ -33,6 +34,8 @@ class Providers:
     # The payment gateway clients whose credentials are configured, keyed by gateway name
     # (`core.billing.gateway_clients.build_gateways`).
     gateways: dict[str, GatewayClient] = field(default_factory=dict)
+    # A search console for blog traffic and rankings (`core.analytics.seo`); None = none connected.
+    search_console: SearchConsole | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from bots.telegram.ordering import install_chat_order
 from bots.telegram.paste import PasteBuffer, install_paste_buffer
 from bots.telegram.routers import (
     account,
+    analytics,
     billing,
     brand,
     connect,
@@ -53,6 +54,7 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     routers.append(connect.setup())
     routers.append(publish.setup())
     routers.append(stats.setup())
+    routers.append(analytics.setup())
     routers.append(ingest.setup())
     routers.append(fallback.setup())  # last: whatever nothing else took still gets an answer
     dp.include_routers(*routers)

@@ -20,6 +20,8 @@ COMMANDS = [
     ("connections", "Your connected accounts"),
     ("calendar", "What's scheduled to go out"),
     ("stats", "How your posts did this week"),
+    ("roi", "What an upload's drafts won for its cost"),
+    ("seo", "SEO checks of your latest blog draft"),
     ("settings", "Email, timezone, language"),
     ("help", "How it works"),
     ("cancel", "Stop what's in progress"),
@@ -60,6 +62,8 @@ SYNONYMS = {
     "email": "settings",
     "timezone": "settings",
     "voice": "brand",
+    "return": "roi",
+    "worth": "roi",
     "stop": "cancel",
 }
 

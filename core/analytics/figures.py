@@ -34,11 +34,7 @@ _OWNER = {
 }
 
 _GAINS = """
-WITH active AS (
-    SELECT DISTINCT m.generated_content_id AS draft
-    FROM engagement_metrics m
-    WHERE m.collected_at >= :start AND m.collected_at < :end
-), at_end AS (
+WITH active AS ({active}), at_end AS (
     SELECT DISTINCT ON (m.generated_content_id, m.platform)
            m.generated_content_id AS draft, m.platform,
            coalesce(nullif(m.views, 0), m.impressions, 0) AS views, coalesce(m.reach, 0) AS reach,
@@ -66,11 +62,26 @@ WHERE {owner_filter}
 """
 
 
+# Drafts that can have earned something in the period: those with a row inside it. For one owner, start
+# from the owner's drafts and probe each (index on generated_content_id); for everyone (the nightly rollup),
+# scan the period's rows (partition pruning on collected_at).
+_ACTIVE_ALL = """
+    SELECT DISTINCT m.generated_content_id AS draft FROM engagement_metrics m
+    WHERE m.collected_at >= :start AND m.collected_at < :end
+"""
+_ACTIVE_ONE = """
+    SELECT g.id AS draft FROM generated_content g {join}
+    WHERE {owner} = :owner AND EXISTS (
+        SELECT 1 FROM engagement_metrics m
+        WHERE m.generated_content_id = g.id AND m.collected_at >= :start AND m.collected_at < :end)
+"""
+
+
 def gains_sql(scope: Scope, *, one_owner: bool) -> str:
     owner, join = _OWNER[scope]
-    return _GAINS.format(
-        owner=owner, join=join, owner_filter=f"{owner} = :owner" if one_owner else f"{owner} IS NOT NULL"
-    )
+    active = (_ACTIVE_ONE if one_owner else _ACTIVE_ALL).format(owner=owner, join=join)
+    owner_filter = f"{owner} = :owner" if one_owner else f"{owner} IS NOT NULL"
+    return _GAINS.format(active=active, owner=owner, join=join, owner_filter=owner_filter)
 
 
 @dataclass

@@ -122,6 +122,10 @@ class ROICalculation(Base):
     roi_multiplier: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     cost_per_engagement: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     value_score: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # Not in the design (migration c7a4e9d2b5f1): the currency of the money columns, and where every
+    # figure came from (draft ids counted, stated or default inputs, the rates used).
+    currency: Mapped[str | None] = mapped_column(String(3))
+    basis: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     calculated_at: Mapped[datetime | None] = mapped_column(server_default=func.now())
 
 
@@ -137,4 +141,8 @@ class SEOMetric(Base):
     organic_traffic: Mapped[int | None] = mapped_column(server_default=text("0"))
     backlinks_count: Mapped[int | None] = mapped_column(server_default=text("0"))
     domain_authority_impact: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # When traffic/rankings were collected from a search console; NULL while none is connected.
     collected_at: Mapped[datetime | None] = mapped_column(server_default=func.now())
+    # Not in the design (migration c7a4e9d2b5f1): the blog draft's on-page checks and when they were made.
+    on_page_checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    checked_at: Mapped[datetime | None]

@@ -44,6 +44,11 @@ class ContentAsset(TimestampMixin, SoftDeleteMixin, Base):
     processing_error: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     tags: Mapped[list[str] | None]
+    # Not in the design: what the creator says the original took (NULL = not stated; the ROI then uses the
+    # ROI_DEFAULT_HOURS x ROI_HOURLY_RATE_* defaults and says so). Migration c7a4e9d2b5f1.
+    creator_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    creator_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    creator_cost_currency: Mapped[str | None] = mapped_column(String(3))
 
 
 Index("idx_content_user_created", ContentAsset.user_id, ContentAsset.created_at.desc())

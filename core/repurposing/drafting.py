@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.writing.hashtags import LibraryTag, library_hashtags
 from core.ai.writing.ports import BrandVoice, Draft, DraftRequest, Writer
+from core.analytics import seo
 from core.billing import usage as billing_usage
 from core.brand import service as brand_service
 from core.brand.models import BrandProfile
@@ -202,6 +203,7 @@ async def generate_for_job(
     session.add(row)
     job.status, job.progress, job.completed_at, job.credits_used = "completed", 100, utcnow(), fmt.credits
     await session.flush()
+    await seo.check_blog_draft(session=session, draft=row)  # a blog draft's on-page checks, with the draft
     return row
 
 

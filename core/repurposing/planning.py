@@ -74,7 +74,9 @@ async def plan_strategy(
         # Which format goes out where and when in the coming week, in the creator's timezone.
         content_calendar_suggestions=[s.as_json() for s in calendar.week_suggestions(formats, timezone, utcnow())],
         estimated_output_count=len(formats),
-        estimated_reach=int(sum(float(str(f["fit_score"])) for f in formats) * 40),
+        # No reach estimate: the seed's figure (fit scores x 40) had no basis in any data and would sit next
+        # to measured reach. Reach is what the platforms report (`generated_content.views`), see /roi.
+        estimated_reach=None,
         estimated_processing_time=10 + len(formats) * 5 + words // 100,
     )
     session.add(strategy)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.writing.ports import Draft, Writer
+from core.analytics import seo
 from core.billing import usage as billing_usage
 from core.common.clock import utcnow
 from core.repurposing.drafting import DraftContext, apply_draft, draft_context, write_draft
@@ -204,4 +205,5 @@ async def rewrite_draft(
     if revision is not None:
         revision.status, revision.completed_at = "completed", utcnow()
     await session.flush()
+    await seo.check_blog_draft(session=session, draft=row)  # the checks follow the text the creator sees
     return row

@@ -30,6 +30,7 @@ HELP = (
     "/connect – connect LinkedIn or X to publish from here · /connections – your accounts\n"
     "/calendar – what's scheduled to go out\n"
     "/stats – how your published posts did this week\n"
+    "/roi – what an upload's drafts won for what it cost (/roi how: the formula) · /seo – your blog draft's SEO\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )

@@ -10,7 +10,10 @@ Deliberate deviations, each asserted rather than skipped:
 - subscriptions.paypal_subscription_id (unique) sits next to the design's razorpay/stripe/cashfree ids,
   so PayPal subscription events can find their subscription;
 - platform_connections carries why it stopped working (status, status_reason), when its owner was told,
-  and whether it is a member or an organization account (publishing needs all four).
+  and whether it is a member or an organization account (publishing needs all four);
+- content_assets carries the creator's stated hours and cost of the original, roi_calculations the currency
+  of its money and the basis of its figures, seo_metrics a blog draft's on-page checks and when they were
+  made (analytics: ROI and SEO).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ EXTRA_COLUMNS = {
     ("scheduled_posts", "metrics_due_at"): ("timestamp with time zone", False),
     ("analytics_snapshots", "client_account_id"): ("uuid", False),
     ("analytics_snapshots_archive", "client_account_id"): ("uuid", False),
+    ("content_assets", "creator_hours"): ("numeric(5,2)", False),
+    ("content_assets", "creator_cost"): ("numeric(10,2)", False),
+    ("content_assets", "creator_cost_currency"): ("character varying(3)", False),
+    ("roi_calculations", "currency"): ("character varying(3)", False),
+    ("roi_calculations", "basis"): ("jsonb", False),
+    ("seo_metrics", "on_page_checks"): ("jsonb", False),
+    ("seo_metrics", "checked_at"): ("timestamp with time zone", False),
 }
 
 # Foreign keys Recast adds on a designed table (a snapshot can belong to a client account).
