@@ -120,7 +120,24 @@ class Settings(BaseSettings):
     meta_oauth_base: str = "https://www.facebook.com"
     instagram_poll_interval_s: float = Field(default=10.0, description="How often an Instagram container is polled")
     instagram_poll_timeout_s: float = Field(default=300.0, description="How long a container may take to process")
-    tiktok_client_secret: SecretStr | None = Field(default=None, description="signs TikTok webhooks")
+    tiktok_client_secret: SecretStr | None = Field(
+        default=None, description="TikTok app's client secret: the token endpoint, and signs TikTok webhooks"
+    )
+    tiktok_client_key: str | None = Field(default=None, description="TikTok app's client key (Login Kit)")
+    tiktok_api_base: str = "https://open.tiktokapis.com"
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_pull_from_url: bool = Field(
+        default=False,
+        description="Media links' domain is verified in the TikTok app: TikTok pulls them (else Recast uploads)",
+    )
+    tiktok_privacy_level: str | None = Field(
+        default=None, description="Privacy level of TikTok posts; unset: the most public the creator's account allows"
+    )
+    tiktok_chunk_bytes: int = Field(default=10 * 1024 * 1024, description="Chunk size of TikTok file uploads (5-64 MB)")
+    tiktok_status_poll_s: float = Field(default=5.0, description="Pause between TikTok publish-status polls")
+    tiktok_publish_wait_s: float = Field(
+        default=300.0, description="How long a TikTok post may process before its outcome counts as unknown"
+    )
     youtube_websub_secret: SecretStr | None = Field(default=None, description="hub.secret of YouTube push")
     publish_max_attempts: int = Field(default=5, description="Tries at one scheduled post before it fails")
     publish_retry_base_s: float = Field(default=30.0, description="First retry delay of a post (doubles, jittered)")

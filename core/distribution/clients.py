@@ -8,6 +8,7 @@ from core.distribution.platforms.facebook import FacebookPagesClient
 from core.distribution.platforms.instagram import InstagramClient
 from core.distribution.platforms.linkedin import LinkedInClient
 from core.distribution.platforms.names import Platform
+from core.distribution.platforms.tiktok import TikTokClient
 from core.distribution.platforms.x import XClient
 from core.distribution.platforms.youtube import YouTubeClient
 from core.distribution.ports import PlatformClient
@@ -64,6 +65,19 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             graph_base=settings.meta_graph_base,
             oauth_base=settings.meta_oauth_base,
             version=settings.meta_graph_version,
+            timeout_s=settings.platform_timeout_s,
+        )
+    if settings.tiktok_client_key and settings.tiktok_client_secret:
+        clients[Platform.TIKTOK] = TikTokClient(
+            client_key=settings.tiktok_client_key,
+            client_secret=settings.tiktok_client_secret.get_secret_value(),
+            api_base=settings.tiktok_api_base,
+            authorize_url=settings.tiktok_authorize_url,
+            pull_from_url=settings.tiktok_pull_from_url,
+            privacy_level=settings.tiktok_privacy_level,
+            chunk_bytes=settings.tiktok_chunk_bytes,
+            poll_s=settings.tiktok_status_poll_s,
+            publish_wait_s=settings.tiktok_publish_wait_s,
             timeout_s=settings.platform_timeout_s,
         )
     return clients

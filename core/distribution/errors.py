@@ -36,6 +36,19 @@ class OutcomeUnknown(PlatformError):
     transient = True
     user_message = "The platform did not confirm the post; Recast is checking before it tries again."
 
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        detail: str | None = None,
+        retry_after: float | None = None,
+        handle: str | None = None,
+    ):
+        super().__init__(user_message, detail=detail, retry_after=retry_after)
+        # The platform's id for the request in flight, when it gave one before the answer went missing
+        # (TikTok's publish_id): the next attempt asks about it (`PostContent.pending`) instead of searching.
+        self.handle = handle
+
 
 class RateLimited(PlatformError):
     """429: the platform's limit for this app or account is in force until `retry_after`."""

@@ -50,6 +50,8 @@ class PostContent:
     title: str | None = None
     tags: tuple[str, ...] = ()  # without '#': YouTube's tags; others carry hashtags in the text
     reply_to: str | None = None  # a thread's previous post
+    # An earlier attempt's request still in flight on the platform (`OutcomeUnknown.handle`), for find_post.
+    pending: str | None = None
 
     @property
     def marker(self) -> str:

@@ -315,6 +315,7 @@ async def publish_post(
                 title=run.draft.title if run.draft else None,
                 tags=tuple(run.post.post_hashtags or ()),
                 reply_to=posted[-1] if posted else None,
+                pending=(run.post.post_metadata or {}).get("pending_handle") if check_first else None,
                 **(media if index == 0 else {}),  # a thread's video or image opens it
             )
             found = await client.find_post(creds, content) if check_first else None
@@ -434,6 +435,8 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
     run.attempt.error = str(exc)[:2000]
     run.attempt.outcome = AttemptOutcome.UNKNOWN if isinstance(exc, OutcomeUnknown) else AttemptOutcome.FAILED
     post, platform = run.post, run.post.platform
+    if isinstance(exc, OutcomeUnknown):  # what the platform called the request in flight, if anything
+        post.post_metadata = {**(post.post_metadata or {}), "pending_handle": exc.handle}
     if isinstance(exc, TokenRevoked):
         held = await connections.mark_broken(session, run.connection, ConnectionStatus.REVOKED, exc.user_message)
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message, held_posts=len(held))
