@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     linkedin_api_version: str = Field(
         default="202611", description="LinkedIn-Version header (YYYYMM); LinkedIn retires versions after a year"
     )
+    linkedin_organizations: bool = Field(
+        default=False,
+        description="Also post as the LinkedIn Pages a member administers (needs the Community Management API)",
+    )
     x_client_id: str | None = None
     x_client_secret: SecretStr | None = None
     x_api_base: str = "https://api.x.com"

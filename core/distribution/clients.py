@@ -24,6 +24,7 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             oauth_base=settings.linkedin_oauth_base,
             version=settings.linkedin_api_version,
             timeout_s=settings.platform_timeout_s,
+            organizations=settings.linkedin_organizations,
         )
     if settings.x_client_id and settings.x_client_secret:
         clients[Platform.X] = XClient(

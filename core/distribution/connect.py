@@ -19,6 +19,7 @@ from core.distribution.clients import client_for, configured_clients
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform, label
+from core.distribution.ports import ManagedAccounts
 from core.distribution.publishing import add_publish_unit
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
@@ -77,6 +78,12 @@ async def finish_connect(
         session, settings, platform=platform, owner=owner, account=account, tokens=tokens
     )
     wake = await release_held(session, connection)
+    pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
+    for page in pages:  # Pages the person may post as: one connection each, on the same tokens
+        managed = await connections.save_connection(
+            session, settings, platform=platform, owner=owner, account=page, tokens=tokens
+        )
+        wake += await release_held(session, managed)
     released = len(wake)
     session.add(
         AuditLog(
@@ -96,6 +103,9 @@ async def finish_connect(
     else:
         name = f" as {account.username}" if account.username else ""
         text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
+    if pages:
+        names = ", ".join(p.username or p.platform_user_id for p in pages)
+        text += f" It can also post as your page{'s' if len(pages) > 1 else ''}: {names}."
     if released:
         text += f" {released} post(s) that were on hold are back on schedule."
     unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")

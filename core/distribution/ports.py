@@ -126,3 +126,11 @@ class InsightsClient(Protocol):
     async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
         """Figures for the account's posts by id; a post the platform no longer has is left out."""
         ...
+
+
+@runtime_checkable
+class ManagedAccounts(Protocol):
+    """A platform client whose sign-in also lets the person post as accounts they manage (LinkedIn Pages):
+    connecting stores one connection for each, sharing the person's tokens."""
+
+    async def managed_accounts(self, access_token: str) -> list[Account]: ...

@@ -41,6 +41,8 @@ class Disconnected:
     username: str | None
     revoked_at_platform: bool
     cancelled_posts: int
+    # Other accounts on the same sign-in (a member and the Pages they post as): the access stays for them.
+    shares_sign_in_with: tuple[str, ...] = ()
 
 
 async def _owned_draft(session: AsyncSession, owner: Owner, draft_id: uuid.UUID) -> GeneratedContent:
@@ -104,14 +106,21 @@ async def disconnect(session: AsyncSession, settings: Settings, owner: Owner, co
     connection = await connections.connection_of(session, owner, connection_id)
     revoked = False
     client = configured_clients(settings).get(Platform(connection.platform))
-    token = connections.token_box(settings).decrypt(connection.access_token)
-    if client is not None and token and connection.status == ConnectionStatus.ACTIVE:
+    box = connections.token_box(settings)
+    token = box.decrypt(connection.access_token)
+    sharing = tuple(
+        str(c.platform_username or c.platform_user_id)
+        for c in await connections.connections_of(session, owner)
+        if c.id != connection.id and c.platform == connection.platform and c.status == ConnectionStatus.ACTIVE
+        and token and box.decrypt(c.access_token) == token
+    )  # fmt: skip
+    if client is not None and token and connection.status == ConnectionStatus.ACTIVE and not sharing:
         try:
             revoked = await client.revoke(token)
         except PlatformError as exc:  # the tokens are deleted here anyway; say it wasn't confirmed there
             log.warning("revoking %s connection %s failed: %s", connection.platform, connection.id, exc)
     cancelled = await connections.disconnect(session, connection)
-    return Disconnected(connection.platform, connection.platform_username, revoked, cancelled)
+    return Disconnected(connection.platform, connection.platform_username, revoked, cancelled, sharing)
 
 
 class CannotCancel(RecastError):

@@ -60,6 +60,8 @@ class FakeLinkedIn:
     # Post urn -> {queryType: count}: what memberCreatorPostAnalytics answers now (tests move it along).
     analytics: dict[str, dict[str, int]] = field(default_factory=dict)
     analytics_calls: int = 0
+    # Organization id -> name: the Pages the member administers (organizationAcls, organizations).
+    pages: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
@@ -83,6 +85,8 @@ class FakeLinkedIn:
         app.router.add_put("/upload/{asset}", self._upload)
         app.router.add_post("/rest/videos", self._video_action)
         app.router.add_get("/rest/memberCreatorPostAnalytics", self._post_analytics)
+        app.router.add_get("/rest/organizationAcls", self._organization_acls)
+        app.router.add_get("/rest/organizations/{id}", self._organization)
         app.router.add_put("/upload/{asset}/{part}", self._upload_part)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -159,6 +163,7 @@ class FakeLinkedIn:
         )
 
     async def _revoke(self, request: web.Request) -> web.Response:
+        self.requests.append(("POST", "/oauth/v2/revoke"))
         form = await request.post()
         self.revoked_tokens.add(str(form.get("token")))
         return web.Response(status=200)
@@ -207,7 +212,8 @@ class FakeLinkedIn:
         fault = self._next_fault()
         if fault is not None and not fault.after_create:
             return await _fail(fault)
-        if body.get("author") != f"urn:li:person:{member}":
+        pages = {f"urn:li:organization:{org}" for org in self.pages}
+        if body.get("author") != f"urn:li:person:{member}" and body.get("author") not in pages:
             return _error(403, "ACCESS_DENIED", "Not enough permissions to post as this author")
         media_id = str(((body.get("content") or {}).get("media") or {}).get("id") or "")
         if media_id.startswith("urn:li:video:") and self.videos.get(media_id, {}).get("status") != "AVAILABLE":
@@ -254,6 +260,35 @@ class FakeLinkedIn:
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["asset"]] = await request.read()
         return web.Response(status=201)
+
+    async def _organization_acls(self, request: web.Request) -> web.Response:
+        refused = self._check_versioned(request)
+        if refused is not None:
+            return refused
+        if self._member(request) is None:
+            return _error(401, "REVOKED_ACCESS_TOKEN", "revoked")
+        query = request.query
+        if (query.get("q"), query.get("role"), query.get("state")) != ("roleAssignee", "ADMINISTRATOR", "APPROVED"):
+            return _error(400, "ILLEGAL_ARGUMENT", "q=roleAssignee&role=ADMINISTRATOR&state=APPROVED expected")
+        elements = [
+            {
+                "organization": f"urn:li:organization:{org}",
+                "role": "ADMINISTRATOR",
+                "state": "APPROVED",
+                "roleAssignee": f"urn:li:person:{self.member_id}",
+            }
+            for org in self.pages
+        ]
+        return web.json_response({"elements": elements, "paging": {"start": 0, "count": 10}})
+
+    async def _organization(self, request: web.Request) -> web.Response:
+        refused = self._check_versioned(request)
+        if refused is not None:
+            return refused
+        org = request.match_info["id"]
+        if org not in self.pages:
+            return _error(404, "NOT_FOUND", f"organization {org} not found")
+        return web.json_response({"id": int(org), "localizedName": self.pages[org], "vanityName": f"page-{org}"})
 
     async def _post_analytics(self, request: web.Request) -> web.Response:
         """Member post analytics: `q=entity&entity=(share:<urn>)&queryType=IMPRESSION&aggregation=TOTAL`."""

@@ -49,8 +49,12 @@ class LinkedInClient:
         oauth_base: str = "https://www.linkedin.com/oauth/v2",
         version: str = "202611",
         timeout_s: float = 30.0,
+        organizations: bool = False,
     ) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(10.0, timeout_s))
+        if organizations:  # posting as a Page needs these, granted only to apps with Community Management
+            self.scopes = (*self.scopes, "w_organization_social", "r_organization_admin")
+        self.organizations = organizations
         self.client_id, self._secret = client_id, client_secret
         self.api_base, self.oauth_base = api_base.rstrip("/"), oauth_base.rstrip("/")
         self.version = version
@@ -103,6 +107,27 @@ class LinkedInClient:
         data = json.loads(body)
         return Account(platform_user_id=str(data["sub"]), username=data.get("name"), kind="member")
 
+    async def managed_accounts(self, access_token: str) -> list[Account]:
+        """The LinkedIn Pages the member administers (`organizationAcls`, approved ADMINISTRATOR roles), with
+        their names; none unless the server asks for the organization scopes."""
+        if not self.organizations:
+            return []
+        headers = self._headers(access_token)
+        url = f"{self.api_base}/rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"
+        found: list[Account] = []
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            _, _, body = await call(session, "GET", url, label=LABEL, headers=headers)
+            for element in json.loads(body).get("elements", []):
+                org_id = str(element.get("organization", "")).rsplit(":", 1)[-1]
+                if not org_id:
+                    continue
+                _, _, page = await call(
+                    session, "GET", f"{self.api_base}/rest/organizations/{org_id}", label=LABEL, headers=headers
+                )
+                name = json.loads(page).get("localizedName")
+                found.append(Account(platform_user_id=org_id, username=name, kind="organization"))
+        return found
+
     # ------------------------------------------------------------ posts
 
     def _headers(self, token: str) -> dict[str, str]:
@@ -143,6 +168,8 @@ class LinkedInClient:
         metric a call, lifetime totals). A post LinkedIn no longer has (404) is left out."""
         headers = self._headers(credentials.access_token)
         found: dict[str, PostInsights] = {}
+        if credentials.account_kind == "organization":
+            return found  # a Page's figures are organizationalEntityShareStatistics: not collected yet
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
             for urn in post_ids:
                 kind = "ugc" if ":ugcPost:" in urn else "share"
