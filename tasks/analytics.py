@@ -3,6 +3,8 @@ nightly rollup, and the client accounts' weekly Slack digest."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.analytics import collection, digest, snapshots
 from core.common.clock import utcnow
 from core.deps import CoreDeps
@@ -38,9 +40,11 @@ async def roll_up(deps: CoreDeps) -> dict[str, int]:
 
 
 @task("analytics.send_client_digests", max_attempts=3)
-async def send_client_digests(deps: CoreDeps) -> dict[str, int]:
+async def send_client_digests(deps: CoreDeps, at: str | None = None) -> dict[str, int]:
     """Hourly: each client account whose Monday 09:00 (its own timezone) has come gets last week's figures in
-    its Slack channel, once per week (the outbox key); the outbox retries what Slack refuses for now."""
-    units = await digest.record_due_digests(deps.sessionmaker, deps.store)
+    its Slack channel, once per week (the outbox key); the outbox retries what Slack refuses for now. `at`
+    (ISO 8601) acts as of another instant, e.g. an operator re-running a Monday the scheduler missed."""
+    now = datetime.fromisoformat(at) if at else None
+    units = await digest.record_due_digests(deps.sessionmaker, deps.store, now=now)
     await outbox.flush(deps, units)
     return {"recorded": len(units)}

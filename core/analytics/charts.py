@@ -37,7 +37,8 @@ def week_chart(stats: WeekStats, path: Path, *, legend: tuple[str, str] = ("This
             ax.tick_params(axis="y", labelsize=11)
             ax.spines[["top", "right"]].set_visible(False)
             ax.margins(y=0.2)
-        axes[0].legend(fontsize=12, frameon=False, loc="upper right")
+        # Above the plot, beside the title: inside it, the legend covers the tallest bar.
+        axes[0].legend(fontsize=12, frameon=False, loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
         fig.tight_layout()
         fig.savefig(path, format="png")
     finally:
