@@ -43,7 +43,7 @@ async def roll_up(deps: CoreDeps) -> dict[str, int]:
 async def send_client_digests(deps: CoreDeps, at: str | None = None) -> dict[str, int]:
     """Hourly: each client account whose Monday 09:00 (its own timezone) has come gets last week's figures in
     its Slack channel, once per week (the outbox key); the outbox retries what Slack refuses for now. `at`
-    (ISO 8601) acts as of another instant, e.g. an operator re-running a Monday the scheduler missed."""
+    (ISO 8601) acts as of another instant (the tests' Mondays; a re-run of a Monday the scheduler missed)."""
     now = datetime.fromisoformat(at) if at else None
     units = await digest.record_due_digests(deps.sessionmaker, deps.store, now=now)
     await outbox.flush(deps, units)
