@@ -42,8 +42,9 @@ def platform_lines(stats: WeekStats) -> list[str]:
     return lines
 
 
-def stats_blocks(found: ClientStats) -> tuple[list[Block], str]:
-    """The week so far against the same days last week: totals, per platform, top pieces, what counts."""
+def stats_blocks(found: ClientStats, *, asked_by: str | None = None) -> tuple[list[Block], str]:
+    """The week so far against the same days last week: totals, per platform, top pieces, what counts (and who
+    asked, when it is posted for a channel)."""
     stats = found.stats
     heading = f"*{found.client.name}* · this week so far vs the same days last week ({stats.timezone})"
     blocks: list[Block] = [
@@ -65,7 +66,8 @@ def stats_blocks(found: ClientStats) -> tuple[list[Block], str]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"From {stats.this_week.posts_counted} post(s) with figures this week; {ENGAGEMENT}.",
+                    "text": f"From {stats.this_week.posts_counted} post(s) with figures this week; {ENGAGEMENT}."
+                    + (f" Asked for by <@{asked_by}>." if asked_by else ""),
                 }
             ],
         }

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.accounts.models import ClientAccount, TeamMember
 from core.analytics import charts
 from core.analytics.figures import Scope, period_figures
-from core.analytics.stats import WeekStats, _top, change, week_start, week_stats
+from core.analytics.stats import WeekStats, change, top_pieces, week_start, week_stats
 from core.common.clock import utcnow
 from core.common.errors import NotAllowed
 from core.distribution import agency
@@ -87,17 +87,23 @@ async def client_stats(session: AsyncSession, client: ClientAccount, *, now: dat
     return ClientStats(client, stats)
 
 
+def closed_week(monday: date, timezone: str) -> tuple[datetime, datetime, datetime]:
+    """(the week before's start, last week's start, its end): local Mondays at 00:00 before `monday`, each
+    with its own UTC offset, so a week with a DST change is 167 or 169 hours long."""
+    end = datetime(monday.year, monday.month, monday.day, tzinfo=ZoneInfo(timezone))
+    start = week_start(end - timedelta(days=1), timezone)
+    return week_start(start - timedelta(days=1), timezone), start, end
+
+
 async def closed_week_stats(session: AsyncSession, client: ClientAccount, monday: date) -> WeekStats:
     """The full week before local Monday `monday` against the week before it (the digest's figures): in the
     result, `this_week` is that last full week and `last_week` the one before."""
     timezone = await agency.client_timezone(session, client.id)
-    end = datetime(monday.year, monday.month, monday.day, tzinfo=ZoneInfo(timezone))
-    start = week_start(end - timedelta(days=1), timezone)  # the previous Monday's own offset (DST)
-    before = week_start(start - timedelta(days=1), timezone)
+    before, start, end = closed_week(monday, timezone)
     last = await period_figures(session, Scope.CLIENT, client.id, start, end)
     previous = await period_figures(session, Scope.CLIENT, client.id, before, start)
     stats = WeekStats(timezone, last, previous)
-    stats.top = await _top(session, last, 3)
+    stats.top = await top_pieces(session, last, 3)
     return stats
 
 
@@ -225,17 +231,18 @@ async def record_due_digests(
             filename=f"{digest.client.slug}-week-{digest.monday.isoformat()}.png",
         )
         async with sessionmaker() as session:
-            unit, new = await _record(session, digest, message)
+            unit = await _record(session, digest, message)
             await session.commit()
-        if new:
+        if unit is not None:
             units.append(unit)
     return units
 
 
-async def _record(session: AsyncSession, digest: DueDigest, message: OutgoingMessage) -> tuple[uuid.UUID, bool]:
+async def _record(session: AsyncSession, digest: DueDigest, message: OutgoingMessage) -> uuid.UUID | None:
+    """The new outbox unit, or None when another run recorded this digest since `due_digests` looked."""
     key = digest_key(digest.client.id, digest.monday)
-    # A second scheduler may have recorded it since `due_digests` looked: the key keeps it to one message.
     if await _recorded(session, key):
-        return uuid.UUID(int=0), False
+        return None
+    # Two runs passing the check at once still make one message: the outbox unit's key is unique.
     chat = slack_links.slack_chat(digest.team_id, digest.channel_id)
-    return await outbox.record(session, chat, message, key=key), True
+    return await outbox.record(session, chat, message, key=key)

@@ -68,7 +68,7 @@ async def command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, 
         await client.chat_postEphemeral(
             **reply, text=f"I've sent *{account.name}*'s figures to our direct messages, so they stay with you."
         )
-    blocks, text = stats_blocks(result)
+    blocks, text = stats_blocks(result, asked_by=body["user_id"] if own_channel else None)
     await client.chat_postMessage(channel=where, blocks=blocks, text=text, unfurl_links=False)
     with tempfile.TemporaryDirectory() as tmp:
         chart = charts.week_chart(result.stats, Path(tmp) / "week.png")

@@ -154,7 +154,10 @@ async def test_stats_in_the_clients_channel_answers_with_its_week_and_uploads_th
     assert "Views 250 (+150%) · Engagement 23 (+130%)" in said
     assert "• LinkedIn: 250 views, 23 engagements (+130%)" in said
     assert f"1. <{POST_URL}|Consistency beats talent> — LinkedIn, 23 engagements" in said
-    assert "From 1 post(s) with figures this week" in said
+    assert (
+        "From 1 post(s) with figures this week; engagement = likes + comments + shares + saves. "
+        f"Asked for by <@{manager}>." in said
+    )
     assert answer.params["text"] == "Acme Foods: Views 250 (+150%) · Engagement 23 (+130%) this week so far"
 
     await fake_slack.wait_for("files.completeUploadExternal")
@@ -174,6 +177,7 @@ async def test_stats_by_name_from_elsewhere_goes_to_the_askers_messages(deps, sl
     assert opened.params["users"] == manager and dm.startswith("D")
     (answer,) = await fake_slack.wait_for("chat.postMessage")
     assert answer.params["channel"] == dm and "Views 250 (+150%) · Engagement 23 (+130%)" in _said(answer)
+    assert "Asked for by" not in _said(answer)
     await fake_slack.wait_for("files.completeUploadExternal")
     (chart,) = fake_slack.shared
     assert chart.channel_id == dm  # never into the channel it was asked from
