@@ -1,10 +1,14 @@
-"""Analytics tasks: collect published posts' figures when due (the scheduler submits this every 5 minutes)."""
+"""Analytics tasks: collect published posts' figures when due (the scheduler submits this every 5 minutes), the
+nightly rollup, and the client accounts' weekly Slack digest."""
 
 from __future__ import annotations
 
-from core.analytics import collection, snapshots
+from datetime import datetime
+
+from core.analytics import collection, digest, snapshots
 from core.common.clock import utcnow
 from core.deps import CoreDeps
+from core.notify import outbox
 from tasks.registry import task
 
 
@@ -33,3 +37,14 @@ async def roll_up(deps: CoreDeps) -> dict[str, int]:
         archived = await snapshots.archive_old(session, today)
         await session.commit()
     return {"written": written, "archived": archived}
+
+
+@task("analytics.send_client_digests", max_attempts=3)
+async def send_client_digests(deps: CoreDeps, at: str | None = None) -> dict[str, int]:
+    """Hourly: each client account whose Monday 09:00 (its own timezone) has come gets last week's figures in
+    its Slack channel, once per week (the outbox key); the outbox retries what Slack refuses for now. `at`
+    (ISO 8601) acts as of another instant (the tests' Mondays; a re-run of a Monday the scheduler missed)."""
+    now = datetime.fromisoformat(at) if at else None
+    units = await digest.record_due_digests(deps.sessionmaker, deps.store, now=now)
+    await outbox.flush(deps, units)
+    return {"recorded": len(units)}

@@ -18,6 +18,8 @@ BOT_SCOPES = [
     "chat:write",
     "chat:write.public",
     "files:read",
+    "files:write",  # charts: `/recast stats` and the weekly digest
+    "im:write",  # `/recast stats <client>` answers in the asker's direct messages
     "users:read",
     "users:read.email",
     "channels:read",

@@ -26,17 +26,24 @@ from core.workflow.qa import QA_SLA_HOURS, QA_TYPES, QAItem
 
 
 def home_view(
-    items: list[PendingApproval], qa: list[QAItem] | None = None, *, qa_senders: frozenset[uuid.UUID] = frozenset()
+    items: list[PendingApproval],
+    qa: list[QAItem] | None = None,
+    *,
+    qa_senders: frozenset[uuid.UUID] = frozenset(),
+    figures: list[Block] | None = None,
 ) -> dict[str, Any]:
-    """App Home: the approvals waiting for this person and, for QA reviewers, the QA queue."""
+    """App Home: the latest figures of the clients this person can see (`stats_blocks.home_figures_blocks`),
+    the approvals waiting for them and, for QA reviewers, the QA queue."""
+    top = figures or []
     if qa is None:
-        return {
-            "type": "home",
-            "blocks": pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders),
-        }
-    room = (MAX_BLOCKS - 3 - 2 * min(len(qa), QA_HOME_ITEMS) - (1 if len(qa) > QA_HOME_ITEMS else 0) - 1) // 2
+        room = (MAX_BLOCKS - 2 - len(top)) // 2
+        blocks = pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders, limit=room)
+        return {"type": "home", "blocks": (top + blocks)[:MAX_BLOCKS]}
+    room = (
+        MAX_BLOCKS - 3 - 2 * min(len(qa), QA_HOME_ITEMS) - (1 if len(qa) > QA_HOME_ITEMS else 0) - 1 - len(top)
+    ) // 2
     blocks = pending_blocks(items, heading="Waiting for your approval", qa_senders=qa_senders, limit=room)
-    return {"type": "home", "blocks": (blocks + qa_blocks(qa))[:MAX_BLOCKS]}
+    return {"type": "home", "blocks": (top + blocks + qa_blocks(qa))[:MAX_BLOCKS]}
 
 
 def qa_blocks(items: list[QAItem]) -> list[Block]:

@@ -1,14 +1,16 @@
 """The notifier port on Slack: outbox messages addressed to a Slack channel or thread (`slack_links.slack_chat`),
 e.g. "LinkedIn is connected for Acme" after a `/recast connect`, or a published post's link in its approval
 thread. Buttons are not sent: a Slack button needs a listener for its action, and the only action an outbox
-message carries here (reconnect) is a command in Slack, so it is said as one."""
+message carries here (reconnect) is a command in Slack, so it is said as one. A message with a photo or a
+document (the weekly digest's chart) is one file upload (`files_upload_v2`) with the text as its comment, so
+a retried send never leaves the text posted without its file."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bots.slack import outbox
 from core.integrations.slack_links import parse_slack_chat
@@ -53,10 +55,21 @@ class SlackNotifier:
         team_id, channel_id, thread_ts = parse_slack_chat(chat)
         try:
             api = await outbox.client_for_team(self.deps, team_id, outbox.base_client(self.deps))
+            attached = message.photo or message.document
+            if attached is not None:
+                uploaded = await api.files_upload_v2(
+                    channel=channel_id,
+                    thread_ts=thread_ts,
+                    file=str(attached),
+                    filename=message.filename or attached.name,
+                    title=message.filename or attached.name,
+                    initial_comment=slack_text(message),
+                )
+                return str(uploaded["file"]["id"])
             sent = await api.chat_postMessage(
                 channel=channel_id, thread_ts=thread_ts, text=slack_text(message), unfurl_links=False
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
             raise failure(exc) from exc
         return str(sent["ts"])
 

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.slack.blocks import approval_message, draft_label, source_label, version_of
 from bots.slack.home_blocks import home_view
 from bots.slack.notices import worded
+from bots.slack.stats_blocks import home_figures_blocks
+from core.analytics import digest
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -244,11 +246,19 @@ async def refresh_homes(deps: CoreDeps, client: AsyncWebClient, user_ids: set[uu
             for r in await recipients.recipients_of(session=session, user_ids=sorted(user_ids))
             if r.provider == "slack" and r.team_id
         ]
-        views = [(r, await qa.home_for(session=session, user_id=r.user_id)) for r in people]
-    for person, home in views:
+        views = [
+            (
+                r,
+                await qa.home_for(session=session, user_id=r.user_id),
+                home_figures_blocks(await digest.home_figures(session, r.user_id)),
+            )
+            for r in people
+        ]
+    for person, home, figures in views:
         api = await client_for_team(deps, str(person.team_id), client)
         await api.views_publish(
-            user_id=person.chat_id, view=home_view(home.pending, home.qa, qa_senders=home.qa_senders)
+            user_id=person.chat_id,
+            view=home_view(home.pending, home.qa, qa_senders=home.qa_senders, figures=figures),
         )
 
 

@@ -18,8 +18,9 @@ SIZE_IN, DPI = 7.2, 150  # 1080 x 1080 px
 THIS_WEEK, LAST_WEEK = "#2563eb", "#cbd5e1"
 
 
-def week_chart(stats: WeekStats, path: Path) -> Path:
-    """Views and engagement per platform, this week beside last week (same span of days)."""
+def week_chart(stats: WeekStats, path: Path, *, legend: tuple[str, str] = ("This week", "Last week")) -> Path:
+    """Views and engagement per platform, this week beside last week (same span of days); `legend` names the
+    two periods (the weekly digest's are last week and the week before)."""
     platforms = stats.platforms
     names = [label(p) for p in platforms]
     fig, axes = plt.subplots(2, 1, figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
@@ -28,15 +29,16 @@ def week_chart(stats: WeekStats, path: Path) -> Path:
             now = [getattr(stats.this_week.by_platform.get(p), metric, 0) for p in platforms]
             before = [getattr(stats.last_week.by_platform.get(p), metric, 0) for p in platforms]
             xs = range(len(platforms))
-            ax.bar([x - 0.2 for x in xs], before, width=0.4, color=LAST_WEEK, label="Last week")
-            bars = ax.bar([x + 0.2 for x in xs], now, width=0.4, color=THIS_WEEK, label="This week")
+            ax.bar([x - 0.2 for x in xs], before, width=0.4, color=LAST_WEEK, label=legend[1])
+            bars = ax.bar([x + 0.2 for x in xs], now, width=0.4, color=THIS_WEEK, label=legend[0])
             ax.bar_label(bars, labels=[f"{v:,}" for v in now], fontsize=12, padding=3)
             ax.set_xticks(list(xs), names, fontsize=14)
             ax.set_title(title, fontsize=18, loc="left")
             ax.tick_params(axis="y", labelsize=11)
             ax.spines[["top", "right"]].set_visible(False)
             ax.margins(y=0.2)
-        axes[0].legend(fontsize=12, frameon=False, loc="upper right")
+        # Above the plot, beside the title: inside it, the legend covers the tallest bar.
+        axes[0].legend(fontsize=12, frameon=False, loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
         fig.tight_layout()
         fig.savefig(path, format="png")
     finally:

@@ -4,6 +4,13 @@ Point slack_sdk at it with ``AsyncWebClient(token=..., base_url=fake.base_url)``
 Slack accepts them (form-encoded or JSON body, token in the Authorization header or the form); replies are
 ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``. Block Kit limits Slack enforces are enforced here
 too (≤ 50 blocks, section text ≤ 3000 characters) so oversized messages fail like they would in Slack.
+
+File uploads speak Slack's external upload flow (what slack_sdk's ``files_upload_v2`` does):
+``files.getUploadURLExternal`` (filename, length) answers an ``upload_url`` on this server and a file id;
+the bytes are POSTed there (raw or as a multipart ``file`` field; Slack answers ``OK - <length>`` as text);
+``files.completeUploadExternal`` (``files`` as a JSON list of ``{id, title}``, ``channel_id``,
+``initial_comment``, ``thread_ts``) shares them in the channel. `shared` records each completed upload with
+its bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +37,17 @@ class Call:
 
 
 @dataclass
+class SharedFile:
+    file_id: str
+    filename: str
+    title: str | None
+    data: bytes
+    channel_id: str | None
+    initial_comment: str | None
+    thread_ts: str | None
+
+
+@dataclass
 class FakeSlack:
     team_id: str = "T0RECAST"
     bot_user_id: str = "U0BOT"
@@ -43,6 +61,7 @@ class FakeSlack:
     installed_token: str = "xoxb-installed"
     oauth_team_id: str = "T0OAUTH"  # the workspace oauth.v2.access reports as installed
     oauth_user_id: str = "U0INSTALLER"  # and who installed it
+    shared: list[SharedFile] = field(default_factory=list)  # files.completeUploadExternal, in order
 
     def __post_init__(self) -> None:
         self.faults: dict[str, list[tuple[str, int, int | None]]] = {}
@@ -50,6 +69,7 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> filename, length, bytes once POSTed
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> FakeSlack:
@@ -57,6 +77,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # slack_sdk reads (users.info, files.info) with GET
         app.router.add_get("/files-pri/{file_id}/{name}", self._download)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -137,6 +158,8 @@ class FakeSlack:
             params = await request.json()
         else:
             params = dict(await request.post())  # type: ignore[arg-type]
+        if request.method == "POST":  # Slack reads arguments from the query string too (slack_sdk sends some so)
+            params = {**dict(request.query), **params}
         for key in ("blocks", "view", "attachments"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
@@ -176,6 +199,65 @@ class FakeSlack:
             # What Slack does without a valid token: its sign-in page, with status 200.
             return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
         return web.Response(body=self.file_bytes[file_id], content_type=self.files[file_id]["mimetype"])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        pending = self._pending_uploads.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="Not found")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = form.get("file") or form.get("filename")
+            data = part.file.read() if hasattr(part, "file") else str(part or "").encode()
+        else:
+            data = await request.read()
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), str(params.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        self._pending_uploads[file_id] = {"filename": str(filename), "length": int(length), "data": None}
+        return {"ok": True, "upload_url": f"{self.root_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if isinstance(files, str):  # form-encoded: a JSON string; a JSON body carries the list itself
+            try:
+                files = json.loads(files)
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in files:
+            pending = self._pending_uploads.get(str(item.get("id")))
+            if pending is None or pending["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((str(item["id"]), item.get("title"), pending))
+        shared = []
+        for file_id, title, pending in done:
+            del self._pending_uploads[file_id]
+            self.shared.append(
+                SharedFile(
+                    file_id,
+                    pending["filename"],
+                    title,
+                    pending["data"],
+                    params.get("channel_id"),
+                    params.get("initial_comment"),
+                    params.get("thread_ts"),
+                )
+            )
+            shared.append({"id": file_id, "name": pending["filename"], "title": title or pending["filename"]})
+        return {"ok": True, "files": shared}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or "")
+        if users not in self.users and not users.startswith("U"):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users[1:]}}
 
     def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         file = self.files.get(str(params.get("file")))

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, publish, slack_profile
+from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, publish, slack_profile, stats
 from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
@@ -30,7 +30,8 @@ from core.workflow import members, qa
 HELP = (
     "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. In a client's "
     "channel: `/recast connect linkedin` connects an account its approved drafts are published to, "
-    "`/recast connections` lists them. Owners and admins: `/recast link <organization or invite>`, "
+    "`/recast connections` lists them, `/recast stats` shows the client's week so far (`/recast stats <client>` "
+    "from anywhere). Owners and admins: `/recast link <organization or invite>`, "
     "`/recast channel <client account>`, `/recast member @someone <role>`; owners: `/recast invite [role]`."
 )
 LAZY_VERBS = (
@@ -44,8 +45,9 @@ LAZY_VERBS = (
     "submit",
     "connect",
     "connections",
+    "stats",
 )
-NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link", "connect", "connections")
+NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link", "connect", "connections", "stats")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 
@@ -250,8 +252,11 @@ async def _run_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebCli
     if verb == "approvals":
         await _approvals(deps, body, client)
         return
-    if verb in ("connect", "connections"):
-        await publish.command(deps, body, client, verb, arg)
+    if verb in ("connect", "connections", "stats"):
+        if verb == "stats":
+            await stats.command(deps, body, client, arg)
+        else:
+            await publish.command(deps, body, client, verb, arg)
         return
     if verb == "setup":
         await show_checklist(

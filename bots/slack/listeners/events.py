@@ -1,5 +1,6 @@
-"""Events API: App Home and file shares (`file_shared`, and `message` events carrying files). Retries of an
-event (`x-slack-retry-num`) are recognised by its event id and dropped before any work."""
+"""Events API: App Home (client figures, approvals, QA) and file shares (`file_shared`, and `message` events
+carrying files). Retries of an event (`x-slack-retry-num`) are recognised by its event id and dropped before
+any work."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.home_blocks import home_view
+from bots.slack.stats_blocks import home_figures_blocks
+from core.analytics import digest
 from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links
@@ -35,8 +38,10 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         async with session_scope(deps.sessionmaker) as session:
             user_id = await slack_links.recast_user(session=session, slack_user_id=event["user"])
             home = await qa.home_for(session=session, user_id=user_id)
+            figures = home_figures_blocks(await digest.home_figures(session, user_id))
         await client.views_publish(
-            user_id=event["user"], view=home_view(home.pending, home.qa, qa_senders=home.qa_senders)
+            user_id=event["user"],
+            view=home_view(home.pending, home.qa, qa_senders=home.qa_senders, figures=figures),
         )
 
     async def file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
