@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.analytics import collection, snapshots
+from core.analytics import collection, report, snapshots
 from core.common.clock import utcnow
 from core.deps import CoreDeps
 from tasks.registry import task
@@ -33,3 +33,10 @@ async def roll_up(deps: CoreDeps) -> dict[str, int]:
         archived = await snapshots.archive_old(session, today)
         await session.commit()
     return {"written": written, "archived": archived}
+
+
+@task("analytics.send_monthly_reports", max_attempts=3)
+async def send_monthly_reports(deps: CoreDeps) -> dict[str, int]:
+    """Hourly: on the 1st in an owner's timezone, last month's PDF report to each creator and client account
+    that published in it (once per owner per month: the outbox key)."""
+    return {"sent": await report.send_monthly(deps)}

@@ -39,6 +39,7 @@ PERIODIC = (
     Periodic("distribution.refresh_tokens", 3600),
     Periodic("analytics.collect_metrics", 300),
     Periodic("analytics.roll_up", 86400),  # once per UTC day, just after midnight
+    Periodic("analytics.send_monthly_reports", 3600),  # acts on the 1st in each owner's timezone
 )
 
 

@@ -1,14 +1,15 @@
 """The notifier port on Slack: outbox messages addressed to a Slack channel or thread (`slack_links.slack_chat`),
 e.g. "LinkedIn is connected for Acme" after a `/recast connect`, or a published post's link in its approval
-thread. Buttons are not sent: a Slack button needs a listener for its action, and the only action an outbox
-message carries here (reconnect) is a command in Slack, so it is said as one."""
+thread, or a monthly report's PDF (uploaded with files_upload_v2). Buttons are not sent: a Slack button needs a
+listener for its action, and the only action an outbox message carries here (reconnect) is a command in Slack,
+so it is said as one."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bots.slack import outbox
 from core.integrations.slack_links import parse_slack_chat
@@ -53,11 +54,26 @@ class SlackNotifier:
         team_id, channel_id, thread_ts = parse_slack_chat(chat)
         try:
             api = await outbox.client_for_team(self.deps, team_id, outbox.base_client(self.deps))
+            if message.document is not None:
+                # A file (a monthly report) is shared with the text as its comment: files_upload_v2 (get an
+                # upload URL, send the bytes there, complete the upload into the channel).
+                name = message.filename or message.document.name
+                uploaded = await api.files_upload_v2(
+                    channel=channel_id,
+                    thread_ts=thread_ts,
+                    file=message.document.read_bytes(),
+                    filename=name,
+                    title=name,
+                    initial_comment=slack_text(message),
+                )
+                return str(uploaded["files"][0]["id"])
             sent = await api.chat_postMessage(
                 channel=channel_id, thread_ts=thread_ts, text=slack_text(message), unfurl_links=False
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
             raise failure(exc) from exc
+        except OSError as exc:  # the document is gone from this server: sending again won't bring it back
+            raise SendFailed(f"Slack: cannot read {message.document}: {exc}", retry=False) from exc
         return str(sent["ts"])
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str) -> None:

@@ -20,6 +20,7 @@ COMMANDS = [
     ("connections", "Your connected accounts"),
     ("calendar", "What's scheduled to go out"),
     ("stats", "How your posts did this week"),
+    ("report", "Last month's report (PDF)"),
     ("settings", "Email, timezone, language"),
     ("help", "How it works"),
     ("cancel", "Stop what's in progress"),

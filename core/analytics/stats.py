@@ -149,3 +149,8 @@ def change(now: int, before: int) -> str:
         return "new" if now else "—"
     pct = round((now - before) * 100 / before)
     return f"+{pct}%" if pct >= 0 else f"−{abs(pct)}%"
+
+
+async def top_pieces(session: AsyncSession, figures: PeriodFigures, n: int) -> list[TopPiece]:
+    """The period's `n` best pieces (engagement, then views) with their titles and links."""
+    return await _top(session, figures, n)

@@ -43,6 +43,9 @@ class FakeSlack:
     installed_token: str = "xoxb-installed"
     oauth_team_id: str = "T0OAUTH"  # the workspace oauth.v2.access reports as installed
     oauth_user_id: str = "U0INSTALLER"  # and who installed it
+    # files_upload_v2: files.getUploadURLExternal hands out an upload URL, the bytes are POSTed there, and
+    # files.completeUploadExternal shares them in a channel; each shared file lands here.
+    uploads: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.faults: dict[str, list[tuple[str, int, int | None]]] = {}
@@ -50,6 +53,7 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self._pending: dict[str, dict[str, Any]] = {}  # upload URLs handed out, by file id
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> FakeSlack:
@@ -57,6 +61,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # slack_sdk reads (users.info, files.info) with GET
         app.router.add_get("/files-pri/{file_id}/{name}", self._download)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -176,6 +181,53 @@ class FakeSlack:
             # What Slack does without a valid token: its sign-in page, with status 200.
             return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
         return web.Response(body=self.file_bytes[file_id], content_type=self.files[file_id]["mimetype"])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of an external upload: the bytes, as the request body (Slack also takes multipart)."""
+        pending = self._pending.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="unknown upload URL")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()))
+            data = part.file.read() if hasattr(part, "file") else str(part).encode()
+        else:
+            data = await request.read()
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        self._pending[file_id] = {"filename": params["filename"], "length": int(params["length"]), "data": None}
+        return {"ok": True, "upload_url": f"{self.root_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(params["files"]) if isinstance(params.get("files"), str) else params.get("files") or []
+        if not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for f in files:
+            pending = self._pending.get(str(f.get("id")))
+            if pending is None or pending["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            if len(pending["data"]) != pending["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            done.append({"id": f["id"], "title": f.get("title") or pending["filename"], **pending})
+        ts = self._next_ts()
+        for f in done:
+            self.uploads.append(
+                {
+                    **f,
+                    "channel": params.get("channel_id"),
+                    "initial_comment": params.get("initial_comment"),
+                    "thread_ts": params.get("thread_ts"),
+                    "ts": ts,
+                }
+            )
+            del self._pending[f["id"]]
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"], "name": f["filename"]} for f in done]}
 
     def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         file = self.files.get(str(params.get("file")))

@@ -30,6 +30,7 @@ HELP = (
     "/connect – connect LinkedIn or X to publish from here · /connections – your accounts\n"
     "/calendar – what's scheduled to go out\n"
     "/stats – how your published posts did this week\n"
+    "/stats 2 or /stats <title words> – how one upload's pieces did · /report – last month as a PDF\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )
