@@ -136,12 +136,15 @@ class FakeSlack:
     # ------------------------------------------------------------------ protocol
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        # slack_sdk sends some methods' arguments in the query string even with POST (files.getUploadURLExternal,
+        # files.completeUploadExternal); Slack reads both.
+        params: dict[str, Any] = dict(request.query)
         if request.method == "GET":
-            params: dict[str, Any] = dict(request.query)
+            pass
         elif request.content_type == "application/json":
-            params = await request.json()
+            params.update(await request.json())
         else:
-            params = dict(await request.post())  # type: ignore[arg-type]
+            params.update(await request.post())
         for key in ("blocks", "view", "attachments"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
