@@ -205,3 +205,14 @@ async def test_the_monthly_send_goes_once_per_owner_per_month_and_only_on_the_fi
     assert A_TITLE in text and "Views 1,100 100 +1000%" in text
     assert await _units(core_deps, report.monthly_key(Scope.USER, rows.user_id, NOV)) == 1
     assert await _units(core_deps, report.monthly_key(Scope.USER, quiet.id, NOV)) == 0
+
+
+def test_the_monthly_send_is_a_periodic_task_run_at_least_hourly() -> None:
+    from core.work.registry import HANDLERS
+    from tasks.analytics import send_monthly_reports
+    from tasks.scheduler import PERIODIC, check_periodic
+
+    check_periodic()
+    (periodic,) = [p for p in PERIODIC if p.task == "analytics.send_monthly_reports"]
+    # Hourly, so the 1st is reached in every timezone while it lasts there.
+    assert periodic.every_s <= 3600 and HANDLERS["analytics.send_monthly_reports"].run is send_monthly_reports
