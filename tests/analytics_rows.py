@@ -8,7 +8,7 @@ One creator (Asia/Kolkata) and, optionally, an agency organization with a client
   / 10 comments / 2 shares on day 25 of `M`.
 - B, an X thread published on day 11 of `M`: views 300 / likes 20 on day 12; 500 / 40 likes / 4 saves on
   day 28; 900 / 60 likes / 4 saves on the 1st of the month after (outside `M`).
-- C, a blog draft never published.
+- C, a blog article never published.
 - D, a LinkedIn post published on day 3 of `M` with no `engagement_metrics` rows, only the figures
   `generated_content` holds (views 50, likes 5).
 
@@ -101,11 +101,11 @@ async def add_rows(
     session.add_all([asset, newer])
     await session.flush()
     drafts: dict[str, GeneratedContent] = {}
-    for key, title, kind, platform, created in (
-        ("A", A_TITLE, "social_post", "linkedin", 1),
-        ("B", B_TITLE, "thread", "x", 2),
-        ("C", C_TITLE, "blog_post", None, 3),
-        ("D", D_TITLE, "social_post", "linkedin", 4),
+    for key, title, kind, platform, created, fmt in (
+        ("A", A_TITLE, "social_post", "linkedin", 1, "linkedin_post"),
+        ("B", B_TITLE, "social_post", "x", 2, "twitter_thread"),
+        ("C", C_TITLE, "blog_article", None, 3, "blog_article"),
+        ("D", D_TITLE, "social_post", "linkedin", 4, None),  # written before drafts kept their format
     ):
         drafts[key] = GeneratedContent(
             user_id=user.id,
@@ -114,6 +114,7 @@ async def add_rows(
             content_type=kind,
             target_platform=platform,
             created_at=m0 - timedelta(days=20) + timedelta(minutes=created),
+            metadata_={"output_format": fmt} if fmt else None,
         )
     drafts["D"].views, drafts["D"].likes = 50, 5
     session.add_all(drafts.values())

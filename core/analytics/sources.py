@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.content.models import ContentAsset
 from core.content.service import recent_assets
 from core.distribution.models import PostStatus, ScheduledPost
+from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
 
 HISTORY_SIZE = 10  # what /history lists, so "/stats 2" is the second line of /history
@@ -40,7 +41,7 @@ _LATEST = text(
 class SourcePiece:
     draft_id: uuid.UUID
     title: str
-    content_type: str
+    content_type: str  # the format's label: "LinkedIn post"
     platform: str | None
     published: bool
     url: str | None
@@ -89,6 +90,12 @@ async def find_source(session: AsyncSession, user_id: uuid.UUID, query: str) -> 
     return await session.scalar(stmt.order_by(ContentAsset.created_at.desc()).limit(1))
 
 
+def piece_format(draft: GeneratedContent) -> str:
+    """ "LinkedIn post", "X thread", ... from the format the draft was written in, else its content type."""
+    fmt = FORMATS.get(str((draft.metadata_ or {}).get("output_format")))
+    return fmt.label if fmt else (draft.content_type or "draft").replace("_", " ")
+
+
 def piece_title(draft: GeneratedContent) -> str:
     words = draft.title or (draft.content_text or "").strip().split("\n", 1)[0]
     return words if len(words) <= 60 else words[:57].rstrip() + "…"
@@ -120,7 +127,7 @@ async def source_stats(session: AsyncSession, asset: ContentAsset) -> SourceStat
     }
     for draft in drafts:
         mine = [p for p in posts if p.generated_content_id == draft.id]
-        title, kind = piece_title(draft), draft.content_type or "draft"
+        title, kind = piece_title(draft), piece_format(draft)
         if not mine:
             result.pieces.append(SourcePiece(draft.id, title, kind, draft.target_platform, False, None, None, None))
             continue

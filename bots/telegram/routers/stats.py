@@ -87,19 +87,20 @@ HOW_TO_PICK = (
 def render_source(found: sources.SourceStats) -> str:
     lines = [f"“{found.title}”: {found.drafts} draft(s), {len(found.published)} piece(s) published"]
     for n, piece in enumerate(found.pieces, 1):
-        where = label(piece.platform) if piece.platform else "no platform"
+        where = label(piece.platform) if piece.platform else ""
+        # "LinkedIn post" already says where; "social post" gets ", LinkedIn".
+        head = f"{n}. {piece.title} — {piece.content_type}" + (
+            f", {where}" if where and where.lower() not in piece.content_type.lower() else ""
+        )
         if not piece.published:
-            lines.append(f"{n}. {piece.title} — {piece.content_type}, {where}, not published")
+            lines.append(f"{head}, not published")
             continue
         figures = (
             f"{piece.views:,} views, {piece.engagement:,} engagements"
             if piece.views is not None and piece.engagement is not None
             else "no figures yet"
         )
-        lines.append(
-            f"{n}. {piece.title} — {piece.content_type}, {where}, published: {figures}"
-            + (f" {piece.url}" if piece.url else "")
-        )
+        lines.append(f"{head}, published: {figures}" + (f" {piece.url}" if piece.url else ""))
     if found.measured:
         lines.append(
             f"Total: {found.views:,} views, {found.engagement:,} engagements from {len(found.measured)} piece(s) "

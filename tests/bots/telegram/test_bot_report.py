@@ -42,10 +42,10 @@ async def test_stats_for_one_source_and_the_monthly_report_as_a_pdf(live_deps, r
         assert answer.media_kind == "photo"
         assert answer.content.splitlines() == [
             "“Sourdough at scale”: 4 draft(s), 3 piece(s) published",
-            f"1. {A_TITLE} — social_post, LinkedIn, published: 700 views, 62 engagements {A_URL}",
-            f"2. {B_TITLE} — thread, X, published: 900 views, 64 engagements {B_URL}",
-            f"3. {C_TITLE} — blog_post, no platform, not published",
-            f"4. {D_TITLE} — social_post, LinkedIn, published: 50 views, 5 engagements",
+            f"1. {A_TITLE} — LinkedIn post, published: 700 views, 62 engagements {A_URL}",
+            f"2. {B_TITLE} — X thread, published: 900 views, 64 engagements {B_URL}",
+            f"3. {C_TITLE} — Blog article, not published",
+            f"4. {D_TITLE} — social post, LinkedIn, published: 50 views, 5 engagements",
             "Total: 1,650 views, 131 engagements from 3 piece(s) with figures (latest counts; engagement = "
             "likes + comments + shares + saves).",
         ]
@@ -53,6 +53,12 @@ async def test_stats_for_one_source_and_the_monthly_report_as_a_pdf(live_deps, r
         image = Image.open(io.BytesIO(png))
         assert image.format == "PNG" and image.size == (1080, 1080)
 
+        history = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "history"), "recent uploads")
+        assert [line.split(" · ")[1] for line in history.content.splitlines()[1:3]] == [
+            "Bread basics",
+            "Sourdough at scale",
+        ]
+        assert history.content.splitlines()[1].startswith("1. ") and history.content.splitlines()[2].startswith("2. ")
         by_place = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "stats", "2"), "“Sour")
         assert by_place.content == answer.content  # /history: 1 is "Bread basics", 2 is the sourdough talk
         empty = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "stats", "1"), "“Bread")

@@ -147,10 +147,10 @@ async def test_a_sources_pieces_with_their_latest_figures(core_deps: CoreDeps) -
     assert found.title == "Sourdough at scale" and found.drafts == 4
     got = [(p.title, p.content_type, p.platform, p.published, p.url, p.views, p.engagement) for p in found.pieces]
     assert got == [
-        (A_TITLE, "social_post", "linkedin", True, A_URL, 700, 62),  # its newest row: 700, 50 + 10 + 2
-        (B_TITLE, "thread", "x", True, B_URL, 900, 64),  # newest row (December's): 900, 60 + 4
-        (C_TITLE, "blog_post", None, False, None, None, None),
-        (D_TITLE, "social_post", "linkedin", True, None, 50, 5),  # no rows: generated_content's figures
+        (A_TITLE, "LinkedIn post", "linkedin", True, A_URL, 700, 62),  # its newest row: 700, 50 + 10 + 2
+        (B_TITLE, "X thread", "x", True, B_URL, 900, 64),  # newest row (December's): 900, 60 + 4
+        (C_TITLE, "Blog article", None, False, None, None, None),
+        (D_TITLE, "social post", "linkedin", True, None, 50, 5),  # no rows: generated_content's figures
     ]
     assert (found.views, found.engagement, len(found.measured), len(found.published)) == (1650, 131, 3, 3)
 
