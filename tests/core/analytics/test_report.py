@@ -216,3 +216,20 @@ def test_the_monthly_send_is_a_periodic_task_run_at_least_hourly() -> None:
     (periodic,) = [p for p in PERIODIC if p.task == "analytics.send_monthly_reports"]
     # Hourly, so the 1st is reached in every timezone while it lasts there.
     assert periodic.every_s <= 3600 and HANDLERS["analytics.send_monthly_reports"].run is send_monthly_reports
+
+
+async def test_the_monthly_send_waits_for_the_first_in_the_owners_own_timezone(core_deps: CoreDeps) -> None:
+    chat = "5650903"
+    async with core_deps.sessionmaker() as session:
+        user = await add_user(session, chat_id=chat, name="West Baker")
+        rows = await add_rows(session, NOV, user=user)
+        user.timezone = "America/New_York"
+        await session.commit()
+    notifier = core_deps.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    await report.send_monthly(core_deps, now=datetime(2026, 12, 1, 3, tzinfo=UTC))  # 22:00 on 30 Nov in New York
+    assert [m for c, m in notifier.sent if c.chat_id == chat] == []
+    await report.send_monthly(core_deps, now=datetime(2026, 12, 1, 6, tzinfo=UTC))  # 01:00 on 1 Dec there
+    (sent,) = [m for c, m in notifier.sent if c.chat_id == chat]
+    assert sent.filename == "recast-report-west-baker-2026-11.pdf"
+    assert await _units(core_deps, report.monthly_key(Scope.USER, rows.user_id, NOV)) == 1
