@@ -78,6 +78,7 @@ async def stats(message: Message, command: CommandObject, session: AsyncSession,
             await message.answer_photo(FSInputFile(chart))
 
 
+MAX_PIECES_LISTED = 15  # keeps the answer within one Telegram message (4,096 characters)
 HOW_TO_PICK = (
     "Pick an upload by its place in /history (/stats 1 is the newest) or by words of its title, e.g. "
     "/stats sourdough. /stats on its own shows this week."
@@ -86,7 +87,7 @@ HOW_TO_PICK = (
 
 def render_source(found: sources.SourceStats) -> str:
     lines = [f"“{found.title}”: {found.drafts} draft(s), {len(found.published)} piece(s) published"]
-    for n, piece in enumerate(found.pieces, 1):
+    for n, piece in enumerate(found.pieces[:MAX_PIECES_LISTED], 1):
         where = label(piece.platform) if piece.platform else ""
         # "LinkedIn post" already says where; "social post" gets ", LinkedIn".
         head = f"{n}. {piece.title} — {piece.content_type}" + (
@@ -101,6 +102,8 @@ def render_source(found: sources.SourceStats) -> str:
             else "no figures yet"
         )
         lines.append(f"{head}, published: {figures}" + (f" {piece.url}" if piece.url else ""))
+    if len(found.pieces) > MAX_PIECES_LISTED:
+        lines.append(f"…and {len(found.pieces) - MAX_PIECES_LISTED} more piece(s) not listed here (the total counts them).")
     if found.measured:
         lines.append(
             f"Total: {found.views:,} views, {found.engagement:,} engagements from {len(found.measured)} piece(s) "
@@ -118,7 +121,7 @@ async def source_stats(message: Message, session: AsyncSession, user_id: uuid.UU
         return
     found = await sources.source_stats(session, asset)
     text = render_source(found)
-    measured = [(n, p) for n, p in enumerate(found.pieces, 1) if p.engagement is not None]
+    measured = [(n, p) for n, p in enumerate(found.pieces[:MAX_PIECES_LISTED], 1) if p.engagement is not None]
     if not measured:
         await message.answer(text)
         return
