@@ -103,7 +103,9 @@ def render_source(found: sources.SourceStats) -> str:
         )
         lines.append(f"{head}, published: {figures}" + (f" {piece.url}" if piece.url else ""))
     if len(found.pieces) > MAX_PIECES_LISTED:
-        lines.append(f"…and {len(found.pieces) - MAX_PIECES_LISTED} more piece(s) not listed here (the total counts them).")
+        lines.append(
+            f"…and {len(found.pieces) - MAX_PIECES_LISTED} more piece(s) not listed here (the total counts them)."
+        )
     if found.measured:
         lines.append(
             f"Total: {found.views:,} views, {found.engagement:,} engagements from {len(found.measured)} piece(s) "
