@@ -85,3 +85,20 @@ async def test_stats_for_one_source_and_the_monthly_report_as_a_pdf(live_deps, r
         assert month.name in early.content
         wrong = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "report", "2026-13"), "a month")
         assert "/report 2026-11" in wrong.content
+
+
+def test_a_source_with_many_pieces_is_listed_within_one_message() -> None:
+    import uuid
+
+    from bots.telegram.routers.stats import MAX_PIECES_LISTED, render_source
+    from core.analytics.sources import SourcePiece, SourceStats
+
+    found = SourceStats(uuid.uuid4(), "A very long workshop", 40)
+    found.pieces = [
+        SourcePiece(uuid.uuid4(), "x" * 60, "LinkedIn post", "linkedin", True, "https://example.com/" + "p" * 80, 10, 1)
+        for _ in range(40)
+    ]
+    text = render_source(found)
+    assert len(text) <= 4096
+    assert f"…and {40 - MAX_PIECES_LISTED} more piece(s) not listed here (the total counts them)." in text
+    assert "Total: 400 views, 40 engagements from 40 piece(s)" in text
