@@ -3,9 +3,10 @@ nightly rollup, and the client accounts' weekly Slack digest."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from core.analytics import collection, digest, snapshots
+from core.analytics import collection, digest, report, snapshots
 from core.common.clock import utcnow
 from core.deps import CoreDeps
 from core.notify import outbox
@@ -40,11 +41,22 @@ async def roll_up(deps: CoreDeps) -> dict[str, int]:
 
 
 @task("analytics.send_client_digests", max_attempts=3)
-async def send_client_digests(deps: CoreDeps, at: str | None = None) -> dict[str, int]:
+async def send_client_digests(
+    deps: CoreDeps, at: str | None = None, organization_id: str | None = None
+) -> dict[str, int]:
     """Hourly: each client account whose Monday 09:00 (its own timezone) has come gets last week's figures in
     its Slack channel, once per week (the outbox key); the outbox retries what Slack refuses for now. `at`
-    (ISO 8601) acts as of another instant (the tests' Mondays; a re-run of a Monday the scheduler missed)."""
+    (ISO 8601) acts as of another instant (the tests' Mondays; a re-run of a Monday the scheduler missed);
+    `organization_id` limits it to one agency's clients."""
     now = datetime.fromisoformat(at) if at else None
-    units = await digest.record_due_digests(deps.sessionmaker, deps.store, now=now)
+    org = uuid.UUID(organization_id) if organization_id else None
+    units = await digest.record_due_digests(deps.sessionmaker, deps.store, now=now, organization_id=org)
     await outbox.flush(deps, units)
     return {"recorded": len(units)}
+
+
+@task("analytics.send_monthly_reports", max_attempts=3)
+async def send_monthly_reports(deps: CoreDeps) -> dict[str, int]:
+    """Hourly: on the 1st in an owner's timezone, last month's PDF report to each creator and client account
+    that published in it (once per owner per month: the outbox key)."""
+    return {"sent": await report.send_monthly(deps)}

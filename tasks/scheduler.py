@@ -40,6 +40,7 @@ PERIODIC = (
     Periodic("analytics.collect_metrics", 300),
     Periodic("analytics.roll_up", 86400),  # once per UTC day, just after midnight
     Periodic("analytics.send_client_digests", 3600),  # each client's Monday 09:00, in its own timezone
+    Periodic("analytics.send_monthly_reports", 3600),  # acts on the 1st in each owner's timezone
 )
 
 

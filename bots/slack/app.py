@@ -25,6 +25,7 @@ BOT_SCOPES = [
     "channels:read",
     "channels:history",
     "groups:history",
+    "files:write",  # monthly reports uploaded to a client's channel
 ]
 
 

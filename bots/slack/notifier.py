@@ -69,6 +69,8 @@ class SlackNotifier:
             sent = await api.chat_postMessage(
                 channel=channel_id, thread_ts=thread_ts, text=slack_text(message), unfurl_links=False
             )
+        except FileNotFoundError as exc:  # the file is gone from this server: sending again won't bring it back
+            raise SendFailed(f"Slack: cannot read the attached file: {exc}", retry=False) from exc
         except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
             raise failure(exc) from exc
         return str(sent["ts"])

@@ -22,6 +22,7 @@ COMMANDS = [
     ("stats", "How your posts did this week"),
     ("roi", "What an upload's drafts won for its cost"),
     ("seo", "SEO checks of your latest blog draft"),
+    ("report", "Last month's report (PDF)"),
     ("settings", "Email, timezone, language"),
     ("help", "How it works"),
     ("cancel", "Stop what's in progress"),

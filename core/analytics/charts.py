@@ -44,3 +44,66 @@ def week_chart(stats: WeekStats, path: Path, *, legend: tuple[str, str] = ("This
     finally:
         plt.close(fig)
     return path
+
+
+PIECE = "#2563eb"
+
+
+def pieces_chart(labels: list[str], engagement: list[int], path: Path, *, title: str = "Engagement per piece") -> Path:
+    """One horizontal bar per piece, the first at the top, labelled with its engagement. A label may have a
+    second line (the platform); the first is shortened to fit."""
+    n = max(len(labels), 1)
+    fig, ax = plt.subplots(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
+    try:
+        ys = list(range(len(labels)))[::-1]  # first piece at the top
+        bars = ax.barh(ys, engagement, color=PIECE, height=0.6)
+        ax.bar_label(bars, labels=[f"{v:,}" for v in engagement], fontsize=12, padding=4)
+        ax.set_yticks(ys, [_short(t) for t in labels], fontsize=12 if n <= 8 else 9)
+        ax.set_title(title, fontsize=18, loc="left")
+        ax.tick_params(axis="x", labelsize=11)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.margins(x=0.2)
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _short(text: str, limit: int = 26) -> str:
+    first, _, rest = text.partition("\n")
+    first = first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+    return f"{first}\n{rest}" if rest else first
+
+
+def month_chart(
+    platforms: list[str],
+    this_month: dict[str, tuple[int, int]],
+    last_month: dict[str, tuple[int, int]],
+    path: Path,
+    *,
+    labels: tuple[str, str] = ("This month", "Month before"),
+) -> Path:
+    """Views and engagement per platform, the report's month beside the month before.
+    `this_month`/`last_month`: platform → (views, engagement)."""
+    names = [label(p) for p in platforms]
+    fig, axes = plt.subplots(2, 1, figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
+    try:
+        for ax, i, title in ((axes[0], 0, "Views"), (axes[1], 1, "Engagement")):
+            now = [this_month.get(p, (0, 0))[i] for p in platforms]
+            before = [last_month.get(p, (0, 0))[i] for p in platforms]
+            xs = range(len(platforms))
+            ax.bar([x - 0.2 for x in xs], before, width=0.4, color=LAST_WEEK, label=labels[1])
+            bars = ax.bar([x + 0.2 for x in xs], now, width=0.4, color=THIS_WEEK, label=labels[0])
+            ax.bar_label(bars, labels=[f"{v:,}" for v in now], fontsize=12, padding=3)
+            ax.set_xticks(list(xs), names, fontsize=14)
+            ax.set_title(title, fontsize=18, loc="left")
+            ax.tick_params(axis="y", labelsize=11)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.margins(y=0.2)
+        axes[0].legend(fontsize=12, frameon=False, loc="upper right")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path

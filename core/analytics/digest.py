@@ -152,7 +152,9 @@ class DueDigest:
     stats: WeekStats
 
 
-async def due_digests(session: AsyncSession, *, now: datetime | None = None) -> list[DueDigest]:
+async def due_digests(
+    session: AsyncSession, *, now: datetime | None = None, organization_id: uuid.UUID | None = None
+) -> list[DueDigest]:
     """Client accounts with a linked Slack channel whose Monday digest is due at `now` and not yet recorded.
 
     A client with nothing published through Recast in either week gets no digest: a weekly "nothing to
@@ -162,7 +164,10 @@ async def due_digests(session: AsyncSession, *, now: datetime | None = None) -> 
     rows = await session.execute(
         select(ClientAccount, SlackChannel.team_id, SlackChannel.channel_id)
         .join(SlackChannel, SlackChannel.client_account_id == ClientAccount.id)
-        .where(ClientAccount.deleted_at.is_(None))
+        .where(
+            ClientAccount.deleted_at.is_(None),
+            *([ClientAccount.organization_id == organization_id] if organization_id else []),
+        )
         .order_by(ClientAccount.created_at)
     )
     due: list[DueDigest] = []
@@ -214,12 +219,16 @@ def digest_text(digest: DueDigest) -> str:
 
 
 async def record_due_digests(
-    sessionmaker: async_sessionmaker[AsyncSession], store: FileStore, *, now: datetime | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    store: FileStore,
+    *,
+    now: datetime | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """Record each due digest (text and chart) as an outbox message to its client's channel, one commit per
     client; returns the new outbox units for the caller to flush."""
     async with sessionmaker() as session:
-        due = await due_digests(session, now=now)
+        due = await due_digests(session, now=now, organization_id=organization_id)
     units: list[uuid.UUID] = []
     for digest in due:
         with tempfile.TemporaryDirectory() as tmp:

@@ -34,11 +34,13 @@ def setup() -> Router:
             await message.answer("Nothing here yet. Send me a video, voice note, link or text.")
             return
         lines = []
-        for asset in assets:
+        for n, asset in enumerate(assets, 1):  # numbered: "/stats 2" picks the second
             drafts = await drafting.drafts_for_asset(session=session, asset_id=asset.id)
             when = local_time(asset.created_at, user.timezone).strftime("%d %b %H:%M") if asset.created_at else ""
-            lines.append(f"• {when} · {asset.title[:50]} · {content.kind_label(asset)} · {len(drafts)} drafts")
-        await message.answer("Your recent uploads\n" + "\n".join(lines))
+            lines.append(f"{n}. {when} · {asset.title[:50]} · {content.kind_label(asset)} · {len(drafts)} drafts")
+        await message.answer(
+            "Your recent uploads\n" + "\n".join(lines) + "\n\n/stats 1 shows how the first one's pieces did."
+        )
 
     @router.message(Command("usage"))
     async def usage(message: Message, session: AsyncSession) -> None:

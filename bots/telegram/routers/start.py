@@ -27,10 +27,11 @@ HELP = (
     "/plans, /upgrade – plans and payment\n"
     "/subscription – your plan: renewal, cancel, resume\n"
     "/invoices – your invoices as PDFs · /gstin – GSTIN on invoices\n"
-    "/connect – connect LinkedIn or X to publish from here · /connections – your accounts\n"
+    "/connect – connect LinkedIn, X, Instagram, YouTube, TikTok or a Facebook Page · /connections – yours\n"
     "/calendar – what's scheduled to go out\n"
     "/stats – how your published posts did this week\n"
     "/roi – what an upload's drafts won for what it cost (/roi how: the formula) · /seo – your blog draft's SEO\n"
+    "/stats 2 or /stats <title words> – how one upload's pieces did · /report – last month as a PDF\n"
     "/settings – email, timezone, language\n"
     "/cancel – stop what's in progress"
 )

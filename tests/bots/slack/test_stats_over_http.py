@@ -243,8 +243,9 @@ async def _digest_figures(deps: CoreDeps, agency: Agency) -> None:
     )
 
 
-async def _run_digests(deps: CoreDeps, worker: Any, at: datetime) -> None:
-    await deps.enqueue("analytics.send_client_digests", at=at.isoformat())
+async def _run_digests(deps: CoreDeps, worker: Any, at: datetime, organization_id: uuid.UUID) -> None:
+    # One agency's clients: other tests' client accounts in the same database have digests due too.
+    await deps.enqueue("analytics.send_client_digests", at=at.isoformat(), organization_id=str(organization_id))
     await worker.drain()
 
 
@@ -252,6 +253,7 @@ async def test_the_weekly_digest_is_posted_once_per_client_per_week_on_the_clien
     deps, slack, fake_slack, agency, worker
 ):
     with_slack_notices(deps)
+    org = agency.team.org.id
     await _client_in(deps, agency, NEW_YORK)
     await _digest_figures(deps, agency)
     async with session_scope(deps.sessionmaker) as s:  # a linked client with nothing published: no digest
@@ -260,18 +262,18 @@ async def test_the_weekly_digest_is_posted_once_per_client_per_week_on_the_clien
         await s.flush()
         await slack_links.link_channel(session=s, team_id=TEAM, channel_id="C0GLOBEX", client_account_id=globex.id)
 
-    await _run_digests(deps, worker, MONDAY.replace(hour=8, minute=30))  # before 09:00 in New York
-    await _run_digests(deps, worker, MONDAY - timedelta(days=1, hours=-10))  # Sunday 10:00
+    await _run_digests(deps, worker, MONDAY.replace(hour=8, minute=30), org)  # before 09:00 in New York
+    await _run_digests(deps, worker, MONDAY - timedelta(days=1, hours=-10), org)  # Sunday 10:00
     assert not fake_slack.shared
 
     # Slack throttles the first try; the outbox sends it again.
     fake_slack.fail_next("files.completeUploadExternal", "ratelimited", status=429, retry_after=1)
-    await _run_digests(deps, worker, MONDAY.replace(hour=9, minute=5))
+    await _run_digests(deps, worker, MONDAY.replace(hour=9, minute=5), org)
     await fake_slack.wait_for("files.completeUploadExternal", lambda c: c.response.get("ok") is True)
     await worker.drain()
-    await _run_digests(deps, worker, MONDAY.replace(hour=9, minute=5))  # the same hour's unit again
-    await _run_digests(deps, worker, MONDAY.replace(hour=15))  # a later hour of the same Monday
-    await _run_digests(deps, worker, MONDAY + timedelta(days=1, hours=9))  # Tuesday
+    await _run_digests(deps, worker, MONDAY.replace(hour=9, minute=5), org)  # the same hour's unit again
+    await _run_digests(deps, worker, MONDAY.replace(hour=15), org)  # a later hour of the same Monday
+    await _run_digests(deps, worker, MONDAY + timedelta(days=1, hours=9), org)  # Tuesday
 
     (digest,) = fake_slack.shared
     assert digest.channel_id == CHANNEL and digest.thread_ts is None
@@ -292,12 +294,15 @@ async def test_the_weekly_digest_is_posted_once_per_client_per_week_on_the_clien
         units = await s.scalar(
             select(func.count())
             .select_from(WorkUnit)
-            .where(WorkUnit.kind == outbox.SEND, WorkUnit.dedupe_key.like("analytics.digest:%"))
+            .where(
+                WorkUnit.kind == outbox.SEND,
+                WorkUnit.dedupe_key.like(f"analytics.digest:{agency.team.client.id}:%"),
+            )
         )
     assert units == 1
 
     # The next Monday is another week: a new digest, of that week.
-    await _run_digests(deps, worker, MONDAY + timedelta(days=7, hours=9))
+    await _run_digests(deps, worker, MONDAY + timedelta(days=7, hours=9), org)
     await fake_slack.wait_for("files.completeUploadExternal", lambda c: c.response.get("ok") is True, count=2)
     assert [f.filename for f in fake_slack.shared] == ["acme-week-2026-11-30.png", "acme-week-2026-12-07.png"]
     assert fake_slack.shared[1].initial_comment.startswith(
