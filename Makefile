@@ -55,6 +55,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/clips.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/chaos.py
+	$(BIN)/python bench/publishing.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) .recast .pytest_cache .mypy_cache .ruff_cache

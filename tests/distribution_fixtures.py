@@ -187,6 +187,9 @@ def meta_deps(publish_deps: CoreDeps, meta: FakeMeta) -> CoreDeps:
             "meta_oauth_base": meta.base_url,
             "instagram_poll_interval_s": 0.05,
             "instagram_poll_timeout_s": 2.0,
+            # Instagram fetches the media while the container is created: under a loaded machine's fetch, a
+            # 1 s call limit would time out calls that are not meant to.
+            "platform_timeout_s": 2.5,
         }
     )
     return publish_deps

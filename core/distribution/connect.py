@@ -105,7 +105,7 @@ async def finish_connect(
         text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
     if pages:
         names = ", ".join(p.username or p.platform_user_id for p in pages)
-        text += f" It can also post as your page{'s' if len(pages) > 1 else ''}: {names}."
+        text += f" The same sign-in also connects {names}: each is its own account in /connections."
     if released:
         text += f" {released} post(s) that were on hold are back on schedule."
     unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")

@@ -65,6 +65,7 @@ class GeneratedContent(TimestampMixin, SoftDeleteMixin, Base):
         Index("idx_generated_job", "repurposing_job_id"),
         Index("idx_generated_user", "user_id"),
         Index("idx_generated_platform", "target_platform"),
+        Index("idx_generated_asset", "content_asset_id"),  # an organization's drafts, through their sources
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

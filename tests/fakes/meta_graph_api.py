@@ -62,6 +62,8 @@ class FakeMeta:
     page_id: str = "104000000000001"
     page_name: str = "Asha Rao Studio"
     ig_user_id: str = "17841400000000001"
+    # Further Pages the person manages, as /me/accounts lists them (each may carry instagram_business_account).
+    extra_pages: list[dict[str, Any]] = field(default_factory=list)
     ig_username: str = "asha.builds"
     has_instagram: bool = True
     declined_permissions: set[str] = field(default_factory=set)
@@ -264,7 +266,8 @@ class FakeMeta:
         page: dict[str, Any] = {"id": self.page_id, "name": self.page_name, "access_token": page_token}
         if self.has_instagram and "instagram_basic" in self.granted:
             page["instagram_business_account"] = {"id": self.ig_user_id, "username": self.ig_username}
-        return web.json_response({"data": [page], "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
+        pages = [page, *self.extra_pages]
+        return web.json_response({"data": pages, "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
 
     async def _debug_token(self, request: web.Request) -> web.Response:
         token, refused = self._token(request)

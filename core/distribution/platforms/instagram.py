@@ -81,7 +81,22 @@ class InstagramClient(MetaGraphClient):
         self.poll_interval_s, self.poll_timeout_s = poll_interval_s, poll_timeout_s
 
     async def account(self, access_token: str) -> Account:
-        """The Instagram professional account linked to the first of the person's Pages that has one."""
+        """The Instagram professional account linked to the first of the person's Pages that has one (the
+        others come from `managed_accounts`, each its own connection on the same sign-in)."""
+        linked = await self._linked_accounts(access_token)
+        if not linked:
+            raise CannotConnect(
+                "None of the Facebook Pages you allowed has an Instagram business or creator account linked. Link "
+                "the Instagram account to a Page (Instagram: Settings → Account type and tools), then /connect "
+                "again."
+            )
+        return linked[0]
+
+    async def managed_accounts(self, access_token: str) -> list[Account]:
+        """Every further Instagram account linked to the person's Pages: one login connects them all."""
+        return (await self._linked_accounts(access_token))[1:]
+
+    async def _linked_accounts(self, access_token: str) -> list[Account]:
         async with self.session() as session:
             person = await person_of(self, session, access_token)
             pages = await self.graph(
@@ -91,16 +106,14 @@ class InstagramClient(MetaGraphClient):
                 access_token,
                 params={"fields": "name,instagram_business_account{id,username}"},
             )
+        found: list[Account] = []
         for page in pages.get("data", []):
             linked = page.get("instagram_business_account") if isinstance(page, dict) else None
             if isinstance(linked, dict) and linked.get("id"):
                 username = linked.get("username")
                 ig_user = account_id(str(linked["id"]), person)
-                return Account(ig_user, f"@{username}" if username else None, kind="business")
-        raise CannotConnect(
-            "None of the Facebook Pages you allowed has an Instagram business or creator account linked. Link "
-            "the Instagram account to a Page (Instagram: Settings → Account type and tools), then /connect again."
-        )
+                found.append(Account(ig_user, f"@{username}" if username else None, kind="business"))
+        return found
 
     # ------------------------------------------------------------ posts
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import datetime, timedelta
 
 from chat import onboard
 from fakes.telegram_api import CHAT_WRITES, Call, FakeTelegram
@@ -35,13 +36,21 @@ def _is_draft_send(tg: FakeTelegram, user: int, call: Call) -> bool:
     return call.method in CHAT_WRITES and call.params.get("chat_id") == user and text.startswith("📝")
 
 
-async def settled(core_deps, timeout: float = 60.0) -> None:
-    """Wait until no work unit is queued or running (every job, delivery and retry has ended)."""
+async def settled(core_deps, since: datetime, timeout: float = 60.0) -> None:
+    """Wait until no work unit made since `since` (this test's) is queued or running and due: every job,
+    delivery and retry has ended. Other tests' units in the same database, such as posts scheduled for
+    tomorrow, are not this test's to wait for."""
     deadline = time.monotonic() + timeout
     while True:
         async with core_deps.sessionmaker() as s:
             busy = await s.scalar(
-                select(func.count()).select_from(WorkUnit).where(WorkUnit.state.in_(("queued", "running")))
+                select(func.count())
+                .select_from(WorkUnit)
+                .where(
+                    WorkUnit.state.in_(("queued", "running")),
+                    WorkUnit.created_at >= since,
+                    WorkUnit.run_after <= func.now() + timedelta(seconds=30),
+                )
             )
         if not busy:
             return
@@ -86,6 +95,7 @@ async def test_cancel_while_drafts_arrive_stops_the_rest_and_gives_back_their_cr
     async with core_deps.sessionmaker() as session:
         await apply_seed(session=session)
         await session.commit()
+        started = await session.scalar(select(func.now()))  # the database's clock, as created_at's
     user = CREATOR
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await onboard(tg, user, first_name="Asha")
@@ -98,7 +108,7 @@ async def test_cancel_while_drafts_arrive_stops_the_rest_and_gives_back_their_cr
         tg.fail_next(1, error_code=502, description="Bad Gateway", methods={held.method}, chat_id=user)
         third.release()  # ...and that send fails: the third draft has not arrived
         reply = await tg.wait_for_message(user, contains="Stopped", timeout=30)
-        await settled(core_deps)
+        await settled(core_deps, started)
         await asyncio.sleep(1.0)  # a late draft would have been sent by now
         arrived = _drafts_in_chat(tg, user)
         progress = await tg.wait_for_message(user, contains="Cancelled", timeout=10)
@@ -126,6 +136,7 @@ async def test_cancel_before_any_draft_is_written_counts_nothing(live_deps, redi
     async with core_deps.sessionmaker() as session:
         await apply_seed(session=session)
         await session.commit()
+        started = await session.scalar(select(func.now()))  # the database's clock, as created_at's
     user = CREATOR + 1
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await onboard(tg, user, first_name="Asha")
@@ -141,7 +152,7 @@ async def test_cancel_before_any_draft_is_written_counts_nothing(live_deps, redi
         tg.user_sends_command(user, "cancel")
         reply = await tg.wait_for_message(user, contains="Stopped", timeout=30)
         analysing.release()  # the pipeline goes on to its next step, sees the cancel and stops
-        await settled(core_deps)
+        await settled(core_deps, started)
         await asyncio.sleep(1.0)
         status = next(m for m in tg.messages_to(user) if any("Queued" in (h or "") for h in m.history))
 

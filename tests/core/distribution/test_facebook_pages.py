@@ -93,7 +93,7 @@ async def test_a_lost_answer_is_found_on_the_page_instead_of_posted_twice(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
 ) -> None:
     connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
-    meta.faults.append(GraphFault("feed", after_create=True, hang_s=3.0))  # the client gives up at 1 s
+    meta.faults.append(GraphFault("feed", after_create=True, hang_s=6.0))  # the client gives up at 2.5 s
     async with running_worker(meta_deps, f"fb-{run_id}-lost"):
         post_id = await _schedule(meta_deps, creator, connection)
         done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)

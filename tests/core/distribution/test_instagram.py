@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from core.common.clock import utcnow
 from core.deps import CoreDeps
@@ -149,6 +150,28 @@ async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
     assert "not granted: instagram_content_publish" in refused.value.user_message
 
 
+async def test_one_facebook_login_connects_every_linked_instagram_account(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    crumb = {"id": "17841400000000777", "username": "crumb.bakes"}
+    meta.extra_pages = [
+        {"id": "10900002", "name": "Crumb Bakery", "instagram_business_account": crumb},
+        {"id": "10900003", "name": "No Instagram here"},
+    ]
+    first = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    async with meta_deps.sessionmaker() as session:
+        rows = await session.scalars(
+            select(PlatformConnection).where(
+                PlatformConnection.user_id == creator.user_id, PlatformConnection.platform == "instagram"
+            )
+        )
+        names = sorted(str(c.platform_username) for c in rows.all())
+    assert first.platform_username == f"@{meta.ig_username}"
+    assert names == sorted([f"@{meta.ig_username}", "@crumb.bakes"])
+    told = await wait_for_message(meta_deps, creator.chat, "Connected Instagram")
+    assert "The same sign-in also connects @crumb.bakes" in told.text
+
+
 async def test_a_page_without_a_linked_instagram_account_is_explained(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
@@ -227,7 +250,7 @@ async def test_a_lost_media_publish_answer_is_found_by_its_caption_and_not_publi
     creds = await _creds(meta_deps, meta, creator)
     client = _client(meta_deps)
     content = _image(media_site)
-    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=3.0))  # the client gives up at 1 s
+    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=6.0))  # the client gives up at 2.5 s
     with pytest.raises(OutcomeUnknown):
         await client.publish(creds, content)
     found = await client.find_post(creds, content)
@@ -381,7 +404,7 @@ async def test_a_lost_media_publish_answer_in_the_flow_is_found_and_not_posted_a
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str, tmp_path: Path
 ) -> None:
     connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
-    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=3.0))  # the client gives up at 1 s
+    meta.faults.append(GraphFault("media_publish", after_create=True, hang_s=6.0))  # the client gives up at 2.5 s
     async with serving_media(meta_deps), running_worker(meta_deps, f"ig-{run_id}-lost"):
         post_id = await _schedule_clip(meta_deps, creator, connection, tmp_path)
         done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)

@@ -48,7 +48,7 @@ async def test_a_member_connects_once_and_posts_as_their_page(
     assert (member.account_kind, member.platform_username) == ("member", "Asha Rao")
     assert (page.account_kind, page.platform_user_id, page.platform_username) == ("organization", "90001", "Acme Foods")
     told = await wait_for_message(publish_deps, creator.chat, "Connected LinkedIn as Asha Rao")
-    assert "It can also post as your page: Acme Foods." in told.text
+    assert "The same sign-in also connects Acme Foods: each is its own account in /connections." in told.text
 
     async with publish_deps.sessionmaker() as session:
         draft = await session.get(GeneratedContent, creator.draft_id)
