@@ -306,7 +306,7 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drafts", type=int, default=500_000)
-    parser.add_argument("--rows-per-draft", type=int, default=10)
+    parser.add_argument("--rows-per-draft", type=int, default=11)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--plans", action="store_true", help="print both query plans")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
