@@ -272,7 +272,7 @@ def _client(fake: FakeTikTok, **overrides: object) -> TikTokClient:
         "chunk_bytes": TIKTOK_CHUNK,
         "poll_s": 0.05,
         "publish_wait_s": 5.0,
-        "timeout_s": 1.0,
+        "timeout_s": 2.5,  # roomy enough for a loaded machine; the hang faults below outlast it
         **overrides,
     }
     return TikTokClient(**options)  # type: ignore[arg-type]
@@ -309,7 +309,7 @@ async def test_a_lost_pull_init_answer_is_found_on_the_account_afterwards(
     client = _client(tiktok, pull_from_url=True)
     creds = await _credentials(tiktok, client)
     tiktok.processing_s = 0.2
-    tiktok.faults.append(Fault(endpoint="init", after_create=True, hang_s=2.0))
+    tiktok.faults.append(Fault(endpoint="init", after_create=True, hang_s=6.0))
     caption = "A long caption that TikTok lists only in part. " * 6  # over TikTok's 150 listed characters
     content = PostContent(text=caption, media_url=served_video)
     with pytest.raises(OutcomeUnknown):
