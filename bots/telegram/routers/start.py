@@ -78,6 +78,7 @@ def setup() -> Router:
     async def receive_email(message: Message, session: AsyncSession, state: FSMContext) -> None:
         user = await current_user(session, message.from_user)
         await accounts.set_email(session=session, user_id=user.id, email=message.text or "")
+        await session.commit()  # said only once it is so
         await state.clear()
         await message.answer(
             f"Thanks! Saved {user.email}.\n"
@@ -100,6 +101,7 @@ def setup() -> Router:
             else:
                 await message.answer("I can change: email, timezone, language.")
                 return
+            await session.commit()  # said only once it is so
             await message.answer("Saved ✅")
         email = user.email if accounts.has_real_email(user) else "not set"
         await message.answer(

@@ -197,9 +197,11 @@ def _gstin_handler(router: Router) -> None:
             return
         if value.lower() in ("off", "remove", "none", "delete"):
             await subscriptions.set_gstin(session=session, user_id=user.id, gstin=None)
+            await session.commit()  # said only once it is so
             await message.answer("GSTIN removed. Invoices from now on are issued without one.")
             return
         saved = await subscriptions.set_gstin(session=session, user_id=user.id, gstin=value)
+        await session.commit()  # said only once it is so: an invoice issued right after must carry it
         await message.answer(
             f"Saved ✅ GSTIN {saved['gstin']}. It's printed on your invoices from your next payment on "
             "(invoices already issued stay as they are)."
