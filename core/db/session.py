@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from core.db.base import SoftDeleteMixin
+
+# Row-level security (core.db.tenancy): a session whose info names an organization acts for it.
+APP_ROLE = "recast_app"
+TENANT_KEY = "recast_tenant"
+
+
+def acting_organization(info: Mapping[str, Any]) -> uuid.UUID | None:
+    value = info.get(TENANT_KEY)
+    return value if isinstance(value, uuid.UUID) else None
 
 
 def async_database_url(url: str) -> str:
@@ -57,3 +68,13 @@ def _hide_soft_deleted(state: ORMExecuteState) -> None:
                 include_aliases=True,
             )
         )
+
+
+@event.listens_for(Session, "after_begin")
+def _act_for_tenant(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    organization_id = acting_organization(session.info)
+    if organization_id is None:
+        return
+    # Both are transaction-local: the pooled connection goes back as the owner with no organization.
+    connection.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
+    connection.execute(text("SELECT set_config('recast.organization_id', :org, true)"), {"org": str(organization_id)})
