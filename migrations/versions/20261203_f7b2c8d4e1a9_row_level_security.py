@@ -171,6 +171,8 @@ def upgrade() -> None:
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                 CREATE ROLE {APP_ROLE} NOLOGIN;
             END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;  -- another database on the same server made it at the same moment (roles are server-wide)
         END $$
         """
     )
