@@ -170,6 +170,20 @@ class Settings(BaseSettings):
         default=3600, ge=1, le=7 * 24 * 3600, description="How long a media link for a platform works (max 7 days)"
     )
 
+    # Limits on every door (core.limits): 0 turns a limit off. Counted in Redis; Redis down = no limits.
+    flood_user_messages_per_minute: int = Field(
+        default=30, ge=0, description="Messages and button presses one chat user may send a minute"
+    )
+    flood_chat_messages_per_minute: int = Field(
+        default=60, ge=0, description="Messages one chat (a group, a Slack channel) may send a minute, all users"
+    )
+    flood_user_uploads_per_hour: int = Field(
+        default=20, ge=0, description="Files (videos, audio, documents) one chat user may send an hour"
+    )
+    rate_limit_namespace: str = Field(
+        default="", description="Prefix of the ratelimit:* keys when several Recast instances share one Redis"
+    )
+
     # Invoicing (India GST)
     seller_gstin: str | None = None
     seller_state_code: str = "29"

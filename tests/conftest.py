@@ -194,6 +194,8 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
         recast_data_dir=tmp_path / "data",
         link_allow_private_networks=True,
         task_queue=f"recast-test-{RUN_ID}",
+        # Flood limits count per chat user id; tests of other runs (same ids, same Redis) count apart.
+        rate_limit_namespace=f"recast-test-{RUN_ID}",
         _env_file=None,
     )
     deps = CoreDeps(

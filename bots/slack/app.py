@@ -6,12 +6,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.flood import flood_middleware
 from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
 from bots.slack.listeners import actions, commands, events, publish, qa, setup, views
 from bots.slack.middleware import session_middleware
 from bots.slack.oauth import RecastOAuthFlow
 from bots.slack.outbox import token_cipher
 from core.deps import CoreDeps
+from core.limits.window import RateLimiter
 
 BOT_SCOPES = [
     "commands",
@@ -75,6 +77,8 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
         app = AsyncApp(
             token=None if client else token, client=client, signing_secret=secret, process_before_response=True
         )
+    # Flood control first: a dropped request never opens a database session.
+    app.middleware(flood_middleware(RateLimiter(deps.redis, namespace=settings.rate_limit_namespace), settings))
     app.middleware(session_middleware(deps))
     for module in (commands, actions, views, events, setup, qa, publish):
         module.register(app, deps)

@@ -12,6 +12,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 
 from bots.telegram.commands import COMMANDS
+from bots.telegram.flood import install_flood_control
 from bots.telegram.middleware import CoreMiddleware
 from bots.telegram.ordering import install_chat_order
 from bots.telegram.paste import PasteBuffer, install_paste_buffer
@@ -32,6 +33,7 @@ from bots.telegram.routers import (
 )
 from bots.telegram.update_log import install_update_log
 from core.deps import CoreDeps
+from core.limits.window import RateLimiter
 
 
 def make_bot(token: str, *, api_server: str | None = None) -> Bot:
@@ -44,6 +46,8 @@ def make_dispatcher(deps: CoreDeps, *, storage: BaseStorage | None = None) -> Di
     dp = Dispatcher(storage=storage or RedisStorage(redis=deps.redis, state_ttl=86400, data_ttl=86400))
     install_update_log(dp)
     order = install_chat_order(dp)
+    limiter = RateLimiter(deps.redis, namespace=deps.settings.rate_limit_namespace)
+    install_flood_control(dp, limiter, deps.settings)
     install_paste_buffer(dp, PasteBuffer(deps, lock_for=order.lock_for, prefix=deps.settings.task_queue))
     middleware = CoreMiddleware(deps)
     dp.message.outer_middleware(middleware)
