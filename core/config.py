@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     recast_data_dir: Path = Field(default=Path(".recast"), description="Embedded servers, media, vectors")
     media_root: Path | None = Field(default=None, description="Media storage dir; unset = DATA_DIR/media")
     recast_secret_key: SecretStr = Field(
-        default=SecretStr(DEV_SECRET_KEY), description="Signs callback tokens and links"
+        default=SecretStr(DEV_SECRET_KEY), description="Encrypts stored tokens; signs callback tokens and links"
+    )
+    recast_secret_keys_old: SecretStr | None = Field(
+        default=None,
+        description="Previous RECAST_SECRET_KEY values, comma-separated: still decrypt and verify until rotated",
     )
     log_level: str = "INFO"
     task_queue: str = Field(default="recast:work", description="Redis list that wakes workers (unit ids)")
@@ -201,6 +205,11 @@ class Settings(BaseSettings):
     )
     roi_cpm_inr: Decimal = Field(default=Decimal(150), ge=0, description="What 1,000 views are worth in INR (ad price)")
     roi_cpm_usd: Decimal = Field(default=Decimal(6), ge=0, description="What 1,000 views are worth in USD (ad price)")
+
+    def secret_keys(self) -> list[str]:
+        """RECAST_SECRET_KEY first (encrypts and signs), then the old keys (still decrypt and verify)."""
+        old = self.recast_secret_keys_old.get_secret_value() if self.recast_secret_keys_old else ""
+        return [self.recast_secret_key.get_secret_value(), *(k.strip() for k in old.split(",") if k.strip())]
 
     def insecure_for_public_use(self) -> str | None:
         """Why these settings must not serve the public, or None. The dev key signs install links and

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade")
     down.add_argument("--revision", default="base")
     db_sub.add_parser("seed")
+    sub.add_parser(
+        "rotate-keys", help="re-encrypt stored tokens under RECAST_SECRET_KEY (old keys in RECAST_SECRET_KEYS_OLD)"
+    )
     org = sub.add_parser("org", help="organizations")
     org_sub = org.add_subparsers(dest="org_command", required=True)
     invite = org_sub.add_parser("invite", help="a single-use invite for a Slack workspace (install or /recast link)")
@@ -73,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "org": lambda: asyncio.run(commands.org_invite(settings, args.org, role=args.role)),
         "demo": lambda: asyncio.run(commands.demo(settings, input_path=args.input)),
+        "rotate-keys": lambda: asyncio.run(commands.rotate_keys(settings)),
     }
     if args.command in simple:
         return int(simple[args.command]())

@@ -194,8 +194,9 @@ async def core_deps(sessionmaker, redis_client, tmp_path, offline_ai):
         recast_data_dir=tmp_path / "data",
         link_allow_private_networks=True,
         task_queue=f"recast-test-{RUN_ID}",
-        # Flood limits count per chat user id; tests of other runs (same ids, same Redis) count apart.
-        rate_limit_namespace=f"recast-test-{RUN_ID}",
+        # Flood limits count per chat user and channel id; tests reuse ids (one Slack channel for all), so each
+        # test counts apart from the others and from other runs on the same Redis.
+        rate_limit_namespace=f"recast-test-{RUN_ID}-{uuid.uuid4().hex[:8]}",
         _env_file=None,
     )
     deps = CoreDeps(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Sequence
 
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -47,7 +48,7 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         *,
         settings: AsyncOAuthSettings,
         state_store: RedisOAuthStateStore,
-        secret: str,
+        secret: str | Sequence[str],
         sessionmaker: async_sessionmaker[AsyncSession],
         client: AsyncWebClient | None = None,
     ) -> None:

@@ -27,7 +27,7 @@ MESSAGE_WAITS, MESSAGE_WAIT_SECONDS = 20, 0.25
 
 
 def token_cipher(deps: CoreDeps) -> TokenCipher:
-    return TokenCipher(deps.settings.recast_secret_key.get_secret_value())
+    return TokenCipher(deps.settings.secret_keys())
 
 
 def base_client(deps: CoreDeps) -> AsyncWebClient:

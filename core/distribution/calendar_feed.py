@@ -7,7 +7,6 @@ every feed link (creators get a new one from /calendar).
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.common.secrets import b64, sign, unb64
+from core.common.secrets import b64, sign, unb64, verify_b64
 from core.config import Settings
 from core.distribution import calendar
 from core.distribution.models import PostStatus, ScheduledPost
@@ -37,8 +36,7 @@ def user_of(settings: Settings, token: str) -> uuid.UUID | None:
         user_id = uuid.UUID(bytes=raw)
     except (ValueError, TypeError):
         return None
-    expected = b64(sign(settings.recast_secret_key.get_secret_value(), FEED_LABEL, raw, length=16))
-    return user_id if hmac.compare_digest(mac, expected) else None
+    return user_id if verify_b64(settings.secret_keys(), FEED_LABEL, raw, mac, length=16) else None
 
 
 def feed_url(settings: Settings, user_id: uuid.UUID) -> str:

@@ -26,7 +26,7 @@ TOKEN_PURPOSE = b"recast platform tokens v1"
 
 
 def token_box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.recast_secret_key.get_secret_value(), TOKEN_PURPOSE)
+    return SecretBox(settings.secret_keys(), TOKEN_PURPOSE)
 
 
 @dataclass(frozen=True)

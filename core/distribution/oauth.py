@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import secrets
 import uuid
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from core.common.secrets import b64, sign
+from core.common.secrets import b64, sign, verify_b64
 from core.config import Settings
 from core.distribution.errors import OAuthStateInvalid
 from core.distribution.platforms.names import Platform
@@ -69,8 +68,7 @@ async def redeem_state(redis: Redis, settings: Settings, platform: Platform, sta
     """The pending connect behind `state`, consumed. `OAuthStateInvalid` if forged, used, expired or meant
     for another platform."""
     nonce, _, mac = state.partition(".")
-    expected = b64(sign(settings.recast_secret_key.get_secret_value(), STATE_LABEL, nonce.encode()))
-    if not nonce or not hmac.compare_digest(mac, expected):
+    if not nonce or not verify_b64(settings.secret_keys(), STATE_LABEL, nonce.encode(), mac):
         raise OAuthStateInvalid(detail="state MAC mismatch")
     raw = await redis.getdel(_key(nonce))
     if raw is None:

@@ -10,6 +10,7 @@ People are matched by their Slack user id first, their Slack e-mail second, and 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -139,7 +140,7 @@ async def start_agency(
 async def create_invite(
     *,
     session: AsyncSession,
-    secret: str,
+    secret: str | Sequence[str],
     organization_id: uuid.UUID,
     by_user_id: uuid.UUID | None,
     role: str = "admin",
@@ -177,7 +178,7 @@ async def create_invite(
     return invite_code(secret, invite.id)
 
 
-async def open_invite(*, session: AsyncSession, secret: str, code: str) -> SlackInvite:
+async def open_invite(*, session: AsyncSession, secret: str | Sequence[str], code: str) -> SlackInvite:
     """The invite a code names while it is still good (not forged, expired or used); InvalidInvite else."""
     invite_id = invite_of_code(secret, code)
     invite = await session.get(SlackInvite, invite_id) if invite_id else None
@@ -189,7 +190,7 @@ async def open_invite(*, session: AsyncSession, secret: str, code: str) -> Slack
 async def redeem_invite(
     *,
     session: AsyncSession,
-    secret: str,
+    secret: str | Sequence[str],
     code: str,
     person: SlackPerson,
     channel_id: str | None = None,

@@ -22,7 +22,7 @@ class StorageMisconfigured(Exception):
 
 
 def media_links(settings: Settings) -> MediaLinks:
-    return MediaLinks(secret=settings.recast_secret_key.get_secret_value(), base_url=settings.public_base_url)
+    return MediaLinks(secret=settings.secret_keys(), base_url=settings.public_base_url)
 
 
 def s3_client(settings: Settings, *, endpoint_url: str | None) -> S3Client:

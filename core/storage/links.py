@@ -3,17 +3,17 @@
 A link is `PUBLIC_BASE_URL/media/<token>`; the token carries the storage key and the expiry instant with a
 MAC under a key derived from RECAST_SECRET_KEY for this purpose only (`core.common.secrets.sign`, the
 scheme of the calendar feed and the OAuth state). Nobody can make a link to another file or stretch its
-life, and changing RECAST_SECRET_KEY retires every link.
+life. After a key change, links made under a key still in RECAST_SECRET_KEYS_OLD keep working until they
+expire.
 """
 
 from __future__ import annotations
 
-import hmac
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from core.common.secrets import b64, sign, unb64
+from core.common.secrets import b64, keyring, sign, unb64, verify_b64
 
 MEDIA_LABEL = b"recast media link v1"
 _EXPIRY = struct.Struct(">Q")  # seconds since the epoch, then the key's UTF-8 bytes
@@ -30,13 +30,13 @@ class ExpiredLink(Exception):
 class MediaLinks:
     """Makes and checks media tokens; `clock` gives seconds since the epoch."""
 
-    def __init__(self, *, secret: str, base_url: str, clock: Callable[[], float] = time.time) -> None:
-        self._secret = secret
+    def __init__(self, *, secret: str | Sequence[str], base_url: str, clock: Callable[[], float] = time.time) -> None:
+        self._keys = keyring(secret)
         self.base_url = base_url.rstrip("/")
         self._clock = clock
 
     def _mac(self, payload: bytes) -> str:
-        return b64(sign(self._secret, MEDIA_LABEL, payload, length=16))
+        return b64(sign(self._keys[0], MEDIA_LABEL, payload, length=16))
 
     def token(self, key: str, *, expires_s: int) -> str:
         if expires_s <= 0:
@@ -55,7 +55,7 @@ class MediaLinks:
             payload = unb64(head)
         except (ValueError, TypeError) as exc:
             raise ForgedLink("not a media token") from exc
-        if not dot or not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
+        if not dot or not verify_b64(self._keys, MEDIA_LABEL, payload, mac, length=16):
             raise ForgedLink("media token signature does not match")
         if len(payload) <= _EXPIRY.size:
             raise ForgedLink("media token carries no key")

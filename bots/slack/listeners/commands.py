@@ -135,7 +135,7 @@ async def _link(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, ar
         async with session_scope(deps.sessionmaker) as session:
             org, member = await slack_onboarding.redeem_invite(
                 session=session,
-                secret=deps.settings.recast_secret_key.get_secret_value(),
+                secret=deps.settings.secret_keys(),
                 code=arg,
                 person=person,
                 channel_id=body["channel_id"],

@@ -49,7 +49,7 @@ async def test_tokens_are_stored_encrypted_and_reconnecting_updates_the_same_row
                 {"id": first.id},
             )
         ).one()
-    assert raw.access_token.startswith("fernet:v1:") and raw.refresh_token.startswith("fernet:v1:")
+    assert raw.access_token.startswith("fernet:v2:") and raw.refresh_token.startswith("fernet:v2:")
     assert not any(raw.access_token.endswith(t) or t in raw.access_token for t in linkedin.tokens)
     assert raw.scopes == ["openid", "profile", "w_member_social"]
     assert connections.credentials(publish_deps.settings, first).access_token in linkedin.tokens
