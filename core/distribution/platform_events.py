@@ -2,8 +2,9 @@
 
 Revocations matter now: Meta's deauthorize callback and TikTok's `authorization.removed` mean the owner
 removed Recast from their account, so its connections are marked revoked, their posts held and the owner
-told once (the same path as a 401 at publish time). Other deliveries (comments, insights, YouTube feed
-updates) are kept in the inbox for analytics to read; they change nothing here yet.
+told once (the same path as a 401 at publish time). TikTok's publish events and YouTube's feed finish or
+annotate our own posts (`publish_events`). Other deliveries (comments, insights) are kept in the inbox for
+analytics to read.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
 from core.config import Settings
-from core.distribution import connections
+from core.distribution import connections, publish_events
 from core.distribution.models import ConnectionStatus, PlatformConnection
 from core.distribution.notices import owner_chats
 from core.distribution.platforms.meta_signed import SignatureInvalid, signed_request_of
 from core.distribution.platforms.names import Platform, label
+from core.distribution.platforms.youtube_feed import parse_feed
 from core.inbox.models import EventStatus
 from core.inbox.payload import MalformedPayload, parse_object
 from core.notify import outbox
@@ -34,6 +36,11 @@ def payload_of(settings: Settings, sender: str, event_type: str | None, raw_body
     if sender == "meta" and event_type == "deauthorize":
         secret = settings.meta_app_secret.get_secret_value() if settings.meta_app_secret else ""
         return signed_request_of(raw_body, [s.strip() for s in secret.split(",") if s.strip()])
+    if sender == "youtube":  # an Atom feed, not JSON
+        payload, malformed = parse_feed(raw_body)
+        if malformed:
+            raise MalformedPayload(malformed)
+        return payload
     return parse_object(raw_body)
 
 
@@ -45,6 +52,10 @@ async def process(
         payload = payload_of(settings, sender, event_type, raw_body)
     except (MalformedPayload, SignatureInvalid) as exc:
         return EventStatus.MALFORMED, str(exc), []
+    if sender == "tiktok" and event_type in publish_events.TIKTOK_EVENTS:
+        return await publish_events.tiktok_post_event(session, event_type, payload)
+    if sender == "youtube":
+        return await publish_events.youtube_feed_event(session, payload)
     accounts = revoked_accounts(sender, event_type, payload)
     if not accounts:
         return EventStatus.IGNORED, "kept for analytics; nothing to change", []

@@ -342,6 +342,16 @@ async def publish_post(
     return await _published(session, run, published, reconciled=found_any)
 
 
+OPEN = (PostStatus.SCHEDULED, PostStatus.PUBLISHING, PostStatus.HELD)
+
+
+async def _finished_elsewhere(session: AsyncSession, run: _Run) -> bool:
+    """Whether the post left `publishing` while this run called the platform (a platform webhook finished
+    it). The row is locked until the caller commits, so the webhook's finish and this run's can't both win."""
+    status = await session.scalar(select(ScheduledPost.status).where(ScheduledPost.id == run.post.id).with_for_update())
+    return status != PostStatus.PUBLISHING
+
+
 # Platforms that fetch the media themselves from a link (Instagram, Facebook; TikTok's pull-from-URL).
 PULLS_MEDIA = frozenset({Platform.INSTAGRAM, Platform.FACEBOOK, Platform.TIKTOK})
 
@@ -399,35 +409,53 @@ async def _fresh_credentials(
 
 
 async def _published(session: AsyncSession, run: _Run, published: PublishedPost, *, reconciled: bool) -> PublishOutcome:
-    now = utcnow()
     run.attempt.outcome = AttemptOutcome.PUBLISHED
     run.attempt.platform_post_id = published.post_id
-    run.attempt.finished_at = now
-    run.post.status = PostStatus.PUBLISHED
-    run.post.published_at = now
-    run.post.platform_post_id = published.post_id
-    run.post.platform_post_url = published.url
-    run.post.error_message = None
-    run.post.metrics_due_at = now + FIRST_COLLECTION  # analytics collection starts an hour after publishing
-    if run.draft is not None:
-        run.draft.is_published = True
-        run.draft.published_at = now
-    session.add(
-        AuditLog(
-            user_id=run.post.user_id,
-            organization_id=run.connection.organization_id,
-            action="post.published",
-            resource_type="scheduled_post",
-            resource_id=run.post.id,
-            metadata_={
-                "platform": run.post.platform,
-                "platform_post_id": published.post_id,
-                "attempt": run.attempt.attempt,
-                "found_after_unknown_outcome": reconciled,
-            },
-        )
+    run.attempt.finished_at = utcnow()
+    if await _finished_elsewhere(session, run):  # the platform's webhook said so first, and the owner was told
+        return PublishOutcome(Result.ALREADY_DONE, run.post.id, run.post.platform)
+    mark_published(
+        session,
+        run.post,
+        run.draft,
+        published,
+        organization_id=run.connection.organization_id,
+        audit={"attempt": run.attempt.attempt, "found_after_unknown_outcome": reconciled},
     )
     return PublishOutcome(Result.PUBLISHED, run.post.id, run.post.platform, url=published.url)
+
+
+def mark_published(
+    session: AsyncSession,
+    post: ScheduledPost,
+    draft: GeneratedContent | None,
+    published: PublishedPost,
+    *,
+    organization_id: uuid.UUID | None,
+    audit: dict[str, Any],
+) -> None:
+    """The post (and its draft) published as `published`, audited. The caller holds the post's row lock and
+    has checked it was still open (a worker's run, or a platform webhook)."""
+    now = utcnow()
+    post.status = PostStatus.PUBLISHED
+    post.published_at = now
+    post.platform_post_id = published.post_id
+    post.platform_post_url = published.url
+    post.error_message = None
+    post.metrics_due_at = now + FIRST_COLLECTION  # analytics collection starts an hour after publishing
+    if draft is not None:
+        draft.is_published = True
+        draft.published_at = now
+    session.add(
+        AuditLog(
+            user_id=post.user_id,
+            organization_id=organization_id,
+            action="post.published",
+            resource_type="scheduled_post",
+            resource_id=post.id,
+            metadata_={"platform": post.platform, "platform_post_id": published.post_id, **audit},
+        )
+    )
 
 
 async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: PlatformError) -> PublishOutcome:
@@ -437,6 +465,8 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
     post, platform = run.post, run.post.platform
     if isinstance(exc, OutcomeUnknown):  # what the platform called the request in flight, if anything
         post.post_metadata = {**(post.post_metadata or {}), "pending_handle": exc.handle}
+    if await _finished_elsewhere(session, run):  # a platform webhook published or failed it meanwhile
+        return PublishOutcome(Result.ALREADY_DONE, post.id, platform)
     if isinstance(exc, TokenRevoked):
         held = await connections.mark_broken(session, run.connection, ConnectionStatus.REVOKED, exc.user_message)
         return PublishOutcome(Result.HELD, post.id, platform, reason=exc.user_message, held_posts=len(held))

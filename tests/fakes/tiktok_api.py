@@ -47,6 +47,7 @@ class Fault:
     after_create: bool = False
     retry_after: int | None = None
     count: int = 1
+    release: asyncio.Event | None = None  # the answer waits for this (a call held in flight until the test says)
 
 
 @dataclass
@@ -98,7 +99,8 @@ class FakeTikTok:
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_300_000_000_000_000_001)
-        self._publish_numbers = itertools.count(1)
+        # Unique across fakes, as TikTok's are: tests share one database, and a post is found by its publish_id.
+        self._publish_numbers = itertools.count(secrets.randbelow(10**9) * 1000 + 1)
         self.codes: dict[str, str] = {}
         self.tokens: dict[str, tuple[str, tuple[str, ...]]] = {}  # access token -> (open id, scopes)
         self.refresh_tokens: dict[str, str] = {}
@@ -481,6 +483,8 @@ def _log_id() -> str:
 
 
 async def _fail(fault: Fault) -> web.Response:
+    if fault.release is not None:
+        await fault.release.wait()
     if fault.hang_s:
         await asyncio.sleep(fault.hang_s)
     status = fault.status or 504

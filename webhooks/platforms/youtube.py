@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
-from xml.etree import ElementTree
 
+from core.distribution.platforms.youtube_feed import parse_feed
 from webhooks.gateways.base import BadSignature, VerifiedEvent, ascii_header, body_digest, signed_by_any
 
-_ATOM = "{http://www.w3.org/2005/Atom}"
-_YT = "{http://www.youtube.com/xml/schemas/2015}"
 TOPIC_PREFIX = "https://www.youtube.com/xml/feeds/videos.xml?channel_id="
 
 
@@ -24,27 +21,6 @@ def intent_challenge(query: Mapping[str, str], known_channels: set[str]) -> str 
     if topic.removeprefix(TOPIC_PREFIX) not in known_channels:
         return None
     return query.get("hub.challenge") or None
-
-
-def parse_feed(body: bytes) -> tuple[dict[str, Any], str | None]:
-    """The feed's entries as `{"videos": [{"video_id", "channel_id", "title", "published", "updated"}]}`."""
-    try:
-        root = ElementTree.fromstring(body)  # noqa: S314 - verified sender; no DTDs in Atom from the hub
-    except ElementTree.ParseError as exc:
-        return {}, f"not XML: {exc}"
-    videos = []
-    for entry in root.findall(f"{_ATOM}entry"):
-        videos.append(
-            {
-                "video_id": entry.findtext(f"{_YT}videoId"),
-                "channel_id": entry.findtext(f"{_YT}channelId"),
-                "title": entry.findtext(f"{_ATOM}title"),
-                "published": entry.findtext(f"{_ATOM}published"),
-                "updated": entry.findtext(f"{_ATOM}updated"),
-            }
-        )
-    deleted = [e.get("ref") for e in root.findall("{http://purl.org/atompub/tombstones/1.0}deleted-entry")]
-    return {"videos": videos, "deleted": deleted}, None
 
 
 class YouTubeVerifier:

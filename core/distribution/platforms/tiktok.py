@@ -442,6 +442,11 @@ def _published(status: dict[str, Any], publish_id: str, handle: str | None) -> P
     return PublishedPost(publish_id, f"https://www.tiktok.com/@{handle}" if handle else None)
 
 
+def failure_for(reason: str, publish_id: str) -> PlatformError:
+    """What a FAILED post's `fail_reason` (from the status poll or the `post.publish.failed` webhook) means."""
+    return _failed(reason, publish_id)
+
+
 def _failed(reason: str, publish_id: str) -> PlatformError:
     detail = f"{LABEL} post {publish_id} FAILED: {reason}"
     if reason == "spam_risk_too_many_posts":
