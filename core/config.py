@@ -184,6 +184,17 @@ class Settings(BaseSettings):
     flood_user_uploads_per_hour: int = Field(
         default=20, ge=0, description="Files (videos, audio, documents) one chat user may send an hour"
     )
+    web_refusals_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Refused (forged, malformed) deliveries one address may send to one webhook route a minute",
+    )
+    web_requests_per_minute: int = Field(
+        default=120, ge=0, description="Requests one address may make a minute to OAuth callbacks, media links, feeds"
+    )
+    trusted_proxies: str = Field(
+        default="", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
+    )
     rate_limit_namespace: str = Field(
         default="", description="Prefix of the ratelimit:* keys when several Recast instances share one Redis"
     )

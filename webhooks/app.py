@@ -26,6 +26,7 @@ from sqlalchemy import text
 from core.billing.gateway_clients import PayPalRest
 from core.deps import CoreDeps
 from core.inbox.store import PLATFORM_TASK, PLATFORMS, PROCESS_TASK, GatewayInbox, asyncpg_dsn, engine_of
+from core.limits.window import RateLimiter
 from core.system.metrics import CONTENT_TYPE
 from core.work import submit
 from webhooks import billing_return, calendar, media, oauth
@@ -41,6 +42,7 @@ from webhooks.gateways.cashfree import CashfreeVerifier
 from webhooks.gateways.paypal import PAYPAL_CERT_HOSTS, PayPalVerifier, origin
 from webhooks.gateways.razorpay import RazorpayVerifier
 from webhooks.gateways.stripe import StripeVerifier
+from webhooks.limits import limits_middleware
 from webhooks.platforms import handshakes
 from webhooks.platforms.linkedin import LinkedInVerifier
 from webhooks.platforms.meta import MetaDeauthorizeVerifier, MetaVerifier
@@ -229,7 +231,11 @@ def make_web_app(
 ) -> web.Application:
     """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
     `bot_username` makes the checkout return page link back to the Telegram chat."""
-    app = web.Application(client_max_size=deps.settings.webhook_max_body_bytes)
+    limiter = RateLimiter(deps.redis, namespace=deps.settings.rate_limit_namespace)
+    app = web.Application(
+        client_max_size=deps.settings.webhook_max_body_bytes,
+        middlewares=[limits_middleware(deps.settings, limiter)],
+    )
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
     inbox = GatewayInbox(asyncpg_dsn(engine_of(deps.sessionmaker)))

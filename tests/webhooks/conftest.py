@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -90,6 +91,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             paypal_webhook_id=signing.PAYPAL_WEBHOOK_ID,
             recast_data_dir=tmp_path,
             webhook_max_body_bytes=64 * 1024,
+            # Every test's requests come from 127.0.0.1: each test counts its refusals apart.
+            rate_limit_namespace=f"t-{uuid.uuid4().hex[:10]}",
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
