@@ -79,9 +79,11 @@ async def finish_connect(
     )
     wake = await release_held(session, connection)
     pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
-    for page in pages:  # Pages the person may post as: one connection each, on the same tokens
+    reached = [(page, tokens) for page in pages]  # accounts the person may post as, on the same tokens
+    reached += [(other.account, other.tokens) for other in tokens.also]  # ... or each with its own
+    for page, page_tokens in reached:  # one connection each
         managed = await connections.save_connection(
-            session, settings, platform=platform, owner=owner, account=page, tokens=tokens
+            session, settings, platform=platform, owner=owner, account=page, tokens=page_tokens
         )
         wake += await release_held(session, managed)
     released = len(wake)
@@ -103,8 +105,8 @@ async def finish_connect(
     else:
         name = f" as {account.username}" if account.username else ""
         text = f"Connected {label(platform)}{name}. Approved drafts can now be published there."
-    if pages:
-        names = ", ".join(p.username or p.platform_user_id for p in pages)
+    if reached:
+        names = ", ".join(p.username or p.platform_user_id for p, _ in reached)
         text += f" The same sign-in also connects {names}: each is its own account in /connections."
     if released:
         text += f" {released} post(s) that were on hold are back on schedule."

@@ -22,6 +22,9 @@ class TokenSet:
     refresh_token: str | None = None
     expires_at: datetime | None = None
     scopes: list[str] = field(default_factory=list)
+    # Further accounts the same sign-in reached, each with a token of its own (a person's other Facebook
+    # Pages): one connection each.
+    also: tuple[ManagedAccount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,12 @@ class Account:
     platform_user_id: str
     username: str | None
     kind: str = "member"  # member | organization
+
+
+@dataclass(frozen=True)
+class ManagedAccount:
+    account: Account
+    tokens: TokenSet
 
 
 @dataclass(frozen=True)

@@ -247,14 +247,20 @@ class FakeMeta:
             self.granted.discard(permission)
         return web.json_response({"success": True})
 
-    def _page_token_for(self, user_token: str) -> str:
+    def _page_token_for(self, user_token: str, page_id: str | None = None) -> str:
         """A Page token as Meta mints it: without expiry when asked with a long-lived user token, for an hour
         when asked with a short-lived one."""
         page_token = "EAAP" + secrets.token_urlsafe(16)
-        self.page_tokens[page_token] = self.page_id
+        self.page_tokens[page_token] = page_id or self.page_id
         never = user_token in self.long_lived
         self.token_expiry[page_token] = 0 if never else int(datetime.now(UTC).timestamp()) + 3600
         return page_token
+
+    def _page_name(self, page_id: str) -> str:
+        return next((str(p.get("name")) for p in self.extra_pages if str(p.get("id")) == page_id), self.page_name)
+
+    def _page_ids(self) -> set[str]:
+        return {self.page_id, *(str(p["id"]) for p in self.extra_pages if p.get("id"))}
 
     async def _accounts(self, request: web.Request) -> web.Response:
         token, refused = self._user(request)
@@ -266,7 +272,14 @@ class FakeMeta:
         page: dict[str, Any] = {"id": self.page_id, "name": self.page_name, "access_token": page_token}
         if self.has_instagram and "instagram_basic" in self.granted:
             page["instagram_business_account"] = {"id": self.ig_user_id, "username": self.ig_username}
-        pages = [page, *self.extra_pages]
+        # Further Pages the person manages: each with a token of its own, as Meta lists them.
+        others = [
+            {**extra, "access_token": self._page_token_for(token, str(extra["id"]))}
+            if extra.get("id") and extra.get("manages", True)
+            else extra
+            for extra in self.extra_pages
+        ]
+        pages = [page, *({k: v for k, v in p.items() if k != "manages"} for p in others)]
         return web.json_response({"data": pages, "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}})
 
     async def _debug_token(self, request: web.Request) -> web.Response:
@@ -310,7 +323,8 @@ class FakeMeta:
             return refused or _error(400, 190, "no token")
         if node == "me":
             if token in self.page_tokens:  # a Page token's "me" is the Page
-                return web.json_response({"id": self.page_id, "name": self.page_name})
+                page_id = self.page_tokens[token]
+                return web.json_response({"id": page_id, "name": self._page_name(page_id)})
             return web.json_response({"id": self.user_tokens[token], "name": "Asha Rao"})
         if node == self.page_id:
             if token not in self.user_tokens:
@@ -368,10 +382,10 @@ class FakeMeta:
                 for m in sorted(self.ig_media, key=lambda m: m["timestamp"], reverse=True)[:limit]
             ]
             return web.json_response({"data": items})
-        if node == self.page_id and edge in ("posts", "videos"):
-            if self.page_tokens.get(token) != self.page_id:
+        if node in self._page_ids() and edge in ("posts", "videos"):
+            if self.page_tokens.get(token) != node:
                 return _error(400, 190, "(#190) This method must be called with a Page Access Token")
-            rows = self.page_posts if edge == "posts" else self.page_videos
+            rows = [r for r in (self.page_posts if edge == "posts" else self.page_videos) if _page_of(r) == node]
             return web.json_response({"data": list(reversed(rows))[:limit]})
         return _error(400, 100, f"Unknown path components: /{node}/{edge}", kind="OAuthException")
 
@@ -391,12 +405,12 @@ class FakeMeta:
             answer = await self._create_container(form)
         elif node == self.ig_user_id and edge == "media_publish":
             answer = self._media_publish(str(form.get("creation_id", "")))
-        elif node == self.page_id and edge in ("feed", "photos", "videos"):
-            if self.page_tokens.get(token) != self.page_id:
+        elif node in self._page_ids() and edge in ("feed", "photos", "videos"):
+            if self.page_tokens.get(token) != node:
                 return _error(
                     400, 200, "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts"
                 )
-            answer = await self._page_post(edge, form)
+            answer = await self._page_post(edge, form, node)
         else:
             return _error(400, 100, f"Unknown path components: /{node}/{edge}")
         if fault is not None and answer.status < 300:
@@ -485,9 +499,9 @@ class FakeMeta:
         self.publishes.append(when)
         return media
 
-    async def _page_post(self, edge: str, form: Any) -> web.Response:
+    async def _page_post(self, edge: str, form: Any, page_id: str) -> web.Response:
         number = next(self._ids)
-        post_id = f"{self.page_id}_{number}"
+        post_id = f"{page_id}_{number}"
         if edge == "feed":
             message = str(form.get("message", ""))
             if not message.strip():
@@ -532,7 +546,7 @@ class FakeMeta:
             {
                 "id": video_id,
                 "description": str(form.get("description", "")),
-                "permalink_url": f"/{self.page_id}/videos/{video_id}/",
+                "permalink_url": f"/{page_id}/videos/{video_id}/",
             }
         )
         return web.json_response({"id": video_id})
@@ -545,6 +559,13 @@ class FakeMeta:
                     self.faults.remove(fault)
                 return fault
         return None
+
+
+def _page_of(row: dict[str, Any]) -> str:
+    """The Page a post or video row is on (post ids are `<page>_<n>`; videos say it in their permalink)."""
+    if "_" in str(row["id"]):
+        return str(row["id"]).split("_", 1)[0]
+    return str(row.get("permalink_url", "")).strip("/").split("/", 1)[0]
 
 
 def _error(

@@ -1,10 +1,12 @@
 """Facebook Pages: posts, photos and videos on a Page the person manages, through the Graph API.
 
-Connecting ends with the Page's own access token, not the person's: the first Page `/me/accounts` lists
-when asked with the long-lived user token. Meta documents that a Page token obtained that way has no
-expiry (it stops working only if the person loses their role on the Page, changes their password or
-removes the app), where the user token lasts about 60 days and can't be renewed server-side; Recast stores
-whatever expiry `debug_token` reports for it, so a Page token that does expire is warned about like any.
+Connecting ends with each Page's own access token, not the person's: `/me/accounts`, asked with the
+long-lived user token, lists every Page the person manages and allowed, each with its token; the first is
+the connection the sign-in names and the others come with it (`TokenSet.also`), one connection each.
+Meta documents that a Page token obtained that way has no expiry (it stops working only if the person
+loses their role on the Page, changes their password or removes the app), where the user token lasts
+about 60 days and can't be renewed server-side; Recast stores whatever expiry `debug_token` reports for
+each, so a Page token that does expire is warned about like any.
 
 Posts go out with that token: text to `/<page-id>/feed` (`message`), an image to `/<page-id>/photos`
 (`url`, or the file as `source`), a video to `/<page-id>/videos` (`file_url`, or the file as `source`)
@@ -14,6 +16,7 @@ once processed, its videos) are where a post whose answer was lost is looked for
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +31,15 @@ from core.distribution.platforms.meta_graph import (
     node_of,
 )
 from core.distribution.platforms.names import Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+from core.distribution.ports import (
+    Account,
+    Credentials,
+    ManagedAccount,
+    PostContent,
+    PublishedPost,
+    TokenSet,
+    text_marker,
+)
 
 RECENT = 25
 
@@ -39,33 +50,39 @@ class FacebookPagesClient(MetaGraphClient):
     own_scopes: tuple[str, ...] = ("pages_manage_posts",)
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
-        """The person's long-lived token, traded for the first Page's token with that token's own expiry."""
+        """The person's long-lived token, traded for every Page's token, each with its own expiry: the first
+        Page's is the answer, the others ride along in `also`."""
         person = await super().exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         async with self.session() as session:
-            pages = await self.graph(
+            listing = await self.graph(
                 session, "GET", "me/accounts", person.access_token, params={"fields": "id,name,access_token"}
             )
-            page_token = next(
-                (
-                    caption_of(p, "access_token")
-                    for p in pages.get("data", [])
-                    if isinstance(p, dict) and p.get("id") and caption_of(p, "access_token")
-                ),
-                None,
-            )
-            if page_token is None:
+            pages = [
+                p for p in listing.get("data", []) if isinstance(p, dict) and p.get("id") and p.get("access_token")
+            ]
+            if not pages:
                 raise CannotConnect(
                     "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on "
                     "the sign-in screen, then /connect again."
                 )
-            info = await self._debug(session, page_token)
-        expires = int(info.get("expires_at") or 0)  # 0: never
-        return TokenSet(
-            access_token=page_token,
-            refresh_token=None,
-            expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
-            scopes=person.scopes,
+            tokens: list[tuple[dict[str, Any], TokenSet, str]] = []
+            for page in pages:
+                token = caption_of(page, "access_token")
+                info = await self._debug(session, token)
+                expires = int(info.get("expires_at") or 0)  # 0: never
+                page_tokens = TokenSet(
+                    access_token=token,
+                    refresh_token=None,
+                    expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
+                    scopes=person.scopes,
+                )
+                tokens.append((page, page_tokens, str(info.get("user_id") or "")))
+        first, *others = tokens
+        also = tuple(
+            ManagedAccount(Account(account_id(str(p["id"]), who), p.get("name"), kind="page"), t)
+            for p, t, who in others
         )
+        return replace(first[1], also=also)
 
     async def _debug(self, session: aiohttp.ClientSession, token: str) -> dict[str, Any]:
         """`debug_token` (asked with the app's own token): whose token it is, for what, until when."""

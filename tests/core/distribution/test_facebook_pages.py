@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from core.deps import CoreDeps
 from core.distribution import connections, publishing, service
@@ -87,6 +88,42 @@ async def test_a_due_post_goes_out_once_on_the_page_and_the_creator_gets_the_lin
     assert (
         sent_texts(meta_deps, creator.chat)[-1] == f"Published on Facebook ({meta.page_name}): {post['permalink_url']}"
     )
+
+
+async def test_one_login_connects_every_page_the_person_manages_each_with_its_own_token(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator, run_id: str
+) -> None:
+    meta.extra_pages = [
+        {"id": "10900012", "name": "Crumb Bakery"},
+        {"id": "10900013", "name": "Asha Rao Talks"},
+        {"id": "10900014", "name": "A Page Asha only follows", "manages": False},  # no token: not hers to post
+    ]
+    first = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    async with meta_deps.sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(PlatformConnection).where(
+                    PlatformConnection.user_id == creator.user_id, PlatformConnection.platform == "facebook"
+                )
+            )
+        ).all()
+    by_name = {str(c.platform_username): c for c in rows}
+    assert sorted(by_name) == sorted([meta.page_name, "Crumb Bakery", "Asha Rao Talks"])
+    assert first.platform_username == meta.page_name
+    box = connections.token_box(meta_deps.settings)
+    tokens = {name: box.decrypt(c.access_token) for name, c in by_name.items()}
+    assert len(set(tokens.values())) == 3  # each Page's own token, not one shared
+    assert meta.page_tokens[str(tokens["Crumb Bakery"])] == "10900012"
+    assert by_name["Crumb Bakery"].platform_user_id == f"10900012@{meta.user_id}"
+    told = await wait_for_message(meta_deps, creator.chat, "Connected Facebook")
+    assert "The same sign-in also connects Crumb Bakery, Asha Rao Talks" in told.text
+
+    async with running_worker(meta_deps, f"fb-{run_id}-pages"):
+        post_id = await _schedule(meta_deps, creator, by_name["Crumb Bakery"], in_s=0.3)
+        done = await wait_for_status(meta_deps, post_id, PostStatus.PUBLISHED)
+    [post] = meta.page_posts
+    assert post["id"].startswith("10900012_") and done.platform_post_id == post["id"]
+    assert ("POST", "10900012/feed") in meta.requests and ("POST", f"{meta.page_id}/feed") not in meta.requests
 
 
 async def test_a_lost_answer_is_found_on_the_page_instead_of_posted_twice(
