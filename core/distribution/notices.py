@@ -29,6 +29,12 @@ async def owner_chats(session: AsyncSession, connection: PlatformConnection) -> 
     return await creator_chats(session=session, user_id=connection.user_id)
 
 
+def caption_preview(caption: str | None, length: int = 60) -> str:
+    """A post's first line, cut to `length` characters with an ellipsis: one line in a list of posts."""
+    first = next((line.strip() for line in (caption or "").splitlines() if line.strip()), "")
+    return first if len(first) <= length else first[: length - 1].rstrip() + "…"
+
+
 def local_time(when: datetime, timezone: str | None) -> str:
     zone = ZoneInfo(timezone or "Asia/Kolkata")
     return when.astimezone(zone).strftime("%a %d %b, %H:%M ") + (timezone or "Asia/Kolkata")

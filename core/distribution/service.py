@@ -22,7 +22,7 @@ from core.distribution.clients import configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import NotPublishable, PlatformError
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
-from core.distribution.platforms.names import RULES, Platform
+from core.distribution.platforms.names import RULES, Platform, label
 from core.repurposing.errors import DraftNotFound
 from core.repurposing.models import GeneratedContent
 from core.storage.files import FileStore
@@ -123,21 +123,42 @@ async def disconnect(session: AsyncSession, settings: Settings, owner: Owner, co
     return Disconnected(connection.platform, connection.platform_username, revoked, cancelled, sharing)
 
 
+def disconnect_summary(result: Disconnected, *, whose: str = "your") -> str:
+    """What a disconnect did, truthfully: tokens deleted here; revoked there, kept for another account on
+    the same sign-in, or not confirmed; posts cancelled."""
+    name = label(result.platform)
+    text = "Its tokens are deleted here"
+    if result.shares_sign_in_with:
+        others = ", ".join(result.shares_sign_in_with)
+        text += (
+            f"; the same {name} sign-in still serves {others}, so Recast keeps that access until it's disconnected too."
+        )
+    elif result.revoked_at_platform:
+        text += f" and {name} revoked Recast's access."
+    else:
+        text += f"; {name} didn't confirm revoking Recast's access, so remove Recast in {whose} {name} settings too."
+    if result.cancelled_posts:
+        text += f" {result.cancelled_posts} scheduled post(s) were cancelled."
+    return text
+
+
 class CannotCancel(RecastError):
     user_message = "That post can't be cancelled any more."
 
 
 async def upcoming(session: AsyncSession, owner: Owner, *, limit: int = 20) -> list[ScheduledPost]:
-    """The owner's posts still to go out (scheduled or held), soonest first."""
-    rows = await session.scalars(
-        select(ScheduledPost)
-        .where(
-            ScheduledPost.user_id == owner.user_id,
-            ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.HELD, PostStatus.PUBLISHING]),
-        )
-        .order_by(ScheduledPost.scheduled_for)
-        .limit(limit)
+    """The owner's posts still to go out (scheduled or held), soonest first: a creator's own, or for a
+    client account every post on its accounts, whoever on the team scheduled it."""
+    stmt = select(ScheduledPost).where(
+        ScheduledPost.status.in_([PostStatus.SCHEDULED, PostStatus.HELD, PostStatus.PUBLISHING])
     )
+    if owner.client_account_id is not None:
+        stmt = stmt.join(PlatformConnection, PlatformConnection.id == ScheduledPost.platform_connection_id).where(
+            PlatformConnection.client_account_id == owner.client_account_id
+        )
+    else:
+        stmt = stmt.where(ScheduledPost.user_id == owner.user_id)
+    rows = await session.scalars(stmt.order_by(ScheduledPost.scheduled_for).limit(limit))
     return list(rows.all())
 
 

@@ -1,4 +1,5 @@
-"""`/recast setup | link | channel | member | invite | workflow | approvals | submit | connect | connections`.
+"""`/recast setup | link | channel | member | invite | workflow | approvals | submit | connect | connections |
+disconnect | calendar | stats`.
 
 Everything but `workflow` is acknowledged at once and answered by an ephemeral message from a lazy
 listener; `workflow` opens its modal in the ack phase because the trigger id expires within 3 seconds.
@@ -30,7 +31,8 @@ from core.workflow import members, qa
 HELP = (
     "Try `/recast setup`, `/recast approvals`, `/recast workflow`, `/recast submit <link or text>`. In a client's "
     "channel: `/recast connect linkedin` connects an account its approved drafts are published to, "
-    "`/recast connections` lists them, `/recast stats` shows the client's week so far (`/recast stats <client>` "
+    "`/recast connections` lists them, `/recast disconnect <platform> [account]` removes one, `/recast calendar` "
+    "shows the coming week, `/recast stats` shows the client's week so far (`/recast stats <client>` "
     "from anywhere). Owners and admins: `/recast link <organization or invite>`, "
     "`/recast channel <client account>`, `/recast member @someone <role>`; owners: `/recast invite [role]`."
 )
@@ -45,9 +47,21 @@ LAZY_VERBS = (
     "submit",
     "connect",
     "connections",
+    "disconnect",
+    "calendar",
     "stats",
 )
-NO_ARG_VERBS = ("setup", "approvals", "invite", "install-link", "connect", "connections", "stats")
+NO_ARG_VERBS = (
+    "setup",
+    "approvals",
+    "invite",
+    "install-link",
+    "connect",
+    "connections",
+    "disconnect",
+    "calendar",
+    "stats",
+)
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
 
@@ -252,7 +266,7 @@ async def _run_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebCli
     if verb == "approvals":
         await _approvals(deps, body, client)
         return
-    if verb in ("connect", "connections", "stats"):
+    if verb in ("connect", "connections", "disconnect", "calendar", "stats"):
         if verb == "stats":
             await stats.command(deps, body, client, arg)
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -27,13 +27,14 @@ from bots.slack.publish_blocks import (
     schedule_modal,
 )
 from core.accounts.models import ClientAccount
+from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
-from core.distribution import agency, connect, connections, slots
+from core.distribution import agency, connect, connections, service, slots
 from core.distribution.connections import Owner
-from core.distribution.models import ConnectionStatus, PlatformConnection, ScheduledPost
-from core.distribution.notices import local_time
+from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
+from core.distribution.notices import caption_preview, local_time
 from core.distribution.platforms.names import Platform, label
 from core.integrations import slack_links
 from core.integrations.errors import WorkspaceNotLinked
@@ -94,11 +95,81 @@ def _pick(available: list[Platform], wanted: str) -> list[Platform] | str:
 
 
 async def command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, verb: str, arg: str) -> None:
-    """`/recast connect [platform]` or `/recast connections`."""
+    """`/recast connect [platform]`, `/recast connections`, `/recast disconnect <account>`, `/recast calendar`."""
     if verb == "connect":
         await connect_command(deps, body, client, arg)
+    elif verb == "disconnect":
+        await disconnect_command(deps, body, client, arg)
+    elif verb == "calendar":
+        await calendar_command(deps, body, client)
     else:
         await connections_command(deps, body, client)
+
+
+def _matches(connection: PlatformConnection, wanted: str) -> bool:
+    """`linkedin`, `x`, an account name (`@crumb.bakes`, `Crumb Bakery`) or `linkedin Crumb Bakery`."""
+    words = wanted.strip().lower()
+    platform = {"twitter": "x"}.get(words.split(maxsplit=1)[0], words.split(maxsplit=1)[0]) if words else ""
+    name = str(connection.platform_username or connection.platform_user_id).lower()
+    if platform == connection.platform:
+        rest = words.split(maxsplit=1)[1] if len(words.split(maxsplit=1)) == 2 else ""
+        return not rest or rest.lstrip("@") == name.lstrip("@")
+    return words.lstrip("@") == name.lstrip("@")
+
+
+async def disconnect_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, arg: str) -> None:
+    """`/recast disconnect <platform or account>`: revoke where the platform allows, delete the tokens,
+    cancel the posts scheduled on it; said in the channel, so the team knows."""
+    reply = {"channel": body["channel_id"], "user": body["user_id"]}
+    async with session_scope(deps.sessionmaker) as session:
+        found = await _channel_client(session, client, body)
+        if isinstance(found, str):
+            await client.chat_postEphemeral(**reply, text=found)
+            return
+        mine = [c for c in await connections.connections_of(session, found.owner) if _matches(c, arg)] if arg else []
+        if len(mine) != 1:
+            listed = await connections.connections_of(session, found.owner)
+            names = ", ".join(f"`{c.platform} {c.platform_username or c.platform_user_id}`" for c in listed)
+            if not listed:
+                text = f"*{found.client.name}* has no connected accounts to disconnect."
+            elif not mine:
+                text = f"Which account? `/recast disconnect <platform> [account]`, one of: {names}."
+            else:
+                text = f"More than one account matches “{arg[:40]}”: name one of {names}."
+            await client.chat_postEphemeral(**reply, text=text)
+            return
+        connection = mine[0]
+        result = await service.disconnect(session, deps.settings, found.owner, connection.id)
+    text = f"<@{body['user_id']}> disconnected {agency.account_name(connection)} for *{found.client.name}*. "
+    text += service.disconnect_summary(result, whose="the account's")
+    await client.chat_postMessage(channel=body["channel_id"], text=text)
+
+
+async def calendar_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """`/recast calendar`: what goes out on the channel's client account's accounts in the coming week, in
+    the client's timezone."""
+    reply = {"channel": body["channel_id"], "user": body["user_id"]}
+    async with session_scope(deps.sessionmaker) as session:
+        found = await _channel_client(session, client, body)
+        if isinstance(found, str):
+            await client.chat_postEphemeral(**reply, text=found)
+            return
+        tz = await agency.client_timezone(session, found.client.id)
+        horizon = utcnow() + timedelta(days=7)
+        rows = [p for p in await service.upcoming(session, found.owner, limit=100) if p.scheduled_for <= horizon]
+    if not rows:
+        text = (
+            f"Nothing is scheduled for *{found.client.name}* in the coming week. Approve a draft here and "
+            "tap *Schedule* to add one."
+        )
+    else:
+        lines = [
+            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {caption_preview(p.post_caption)}"
+            + (" (on hold: the account needs connecting again)" if p.status == PostStatus.HELD else "")
+            for p in rows
+        ]
+        text = f"Coming up for *{found.client.name}* (times in {tz}):\n" + "\n".join(lines)
+    await client.chat_postEphemeral(**reply, text=text)
 
 
 async def connect_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, arg: str) -> None:

@@ -129,19 +129,7 @@ async def disconnect_buttons(query: CallbackQuery, session: AsyncSession, deps: 
     result = await service.disconnect(session, deps.settings, owner, connection_id)
     await session.commit()
     await query.answer("Disconnected.")
-    name = label(result.platform)
-    text = f"Disconnected {_account(connection)}. Its tokens are deleted here"
-    if result.shares_sign_in_with:
-        others = ", ".join(result.shares_sign_in_with)
-        text += (
-            f"; the same {name} sign-in still serves {others}, so Recast keeps that access until you disconnect it too."
-        )
-    elif result.revoked_at_platform:
-        text += f" and {name} revoked Recast's access."
-    else:
-        text += f"; {name} didn't confirm revoking Recast's access, so remove Recast in your {name} settings too."
-    if result.cancelled_posts:
-        text += f" {result.cancelled_posts} scheduled post(s) were cancelled."
+    text = f"Disconnected {_account(connection)}. " + service.disconnect_summary(result)
     if query.message is not None:
         await query.message.answer(text)
 

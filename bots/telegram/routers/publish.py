@@ -23,7 +23,7 @@ from core.distribution import calendar as content_calendar
 from core.distribution import calendar_feed, connect, connections, service, slots
 from core.distribution.connections import Owner
 from core.distribution.models import PlatformConnection, PostStatus
-from core.distribution.notices import local_time
+from core.distribution.notices import caption_preview, local_time
 from core.distribution.platforms.names import RULES, Platform, label
 from core.distribution.post_media import PostMedia
 from core.repurposing.models import GeneratedContent
@@ -280,7 +280,7 @@ async def calendar(message: Message, session: AsyncSession, deps: CoreDeps) -> N
     sections = []
     if rows:
         lines = [
-            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {(p.post_caption or '')[:60]}"
+            f"• {local_time(p.scheduled_for, tz)} — {label(p.platform)}: {caption_preview(p.post_caption)}"
             + (" (on hold: reconnect the account)" if p.status == PostStatus.HELD else "")
             for p in rows
         ]

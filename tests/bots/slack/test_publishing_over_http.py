@@ -327,3 +327,51 @@ async def test_a_client_token_linkedin_refuses_to_renew_is_said_in_the_clients_c
     assert said.params["text"].endswith("To reconnect, run `/recast connect linkedin` in the client's channel.")
     async with deps.sessionmaker() as s:
         assert (await s.get_one(PlatformConnection, li.id)).status == "refresh_failed"
+
+
+async def test_calendar_shows_the_clients_coming_week_and_disconnect_revokes_and_cancels_it(
+    deps, publishing_web, slack, fake_slack, linkedin, agency, worker
+):
+    manager = agency.slack_ids["manager"]
+    assert await slack.command(manager, "calendar") == ""
+    (empty,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: "Nothing is scheduled" in c.params["text"])
+    assert empty.params["text"].startswith("Nothing is scheduled for *Acme Foods* in the coming week.")
+
+    await _connected_linkedin(deps, linkedin, agency)
+    draft_id, post = await _approve_both_stages(deps, slack, fake_slack, agency)
+    (offer,) = await fake_slack.wait_for("chat.postMessage", _in_thread(post, "Publish it now or schedule it"))
+    (row,) = _offer_rows(offer)
+    await slack.send(slack.interactive_body(click(manager, SCHEDULE, row[1]["value"], post.response["ts"])), FORM)
+    (opened,) = await fake_slack.wait_for("views.open")
+    typed = {"when": {"value": {"type": "plain_text_input", "value": "tomorrow 9:30"}}}
+    meta = opened.params["view"]["private_metadata"]
+    await slack.interact(view_submission(team=TEAM, user=manager, callback_id=SCHEDULE_MODAL, meta=meta, values=typed))
+    await fake_slack.wait_for("chat.postMessage", _in_thread(post, f"<@{manager}> scheduled it on LinkedIn"))
+
+    # Anyone on the client's team sees what goes out, in the client's timezone (the default, Asia/Kolkata).
+    assert await slack.command(agency.slack_ids["client"], "calendar") == ""
+    (week,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params["text"].startswith("Coming up for"))
+    lines = week.params["text"].split("\n")
+    assert lines[0] == "Coming up for *Acme Foods* (times in Asia/Kolkata):"
+    assert len(lines) == 2 and "09:30" in lines[1] and "— LinkedIn: " in lines[1]
+
+    # Disconnecting: which account must be said; then tokens go, LinkedIn revokes, the post is cancelled.
+    assert await slack.command(manager, "disconnect") == ""
+    (which,) = await fake_slack.wait_for("chat.postEphemeral", lambda c: c.params["text"].startswith("Which account?"))
+    assert "`linkedin Asha Rao`" in which.params["text"]
+    assert await slack.command(manager, "disconnect linkedin") == ""
+    (gone,) = await fake_slack.wait_for("chat.postMessage", lambda c: " disconnected " in c.params["text"])
+    assert gone.params["channel"] == CHANNEL
+    assert gone.params["text"] == (
+        f"<@{manager}> disconnected LinkedIn (Asha Rao) for *Acme Foods*. Its tokens are deleted here and "
+        "LinkedIn revoked Recast's access. 1 scheduled post(s) were cancelled."
+    )
+    async with deps.sessionmaker() as s:
+        (scheduled,) = (
+            await s.scalars(select(ScheduledPost).where(ScheduledPost.generated_content_id == draft_id))
+        ).all()
+        left = await connections.connections_of(
+            s, Owner(agency.team.manager.id, agency.team.client.id, agency.team.org.id)
+        )
+    assert scheduled.status == PostStatus.CANCELLED and left == []
+    assert linkedin.posts == []
