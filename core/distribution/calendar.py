@@ -6,11 +6,10 @@ Accepting keeps the slot. If the entry's draft is approved and an account that c
 it is scheduled there at the entry's time (`service.schedule_draft`); otherwise approving the draft later
 schedules it (`schedule_kept`, called from the approve path).
 
-The seed's `calendar_entries` has no status or post column, so an entry's state lives in its `tags`:
-exactly one of `suggested` / `accepted` / `dismissed`, plus `format:<output format>`, `strategy:<id>` (the
-strategy that suggested it, which makes re-planning idempotent) and, once scheduled, `post:<id>`. Only
-this module reads or writes them. The entry's date and time are the creator's wall clock in the calendar's
-timezone (`content_calendars.ai_strategy["timezone"]`).
+An entry's state is its `status` (`suggested` / `accepted` / `dismissed`, with `decided_at`) and, once
+scheduled, `scheduled_post_id`; its `tags` say what it is for: `format:<output format>` and
+`strategy:<id>` (the strategy that suggested it, which makes re-planning idempotent). The entry's date and
+time are the creator's wall clock in the calendar's timezone (`content_calendars.ai_strategy["timezone"]`).
 """
 
 from __future__ import annotations
@@ -136,7 +135,7 @@ def week_suggestions(formats: list[dict[str, Any]], timezone: str, now: datetime
     return sorted(out, key=lambda s: s.at_utc)
 
 
-# --- the state kept in the entry's tags ------------------------------------------------------------------
+# --- an entry's state and tags ---------------------------------------------------------------------------
 
 
 def _tag(entry: CalendarEntry, key: str) -> str | None:
@@ -145,10 +144,7 @@ def _tag(entry: CalendarEntry, key: str) -> str | None:
 
 
 def state_of(entry: CalendarEntry) -> EntryState:
-    for tag in entry.tags or []:
-        if tag in EntryState.__members__.values():
-            return EntryState(tag)
-    return EntryState.SUGGESTED
+    return EntryState(entry.status) if entry.status else EntryState.SUGGESTED
 
 
 def format_of(entry: CalendarEntry) -> str:
@@ -156,17 +152,14 @@ def format_of(entry: CalendarEntry) -> str:
 
 
 def post_id_of(entry: CalendarEntry) -> uuid.UUID | None:
-    found = _tag(entry, "post")
-    return uuid.UUID(found) if found else None
+    return entry.scheduled_post_id
 
 
 def _set(entry: CalendarEntry, *, state: EntryState | None = None, post: uuid.UUID | None = None) -> None:
-    tags = list(entry.tags or [])
     if state is not None:
-        tags = [state.value] + [t for t in tags if t not in EntryState.__members__.values()]
+        entry.status, entry.decided_at = state.value, utcnow()
     if post is not None:
-        tags = [t for t in tags if not t.startswith("post:")] + [f"post:{post}"]
-    entry.tags = tags  # a new list: SQLAlchemy sees the change
+        entry.scheduled_post_id = post
 
 
 def what(entry: CalendarEntry) -> str:
@@ -259,7 +252,8 @@ async def add_suggestions(
                 scheduled_time=at,
                 platform=str(item["platform"]),
                 notes=f"{fmt.label if fmt else item['format']}{title} ({item.get('source', 'suggested')})",
-                tags=[EntryState.SUGGESTED.value, f"format:{item['format']}", marker],
+                status=EntryState.SUGGESTED.value,
+                tags=[f"format:{item['format']}", marker],
             )
         )
     session.add_all(entries)
@@ -377,7 +371,7 @@ async def kept(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Calendar
             .join(ContentCalendar, ContentCalendar.id == CalendarEntry.calendar_id)
             .where(
                 ContentCalendar.user_id == user_id,
-                CalendarEntry.tags.contains([EntryState.ACCEPTED.value]),
+                CalendarEntry.status == EntryState.ACCEPTED,
                 CalendarEntry.scheduled_date >= utcnow().date() - timedelta(days=1),
             )
         )
@@ -499,7 +493,8 @@ async def schedule_kept(
             .join(ContentCalendar, ContentCalendar.id == CalendarEntry.calendar_id)
             .where(
                 ContentCalendar.user_id == owner.user_id,
-                CalendarEntry.tags.contains([EntryState.ACCEPTED.value, f"format:{fmt}"]),
+                CalendarEntry.status == EntryState.ACCEPTED,
+                CalendarEntry.tags.contains([f"format:{fmt}"]),
                 func.coalesce(CalendarEntry.generated_content_id, draft.id) == draft.id,
             )
             .with_for_update(of=CalendarEntry)

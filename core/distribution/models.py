@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -158,6 +158,10 @@ class ContentCalendar(TimestampMixin, Base):
 
 class CalendarEntry(Base):
     __tablename__ = "calendar_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('suggested', 'accepted', 'dismissed')", name="status"),
+        Index("idx_calendar_entries_calendar_status", "calendar_id", "status"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     calendar_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_calendars.id", ondelete="CASCADE"))
@@ -168,6 +172,10 @@ class CalendarEntry(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str] | None]
     created_at: Mapped[datetime | None] = created_at_column()
+    # Recast's: the creator's decision on the slot and the post it became (core.distribution.calendar).
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'suggested'"))
+    scheduled_post_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
 
 
 class PlatformQuotaUsage(Base):

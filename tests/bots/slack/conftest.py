@@ -70,6 +70,8 @@ def deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack):
         slack_api_url=fake_slack.base_url,
         recast_secret_key=SecretStr("test-secret-key-for-slack"),
         link_allow_private_networks=True,  # the "web" in these tests is a local server
+        # Flood counters per test: every test speaks in the same channel, and the channel limit counts them all.
+        rate_limit_namespace=f"slack-test-{uuid.uuid4().hex[:10]}",
     )
     return deps
 

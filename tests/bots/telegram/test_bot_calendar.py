@@ -138,7 +138,7 @@ async def test_calendar_lists_suggested_slots_and_accept_and_dismiss_do_what_the
         await web.close()
     async with publish_deps.sessionmaker() as session:
         [post] = (await session.scalars(select(ScheduledPost).where(ScheduledPost.user_id == user_id))).all()
-        entry = await session.scalar(select(CalendarEntry).where(CalendarEntry.tags.contains([f"post:{post.id}"])))
+        entry = await session.scalar(select(CalendarEntry).where(CalendarEntry.scheduled_post_id == post.id))
     assert post.status == PostStatus.SCHEDULED and entry is not None
     slot = datetime.combine(entry.scheduled_date, entry.scheduled_time or time(), tzinfo=KOLKATA)
     assert post.scheduled_for == slot.astimezone(UTC)

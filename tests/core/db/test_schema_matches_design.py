@@ -13,7 +13,9 @@ Deliberate deviations, each asserted rather than skipped:
   and whether it is a member or an organization account (publishing needs all four);
 - content_assets carries the creator's stated hours and cost of the original, roi_calculations the currency
   of its money and the basis of its figures, seo_metrics a blog draft's on-page checks and when they were
-  made (analytics: ROI and SEO).
+  made (analytics: ROI and SEO);
+- calendar_entries carries the creator's decision on a suggested slot (status, decided_at) and the post
+  it became (scheduled_post_id), which the seed kept nowhere.
 """
 
 from __future__ import annotations
@@ -50,12 +52,16 @@ EXTRA_COLUMNS = {
     ("roi_calculations", "basis"): ("jsonb", False),
     ("seo_metrics", "on_page_checks"): ("jsonb", False),
     ("seo_metrics", "checked_at"): ("timestamp with time zone", False),
+    ("calendar_entries", "status"): ("character varying(20)", True),
+    ("calendar_entries", "scheduled_post_id"): ("uuid", False),
+    ("calendar_entries", "decided_at"): ("timestamp with time zone", False),
 }
 
 # Foreign keys Recast adds on a designed table (a snapshot can belong to a client account).
 EXTRA_FOREIGN_KEYS = {
     ("analytics_snapshots", "client_account_id"): ("client_accounts", "id", "c"),
     ("analytics_snapshots_archive", "client_account_id"): ("client_accounts", "id", "c"),
+    ("calendar_entries", "scheduled_post_id"): ("scheduled_posts", "id", "n"),
 }
 
 _DELETE_RULES = {"CASCADE": "c", "SET NULL": "n", "SET DEFAULT": "d", "RESTRICT": "r", "NO ACTION": "a"}
