@@ -204,6 +204,11 @@ class Settings(BaseSettings):
     seller_state_code: str = "29"
     webhook_max_body_bytes: int = 1_048_576
 
+    # Analytics collection shares the platforms' daily quotas with publishing; this share stays for publishing
+    analytics_quota_reserve_percent: int = Field(
+        default=20, ge=0, le=100, description="Share of a platform's daily quota analytics never uses"
+    )
+
     # ROI (core.analytics.roi): used when the creator has not stated what the original took
     roi_default_hours: Decimal = Field(
         default=Decimal(3), gt=0, description="Hours to make an original, when not stated"

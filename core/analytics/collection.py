@@ -28,11 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.analytics.models import EngagementMetric
 from core.common.clock import utcnow
 from core.config import Settings
-from core.distribution import connections
+from core.distribution import connections, quotas
 from core.distribution.clients import configured_clients
 from core.distribution.errors import PlatformError, RateLimited, TokenRevoked
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
+from core.distribution.platforms.youtube import stats_calls
 from core.distribution.ports import InsightsClient, PostInsights
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,11 @@ async def collect_due(
         if connection.status != ConnectionStatus.ACTIVE:
             deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + BROKEN_CONNECTION_WAIT))
             continue
+        if not await _quota_allows(sessionmaker, settings, connection.platform, len(items)):
+            # Publishing's share of the day's quota is all that is left: wait for the reset, publish first.
+            deferrals.update(dict.fromkeys((i.post_id for i in items), quotas.next_reset(utcnow())))
+            report.notes.append(f"{connection.platform} {connection.id}: quota kept for publishing")
+            continue
         try:
             figures = await client.insights(
                 connections.credentials(settings, connection), [i.platform_post_id for i in items]
@@ -131,6 +137,19 @@ async def collect_due(
     written, finished = await _write(sessionmaker, claimed, results, deferrals)
     report.written, report.finished, report.deferred = written, finished, len(deferrals)
     return report
+
+
+async def _quota_allows(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, platform: str, posts: int
+) -> bool:
+    """Reserve the metered units one account's figures cost (YouTube: a unit per 50 videos), committed
+    before the calls are made: a call that was sent is counted even if its answer is lost."""
+    if platform != Platform.YOUTUBE:
+        return True
+    async with sessionmaker() as session:
+        allowed = await quotas.reserve_collection(session, settings, platform, stats_calls(posts))
+        await session.commit()
+    return allowed
 
 
 async def _claim(sessionmaker: async_sessionmaker[AsyncSession], limit: int) -> list[_Claimed]:

@@ -44,6 +44,7 @@ COSTS: dict[str, Cost] = {
     "youtube.videos.insert": Cost(YOUTUBE_UPLOADS, 1),
     "youtube.channels.list": Cost(YOUTUBE_UNITS, 1),
     "youtube.playlistItems.list": Cost(YOUTUBE_UNITS, 1),
+    "youtube.videos.list": Cost(YOUTUBE_UNITS, 1),  # analytics collection: statistics of up to 50 videos
 }
 
 
@@ -130,3 +131,21 @@ async def reserve_publish(
             return QuotaExhausted(until, detail=detail)
     await savepoint.commit()
     return None
+
+
+async def reserve_collection(
+    session: AsyncSession, settings: Settings, platform: str, calls: int, *, now: datetime | None = None
+) -> bool:
+    """Take the units `calls` analytics calls on `platform` cost, but only out of the part of the day's
+    budget publishing does not keep: `ANALYTICS_QUOTA_RESERVE_PERCENT` of it stays for publishing, so a
+    collection run can never be the reason a video waits for tomorrow. False: deferred, nothing taken.
+    Platforms without a metered ledger always pass."""
+    if platform != Platform.YOUTUBE or calls <= 0:
+        return True
+    project, limit = _limits(settings)[YOUTUBE_UNITS]
+    if project is None:
+        return True
+    allowed = limit * (100 - settings.analytics_quota_reserve_percent) // 100
+    day = pacific_day(now or utcnow())
+    taken = await reserve(session, platform=YOUTUBE_UNITS, project=project, units=calls, limit=allowed, day=day)
+    return taken is not None

@@ -35,7 +35,7 @@ _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 @dataclass
 class Fault:
-    """What the next `count` calls to `endpoint` (creator_info | init | upload | status | list) meet; an
+    """What the next `count` calls to `endpoint` (creator_info | init | upload | status | list | query) meet; an
     upload fault meets the last chunk.
     `after_create`: the call does its work (the post is created, the chunk stored), then the answer is lost
     (the client times out after `hang_s`) or replaced by `status`."""
@@ -96,6 +96,8 @@ class FakeTikTok:
     faults: list[Fault] = field(default_factory=list)
     revoked_tokens: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Known insight series: video id -> {"view_count": .., "like_count": .., ...} as video/query reports now.
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_300_000_000_000_000_001)
@@ -121,6 +123,7 @@ class FakeTikTok:
         app.router.add_put("/upload/", self._upload)
         app.router.add_post("/v2/post/publish/status/fetch/", self._status)
         app.router.add_post("/v2/video/list/", self._list)
+        app.router.add_post("/v2/video/query/", self._query)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -445,6 +448,30 @@ class FakeTikTok:
                 "create_time": int(post["at"]),
             }
             videos.append({k: v for k, v in video.items() if k in fields})
+        return _ok({"videos": videos, "cursor": 0, "has_more": False})
+
+    async def _query(self, request: web.Request) -> web.StreamResponse:
+        """The creator's own videos by id (at most 20), with the requested fields; others are left out."""
+        self.requests.append(("POST", "/v2/video/query/"))
+        open_id, refused = self._caller(request, "video.list")
+        if refused is not None:
+            return refused
+        fault = self._next_fault("query")
+        if fault is not None:
+            return await _fail(fault)
+        fields = [f for f in request.query.get("fields", "").split(",") if f]
+        ids = ((await request.json()).get("filters") or {}).get("video_ids") or []
+        if not fields or not ids:
+            return _error(400, "invalid_params", "fields and filters.video_ids are required")
+        if len(ids) > 20:
+            return _error(400, "invalid_params", "video_ids can hold at most 20 ids")
+        mine = {p["id"] for p in self.posts if p["open_id"] == open_id}
+        videos = []
+        for video_id in ids:
+            if video_id in mine:
+                counts = {"view_count": 0, "like_count": 0, "comment_count": 0, "share_count": 0}
+                video = {"id": video_id, **counts, **self.counts.get(video_id, {})}
+                videos.append({k: v for k, v in video.items() if k in fields})
         return _ok({"videos": videos, "cursor": 0, "has_more": False})
 
     # ------------------------------------------------------------ faults

@@ -76,6 +76,8 @@ class FakeYouTube:
     puts: list[Put] = field(default_factory=list)
     revoked_tokens: set[str] = field(default_factory=set)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Known insight series: video id -> its statistics as videos.list reports them now (counts as strings).
+    statistics: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.codes: dict[str, tuple[str | None, str]] = {}  # code -> (PKCE challenge, redirect_uri)
@@ -92,6 +94,7 @@ class FakeYouTube:
         app.router.add_post("/revoke", self._revoke)
         app.router.add_get("/youtube/v3/channels", self._channels)
         app.router.add_get("/youtube/v3/playlistItems", self._playlist_items)
+        app.router.add_get("/youtube/v3/videos", self._videos_list)
         app.router.add_post("/upload/youtube/v3/videos", self._start_upload)
         app.router.add_put("/upload/youtube/v3/videos", self._put)
         self._runner = web.AppRunner(app)
@@ -250,6 +253,32 @@ class FakeYouTube:
             for v in reversed(self.videos)
         ][:count]
         return web.json_response({"kind": "youtube#playlistItemListResponse", "items": items})
+
+    async def _videos_list(self, request: web.Request) -> web.Response:
+        """videos.list by id (at most 50, 1 unit a call); a video not on the channel is left out of items."""
+        self.requests.append(("GET", "/youtube/v3/videos"))
+        if self._channel(request) is None:
+            return _auth_error()
+        refused = self._charge()
+        if refused is not None:
+            return refused
+        ids = [i for i in request.query.get("id", "").split(",") if i]
+        if not ids or "maxResults" in request.query:
+            return _google_error(400, "invalidFilters", "Incompatible parameters specified in the request.")
+        if len(ids) > 50:
+            return _google_error(400, "invalidValue", "Too many ids (at most 50).")
+        parts = set(request.query.get("part", "").split(","))
+        mine = {v["id"] for v in self.videos}
+        items = []
+        for video_id in ids:
+            if video_id not in mine:
+                continue
+            item: dict[str, Any] = {"kind": "youtube#video", "id": video_id}
+            if "statistics" in parts:
+                item["statistics"] = {"viewCount": "0", "likeCount": "0", "favoriteCount": "0", "commentCount": "0"}
+                item["statistics"].update(self.statistics.get(video_id, {}))
+            items.append(item)
+        return web.json_response({"kind": "youtube#videoListResponse", "items": items})
 
     # ------------------------------------------------------------ videos.insert, resumable
 

@@ -44,7 +44,7 @@ from core.distribution.errors import (
 )
 from core.distribution.platforms.http import error_for, retry_after
 from core.distribution.platforms.names import Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet
+from core.distribution.ports import Account, Credentials, PostContent, PostInsights, PublishedPost, TokenSet
 from core.media.errors import MediaError
 from core.media.probe import probe_media
 
@@ -71,6 +71,9 @@ FAIL_REASONS = {
     "spam_risk_text": "TikTok flagged the caption as spam",
     "spam_risk": "TikTok flagged the post as spam",
 }
+
+
+QUERY_IDS_PER_CALL = 20  # /v2/video/query/ takes at most 20 video ids
 
 
 class TikTokClient:
@@ -224,6 +227,30 @@ class TikTokClient:
             if any(caption_matches(content.text, text) for text in listed):
                 return PublishedPost(str(video["id"]), video.get("share_url") or None)
         return None
+
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """`POST /v2/video/query/` (scope video.list) for up to 20 of the creator's videos a call: views,
+        likes, comments and shares. A video TikTok no longer lists for the creator is left out."""
+        fields = "id,view_count,like_count,comment_count,share_count"
+        found: dict[str, PostInsights] = {}
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            for start in range(0, len(post_ids), QUERY_IDS_PER_CALL):
+                data = await self._api(
+                    session,
+                    "POST",
+                    f"/v2/video/query/?fields={fields}",
+                    credentials.access_token,
+                    json={"filters": {"video_ids": post_ids[start : start + QUERY_IDS_PER_CALL]}},
+                    label_what="video query",
+                )
+                for video in data.get("videos") or []:
+                    found[str(video["id"])] = PostInsights(
+                        views=video.get("view_count"),
+                        likes=video.get("like_count"),
+                        comments=video.get("comment_count"),
+                        shares=video.get("share_count"),
+                    )
+        return found
 
     # ------------------------------------------------------------ the steps
 

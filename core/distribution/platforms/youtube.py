@@ -42,7 +42,15 @@ from core.distribution.errors import (
 )
 from core.distribution.platforms.http import error_for, retry_after
 from core.distribution.platforms.names import RULES, Platform
-from core.distribution.ports import Account, Credentials, PostContent, PublishedPost, TokenSet, text_marker
+from core.distribution.ports import (
+    Account,
+    Credentials,
+    PostContent,
+    PostInsights,
+    PublishedPost,
+    TokenSet,
+    text_marker,
+)
 from core.distribution.quotas import next_reset
 from core.media.probe import probe_media
 
@@ -54,6 +62,7 @@ SHORTS_MAX_S = 180.0
 SHORTS_TAG = "#Shorts"
 MAX_TAGS_CHARS = 500
 PEOPLE_AND_BLOGS = "22"  # the default video category
+STATS_IDS_PER_CALL = 50  # videos.list takes up to 50 ids a call, for 1 quota unit whatever their number
 _QUOTA_REASONS = {"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded"}
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 _AUTH_REASONS = {"authError", "invalidCredentials", "insufficientPermissions", "forbidden"}
@@ -237,6 +246,26 @@ class YouTubeClient:
     def post_url(self, post_id: str) -> str | None:
         return watch_url(post_id, short=False)
 
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """`videos.list?part=statistics` for up to 50 videos a call (1 quota unit each call: the collector
+        reserves `stats_calls(len(post_ids))` units first). YouTube's counts come as strings; a deleted or
+        private video is simply not in `items` and is left out."""
+        found: dict[str, PostInsights] = {}
+        headers = _bearer(credentials.access_token)
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            for start in range(0, len(post_ids), STATS_IDS_PER_CALL):
+                ids = ",".join(post_ids[start : start + STATS_IDS_PER_CALL])
+                query = urlencode({"part": "statistics", "id": ids})  # maxResults is not allowed with id
+                _, _, body = await _call(session, "GET", f"{self.api_base}/youtube/v3/videos?{query}", headers=headers)
+                for item in json.loads(body).get("items") or []:
+                    stats = item.get("statistics") or {}
+                    found[str(item["id"])] = PostInsights(
+                        views=_count(stats.get("viewCount")),
+                        likes=_count(stats.get("likeCount")),
+                        comments=_count(stats.get("commentCount")),
+                    )
+        return found
+
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         """The channel's recent uploads (its uploads playlist), matched on the description's marker."""
         headers = _bearer(credentials.access_token)
@@ -352,6 +381,16 @@ def watch_url(video_id: str, *, short: bool) -> str:
 
 
 # ------------------------------------------------------------ HTTP and Google's errors
+
+
+def stats_calls(videos: int) -> int:
+    """How many `videos.list` calls (quota units) the figures of `videos` videos take."""
+    return -(-videos // STATS_IDS_PER_CALL)
+
+
+def _count(value: object) -> int | None:
+    """A statistics count (a decimal string, absent when the owner hides it)."""
+    return None if value is None else int(str(value))
 
 
 def _bearer(token: str) -> dict[str, str]:
