@@ -1,11 +1,15 @@
 """Offline draft quality: the real offline analyser and writer on the talks in bench/data/quality/.
 
-    .venv/bin/python bench/quality.py [--case NAME] [--show FORMAT]
+    .venv/bin/python bench/quality.py [--case NAME] [--show FORMAT] [--examples] [--clean-only]
+
+Two tables: the talks as clean text, then as transcribed speech (bench/spoken.py: eSpeak NG reads each talk,
+the packaged offline Whisper model transcribes it; cached under the temp dir).
 
 For every talk and every text format it measures what a creator would have to fix before posting:
 - frag: sentences or bullets that are not complete sentences (',.' endings, a dangling 'and.', a clause
   that only opens ('When they know ...,.'), a lower-case start, a capital after ':' mid-sentence, a stutter
   such as 'the the', or fewer than three words), per draft;
+- slips: (transcribed) sentences holding a word Whisper heard that the speaker never said, per draft;
 - leak: the talk's frame (greetings, thanks, sign-offs, 'let's talk about') inside the draft, per draft;
 - topic: drafts whose title names the talk's topic; tags: drafts whose first hashtag does; generic: hashtags
   that are one everyday word ('#Thank', '#work'), per draft;
@@ -24,14 +28,18 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import spoken  # noqa: E402 - bench/spoken.py, beside this file
+
 from core.ai import lexicon, nlp  # noqa: E402
 from core.ai.analysis.offline_analyser import analyse_offline
+from core.ai.transcription import unclear_words
 from core.ai.writing.offline_writer import write_offline
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest
 from core.ai.writing.quality import quality_score
@@ -132,6 +140,7 @@ def hits(text: str, words: list[str]) -> bool:
 class Row:
     drafts: int = 0
     fragments: int = 0
+    slips: int = 0
     leaks: int = 0
     topic: int = 0
     tags: int = 0
@@ -140,36 +149,71 @@ class Row:
     dups: int = 0
     limits: int = 0
     score: float = 0.0
+    by_slips: list[tuple[int, int]] = field(default_factory=list)
+    """(transcription slips that reached it, score) for each draft."""
     examples: list[str] = field(default_factory=list)
 
 
-def request(text: str, output_format: str, analysis: Any) -> DraftRequest:
+def request(text: str, output_format: str, analysis: Any, unclear: Sequence[str] = ()) -> DraftRequest:
     return DraftRequest.model_validate(
         {
             "output_format": output_format,
             "transcript": text,
             "analysis": analysis,
             "brand": BrandVoice(name="Recast Demo", tone_preset="professional"),
+            "unclear_words": list(unclear),
         }
     )
 
 
-def evaluate(only: str | None = None, show: str | None = None) -> dict[str, Row]:
+@dataclass
+class Talk:
+    """A talk as the pipeline gets it: text, the timed segments and the words the transcriber was unsure of."""
+
+    text: str
+    segments: list[tuple[str, float, float]] | None = None
+    unclear_words: list[str] = field(default_factory=list)
+
+
+def talk(name: str, *, transcribed: bool) -> Talk:
+    """The clean text, or eSpeak's reading of it as the packaged Whisper model heard it."""
+    text = (DATA / f"{name}.txt").read_text()
+    if not transcribed:
+        return Talk(text)
+    heard = spoken.transcribe(text, voice=spoken.voice_for(text))
+    return Talk(heard.text, [(s.text, s.start, s.end) for s in heard.segments], unclear_words(heard))
+
+
+def slips(sentences: list[str], heard: str, reference: str) -> list[str]:
+    """Draft sentences with a content word Whisper heard but the speaker never said (a transcription slip that
+    reached the draft); '10' for 'ten' is a fair hearing, and the writer's own words are not slips."""
+    said = _stems(reference.replace("-", " ")) | set(nlp.tokens(reference.replace("-", " ")))
+    said |= {t.replace("-", "") for t in nlp.tokens(reference)} | {t.replace("our", "or") for t in said}
+    misheard = {t for t in nlp.tokens(heard.replace("-", " ")) if nlp.is_content_word(t) and not t.isdigit()}
+    misheard = {t for t in misheard if t not in said and nlp.stem(t) not in said}
+    return [s for s in sentences if misheard & set(nlp.tokens(s.replace("-", " ")))]
+
+
+def evaluate(only: str | None = None, show: str | None = None, *, transcribed: bool = False) -> dict[str, Row]:
     cases = json.loads((DATA / "cases.json").read_text())["cases"]
     rows = {f: Row() for f in OUTPUT_FORMATS}
     for name, case in cases.items():
         if only and name != only:
             continue
-        text = (DATA / f"{name}.txt").read_text()
-        analysis = analyse_offline(text)
+        reference = (DATA / f"{name}.txt").read_text()
+        heard = talk(name, transcribed=transcribed)
+        text, analysis = heard.text, analyse_offline(heard.text, heard.segments)
         rows[OUTPUT_FORMATS[0]].examples.append(f"{name}: topics {analysis.topics[:3]}")
         for output_format in OUTPUT_FORMATS:
-            draft = write_offline(request(text, output_format, analysis))
+            draft = write_offline(request(text, output_format, analysis, heard.unclear_words))
             row = rows[output_format]
             row.drafts += 1
             seen = units(draft, output_format)
             bad = [(s, why) for s in seen if (why := fragment(s))]
             row.fragments += len(bad)
+            slipped = slips(seen, text, reference)
+            row.slips += len(slipped)
+            row.examples += [f"{name}: slip: {s[:90]}" for s in slipped[:2]]
             row.examples += [f"{name}: {why}: {s[:90]}" for s, why in bad[:2]]
             everything = "\n".join([draft.title, draft.content_text, draft.caption]).lower()
             leaks = [p for p in case["never"] if p in everything] + FRAME.findall(everything)
@@ -187,6 +231,7 @@ def evaluate(only: str | None = None, show: str | None = None) -> dict[str, Row]
             row.dups += duplicates(seen)
             row.limits += breaches(draft, output_format)
             row.score += draft.quality_score
+            row.by_slips.append((len(slipped), draft.quality_score))
             if show == output_format:
                 print(f"===== {name} / {output_format} (score {draft.quality_score}) — {draft.title}")
                 print(draft.content_text)
@@ -215,31 +260,43 @@ def rank_agreement(verbose: bool = False) -> tuple[int, int, float]:
     return agree, len(pairs), gap / max(1, len(pairs))
 
 
-def table(rows: dict[str, Row]) -> str:
+def table(rows: dict[str, Row], *, pairs: bool = True) -> str:
     head = (
-        "| format | drafts | frag/draft | leak/draft | topic | tags | generic tags/draft | key points | dups/draft "
-        "| limit breaches | mean score |"
+        "| format | drafts | frag/draft | slips/draft | leak/draft | topic | tags | generic tags/draft | key points "
+        "| dups/draft | limit breaches | mean score |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
     total = Row()
     for output_format, r in rows.items():
         d = max(1, r.drafts)
         lines.append(
-            f"| {output_format} | {r.drafts} | {r.fragments / d:.2f} | {r.leaks / d:.2f} | {100 * r.topic / d:.0f}% "
+            f"| {output_format} | {r.drafts} | {r.fragments / d:.2f} | {r.slips / d:.2f} | {r.leaks / d:.2f} "
+            f"| {100 * r.topic / d:.0f}% "
             f"| {100 * r.tags / d:.0f}% | {r.generic / d:.2f} | {100 * r.keypoints / d:.0f}% | {r.dups / d:.2f} "
             f"| {r.limits} | {r.score / d:.0f} |"
         )
-        for name in ("drafts", "fragments", "leaks", "topic", "tags", "generic", "dups", "limits"):
+        for name in ("drafts", "fragments", "slips", "leaks", "topic", "tags", "generic", "dups", "limits"):
             setattr(total, name, getattr(total, name) + getattr(r, name))
         total.keypoints += r.keypoints
         total.score += r.score
     d = max(1, total.drafts)
     lines.append(
-        f"| **all** | {total.drafts} | {total.fragments / d:.2f} | {total.leaks / d:.2f} "
+        f"| **all** | {total.drafts} | {total.fragments / d:.2f} | {total.slips / d:.2f} | {total.leaks / d:.2f} "
         f"| {100 * total.topic / d:.0f}% "
         f"| {100 * total.tags / d:.0f}% | {total.generic / d:.2f} | {100 * total.keypoints / d:.0f}% "
         f"| {total.dups / d:.2f} | {total.limits} | {total.score / d:.0f} |"
     )
+    if not pairs:
+        drafts = [x for r in rows.values() for x in r.by_slips]
+        buckets = {"0-1 slips": (0, 1), "2-3 slips": (2, 3), "4+ slips": (4, 10**6)}
+        means = []
+        for label, (low, high) in buckets.items():
+            got = [score for n, score in drafts if low <= n <= high]
+            if got:
+                means.append(f"{label}: {sum(got) / len(got):.0f} ({len(got)} drafts)")
+        lines.append("")
+        lines.append("Mean score by transcription slips in the draft: " + "; ".join(means) + ".")
+        return "\n".join(lines)
     agree, n, gap = rank_agreement()
     lines.append("")
     lines.append(f"Score vs human-ranked pairs: {agree}/{n} ranked the better draft higher; mean gap {gap:+.1f}.")
@@ -251,14 +308,19 @@ def main() -> None:
     parser.add_argument("--case", help="only this talk")
     parser.add_argument("--show", choices=OUTPUT_FORMATS, help="print every draft of this format")
     parser.add_argument("--examples", action="store_true", help="print the failing sentences")
+    parser.add_argument("--clean-only", action="store_true", help="skip the transcribed talks (no speech, no Whisper)")
     args = parser.parse_args()
-    rows = evaluate(args.case, args.show)
-    print(table(rows))
-    if args.examples:
-        rank_agreement(verbose=True)
-        for output_format, r in rows.items():
-            for example in r.examples[:30]:
-                print(f"  {output_format}: {example}")
+    runs = [("clean text", False)] if args.clean_only else [("clean text", False), ("transcribed", True)]
+    for label, transcribed in runs:
+        rows = evaluate(args.case, args.show, transcribed=transcribed)
+        print(f"\n{label}:\n")
+        print(table(rows, pairs=not transcribed))
+        if args.examples:
+            if not transcribed:
+                rank_agreement(verbose=True)
+            for output_format, r in rows.items():
+                for example in r.examples[:30]:
+                    print(f"  {output_format}: {example}")
 
 
 if __name__ == "__main__":

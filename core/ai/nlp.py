@@ -294,6 +294,22 @@ def zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+_PREFIXES = ("under", "over", "re", "un", "pre", "co", "non", "multi", "sub", "anti", "out", "mis", "self")
+
+
+def unknown_words(sentence: str) -> list[str]:
+    """Lower-case English-looking words of four letters or more that wordfreq has never seen, nor as a known
+    word behind a common prefix ('undercharge'): in a transcript, usually a slip ('a timely hudge')."""
+    out: list[str] = []
+    for word in re.findall(r"(?<![\w'’])[a-z]{4,}(?![\w'’])", sentence.replace("-", " ")):
+        if zipf(word) > 0:
+            continue
+        if any(word.startswith(p) and zipf(word[len(p) :]) > 0 for p in _PREFIXES):
+            continue
+        out.append(word)
+    return out
+
+
 def sentence_case_after_colon(label: str, sentence: str, proper: Iterable[str] = ()) -> str:
     """'If you remember one thing:' + 'Most founders ...' -> '... thing: most founders ...' (written
     text does not capitalise mid-sentence); 'I', acronyms and names in `proper` keep their capitals."""

@@ -47,6 +47,29 @@ class Transcript:
         return [word for segment in self.segments for word in segment.words]
 
 
+UNCLEAR_BELOW = 0.3
+"""A heard word below this probability is "unclear": on the quality set's speech, a segment holding one had a
+transcription slip 62% of the time, and such segments held 55% of all slips (bench/quality.py)."""
+
+
+def unclear_words(transcript: Transcript, below: float = UNCLEAR_BELOW, limit: int = 60) -> list[str]:
+    """Content words the transcriber was unsure of (probability < `below`) and never heard clearly elsewhere,
+    lower-cased, in order of first appearance; a draft sentence holding one may repeat a slip."""
+    from core.ai import nlp
+
+    clear: set[str] = set()
+    unsure: dict[str, None] = {}
+    for word in transcript.words:
+        for token in nlp.tokens(word.text):
+            if not nlp.is_content_word(token) or token.isdigit():
+                continue
+            if word.probability >= below:
+                clear.add(token)
+            else:
+                unsure.setdefault(token)
+    return [w for w in unsure if w not in clear][:limit]
+
+
 @runtime_checkable
 class Transcriber(Protocol):
     async def transcribe(self, audio_path: Path) -> Transcript: ...

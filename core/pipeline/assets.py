@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.ai.transcription import Transcript
+from core.ai.transcription import Transcript, unclear_words
 from core.brand import service as brand_service
 from core.brand.models import BrandProfile
 from core.common.clock import utcnow
@@ -101,7 +101,12 @@ async def _transcribed(deps: CoreDeps, asset: ContentAsset) -> ContentAnalysis:
         )
         session.add(analysis)
         fresh = await session.get_one(ContentAsset, asset.id)
-        fresh.metadata_ = {**(fresh.metadata_ or {}), "transcript_url": url, "transcript_model": transcript.model}
+        fresh.metadata_ = {
+            **(fresh.metadata_ or {}),
+            "transcript_url": url,
+            "transcript_model": transcript.model,
+            "unclear_words": unclear_words(transcript),
+        }
     return analysis
 
 

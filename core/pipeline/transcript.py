@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.ai import nlp
 from core.common.errors import RecastError
 from core.content.models import ContentAnalysis, ContentAsset
 from core.db.session import session_scope
@@ -197,9 +198,11 @@ async def correct_transcript(
     applied = [{"wrong": c.wrong, "right": c.right, "count": n, "revision": revision} for c, n in found]
     meta.setdefault("transcript_original", analysis.transcript)
     analysis.transcript = text
+    confirmed = {t for c, _ in found for t in nlp.tokens(c.right)}  # the creator typed them: no longer unclear
     meta.update(
         transcript_revision=revision,
         transcript_corrections=[*meta.get("transcript_corrections", []), *applied],
+        unclear_words=[w for w in meta.get("unclear_words", []) if w not in confirmed],
     )
     asset.metadata_ = meta
     drafts = await _rewritable(session, asset.id)

@@ -141,11 +141,19 @@ async def write_draft(
         cta=await select_cta(session=session, user_id=ctx.asset.user_id, platform=fmt.platform, variant=variant),
         feedback=feedback,
         variant=variant,
+        unclear_words=[str(w) for w in (ctx.asset.metadata_ or {}).get("unclear_words", [])],
     )
     draft = await writer.write(request)
     # Whatever wrote it, the brand's checkable guidelines (sign-off, words to avoid) are kept.
     rules = guidelines.parse_guidelines(ctx.brand.custom_guidelines if ctx.brand else None)
-    return guidelines.apply_rules(draft, output_format=request.output_format, rules=rules, analysis=result)
+    return guidelines.apply_rules(
+        draft,
+        output_format=request.output_format,
+        rules=rules,
+        analysis=result,
+        transcript=transcript,
+        unclear_words=request.unclear_words,
+    )
 
 
 def apply_draft(row: GeneratedContent, draft: Draft, analysis: ContentAnalysis) -> None:

@@ -8,12 +8,13 @@ hashtags containing one) and the required sign-off ends the draft, as the creato
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.ai import nlp
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.writing.ports import INSTAGRAM_MAX_CHARS, LINKEDIN_MAX_CHARS, TWEET_MAX_CHARS, Draft, OutputFormat
-from core.ai.writing.quality import quality_score
+from core.ai.writing.quality import quality_report
 
 _QUOTES = "\"'“”‘’«»"
 _END = r"(?=\s*(?:[.;!\n]\s|[.;!]?$|\n|\s+(?:and|but)\s+(?:avoid|never|don'?t|do not|no|use|keep|always)\b))"
@@ -75,9 +76,16 @@ def parse_guidelines(text: str | None) -> BrandRules:
 
 
 def apply_rules(
-    draft: Draft, *, output_format: OutputFormat, rules: BrandRules, analysis: ContentAnalysisResult
+    draft: Draft,
+    *,
+    output_format: OutputFormat,
+    rules: BrandRules,
+    analysis: ContentAnalysisResult,
+    transcript: str | None = None,
+    unclear_words: Sequence[str] = (),
 ) -> Draft:
-    """The draft with the brand's checkable rules kept; unchanged when the brand has none."""
+    """The draft with the brand's checkable rules kept; unchanged when the brand has none. The score and its
+    reasons are recomputed on the kept text, so "why 62?" explains the number shown."""
     if not rules:
         return draft
     tweets = [str(t) for t in draft.metadata.get("tweets", [])]
@@ -112,6 +120,8 @@ def apply_rules(
     if same_caption:
         caption = text
     metadata["brand_rules"] = {"sign_off": rules.sign_off, "avoided": list(rules.avoid)}
+    report = quality_report(output_format, text, analysis, transcript, unclear_words)
+    metadata["quality_checks"], metadata["quality_reasons"] = report.checks, report.reasons
     return draft.model_copy(
         update={
             "title": title,
@@ -120,7 +130,7 @@ def apply_rules(
             "hashtags": hashtags,
             "cta": cta,
             "word_count": nlp.word_count(text),
-            "quality_score": quality_score(output_format, text, analysis),
+            "quality_score": report.score,
             "metadata": metadata,
         }
     )

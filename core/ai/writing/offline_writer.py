@@ -352,7 +352,9 @@ def _draft(
         }
     )
     output_format = kit.request.output_format
-    report = quality_report(output_format, text, kit.request.analysis, kit.request.transcript)
+    report = quality_report(
+        output_format, text, kit.request.analysis, kit.request.transcript, kit.request.unclear_words
+    )
     metadata["quality_checks"] = report.checks
     metadata["quality_reasons"] = report.reasons
     return Draft(

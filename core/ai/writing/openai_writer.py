@@ -142,7 +142,9 @@ class OpenAIWriter:
             metadata["tweets"] = tweets
         if answer.script_beats:
             metadata["beats"] = [{"label": f"Beat {i + 1}", "text": b} for i, b in enumerate(answer.script_beats)]
-        report = quality_report(request.output_format, text, request.analysis, request.transcript)
+        report = quality_report(
+            request.output_format, text, request.analysis, request.transcript, request.unclear_words
+        )
         metadata["quality_checks"] = report.checks
         metadata["quality_reasons"] = report.reasons
         return Draft(

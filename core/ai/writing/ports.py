@@ -83,6 +83,9 @@ class DraftRequest(BaseModel):
     cta: str | None = None
     feedback: str | None = None
     variant: int = Field(default=0, ge=0)
+    unclear_words: list[str] = Field(default_factory=list)
+    """Words the transcriber was unsure of (`core.ai.transcription.unclear_words`): the score flags sentences
+    that hold one."""
 
 
 class Draft(BaseModel):

@@ -76,7 +76,11 @@ def _talk_points(transcript: str) -> list[list[str]]:
 
 
 def quality_report(
-    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+    output_format: OutputFormat,
+    text: str,
+    analysis: ContentAnalysisResult,
+    transcript: str | None = None,
+    unclear_words: Sequence[str] = (),
 ) -> QualityReport:
     """Quality 0..100 from checks a draft can fail, each worth `QUALITY_WEIGHTS` points.
 
@@ -91,7 +95,9 @@ def quality_report(
       Instagram), - 3 per hashtag that is one everyday word ('#Thank', '#work').
     - readability (15): 15 x fit of the average sentence length to 8-22 words, - 5 per near-duplicate
       sentence, - 3 per line leaning on a sentence left out ('Feed it ...'), - the share of 13+-letter words
-      beyond 15%.
+      beyond 15%, - 5 per sentence that may be a transcription slip: it holds a word the transcriber was
+      unsure of (`unclear_words`, see `core.ai.transcription.unclear_words`) or, in an English talk, a word
+      no dictionary knows ('a timely hudge').
     """
     units = _draft_units(text)
     results = {
@@ -99,7 +105,7 @@ def quality_report(
         "no talk frame": _no_talk_frame(units),
         "key points": _key_points(text, analysis, transcript),
         "platform fit": _platform_fit(output_format, text),
-        "readability": _readability(text, units),
+        "readability": _readability(text, units, unclear_words, english=analysis.language == "en"),
     }
     checks = {name: points for name, (points, _) in results.items()}
     reasons = [reason for _, why in results.values() for reason in why]
@@ -174,8 +180,21 @@ def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
     return max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic)), reasons
 
 
-def _readability(text: str, units: Sequence[str]) -> _Check:
+def _readability(text: str, units: Sequence[str], unclear_words: Sequence[str], *, english: bool) -> _Check:
     reasons: list[str] = []
+    unsure = {w.lower() for w in unclear_words}
+    slips: list[tuple[str, str]] = []
+    for u in units:
+        heard = [t for t in nlp.tokens(u) if t in unsure]
+        odd = nlp.unknown_words(u) if english else []
+        if heard or odd:
+            slips.append((u, (heard or odd)[0]))
+    if slips:
+        heard_as = ", ".join(dict.fromkeys(f'"{w}"' for _, w in slips[:3]))
+        reasons.append(
+            f"{len(slips)} sentence(s) may be misheard ({heard_as}): check them against the recording, "
+            "then fix or drop them"
+        )
     leaning = [u for u in units if nlp.leans_back(u)]
     if leaning:
         reasons.append(f"{len(leaning)} line(s) lean on a sentence left out: {_quote(leaning[0])}")
@@ -189,11 +208,16 @@ def _readability(text: str, units: Sequence[str]) -> _Check:
     if duplicates:
         reasons.append(f"{duplicates} sentence(s) repeat an earlier point")
     points = 15.0 * length_fit - 5 * duplicates - 3 * len(leaning) - 15 * max(0.0, long_share - 0.15)
+    points -= 5 * len(slips)
     return max(0.0, points), reasons
 
 
 def quality_score(
-    output_format: OutputFormat, text: str, analysis: ContentAnalysisResult, transcript: str | None = None
+    output_format: OutputFormat,
+    text: str,
+    analysis: ContentAnalysisResult,
+    transcript: str | None = None,
+    unclear_words: Sequence[str] = (),
 ) -> int:
     """The 0..100 score of `quality_report` (kept for callers that only need the number)."""
-    return quality_report(output_format, text, analysis, transcript).score
+    return quality_report(output_format, text, analysis, transcript, unclear_words).score

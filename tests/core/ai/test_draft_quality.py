@@ -10,9 +10,10 @@ import pytest
 from core.ai import nlp
 from core.ai.analysis.offline_analyser import analyse_offline
 from core.ai.analysis.results import ContentAnalysisResult
+from core.ai.transcription import Segment, Transcript, Word, unclear_words
 from core.ai.writing.offline_writer import write_offline
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat
-from core.ai.writing.quality import quality_score
+from core.ai.writing.quality import quality_report, quality_score
 
 SCOPE_CREEP = """Good morning everyone, thank you for coming. Let's talk about scope creep, because it quietly eats \
 every freelancer's margin.
@@ -225,8 +226,6 @@ def test_a_bad_draft_scores_visibly_lower_than_a_good_one_reusing_the_same_words
 
 
 def test_the_score_keeps_its_reasons_with_the_draft() -> None:
-    from core.ai.writing.quality import quality_report
-
     analysis = analyse_offline(SCOPE_CREEP)
     draft = draft_for(SCOPE_CREEP, "linkedin_post", analysis)
     checks, reasons = draft.metadata["quality_checks"], draft.metadata["quality_reasons"]
@@ -261,3 +260,52 @@ def test_a_draft_is_not_rescored_by_keyword_reuse_alone() -> None:
         ["Scope creep revisions scope document revision rounds client price project hour change request."] * 6
     )
     assert quality_score("linkedin_post", soup, analysis) < 60
+
+
+ONBOARDING = """Today we talk about customer onboarding for software products.
+
+Cut the signup form to the two fields you actually need. Every extra field you ask for costs you customers.
+
+Send the onboarding email when the user gets stuck, because a timely nudge brings people back."""
+
+
+def _heard(*segments: list[tuple[str, float]]) -> Transcript:
+    """A transcript as Whisper hands it over: words with the probability it gave each."""
+    out, clock = [], 0.0
+    for words in segments:
+        timed = [Word(text, clock + i * 0.4, clock + i * 0.4 + 0.3, p) for i, (text, p) in enumerate(words)]
+        clock += len(words) * 0.4 + 0.5
+        out.append(Segment(" ".join(t for t, _ in words), timed[0].start, timed[-1].end, timed))
+    return Transcript(" ".join(s.text for s in out), "en", 80.0, out, "packaged:tiny.en")
+
+
+def test_the_words_the_transcriber_was_unsure_of_are_kept_for_the_score() -> None:
+    heard = _heard(
+        [("Every", 0.95), ("extra", 0.9), ("field", 0.98), ("costs", 0.8), ("you", 0.9), ("customer", 0.85)]
+        + [("net", 0.35), ("manure.", 0.26)],
+        [("Show", 0.09), ("them", 0.17), ("the", 0.2), ("empty", 0.99), ("field.", 0.06)],
+    )
+    # 'the'/'them' are not content words; 'field' was heard clearly once, so it is not unclear.
+    assert unclear_words(heard) == ["manure", "show"]
+
+
+def test_a_sentence_holding_a_misheard_word_costs_points_and_says_which_word() -> None:
+    """Whisper's slips ('customer net manure' for 'customers at the door') must count against the score."""
+    analysis = analyse_offline(ONBOARDING)
+    misheard = ONBOARDING.replace("customers.", "customer net manure.").replace("nudge", "hudge")
+    clean = quality_report("linkedin_post", ONBOARDING, analysis, ONBOARDING)
+    slipped = quality_report("linkedin_post", misheard, analysis, misheard, ["manure"])
+    assert slipped.checks["readability"] <= clean.checks["readability"] - 10, (slipped.checks, clean.checks)
+    assert slipped.score < clean.score
+    why = next(r for r in slipped.reasons if "misheard" in r)
+    assert '"manure"' in why and '"hudge"' in why and "recording" in why  # 'hudge' is no English word
+    assert not any("misheard" in r for r in clean.reasons)
+
+
+def test_words_no_english_dictionary_knows_are_not_slips_in_a_hinglish_talk() -> None:
+    hinglish = "Sabse pehle, emergency fund banao. Credit card ka bill hamesha full pay karo, yeh bilkul zaroori hai."
+    analysis = analyse_offline(hinglish)
+    assert analysis.language != "en"
+    report = quality_report("linkedin_post", hinglish, analysis, hinglish)
+    assert not any("misheard" in r for r in report.reasons)
+    assert nlp.unknown_words("Send it when a timely hudge helps, and undercharge nobody, Priya.") == ["hudge"]

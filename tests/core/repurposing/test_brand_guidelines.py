@@ -148,6 +148,9 @@ async def test_the_offline_writers_drafts_keep_them_too(core_deps, session):
         draft = await drafting.generate_for_job(session=session, writer=OfflineWriter(), index=None, job_id=job.id)
         assert draft is not None
         _check(full_text(draft))
+        # The score shown is the one the stored checks add up to, after the brand's rules changed the text.
+        checks = (draft.metadata_ or {})["quality_checks"]
+        assert abs(sum(checks.values()) - float(draft.quality_score or 0)) <= 1, (checks, draft.quality_score)
 
 
 @pytest.mark.parametrize(
