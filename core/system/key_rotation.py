@@ -11,7 +11,9 @@ A value no configured key can read is counted and left as it is (its owner recon
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,47 +63,37 @@ def _rotate_installation(cipher: TokenCipher, row: SlackInstallation) -> bool:
     return changed
 
 
-async def _connections_batch(session: AsyncSession, after: uuid.UUID | None) -> list[PlatformConnection]:
-    query = select(PlatformConnection).order_by(PlatformConnection.id).limit(BATCH)
-    if after is not None:
-        query = query.where(PlatformConnection.id > after)
-    return list((await session.scalars(query.with_for_update(skip_locked=True))).all())
-
-
-async def _installations_batch(session: AsyncSession, after: uuid.UUID | None) -> list[SlackInstallation]:
-    query = select(SlackInstallation).order_by(SlackInstallation.id).limit(BATCH)
-    if after is not None:
-        query = query.where(SlackInstallation.id > after)
-    return list((await session.scalars(query.with_for_update(skip_locked=True))).all())
+async def _rotate_table(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    model: type[PlatformConnection] | type[SlackInstallation],
+    rotate: Callable[[Any], bool],
+    unreadable: type[Exception],
+    report: RotationReport,
+) -> None:
+    """Every row of `model` in id order, a batch a transaction; locked rows are met on the next run."""
+    table = model.__tablename__
+    after: uuid.UUID | None = None
+    while True:
+        async with session_scope(sessionmaker) as session:
+            query = select(model).order_by(model.id).limit(BATCH).with_for_update(skip_locked=True)
+            rows = list((await session.scalars(query if after is None else query.where(model.id > after))).all())
+            for row in rows:
+                try:
+                    report.count(table, changed=rotate(row))
+                except unreadable:
+                    report.count(table, unreadable=True)
+        if len(rows) < BATCH:
+            return
+        after = rows[-1].id  # type: ignore[attr-defined]
 
 
 async def rotate_stored_secrets(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> RotationReport:
     report = RotationReport()
     box, cipher = token_box(settings), TokenCipher(settings.secret_keys())
-    after: uuid.UUID | None = None
-    while True:
-        async with session_scope(sessionmaker) as session:
-            rows = await _connections_batch(session, after)
-            for row in rows:
-                try:
-                    report.count("platform_connections", changed=_rotate_connection(box, row))
-                except Undecryptable:
-                    report.count("platform_connections", unreadable=True)
-        if len(rows) < BATCH:
-            break
-        after = rows[-1].id
-    after = None
-    while True:
-        async with session_scope(sessionmaker) as session:
-            installs = await _installations_batch(session, after)
-            for install in installs:
-                try:
-                    report.count("slack_installations", changed=_rotate_installation(cipher, install))
-                except TokenUnreadable:
-                    report.count("slack_installations", unreadable=True)
-        if len(installs) < BATCH:
-            break
-        after = installs[-1].id
+    await _rotate_table(sessionmaker, PlatformConnection, lambda r: _rotate_connection(box, r), Undecryptable, report)
+    await _rotate_table(
+        sessionmaker, SlackInstallation, lambda r: _rotate_installation(cipher, r), TokenUnreadable, report
+    )
     async with session_scope(sessionmaker) as session:
         await audit.record(
             session=session,
