@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.accounts import service as accounts
 from core.deps import CoreDeps
 from core.distribution import calendar_feed
 
@@ -15,6 +16,7 @@ def add_routes(app: web.Application, deps: CoreDeps) -> None:
         if user_id is None:
             return web.Response(status=404)
         async with deps.sessionmaker() as session:
+            await accounts.act_for_user(session=session, user_id=user_id)
             body = await calendar_feed.ics(session, user_id)
         return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
 

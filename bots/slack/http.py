@@ -7,6 +7,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bots.slack.middleware import finish_request_session
+from core.db.session import acting_for
 
 
 def mount_slack(
@@ -24,10 +25,13 @@ def mount_slack(
         bolt_request = await to_bolt_request(request)
         ok = False
         try:
-            response = await slack_app.async_dispatch(bolt_request)
-            ok = response.status < 500
-        finally:
-            await finish_request_session(bolt_request.context, ok=ok)
+            with acting_for(None):  # the team the request acts for (middleware) ends with the request
+                response = await slack_app.async_dispatch(bolt_request)
+                ok = response.status < 500
+                await finish_request_session(bolt_request.context, ok=ok)
+        except BaseException:
+            await finish_request_session(bolt_request.context, ok=False)
+            raise
         return await to_aiohttp_response(response)
 
     app.router.add_post(path, events)

@@ -8,13 +8,17 @@ the app runs with `process_before_response=True`), is its one owner of the commi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.session import session_scope, set_acting
+from core.db.tenancy import act_for
 from core.deps import CoreDeps
+from core.integrations import slack_links
 
 
 class RequestSession(AsyncSession):
@@ -27,10 +31,27 @@ class RequestSession(AsyncSession):
 
 def session_middleware(deps: CoreDeps) -> Callable[..., Awaitable[Any]]:
     async def middleware(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:  # noqa: A002
-        context["session"] = RequestSession(**deps.sessionmaker.kw)
+        session = RequestSession(**deps.sessionmaker.kw)
+        organization_id = await _team_organization(deps, context.team_id)
+        if organization_id is not None:
+            # Row-level security: the request, the lazy listeners it starts (asyncio tasks copy the
+            # context) and the work it queues act for the workspace's organization alone.
+            act_for(session, organization_id)
+            set_acting(organization_id)
+        context["session"] = session
         return await next()
 
     return middleware
+
+
+async def _team_organization(deps: CoreDeps, team_id: str | None) -> uuid.UUID | None:
+    """The organization a workspace belongs to (None before `/recast setup` links one): read as the owner,
+    since which organization acts is what is being found."""
+    if not team_id:
+        return None
+    async with session_scope(deps.sessionmaker) as session:
+        found = await slack_links.workspace(session=session, team_id=team_id)
+        return found.organization_id if found is not None else None
 
 
 async def finish_request_session(context: dict[str, Any], *, ok: bool) -> None:

@@ -7,10 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.telegram.update_log import REPORT_KEY, UpdateReport
+from core.accounts import service as accounts
 from core.common.errors import RecastError
+from core.db.session import acting_for, set_acting
+from core.db.tenancy import act_for
 from core.deps import CoreDeps
 from core.media.errors import MediaError
 
@@ -31,11 +35,21 @@ class CoreMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        with acting_for(None):  # whatever acts for this update ends with it
+            return await self._handle(handler, event, data)
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         after_commit: AfterCommit = []
         data["deps"], data["after_commit"] = self.deps, after_commit
         async with self.deps.sessionmaker() as session:
             data["session"] = session
             try:
+                await _act_for_sender(session, data)
                 result = await handler(event, data)
                 await session.commit()
             except (RecastError, MediaError) as exc:
@@ -53,6 +67,21 @@ class CoreMiddleware(BaseMiddleware):
         for job in after_commit:
             await job()
         return result
+
+
+async def _act_for_sender(session: AsyncSession, data: dict[str, Any]) -> None:
+    """Row-level security: once the sender's organization is known (identity tables are shared), the rest
+    of the update, and the work it queues, acts for it alone. Unregistered senders act as no one."""
+    sender: User | None = data.get("event_from_user")
+    if sender is None:
+        return
+    organization_id = await accounts.chat_user_organization(
+        session=session, provider="telegram", external_user_id=str(sender.id)
+    )
+    if organization_id is not None:
+        await session.commit()  # the lookup's transaction ends; the handler's begins acting for the sender
+        act_for(session, organization_id)
+        set_acting(organization_id)  # sessions the handler opens itself, and its after-commit jobs
 
 
 def _report(data: dict[str, Any], outcome: str) -> None:

@@ -24,6 +24,7 @@ from core.accounts.errors import (
 __all__ = ["NotRegistered", "register_chat_user", "set_email", "update_preferences"]
 from core.accounts.models import ChatIdentity, Organization, TeamMember, User
 from core.billing import usage as billing_usage
+from core.db.session import act_from_here
 from core.system import audit
 
 # Users created from chat never log in with a password; "!" can never match a password hash.
@@ -134,6 +135,37 @@ async def identity_for(*, session: AsyncSession, provider: str, external_user_id
     if identity is None:
         raise NotRegistered()
     return identity
+
+
+async def chat_user_organization(*, session: AsyncSession, provider: str, external_user_id: str) -> uuid.UUID | None:
+    """The organization a chat account acts for: its user's personal one (None before they register)."""
+    return await session.scalar(
+        select(Organization.id)
+        .join(ChatIdentity, ChatIdentity.user_id == Organization.owner_id)
+        .where(
+            ChatIdentity.provider == provider,
+            ChatIdentity.external_user_id == external_user_id,
+            Organization.type == "individual",
+        )
+        .order_by(Organization.created_at)
+        .limit(1)
+    )
+
+
+async def personal_organization_id(*, session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(
+        select(Organization.id)
+        .where(Organization.owner_id == user_id, Organization.type == "individual")
+        .order_by(Organization.created_at)
+        .limit(1)
+    )
+
+
+async def act_for_user(*, session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Row-level security once a signed link, an OAuth state or a payment names the person: the rest of
+    the transaction acts for their personal organization."""
+    if (organization_id := await personal_organization_id(session=session, user_id=user_id)) is not None:
+        await act_from_here(session, organization_id)
 
 
 async def personal_organization(*, session: AsyncSession, user_id: uuid.UUID) -> Organization:

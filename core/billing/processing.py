@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import service as accounts
 from core.billing import events as billing_events
 from core.billing.facts import PaymentStatus
 from core.billing.lifecycle import lock_user
@@ -54,6 +55,9 @@ async def process_gateway_event(*, session: AsyncSession, deps: CoreDeps, event:
     if user_id is None:
         return ProcessResult(EventStatus.IGNORED, note="no Recast payment or subscription matches this event")
     await lock_user(session, user_id)
+    # The event's effects belong to its payer: from here on the database lets this transaction touch that
+    # person's rows only (row-level security; the inbox row itself is shared).
+    await accounts.act_for_user(session=session, user_id=user_id)
     outbox: list[ChatSend] = []
     sub = None
     if facts.subscription is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
@@ -16,11 +17,37 @@ from core.db.base import SoftDeleteMixin
 # Row-level security (core.db.tenancy): a session whose info names an organization acts for it.
 APP_ROLE = "recast_app"
 TENANT_KEY = "recast_tenant"
+# Set by each entry point once it knows who is acting (a chat user, a Slack team, a work unit's owner):
+# every session opened under it acts for that organization. Context variables follow asyncio tasks and
+# SQLAlchemy's greenlets, so a handler's own sessions and the tasks it starts act for it too.
+_ACTING: ContextVar[uuid.UUID | None] = ContextVar("recast_acting_organization", default=None)
+# The connection a session's savepoint began on, when it joined a transaction it did not begin (tests).
+_JOINED_KEY = "recast_tenant_joined_connection"
 
 
 def acting_organization(info: Mapping[str, Any]) -> uuid.UUID | None:
+    """The organization a session with this `info` acts for: its own setting, else the ambient one."""
     value = info.get(TENANT_KEY)
-    return value if isinstance(value, uuid.UUID) else None
+    return value if isinstance(value, uuid.UUID) else _ACTING.get()
+
+
+def ambient_organization() -> uuid.UUID | None:
+    return _ACTING.get()
+
+
+@contextmanager
+def acting_for(organization_id: uuid.UUID | None) -> Iterator[None]:
+    """Sessions opened inside act for `organization_id` (None: as the tables' owner, for the sweeps)."""
+    token = _ACTING.set(organization_id)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
+def set_acting(organization_id: uuid.UUID | None) -> None:
+    """`acting_for` for a whole task (an adapter's request task): lasts until the task ends."""
+    _ACTING.set(organization_id)
 
 
 def async_database_url(url: str) -> str:
@@ -70,11 +97,42 @@ def _hide_soft_deleted(state: ORMExecuteState) -> None:
         )
 
 
+async def act_from_here(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Act for `organization_id` from this statement on, inside a transaction that began as the owner: for
+    work whose owner is only known once a shared row is read (a gateway event's payment, an OAuth state).
+    The rest of this transaction and the session's later ones act for it."""
+    current = acting_organization(session.info) if session.in_transaction() else None
+    if current is not None and current != organization_id:
+        raise RuntimeError("a session acting for one organization cannot switch to another")
+    session.info[TENANT_KEY] = organization_id
+    await session.execute(_ACT, {"role": APP_ROLE, "org": str(organization_id)})
+    connection = (await session.connection()).sync_connection
+    if connection is not None and connection.in_nested_transaction():
+        session.info[_JOINED_KEY] = connection
+
+
+_ACT = text("SELECT set_config('role', :role, true), set_config('recast.organization_id', :org, true)")
+_STOP_ACTING = text("SELECT set_config('role', 'none', true), set_config('recast.organization_id', '', true)")
+
+
 @event.listens_for(Session, "after_begin")
 def _act_for_tenant(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     organization_id = acting_organization(session.info)
     if organization_id is None:
         return
-    # Both are transaction-local: the pooled connection goes back as the owner with no organization.
-    connection.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
-    connection.execute(text("SELECT set_config('recast.organization_id', :org, true)"), {"org": str(organization_id)})
+    # One round trip (`role` is the setting SET ROLE sets); both are transaction-local, so the pooled
+    # connection goes back as the owner with no organization.
+    connection.execute(_ACT, {"role": APP_ROLE, "org": str(organization_id)})
+    if connection.in_nested_transaction():
+        # The session's "transaction" is a savepoint in a transaction someone else began (the tests'
+        # rolled-back connection): releasing a savepoint keeps SET LOCAL, so undo it when the session ends.
+        session.info[_JOINED_KEY] = connection
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stop_acting_on_joined_connection(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    connection = session.info.pop(_JOINED_KEY, None)
+    if connection is not None and connection.in_transaction() and not connection.closed:
+        connection.execute(_STOP_ACTING)

@@ -20,9 +20,26 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from core.db.session import APP_ROLE, TENANT_KEY, acting_organization, session_scope
+from core.db.session import (
+    APP_ROLE,
+    TENANT_KEY,
+    act_from_here,
+    acting_for,
+    acting_organization,
+    session_scope,
+    set_acting,
+)
 
-__all__ = ["APP_ROLE", "SHARED_TABLES", "act_for", "tenant_of", "tenant_session"]
+__all__ = [
+    "APP_ROLE",
+    "SHARED_TABLES",
+    "act_for",
+    "act_from_here",
+    "acting_for",
+    "set_acting",
+    "tenant_of",
+    "tenant_session",
+]
 
 # Tables without a tenant policy, each with the reason; every other table has one (a schema test checks
 # that the two lists cover every table).

@@ -10,9 +10,11 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import service as accounts
 from core.accounts.models import ClientAccount
 from core.common.clock import utcnow
 from core.config import Settings
+from core.db.tenancy import act_from_here
 from core.deps import CoreDeps
 from core.distribution import connections, oauth
 from core.distribution.clients import client_for, configured_clients
@@ -68,6 +70,11 @@ async def finish_connect(
     """Redeem the state, exchange the code, store the connection and put held posts back on schedule.
     The caller commits, then flushes `messages` and pushes `wake` (`after_commit`)."""
     pending = await oauth.redeem_state(redis, settings, platform, state)
+    # The state names who asked: from here the transaction touches that owner's rows only.
+    if pending.organization_id is not None:
+        await act_from_here(session, pending.organization_id)
+    else:
+        await accounts.act_for_user(session=session, user_id=pending.user_id)
     client = client_for(settings, platform)
     tokens = await client.exchange_code(
         code=code, redirect_uri=oauth.redirect_uri(settings, platform), code_verifier=pending.code_verifier

@@ -15,9 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import service as accounts
 from core.common.clock import utcnow
 from core.common.secrets import SecretBox
 from core.config import Settings
+from core.db.tenancy import act_from_here
 from core.distribution.errors import NotConnected
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.ports import Account, Credentials, TokenSet
@@ -176,3 +178,13 @@ def expires_within(connection: PlatformConnection, seconds: float, now: datetime
     if connection.token_expires_at is None:
         return False
     return (connection.token_expires_at - (now or utcnow())).total_seconds() < seconds
+
+
+async def act_for_owner(session: AsyncSession, connection: PlatformConnection) -> None:
+    """Row-level security for work a platform starts (its webhooks): once the connection is found (as the
+    owner), the rest of the transaction acts for the organization the connection belongs to."""
+    organization_id = connection.organization_id
+    if organization_id is None and connection.user_id is not None:
+        organization_id = await accounts.personal_organization_id(session=session, user_id=connection.user_id)
+    if organization_id is not None:
+        await act_from_here(session, organization_id)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
-from core.distribution import notices
+from core.distribution import connections, notices
 from core.distribution.errors import ContentRejected
 from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms import tiktok
@@ -54,6 +54,7 @@ async def tiktok_post_event(session: AsyncSession, event_type: str, payload: dic
     if found is None:
         return EventStatus.IGNORED, f"publish_id {publish_id} is not a post Recast is waiting on", []
     post, connection = found
+    await connections.act_for_owner(session, connection)
     if event_type == TIKTOK_FAILED:
         return await _tiktok_failed(session, post, publish_id, str(details.get("reason") or "no reason given"))
     handle = (connection.platform_username or "").removeprefix("@") if connection.platform_username else ""

@@ -36,6 +36,8 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    # Who submitted it: the handler acts for this organization (None: as the tables' owner).
+    organization_id: uuid.UUID | None = None
 
 
 _CLAIM = text(
@@ -46,7 +48,7 @@ _CLAIM = text(
            updated_at = now()
      WHERE id = :id
        AND ((state = 'queued' AND run_after <= now()) OR (state = 'running' AND leased_until < now()))
-    RETURNING kind, payload, attempts, max_attempts
+    RETURNING kind, payload, attempts, max_attempts, organization_id
     """
 )
 
@@ -58,7 +60,7 @@ async def claim(
         row = (await session.execute(_CLAIM, {"id": unit_id, "worker": worker, "lease": lease_s})).first()
     if row is None:
         return None
-    return Claimed(unit_id, row.kind, dict(row.payload or {}), row.attempts, row.max_attempts)
+    return Claimed(unit_id, row.kind, dict(row.payload or {}), row.attempts, row.max_attempts, row.organization_id)
 
 
 async def renew(

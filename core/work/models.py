@@ -43,6 +43,8 @@ class WorkUnit(Base):
     # The task name, e.g. pipeline.run_job; its handler is looked up in core.work.registry.
     kind: Mapped[str] = mapped_column(String(100))
     dedupe_key: Mapped[str | None] = mapped_column(String(255))
+    # The organization the submitting session acted for; its handler runs acting for it (None: as owner).
+    organization_id: Mapped[uuid.UUID | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     state: Mapped[UnitState] = mapped_column(
         Enum(UnitState, name="work_unit_state", values_callable=lambda e: [m.value for m in e]),

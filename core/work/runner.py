@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 
+from core.db.session import acting_for
 from core.work import registry
 from core.work.errors import is_transient
 from core.work.leases import DEFAULT_LEASE_S, Claimed, claim, keep_lease, release, settle
@@ -95,7 +96,8 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
         handler = registry.handler_for(unit.kind)
     except LookupError:
         return await _give_up(deps, unit, worker, UnitState.FAILED, f"no handler for work kind {unit.kind!r}")
-    work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
+    with acting_for(unit.organization_id):  # the task copies the context: the handler acts for the submitter
+        work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
     heartbeat = asyncio.create_task(keep_lease(deps.sessionmaker, unit.id, worker, lease_s))
     try:
         done, _ = await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
@@ -183,7 +185,8 @@ async def _give_up(deps: CoreDeps, unit: Claimed, worker: str, state: UnitState,
         worker,
         {"state": state, "finished_at": func.now(), "leased_until": None, "last_error": error[-_ERROR_LIMIT:]},
     ):
-        await call_give_up(deps, unit.kind, unit.payload, error)
+        with acting_for(unit.organization_id):
+            await call_give_up(deps, unit.kind, unit.payload, error)
     return Outcome.DEAD if state == UnitState.DEAD else Outcome.FAILED
 
 

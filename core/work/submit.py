@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db.session import session_scope
+from core.db.tenancy import tenant_of
 from core.work import registry
 from core.work.models import WorkUnit
 from core.work.queue import WorkQueue
@@ -45,6 +46,7 @@ async def add(
         "payload": payload,
         "max_attempts": handler.max_attempts,
         "enqueued_at": func.now(),
+        "organization_id": tenant_of(session),
     }
     if delay_s:
         # Not pushed now (a worker would only skip it): the first sweep after it falls due pushes it.

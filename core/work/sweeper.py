@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.session import session_scope
+from core.db.session import acting_for, session_scope
 from core.work.models import UnitState
 from core.work.queue import WorkQueue
 from core.work.runner import call_give_up
@@ -59,7 +59,7 @@ _EXPIRE = text(
            last_error = 'the worker running it stopped (lease expired at ' || leased_until::text || ')'
      WHERE id IN (SELECT id FROM work_units WHERE state = 'running' AND leased_until < now()
                   ORDER BY leased_until LIMIT 500 FOR UPDATE SKIP LOCKED)
-    RETURNING id, kind, payload, state::text AS state, last_error
+    RETURNING id, kind, payload, state::text AS state, last_error, organization_id
     """
 )
 
@@ -95,7 +95,8 @@ async def sweep(
         if row.state == UnitState.DEAD:
             report.dead += 1
             log.error("unit %s %s dead-lettered: %s", row.kind, row.id, row.last_error)
-            await call_give_up(deps, row.kind, dict(row.payload or {}), str(row.last_error))
+            with acting_for(row.organization_id):
+                await call_give_up(deps, row.kind, dict(row.payload or {}), str(row.last_error))
     if due:
         report.pushed = len(due) if await push(queue, deps.sessionmaker, due) else 0
     # A full batch means more is due (10,000 posts scheduled for one minute): push the rest now, batch by

@@ -64,7 +64,10 @@ async def _figures(deps, user_id: uuid.UUID) -> None:  # type: ignore[no-untyped
         await session.commit()
 
 
-async def test_stats_answers_with_the_weeks_figures_and_a_chart(core_deps, redis_url, run_id) -> None:
+async def test_stats_answers_with_the_weeks_figures_and_a_chart(live_deps, redis_url, run_id) -> None:
+    # A pooled sessionmaker: the bot and the worker run sessions at the same time, which one shared test
+    # connection cannot hold apart (each acts for its own organization on its own connection).
+    core_deps = live_deps
     async with running_bot(core_deps, redis_url, run_id) as tg:
         await seed_and_onboard(core_deps, tg, CREATOR)
         empty = await reply_to(tg, CREATOR, lambda: tg.user_sends_command(CREATOR, "stats"), "No figures yet")

@@ -77,7 +77,9 @@ async def test_the_bots_dispatcher_logs_one_line_per_update(live_deps, caplog: p
     )
 
 
-async def test_refused_failed_and_unhandled_updates_are_told_apart(core_deps, caplog: pytest.LogCaptureFixture) -> None:
+async def test_refused_failed_and_unhandled_updates_are_told_apart(live_deps, caplog: pytest.LogCaptureFixture) -> None:
+    # Updates are handled concurrently: each needs its own connection (a pooled sessionmaker).
+    core_deps = live_deps
     caplog.set_level(logging.INFO, logger=LOGGER)
     router = Router()
 
