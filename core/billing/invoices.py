@@ -203,7 +203,9 @@ async def issue_for_payment(
         currency=payment.currency,
         tax=tax,
     )
-    url = store.put_bytes(pdf, f"invoices/{number.replace('/', '-')}.pdf")
+    # Under the payment's random id: invoice numbers run in sequence, so a key made of the number alone
+    # would let anyone who can list or guess storage keys walk every customer's invoice.
+    url = store.put_bytes(pdf, f"invoices/{payment.id}/{number.replace('/', '-')}.pdf")
     invoice = Invoice(
         user_id=payment.user_id,
         payment_id=payment.id,

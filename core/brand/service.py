@@ -112,7 +112,9 @@ async def add_sample(
     clean = text.strip()
     if len(clean.split()) < 15:
         raise SampleTooShort()
-    [point_id] = await index.add_samples(brand_profile_id=brand.id, user_id=brand.user_id, texts=[clean])
+    [point_id] = await index.add_samples(
+        brand_profile_id=brand.id, organization_id=brand.organization_id, user_id=brand.user_id, texts=[clean]
+    )
     row = BrandVoiceEmbedding(
         brand_profile_id=brand.id,
         vector_db_id=point_id,
@@ -139,7 +141,13 @@ async def style_examples(
 ) -> list[StyleExample]:
     if index is None or brand is None:
         return []
-    return await index.nearest(brand_profile_id=brand.id, query=about[:2000], limit=limit)
+    return await index.nearest(
+        brand_profile_id=brand.id,
+        organization_id=brand.organization_id,
+        user_id=brand.user_id,
+        query=about[:2000],
+        limit=limit,
+    )
 
 
 def describe_brand(brand: BrandProfile, samples: int) -> str:

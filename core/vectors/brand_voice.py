@@ -49,9 +49,14 @@ class BrandVoiceIndex:
         self._ready = True
 
     async def add_samples(
-        self, *, brand_profile_id: uuid.UUID, user_id: uuid.UUID | None, texts: list[str]
+        self,
+        *,
+        brand_profile_id: uuid.UUID,
+        organization_id: uuid.UUID | None,
+        user_id: uuid.UUID | None,
+        texts: list[str],
     ) -> list[str]:
-        """Embed and store samples; returns the Qdrant point ids (as strings) in input order."""
+        """Embed and store samples with their owner; returns the Qdrant point ids (as strings) in input order."""
         await self._ensure_collection()
         vectors = await self.embedder.embed(texts)
         ids = [str(uuid.uuid4()) for _ in texts]
@@ -63,6 +68,7 @@ class BrandVoiceIndex:
                     vector=vector,
                     payload={
                         "brand_profile_id": str(brand_profile_id),
+                        "organization_id": str(organization_id) if organization_id else None,
                         "user_id": str(user_id) if user_id else None,
                         "sample_text": text,
                         "content_type": "sample_post",
@@ -73,15 +79,32 @@ class BrandVoiceIndex:
         )
         return ids
 
-    async def nearest(self, *, brand_profile_id: uuid.UUID, query: str, limit: int = 3) -> list[StyleExample]:
-        """The brand's samples closest to `query` (the content being written about)."""
+    async def nearest(
+        self,
+        *,
+        brand_profile_id: uuid.UUID,
+        organization_id: uuid.UUID | None,
+        user_id: uuid.UUID | None,
+        query: str,
+        limit: int = 3,
+    ) -> list[StyleExample]:
+        """The brand's samples closest to `query` (the content being written about), and only points of the
+        brand's owner: Qdrant has no row-level security, so this one query path carries the tenant filter."""
+        owners = [
+            FieldCondition(key=key, match=MatchValue(value=str(value)))
+            for key, value in (("organization_id", organization_id), ("user_id", user_id))
+            if value is not None
+        ]
+        if not owners:
+            raise ValueError("a brand-voice query needs the brand's organization or user")
         await self._ensure_collection()
         [vector] = await self.embedder.embed([query])
         result = await self.client.query_points(
             self.collection,
             query=vector,
             query_filter=Filter(
-                must=[FieldCondition(key="brand_profile_id", match=MatchValue(value=str(brand_profile_id)))]
+                must=[FieldCondition(key="brand_profile_id", match=MatchValue(value=str(brand_profile_id)))],
+                should=list[Any](owners),  # points stored before organization_id was kept match by user
             ),
             limit=limit,
             with_payload=True,
