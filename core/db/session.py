@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -109,6 +109,26 @@ async def act_from_here(session: AsyncSession, organization_id: uuid.UUID) -> No
     connection = (await session.connection()).sync_connection
     if connection is not None and connection.in_nested_transaction():
         session.info[_JOINED_KEY] = connection
+
+
+@asynccontextmanager
+async def acting_briefly_for(session: AsyncSession, organization_id: uuid.UUID | None) -> AsyncIterator[None]:
+    """Inside a transaction acting for one organization, act for `organization_id` for a few statements,
+    then for the first again: the one sanctioned crossing, for rows that belong to someone else by design
+    (the payer's usage counters when an agency's workflow works on a member's draft). A no-op for owner
+    sessions and for the organization already acting."""
+    current = acting_organization(session.info)
+    if current is None or organization_id is None or organization_id == current:
+        yield
+        return
+    await session.execute(_ACT, {"role": APP_ROLE, "org": str(organization_id)})
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # an aborted transaction is rolled back whole anyway
+            await session.execute(_ACT, {"role": APP_ROLE, "org": str(current)})
+        raise
+    await session.execute(_ACT, {"role": APP_ROLE, "org": str(current)})
 
 
 _ACT = text("SELECT set_config('role', :role, true), set_config('recast.organization_id', :org, true)")

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from core.db.base import Base, created_at_column, uuid_pk
+from core.db.session import acting_organization
 
 
 class SystemSetting(Base):
@@ -61,3 +62,12 @@ class Notification(Base):
     is_read: Mapped[bool | None] = mapped_column(server_default=text("false"))
     read_at: Mapped[datetime | None]
     created_at: Mapped[datetime | None] = created_at_column()
+
+
+@event.listens_for(AuditLog, "before_insert")
+def _belongs_to_the_acting_organization(mapper: Any, connection: Any, entry: AuditLog) -> None:
+    # What happened while acting for an organization is that organization's history (and row-level
+    # security accepts the row only there); rows that name their organization keep it.
+    session = object_session(entry)
+    if entry.organization_id is None and session is not None:
+        entry.organization_id = acting_organization(session.info)
