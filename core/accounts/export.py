@@ -179,7 +179,8 @@ async def _all(session: AsyncSession, model: type[Base], *where: Any) -> list[An
     conditions = [w for w in where if w is not None]
     if not conditions:
         return []
-    return list((await session.scalars(select(model).where(or_(*conditions)))).all())
+    stmt = select(model).where(or_(*conditions)).execution_options(include_deleted=True)
+    return list((await session.scalars(stmt)).all())
 
 
 def _in(column: Any, ids: Sequence[uuid.UUID]) -> Any:
@@ -187,7 +188,7 @@ def _in(column: Any, ids: Sequence[uuid.UUID]) -> Any:
 
 
 async def _profile(session: AsyncSession, fp: Footprint) -> dict[str, Any]:
-    user = await session.get_one(User, fp.user_id)
+    user = await session.get_one(User, fp.user_id, execution_options={"include_deleted": True})
     orgs = fp.organization_ids
     return {
         "user": row(user),

@@ -43,7 +43,9 @@ def _in(column: Any, ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
 
 
 async def _ids(session: AsyncSession, column: Any, *where: ColumnElement[bool]) -> list[uuid.UUID]:
-    return list((await session.scalars(select(column).where(or_(*where)).order_by(column))).all())
+    # Soft-deleted rows are still the creator's data: exported and deleted too.
+    stmt = select(column).where(or_(*where)).order_by(column).execution_options(include_deleted=True)
+    return list((await session.scalars(stmt)).all())
 
 
 async def footprint(*, session: AsyncSession, user_id: uuid.UUID) -> Footprint:
