@@ -51,11 +51,13 @@ from core.distribution.models import (
     PostStatus,
     ScheduledPost,
 )
+from core.notify import outbox
 from core.repurposing.models import BrandTemplate, CallToAction, GeneratedContent, Hashtag, RepurposingJob, Template
 from core.storage.files import off_loop
 from core.system import audit
 from core.system.models import AuditLog, Notification
 from core.work import submit
+from core.work.models import UnitState, WorkUnit
 from core.work.registry import unit_handler
 from core.work.runner import Outcome, run_now
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow, Revision
@@ -251,7 +253,7 @@ async def _delete_content(tally: _Tally, fp: Footprint) -> None:
     # Cascades: approvals, revisions, QA, engagement and SEO metrics.
     await tally.gone("drafts", delete(GeneratedContent).where(_in(GeneratedContent.id, fp.draft_ids)))
     await tally.gone("jobs", delete(RepurposingJob).where(_in(RepurposingJob.id, fp.job_ids)))
-    await tally.gone("roi", delete(ROICalculation).where(ROICalculation.user_id == uid))
+    await tally.gone("ROI figures", delete(ROICalculation).where(ROICalculation.user_id == uid))
     # Cascades: analyses (transcripts), strategies, ROI figures.
     await tally.gone("uploads", delete(ContentAsset).where(_in(ContentAsset.id, fp.asset_ids)))
     # Cascades: voice samples, audiences, brand templates.
@@ -274,6 +276,22 @@ async def _delete_content(tally: _Tally, fp: Footprint) -> None:
 
 
 async def _delete_account_rows(tally: _Tally, uid: uuid.UUID) -> None:
+    chats = (
+        await tally.session.execute(
+            select(ChatIdentity.provider, ChatIdentity.chat_id).where(ChatIdentity.user_id == uid)
+        )
+    ).all()
+    for provider, chat_id in chats:
+        # Chat messages still waiting in the outbox for this person (a draft, a reminder) are not sent any more.
+        await tally.gone(
+            "queued messages",
+            delete(WorkUnit).where(
+                WorkUnit.kind == outbox.SEND,
+                WorkUnit.state == UnitState.QUEUED,
+                WorkUnit.payload["chat"]["provider"].astext == provider,
+                WorkUnit.payload["chat"]["chat_id"].astext == str(chat_id),
+            ),
+        )
     await tally.gone("notifications", delete(Notification).where(Notification.user_id == uid))
     await tally.gone("usage counters", delete(UsageTracking).where(UsageTracking.user_id == uid))
     await tally.gone("login sessions", delete(UserSession).where(UserSession.user_id == uid))

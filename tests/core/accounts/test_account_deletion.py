@@ -20,10 +20,14 @@ from core.accounts.models import (
 )
 from core.billing.models import Invoice, Payment, Subscription
 from core.brand.models import BrandProfile, BrandVoiceEmbedding
+from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
 from core.distribution.models import PlatformConnection, ScheduledPost
+from core.notify import outbox
+from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import CallToAction, GeneratedContent, Hashtag, Template
 from core.system.models import AuditLog
+from core.work.models import WorkUnit
 from core.workflow.models import ApprovalRequest
 from tests.privacy_rows import Planted, plant_creator
 
@@ -62,15 +66,26 @@ async def test_deleting_one_creator_removes_their_rows_vectors_and_media_and_kee
     asha = await plant_creator(core_deps, telegram_id=5720001, name="Asha")
     ravi = await plant_creator(core_deps, telegram_id=5720002, name="Ravi", seed=False)
     async with core_deps.sessionmaker() as session:
+        # A soft-deleted draft is still Asha's data; a message waiting in the outbox for each chat.
+        session.add(GeneratedContent(user_id=asha.user_id, title="hidden", deleted_at=utcnow()))
+        waiting = {
+            p.telegram_id: await outbox.record(
+                session, ChatRef("telegram", str(p.telegram_id)), OutgoingMessage(f"later {p.telegram_id}")
+            )
+            for p in (asha, ravi)
+        }
+        await session.commit()
+    async with core_deps.sessionmaker() as session:
         before = await _rows_of(session, ravi)
         preview = await preview_deletion(session=session, user_id=asha.user_id)
-    assert (preview.assets, preview.drafts, preview.connections, preview.posts_to_cancel) == (1, 1, 1, 1)
+    assert (preview.assets, preview.drafts, preview.connections, preview.posts_to_cancel) == (1, 2, 1, 1)
     assert (preview.invoices_kept, preview.payments_kept, preview.blockers) == (1, 1, [])
 
     async with core_deps.sessionmaker() as session:
         report = await delete_account(session=session, user_id=asha.user_id)
         await session.commit()
-    assert report.deleted["uploads"] == 1 and report.deleted["drafts"] == 1 and report.deleted["connections"] == 1
+    assert report.deleted["uploads"] == 1 and report.deleted["drafts"] == 2 and report.deleted["connections"] == 1
+    assert report.deleted["queued messages"] == 1
     assert report.posts_cancelled == 1 and report.user_row == "anonymised" and report.invoices_kept == 1
     # Vectors and files go after the commit, through the durable unit.
     assert core_deps.store.local_path(core_deps.store.url_for(asha.media_key)).exists()
@@ -78,6 +93,10 @@ async def test_deleting_one_creator_removes_their_rows_vectors_and_media_and_kee
 
     async with core_deps.sessionmaker() as session:
         assert set((await _rows_of(session, asha)).values()) == {0}
+        hidden = select(func.count()).where(GeneratedContent.user_id == asha.user_id)
+        assert await session.scalar(hidden.execution_options(include_deleted=True)) == 0
+        assert await session.get(WorkUnit, waiting[asha.telegram_id]) is None
+        assert await session.get(WorkUnit, waiting[ravi.telegram_id]) is not None
         assert await _rows_of(session, ravi) == before and set(before.values()) == {1}
         user = await session.get_one(User, asha.user_id, execution_options={"include_deleted": True})
         assert user.status == "deleted" and user.full_name == "Deleted user" and user.phone is None
