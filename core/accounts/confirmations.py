@@ -59,7 +59,7 @@ class DeletionConfirmations:
         return nonce
 
     async def claim(self, subject: str, nonce: str) -> Claim:
-        found = await self.redis.eval(_CLAIM, 1, self._k(subject), nonce, f"running:{nonce}", CONFIRM_TTL_S)  # type: ignore[misc]
+        found = await self.redis.eval(_CLAIM, 1, self._k(subject), nonce, f"running:{nonce}", CONFIRM_TTL_S)
         value = found.decode() if isinstance(found, bytes) else found
         if value == "ok":
             return Claim.OK

@@ -99,8 +99,18 @@ def describe_preview(p: deletion.DeletionPreview) -> str:
     return "\n".join(lines)
 
 
+_SINGULAR = {"calendar entries": "calendar entry", "calls to action": "call to action", "ROI figures": "ROI figure"}
+
+
+def _kind(name: str, n: int) -> str:
+    """`report.deleted`'s names are plural ("uploads", "calendar entries"): one of each reads singular."""
+    if n != 1:
+        return f"{n} {name}"
+    return f"1 {_SINGULAR.get(name, name.removesuffix('s'))}"
+
+
 def describe_report(report: deletion.DeletionReport, *, erased: bool) -> str:
-    deleted = ", ".join(f"{n} {name}" for name, n in report.deleted.items())
+    deleted = ", ".join(_kind(name, n) for name, n in report.deleted.items())
     lines = ["Done — your Recast account is deleted.", "", f"Deleted: {deleted or 'nothing was stored'}."]
     if report.posts_cancelled:
         lines.append(f"Cancelled: {_plural(report.posts_cancelled, 'scheduled post')}.")

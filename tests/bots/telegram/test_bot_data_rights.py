@@ -83,7 +83,7 @@ async def test_delete_account_cancel_expired_and_a_double_tapped_confirm(live_de
         done = await tg.wait_for_message(DELETER, contains="Done — your Recast account is deleted", timeout=30)
         answers = [await _answer(tg, t) for t in taps]
         assert done.callback_data == []
-        assert "Deleted: " in done.content and "1 uploads" in done.content and "1 drafts" in done.content
+        assert "Deleted: " in done.content and "1 upload," in done.content and "1 draft," in done.content
         assert "Media files and brand-voice samples: deleted." in done.content
         assert "Kept, anonymised, for 8 years as GST law requires: 1 invoice, 1 payment record." in done.content
         texts = sorted(a["text"] for a in answers)
