@@ -18,6 +18,7 @@ orphaned for good.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -64,6 +65,8 @@ from core.workflow.models import ApprovalRequest, ApprovalWorkflow, Revision
 
 if TYPE_CHECKING:
     from core.deps import CoreDeps
+
+log = logging.getLogger(__name__)
 
 ERASE = "accounts.erase_outside"
 DELETED_NAME = "Deleted user"
@@ -209,6 +212,16 @@ async def _media_prefixes(session: AsyncSession, fp: Footprint) -> list[str]:
         stmt = select(*columns).where(where).execution_options(include_deleted=True)
         for found in (await session.execute(stmt)).all():
             urls += list(found)
+    # A re-cut clip keeps its earlier versions' files (listed in the draft's metadata) until the draft goes.
+    metas = await session.scalars(
+        select(GeneratedContent.metadata_)
+        .where(_in(GeneratedContent.id, fp.draft_ids))
+        .execution_options(include_deleted=True)
+    )
+    for meta in metas:
+        for version in (meta or {}).get("versions", []) if isinstance(meta, dict) else []:
+            if isinstance(version, dict):
+                urls += [version.get("file_url"), version.get("thumbnail_url")]
     prefixes |= {key for key in map(storage_key, urls) if key and not key.startswith("invoices/")}
     return sorted(prefixes)
 
@@ -414,16 +427,31 @@ async def erase_after_commit(deps: CoreDeps, unit_id: uuid.UUID) -> bool:
     return await run_now(deps, unit_id) == Outcome.SUCCEEDED
 
 
-@unit_handler(ERASE, max_attempts=20)
+class ErasureIncomplete(Exception):
+    """Some vectors or files of a deleted account are still there: always worth another attempt (`transient`),
+    never a permanent failure, since giving up would leave them orphaned."""
+
+    transient = True
+
+
+async def _erasure_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
+    # Dead-lettered after every attempt: `recast` work admin can re-drive it once the store or Qdrant is back.
+    log.error("erasure of deleted account %s gave up (%s); re-drive unit kind %s", payload.get("user_id"), error, ERASE)
+
+
+@unit_handler(ERASE, max_attempts=20, on_give_up=_erasure_given_up)
 async def erase_outside(
     deps: CoreDeps, *, user_id: str, brand_profile_ids: list[str], prefixes: list[str]
 ) -> dict[str, int]:
     """Delete a deleted account's brand-voice vectors and media files (idempotent: safe to re-run)."""
-    if deps.brand_index is None:
-        raise RuntimeError("no brand-voice index in this process to delete vectors from")
-    await deps.brand_index.delete_for(
-        brand_profile_ids=[uuid.UUID(b) for b in brand_profile_ids], user_id=uuid.UUID(user_id)
-    )
-    for prefix in prefixes:
-        await off_loop(partial(deps.store.delete_prefix, prefix))
+    try:
+        if deps.brand_index is None:
+            raise RuntimeError("no brand-voice index in this process to delete vectors from")
+        await deps.brand_index.delete_for(
+            brand_profile_ids=[uuid.UUID(b) for b in brand_profile_ids], user_id=uuid.UUID(user_id)
+        )
+        for prefix in prefixes:
+            await off_loop(partial(deps.store.delete_prefix, prefix))
+    except Exception as exc:
+        raise ErasureIncomplete(f"{type(exc).__name__}: {exc}") from exc
     return {"prefixes": len(prefixes), "brand_profiles": len(brand_profile_ids)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -27,7 +28,7 @@ from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
 from core.repurposing.models import CallToAction, GeneratedContent, Hashtag, Template
 from core.system.models import AuditLog
-from core.work.models import WorkUnit
+from core.work.models import UnitState, WorkUnit
 from core.workflow.models import ApprovalRequest
 from tests.privacy_rows import Planted, plant_creator
 
@@ -162,3 +163,33 @@ async def test_a_plan_renewing_through_a_gateway_blocks_deletion_and_nothing_is_
         await session.rollback()
     async with core_deps.sessionmaker() as session:
         assert set((await _rows_of(session, kiran)).values()) == {1}
+
+
+async def test_a_failed_erasure_after_the_commit_stays_as_work_and_a_retry_finishes_it(core_deps):
+    nila = await plant_creator(core_deps, telegram_id=5720005, name="Nila", with_invoice=False)
+    store = core_deps.store
+    old_clip = store.put_bytes(b"v1", f"clips/drafts/{nila.draft_id}-v1.mp4")  # a re-cut clip's earlier version
+    async with core_deps.sessionmaker() as session:
+        draft = await session.get_one(GeneratedContent, nila.draft_id)
+        draft.metadata_ = {"versions": [{"file_url": old_clip, "thumbnail_url": None}]}
+        await session.commit()
+    async with core_deps.sessionmaker() as session:
+        report = await delete_account(session=session, user_id=nila.user_id)
+        await session.commit()
+
+    index, core_deps.brand_index = core_deps.brand_index, None  # this process cannot reach the vectors
+    try:
+        assert not await erase_after_commit(core_deps, report.erase_unit_id)
+    finally:
+        core_deps.brand_index = index
+    assert store.local_path(store.url_for(nila.media_key)).exists()
+    async with core_deps.sessionmaker() as session:
+        unit = await session.get_one(WorkUnit, report.erase_unit_id)
+        assert unit.state == UnitState.QUEUED and unit.attempts == 1 and "brand-voice index" in (unit.last_error or "")
+        # Its backoff is over (now() is the test transaction's start, so go back further): a worker runs it again.
+        unit.run_after = utcnow() - timedelta(hours=1)
+        await session.commit()
+    assert await erase_after_commit(core_deps, report.erase_unit_id)
+    assert not store.local_path(store.url_for(nila.media_key)).exists()
+    assert not store.local_path(old_clip).exists()
+    assert await _points(core_deps, nila.point_ids) == 0
