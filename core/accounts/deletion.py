@@ -435,8 +435,8 @@ class ErasureIncomplete(Exception):
 
 
 async def _erasure_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -> None:
-    # Dead-lettered after every attempt: `recast` work admin can re-drive it once the store or Qdrant is back.
-    log.error("erasure of deleted account %s gave up (%s); re-drive unit kind %s", payload.get("user_id"), error, ERASE)
+    # Dead-lettered after every attempt: `recast jobs redrive <id>` runs it again once the store or Qdrant is back.
+    log.error("erasure of deleted account %s gave up (%s): `recast jobs` lists it", payload.get("user_id"), error)
 
 
 @unit_handler(ERASE, max_attempts=20, on_give_up=_erasure_given_up)
