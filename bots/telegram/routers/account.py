@@ -92,8 +92,9 @@ def describe_preview(p: deletion.DeletionPreview) -> str:
         lines += [
             "",
             f"Kept, because tax law requires it: {_plural(p.invoices_kept, 'invoice')} and "
-            f"{_plural(p.payments_kept, 'payment record')}, for 8 years (India's GST rules), with your name, "
-            "address, e-mail and phone removed from our records of them.",
+            f"{_plural(p.payments_kept, 'payment record')}, for 8 years (India's GST rules). Your name, "
+            "address, e-mail and phone are removed from our records of them; the invoice PDFs themselves stay "
+            "as issued, because the law forbids altering a tax invoice.",
         ]
     lines += ["", "Want a copy first? Send /export before you confirm.", "", "This can't be undone."]
     return "\n".join(lines)
@@ -117,12 +118,12 @@ def describe_report(report: deletion.DeletionReport, *, erased: bool) -> str:
     lines.append(
         "Media files and brand-voice samples: deleted."
         if erased
-        else "Media files and brand-voice samples: being deleted now; this finishes on its own within minutes."
+        else "Media files and brand-voice samples: not all deleted yet; this is retried automatically until done."
     )
     if report.invoices_kept or report.payments_kept:
         lines.append(
             f"Kept, anonymised, for 8 years as GST law requires: {_plural(report.invoices_kept, 'invoice')}, "
-            f"{_plural(report.payments_kept, 'payment record')}."
+            f"{_plural(report.payments_kept, 'payment record')} (the invoice PDFs as issued)."
         )
     lines += ["", "If you send /start again, you begin a new, empty account."]
     return "\n".join(lines)
