@@ -20,6 +20,7 @@ TASK_MODULES = (
     "tasks.distribution",
     "tasks.analytics",
     "core.notify.outbox",
+    "core.accounts.deletion",
 )
 
 

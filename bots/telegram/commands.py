@@ -24,6 +24,8 @@ COMMANDS = [
     ("seo", "SEO checks of your latest blog draft"),
     ("report", "Last month's report (PDF)"),
     ("settings", "Email, timezone, language"),
+    ("export", "Download all your data (zip)"),
+    ("delete_account", "Delete your account and data"),
     ("help", "How it works"),
     ("cancel", "Stop what's in progress"),
 ]
@@ -66,6 +68,13 @@ SYNONYMS = {
     "return": "roi",
     "worth": "roi",
     "stop": "cancel",
+    "mydata": "export",
+    "download": "export",
+    "gdpr": "export",
+    "delete": "delete_account",
+    "deleteaccount": "delete_account",
+    "erase": "delete_account",
+    "forget": "delete_account",
 }
 
 WHAT_I_TAKE = (

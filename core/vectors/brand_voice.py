@@ -16,6 +16,8 @@ from qdrant_client.models import (
     Distance,
     FieldCondition,
     Filter,
+    FilterSelector,
+    MatchAny,
     MatchValue,
     PointStruct,
     VectorParams,
@@ -118,3 +120,18 @@ class BrandVoiceIndex:
         if point_ids:
             await self._ensure_collection()
             await self.client.delete(self.collection, points_selector=list[Any](point_ids))
+
+    async def delete_for(self, *, brand_profile_ids: list[uuid.UUID], user_id: uuid.UUID | None = None) -> None:
+        """Delete every sample of these brands, and every sample stored for `user_id` (by the payload
+        fields `add_samples` writes and `nearest` filters on). Deleting what is already gone is a no-op."""
+        conditions: list[Any] = []
+        if brand_profile_ids:
+            conditions.append(
+                FieldCondition(key="brand_profile_id", match=MatchAny(any=[str(b) for b in brand_profile_ids]))
+            )
+        if user_id is not None:
+            conditions.append(FieldCondition(key="user_id", match=MatchValue(value=str(user_id))))
+        if not conditions:
+            return
+        await self._ensure_collection()
+        await self.client.delete(self.collection, points_selector=FilterSelector(filter=Filter(should=conditions)))

@@ -33,6 +33,7 @@ HELP = (
     "/roi – what an upload's drafts won for what it cost (/roi how: the formula) · /seo – your blog draft's SEO\n"
     "/stats 2 or /stats <title words> – how one upload's pieces did · /report – last month as a PDF\n"
     "/settings – email, timezone, language\n"
+    "/export – all your data as a zip · /delete_account – delete your account (you confirm first)\n"
     "/cancel – stop what's in progress"
 )
 
