@@ -67,7 +67,9 @@ async def plant_creator(
         await session.flush()
         assert deps.brand_index is not None
         sample = f"{name} writes short punchy posts about chai {tag}"
-        point_ids = await deps.brand_index.add_samples(brand_profile_id=brand.id, user_id=uid, texts=[sample])
+        point_ids = await deps.brand_index.add_samples(
+            brand_profile_id=brand.id, organization_id=org_id, user_id=uid, texts=[sample]
+        )
         session.add(BrandVoiceEmbedding(brand_profile_id=brand.id, vector_db_id=point_ids[0], sample_text=sample))
 
         asset_id = uuid.uuid4()
