@@ -7,7 +7,7 @@ refused with a message that says what to send instead, and no worker (or decoder
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,8 @@ MAX_CHANNELS = 32
 MAX_CONTROL_SHARE = 0.01
 # Enough of a file's start to recognise any signature below (tar's sits at offset 257).
 SNIFF_BYTES = 4096
+# Control characters (Unicode category Cc) other than tab, line feed, vertical tab, form feed, carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +237,7 @@ def decode_text_file(data: bytes, *, name: str) -> str:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _not_utf8(name, exc) from exc
-    control = sum(1 for ch in text if ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc")
+    control = len(_CONTROL.findall(text))
     if text and control / len(text) > MAX_CONTROL_SHARE:
         raise NotPlainText(
             f"“{name}” is mostly binary data, not text. "
@@ -254,12 +256,13 @@ def _not_utf8(name: str, exc: UnicodeDecodeError) -> NotUtf8:
 
 
 def check_text(text: str, *, limits: UploadLimits) -> None:
-    """Refuse text too long for one asset, or shaped unlike prose (one giant line, or endless lines)."""
-    if len(text) > limits.max_text_chars:
-        raise DocumentTooLong(
-            f"That text is {len(text):,} characters; the most I take at once is {limits.max_text_chars:,} "
-            "(a long book chapter). Split it into parts and send them one at a time.",
-            detail=f"{len(text)} chars",
+    """Refuse text shaped unlike prose (one giant line, endless lines) or too long for one asset."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > limits.max_line_chars:
+        raise PathologicalText(
+            f"One line of that text is {longest:,} characters long (the most I take is {limits.max_line_chars:,}), "
+            "so it isn't prose I can work with. If it's data (JSON, a CSV, a log), send the writing it belongs to.",
+            detail=f"line of {longest} chars",
         )
     lines = text.count("\n") + 1
     if lines > limits.max_text_lines:
@@ -268,12 +271,11 @@ def check_text(text: str, *, limits: UploadLimits) -> None:
             "If it's data (a list, a log, a spreadsheet export), send the writing it belongs to instead.",
             detail=f"{lines} lines",
         )
-    longest = max(len(line) for line in text.splitlines()) if text else 0
-    if longest > limits.max_line_chars:
-        raise PathologicalText(
-            f"One line of that text is {longest:,} characters long (the most I take is {limits.max_line_chars:,}), "
-            "so it isn't prose I can work with. If it's data (JSON, a CSV, a log), send the writing it belongs to.",
-            detail=f"line of {longest} chars",
+    if len(text) > limits.max_text_chars:
+        raise DocumentTooLong(
+            f"That text is {len(text):,} characters; the most I take at once is {limits.max_text_chars:,} "
+            "(a long book chapter). Split it into parts and send them one at a time.",
+            detail=f"{len(text)} chars",
         )
 
 
