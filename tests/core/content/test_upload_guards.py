@@ -225,3 +225,20 @@ async def test_honest_files_still_pass(session: AsyncSession, core_deps, tmp_pat
         mime_type="audio/ogg",
     )
     assert asset.content_type == "audio" and asset.duration == 30
+
+
+async def test_pdf_pages_are_counted_before_any_text_is_extracted(
+    session: AsyncSession, core_deps, tmp_path: Path
+) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=612, height=792)
+    path = tmp_path / "thick.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    err = await _refused(session, core_deps, path, filename="thick.pdf", limits=UploadLimits(max_pdf_pages=2))
+    assert isinstance(err, DocumentTooLong) and err.user_message.startswith(
+        "That PDF has 3 pages; the most I take is 2."
+    )
