@@ -197,13 +197,13 @@ async def submit_file(
             raise UnsupportedInput(
                 f"I can't turn “{name}” into drafts. Share a video, an audio file or voice note, a PDF or a text file."
             ) from exc
-        # This server's hard cap, by the size Slack declares, before downloading (the plan's follows).
-        guards.check_size(
-            int(info.get("size") or 0), content_type=kind.content_type, limits=UploadLimits.from_settings(deps.settings)
-        )
         limit = await _size_limit(deps, who.user_id)
         if int(info.get("size") or 0) > limit:
             raise _too_large(name, int(info["size"]), limit)
+        # This server's hard cap too, by the size Slack declares, before downloading (plans may allow more).
+        guards.check_size(
+            int(info.get("size") or 0), content_type=kind.content_type, limits=UploadLimits.from_settings(deps.settings)
+        )
         url = info.get("url_private_download") or info.get("url_private")
         if not url:
             raise DownloadFailed(detail="no url_private")
