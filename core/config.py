@@ -174,6 +174,37 @@ class Settings(BaseSettings):
         default=3600, ge=1, le=7 * 24 * 3600, description="How long a media link for a platform works (max 7 days)"
     )
 
+    # Upload guards (core.content.guards): hard limits of this server, checked before anything is downloaded,
+    # decoded or charged; plans may be stricter (their max_upload_bytes / max_media_minutes).
+    upload_max_mb: int = Field(
+        default=2048, ge=1, description="Largest video or audio upload, in MB, refused before downloading"
+    )
+    upload_max_document_mb: int = Field(
+        default=50, ge=1, description="Largest text or PDF upload, in MB, refused before downloading"
+    )
+    upload_max_media_minutes: int = Field(
+        default=600, ge=1, description="Longest recording any plan may process, by the duration its header declares"
+    )
+    upload_max_frame_pixels: int = Field(
+        default=7680 * 4320, ge=1, description="Most pixels in one video frame or cover image (default 8K, 33 Mpx)"
+    )
+    upload_max_frame_side: int = Field(default=16384, ge=1, description="Widest or tallest video frame, in pixels")
+    upload_max_streams: int = Field(default=16, ge=1, description="Most tracks (video, audio, subtitles) in one file")
+    upload_min_bytes_per_second: int = Field(
+        default=100,
+        ge=0,
+        description="Fewer bytes per declared second of a recording: refused as crafted (a tiny file claiming hours)",
+    )
+    upload_sparse_check_after_s: int = Field(
+        default=60, ge=0, description="Recordings shorter than this skip the bytes-per-second check"
+    )
+    upload_max_text_chars: int = Field(
+        default=500_000, ge=1, description="Most characters of one text upload, paste or PDF's text"
+    )
+    upload_max_line_chars: int = Field(default=50_000, ge=1, description="Longest single line of a text upload")
+    upload_max_text_lines: int = Field(default=50_000, ge=1, description="Most lines of a text upload")
+    upload_max_pdf_pages: int = Field(default=500, ge=1, description="Most pages of a PDF upload")
+
     # Limits on every door (core.limits): 0 turns a limit off. Counted in Redis; Redis down = no limits.
     flood_user_messages_per_minute: int = Field(
         default=30, ge=0, description="Messages and button presses one chat user may send a minute"

@@ -21,9 +21,11 @@ from bots.slack import outbox
 from bots.slack.listeners import email_lookup
 from core.billing import usage as billing_usage
 from core.common.errors import RecastError
+from core.content import guards
 from core.content import service as content
 from core.content.address_policy import FetchPolicy
 from core.content.errors import FileTooLarge, UnsupportedInput
+from core.content.guards import UploadLimits
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -86,6 +88,7 @@ async def _ingest_link(
         work_dir=work_dir,
         max_download_bytes=deps.settings.link_download_max_mb * MB,
         policy=FetchPolicy(allow_private=deps.settings.link_allow_private_networks),
+        limits=UploadLimits.from_settings(deps.settings),
     )
 
 
@@ -116,6 +119,7 @@ async def submit(
                         organization_id=who.organization_id,
                         text=text or "",
                         source_platform="slack",
+                        limits=UploadLimits.from_settings(deps.settings),
                     )
                 )
                 _tag(asset, who, {"team_id": team_id, "channel_id": channel_id, "user_id": slack_user_id})
@@ -188,7 +192,7 @@ async def submit_file(
             raise DownloadFailed(detail=str(exc)) from exc
         name = str(info.get("name") or info.get("title") or file_id)
         try:
-            content.classify_upload(name, info.get("mimetype"))
+            kind = content.classify_upload(name, info.get("mimetype"))
         except UnsupportedInput as exc:
             raise UnsupportedInput(
                 f"I can't turn “{name}” into drafts. Share a video, an audio file or voice note, a PDF or a text file."
@@ -196,6 +200,10 @@ async def submit_file(
         limit = await _size_limit(deps, who.user_id)
         if int(info.get("size") or 0) > limit:
             raise _too_large(name, int(info["size"]), limit)
+        # This server's hard cap too, by the size Slack declares, before downloading (plans may allow more).
+        guards.check_size(
+            int(info.get("size") or 0), content_type=kind.content_type, limits=UploadLimits.from_settings(deps.settings)
+        )
         url = info.get("url_private_download") or info.get("url_private")
         if not url:
             raise DownloadFailed(detail="no url_private")
@@ -217,6 +225,7 @@ async def submit_file(
                     filename=name,
                     mime_type=info.get("mimetype"),
                     source_platform="slack",
+                    limits=UploadLimits.from_settings(deps.settings),
                 )
                 asset.source_url = info.get("permalink")
                 _tag(

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from bots.telegram.progress import progress_text
 from core.common.errors import RecastError
 from core.content import service as content
+from core.content.guards import UploadLimits
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
@@ -158,6 +159,7 @@ class PasteBuffer:
                         organization_id=uuid.UUID(meta["organization_id"]),
                         text=join_parts(parts),
                         source_platform="telegram",
+                        limits=UploadLimits.from_settings(self.deps.settings),
                     )
                     asset.metadata_ = {
                         **(asset.metadata_ or {}),

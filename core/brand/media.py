@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -15,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.brand.errors import BrandMediaRejected
 from core.brand.models import BrandProfile
+from core.content import guards
+from core.content.guards import UploadLimits
 from core.media.errors import MediaError
-from core.media.probe import probe_media
+from core.media.probe import probe_media, read_header
 from core.repurposing.formats import clip_platforms
 from core.repurposing.models import BrandTemplate
 from core.storage.files import FileStore
@@ -46,7 +49,13 @@ async def general_template(*, session: AsyncSession, brand: BrandProfile) -> Bra
 
 
 async def set_brand_media(
-    *, session: AsyncSession, store: FileStore, brand: BrandProfile, role: BrandMediaRole, path: Path
+    *,
+    session: AsyncSession,
+    store: FileStore,
+    brand: BrandProfile,
+    role: BrandMediaRole,
+    path: Path,
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
 ) -> BrandTemplate:
     """Check and store a logo (an image) or an intro/outro (a video of at most 10 s) for the brand."""
     if role not in ROLES:
@@ -59,6 +68,9 @@ async def set_brand_media(
         if max(width, height) > MAX_LOGO_PIXELS:
             raise BrandMediaRejected(f"That logo is {width}×{height}; send one up to {MAX_LOGO_PIXELS} px.")
     else:
+        # The upload guards judge the headers first: a gigapixel "intro" is refused before it is decoded.
+        header = await asyncio.to_thread(partial(read_header, path, max_frame_pixels=limits.max_frame_pixels))
+        guards.check_media_header(header, size=path.stat().st_size, limits=limits)
         try:
             info = await asyncio.to_thread(probe_media, path)
         except MediaError as exc:
@@ -119,10 +131,17 @@ def saved_message(brand: BrandProfile, role: BrandMediaRole) -> str:
 def _probe_image(path: Path) -> tuple[str | None, int, int]:
     """(codec, width, height) of a still image, or (None, 0, 0) when it is not one."""
     try:
-        with av.open(str(path)) as container:
+        # max_pixels: libavcodec refuses to decode (and allocate) an image over the cap, even to probe it.
+        with av.open(str(path), options={"max_pixels": str(MAX_LOGO_PIXELS * MAX_LOGO_PIXELS)}) as container:
             if not container.streams.video:
                 return None, 0, 0
             stream = container.streams.video[0]
+            if not stream.codec_context.width:
+                raise BrandMediaRejected(
+                    f"That image is bigger than {MAX_LOGO_PIXELS}×{MAX_LOGO_PIXELS} or damaged. "
+                    f"Send your logo as a PNG or JPEG up to {MAX_LOGO_PIXELS} px.",
+                    detail=f"logo {stream.codec_context.name} of unknown size",
+                )
             frame = next(container.decode(stream))
             return stream.codec_context.name, frame.width, frame.height
     except (av.error.FFmpegError, StopIteration, UnicodeDecodeError):

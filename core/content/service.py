@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.billing import usage as billing_usage
 from core.brand import service as brand_service
-from core.content import links
+from core.content import guards, links
 from core.content.address_policy import FetchPolicy
 from core.content.errors import EmptyDocument, FileTooLarge, TextTooShort, TooLong, UnsupportedInput
+from core.content.guards import UploadLimits
 from core.content.models import ContentAnalysis, ContentAsset
-from core.media.errors import MediaError
-from core.media.probe import MediaInfo, probe_media
+from core.media.probe import MediaInfo, probe_media, read_header
 from core.storage.files import FileStore, off_loop
 from core.system import audit
 
@@ -78,6 +78,28 @@ async def _check_plan(session: AsyncSession, user_id: uuid.UUID, size: int, minu
             f"This recording is {minutes:.0f} minutes long; your plan handles up to {max_minutes} minutes. "
             "Send a shorter cut, or /upgrade for longer recordings."
         )
+
+
+async def check_upload_before_download(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    filename: str | None,
+    mime_type: str | None,
+    size: int | None,
+    declared_duration_s: float | None = None,
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
+) -> UploadKind:
+    """Refuse an upload from what the chat app declares (type, bytes, seconds), before it is downloaded."""
+    kind = classify_upload(filename, mime_type)
+    if size:
+        guards.check_size(size, content_type=kind.content_type, limits=limits)
+    minutes = None
+    if declared_duration_s and kind.content_type != "document":
+        guards.check_duration(declared_duration_s, limits=limits)
+        minutes = declared_duration_s / 60
+    await _check_plan(session, user_id, size or 0, minutes)
+    return kind
 
 
 # Names apps give a recording when the creator gave none: "voice.ogg", "video.mp4", "VID_20260101_0930.mp4".
@@ -213,16 +235,22 @@ async def ingest_file(
     source_platform: str = "upload",
     title: str | None = None,
     source_url: str | None = None,
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
 ) -> ContentAsset:
-    """Store an uploaded file as a content asset with probed metadata, or raise a friendly error."""
+    """Store an uploaded file as a content asset with probed metadata, or raise a friendly error.
+
+    The guards run first, on the file's size, container headers and first bytes: a refused file is
+    never decoded, stored or charged, and no work is queued for it."""
     kind = classify_upload(filename, mime_type)
     size = path.stat().st_size
+    guards.check_size(size, content_type=kind.content_type, limits=limits)
     await _check_plan(session, user_id, size, None)
     if kind.content_type in ("video", "audio"):
-        try:
-            info = await asyncio.to_thread(probe_media, path)
-        except MediaError:
-            raise
+        header = await asyncio.to_thread(partial(read_header, path, max_frame_pixels=limits.max_frame_pixels))
+        declared_s = guards.check_media_header(header, size=size, limits=limits)
+        await _check_plan(session, user_id, size, declared_s / 60)
+        # Only now decode (probe_media reads a frame of each stream): the headers were plausible.
+        info = await asyncio.to_thread(probe_media, path)
         if kind.content_type == "video" and not info.has_video:
             kind = UploadKind("audio", kind.extension)
         await _check_plan(session, user_id, size, info.duration_s / 60)
@@ -248,7 +276,9 @@ async def ingest_file(
             put=lambda key: store.put_path(path, key),
             extension=kind.extension,
         )
-    text = extract_document_text(path, kind.extension)
+    text = await asyncio.to_thread(
+        extract_document_text, path, kind.extension, name=filename or path.name, limits=limits
+    )
     return await ingest_text(
         session=session,
         store=store,
@@ -259,24 +289,43 @@ async def ingest_file(
         source_platform=source_platform,
         title=title or (Path(filename).stem if filename else None),
         original=(path, kind.extension, mime_type),
+        limits=limits,
     )
 
 
-def extract_document_text(path: Path, extension: str) -> str:
+def extract_document_text(
+    path: Path,
+    extension: str,
+    *,
+    name: str | None = None,
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
+) -> str:
+    """The text of a PDF or text upload, refusing what the guards refuse (whatever the extension says)."""
+    name = name or path.name
     if extension == ".pdf":
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
+        guards.check_pdf_head(guards.read_head(path), name=name)
         try:
             reader = PdfReader(str(path))
-            text = "\n".join((page.extract_text() or "") for page in reader.pages)
+            guards.check_pdf_pages(len(reader.pages), limits=limits)
+            pages: list[str] = []
+            chars = 0
+            for page in reader.pages:  # page by page: a PDF of endless text stops at the cap
+                pages.append(page.extract_text() or "")
+                chars += len(pages[-1]) + 1
+                if chars > limits.max_text_chars:
+                    break
+            text = "\n".join(pages)
         except (PdfReadError, ValueError, OSError) as exc:
             raise EmptyDocument("I couldn't read that PDF. It may be damaged; paste the text instead.") from exc
     else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            text = path.read_text(encoding="latin-1")
+        with path.open("rb") as f:  # never more than the cap, whatever the file has grown to
+            data = f.read(limits.max_document_bytes + 1)
+        guards.check_size(len(data), content_type="document", limits=limits)
+        text = guards.decode_text_file(data, name=name)
+    guards.check_text(text, limits=limits)
     if not text.strip():
         raise EmptyDocument()
     return text
@@ -293,6 +342,7 @@ async def ingest_link(
     brand_profile_id: uuid.UUID | None = None,
     max_download_bytes: int = links.DEFAULT_MAX_DOWNLOAD_BYTES,
     policy: FetchPolicy = FetchPolicy(),  # noqa: B008 - frozen, safe to share
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
 ) -> ContentAsset:
     """A link becomes an asset: a video site or media file is downloaded (into ``work_dir``, which the
     caller removes) and ingested like an upload; an article becomes a text asset."""
@@ -310,6 +360,7 @@ async def ingest_link(
             source_platform="web",
             source_url=url,
             title=fetched.title or None,
+            limits=limits,
         )
     host = (urlsplit(url).hostname or "web").lower().removeprefix("www.")
     return await ingest_file(
@@ -324,6 +375,7 @@ async def ingest_link(
         source_platform=host.split(".")[-2] if host.count(".") else host,
         title=fetched.title,
         source_url=url,
+        limits=limits,
     )
 
 
@@ -339,9 +391,11 @@ async def ingest_text(
     source_url: str | None = None,
     title: str | None = None,
     original: tuple[Path, str, str | None] | None = None,
+    limits: UploadLimits = UploadLimits(),  # noqa: B008 - frozen, safe to share
 ) -> ContentAsset:
     """Long text (pasted, a document, or a fetched article) becomes a `document` asset whose
     transcript is the text itself."""
+    guards.check_text(text, limits=limits)
     clean = re.sub(r"[ \t]+", " ", text).strip()
     words = len(clean.split())
     if words < MIN_TEXT_WORDS:

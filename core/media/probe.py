@@ -74,6 +74,46 @@ class MediaInfo:
     audio_channels: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ContainerHeader:
+    """What a container's headers claim, read without decoding a frame: upload guards judge a file by
+    this before anything decodes it (a decoder handed a 16000×16000 frame allocates it first)."""
+
+    format_name: str
+    duration_s: float | None  # None: neither the container nor any stream states one
+    stream_count: int
+    frame_sizes: tuple[tuple[int, int], ...]  # (width, height) of every video stream, cover art included
+    audio_layouts: tuple[tuple[int, int], ...]  # (sample rate, channels) of every audio stream
+
+
+def read_header(path: str | os.PathLike[str], *, max_frame_pixels: int) -> ContainerHeader:
+    """Open a container and report what its streams declare, decoding nothing bigger than
+    ``max_frame_pixels``: libavformat decodes a first frame where the container omits a parameter
+    (an MP4 does not state a PNG track's pixel format), and ``max_pixels`` makes the decoder refuse an
+    oversized one before allocating it. Such a stream then reports 0×0, which the guards refuse."""
+    file = Path(path)
+    try:
+        container = av.open(str(file), mode="r", options={"max_pixels": str(max_frame_pixels)})
+    except av.error.FFmpegError as exc:
+        raise CorruptMedia(detail=f"{file}: {exc}") from exc
+    with container:
+        duration = _duration_s(container) or None
+        frames = tuple((s.codec_context.width or 0, s.codec_context.height or 0) for s in container.streams.video)
+        audio = tuple((s.codec_context.sample_rate or 0, _channels(s)) for s in container.streams.audio)
+        return ContainerHeader(
+            format_name=container.format.name,
+            duration_s=duration,
+            stream_count=len(container.streams),
+            frame_sizes=frames,
+            audio_layouts=audio,
+        )
+
+
+def _channels(stream: av.audio.stream.AudioStream) -> int:
+    layout = stream.codec_context.layout
+    return layout.nb_channels if layout is not None else 0
+
+
 def probe_media(path: str | os.PathLike[str]) -> MediaInfo:
     """Describe an audio or video file; raise CorruptMedia or UnsupportedMedia for anything else."""
     file = Path(path)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.common.errors import RecastError
 from core.content import service as content
 from core.content.address_policy import FetchPolicy
+from core.content.guards import UploadLimits
 from core.content.models import ContentAsset
 from core.db.session import session_scope
 from core.deps import CoreDeps
@@ -59,6 +60,7 @@ async def ingest_link_from_chat(
                     work_dir=Path(tmp),
                     max_download_bytes=max_bytes,
                     policy=policy,
+                    limits=UploadLimits.from_settings(deps.settings),
                 )
                 asset.metadata_ = {**(asset.metadata_ or {}), "link_request": request}
                 bind_to_chat(asset, chat, status_message_id)

@@ -18,6 +18,7 @@ from core.accounts import service as accounts
 from core.brand import media as brand_media
 from core.brand import service as brand_service
 from core.common.errors import RecastError
+from core.content.guards import UploadLimits
 from core.deps import CoreDeps
 
 KEEP = "-"
@@ -173,7 +174,14 @@ async def _on_brand_file(message: Message, bot: Bot, session: AsyncSession, stat
     with tempfile.TemporaryDirectory(prefix="recast-brand-") as tmp:
         path = Path(tmp) / name
         await bot.download(file_id, destination=path)
-        await brand_media.set_brand_media(session=session, store=deps.store, brand=current, role=role, path=path)
+        await brand_media.set_brand_media(
+            session=session,
+            store=deps.store,
+            brand=current,
+            role=role,
+            path=path,
+            limits=UploadLimits.from_settings(deps.settings),
+        )
     await state.clear()
     await message.answer(brand_media.saved_message(current, role))
 

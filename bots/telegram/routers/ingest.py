@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiogram import Bot, F, Router
@@ -19,6 +20,7 @@ from core.accounts.models import Organization, User
 from core.common.errors import RecastError
 from core.content import links
 from core.content import service as content
+from core.content.guards import UploadLimits
 from core.content.models import ContentAsset
 from core.deps import CoreDeps
 from core.media.errors import MediaError
@@ -35,23 +37,34 @@ TOO_BIG_FOR_CLOUD = (
 )
 
 
-def _attachment(message: Message) -> tuple[str, int | None, str | None, str | None] | None:
-    """(file_id, size, file name, mime type) of whatever media the message carries."""
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """What Telegram tells about a file before it is downloaded."""
+
+    file_id: str
+    size: int | None
+    name: str | None
+    mime_type: str | None
+    duration_s: int | None = None
+
+
+def _attachment(message: Message) -> Attachment | None:
+    """The file of whatever media the message carries, as Telegram declares it."""
     if message.video:
         v = message.video
-        return v.file_id, v.file_size, v.file_name or "video.mp4", v.mime_type or "video/mp4"
+        return Attachment(v.file_id, v.file_size, v.file_name or "video.mp4", v.mime_type or "video/mp4", v.duration)
     if message.video_note:
         n = message.video_note
-        return n.file_id, n.file_size, "video_note.mp4", "video/mp4"
+        return Attachment(n.file_id, n.file_size, "video_note.mp4", "video/mp4", n.duration)
     if message.voice:
         vo = message.voice
-        return vo.file_id, vo.file_size, "voice.ogg", vo.mime_type or "audio/ogg"
+        return Attachment(vo.file_id, vo.file_size, "voice.ogg", vo.mime_type or "audio/ogg", vo.duration)
     if message.audio:
         a = message.audio
-        return a.file_id, a.file_size, a.file_name or "audio.mp3", a.mime_type or "audio/mpeg"
+        return Attachment(a.file_id, a.file_size, a.file_name or "audio.mp3", a.mime_type or "audio/mpeg", a.duration)
     if message.document:
         d = message.document
-        return d.file_id, d.file_size, d.file_name, d.mime_type
+        return Attachment(d.file_id, d.file_size, d.file_name, d.mime_type)
     return None
 
 
@@ -89,8 +102,18 @@ def setup() -> Router:
         user, org = await _creator(session, message)
         attachment = _attachment(message)
         assert attachment is not None
-        file_id, size, name, mime = attachment
-        content.classify_upload(name, mime)  # refuse unsupported types before downloading anything
+        file_id, size, name, mime = attachment.file_id, attachment.size, attachment.name, attachment.mime_type
+        limits = UploadLimits.from_settings(deps.settings)
+        # Refused by what Telegram declares (type, bytes, seconds) before a byte is downloaded.
+        await content.check_upload_before_download(
+            session=session,
+            user_id=user.id,
+            filename=name,
+            mime_type=mime,
+            size=size,
+            declared_duration_s=attachment.duration_s,
+            limits=limits,
+        )
         if size and size > CLOUD_DOWNLOAD_LIMIT and not deps.settings.telegram_api_server:
             await message.answer(TOO_BIG_FOR_CLOUD.format(size=size / 1024 / 1024))
             return
@@ -110,6 +133,7 @@ def setup() -> Router:
                         mime_type=mime,
                         source_platform="telegram",
                         title=(message.caption or "").strip()[:120] or None,
+                        limits=limits,
                     )
             except (RecastError, MediaError) as exc:
                 await status.edit_text(f"⚠️ {exc.user_message}")
