@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bots.telegram.update_log import REPORT_KEY, UpdateReport
 from core.common.errors import RecastError
 from core.deps import CoreDeps
 from core.media.errors import MediaError
+from core.system.audit import AuditSource, acting_as
 
 log = logging.getLogger(__name__)
 AfterCommit = list[Callable[[], Awaitable[None]]]
@@ -20,7 +21,8 @@ AfterCommit = list[Callable[[], Awaitable[None]]]
 
 class CoreMiddleware(BaseMiddleware):
     """Gives handlers `deps`, `session` and `after_commit` (work that must only run once the update's
-    rows are committed, such as enqueueing a task that reads them)."""
+    rows are committed, such as enqueueing a task that reads them). Audit rows made while handling an
+    update come through the `telegram` channel, with the sender as actor."""
 
     def __init__(self, deps: CoreDeps) -> None:
         self.deps = deps
@@ -33,6 +35,18 @@ class CoreMiddleware(BaseMiddleware):
     ) -> Any:
         after_commit: AfterCommit = []
         data["deps"], data["after_commit"] = self.deps, after_commit
+        sender = data.get("event_from_user")
+        actor = f"telegram:{sender.id}" if isinstance(sender, User) else None
+        with acting_as(AuditSource("telegram", actor=actor)):  # the HTTP peer is Telegram: no address kept
+            return await self._handle(handler, event, data, after_commit)
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+        after_commit: AfterCommit,
+    ) -> Any:
         async with self.deps.sessionmaker() as session:
             data["session"] = session
             try:

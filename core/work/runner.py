@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 
+from core.common.redaction import redact
+from core.system.audit_source import AuditSource, acting_as
 from core.work import registry
 from core.work.errors import is_transient
 from core.work.leases import DEFAULT_LEASE_S, Claimed, claim, keep_lease, release, settle
@@ -58,7 +60,7 @@ def backoff_s(attempts: int) -> float:
 
 
 def _error_text(exc: BaseException) -> str:
-    text_ = "".join(traceback.format_exception(exc))
+    text_ = redact("".join(traceback.format_exception(exc)))  # stored and shown by `recast jobs`
     return text_[-_ERROR_LIMIT:]
 
 
@@ -95,7 +97,8 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
         handler = registry.handler_for(unit.kind)
     except LookupError:
         return await _give_up(deps, unit, worker, UnitState.FAILED, f"no handler for work kind {unit.kind!r}")
-    work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
+    with acting_as(AuditSource(handler.channel, actor=f"worker:{worker}")):  # the run's task copies it
+        work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
     heartbeat = asyncio.create_task(keep_lease(deps.sessionmaker, unit.id, worker, lease_s))
     try:
         done, _ = await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
