@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from core.common.redaction import install_log_redaction
 from core.config import Settings
-from core.system.audit import AuditSource, set_source
+from core.system.audit import AuditSource, acting_as
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,8 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rotate-keys": lambda: asyncio.run(commands.rotate_keys(settings)),
     }
     if args.command in simple:
-        set_source(AuditSource("operator", actor=f"operator:{_login()}"))  # what these commands audit
-        return int(simple[args.command]())
+        with acting_as(AuditSource("operator", actor=f"operator:{_login()}")):  # what these commands audit
+            return int(simple[args.command]())
     if args.command in ("run", "web", "worker", "scheduler", "bot") and (problem := settings.insecure_for_public_use()):
         print(f"recast {args.command}: refusing to start. {problem}", file=sys.stderr)
         return 2
