@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from core.common.redaction import install_log_redaction
 from core.config import Settings
+from core.system.audit import AuditSource, acting_as
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction(settings)  # every configured secret, and each token once seen, is [redacted]
     for noisy in ("httpx", "pgserver", "faster_whisper", "aiogram.event", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -79,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rotate-keys": lambda: asyncio.run(commands.rotate_keys(settings)),
     }
     if args.command in simple:
-        return int(simple[args.command]())
+        with acting_as(AuditSource("operator", actor=f"operator:{_login()}")):  # what these commands audit
+            return int(simple[args.command]())
     if args.command in ("run", "web", "worker", "scheduler", "bot") and (problem := settings.insecure_for_public_use()):
         print(f"recast {args.command}: refusing to start. {problem}", file=sys.stderr)
         return 2
@@ -88,6 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("run", "web", "scheduler", "bot"):
         return asyncio.run(commands.serve(settings, args.command))
     return 2
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ async def _event_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -
         await session.commit()
 
 
-@task(PROCESS, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10)
+@task(PROCESS, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10, channel="gateway")
 async def process_gateway_event(event_id: str, deps: CoreDeps) -> str:
     """Process a stored gateway event once: processed, ignored, malformed (final, with the reason), or
     failed with the traceback kept."""

@@ -81,7 +81,13 @@ async def _event_given_up(deps: CoreDeps, payload: dict[str, Any], error: str) -
         await session.commit()
 
 
-@task(PLATFORM_TASK, key=lambda p: str(p["event_id"]), on_give_up=_event_given_up, max_attempts=10)
+@task(
+    PLATFORM_TASK,
+    key=lambda p: str(p["event_id"]),
+    on_give_up=_event_given_up,
+    max_attempts=10,
+    channel="platform",
+)
 async def process_platform_event(event_id: str, deps: CoreDeps) -> str:
     """A stored platform webhook, processed once (revocations hold posts and tell owners)."""
     async with deps.sessionmaker() as session:

@@ -25,9 +25,14 @@ TASK_MODULES = (
 
 
 def task(
-    name: str, *, key: DedupeKey | None = None, on_give_up: GiveUp | None = None, max_attempts: int = 5
+    name: str,
+    *,
+    key: DedupeKey | None = None,
+    on_give_up: GiveUp | None = None,
+    max_attempts: int = 5,
+    channel: str = "worker",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return work_registry.unit_handler(name, key=key, on_give_up=on_give_up, max_attempts=max_attempts)
+    return work_registry.unit_handler(name, key=key, on_give_up=on_give_up, max_attempts=max_attempts, channel=channel)
 
 
 def load_all() -> Mapping[str, Callable[..., Any]]:

@@ -30,6 +30,7 @@ from core.limits.window import RateLimiter
 from core.system.metrics import CONTENT_TYPE
 from core.work import submit
 from webhooks import billing_return, calendar, media, oauth
+from webhooks.audit import GATEWAYS, audit_middleware
 from webhooks.gateways.base import (
     BadSignature,
     MalformedBody,
@@ -234,7 +235,7 @@ def make_web_app(
     limiter = RateLimiter(deps.redis, namespace=deps.settings.rate_limit_namespace)
     app = web.Application(
         client_max_size=deps.settings.webhook_max_body_bytes,
-        middlewares=[limits_middleware(deps.settings, limiter)],
+        middlewares=[audit_middleware(deps.settings), limits_middleware(deps.settings, limiter)],
     )
     app[DEPS_KEY] = deps
     app[VERIFIERS_KEY] = build_verifiers(deps)
@@ -256,7 +257,7 @@ def make_web_app(
     oauth.add_routes(app, deps, bot_username)
     calendar.add_routes(app, deps)
     media.add_routes(app, deps)
-    for sender in ("razorpay", "stripe", "cashfree", "paypal"):
+    for sender in GATEWAYS:
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender))
     for sender in PLATFORMS:
         app.router.add_post(f"/webhooks/{sender}", gateway_handler(sender, process_kind=PLATFORM_TASK))

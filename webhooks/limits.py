@@ -48,6 +48,10 @@ def doors(settings: Settings) -> list[Door]:
     ]
 
 
+def trusted_proxies(settings: Settings) -> frozenset[str]:
+    return frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
+
+
 def source_of(request: web.Request, trusted: frozenset[str]) -> str:
     peer = request.remote or "unknown"
     if peer not in trusted:
@@ -76,7 +80,7 @@ def too_many(retry_after_s: int) -> web.Response:
 
 def limits_middleware(settings: Settings, limiter: RateLimiter) -> Middleware:
     table = doors(settings)
-    trusted = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
+    trusted = trusted_proxies(settings)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

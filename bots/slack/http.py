@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bots.slack.middleware import finish_request_session
 from core.db.session import acting_for
+from core.system.audit import AuditSource, acting_as, current
 
 
 def mount_slack(
@@ -38,11 +39,17 @@ def mount_slack(
     flow = slack_app.oauth_flow
     if flow is not None:
 
+        def browser() -> AuditSource:  # an installer's browser: the slack channel, its address kept
+            source = current()
+            return source.but(channel="slack") if source is not None else AuditSource("slack")
+
         async def install(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+            with acting_as(browser()):
+                return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
 
         async def redirect(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+            with acting_as(browser()):
+                return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
         app.router.add_get(install_path, install)
         app.router.add_get(redirect_path, redirect)

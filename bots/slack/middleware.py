@@ -3,7 +3,8 @@
 Bolt-python's `next()` in an app middleware does not wrap the listener (the listener runs after the
 middleware chain returns), so the middleware only opens the session and puts it in `context["session"]`;
 `finish_request_session`, called by the HTTP mount after `async_dispatch` (the listener has finished:
-the app runs with `process_before_response=True`), is its one owner of the commit.
+the app runs with `process_before_response=True`), is its one owner of the commit. It also says audit rows
+come through the `slack` channel, with the workspace and user as actor.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.db.session import session_scope, set_acting
 from core.db.tenancy import act_for
 from core.deps import CoreDeps
 from core.integrations import slack_links
+from core.system.audit import AuditSource, set_source
 
 
 class RequestSession(AsyncSession):
@@ -39,6 +41,10 @@ def session_middleware(deps: CoreDeps) -> Callable[..., Awaitable[Any]]:
             act_for(session, organization_id)
             set_acting(organization_id)
         context["session"] = session
+        # Set, not scoped: the listener runs after this returns, in this request's task, and lazy listeners
+        # are tasks created after it (each copies it). The web middleware's reset ends it with the request.
+        actor = f"slack:{context.team_id or context.enterprise_id}/{context.user_id}" if context.user_id else None
+        set_source(AuditSource("slack", actor=actor))  # the HTTP peer is Slack: no address kept
         return await next()
 
     return middleware

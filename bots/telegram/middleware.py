@@ -17,6 +17,7 @@ from core.db.session import acting_for, set_acting
 from core.db.tenancy import act_for
 from core.deps import CoreDeps
 from core.media.errors import MediaError
+from core.system.audit import AuditSource, acting_as
 
 log = logging.getLogger(__name__)
 AfterCommit = list[Callable[[], Awaitable[None]]]
@@ -24,7 +25,8 @@ AfterCommit = list[Callable[[], Awaitable[None]]]
 
 class CoreMiddleware(BaseMiddleware):
     """Gives handlers `deps`, `session` and `after_commit` (work that must only run once the update's
-    rows are committed, such as enqueueing a task that reads them)."""
+    rows are committed, such as enqueueing a task that reads them). Audit rows made while handling an
+    update come through the `telegram` channel, with the sender as actor."""
 
     def __init__(self, deps: CoreDeps) -> None:
         self.deps = deps
@@ -35,17 +37,21 @@ class CoreMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        with acting_for(None):  # whatever acts for this update ends with it
-            return await self._handle(handler, event, data)
+        after_commit: AfterCommit = []
+        data["deps"], data["after_commit"] = self.deps, after_commit
+        sender = data.get("event_from_user")
+        actor = f"telegram:{sender.id}" if isinstance(sender, User) else None
+        # Whoever this update acts for, and audits as, ends with it. The HTTP peer is Telegram: no address kept.
+        with acting_for(None), acting_as(AuditSource("telegram", actor=actor)):
+            return await self._handle(handler, event, data, after_commit)
 
     async def _handle(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
+        after_commit: AfterCommit,
     ) -> Any:
-        after_commit: AfterCommit = []
-        data["deps"], data["after_commit"] = self.deps, after_commit
         async with self.deps.sessionmaker() as session:
             data["session"] = session
             try:

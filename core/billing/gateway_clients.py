@@ -18,6 +18,7 @@ import razorpay.errors
 import stripe
 
 from core.billing.gateways import CheckoutRequest, CheckoutSession, GatewayClient, GatewayError, minor_units, notes
+from core.common import redaction
 from core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ class PayPalRest:
                     raise GatewayError(f"paypal oauth: {resp.status}")
             expires = time.monotonic() + int(data.get("expires_in", 300)) - 60
             self._token = (str(data["access_token"]), expires)
+            redaction.register(self._token[0])
             return self._token[0]
 
     async def post(self, path: str, body: dict[str, Any], *, allow_empty: bool = False) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from core.common import redaction
+
 ENCRYPTED = "fernet:"  # every ciphertext starts so; a value without it was stored before encryption existed
 PREFIX = "fernet:v1:"  # no key id: tried with every key
 KEYED = "fernet:v2:"  # fernet:v2:<key id>:<token>
@@ -58,11 +60,13 @@ class SecretBox:
     def encrypt(self, value: str | None) -> str | None:
         if value is None or value.startswith(ENCRYPTED):
             return value
+        redaction.register(value)  # a token on its way to storage: never to be logged from now on
         return f"{KEYED}{self._current}:{self._fernets[self._current].encrypt(value.encode()).decode()}"
 
     def decrypt(self, value: str | None) -> str | None:
         # Values without the prefix were stored before encryption existed; the caller re-encrypts them.
         if value is None or not value.startswith(ENCRYPTED):
+            redaction.register(value)
             return value
         if value.startswith(KEYED):
             kid, _, token = value.removeprefix(KEYED).partition(":")
@@ -71,9 +75,11 @@ class SecretBox:
             token, candidates = value.removeprefix(PREFIX), list(self._fernets.values())
         for fernet in candidates:
             try:
-                return fernet.decrypt(token.encode()).decode()
+                plain = fernet.decrypt(token.encode()).decode()
             except InvalidToken:
                 continue
+            redaction.register(plain)  # decrypted for a call: redacted wherever it might show up
+            return plain
         raise Undecryptable("not decryptable with RECAST_SECRET_KEY or any of RECAST_SECRET_KEYS_OLD")
 
     def is_current(self, value: str | None) -> bool:

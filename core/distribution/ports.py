@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from core.common import redaction
 from core.distribution.platforms.names import Platform
 
 
@@ -25,6 +26,9 @@ class TokenSet:
     # Further accounts the same sign-in reached, each with a token of its own (a person's other Facebook
     # Pages): one connection each.
     also: tuple[ManagedAccount, ...] = ()
+
+    def __post_init__(self) -> None:
+        redaction.register(self.access_token, self.refresh_token)  # from a platform's answer: never logged
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.common.clock import utcnow
+from core.common.redaction import redact
 from core.config import Settings
 from core.distribution import connections, post_media, quotas
 from core.distribution.clients import client_for
@@ -335,7 +336,7 @@ async def publish_post(
         return await _failed(session, settings, run, ContentRejected(f"The clip couldn't be prepared: {exc}"))
     except (NotConfigured, NotConnected) as exc:
         run.attempt.outcome = AttemptOutcome.FAILED
-        run.attempt.error = str(exc)
+        run.attempt.error = redact(str(exc))
         run.post.status = PostStatus.HELD
         run.post.error_message = exc.user_message
         return PublishOutcome(Result.HELD, run.post.id, run.post.platform, reason=exc.user_message)
@@ -460,7 +461,7 @@ def mark_published(
 
 async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: PlatformError) -> PublishOutcome:
     run.attempt.finished_at = utcnow()
-    run.attempt.error = str(exc)[:2000]
+    run.attempt.error = redact(str(exc))[:2000]
     run.attempt.outcome = AttemptOutcome.UNKNOWN if isinstance(exc, OutcomeUnknown) else AttemptOutcome.FAILED
     post, platform = run.post, run.post.platform
     if isinstance(exc, OutcomeUnknown):  # what the platform called the request in flight, if anything
@@ -492,7 +493,7 @@ async def _failed(session: AsyncSession, settings: Settings, run: _Run, exc: Pla
         delay = retry_delay(run.attempt.attempt, exc.retry_after, base_s=settings.publish_retry_base_s)
         post.status = PostStatus.SCHEDULED
         post.retry_count = run.attempt.attempt
-        post.error_message = str(exc)[:500]
+        post.error_message = redact(str(exc))[:500]
         await add_publish_unit(
             session,
             post.id,

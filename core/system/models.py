@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, object_session
 
+from core.common.redaction import scrub
 from core.db.base import Base, created_at_column, uuid_pk
 from core.db.session import acting_organization
+from core.system import audit_source
 
 
 class SystemSetting(Base):
@@ -31,6 +33,7 @@ class AuditLog(Base):
         Index("idx_audit_user", "user_id"),
         Index("idx_audit_action", "action"),
         Index("idx_audit_created", "created_at"),
+        CheckConstraint(f"channel IN {audit_source.CHANNELS!r}", name="ck_audit_logs_channel"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -43,6 +46,22 @@ class AuditLog(Base):
     user_agent: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     created_at: Mapped[datetime | None] = created_at_column()
+    channel: Mapped[str | None] = mapped_column(String(20))  # audit_source.CHANNELS
+
+
+@event.listens_for(AuditLog, "init")
+def _from_source(target: AuditLog, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Every audit row, however it is made: the door it came through (`audit_source.current()`) and
+    metadata without secrets."""
+    source = audit_source.current()
+    if source is not None:
+        kwargs.setdefault("channel", source.channel)
+        kwargs.setdefault("ip_address", source.ip_address[:45] if source.ip_address else None)
+        kwargs.setdefault("user_agent", source.user_agent)
+        if source.actor and not (kwargs.get("metadata_") or {}).get("actor"):
+            kwargs["metadata_"] = {**(kwargs.get("metadata_") or {}), "actor": source.actor}
+    if kwargs.get("metadata_"):
+        kwargs["metadata_"] = scrub(kwargs["metadata_"])
 
 
 class Notification(Base):

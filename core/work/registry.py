@@ -26,20 +26,27 @@ class Handler:
     key: DedupeKey | None = None
     on_give_up: GiveUp | None = None
     max_attempts: int = 5
+    # The audit channel of what its runs do: "worker", or the door the work came in by ("gateway"...).
+    channel: str = "worker"
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
 def unit_handler(
-    name: str, *, key: DedupeKey | None = None, on_give_up: GiveUp | None = None, max_attempts: int = 5
+    name: str,
+    *,
+    key: DedupeKey | None = None,
+    on_give_up: GiveUp | None = None,
+    max_attempts: int = 5,
+    channel: str = "worker",
 ) -> Callable[[Run], Run]:
     """Register `func(deps, **payload)` as the handler of units of kind `name`."""
 
     def register(func: Run) -> Run:
         if name in HANDLERS and HANDLERS[name].run is not func:
             raise ValueError(f"two handlers for work kind {name!r}")
-        HANDLERS[name] = Handler(name, func, key, on_give_up, max_attempts)
+        HANDLERS[name] = Handler(name, func, key, on_give_up, max_attempts, channel)
         return func
 
     return register

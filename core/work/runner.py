@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 
+from core.common.redaction import redact
 from core.db.session import acting_for
+from core.system.audit_source import AuditSource, acting_as
 from core.work import registry
 from core.work.errors import is_transient
 from core.work.leases import DEFAULT_LEASE_S, Claimed, claim, keep_lease, release, settle
@@ -59,7 +61,7 @@ def backoff_s(attempts: int) -> float:
 
 
 def _error_text(exc: BaseException) -> str:
-    text_ = "".join(traceback.format_exception(exc))
+    text_ = redact("".join(traceback.format_exception(exc)))  # stored and shown by `recast jobs`
     return text_[-_ERROR_LIMIT:]
 
 
@@ -96,7 +98,8 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
         handler = registry.handler_for(unit.kind)
     except LookupError:
         return await _give_up(deps, unit, worker, UnitState.FAILED, f"no handler for work kind {unit.kind!r}")
-    with acting_for(unit.organization_id):  # the task copies the context: the handler acts for the submitter
+    # The task copies the context: the handler acts for the submitter, and audits as this worker.
+    with acting_for(unit.organization_id), acting_as(AuditSource(handler.channel, actor=f"worker:{worker}")):
         work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
     heartbeat = asyncio.create_task(keep_lease(deps.sessionmaker, unit.id, worker, lease_s))
     try:

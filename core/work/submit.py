@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.common.redaction import refuse_secrets
 from core.db.session import session_scope
 from core.db.tenancy import tenant_of
 from core.work import registry
@@ -36,8 +37,11 @@ async def add(
     delay_s: float = 0.0,
 ) -> tuple[uuid.UUID, bool]:
     """Record a unit in the caller's transaction; (id, True) if new, (existing id, False) for a duplicate
-    (kind, key). The caller pushes new ids after its commit (`push`); if it never does, the sweeper will."""
+    (kind, key). The caller pushes new ids after its commit (`push`); if it never does, the sweeper will.
+    A payload holding a secret (a secret-named key, a known secret value) is refused: payloads are stored
+    and logged, so a task takes ids and looks its secrets up."""
     handler = registry.handler_for(kind)
+    refuse_secrets(kind, payload)
     if key is None and handler.key is not None:
         key = handler.key(payload)
     values: dict[str, Any] = {

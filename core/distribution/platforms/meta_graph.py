@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from core.common import redaction
 from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.distribution.errors import ContentRejected, TokenRevoked
@@ -136,6 +137,7 @@ class MetaGraphClient:
         data = json.loads(body)
         if not isinstance(data, dict) or not data.get("access_token"):
             raise TokenRevoked(detail=f"{self.label} token endpoint answered without a token")
+        redaction.register(str(data["access_token"]))  # the short-lived one is never stored, still a secret
         return data
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:

@@ -15,7 +15,9 @@ Deliberate deviations, each asserted rather than skipped:
   of its money and the basis of its figures, seo_metrics a blog draft's on-page checks and when they were
   made (analytics: ROI and SEO);
 - calendar_entries carries the creator's decision on a suggested slot (status, decided_at) and the post
-  it became (scheduled_post_id), which the seed kept nowhere.
+  it became (scheduled_post_id), which the seed kept nowhere;
+- audit_logs carries the channel an action came through (telegram, slack, web, gateway, platform,
+  worker, operator).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ EXTRA_COLUMNS = {
     ("calendar_entries", "status"): ("character varying(20)", True),
     ("calendar_entries", "scheduled_post_id"): ("uuid", False),
     ("calendar_entries", "decided_at"): ("timestamp with time zone", False),
+    ("audit_logs", "channel"): ("character varying(20)", False),
 }
 
 # Foreign keys Recast adds on a designed table (a snapshot can belong to a client account).
