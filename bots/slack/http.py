@@ -18,10 +18,11 @@ log = logging.getLogger(__name__)
 async def bolt_request_of(request: web.Request) -> AsyncBoltRequest | web.Response:
     """The request as bolt reads it, or the refusal when bolt cannot read it. Bolt parses the body and the
     timestamp before it checks the signature, and a body that is not UTF-8, says JSON but is not, or is JSON
-    but not an object (`payload=null`, `[1]`), and a timestamp that is not a number, raised out of the
-    handler or bolt's middleware: a 500 and a traceback for anyone's unsigned request. Slack sends none."""
+    but not an object (`payload=null`, `[1]`), and a timestamp that is not a number (or too big for a
+    float), raised out of the handler or bolt's middleware: a 500 and a traceback for anyone's unsigned
+    request. Slack sends none."""
     stamp = request.headers.get("X-Slack-Request-Timestamp")
-    if stamp is not None and not (stamp.isascii() and stamp.isdigit()):
+    if stamp is not None and not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         log.info("slack request refused: its timestamp is not a number")
         return web.Response(status=401)
     try:
