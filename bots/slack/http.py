@@ -25,6 +25,9 @@ async def bolt_request_of(request: web.Request) -> AsyncBoltRequest | web.Respon
     if stamp is not None and not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         log.info("slack request refused: its timestamp is not a number")
         return web.Response(status=401)
+    if not request.headers.get("X-Slack-Signature", "").isascii():  # hmac.compare_digest raised on it
+        log.info("slack request refused: its signature is not ASCII")
+        return web.Response(status=401)
     try:
         bolt_request = await to_bolt_request(request)
     except Exception as exc:

@@ -202,6 +202,9 @@ async def test_a_body_bolt_cannot_read_is_a_400_not_a_500(slack: SlackHTTP, capl
     stamp["X-Slack-Request-Timestamp"] = "9" * 400
     async with slack.http.post(slack.url, data=b"command=/recast", headers=stamp) as resp:
         assert resp.status == 401  # found by the deep fuzz run: an OverflowError in bolt's float() of it
+    stamp = {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=\u00a1"}
+    async with slack.http.post(slack.url, data=b"command=/recast", headers=stamp) as resp:
+        assert resp.status == 401  # found by the deep fuzz run: hmac.compare_digest raised on a non-ASCII one
     assert unhandled(caplog.records) == []
 
 
@@ -215,3 +218,15 @@ async def test_a_click_whose_value_is_not_ours_is_acknowledged_and_runs_no_liste
         assert await slack.interact(click) == (200, "")
     assert unhandled(caplog.records) == []
     assert sum("its value is not one of ours" in r.getMessage() for r in caplog.records) == 5
+
+
+async def test_a_form_without_the_input_its_modal_has_is_acknowledged_and_runs_no_listener(
+    slack: SlackHTTP, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found by the deep fuzz run: a QA "fail" form without its feedback input raised in its ack listener (500).
+    caplog.set_level(logging.INFO)
+    for callback_id in (QA_FAIL_MODAL, CHANGES_MODAL, REJECT_MODAL, SETUP_CHANNEL_MODAL):
+        form = view_submission(team=TEAM, user="U0SOMEONE", callback_id=callback_id, meta="x", values={"a": {}})
+        assert await slack.interact(form) == (200, "")
+    assert unhandled(caplog.records) == []
+    assert sum("submitted without the input its modal has" in r.getMessage() for r in caplog.records) == 4
