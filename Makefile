@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/publishing.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/rls.py
+	$(BIN)/python bench/floods.py
 
 clean:
 	rm -rf $(VENV) .recast .pytest_cache .mypy_cache .ruff_cache

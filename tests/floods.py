@@ -79,11 +79,13 @@ async def figures_for_user(
     user_id: uuid.UUID | None,
     since: datetime,
     needles: Iterable[str] = (),
+    show: bool = True,
 ) -> Figures:
     async with sessionmaker() as session:
         assets = await assets_of(session, user_id) if user_id else []
         units = await work_units_mentioning(session, [*map(str, assets), *needles], since)
         uploads, credits = await charged(session, user_id) if user_id else (0, 0)
     figures = Figures(door, sent, refused, sent - refused, units, uploads, credits)
-    print(figures.line())
+    if show:
+        print(figures.line())
     return figures

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import text
 
 from core.billing.gateway_clients import PayPalRest
@@ -224,6 +225,24 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
+class _RefusedHttpIsAWarning(logging.Filter):
+    """aiohttp logs every request its HTTP parser refuses (a control byte in a header, a bad chunk size)
+    as an ERROR with a traceback, though it has answered 400 and nothing of ours ran: anyone could fill the
+    error log and page the operator with one bad header. Such a record becomes a one-line WARNING; an
+    exception from a handler stays an ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 400) < 500:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = f"{record.getMessage()}: refused by the HTTP parser ({exc.code}): {exc.message}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+_REFUSED_HTTP = _RefusedHttpIsAWarning()
+
+
 def make_web_app(
     deps: CoreDeps,
     *,
@@ -233,6 +252,7 @@ def make_web_app(
     """The web process's application; Telegram and Slack adapters mount theirs through `extra_routes`.
     `bot_username` makes the checkout return page link back to the Telegram chat."""
     limiter = RateLimiter(deps.redis, namespace=deps.settings.rate_limit_namespace)
+    logging.getLogger("aiohttp.server").addFilter(_REFUSED_HTTP)  # added once however many apps are made
     app = web.Application(
         client_max_size=deps.settings.webhook_max_body_bytes,
         middlewares=[audit_middleware(deps.settings), limits_middleware(deps.settings, limiter)],

@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.buttons import button_values_middleware
 from bots.slack.flood import flood_middleware
 from bots.slack.installation_store import PostgresInstallationStore, RedisOAuthStateStore
 from bots.slack.listeners import actions, commands, events, publish, qa, setup, views
@@ -79,6 +80,7 @@ def make_slack_app(deps: CoreDeps, *, client: AsyncWebClient | None = None) -> A
         )
     # Flood control first: a dropped request never opens a database session.
     app.middleware(flood_middleware(RateLimiter(deps.redis, namespace=settings.rate_limit_namespace), settings))
+    app.middleware(button_values_middleware)
     app.middleware(session_middleware(deps))
     for module in (commands, actions, views, events, setup, qa, publish):
         module.register(app, deps)

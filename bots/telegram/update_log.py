@@ -25,9 +25,20 @@ from typing import Any
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Chat, TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 log = logging.getLogger(__name__)
 REPORT_KEY = "update_report"
+UNKNOWN_TYPE = "unknown"
+
+
+def update_type_of(update: Update) -> str:
+    """The update's kind, or "unknown" for one this aiogram has no field for (Telegram adds kinds; an
+    update may carry only an empty one), where aiogram's `event_type` raises."""
+    try:
+        return update.event_type
+    except UpdateTypeLookupError:
+        return UNKNOWN_TYPE
 
 
 @dataclass
@@ -56,7 +67,7 @@ class UpdateLogMiddleware(BaseMiddleware):
             duration_ms = round((time.perf_counter() - started) * 1000)
             chat: Chat | None = data.get("event_chat")
             update_id = event.update_id if isinstance(event, Update) else None
-            update_type = event.event_type if isinstance(event, Update) else type(event).__name__
+            update_type = update_type_of(event) if isinstance(event, Update) else type(event).__name__
             chat_id = chat.id if chat is not None else None
             log.info(
                 "telegram update=%s type=%s chat=%s outcome=%s duration_ms=%d",

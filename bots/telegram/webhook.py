@@ -25,6 +25,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 
+from bots.telegram.update_log import update_type_of
 from core.deps import CoreDeps
 from core.inbox import service as inbox
 
@@ -118,7 +119,7 @@ def mount_telegram_webhook(
                 session,
                 sender="telegram",
                 event_id=str(update_obj.update_id),
-                event_type=update_obj.event_type,
+                event_type=update_type_of(update_obj),
                 body=body,
             )
             await session.commit()

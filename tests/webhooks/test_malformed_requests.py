@@ -14,6 +14,7 @@ from typing import Any
 
 import webhook_signing as signing
 from aiohttp.test_utils import TestClient, TestServer
+from fuzzing import raw_request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from woken_units import woken
@@ -331,3 +332,19 @@ async def test_stopped_inbox_answers_503_not_200(make_settings, make_deps, make_
     resp = await client.post("/webhooks/razorpay", data=body, headers=signing.razorpay(body))
     assert resp.status == 503
     assert list(deps.work_queue) == []  # no worker woken
+
+
+async def test_a_header_the_http_parser_refuses_is_a_400_and_a_warning_not_an_error_traceback(
+    make_settings, make_deps, make_client, caplog
+):
+    # Found by the route fuzzer: aiohttp answered 400 but logged an ERROR with a traceback for each such
+    # request, so one bad header from anyone filled the error log.
+    client = await make_client(make_deps(make_settings()))
+    with caplog.at_level(logging.INFO):
+        status, _ = await raw_request(
+            client.server.port, "POST", b"/webhooks/razorpay", [(b"X-Forwarded-For", b"\x01")]
+        )
+    assert status == 400
+    refused = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert refused and all(r.levelno == logging.WARNING and not r.exc_info for r in refused)
+    assert "refused by the HTTP parser (400)" in refused[0].getMessage()

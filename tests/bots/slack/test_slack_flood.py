@@ -5,16 +5,18 @@ file counted once although Slack announces it twice."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
 from floods import Figures, work_units_mentioning
 
+from bots.slack.blocks import APPROVE
 from bots.slack.flood import sender_of
 from core.common.clock import utcnow
 from core.content.models import ContentAsset
 from tasks.worker import attach, make_queue
-from tests.bots.slack.conftest import CHANNEL, TEAM
+from tests.bots.slack.conftest import CHANNEL, TEAM, block_action
 from tests.bots.slack.test_submissions_over_http import eventually, file_events
 
 HELP_MARK = "/recast"
@@ -63,6 +65,22 @@ async def test_a_flood_of_file_shares_queues_work_only_within_the_limit(deps, sl
     assert len(told) == 1 and "sending files" in told[0].params["text"] and told[0].params["channel"] == CHANNEL
     assert refused_units == 0 and assets is None  # refused files: no unit, no asset (so no charge)
     print(Figures("slack (user: 5 files, 10 events)", 10, 6, 4, units, 0, 0).line())
+
+
+async def test_a_flood_of_button_clicks_gets_one_slow_down_and_the_rest_is_dropped(
+    deps, slack, fake_slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bots.slack.flood")
+    user = f"U{uuid.uuid4().hex[:10].upper()}"
+    statuses = []
+    for _ in range(15):  # approve clicks on assets nobody has
+        click = block_action(team=TEAM, channel=CHANNEL, user=user, action_id=APPROVE, value=str(uuid.uuid4()))
+        statuses.append((await slack.interact(click))[0])
+    assert statuses == [200] * 15  # refused clicks are acknowledged too (Slack shows an error otherwise)
+    refused = sum(user in r.getMessage() and "slack flood" in r.getMessage() for r in caplog.records)
+    told = [c.params["text"] for c in fake_slack.calls_to("chat.postEphemeral") if c.params.get("user") == user]
+    assert refused == 7 and len(told) == 1 and "slow down" in told[0], told
+    print(Figures("slack (user: 15 button clicks)", 15, refused, 15 - refused, 0, 0, 0).line())
 
 
 async def _units_for_all(deps, files: list[str], since) -> bool:

@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.fsm.storage.memory import MemoryStorage
 from chat import onboard
 from fakes.telegram_api import FakeTelegram
-from floods import figures_for_user
+from floods import Figures, figures_for_user
 from sqlalchemy import select
 from test_bot_flow import TALK
 
@@ -91,7 +91,22 @@ async def test_a_users_flood_of_files_and_messages_is_dropped_uncharged(
         refused=seen.count("limited"),
         user_id=identity.user_id,
         since=since,
+        show=False,
     )
+    # One line per door: the 6 files (updates 3-8) and the 20 messages after them (updates 9-28).
+    files_refused, texts_refused = seen[2:8].count("limited"), seen[8:].count("limited")
+    print(
+        Figures(
+            "telegram uploads (user: 6 files)",
+            6,
+            files_refused,
+            6 - files_refused,
+            figures.work_units,
+            figures.uploads_charged,
+            figures.credits_charged,
+        ).line()
+    )
+    print(Figures("telegram messages (user: 20 after 8)", 20, texts_refused, 20 - texts_refused, 0, 0, 0).line())
     assert len(seen) == 28 and seen.count("limited") == 4 + 16
     slow_downs = [t for t in bot_texts if "slow down" in t]
     assert len(slow_downs) == 2, bot_texts  # one for the files' window, one for the messages' window
@@ -115,5 +130,7 @@ async def test_a_groups_flood_is_limited_for_the_chat_as_a_whole(
             tg.user_sends_text(USER + 10 + n % 3, f"message {n}", chat_id=GROUP)
         seen = await wait_for_updates(caplog, GROUP, 15)
         group_texts = [m.content for m in tg.messages_to(GROUP)]
-    assert len(seen) == 15 and seen.count("limited") == 5
+    refused = seen.count("limited")
+    print(Figures("telegram messages (group: 3 members, 15 messages)", 15, refused, 15 - refused, 0, 0, 0).line())
+    assert len(seen) == 15 and refused == 5
     assert sum("slow down" in t for t in group_texts) == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 
 from aiogram import Bot
@@ -95,3 +97,41 @@ async def test_an_update_whose_process_died_mid_handling_is_handled_again_by_the
     assert rows[f"{update['update_id']}-{run}"].status == "processed"
     assert rows[f"{poison['update_id']}-{run}"].status == "failed"  # a crash every time: given up, with the reason
     assert tg.messages_to(7003) == []
+
+
+async def test_an_update_of_a_kind_aiogram_does_not_know_is_acknowledged_stored_and_skipped(live_deps, caplog):
+    # Found by the update fuzzer: `Update.event_type` raises for such an update, so the webhook answered
+    # 500 (and Telegram retries a 5xx over and over) and the update log failed in polling mode too.
+    caplog.set_level(logging.INFO)
+    async with FakeTelegram() as tg:
+        bot = Bot(tg.token, session=AiohttpSession(api=tg.api_server))
+        dp = make_dispatcher(live_deps, storage=MemoryStorage())
+        app = web.Application()
+        mount_telegram_webhook(app, deps=live_deps, dp=dp, bot=bot, secret=SECRET)
+        update_id = 900_000_000 + uuid.uuid4().int % 10**8
+        async with TestServer(app) as server, ClientSession() as http:
+            url = str(server.make_url("/telegram/webhook"))
+            for body in (
+                {"update_id": update_id, "message_reaction": None},
+                {"update_id": update_id + 1, "future_kind": {"a": 1}},
+            ):
+                answer = await http.post(url, data=json.dumps(body), headers={SECRET_HEADER: SECRET})
+                assert answer.status == 200
+            for _ in range(100):
+                lines = [r for r in caplog.records if r.name == "bots.telegram.update_log" and r.update_id >= update_id]
+                if len(lines) == 2:
+                    break
+                await asyncio.sleep(0.05)
+        await bot.session.close()
+    assert [(r.update_type, r.outcome) for r in lines] == [("unknown", "unhandled")] * 2
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    async with live_deps.sessionmaker() as s:
+        rows = (
+            await s.scalars(
+                select(GatewayEvent).where(
+                    GatewayEvent.sender == "telegram",
+                    GatewayEvent.sender_event_id.in_([str(update_id), str(update_id + 1)]),
+                )
+            )
+        ).all()
+    assert sorted(r.event_type or "" for r in rows) == ["unknown", "unknown"]
