@@ -224,3 +224,21 @@ async def live_deps(core_deps, engine):
 
     core_deps.sessionmaker = make_sessionmaker(engine)
     return core_deps
+
+
+@pytest.fixture(autouse=True)
+def _log_record_factory_restored() -> Iterator[None]:
+    """`recast.cli.main` installs log redaction for its process; a test that runs it in-process must not
+    leave it for the tests after it (they check what an unredacted handler would have seen)."""
+    import logging
+
+    factory = logging.getLogRecordFactory()
+    root = logging.getLogger()
+    handlers, filters = list(root.handlers), {h: list(h.filters) for h in root.handlers}
+    yield
+    logging.setLogRecordFactory(factory)
+    for handler in root.handlers:
+        if handler not in handlers:  # basicConfig's handler, added by the command
+            root.removeHandler(handler)
+    for handler, kept in filters.items():
+        handler.filters[:] = kept

@@ -86,6 +86,9 @@ class _Known:
         return self._fixed | set(self._tokens)
 
     def redact(self, text: str) -> str:
+        # Token shapes first: a known value that happens to be the start of a token (an 8-character
+        # prefix seen elsewhere) would otherwise cut the token so its shape no longer matches.
+        text = _SHAPES.sub(REDACTED, text)
         index = self._by_prefix
         if index and len(text) >= MIN_LENGTH:
             out: list[str] = []
@@ -101,7 +104,7 @@ class _Known:
                     i += 1
             if out:
                 text = "".join(out) + text[start:]
-        return _SHAPES.sub(REDACTED, text)
+        return text
 
 
 _known = _Known()

@@ -19,7 +19,7 @@ from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
 from tests.privacy_rows import plant_creator
 
-EXPORTER, DELETER, BYSTANDER = 5730001, 5730002, 5730003
+EXPORTER, DELETER, BYSTANDER = 5930001, 5930002, 5930003
 
 
 async def _answer(tg, update: dict, timeout: float = 15.0) -> dict:

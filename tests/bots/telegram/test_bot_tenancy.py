@@ -31,7 +31,7 @@ from core.work.models import WorkUnit
 from core.work.registry import unit_handler
 from tests.analytics_rows import Piece, upload_with_drafts
 
-ASHA, RAVI = 5770001, 5770002
+ASHA, RAVI = 5880001, 5880002  # ids no other test uses: identities persist in the run's database
 PROBE_UNIT = "test.tenancy_probe"
 
 

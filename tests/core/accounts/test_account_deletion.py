@@ -64,8 +64,8 @@ async def _points(core_deps, ids: list[str]) -> int:
 
 
 async def test_deleting_one_creator_removes_their_rows_vectors_and_media_and_keeps_invoices_anonymised(core_deps):
-    asha = await plant_creator(core_deps, telegram_id=5720001, name="Asha")
-    ravi = await plant_creator(core_deps, telegram_id=5720002, name="Ravi", seed=False)
+    asha = await plant_creator(core_deps, telegram_id=5910001, name="Asha")
+    ravi = await plant_creator(core_deps, telegram_id=5910002, name="Ravi", seed=False)
     async with core_deps.sessionmaker() as session:
         # A soft-deleted draft is still Asha's data; a message waiting in the outbox for each chat.
         session.add(GeneratedContent(user_id=asha.user_id, title="hidden", deleted_at=utcnow()))
@@ -133,7 +133,7 @@ async def test_deleting_one_creator_removes_their_rows_vectors_and_media_and_kee
 
 
 async def test_without_invoices_the_user_row_itself_is_deleted_and_the_audit_entry_names_nobody(core_deps):
-    meera = await plant_creator(core_deps, telegram_id=5720003, name="Meera", with_invoice=False)
+    meera = await plant_creator(core_deps, telegram_id=5910003, name="Meera", with_invoice=False)
     async with core_deps.sessionmaker() as session:
         report = await delete_account(session=session, user_id=meera.user_id)
         await session.commit()
@@ -150,7 +150,7 @@ async def test_without_invoices_the_user_row_itself_is_deleted_and_the_audit_ent
 
 
 async def test_a_plan_renewing_through_a_gateway_blocks_deletion_and_nothing_is_deleted(core_deps):
-    kiran = await plant_creator(core_deps, telegram_id=5720004, name="Kiran", with_invoice=False)
+    kiran = await plant_creator(core_deps, telegram_id=5910004, name="Kiran", with_invoice=False)
     async with core_deps.sessionmaker() as session:
         sub = await session.scalar(select(Subscription).where(Subscription.user_id == kiran.user_id))
         sub.status, sub.stripe_subscription_id = "active", f"sub_{uuid.uuid4().hex[:10]}"
@@ -166,7 +166,7 @@ async def test_a_plan_renewing_through_a_gateway_blocks_deletion_and_nothing_is_
 
 
 async def test_a_failed_erasure_after_the_commit_stays_as_work_and_a_retry_finishes_it(core_deps):
-    nila = await plant_creator(core_deps, telegram_id=5720005, name="Nila", with_invoice=False)
+    nila = await plant_creator(core_deps, telegram_id=5910005, name="Nila", with_invoice=False)
     store = core_deps.store
     old_clip = store.put_bytes(b"v1", f"clips/drafts/{nila.draft_id}-v1.mp4")  # a re-cut clip's earlier version
     async with core_deps.sessionmaker() as session:

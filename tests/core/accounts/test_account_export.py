@@ -18,8 +18,8 @@ def _contents(data: bytes) -> dict[str, bytes]:
 
 
 async def test_the_export_holds_the_creators_rows_and_transcripts_and_no_token_or_other_creator(core_deps):
-    asha = await plant_creator(core_deps, telegram_id=5710001, name="Asha")
-    ravi = await plant_creator(core_deps, telegram_id=5710002, name="Ravi", seed=False)
+    asha = await plant_creator(core_deps, telegram_id=5920001, name="Asha")
+    ravi = await plant_creator(core_deps, telegram_id=5920002, name="Ravi", seed=False)
     async with core_deps.sessionmaker() as session:
         data = await export_user_data(session=session, store=core_deps.store, user_id=asha.user_id)
     files = _contents(data)
@@ -71,7 +71,7 @@ async def test_the_export_holds_the_creators_rows_and_transcripts_and_no_token_o
 
 
 async def test_a_large_export_is_split_into_parts_under_the_limit_or_refused(core_deps):
-    asha = await plant_creator(core_deps, telegram_id=5710003, name="Asha")
+    asha = await plant_creator(core_deps, telegram_id=5920003, name="Asha")
     async with core_deps.sessionmaker() as session:
         export = await build_export(session=session, store=core_deps.store, user_id=asha.user_id)
     export.files["transcripts/extra.txt"] = bytes(range(256)) * 40  # ~10 kB that hardly compresses
