@@ -7,11 +7,12 @@ statement under the row lock, so limits hold under concurrency.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -25,6 +26,9 @@ from core.db.session import acting_briefly_for, acting_organization
 from core.seed.data import subscription_plans
 from core.system import audit
 from core.system.models import SystemSetting
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 DEFAULT_TRIAL = {"plan_slug": "creator-monthly", "days": 7}
 LIVE_STATUSES = ("trial", "active", "past_due")
@@ -101,13 +105,47 @@ async def plan_limits(*, session: AsyncSession, user_id: uuid.UUID) -> dict[str,
     return dict(plan.limits or {})
 
 
+# Usage and plans belong to the person who pays, whoever's workflow does the work: an agency's Slack
+# revision of a member's draft counts against the member's plan. Under row-level security the agency's
+# transaction cannot see that person's counters, so these four (`@_for_the_payer`) act for the payer.
+
+
+@asynccontextmanager
+async def _as_payer(session: AsyncSession, user_id: uuid.UUID) -> AsyncIterator[None]:
+    if acting_organization(session.info) is None:
+        yield
+        return
+    payers: dict[uuid.UUID, uuid.UUID | None] = session.info.setdefault("recast_payers", {})
+    if user_id not in payers:  # once per session: consume asks again through current_usage
+        payers[user_id] = await session.scalar(
+            select(Organization.id)
+            .where(Organization.owner_id == user_id, Organization.type == "individual")
+            .order_by(Organization.created_at)
+            .limit(1)
+        )
+    async with acting_briefly_for(session, payers[user_id]):
+        yield
+
+
+def _for_the_payer(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    @functools.wraps(fn)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        session, user_id = kwargs["session"], kwargs["user_id"]
+        assert isinstance(session, AsyncSession) and isinstance(user_id, uuid.UUID)
+        async with _as_payer(session, user_id):
+            return await fn(*args, **kwargs)
+
+    return run
+
+
 def _month_bounds(today: date) -> tuple[date, date]:
     start = today.replace(day=1)
     nxt = (start + timedelta(days=32)).replace(day=1)
     return start, nxt - timedelta(days=1)
 
 
-async def _current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTracking:
+@_for_the_payer
+async def current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTracking:
     """The usage row of the user's current billing period, created with the plan's limits if missing."""
     sub = await live_subscription(session=session, user_id=user_id)
     plan = await session.get(SubscriptionPlan, sub.plan_id) if sub is not None and sub.plan_id else None
@@ -150,11 +188,12 @@ async def _current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageT
     return row
 
 
-async def _consume(
+@_for_the_payer
+async def consume(
     *, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0, storage_bytes: int = 0
 ) -> UsageTracking:
     """Count usage against the plan, or raise `OverPlanLimit` and count nothing."""
-    usage = await _current_usage(session=session, user_id=user_id)
+    usage = await current_usage(session=session, user_id=user_id)
     t = UsageTracking
     stmt = (
         update(t)
@@ -206,16 +245,18 @@ async def _over_limit(session: AsyncSession, user_id: uuid.UUID, kind: str, used
     )
 
 
-async def _check_available(*, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0) -> None:
+@_for_the_payer
+async def check_available(*, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0) -> None:
     """Raise `OverPlanLimit` now if the user cannot afford this, without consuming anything."""
-    usage = await _current_usage(session=session, user_id=user_id)
+    usage = await current_usage(session=session, user_id=user_id)
     if uploads and usage.upload_limit is not None and (usage.content_uploads or 0) + uploads > usage.upload_limit:
         raise await _over_limit(session, user_id, "uploads", usage.content_uploads or 0, usage.upload_limit)
     if credits and usage.credit_limit is not None and (usage.ai_credits_used or 0) + credits > usage.credit_limit:
         raise await _over_limit(session, user_id, "credits", usage.ai_credits_used or 0, usage.credit_limit)
 
 
-async def _refund(
+@_for_the_payer
+async def refund(
     *,
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -241,7 +282,7 @@ async def _refund(
         .limit(1)
     )
     if row is None:
-        row = await _current_usage(session=session, user_id=user_id)
+        row = await current_usage(session=session, user_id=user_id)
     await session.execute(
         update(t)
         .where(t.id == row.id)
@@ -260,68 +301,3 @@ async def _refund(
         metadata={"uploads": max(0, uploads), "credits": max(0, credits), "reason": reason},
     )
     return await session.scalar(select(t).where(t.id == row.id).execution_options(populate_existing=True))
-
-
-# Usage and plans belong to the person who pays, whoever's workflow does the work: an agency's Slack
-# revision of a member's draft counts against the member's plan. Under row-level security the agency's
-# transaction cannot see that person's counters, so these four act for the payer for their statements.
-
-
-@asynccontextmanager
-async def _as_payer(session: AsyncSession, user_id: uuid.UUID) -> AsyncIterator[None]:
-    if acting_organization(session.info) is None:
-        yield
-        return
-    payer = await session.scalar(
-        select(Organization.id)
-        .where(Organization.owner_id == user_id, Organization.type == "individual")
-        .order_by(Organization.created_at)
-        .limit(1)
-    )
-    async with acting_briefly_for(session, payer):
-        yield
-
-
-async def current_usage(*, session: AsyncSession, user_id: uuid.UUID) -> UsageTracking:
-    """The usage row of the user's current billing period, created with the plan's limits if missing."""
-    async with _as_payer(session, user_id):
-        return await _current_usage(session=session, user_id=user_id)
-
-
-async def consume(
-    *, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0, storage_bytes: int = 0
-) -> UsageTracking:
-    """Count usage against the plan, or raise `OverPlanLimit` and count nothing."""
-    async with _as_payer(session, user_id):
-        return await _consume(
-            session=session, user_id=user_id, uploads=uploads, credits=credits, storage_bytes=storage_bytes
-        )
-
-
-async def check_available(*, session: AsyncSession, user_id: uuid.UUID, uploads: int = 0, credits: int = 0) -> None:
-    """Raise `OverPlanLimit` now if the user cannot afford this, without consuming anything."""
-    async with _as_payer(session, user_id):
-        await _check_available(session=session, user_id=user_id, uploads=uploads, credits=credits)
-
-
-async def refund(
-    *,
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    uploads: int = 0,
-    credits: int = 0,
-    charged_at: datetime | None = None,
-    reason: str,
-    resource_id: uuid.UUID | None = None,
-) -> UsageTracking | None:
-    """Give back uploads and AI credits counted for work the creator did not get (`_refund`)."""
-    async with _as_payer(session, user_id):
-        return await _refund(
-            session=session,
-            user_id=user_id,
-            uploads=uploads,
-            credits=credits,
-            charged_at=charged_at,
-            reason=reason,
-            resource_id=resource_id,
-        )

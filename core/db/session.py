@@ -23,12 +23,17 @@ TENANT_KEY = "recast_tenant"
 _ACTING: ContextVar[uuid.UUID | None] = ContextVar("recast_acting_organization", default=None)
 # The connection a session's savepoint began on, when it joined a transaction it did not begin (tests).
 _JOINED_KEY = "recast_tenant_joined_connection"
+# The organization `acting_briefly_for` has switched the transaction to, while it has.
+_BRIEFLY_KEY = "recast_tenant_briefly"
 
 
 def acting_organization(info: Mapping[str, Any]) -> uuid.UUID | None:
-    """The organization a session with this `info` acts for: its own setting, else the ambient one."""
-    value = info.get(TENANT_KEY)
-    return value if isinstance(value, uuid.UUID) else _ACTING.get()
+    """The organization a session with this `info` acts for right now: a brief crossing's
+    (`acting_briefly_for`), else its own setting, else the ambient one."""
+    for key in (_BRIEFLY_KEY, TENANT_KEY):
+        if isinstance(value := info.get(key), uuid.UUID):
+            return value
+    return _ACTING.get()
 
 
 def ambient_organization() -> uuid.UUID | None:
@@ -119,16 +124,24 @@ async def acting_briefly_for(session: AsyncSession, organization_id: uuid.UUID |
     sessions and for the organization already acting."""
     current = acting_organization(session.info)
     if current is None or organization_id is None or organization_id == current:
-        yield
+        yield  # nested inside another crossing to the same organization, too
         return
     await session.execute(_ACT, {"role": APP_ROLE, "org": str(organization_id)})
+    outer = session.info.get(_BRIEFLY_KEY)
+    session.info[_BRIEFLY_KEY] = organization_id
     try:
         yield
     except BaseException:
         with suppress(Exception):  # an aborted transaction is rolled back whole anyway
             await session.execute(_ACT, {"role": APP_ROLE, "org": str(current)})
         raise
-    await session.execute(_ACT, {"role": APP_ROLE, "org": str(current)})
+    else:
+        await session.execute(_ACT, {"role": APP_ROLE, "org": str(current)})
+    finally:
+        if outer is None:
+            session.info.pop(_BRIEFLY_KEY, None)
+        else:
+            session.info[_BRIEFLY_KEY] = outer
 
 
 _ACT = text("SELECT set_config('role', :role, true), set_config('recast.organization_id', :org, true)")
