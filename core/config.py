@@ -20,6 +20,11 @@ class Settings(BaseSettings):
 
     # Infrastructure: unset means "start an embedded one under RECAST_DATA_DIR".
     database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded server")
+    # Production: DATABASE_URL names an RLS-bound login role (`recast db login-role`), this one the tables'
+    # owner. Unset: DATABASE_URL is used for both (development: the owner switches down per transaction).
+    database_owner_url: str | None = Field(
+        default=None, description="PostgreSQL URL of the tables' owner: migrations, seed data, operator commands"
+    )
     redis_url: str | None = Field(default=None, description="Redis URL; unset = embedded redis-server")
     qdrant_url: str | None = Field(default=None, description="Qdrant URL; unset = local mode on disk")
     qdrant_api_key: SecretStr | None = None
@@ -274,3 +279,8 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.media_root or self.recast_data_dir / "media"
+
+
+def owner_database_url(settings: Settings) -> str | None:
+    """The URL migrations, seeding and the operator's commands connect with (None: the embedded server)."""
+    return settings.database_owner_url or settings.database_url

@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade")
     down.add_argument("--revision", default="base")
     db_sub.add_parser("seed")
+    login = db_sub.add_parser(
+        "login-role", help="create (or update) the RLS-bound login role the processes connect as in production"
+    )
+    login.add_argument("name", help="the role's name, e.g. recast_web")
+    login.add_argument(
+        "--password-env", default="RECAST_LOGIN_PASSWORD", help="environment variable holding its password"
+    )
     sub.add_parser(
         "rotate-keys", help="re-encrypt stored tokens under RECAST_SECRET_KEY (old keys in RECAST_SECRET_KEYS_OLD)"
     )
@@ -75,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     simple: dict[str, Callable[[], int]] = {
         "info": info,
         "jobs": lambda: asyncio.run(commands.jobs(settings, args.action, args.unit_id, show_all=args.all)),
-        "db": lambda: commands.db(
-            settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False)
+        "db": lambda: (
+            commands.login_role(settings, args.name, password_env=args.password_env)
+            if args.db_command == "login-role"
+            else commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
         ),
         "org": lambda: asyncio.run(commands.org_invite(settings, args.org, role=args.role)),
         "demo": lambda: asyncio.run(commands.demo(settings, input_path=args.input)),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from core.config import Settings
+from core.config import Settings, owner_database_url
 from core.db import migrate
 from core.deps import CoreDeps, Enqueue, Providers
 from core.infra.embedded import infrastructure
@@ -53,7 +53,7 @@ def mask_url_password(url: str) -> str:
 
 def db(settings: Settings, action: str, revision: str | None, seed: bool) -> int:
     with infrastructure(
-        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url="unused://"
     ) as (database_url, _):
         if action == "upgrade":
             migrate.upgrade(database_url, revision or "head")
@@ -66,6 +66,27 @@ def db(settings: Settings, action: str, revision: str | None, seed: bool) -> int
     return 0
 
 
+def login_role(settings: Settings, name: str, *, password_env: str) -> int:
+    """`recast db login-role NAME`: the role DATABASE_URL should name in production (see core.db.tenancy)."""
+    import os
+
+    from core.db.tenancy import LoginRoleError, ensure_login_role
+
+    password = os.environ.get(password_env) or None
+    with infrastructure(
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url="unused://"
+    ) as (database_url, _):
+        try:
+            asyncio.run(ensure_login_role(database_url, name, password=password))
+        except LoginRoleError as exc:
+            print(f"recast db login-role: {exc}", file=sys.stderr)
+            return 2
+    print(f"Role {name} can log in, bound by the tenant policies (a member of recast_app and recast_maintenance).")
+    unset = "" if password else " (no password set)"
+    print(f"Point DATABASE_URL at it and DATABASE_OWNER_URL at the tables' owner{unset}.")
+    return 0
+
+
 async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all: bool = False) -> int:
     """`recast jobs`: what an operator should look at (dead, failed, retrying, running past its lease),
     with the last error; `recast jobs redrive <id>` queues one again with a fresh attempt budget."""
@@ -75,7 +96,7 @@ async def jobs(settings: Settings, action: str, unit_id: str | None, *, show_all
     from core.work import admin
 
     with infrastructure(
-        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url="unused://"
     ) as (database_url, _):
         engine = make_engine(database_url, pool_size=1)
         try:
@@ -133,7 +154,7 @@ async def rotate_keys(settings: Settings) -> int:
     from core.system.key_rotation import rotate_stored_secrets
 
     with infrastructure(
-        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url="unused://"
     ) as (database_url, _):
         engine = make_engine(database_url, pool_size=1)
         try:
@@ -161,7 +182,7 @@ async def org_invite(settings: Settings, org: str, *, role: str) -> int:
     from core.integrations import slack_links, slack_onboarding
 
     with infrastructure(
-        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url="unused://"
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url="unused://"
     ) as (database_url, _):
         engine = make_engine(database_url, pool_size=1)
         try:

@@ -20,7 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.config import Settings
+from core.config import Settings, owner_database_url
 from core.db import migrate
 from core.db.session import make_engine, make_sessionmaker
 from core.infra.embedded import infrastructure
@@ -107,18 +107,20 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
         if not configured
     ]
     with infrastructure(
-        data_dir=settings.recast_data_dir, database_url=settings.database_url, redis_url=settings.redis_url
-    ) as (database_url, redis_url):
-        if migrate_db:
-            await asyncio.to_thread(migrate.upgrade, database_url)
-        engine = make_engine(database_url)
+        data_dir=settings.recast_data_dir, database_url=owner_database_url(settings), redis_url=settings.redis_url
+    ) as (owner_url, redis_url):
+        # The processes' own connections: DATABASE_URL (an RLS-bound login role in production); the
+        # migrations and reference data: the tables' owner (DATABASE_OWNER_URL, else the same URL).
+        database_url = settings.database_url or owner_url
         seeded = None
         if migrate_db:
+            await asyncio.to_thread(migrate.upgrade, owner_url)
+            owner_engine = make_engine(owner_url, pool_size=1)
             try:
-                seeded = await load_reference_data(make_sessionmaker(engine))
-            except BaseException:
-                await engine.dispose()
-                raise
+                seeded = await load_reference_data(make_sessionmaker(owner_engine))
+            finally:
+                await owner_engine.dispose()
+        engine = make_engine(database_url)
         redis = connect_redis(redis_url)
         qdrant = make_qdrant(settings)
         try:

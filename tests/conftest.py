@@ -226,6 +226,35 @@ async def live_deps(core_deps, engine):
     return core_deps
 
 
+LOGIN_ROLE = "recast_login_test"
+
+
+@pytest.fixture(scope="session")
+def login_database_url(database_url: str) -> str:
+    """This run's database reached as production reaches it: an RLS-bound login role (`recast db
+    login-role`), not the tables' owner. Trust authentication here, so no password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from core.db.tenancy import ensure_login_role
+
+    asyncio.run(ensure_login_role(database_url, LOGIN_ROLE, password=None))
+    parts = urlsplit(database_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{LOGIN_ROLE}@{host}"))
+
+
+@pytest.fixture
+async def login_deps(live_deps, login_database_url):
+    """`live_deps` connecting as the RLS-bound login role, as the production processes do: a session that
+    names no organization sees no tenant's rows, and the cross-tenant work runs as maintenance."""
+    from core.db.session import make_sessionmaker
+
+    login_engine = make_engine(login_database_url, pool_size=5)
+    live_deps.sessionmaker = make_sessionmaker(login_engine)
+    yield live_deps
+    await login_engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _log_record_factory_restored() -> Iterator[None]:
     """`recast.cli.main` installs log redaction for its process; a test that runs it in-process must not

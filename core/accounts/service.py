@@ -24,7 +24,7 @@ from core.accounts.errors import (
 __all__ = ["NotRegistered", "register_chat_user", "set_email", "update_preferences"]
 from core.accounts.models import ChatIdentity, Organization, TeamMember, User
 from core.billing import usage as billing_usage
-from core.db.session import act_from_here
+from core.db.session import act_from_here, act_from_here_if_bound
 from core.system import audit
 
 # Users created from chat never log in with a password; "!" can never match a password hash.
@@ -92,7 +92,6 @@ async def register_chat_user(
     )
     session.add(org)
     await session.flush()
-    session.add(TeamMember(organization_id=org.id, user_id=user.id, role="owner", status="active"))
     identity = ChatIdentity(
         provider=provider,
         external_user_id=external_user_id,
@@ -115,6 +114,9 @@ async def register_chat_user(
             username=username,
             language=language,
         )
+    # The new person's own rows from here: on an RLS-bound login the door's session acted for no one.
+    await act_from_here_if_bound(session, org.id)
+    session.add(TeamMember(organization_id=org.id, user_id=user.id, role="owner", status="active"))
     await billing_usage.start_trial(session=session, user_id=user.id, organization_id=org.id)
     await audit.record(
         session=session,

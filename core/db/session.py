@@ -16,11 +16,20 @@ from core.db.base import SoftDeleteMixin
 
 # Row-level security (core.db.tenancy): a session whose info names an organization acts for it.
 APP_ROLE = "recast_app"
+# The cross-tenant work's role (BYPASSRLS), for a login role that is not the tables' owner (migration c4d8e2a6f1b3).
+MAINTENANCE_ROLE = "recast_maintenance"
 TENANT_KEY = "recast_tenant"
+MAINTENANCE_KEY = "recast_maintenance"
 # Set by each entry point once it knows who is acting (a chat user, a Slack team, a work unit's owner):
 # every session opened under it acts for that organization. Context variables follow asyncio tasks and
 # SQLAlchemy's greenlets, so a handler's own sessions and the tasks it starts act for it too.
 _ACTING: ContextVar[uuid.UUID | None] = ContextVar("recast_acting_organization", default=None)
+# Set by the work that spans tenants by design (`as_maintenance`). On an RLS-bound login role a session that
+# is neither acting for an organization nor maintenance sees no tenant's rows: forgetting to say who acts
+# denies instead of leaking.
+_MAINTENANCE: ContextVar[bool] = ContextVar("recast_maintenance", default=False)
+# Per pooled connection: whether its login role is bound by the policies (not a superuser, no BYPASSRLS).
+_BOUND_KEY = "recast_login_bound_by_rls"
 # The connection a session's savepoint began on, when it joined a transaction it did not begin (tests).
 _JOINED_KEY = "recast_tenant_joined_connection"
 # The organization `acting_briefly_for` has switched the transaction to, while it has.
@@ -53,6 +62,32 @@ def acting_for(organization_id: uuid.UUID | None) -> Iterator[None]:
 def set_acting(organization_id: uuid.UUID | None) -> None:
     """`acting_for` for a whole task (an adapter's request task): lasts until the task ends."""
     _ACTING.set(organization_id)
+
+
+@contextmanager
+def as_maintenance() -> Iterator[None]:
+    """Sessions opened inside run as the maintenance role: unbound by the tenant policies, for the work that
+    spans organizations by design (sweeps, periodic collection, a lookup that finds who acts). Sessions
+    that act for an organization inside still act for it. On the tables' owner (development, tests) this
+    changes nothing: the owner is not bound by the policies anyway."""
+    token, acting = _MAINTENANCE.set(True), _ACTING.set(None)
+    try:
+        yield
+    finally:
+        _ACTING.reset(acting)
+        _MAINTENANCE.reset(token)
+
+
+@contextmanager
+def acting_or_maintenance(organization_id: uuid.UUID | None) -> Iterator[None]:
+    """For stored work: act for the organization that queued it, or, for work nobody's session queued (a
+    periodic task, a gateway event before its payer is known), run as maintenance."""
+    with acting_for(organization_id) if organization_id is not None else as_maintenance():
+        yield
+
+
+def in_maintenance(info: Mapping[str, Any]) -> bool:
+    return bool(info.get(MAINTENANCE_KEY)) or _MAINTENANCE.get()
 
 
 def async_database_url(url: str) -> str:
@@ -116,6 +151,17 @@ async def act_from_here(session: AsyncSession, organization_id: uuid.UUID) -> No
         session.info[_JOINED_KEY] = connection
 
 
+async def act_from_here_if_bound(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """`act_from_here` for a session that acts for no one on an RLS-bound login (a door before the person
+    existed: /start, a Slack install); a session acting already, maintenance and the tables' owner are
+    left as they are."""
+    if acting_organization(session.info) is not None or in_maintenance(session.info):
+        return
+    connection = (await session.connection()).sync_connection  # begun: `_act_for_tenant` asked the login
+    if connection is not None and connection.connection.info.get(_BOUND_KEY):
+        await act_from_here(session, organization_id)
+
+
 @asynccontextmanager
 async def acting_briefly_for(session: AsyncSession, organization_id: uuid.UUID | None) -> AsyncIterator[None]:
     """Inside a transaction acting for one organization, act for `organization_id` for a few statements,
@@ -145,21 +191,36 @@ async def acting_briefly_for(session: AsyncSession, organization_id: uuid.UUID |
 
 
 _ACT = text("SELECT set_config('role', :role, true), set_config('recast.organization_id', :org, true)")
+_BOUND = text("SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = session_user")
 _STOP_ACTING = text("SELECT set_config('role', 'none', true), set_config('recast.organization_id', '', true)")
 
 
 @event.listens_for(Session, "after_begin")
 def _act_for_tenant(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     organization_id = acting_organization(session.info)
-    if organization_id is None:
-        return
+    if organization_id is not None:
+        role, org = APP_ROLE, str(organization_id)
+    elif not _login_bound_by_rls(connection):
+        return  # the tables' owner: the policies do not bind it, and maintenance needs nothing more
+    else:
+        # An RLS-bound login role has no privileges of its own (NOINHERIT): each transaction takes the
+        # application role acting for no one (it sees no tenant's rows), or the maintenance role.
+        role, org = (MAINTENANCE_ROLE if in_maintenance(session.info) else APP_ROLE), ""
     # One round trip (`role` is the setting SET ROLE sets); both are transaction-local, so the pooled
-    # connection goes back as the owner with no organization.
-    connection.execute(_ACT, {"role": APP_ROLE, "org": str(organization_id)})
+    # connection goes back as its login role with no organization.
+    connection.execute(_ACT, {"role": role, "org": org})
     if connection.in_nested_transaction():
         # The session's "transaction" is a savepoint in a transaction someone else began (the tests'
         # rolled-back connection): releasing a savepoint keeps SET LOCAL, so undo it when the session ends.
         session.info[_JOINED_KEY] = connection
+
+
+def _login_bound_by_rls(connection: Any) -> bool:
+    """Whether the connection logged in as a role the policies bind, asked once per pooled connection."""
+    info = connection.connection.info
+    if _BOUND_KEY not in info:
+        info[_BOUND_KEY] = bool(connection.execute(_BOUND).scalar())
+    return bool(info[_BOUND_KEY])
 
 
 @event.listens_for(Session, "after_transaction_end")

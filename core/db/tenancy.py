@@ -7,25 +7,38 @@ A session opened with `tenant_session(sessionmaker, organization_id)` starts eve
 (written with their user id and no organization) in their personal organization. `recast_app` with no
 organization set sees nothing.
 
-Sessions opened without a tenant run as the connecting role, the tables' owner, which the policies do not
-bind: that is the operator's maintenance and the cross-tenant sweeps (work queue, collection, roll-ups).
+Which role a session without a tenant runs as depends on how the process logged in:
+- **Production** (`DATABASE_URL` names a login role made by `recast db login-role`, `DATABASE_OWNER_URL` the
+  tables' owner): the login role has no privileges of its own (NOINHERIT). Each transaction takes
+  `recast_app`: for its organization, or for no one, when it sees no tenant's row, so a path that forgets to
+  say who acts is denied instead of leaking. The work that spans tenants by design asks for it by name with
+  `as_maintenance()` (the `recast_maintenance` role, BYPASSRLS): the work queue's sweeps, org-less work
+  units (periodic tasks, a gateway event before its payer is known) and the doors' pre-identity lookups
+  (which organization a Slack team is). Migrations and the operator's commands use the owner URL.
+- **Development and tests** (one URL, the tables' owner): sessions without a tenant run as the owner, which
+  the policies do not bind, and `as_maintenance()` changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from core.db.session import (
     APP_ROLE,
+    MAINTENANCE_ROLE,
     TENANT_KEY,
     act_from_here,
     acting_for,
     acting_organization,
+    as_maintenance,
+    make_engine,
     session_scope,
     set_acting,
 )
@@ -36,6 +49,8 @@ __all__ = [
     "act_for",
     "act_from_here",
     "acting_for",
+    "as_maintenance",
+    "ensure_login_role",
     "set_acting",
     "tenant_of",
     "tenant_session",
@@ -80,3 +95,32 @@ async def tenant_session(
     async with session_scope(sessionmaker) as session:
         act_for(session, organization_id)
         yield session
+
+
+class LoginRoleError(Exception):
+    pass
+
+
+async def ensure_login_role(owner_url: str, name: str, *, password: str | None) -> None:
+    """Create (or update) `name` as a login role bound by the tenant policies: NOINHERIT, so it holds no
+    privilege until a transaction switches to `recast_app` or `recast_maintenance`, both granted to it."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise LoginRoleError(f"{name!r} is not a plain role name (lower-case letters, digits, _)")
+    engine = make_engine(owner_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            exists = await connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name})
+            verb = "ALTER" if exists else "CREATE"
+            await connection.execute(text(f"{verb} ROLE {name} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS"))
+            if password is not None:
+                # A utility statement takes no bind parameters: quote the literal the server's way.
+                quoted = await connection.scalar(text("SELECT quote_literal(:p)"), {"p": password})
+                await connection.execute(text(f"ALTER ROLE {name} PASSWORD {quoted}"))
+            await connection.execute(text(f"GRANT {APP_ROLE}, {MAINTENANCE_ROLE} TO {name}"))
+            await connection.execute(text(f"GRANT CONNECT ON DATABASE {await _database(connection)} TO {name}"))
+    finally:
+        await engine.dispose()
+
+
+async def _database(connection: AsyncConnection) -> str:
+    return str(await connection.scalar(text("SELECT quote_ident(current_database())")))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 
 from core.common.redaction import redact
-from core.db.session import acting_for
+from core.db.session import acting_or_maintenance
 from core.system.audit_source import AuditSource, acting_as
 from core.work import registry
 from core.work.errors import is_transient
@@ -99,7 +99,7 @@ async def _run_claimed(deps: CoreDeps, unit: Claimed, *, worker: str, lease_s: f
     except LookupError:
         return await _give_up(deps, unit, worker, UnitState.FAILED, f"no handler for work kind {unit.kind!r}")
     # The task copies the context: the handler acts for the submitter, and audits as this worker.
-    with acting_for(unit.organization_id), acting_as(AuditSource(handler.channel, actor=f"worker:{worker}")):
+    with acting_or_maintenance(unit.organization_id), acting_as(AuditSource(handler.channel, actor=f"worker:{worker}")):
         work = asyncio.create_task(handler.run(deps=deps, **unit.payload), name=f"unit {unit.kind} {unit.id}")
     heartbeat = asyncio.create_task(keep_lease(deps.sessionmaker, unit.id, worker, lease_s))
     try:
@@ -188,7 +188,7 @@ async def _give_up(deps: CoreDeps, unit: Claimed, worker: str, state: UnitState,
         worker,
         {"state": state, "finished_at": func.now(), "leased_until": None, "last_error": error[-_ERROR_LIMIT:]},
     ):
-        with acting_for(unit.organization_id):
+        with acting_or_maintenance(unit.organization_id):
             await call_give_up(deps, unit.kind, unit.payload, error)
     return Outcome.DEAD if state == UnitState.DEAD else Outcome.FAILED
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.session import acting_for, session_scope
+from core.db.session import acting_or_maintenance, as_maintenance, session_scope
 from core.work.models import UnitState
 from core.work.queue import WorkQueue
 from core.work.runner import call_give_up
@@ -79,7 +79,13 @@ async def sweep(
     deps: CoreDeps, queue: WorkQueue | None, *, repush_after_s: float = DEFAULT_REPUSH_AFTER_S, limit: int = 1000
 ) -> SweepReport:
     """Re-drive what fell through: expired leases back to queued (or dead), due units without a live
-    message pushed again, orphaned domain rows adopted. Safe to run in every process at once."""
+    message pushed again, orphaned domain rows adopted. Safe to run in every process at once. It spans every
+    organization by design, so it runs as maintenance (its give-up hooks act for each unit's organization)."""
+    with as_maintenance():
+        return await _sweep(deps, queue, repush_after_s=repush_after_s, limit=limit)
+
+
+async def _sweep(deps: CoreDeps, queue: WorkQueue | None, *, repush_after_s: float, limit: int) -> SweepReport:
     report = SweepReport()
     async with session_scope(deps.sessionmaker) as session:
         for name, adopt in ADOPTERS.items():
@@ -95,7 +101,7 @@ async def sweep(
         if row.state == UnitState.DEAD:
             report.dead += 1
             log.error("unit %s %s dead-lettered: %s", row.kind, row.id, row.last_error)
-            with acting_for(row.organization_id):
+            with acting_or_maintenance(row.organization_id):
                 await call_give_up(deps, row.kind, dict(row.payload or {}), str(row.last_error))
     if due:
         report.pushed = len(due) if await push(queue, deps.sessionmaker, due) else 0
