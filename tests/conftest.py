@@ -230,17 +230,26 @@ LOGIN_ROLE = "recast_login_test"
 
 
 @pytest.fixture(scope="session")
-def login_database_url(database_url: str) -> str:
-    """This run's database reached as production reaches it: an RLS-bound login role (`recast db
+def login_url(database_url: str) -> Callable[[str], str]:
+    """Turns a test database's URL into the one production would use: an RLS-bound login role (`recast db
     login-role`), not the tables' owner. Trust authentication here, so no password."""
     from urllib.parse import urlsplit, urlunsplit
 
     from core.db.tenancy import ensure_login_role
 
     asyncio.run(ensure_login_role(database_url, LOGIN_ROLE, password=None))
-    parts = urlsplit(database_url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{LOGIN_ROLE}@{host}"))
+
+    def _as_login_role(url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(netloc=f"{LOGIN_ROLE}@{parts.netloc.rsplit('@', 1)[-1]}"))
+
+    return _as_login_role
+
+
+@pytest.fixture(scope="session")
+def login_database_url(database_url: str, login_url: Callable[[str], str]) -> str:
+    """This run's main database, reached as the RLS-bound login role."""
+    return login_url(database_url)
 
 
 @pytest.fixture

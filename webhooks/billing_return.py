@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from core.billing import checkout as billing
+from core.db.session import as_maintenance
 from core.deps import CoreDeps
 from webhooks.pages import page
 
@@ -74,8 +75,11 @@ def handler(deps: CoreDeps, bot_username: str | None) -> Callable[[web.Request],
             payment_id: uuid.UUID | None = uuid.UUID(query.get("payment", ""))
         except ValueError:
             payment_id = None
-        async with deps.sessionmaker() as session:
-            status = await billing.payment_return_status(session, payment_id, gateway_says=gateway_says(query))
+        # Pre-identity: the payment's random id in the return link is what names it, so it is read as
+        # maintenance (on an RLS-bound login a session acting for no one would find no payment).
+        with as_maintenance():
+            async with deps.sessionmaker() as session:
+                status = await billing.payment_return_status(session, payment_id, gateway_says=gateway_says(query))
         return web.Response(
             text=render(status.state, status.plan_name, bot_username),
             content_type="text/html",

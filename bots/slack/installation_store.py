@@ -14,7 +14,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db.session import session_scope
+from core.db.session import maintenance_scope
 from core.integrations import slack_installations
 from core.integrations.slack_secrets import TokenCipher
 
@@ -49,7 +49,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         return self._logger
 
     async def async_save(self, installation: Installation) -> None:
-        async with session_scope(self.sessionmaker) as session:
+        async with maintenance_scope(self.sessionmaker) as session:
             data = _jsonable(installation.to_dict())
             data.pop(ORG_VALUE, None)
             await slack_installations.save_installation(
@@ -61,7 +61,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
             )
 
     async def async_save_bot(self, bot: Bot) -> None:
-        async with session_scope(self.sessionmaker) as session:
+        async with maintenance_scope(self.sessionmaker) as session:
             data = _jsonable(bot.to_dict())
             data.setdefault("user_id", None)
             await slack_installations.save_installation(
@@ -76,7 +76,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        async with session_scope(self.sessionmaker) as session:
+        async with maintenance_scope(self.sessionmaker) as session:
             row = await slack_installations.find_installation(
                 session=session,
                 client_id=self.client_id,
@@ -107,7 +107,7 @@ class PostgresInstallationStore(AsyncInstallationStore):
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
-        async with session_scope(self.sessionmaker) as session:
+        async with maintenance_scope(self.sessionmaker) as session:
             await slack_installations.delete_installations(
                 session=session, client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
             )

@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncBoltContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.session import session_scope, set_acting
+from core.db.session import maintenance_scope, set_acting
 from core.db.tenancy import act_for
 from core.deps import CoreDeps
 from core.integrations import slack_links
@@ -51,11 +51,11 @@ def session_middleware(deps: CoreDeps) -> Callable[..., Awaitable[Any]]:
 
 
 async def _team_organization(deps: CoreDeps, team_id: str | None) -> uuid.UUID | None:
-    """The organization a workspace belongs to (None before `/recast setup` links one): read as the owner,
+    """The organization a workspace belongs to (None before `/recast setup` links one): read as maintenance,
     since which organization acts is what is being found."""
     if not team_id:
         return None
-    async with session_scope(deps.sessionmaker) as session:
+    async with maintenance_scope(deps.sessionmaker) as session:
         found = await slack_links.workspace(session=session, team_id=team_id)
         return found.organization_id if found is not None else None
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.slack.installation_store import ORG_VALUE, RedisOAuthStateStore
 from core.common.errors import RecastError
-from core.db.session import session_scope
+from core.db.session import maintenance_scope
 from core.integrations import slack_links, slack_onboarding
 from core.integrations.slack_onboarding import SlackPerson
 
@@ -61,7 +61,7 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         code = next(iter(request.query.get("invite") or []), None)
         if code:
             try:
-                async with session_scope(self.sessionmaker) as session:
+                async with maintenance_scope(self.sessionmaker) as session:
                     await slack_onboarding.open_invite(session=session, secret=self.secret, code=code)
             except RecastError as exc:
                 return _page(400, _plain(exc.user_message))
@@ -114,7 +114,7 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         person = await self._installer(installation)
         team = installation.team_name or "your workspace"
         next_step = "Open Slack and run /recast setup in the channel where you'll review a client's drafts."
-        async with session_scope(self.sessionmaker) as session:
+        async with maintenance_scope(self.sessionmaker) as session:
             if invite:
                 org, _ = await slack_onboarding.redeem_invite(
                     session=session, secret=self.secret, code=invite, person=person, installing=True

@@ -119,6 +119,15 @@ async def session_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
             raise
 
 
+@asynccontextmanager
+async def maintenance_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """`session_scope` as maintenance (`as_maintenance`): for a door's pre-identity work, e.g. which
+    organization a Slack team belongs to, or a Slack install that creates one."""
+    with as_maintenance():
+        async with session_scope(sessionmaker) as session:
+            yield session
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _hide_soft_deleted(state: ORMExecuteState) -> None:
     # Default queries never see soft-deleted rows; `include_deleted=True` opts out (admin, purge jobs).
@@ -191,7 +200,8 @@ async def acting_briefly_for(session: AsyncSession, organization_id: uuid.UUID |
 
 
 _ACT = text("SELECT set_config('role', :role, true), set_config('recast.organization_id', :org, true)")
-_BOUND = text("SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = session_user")
+LOGIN_BOUND_SQL = "SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = session_user"
+_BOUND = text(LOGIN_BOUND_SQL)
 _STOP_ACTING = text("SELECT set_config('role', 'none', true), set_config('recast.organization_id', '', true)")
 
 

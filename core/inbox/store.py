@@ -30,6 +30,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.db.session import APP_ROLE, LOGIN_BOUND_SQL
 from core.inbox.models import EventStatus
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,14 @@ async def _reset(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+async def _take_app_role(connection: asyncpg.Connection) -> None:
+    # On an RLS-bound login role (production), which holds no privilege of its own, the inbox acts as the
+    # application role for the connection's life: it only ever inserts into the shared event and work
+    # tables, so there is no organization to name. On the tables' owner nothing changes.
+    if await connection.fetchval(LOGIN_BOUND_SQL):
+        await connection.execute(f"SET ROLE {APP_ROLE}")
+
+
 class GatewayInbox:
     """Stores verified gateway events; started and closed with the aiohttp app."""
 
@@ -107,7 +116,9 @@ class GatewayInbox:
             if self._closed:
                 raise RuntimeError("GatewayInbox is closed")
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size, reset=_reset)
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=self._max_size, reset=_reset, init=_take_app_role
+                )
             return self._pool
 
     async def start(self) -> None:

@@ -16,12 +16,12 @@ import webhook_signing as signing
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from workers import running_worker
 
 from core.accounts.service import register_chat_user
 from core.billing.models import Invoice, Payment, Subscription
-from core.db.session import make_sessionmaker
+from core.db.session import make_engine, make_sessionmaker
 from core.deps import CoreDeps
 from core.inbox.models import GatewayEvent
 from core.notify.ports import RecordingNotifier
@@ -68,34 +68,46 @@ def sale(sub_id: str, sale_id: str, custom: str, at: datetime) -> dict[str, Any]
     }
 
 
-@pytest.fixture
+@pytest.fixture(params=["tables' owner", "RLS-bound login role"])
 async def worker_deps(
-    engine: AsyncEngine, redis_url: str, run_id: str, tmp_path: Path, make_settings: Any, paypal_api: Any
-) -> AsyncIterator[tuple[CoreDeps, Any]]:
-    """Deps with durable work and a real worker running in this process."""
+    request: pytest.FixtureRequest,
+    engine: AsyncEngine,
+    redis_url: str,
+    run_id: str,
+    tmp_path: Path,
+    make_settings: Any,
+    paypal_api: Any,
+    login_database_url: str,
+) -> AsyncIterator[tuple[CoreDeps, Any, async_sessionmaker[AsyncSession]]]:
+    """Deps with durable work and a real worker running in this process, connected as the tables' owner
+    (development) or as production connects (the payer is found as maintenance, then acted for); the
+    third item is the owner's sessionmaker, for the test's own rows and checks."""
     _, base = paypal_api
     redis = Redis.from_url(redis_url)
+    login = make_engine(login_database_url, pool_size=5) if request.param != "tables' owner" else None
     deps = CoreDeps(
         settings=make_settings(paypal_api_base=base),
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=make_sessionmaker(login or engine),
         redis=redis,
         store=LocalFileStore(tmp_path / "media"),
         notifier=RecordingNotifier(),
         enqueue=_unwired,
     )
     async with running_worker(deps, f"recast-test-paypal-{run_id}-{uuid.uuid4().hex[:6]}") as worker:
-        yield deps, worker
+        yield deps, worker, make_sessionmaker(engine)
     await redis.aclose()
+    if login is not None:
+        await login.dispose()
 
 
 async def _unwired(task_name: str, /, **kwargs: Any) -> None:
     raise AssertionError("replaced by running_worker")
 
 
-async def settled(deps: CoreDeps, ids: list[str]) -> dict[str, str]:
+async def settled(owner: async_sessionmaker[AsyncSession], ids: list[str]) -> dict[str, str]:
     """Wait until the worker has processed every stored event (bounded, so a broken queue fails the test)."""
     for _ in range(600):
-        async with deps.sessionmaker() as s:
+        async with owner() as s:
             result = await s.execute(
                 select(GatewayEvent.sender_event_id, GatewayEvent.status).where(
                     GatewayEvent.sender == "paypal", GatewayEvent.sender_event_id.in_(ids)
@@ -109,10 +121,10 @@ async def settled(deps: CoreDeps, ids: list[str]) -> dict[str, str]:
 
 
 async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_deps, paypal_api):
-    deps, _worker = worker_deps
+    deps, _worker, owner = worker_deps
     fake, base = paypal_api
     cert_url = f"{base}/certs/paypal.pem"
-    async with deps.sessionmaker() as s:
+    async with owner() as s:
         await apply_seed(session=s)
         reg = await register_chat_user(
             session=s,
@@ -145,8 +157,8 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
             "BILLING.SUBSCRIPTION.ACTIVATED", sub_id, custom, t0, next_billing_time=iso(t0 + timedelta(days=30))
         )
         assert await post(activated) == 200
-        await settled(deps, [paid["id"], activated["id"]])
-        async with deps.sessionmaker() as s:
+        await settled(owner, [paid["id"], activated["id"]])
+        async with owner() as s:
             sub = await s.scalar(select(Subscription).where(Subscription.paypal_subscription_id == sub_id))
             assert sub is not None and sub.status == "active" and sub.user_id == user_id
             payments = (await s.scalars(select(Payment).where(Payment.gateway_payment_id == sale_id))).all()
@@ -156,8 +168,8 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
         cancelled = subscription_event("BILLING.SUBSCRIPTION.CANCELLED", sub_id, custom, t0 + timedelta(minutes=2))
         late = subscription_event("BILLING.SUBSCRIPTION.RE-ACTIVATED", sub_id, custom, t0 + timedelta(minutes=1))
         assert await post(cancelled) == 200 and await post(late) == 200
-        await settled(deps, [cancelled["id"], late["id"]])
-        async with deps.sessionmaker() as s:
+        await settled(owner, [cancelled["id"], late["id"]])
+        async with owner() as s:
             sub = await s.get_one(Subscription, sub.id)
             assert sub.status == "canceled"
             audited = (await s.scalars(select(AuditLog.action).where(AuditLog.resource_id == sub.id))).all()
@@ -165,7 +177,7 @@ async def test_paypal_subscription_lifecycle_over_http_queue_and_worker(worker_d
 
         assert fake.verify_calls == api_calls
         # One unit per stored event, each run once: the four duplicates were never given work.
-        async with deps.sessionmaker() as s:
+        async with owner() as s:
             event_ids = (
                 await s.scalars(
                     select(GatewayEvent.id).where(
