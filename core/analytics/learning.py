@@ -157,17 +157,22 @@ class FormatResult:
         return round(max(0.0, min(100.0, fit * (1 + self.share * (self.lift - 1)))), 1)
 
 
+def _plural(label: str) -> str:
+    return label if label.endswith("s") else f"{label}s"
+
+
 def format_reason(label: str, fit: float, result: FormatResult | None) -> str:
     """Why a format got its fit, in plain words."""
+    many = _plural(label)
     if result is None or not result.counts:
         have = result.pieces if result else 0
         return (
             f"{label}: fit {fit:.0f} from the talk's analysis; your own results count once "
-            f"{MIN_FORMAT_PIECES} of your {label}s have figures (you have {have})."
+            f"{MIN_FORMAT_PIECES} of your {many} have figures (you have {have})."
         )
     adjusted = result.adjust(fit)
     return (
-        f"{label}: your {label}s got {result.lift:.1f}× your average engagement rate "
+        f"{label}: your {many} got {result.lift:.1f}× your average engagement rate "
         f"({result.rate:.2f}% vs {result.overall:.2f}%, {result.pieces} with figures), so its fit went from "
         f"{fit:.0f} to {adjusted:.0f} (your results weigh {result.share:.0%})."
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import User
+from core.analytics import learning
 from core.brand.models import BrandProfile
 from core.common.clock import utcnow
 from core.content.models import ContentAnalysis, ContentAsset
@@ -26,7 +27,12 @@ async def plan_strategy(
     *, session: AsyncSession, asset: ContentAsset, analysis: ContentAnalysis, brand: BrandProfile | None
 ) -> RepurposingStrategy:
     """Plan the formats once: one per platform the brand chose (all platforms without a brand or a choice),
-    ranked by the analysis' fit, plus clips for a video when the brand chose Instagram or YouTube."""
+    ranked by their fit, plus clips for a video when the brand chose Instagram or YouTube.
+
+    A format's fit is the analysis' platform fit until the creator has `learning.MIN_FORMAT_PIECES` published
+    drafts of it with figures; from then on it is weighted by how that format did for them
+    (`learning.FormatResult.adjust`). Each format keeps the analysis' fit, the creator's figures and the reason
+    in words, so "why this format?" is answered from the row."""
     existing = await session.scalar(
         select(RepurposingStrategy).where(RepurposingStrategy.content_asset_id == asset.id).limit(1)
     )
@@ -36,30 +42,35 @@ async def plan_strategy(
     preferred = list(brand.preferred_platforms or []) if brand else []
     # The brand's platforms are a choice, not a hint: no X thread for a brand that left X out.
     platforms = preferred or list(DEFAULT_PLATFORMS)
+    results = await learning.format_results(session, asset.user_id) if asset.user_id else {}
     formats: list[dict[str, Any]] = []
     for platform in DEFAULT_PLATFORMS:
         if platform not in platforms:
             continue
-        fit = float(scores.get(platform, 50))
+        key = PLATFORM_FORMAT[platform]
+        fit, entry = _fit(key, float(scores.get(platform, 50)), results.get(key))
         formats.append(
             {
-                "format": PLATFORM_FORMAT[platform],
+                "format": key,
                 "platforms": [platform],
                 "priority": "high" if fit >= 60 else "medium",
-                "fit_score": round(fit, 1),
+                "fit_score": fit,
                 "preferred": True,
+                **entry,
             }
         )
     shorts = clip_platforms(preferred)
     if asset.content_type == "video" and (asset.metadata_ or {}).get("has_video", True) and shorts:
         # Clips first: they take longest to render and are what creators compare tools on.
+        fit, entry = _fit("short_video", float(scores.get("instagram", 70)), results.get("short_video"))
         formats.append(
             {
                 "format": "short_video",
                 "platforms": shorts,
                 "priority": "high",
-                "fit_score": float(scores.get("instagram", 70)),
+                "fit_score": fit,
                 "preferred": True,
+                **entry,
             }
         )
     rank = {"high": 0, "medium": 1, "low": 2}
@@ -91,6 +102,32 @@ async def plan_strategy(
             source_title=(asset.title or "").removeprefix("⏳").strip() or None,
         )
     return strategy
+
+
+def _fit(key: str, analysis_fit: float, result: learning.FormatResult | None) -> tuple[float, dict[str, Any]]:
+    """The format's fit (the analysis', weighted by the creator's own results once they count) and what the
+    strategy row keeps about it: the analysis' fit, the creator's figures and the reason in words."""
+    fit = round(result.adjust(analysis_fit) if result else analysis_fit, 1)
+    own = None
+    if result is not None:
+        own = {
+            "pieces": result.pieces,
+            "engagement_rate": round(result.rate, 2),
+            "average_rate": round(result.overall, 2),
+            "counted": result.counts,
+            "weight": round(result.share, 2) if result.counts else 0.0,
+        }
+    reason = learning.format_reason(FORMATS[key].label, round(analysis_fit, 1), result)
+    return fit, {"analysis_fit": round(analysis_fit, 1), "own_results": own, "reasons": [reason]}
+
+
+def plan_reasons(strategy: RepurposingStrategy) -> list[str]:
+    """Why each planned format got its place, best first, from the strategy row (for `/why` and progress)."""
+    return plan_reasons_of(list(strategy.recommended_formats or []))
+
+
+def plan_reasons_of(formats: list[dict[str, Any]]) -> list[str]:
+    return [str(r) for f in formats for r in f.get("reasons") or []]
 
 
 _PRIORITY_VALUE = {"high": 8, "medium": 5, "low": 3}
