@@ -97,10 +97,10 @@ CLIP_PRIOR = 10
 """Recast's feature weights weigh as much as this many of the creator's own clips."""
 
 FEATURE_WORDS = {
-    "hook": "a stronger opening hook",
-    "keywords": "more of the talk's keywords",
-    "sentiment": "more feeling in the words",
-    "pace": "a pace nearer 3 words a second",
+    "hook": "the opening hook",
+    "keywords": "the talk's keywords",
+    "sentiment": "feeling in the words",
+    "pace": "the pace",
     "question": "a question at the start",
 }
 _PLATFORM_FORMAT = {
@@ -264,11 +264,15 @@ class ClipLearning:
             if abs(now - prior) < 0.02 or components.get(name, 0.0) <= 0:
                 continue
             rho = self.correlations.get(name, 0.0)
-            went = "counts more" if now > prior else "counts less"
+            if rho <= 0:
+                why = "it did not go with your clips' engagement"
+            elif now < prior:
+                why = "it went with your clips' engagement less than the others did"
+            else:
+                why = "it went with your clips' engagement"
             out.append(
-                f"{FEATURE_WORDS.get(name, name)} {went} for you: it went with your clips' engagement at rank "
-                f"correlation {rho:+.2f} over {self.clips} clips, so it is worth {100 * now:.0f} points "
-                f"instead of {100 * prior:.0f}"
+                f"{FEATURE_WORDS.get(name, name)} is worth {100 * now:.0f} points instead of {100 * prior:.0f} "
+                f"for you: {why} (rank correlation {rho:+.2f} over {self.clips} clips)"
             )
         return out
 

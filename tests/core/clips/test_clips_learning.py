@@ -57,12 +57,13 @@ def test_why_this_clip_gives_points_per_feature_adding_up_to_the_score_and_plain
     assert checks["opens with a question"] == pytest.approx(44.44, abs=0.01)  # 100 x 0.4444 x 1
     assert reasons[0] == "opens with a question in the first 3 s"
     assert "your clips that opened with a question got 2.1× the engagement rate of your others (8 clips)" in reasons
-    assert any(
-        r.startswith(
-            "a question at the start counts more for you: it went with your clips' engagement at rank "
-            "correlation +0.87 over 8 clips, so it is worth 44 points instead of 0"
-        )
-        for r in reasons
+    assert (
+        "a question at the start is worth 44 points instead of 0 for you: it went with your clips' engagement "
+        "(rank correlation +0.87 over 8 clips)" in reasons
+    )
+    assert (
+        "the opening hook is worth 22 points instead of 40 for you: it did not go with your clips' engagement "
+        "(rank correlation -1.00 over 8 clips)" in reasons
     )
     # Without learning: Recast's weights, no question points, and the reason says when results start to count.
     (plain,) = choose_moments(talk.words, talk.analysis, count=1, min_seconds=6, max_seconds=14)
@@ -131,7 +132,10 @@ async def test_a_clip_job_chooses_with_the_creators_results_and_stores_why(
     assert isinstance(checks, dict) and all(isinstance(v, float) for v in checks.values())
     assert sum(checks.values()) == pytest.approx(float(row.quality_score or 0), abs=0.05)
     assert isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)
-    assert any(r.startswith("more feeling in the words counts more for you") for r in reasons)
+    assert any(
+        r.startswith("feeling in the words is worth 56 points instead of 20 for you: it went with your clips' ")
+        for r in reasons
+    )
 
     # A re-cut is scored with the weights the clip was chosen with, and explained again.
     recut = await rerender_clip(
@@ -145,4 +149,7 @@ async def test_a_clip_job_chooses_with_the_creators_results_and_stores_why(
     again = recut.metadata_ or {}
     assert again["weights"] == meta["weights"]
     assert sum(again["quality_checks"].values()) == pytest.approx(float(recut.quality_score or 0), abs=0.05)
-    assert any(r.startswith("more feeling in the words counts more for you") for r in again["quality_reasons"])
+    assert any(
+        r.startswith("feeling in the words is worth 56 points instead of 20 for you: it went with your clips' ")
+        for r in again["quality_reasons"]
+    )
