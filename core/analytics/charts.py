@@ -133,7 +133,8 @@ def roi_chart(
     )
     try:
         bars = top.barh([1, 0], [cost, value], color=[COST, VALUE], height=0.6)
-        top.bar_label(bars, labels=[f"{symbol}{v:,.0f}" for v in (cost, value)], fontsize=13, padding=4)
+        money = [f"{symbol}{v:,.0f}" if v == int(v) else f"{symbol}{v:,.2f}" for v in (cost, value)]
+        top.bar_label(bars, labels=money, fontsize=13, padding=4)
         top.set_yticks([1, 0], ["Cost of the original", "Value of the reach"], fontsize=13)
         top.set_title(f"{title} · ROI {roi:,.2f}×" if roi is not None else title, fontsize=18, loc="left")
         top.tick_params(axis="x", labelsize=11)

@@ -42,7 +42,10 @@ def setup() -> Router:
             )
             # The full text first (it is longer than a caption), then the chart with a one-line caption.
             await message.answer(found.text)
-            await message.answer_photo(FSInputFile(chart), caption=roi.chart_caption(data)[:CAPTION_LIMIT])
+            caption = roi.chart_caption(data)
+            if len(data.engagement) > charts.MAX_ROI_PIECES:
+                caption += f" The chart shows the top {charts.MAX_ROI_PIECES}."
+            await message.answer_photo(FSInputFile(chart), caption=caption[:CAPTION_LIMIT])
 
     @router.message(Command("seo"))
     async def seo_(message: Message, session: AsyncSession, deps: CoreDeps) -> None:
