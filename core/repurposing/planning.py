@@ -116,6 +116,7 @@ def _fit(key: str, analysis_fit: float, result: learning.FormatResult | None) ->
             "average_rate": round(result.overall, 2),
             "counted": result.counts,
             "weight": round(result.share, 2) if result.counts else 0.0,
+            "lift": round(result.lift, 2),
         }
     reason = learning.format_reason(FORMATS[key].label, round(analysis_fit, 1), result)
     return fit, {"analysis_fit": round(analysis_fit, 1), "own_results": own, "reasons": [reason]}
@@ -137,7 +138,9 @@ CLIPS_PER_JOB = 6  # core.clips.moments.DEFAULT_COUNT: a clip job makes up to th
 
 
 def plan_summary(jobs: list[RepurposingJob]) -> str:
-    """What was planned, as the creator reads it: "3 drafts planned: LinkedIn post, Instagram caption, Short clip"."""
+    """What was planned, as the creator reads it: "3 drafts planned: LinkedIn post, Instagram caption, Short clip",
+    and, when the creator's own results moved a format, by how much: ". From your results: LinkedIn posts 1.5×
+    your average engagement rate"."""
     labels = [
         f"Short clips (up to {(j.config or {}).get('count', CLIPS_PER_JOB)})"
         if j.output_format == "short_video"
@@ -148,7 +151,21 @@ def plan_summary(jobs: list[RepurposingJob]) -> str:
     ]
     if not labels:
         return "no drafts planned"
-    return f"{len(jobs)} draft{'s' if len(jobs) != 1 else ''} planned: {', '.join(labels)}"
+    line = f"{len(jobs)} draft{'s' if len(jobs) != 1 else ''} planned: {', '.join(labels)}"
+    learned = [
+        f"{_plural(FORMATS[j.output_format].label)} {float(own['lift']):.1f}×"
+        for j in jobs
+        if j.output_format in FORMATS
+        and isinstance(own := (j.config or {}).get("own_results"), dict)
+        and own.get("lift") is not None
+    ]
+    if learned:
+        line += f". From your results: {', '.join(learned)} your average engagement rate"
+    return line
+
+
+def _plural(label: str) -> str:
+    return label if label.endswith("s") else f"{label}s"
 
 
 async def create_jobs(
@@ -175,7 +192,7 @@ async def create_jobs(
                 job_type=job_type_for(asset.content_type, fmt.key),
                 output_format=fmt.key,
                 target_platforms=rec["platforms"],
-                config={"variant": 0} if fmt.key != "short_video" else {},
+                config=({"variant": 0} if fmt.key != "short_video" else {}) | _learned(rec),
                 status="queued",
                 priority=4 if fmt.key == "short_video" else _PRIORITY_VALUE[rec["priority"]],
                 progress=0,
@@ -186,6 +203,14 @@ async def create_jobs(
     await session.flush()
     jobs.sort(key=lambda j: -(j.priority or 0))
     return jobs
+
+
+def _learned(rec: dict[str, Any]) -> dict[str, Any]:
+    """What the creator's own results did to this format, kept on its job when they counted."""
+    own = rec.get("own_results")
+    if not isinstance(own, dict) or not own.get("counted"):
+        return {}
+    return {"own_results": {"lift": own.get("lift"), "pieces": own.get("pieces"), "fit": rec.get("fit_score")}}
 
 
 async def jobs_for_asset(*, session: AsyncSession, asset_id: uuid.UUID) -> list[RepurposingJob]:

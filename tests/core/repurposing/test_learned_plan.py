@@ -41,7 +41,8 @@ async def _plan(session: AsyncSession, reg) -> tuple[list[dict], list]:  # type:
 
 
 async def test_without_results_of_their_own_the_analysis_fit_ranks_the_formats(session: AsyncSession) -> None:
-    formats, _ = await _plan(session, await _creator(session, "6410201"))
+    formats, jobs = await _plan(session, await _creator(session, "6410201"))
+    assert "From your results" not in planning.plan_summary(jobs)
     assert [f["format"] for f in formats] == [
         "twitter_thread",
         "instagram_caption",
@@ -96,6 +97,7 @@ async def test_a_creators_own_engagement_per_format_reorders_the_plan(session: A
         "average_rate": 4.0,
         "counted": True,
         "weight": 0.44,
+        "lift": 1.5,
     }
     assert by["instagram_caption"]["own_results"]["counted"] is False
     assert by["linkedin_post"]["reasons"] == [
@@ -106,3 +108,11 @@ async def test_a_creators_own_engagement_per_format_reorders_the_plan(session: A
     # The jobs follow: LinkedIn is now written at high priority, the X thread at medium.
     priority = {j.output_format: j.priority for j in jobs}
     assert (priority["linkedin_post"], priority["twitter_thread"]) == (8, 5)
+    config = {j.output_format: j.config for j in jobs}
+    assert config["linkedin_post"] == {"variant": 0, "own_results": {"lift": 1.5, "pieces": 4, "fit": 61.1}}
+    assert config["instagram_caption"] == {"variant": 0}  # one caption: nothing learned, nothing kept
+    # The progress message says what the creator's results did.
+    assert planning.plan_summary(jobs) == (
+        "5 drafts planned: Instagram caption, LinkedIn post, X thread, YouTube Shorts, Blog article. "
+        "From your results: LinkedIn posts 1.5×, X threads 0.5× your average engagement rate"
+    )
