@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.repurposing.models import GeneratedContent
@@ -113,11 +113,10 @@ _PLATFORM_FORMAT = {
 }
 
 
-def draft_format(metadata: dict[str, object] | None, content_type: str | None, platform: str | None) -> str | None:
-    """A draft's output format: the one it was written as, else read from its type and platform (drafts
-    written before they kept their format)."""
-    kept = (metadata or {}).get("output_format")
-    if isinstance(kept, str) and kept:
+def draft_format(kept: str | None, content_type: str | None, platform: str | None) -> str | None:
+    """A draft's output format: the one it was written as (`metadata.output_format`), else read from its type
+    and platform (drafts written before they kept their format)."""
+    if kept:
         return kept
     if content_type == "short_video":
         return "short_video"
@@ -179,34 +178,39 @@ def format_reason(label: str, fit: float, result: FormatResult | None) -> str:
 
 
 async def format_results(session: AsyncSession, user_id: uuid.UUID) -> dict[str, FormatResult]:
-    """Per format, the creator's published drafts with figures (all formats, counting or not)."""
+    """Per format, the creator's published drafts with figures (all formats, counting or not). Summed in SQL
+    per kept format, type and platform; the few groups are combined here."""
+    kept = GeneratedContent.metadata_["output_format"].astext
     rows = (
         await session.execute(
             select(
-                GeneratedContent.metadata_,
+                kept,
                 GeneratedContent.content_type,
                 GeneratedContent.target_platform,
-                GeneratedContent.engagement_rate,
-            ).where(
+                func.count(),
+                func.sum(GeneratedContent.engagement_rate),
+            )
+            .where(
                 GeneratedContent.user_id == user_id,
                 GeneratedContent.is_published.is_(True),
                 GeneratedContent.deleted_at.is_(None),
                 GeneratedContent.engagement_rate.is_not(None),
             )
+            .group_by(kept, GeneratedContent.content_type, GeneratedContent.target_platform)
         )
     ).all()
-    rates: dict[str, list[float]] = {}
-    every: list[float] = []
-    for metadata, content_type, platform, rate in rows:
-        value = float(rate)
-        every.append(value)
-        fmt = draft_format(metadata, content_type, platform)
+    sums: dict[str, tuple[int, float]] = {}
+    pieces, total = 0, 0.0
+    for fmt_kept, content_type, platform, n, summed in rows:
+        pieces, total = pieces + int(n), total + float(summed or 0)
+        fmt = draft_format(fmt_kept, content_type, platform)
         if fmt is not None:
-            rates.setdefault(fmt, []).append(value)
-    if not every:
+            had_n, had_sum = sums.get(fmt, (0, 0.0))
+            sums[fmt] = (had_n + int(n), had_sum + float(summed or 0))
+    if not pieces:
         return {}
-    overall = sum(every) / len(every)
-    return {fmt: FormatResult(fmt, len(v), sum(v) / len(v), overall) for fmt, v in sorted(rates.items())}
+    overall = total / pieces
+    return {fmt: FormatResult(fmt, n, summed / n, overall) for fmt, (n, summed) in sorted(sums.items())}
 
 
 @dataclass(frozen=True)
@@ -301,7 +305,11 @@ async def clip_learning(session: AsyncSession, user_id: uuid.UUID, prior: dict[s
     """The creator's published clips with figures, read against the features they were chosen on."""
     rows = (
         await session.execute(
-            select(GeneratedContent.metadata_, GeneratedContent.engagement_rate)
+            select(
+                GeneratedContent.metadata_["components"],
+                GeneratedContent.metadata_["text"].astext,
+                GeneratedContent.engagement_rate,
+            )
             .where(
                 GeneratedContent.user_id == user_id,
                 GeneratedContent.content_type == "short_video",
@@ -314,15 +322,12 @@ async def clip_learning(session: AsyncSession, user_id: uuid.UUID, prior: dict[s
     ).all()
     features: list[dict[str, float]] = []
     rates: list[float] = []
-    for metadata, rate in rows:
-        meta = metadata or {}
-        components = meta.get("components")
+    for components, text, rate in rows:
         if not isinstance(components, dict):
             continue
         values = {k: float(components.get(k, 0.0) or 0.0) for k in prior}
         if "question" in prior and "question" not in components:  # clips stored before it was scored
-            text = str(meta.get("text") or "")
-            ends = [ch for ch in text if ch in ".!?"]
+            ends = [ch for ch in text or "" if ch in ".!?"]
             values["question"] = 1.0 if ends and ends[0] == "?" else 0.0
         features.append(values)
         rates.append(float(rate))
