@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/publishing.py
 	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/learning.py
 	$(BIN)/python bench/rls.py
 	$(BIN)/python bench/floods.py
 

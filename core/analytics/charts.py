@@ -107,3 +107,50 @@ def month_chart(
     finally:
         plt.close(fig)
     return path
+
+
+COST, VALUE = "#94a3b8", "#16a34a"
+MAX_ROI_PIECES = 12  # more bars than this are unreadable on a phone; the text lists the totals
+
+
+def roi_chart(
+    *,
+    symbol: str,
+    cost: float,
+    value: float,
+    labels: list[str],
+    engagement: list[int],
+    path: Path,
+    roi: float | None = None,
+    title: str = "Cost vs value",
+) -> Path:
+    """`/roi` as a picture: the original's cost C beside the value V of the reach (same currency; the ROI is
+    their ratio), and below it the engagement each counted piece won (together E), in the order given."""
+    labels, engagement = labels[:MAX_ROI_PIECES], engagement[:MAX_ROI_PIECES]
+    n = max(len(labels), 1)
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(SIZE_IN, SIZE_IN), dpi=DPI, gridspec_kw={"height_ratios": [1, max(1.6, min(n, 8) * 0.45)]}
+    )
+    try:
+        bars = top.barh([1, 0], [cost, value], color=[COST, VALUE], height=0.6)
+        money = [f"{symbol}{v:,.0f}" if v == int(v) else f"{symbol}{v:,.2f}" for v in (cost, value)]
+        top.bar_label(bars, labels=money, fontsize=13, padding=4)
+        top.set_yticks([1, 0], ["Cost of the original", "Value of the reach"], fontsize=13)
+        top.set_title(f"{title} · ROI {roi:,.2f}×" if roi is not None else title, fontsize=18, loc="left")
+        top.tick_params(axis="x", labelsize=11)
+        top.spines[["top", "right"]].set_visible(False)
+        top.margins(x=0.25)
+
+        ys = list(range(len(labels)))[::-1]  # first piece at the top
+        pieces = bottom.barh(ys, engagement, color=PIECE, height=0.6)
+        bottom.bar_label(pieces, labels=[f"{v:,}" for v in engagement], fontsize=12, padding=4)
+        bottom.set_yticks(ys, [_short(t, 22) for t in labels], fontsize=12 if n <= 6 else 10)
+        bottom.set_title("Engagement per piece", fontsize=18, loc="left")
+        bottom.tick_params(axis="x", labelsize=11)
+        bottom.spines[["top", "right"]].set_visible(False)
+        bottom.margins(x=0.2)
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path

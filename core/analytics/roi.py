@@ -47,6 +47,7 @@ from core.common.clock import utcnow
 from core.common.errors import RecastError
 from core.config import Settings
 from core.content.models import ContentAsset
+from core.distribution.platforms.names import label
 from core.repurposing.models import GeneratedContent
 
 CENT = Decimal("0.01")
@@ -274,6 +275,17 @@ async def calculate_roi(*, session: AsyncSession, settings: Settings, asset_id: 
         cost_per_engagement = _q(cost / engagement) if engagement else None
         value_score = _q(Decimal(engagement) / hours)
         basis.update({"likes": likes, "comments": comments, "shares": shares, "saves": saves, "value": str(value)})
+        # Each counted piece's share, so the chart (and anyone asking) can trace E piece by piece.
+        basis["pieces"] = [
+            {
+                "id": str(d.id),
+                "title": (d.title or d.content_type or "Draft")[:80],
+                "platform": d.target_platform,
+                "views": d.views or 0,
+                "engagement": (d.likes or 0) + (d.comments or 0) + (d.shares or 0) + saves_by_draft.get(d.id, 0),
+            }
+            for d in measured
+        ]
 
     row = await session.scalar(
         select(ROICalculation)
@@ -400,15 +412,68 @@ def describe(row: ROICalculation, asset: ContentAsset) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class RoiChartData:
+    """What the `/roi` chart draws, all read from the `roi_calculations` row: cost C beside value V (in the
+    row's currency), and each counted piece's engagement (its part of E)."""
+
+    currency: str
+    cost: Decimal
+    value: Decimal
+    roi: Decimal | None
+    labels: list[str]
+    engagement: list[int]
+
+
+@dataclass(frozen=True)
+class RoiReply:
+    text: str
+    chart: RoiChartData | None  # None: the formula, or nothing measured yet (no figure to draw)
+
+
+def _where(platform: str) -> str:
+    return label("x" if platform == "twitter" else platform)  # drafts say "twitter", the platforms "x"
+
+
+def chart_data(row: ROICalculation) -> RoiChartData | None:
+    """The chart's figures, or None when the row has no measured pieces (nothing is drawn as if measured)."""
+    basis = row.basis or {}
+    pieces = basis.get("pieces") or []
+    if row.total_engagement is None or not pieces:
+        return None
+    pieces = sorted(pieces, key=lambda p: -int(p["engagement"]))  # the best piece at the top
+    return RoiChartData(
+        currency=row.currency or "INR",
+        cost=Decimal(row.original_content_cost or 0),
+        value=Decimal(str(basis.get("value", "0"))),
+        roi=Decimal(row.roi_multiplier) if row.roi_multiplier is not None else None,
+        labels=[f"{p['title']}\n{_where(p['platform'])}" if p.get("platform") else str(p["title"]) for p in pieces],
+        engagement=[int(p["engagement"]) for p in pieces],
+    )
+
+
+def chart_caption(data: RoiChartData) -> str:
+    total = sum(data.engagement)
+    return (
+        f"Cost {money(data.cost, data.currency)} vs value {money(data.value, data.currency)}; "
+        f"{total:,} engagements from {_plural(len(data.engagement), 'piece')} with collected figures."
+    )
+
+
 async def answer(*, session: AsyncSession, settings: Settings, user_id: uuid.UUID, text: str) -> str:
     """`/roi [how | n | words] [hours H] [cost C]`: the formula, or the chosen upload's ROI, recalculated."""
+    return (await reply(session=session, settings=settings, user_id=user_id, text=text)).text
+
+
+async def reply(*, session: AsyncSession, settings: Settings, user_id: uuid.UUID, text: str) -> RoiReply:
+    """`answer`'s text with the figures of its chart (None when there is nothing measured to draw)."""
     args = parse_args(text)
     if args.how:
-        return how(settings)
+        return RoiReply(how(settings), None)
     asset = await pick_asset(session=session, user_id=user_id, selector=args.selector)
     stated = ""
     if args.hours is not None or args.cost is not None:
         await state_effort(session=session, asset=asset, hours=args.hours, cost=args.cost, currency=args.cost_currency)
         stated = "Saved ✅ what you told me the original took.\n\n"
     row = await calculate_roi(session=session, settings=settings, asset_id=asset.id)
-    return stated + describe(row, asset)
+    return RoiReply(stated + describe(row, asset), chart_data(row))

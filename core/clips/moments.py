@@ -21,7 +21,10 @@ DEFAULT_MIN_SECONDS = 15.0
 DEFAULT_MAX_SECONDS = 60.0
 PAD_SECONDS = 0.2
 IDEAL_PACE_WPS = 3.0
-WEIGHTS = {"hook": 0.40, "keywords": 0.25, "sentiment": 0.20, "pace": 0.15}
+WEIGHTS = {"hook": 0.40, "keywords": 0.25, "sentiment": 0.20, "pace": 0.15, "question": 0.0}
+"""Recast's prior weights of the features, summing to 1. Opening on a question earns nothing by default; a
+creator's own results can give it weight (`core.analytics.learning.clip_learning`)."""
+FEATURES = tuple(WEIGHTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,14 @@ class ClipMoment:
     score: float
     """0..100, see ``score_span``."""
     components: dict[str, float]
-    """hook, keywords, sentiment, pace: each 0..1."""
+    """hook, keywords, sentiment, pace, question: each 0..1."""
     first_word: int = 0
     """Index of the first word in the talk's word list (for re-cutting on feedback)."""
     last_word: int = 0
     hook_start: bool = True
     """Whether it opens on a hook sentence (a strong, self-contained opener)."""
+    weights: dict[str, float] | None = None
+    """The feature weights it was scored with (None: Recast's `WEIGHTS`)."""
 
     @property
     def duration(self) -> float:
@@ -57,7 +62,22 @@ class ClipMoment:
             "last_word": self.last_word,
             "hook_start": self.hook_start,
             "text": self.text,
+            "weights": dict(self.weights or WEIGHTS),
         }
+
+    @property
+    def points(self) -> dict[str, float]:
+        """Each feature's points in ``score`` (100 x weight x value); they add up to the score."""
+        weights = self.weights or WEIGHTS
+        return {name: round(100 * weights.get(name, 0.0) * value, 2) for name, value in self.components.items()}
+
+    @property
+    def question_seconds(self) -> float | None:
+        """Seconds from the clip's first word to the end of its opening question; None when it opens otherwise."""
+        for word in self.words:
+            if ends_sentence(word):
+                return round(word.end - self.words[0].start, 2) if _is_question(word) else None
+        return None
 
 
 def choose_moments(
@@ -70,8 +90,10 @@ def choose_moments(
     media_duration: float | None = None,
     pad: float = PAD_SECONDS,
     envelope: SpeechEnvelope | None = None,
+    weights: dict[str, float] | None = None,
 ) -> list[ClipMoment]:
-    """The best ``count`` non-overlapping moments, best first (fewer when the talk is short).
+    """The best ``count`` non-overlapping moments, best first (fewer when the talk is short), scored with
+    ``weights`` (Recast's ``WEIGHTS`` when None; a creator's learned ones from ``clip_learning``).
 
     Candidates are runs of whole sentences lasting ``min_seconds``..``max_seconds``. Runs that open on a
     hook sentence (a self-contained sentence whose hook score is at least the talk's median and 20) are
@@ -89,9 +111,9 @@ def choose_moments(
     sentences = talk.sentences
     spoken = words[-1].end - words[0].start
     if spoken < min_seconds:
-        return [_moment(talk, 0, len(sentences) - 1)]
+        return [_moment(talk, 0, len(sentences) - 1, weights)]
 
-    chosen = _non_overlapping(_candidates(talk, min_seconds, max_seconds), count)
+    chosen = _non_overlapping(_candidates(talk, min_seconds, max_seconds, weights), count)
     chosen.sort(key=lambda m: (-m.score, m.start))
     return chosen
 
@@ -104,23 +126,33 @@ def score_span(
     sentiments: Sequence[float],
     words: int,
     seconds: float,
+    question: bool = False,
+    weights: dict[str, float] | None = None,
 ) -> tuple[float, dict[str, float]]:
     """Score of a clip, 0..100, and its components (each 0..1).
 
-    score = 100 x (0.40 H + 0.25 K + 0.20 S + 0.15 P), where
+    score = 100 x (0.40 H + 0.25 K + 0.20 S + 0.15 P + 0 Q) with Recast's ``WEIGHTS`` (or ``weights``), where
     - H, hook strength = hook score of the opening sentence / 100 (``core.ai.analysis.signals.score_hook``, or the
       analysis' hook moment covering that sentence when higher);
     - K, keyword density = min(1, 4 x share of the clip's content words that are top analysis keywords);
     - S, sentiment intensity = min(1, 2 x mean |sentence sentiment|) (lexicon sentiment, -1..1 each);
-    - P, pace = max(0, 1 - |words per second - 3.0| / 2.0): brisk speech holds attention, a gabble does not.
+    - P, pace = max(0, 1 - |words per second - 3.0| / 2.0): brisk speech holds attention, a gabble does not;
+    - Q, question = 1 when the clip opens with a question, else 0.
     """
     h = max(0.0, min(1.0, hook / 100))
     k = min(1.0, 4 * keyword_hits / content_words) if content_words else 0.0
     s = min(1.0, 2 * sum(sentiments) / len(sentiments)) if sentiments else 0.0
     pace = words / seconds if seconds > 0 else 0.0
     p = max(0.0, 1 - abs(pace - IDEAL_PACE_WPS) / 2.0)
-    components = {"hook": round(h, 4), "keywords": round(k, 4), "sentiment": round(s, 4), "pace": round(p, 4)}
-    total = 100 * sum(WEIGHTS[name] * value for name, value in components.items())
+    components = {
+        "hook": round(h, 4),
+        "keywords": round(k, 4),
+        "sentiment": round(s, 4),
+        "pace": round(p, 4),
+        "question": 1.0 if question else 0.0,
+    }
+    chosen = weights or WEIGHTS
+    total = 100 * sum(chosen.get(name, 0.0) * value for name, value in components.items())
     return round(total, 2), components
 
 
@@ -133,6 +165,7 @@ def moment_for_words(
     media_duration: float | None = None,
     pad: float = PAD_SECONDS,
     envelope: SpeechEnvelope | None = None,
+    weights: dict[str, float] | None = None,
 ) -> ClipMoment:
     """The moment spanning words ``first``..``last`` (inclusive), scored like ``choose_moments`` does."""
     if not words:
@@ -140,7 +173,7 @@ def moment_for_words(
     if not 0 <= first <= last < len(words):
         raise ClipError("That would leave nothing of the clip.", detail=f"words {first}..{last}")
     talk = build_talk(words, analysis, media_duration=media_duration, pad=pad, max_seconds=None, envelope=envelope)
-    return _moment_for_range(talk, first, last)
+    return _moment_for_range(talk, first, last, weights)
 
 
 def adjust_moment(
@@ -156,7 +189,8 @@ def adjust_moment(
     pad: float = PAD_SECONDS,
     envelope: SpeechEnvelope | None = None,
 ) -> ClipMoment:
-    """Re-cut ``moment``: move its start/end by seconds, or scale its length, always to word boundaries.
+    """Re-cut ``moment`` (scored with its own weights): move its start/end by seconds, or scale its length,
+    always to word boundaries.
 
     A shift moves the cut to the word whose start (or end) is nearest the shifted time, and at least one
     word in the asked direction. Scaling keeps the start and ends on the sentence end (or, failing that,
@@ -177,13 +211,24 @@ def adjust_moment(
             "That change would leave almost nothing of the clip. Try a smaller change.",
             detail=f"words {first}..{last}",
         )
-    return moment_for_words(words, first, last, analysis, media_duration=media_duration, pad=pad, envelope=envelope)
+    return moment_for_words(
+        words,
+        first,
+        last,
+        analysis,
+        media_duration=media_duration,
+        pad=pad,
+        envelope=envelope,
+        weights=moment.weights,
+    )
 
 
 # ----------------------------------------------------------------------------------------- internals
 
 
-def _candidates(talk: Talk, min_seconds: float, max_seconds: float) -> list[ClipMoment]:
+def _candidates(
+    talk: Talk, min_seconds: float, max_seconds: float, weights: dict[str, float] | None = None
+) -> list[ClipMoment]:
     """Every run of whole sentences lasting ``min_seconds``..``max_seconds``, flagged when it opens on a hook
     sentence; single sentences when no run fits."""
     sentences = talk.sentences
@@ -195,12 +240,12 @@ def _candidates(talk: Talk, min_seconds: float, max_seconds: float) -> list[Clip
             if duration > max_seconds:
                 break
             if duration >= min_seconds:
-                moment = _moment(talk, i, j)
+                moment = _moment(talk, i, j, weights)
                 hook_start = not opener.dangling and opener.hook >= hook_bar
                 candidates.append(_with_hook_flag(moment, hook_start))
     if not candidates:
         # Sentences too long to combine within the limits: single sentences are the only clean cuts.
-        candidates = [_with_hook_flag(_moment(talk, i, i), not s.dangling) for i, s in enumerate(sentences)]
+        candidates = [_with_hook_flag(_moment(talk, i, i, weights), not s.dangling) for i, s in enumerate(sentences)]
     return candidates
 
 
@@ -224,11 +269,11 @@ def _non_overlapping(candidates: list[ClipMoment], count: int) -> list[ClipMomen
     return chosen
 
 
-def _moment(talk: Talk, i: int, j: int) -> ClipMoment:
-    return _moment_for_range(talk, talk.sentences[i].first, talk.sentences[j].last)
+def _moment(talk: Talk, i: int, j: int, weights: dict[str, float] | None = None) -> ClipMoment:
+    return _moment_for_range(talk, talk.sentences[i].first, talk.sentences[j].last, weights)
 
 
-def _moment_for_range(talk: Talk, first: int, last: int) -> ClipMoment:
+def _moment_for_range(talk: Talk, first: int, last: int, weights: dict[str, float] | None = None) -> ClipMoment:
     words = talk.words
     inside = [s for s in talk.sentences if s.last >= first and s.first <= last]
     opener = next((s for s in inside if s.first == first), None)
@@ -245,6 +290,8 @@ def _moment_for_range(talk: Talk, first: int, last: int) -> ClipMoment:
         sentiments=[s.sentiment for s in inside],
         words=len(span_words),
         seconds=span_words[-1].end - span_words[0].start,
+        question=_opens_with_question(span_words),
+        weights=weights,
     )
     return ClipMoment(
         start=start,
@@ -256,23 +303,32 @@ def _moment_for_range(talk: Talk, first: int, last: int) -> ClipMoment:
         first_word=first,
         last_word=last,
         hook_start=opener is not None and not opener.dangling,
+        weights=dict(weights) if weights else None,
     )
+
+
+def _opens_with_question(words: Sequence[Word]) -> bool:
+    """Whether the first sentence of ``words`` is a question."""
+    for word in words:
+        if ends_sentence(word):
+            return _is_question(word)
+    return False
+
+
+def _is_question(word: Word) -> bool:
+    return word.text.strip().rstrip("\"')”’»").endswith("?")
+
+
+def opens_with_question(text: str) -> bool:
+    """The same test on a clip's text (clips stored before the question feature was scored)."""
+    ends = [ch for ch in text if ch in ".!?"]
+    return bool(ends) and ends[0] == "?"
 
 
 def _with_hook_flag(moment: ClipMoment, hook_start: bool) -> ClipMoment:
     if moment.hook_start == hook_start:
         return moment
-    return ClipMoment(
-        start=moment.start,
-        end=moment.end,
-        text=moment.text,
-        words=moment.words,
-        score=moment.score,
-        components=moment.components,
-        first_word=moment.first_word,
-        last_word=moment.last_word,
-        hook_start=hook_start,
-    )
+    return replace(moment, hook_start=hook_start)
 
 
 def _shift_index(words: Sequence[Word], index: int, shift: float, *, use_end: bool) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.transcription import Word
+from core.analytics.learning import ClipLearning, clip_learning
 from core.billing import usage as billing_usage
 from core.clips import branding
 from core.clips import envelope as clip_envelope
@@ -23,6 +24,7 @@ from core.clips.captions import CaptionStyle
 from core.clips.errors import ClipError
 from core.clips.feedback import parse_clip_edit
 from core.clips.moments import ClipMoment
+from core.clips.reasons import explain
 from core.clips.render import FRAME_SIZES, REFRAMES, Bumpers, RenderedClip, render_clip, render_clips
 from core.common.clock import utcnow
 from core.content.models import ContentAsset
@@ -63,6 +65,12 @@ class ClipPlan:
     count: int
     min_seconds: float
     max_seconds: float
+    learning: ClipLearning | None = None
+    """The creator's own clip results; their weights score the moments once they count."""
+
+    @property
+    def weights(self) -> dict[str, float] | None:
+        return self.learning.weights if self.learning is not None and self.learning.counts else None
 
 
 async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid.UUID) -> ClipPlan | None:
@@ -104,6 +112,7 @@ async def plan_clip_job(*, session: AsyncSession, store: FileStore, job_id: uuid
         count=int(config.get("count", clip_moments.DEFAULT_COUNT)),
         min_seconds=float(config.get("min_seconds", clip_moments.DEFAULT_MIN_SECONDS)),
         max_seconds=float(config.get("max_seconds", clip_moments.DEFAULT_MAX_SECONDS)),
+        learning=await clip_learning(session, job.user_id, clip_moments.WEIGHTS) if job.user_id else None,
     )
 
 
@@ -126,6 +135,7 @@ async def render_clip_plan(
         max_seconds=plan.max_seconds,
         media_duration=info.duration_s,
         envelope=envelope,
+        weights=plan.weights,
     )
     rendered = await render_clips(
         media_path,
@@ -178,7 +188,7 @@ async def store_clip_job(
                 "versions": [],
             },
         )
-        _apply(row, moment, clip, await _upload(store, clip, key=f"clips/{job.id}/{rank}"))
+        _apply(row, moment, clip, await _upload(store, clip, key=f"clips/{job.id}/{rank}"), plan.learning)
         rows.append(row)
     if job.user_id is not None and rows:
         await billing_usage.consume(session=session, user_id=job.user_id, credits=JOB_CREDITS)
@@ -235,12 +245,15 @@ async def rerender_clip(
     edit = parse_clip_edit(feedback)
     info = await asyncio.to_thread(probe_media, media_path)
     envelope = await _envelope(media_path)
+    kept = meta.get("weights")
+    weights = {str(k): float(v) for k, v in kept.items()} if isinstance(kept, dict) else None
     current = clip_moments.moment_for_words(
         transcript_words,
         int(meta["first_word"]),
         int(meta["last_word"]),
         media_duration=info.duration_s,
         envelope=envelope,
+        weights=weights,  # re-cut and re-scored as it was chosen
     )
     moment = current
     if edit.recuts:
@@ -287,7 +300,7 @@ async def rerender_clip(
             "last_feedback": feedback.strip(),
         }
         key = f"clips/{row.repurposing_job_id or 'drafts'}/{row.id}-v{version}"
-        _apply(row, moment, clip, await _upload(store, clip, key=key))
+        _apply(row, moment, clip, await _upload(store, clip, key=key), ClipLearning.from_json(meta.get("learning")))
     if row.user_id is not None:
         await billing_usage.consume(session=session, user_id=row.user_id, credits=RECUT_CREDITS)
     revision = await open_revision(
@@ -312,7 +325,18 @@ async def _envelope(media_path: Path) -> clip_envelope.SpeechEnvelope:
         return await asyncio.to_thread(clip_envelope.load_envelope, wav)
 
 
-_MOMENT_KEYS = ("start", "end", "score", "components", "first_word", "last_word", "aspect_ratio", "reframe")
+_MOMENT_KEYS = (
+    "start",
+    "end",
+    "score",
+    "components",
+    "first_word",
+    "last_word",
+    "aspect_ratio",
+    "reframe",
+    "quality_checks",
+    "quality_reasons",
+)
 
 
 async def _upload(store: FileStore, clip: RenderedClip, *, key: str) -> tuple[str, str]:
@@ -325,7 +349,13 @@ async def _upload(store: FileStore, clip: RenderedClip, *, key: str) -> tuple[st
     return await off_loop(put)
 
 
-def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, urls: tuple[str, str]) -> None:
+def _apply(
+    row: GeneratedContent,
+    moment: ClipMoment,
+    clip: RenderedClip,
+    urls: tuple[str, str],
+    learning: ClipLearning | None = None,
+) -> None:
     row.file_url, row.thumbnail_url = urls
     row.title = _title(moment.text)
     row.content_text = moment.text
@@ -335,8 +365,12 @@ def _apply(row: GeneratedContent, moment: ClipMoment, clip: RenderedClip, urls: 
     row.quality_score = Decimal(str(round(moment.score, 2)))
     meta = dict(row.metadata_ or {})
     meta.update(moment.to_metadata())
+    checks, reasons = explain(moment, learning)
     meta.update(
         {
+            "quality_checks": checks,
+            "quality_reasons": reasons,
+            "learning": learning.to_json() if learning is not None else None,
             "aspect_ratio": clip.aspect_ratio,
             "reframe": clip.reframe,
             "width": clip.width,

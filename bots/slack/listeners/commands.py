@@ -1,5 +1,5 @@
 """`/recast setup | link | channel | member | invite | workflow | approvals | submit | connect | connections |
-disconnect | calendar | stats`.
+disconnect | calendar | stats | report`.
 
 Everything but `workflow` is acknowledged at once and answered by an ephemeral message from a lazy
 listener; `workflow` opens its modal in the ack phase because the trigger id expires within 3 seconds.
@@ -17,7 +17,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.slack.blocks import pending_blocks, workflow_modal
-from bots.slack.listeners import NOT_LINKED, email_lookup, identify, person_of, publish, slack_profile, stats
+from bots.slack.listeners import (
+    NOT_LINKED,
+    email_lookup,
+    identify,
+    person_of,
+    publish,
+    report,
+    slack_profile,
+    stats,
+)
 from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
 from core.db.session import session_scope
@@ -33,7 +42,8 @@ HELP = (
     "channel: `/recast connect linkedin` connects an account its approved drafts are published to, "
     "`/recast connections` lists them, `/recast disconnect <platform> [account]` removes one, `/recast calendar` "
     "shows the coming week, `/recast stats` shows the client's week so far (`/recast stats <client>` "
-    "from anywhere). Owners and admins: `/recast link <organization or invite>`, "
+    "from anywhere), `/recast report [client] [YYYY-MM]` posts its monthly PDF report. "
+    "Owners and admins: `/recast link <organization or invite>`, "
     "`/recast channel <client account>`, `/recast member @someone <role>`; owners: `/recast invite [role]`."
 )
 LAZY_VERBS = (
@@ -50,6 +60,7 @@ LAZY_VERBS = (
     "disconnect",
     "calendar",
     "stats",
+    "report",
 )
 NO_ARG_VERBS = (
     "setup",
@@ -61,6 +72,7 @@ NO_ARG_VERBS = (
     "disconnect",
     "calendar",
     "stats",
+    "report",
 )
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SINGLE_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
@@ -266,9 +278,11 @@ async def _run_command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebCli
     if verb == "approvals":
         await _approvals(deps, body, client)
         return
-    if verb in ("connect", "connections", "disconnect", "calendar", "stats"):
+    if verb in ("connect", "connections", "disconnect", "calendar", "stats", "report"):
         if verb == "stats":
             await stats.command(deps, body, client, arg)
+        elif verb == "report":
+            await report.command(deps, body, client, arg)
         else:
             await publish.command(deps, body, client, verb, arg)
         return

@@ -25,8 +25,13 @@ from core.integrations import slack_links
 from core.integrations.errors import WorkspaceNotLinked
 
 
-async def _client(
-    session: AsyncSession, client: AsyncWebClient, body: dict[str, Any], arg: str
+async def client_asked(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    arg: str,
+    *,
+    no_channel: str = NO_CLIENT_CHANNEL,
 ) -> tuple[ClientAccount, bool] | str:
     """(the client account asked about, whether this is its channel), or what to say instead."""
     ws = await slack_links.workspace(session=session, team_id=body["team_id"])
@@ -40,7 +45,7 @@ async def _client(
         if arg:
             account = await digest.find_client(session, ws.organization_id, arg)
         elif here is None:
-            return NO_CLIENT_CHANNEL
+            return no_channel
         else:
             account = await session.get_one(ClientAccount, here)
         await digest.require_viewer(session, account, user_id)
@@ -52,7 +57,7 @@ async def _client(
 async def command(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, arg: str) -> None:
     reply = {"channel": body["channel_id"], "user": body["user_id"]}
     async with session_scope(deps.sessionmaker) as session:
-        found = await _client(session, client, body, arg)
+        found = await client_asked(session, client, body, arg)
         if isinstance(found, str):
             await client.chat_postEphemeral(**reply, text=found)
             return

@@ -63,7 +63,7 @@ def test_moments_are_whole_sentences_on_word_boundaries(talk: TranscribedTalk) -
             assert _speech_rms(str(talk.wav), cut - 0.02, cut + 0.02) < 0.1 * speech
         expected = 100 * sum(WEIGHTS[k] * v for k, v in m.components.items())
         assert m.score == pytest.approx(expected, abs=0.01)
-        assert set(m.components) == {"hook", "keywords", "sentiment", "pace"}
+        assert set(m.components) == {"hook", "keywords", "sentiment", "pace", "question"}
         assert all(0 <= v <= 1 for v in m.components.values())
     for a, b in itertools.combinations(moments, 2):
         assert a.end <= b.start or b.end <= a.start

@@ -76,7 +76,7 @@ async def test_clips_are_written_exactly_once(session: AsyncSession, talk: Trans
         assert (row.content_type, row.target_platform) == ("short_video", "youtube_shorts")
         assert meta["rank"] == rank and meta["caption_style"]["name"] == default_style.name
         said = talk.words[meta["last_word"]].end - talk.words[meta["first_word"]].start
-        assert 5 <= said <= 9 and set(meta["components"]) == {"hook", "keywords", "sentiment", "pace"}
+        assert 5 <= said <= 9 and set(meta["components"]) == {"hook", "keywords", "sentiment", "pace", "question"}
         assert float(row.quality_score or 0) == pytest.approx(meta["score"], abs=0.01)
         video = store.local_path(row.file_url or "")
         assert video.is_file() and row.file_size == video.stat().st_size
