@@ -119,6 +119,14 @@ class Screening:
     dropped: list[str] = field(default_factory=list)
     split_tweets: int = 0
     dropped_hashtags: list[str] = field(default_factory=list)
+    repeats: int = 0
+    printed: list[str] = field(default_factory=list)
+    """The sentences kept so far: a later one saying the same (`nlp.same_point`) is dropped."""
+
+    def fresh(self) -> Screening:
+        """Start a new field (caption, text, beats, tweets): repeats are looked for within one field."""
+        self.printed = []
+        return self
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -126,6 +134,7 @@ class Screening:
             "dropped": self.dropped[:10],
             "split_tweets": self.split_tweets,
             "dropped_hashtags": self.dropped_hashtags,
+            "repeats": self.repeats,
         }
 
 
@@ -147,6 +156,10 @@ def _screen_sentence(sentence: str, screening: Screening) -> str | None:
             return text  # a short line, not a broken one
         screening.dropped.append(text)
         return None
+    if any(nlp.same_point(repaired, earlier) for earlier in screening.printed):
+        screening.repeats += 1
+        return None
+    screening.printed.append(repaired)
     if repaired == core or (core[-1:] not in ".!?" and repaired[:-1] == core):
         return text  # unchanged (a missing full stop after a line of a post is not a defect)
     screening.repaired += 1
@@ -157,7 +170,11 @@ def _screen_line(line: str, screening: Screening) -> str | None:
     """One line of a draft: headings, labels and hashtag lines kept; its sentences screened. None when nothing
     of it is left."""
     stripped = line.strip()
-    if not stripped or stripped.startswith("#") or all(w.startswith("#") for w in stripped.split()):
+    heading = re.match(r"^#{1,6}\s+(.+)$", stripped)
+    if heading and nlp.is_frame(heading.group(1)):
+        screening.dropped.append(stripped)
+        return None
+    if not stripped or heading or all(w.startswith("#") for w in stripped.split()):
         return line.rstrip()
     bullet = _BULLET.match(line)
     prefix = bullet.group(1) if bullet else ""
@@ -168,14 +185,31 @@ def _screen_line(line: str, screening: Screening) -> str | None:
     return prefix + " ".join(kept) if kept else None
 
 
+_HEADING = re.compile(r"^#{2,6}\s+\S")
+
+
 def screen_text(text: str, screening: Screening) -> str:
-    """Every line screened; a paragraph left empty goes with its blank line."""
+    """Every line screened; a paragraph left empty goes with its blank line, and a section heading left with
+    nothing under it goes too."""
     out: list[str] = []
     for line in text.splitlines():
         screened = _screen_line(line, screening)
         if screened is not None:
             out.append(screened)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    lines = [line for line in out if line.strip()]
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if not _HEADING.match(line.strip()) or (i + 1 < len(lines) and not _HEADING.match(lines[i + 1].strip()))
+    ]
+    paragraphs: list[str] = []
+    for line in out:
+        if not line.strip():
+            paragraphs.append("")
+        elif line in kept:
+            kept.remove(line)
+            paragraphs.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(paragraphs)).strip()
 
 
 def _fit_paragraphs(text: str, limit: int) -> str:
@@ -251,11 +285,14 @@ def _enforce_limits(
         if title:
             screening.dropped.append(title)
         title = nlp.title_case(topic) if topic else ""
-    caption = screen_text(answer.caption, screening)
-    text = _drop_generic_tags_in_text(screen_text(answer.content_text, screening), screening.dropped_hashtags)
+    caption = screen_text(answer.caption, screening.fresh())
+    text = screen_text(answer.content_text, screening.fresh())
+    text = _drop_generic_tags_in_text(text, screening.dropped_hashtags)
+    screening.fresh()
     beats = [b for b in (screen_text(x, screening) for x in answer.script_beats) if b]
     tweets: list[str] = []
     if answer.tweets:
+        screening.fresh()
         screened = [screen_text(t, screening) for t in answer.tweets]
         screened = [_drop_generic_tags_in_text(t, screening.dropped_hashtags) for t in screened]
         tweets, screening.split_tweets = fit_tweets([t for t in screened if _TWEET_NUMBER.sub("", t).strip()])
