@@ -138,7 +138,7 @@ class Screening:
         }
 
 
-def _screen_sentence(sentence: str, screening: Screening) -> str | None:
+def _screen_sentence(sentence: str, screening: Screening) -> str | None:  # noqa: PLR0911 - one return per outcome
     """A sentence fit for print: repaired, or None for the talk's frame and for a fragment. Emojis at the end
     are kept; a short line ('Here's how 👇') is not a fragment."""
     text = sentence.strip()
@@ -337,7 +337,17 @@ class OpenAIWriter:
         if tweets:
             metadata["tweets"] = tweets
         if beats:
-            metadata["beats"] = [{"label": f"Beat {i + 1}", "text": b} for i, b in enumerate(beats)]
+            # Spoken at the offline writer's pace, so the 30-60 s window can be checked like its scripts.
+            cursor, timed = 0.0, []
+            for i, beat in enumerate(beats):
+                seconds = max(2.0, nlp.word_count(beat) / nlp.WORDS_PER_SECOND)
+                timed.append({"label": f"Beat {i + 1}", "start": round(cursor, 1), "end": round(cursor + seconds, 1)})
+                timed[-1]["text"] = beat
+                cursor += seconds
+            metadata["beats"] = timed
+            metadata["duration_seconds"] = round(cursor, 1)
+            if request.output_format == "youtube_shorts" and not text.strip():
+                text = "\n\n".join(beats)
         report = quality_report(
             request.output_format, text, request.analysis, request.transcript, request.unclear_words
         )
