@@ -11,7 +11,7 @@ must catch before they reach a chat:
 - a sentence cut at its last comma and left as a fragment ("When a client asks for something new, do not say
   no,.");
 - a thread tweet over 280 characters (three points packed into one);
-- an everyday-word hashtag ("#Business") beside a specific one.
+- an everyday-word hashtag ("#work") beside a specific one.
 
 Errors are OpenAI's shape: `{"error": {"message", "type", "param", "code"}}` with a 400 for a request the
 API would refuse (no messages, a json_schema without name or schema).
@@ -40,7 +40,7 @@ _STOP_WORDS = (
     "it's don't they're you're"
 )
 _STOP = frozenset(_STOP_WORDS.split())
-_GENERIC_TAG = "#Business"
+_GENERIC_TAG = "#work"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
@@ -192,7 +192,7 @@ def _draft(talk: Talk, output_format: str, system: str) -> dict[str, Any]:
         lines = "\n".join(f"✅ {p}" for p in points)
         answer["content_text"] = f"{hook}\n\n{opener}\n\n{lines}\n\n{cta}\n\n{' '.join(tags)}"
     elif output_format == "youtube_shorts":
-        answer["script_beats"] = [f"{opener} {hook}", *points[:3], cta]
+        answer["script_beats"] = [f"{opener} {hook}", *points, cta]
         answer["content_text"] = "\n".join(answer["script_beats"])
         answer["hashtags"] = ["#Shorts", *tags]
     else:

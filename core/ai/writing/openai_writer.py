@@ -174,6 +174,12 @@ def _screen_line(line: str, screening: Screening) -> str | None:
     if heading and nlp.is_frame(heading.group(1)):
         screening.dropped.append(stripped)
         return None
+    if heading:  # fillers out of a heading too ('## So, um, pricing' -> '## Pricing')
+        marks = stripped[: heading.start(1)]
+        words = nlp.clean_spoken(heading.group(1)).rstrip(".")
+        if not words:
+            return None
+        return marks + words
     if not stripped or heading or all(w.startswith("#") for w in stripped.split()):
         return line.rstrip()
     bullet = _BULLET.match(line)
@@ -293,7 +299,7 @@ def _enforce_limits(
     tweets: list[str] = []
     if answer.tweets:
         screening.fresh()
-        screened = [screen_text(t, screening) for t in answer.tweets]
+        screened = [screen_text(_TWEET_NUMBER.sub("", t), screening) for t in answer.tweets]
         screened = [_drop_generic_tags_in_text(t, screening.dropped_hashtags) for t in screened]
         tweets, screening.split_tweets = fit_tweets([t for t in screened if _TWEET_NUMBER.sub("", t).strip()])
     if output_format == "twitter_thread" and tweets:

@@ -169,11 +169,11 @@ async def test_the_fake_models_defects_are_caught_before_any_draft_reaches_a_cha
         draft = await OpenAIWriter(client, "gpt-test").write(request)
         raw = json.loads(chat_server.replies[-1])
         raw_text = raw["content_text"] + "\n".join(raw["tweets"])
-        assert "Good morning everyone" in raw_text and ",." in raw_text and "#Business" in raw["hashtags"]
+        assert "Good morning everyone" in raw_text and ",." in raw_text and "#work" in raw["hashtags"]
         units = _draft_units(draft.content_text)
         assert [u for u in units if nlp.fragment_reason(u)] == [], output_format
         assert [u for u in units if nlp.is_frame(u)] == [], output_format
-        assert "#Business" not in draft.hashtags and "#Business" not in draft.content_text
+        assert "#work" not in draft.hashtags and "#work" not in draft.content_text
         if output_format == "twitter_thread":
             assert any(len(t) > TWEET_MAX_CHARS for t in raw["tweets"])
             assert all(len(t) <= TWEET_MAX_CHARS for t in draft.metadata["tweets"])
