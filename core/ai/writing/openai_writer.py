@@ -179,8 +179,8 @@ def _screen_line(line: str, screening: Screening) -> str | None:
         words = nlp.clean_spoken(heading.group(1)).rstrip(".")
         if not words:
             return None
-        return marks + words
-    if not stripped or heading or all(w.startswith("#") for w in stripped.split()):
+        return line.rstrip() if words.lower() == heading.group(1).rstrip(".").lower() else marks + words
+    if not stripped or all(w.startswith("#") for w in stripped.split()):
         return line.rstrip()
     bullet = _BULLET.match(line)
     prefix = bullet.group(1) if bullet else ""
