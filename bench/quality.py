@@ -1,6 +1,15 @@
-"""Offline draft quality: the real offline analyser and writer on the talks in bench/data/quality/.
+"""Draft quality: the real analyser and writer on the talks in bench/data/quality/.
 
     .venv/bin/python bench/quality.py [--case NAME] [--show FORMAT] [--examples] [--clean-only]
+    .venv/bin/python bench/quality.py --writer openai [--base-url URL] [--model M] [--case NAME] [--show FORMAT]
+
+`--writer openai` runs the OpenAI analyser and writer (core/ai/analysis/openai_analyser.py,
+core/ai/writing/openai_writer.py) through the official `openai` client: against `--base-url` (or OpenAI) with
+the key in OPENAI_API_KEY, or, with no key, against the local OpenAI-compatible test server
+(tests/fakes/openai_api.py), whose fake model writes what a hurried model writes (the talk's greeting as the
+opener, a sentence cut into a ',.' fragment, three points packed into one over-long tweet, '#Business').
+It prints two tables for the clean text: the model's answers as they came back, then the drafts as they reach
+the chat after the writer's screening. The score is recomputed on the model's own answer for the first table.
 
 Two tables: the talks as clean text, then as transcribed speech (bench/spoken.py: eSpeak NG reads each talk,
 the packaged offline Whisper model transcribes it; cached under the temp dir).
@@ -25,7 +34,9 @@ The short clip format (`short_video`) is planned by core/clips from video and is
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -40,9 +51,12 @@ import spoken  # noqa: E402 - bench/spoken.py, beside this file
 from core.ai import lexicon, nlp  # noqa: E402
 from core.ai.analysis.offline_analyser import analyse_offline
 from core.ai.transcription import unclear_words
+from core.ai.writing.hashtags import normalize_hashtags
 from core.ai.writing.offline_writer import write_offline
-from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest
+from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat
 from core.ai.writing.quality import quality_score
+
+Produce = Any  # (name, Talk, output_format) -> Draft: the writer under test
 
 DATA = Path(__file__).resolve().parent / "data" / "quality"
 FRAME = re.compile(
@@ -194,7 +208,20 @@ def slips(sentences: list[str], heard: str, reference: str) -> list[str]:
     return [s for s in sentences if misheard & set(nlp.tokens(s.replace("-", " ")))]
 
 
-def evaluate(only: str | None = None, show: str | None = None, *, transcribed: bool = False) -> dict[str, Row]:
+def _offline(name: str, heard: Talk, output_format: OutputFormat, analysis: Any) -> Draft:
+    return write_offline(request(heard.text, output_format, analysis, heard.unclear_words))
+
+
+def evaluate(
+    only: str | None = None,
+    show: str | None = None,
+    *,
+    transcribed: bool = False,
+    produce: Produce = None,
+    analyses: dict[str, Any] | None = None,
+) -> dict[str, Row]:
+    """The table's rows. `produce(name, talk, output_format, analysis)` writes one draft (the offline writer
+    by default); `analyses` holds each talk's analysis when another analyser made it."""
     cases = json.loads((DATA / "cases.json").read_text())["cases"]
     rows = {f: Row() for f in OUTPUT_FORMATS}
     for name, case in cases.items():
@@ -202,10 +229,11 @@ def evaluate(only: str | None = None, show: str | None = None, *, transcribed: b
             continue
         reference = (DATA / f"{name}.txt").read_text()
         heard = talk(name, transcribed=transcribed)
-        text, analysis = heard.text, analyse_offline(heard.text, heard.segments)
+        text = heard.text
+        analysis = analyses[name] if analyses is not None else analyse_offline(heard.text, heard.segments)
         rows[OUTPUT_FORMATS[0]].examples.append(f"{name}: topics {analysis.topics[:3]}")
         for output_format in OUTPUT_FORMATS:
-            draft = write_offline(request(text, output_format, analysis, heard.unclear_words))
+            draft = (produce or _offline)(name, heard, output_format, analysis)
             row = rows[output_format]
             row.drafts += 1
             seen = units(draft, output_format)
@@ -309,7 +337,13 @@ def main() -> None:
     parser.add_argument("--show", choices=OUTPUT_FORMATS, help="print every draft of this format")
     parser.add_argument("--examples", action="store_true", help="print the failing sentences")
     parser.add_argument("--clean-only", action="store_true", help="skip the transcribed talks (no speech, no Whisper)")
+    parser.add_argument("--writer", choices=("offline", "openai"), default="offline")
+    parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (with OPENAI_API_KEY)")
+    parser.add_argument("--model", default=None, help="the chat model (default gpt-4o-mini, or the local fake)")
     args = parser.parse_args()
+    if args.writer == "openai":
+        asyncio.run(openai_tables(args))
+        return
     runs = [("clean text", False)] if args.clean_only else [("clean text", False), ("transcribed", True)]
     for label, transcribed in runs:
         rows = evaluate(args.case, args.show, transcribed=transcribed)
@@ -318,6 +352,87 @@ def main() -> None:
         if args.examples:
             if not transcribed:
                 rank_agreement(verbose=True)
+            for output_format, r in rows.items():
+                for example in r.examples[:30]:
+                    print(f"  {output_format}: {example}")
+
+
+def raw_draft(content: str, output_format: OutputFormat, analysis: Any, transcript: str) -> Draft:
+    """The model's answer as it came back, before the writer's screening (hashtags only normalised), scored
+    by the same `quality_score`."""
+    answer = json.loads(content)
+    tweets = [str(t) for t in answer.get("tweets") or []]
+    text = "\n\n".join(tweets) if output_format == "twitter_thread" and tweets else str(answer["content_text"])
+    beats = [str(b) for b in answer.get("script_beats") or []]
+    if output_format == "youtube_shorts" and beats and not text.strip():
+        text = "\n\n".join(beats)
+    words = sum(nlp.word_count(b) for b in beats)
+    metadata: dict[str, Any] = {"tweets": tweets, "beats": [{"text": b} for b in beats]}
+    metadata["duration_seconds"] = round(words / nlp.WORDS_PER_SECOND, 1)
+    return Draft(
+        title=str(answer["title"]),
+        content_text=text,
+        caption=str(answer["caption"]),
+        hashtags=normalize_hashtags(answer["hashtags"]),
+        cta=answer.get("cta"),
+        word_count=nlp.word_count(text),
+        quality_score=quality_score(output_format, text, analysis, transcript),
+        metadata=metadata,
+    )
+
+
+async def openai_tables(args: argparse.Namespace) -> None:
+    """The OpenAI analyser and writer on the clean talks: the model's answers, then what reaches the chat."""
+    import httpx
+    import openai
+
+    from core.ai.analysis.openai_analyser import OpenAIAnalyser
+    from core.ai.writing.openai_writer import OpenAIWriter
+    from tests.fakes.openai_api import FakeOpenAI
+
+    key = os.environ.get("OPENAI_API_KEY")
+    fake = None if key else await FakeOpenAI().start()
+    replies: list[str] = []
+
+    async def keep_reply(response: httpx.Response) -> None:
+        await response.aread()
+        if response.status_code == 200:
+            replies.append(response.json()["choices"][0]["message"]["content"])
+
+    http = httpx.AsyncClient(event_hooks={"response": [keep_reply]}, timeout=120)
+    base_url = fake.base_url if fake else args.base_url
+    model = args.model or ("fake-gpt" if fake else "gpt-4o-mini")
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=key or "local-test", http_client=http, max_retries=2)
+    cases = json.loads((DATA / "cases.json").read_text())["cases"]
+    analyses: dict[str, Any] = {}
+    raw: dict[tuple[str, str], Draft] = {}
+    screened: dict[tuple[str, str], Draft] = {}
+    try:
+        for name in cases:
+            if args.case and name != args.case:
+                continue
+            text = (DATA / f"{name}.txt").read_text()
+            analyses[name] = await OpenAIAnalyser(client, model).analyse(text)
+            for output_format in OUTPUT_FORMATS:
+                draft = await OpenAIWriter(client, model).write(request(text, output_format, analyses[name]))
+                screened[(name, output_format)] = draft
+                raw[(name, output_format)] = raw_draft(replies[-1], output_format, analyses[name], text)
+    finally:
+        await http.aclose()
+        if fake is not None:
+            await fake.stop()
+    where = "the local OpenAI-compatible test server (tests/fakes/openai_api.py)" if fake else base_url or "OpenAI"
+    print(f"\nOpenAI analyser and writer, model {model} at {where}, clean text:")
+    for label, drafts in (("the model's answers, before screening", raw), ("what reaches the chat", screened)):
+        rows = evaluate(
+            args.case,
+            args.show,
+            produce=lambda name, _talk, fmt, _analysis, d=drafts: d[(name, fmt)],
+            analyses=analyses,
+        )
+        print(f"\n{label}:\n")
+        print(table(rows, pairs=False).split("\n\nMean score by")[0])
+        if args.examples:
             for output_format, r in rows.items():
                 for example in r.examples[:30]:
                     print(f"  {output_format}: {example}")

@@ -7,8 +7,10 @@ import uuid
 from typing import Any
 
 from core.content.models import ContentAsset
+from core.pipeline.render import why_label
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
+from core.repurposing.why import explained_score
 from core.workflow.approvals import PendingApproval
 from core.workflow.models import ApprovalRequest
 from core.workflow.workflows import Stage
@@ -18,6 +20,7 @@ MAX_BLOCKS = 50
 DRAFT_PREVIEW = 2800  # leaves room for the "continued" note inside one section
 
 APPROVE, CHANGES, REJECT = "recast_approve", "recast_request_changes", "recast_reject"
+WHY = "recast_why"  # "❓ Why N?": the reasons behind the draft's quality score, answered ephemerally
 CHANGES_MODAL, REJECT_MODAL, WORKFLOW_MODAL = "recast_changes_modal", "recast_reject_modal", "recast_workflow_modal"
 QA_SEND, QA_MODAL, QA_PASS, QA_FAIL, QA_FAIL_MODAL = (
     "recast_send_to_qa",
@@ -131,8 +134,9 @@ def source_label(asset: ContentAsset | None) -> str | None:
     return f"{title} ({what} {via})"
 
 
-def review_buttons(value: str, *, send_to_qa: bool) -> list[Block]:
-    """Approve / Request changes / Reject (and Send to QA for whoever may), one request's value on each."""
+def review_buttons(value: str, *, send_to_qa: bool, why_score: int | None = None) -> list[Block]:
+    """Approve / Request changes / Reject (and Send to QA for whoever may, and "❓ Why N?" when the draft's
+    score has checks to explain it), one request's value on each."""
 
     def button(action_id: str, label: str, style: str | None = None) -> Block:
         block: Block = {"type": "button", "action_id": action_id, "value": value}
@@ -148,6 +152,8 @@ def review_buttons(value: str, *, send_to_qa: bool) -> list[Block]:
     ]
     if send_to_qa:
         buttons.append(button(QA_SEND, "Send to QA"))
+    if why_score is not None:
+        buttons.append(button(WHY, why_label(why_score)))
     return buttons
 
 
@@ -165,6 +171,9 @@ def approval_message(
     """The review message: what it is (format, source, version), the draft, its stage and (while pending)
     Approve · Request changes · Reject."""
     what = [f"*{format_label(draft)}*", f"Version {version_of(request)}"]
+    score = explained_score(draft)  # a score is shown only with the checks that explain it
+    if score is not None:
+        what.append(f"Quality {score}/100")
     if source:
         what.insert(1, f"Source: {source}")
     body, _ = draft_blocks(draft, full_text_url=full_text_url)
@@ -182,7 +191,7 @@ def approval_message(
             {
                 "type": "actions",
                 "block_id": "recast_review",
-                "elements": review_buttons(value, send_to_qa=True),
+                "elements": review_buttons(value, send_to_qa=True, why_score=score),
             }
         )
     fallback = (

@@ -23,6 +23,7 @@ from bots.slack.blocks import (
     QA_SEND,
     REJECT,
     REJECT_MODAL,
+    WHY,
     parse_action_value,
 )
 from bots.slack.publish_blocks import PUBLISH_NOW, SCHEDULE, parse_publish_value
@@ -35,6 +36,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     CHANGES: parse_action_value,
     REJECT: parse_action_value,
     QA_SEND: parse_action_value,
+    WHY: parse_action_value,
     QA_PASS: uuid.UUID,
     QA_FAIL: uuid.UUID,
     PUBLISH_NOW: parse_publish_value,

@@ -14,6 +14,7 @@ _CODES = {
     DraftActionKind.REVISE: "r",
     DraftActionKind.REGENERATE: "g",
     DraftActionKind.COPY: "c",
+    DraftActionKind.WHY: "w",
 }
 _KINDS = {code: kind for kind, code in _CODES.items()}
 

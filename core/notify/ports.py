@@ -27,6 +27,7 @@ class DraftActionKind(StrEnum):
     REVISE = "revise"
     REGENERATE = "regenerate"
     COPY = "copy"
+    WHY = "why"  # the reasons behind the draft's quality score
 
 
 @dataclass(frozen=True)

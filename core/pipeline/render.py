@@ -7,23 +7,32 @@ import uuid
 from core.notify.ports import Button, DraftAction, DraftActionKind, OutgoingMessage
 from core.repurposing.formats import FORMATS
 from core.repurposing.models import GeneratedContent
+from core.repurposing.why import CLIP, explained_score
 from core.storage.files import FileStore
 
-CLIP = "short_video"
+__all__ = ["CLIP", "draft_buttons", "draft_message", "full_text", "why_label"]
 
 
-def draft_buttons(draft_id: uuid.UUID, content_type: str | None = None) -> list[list[Button]]:
+def why_label(score: int) -> str:
+    return f"❓ Why {score}?"
+
+
+def draft_buttons(
+    draft_id: uuid.UUID, content_type: str | None = None, why_score: int | None = None
+) -> list[list[Button]]:
     """Only buttons that work for this kind of draft: a clip is re-cut from feedback (Revise), never
-    regenerated, and what it offers to copy is its caption."""
+    regenerated, and what it offers to copy is its caption. "❓ Why N?" only when the draft's score has stored
+    checks to explain it (`why_score`)."""
+    why = [Button(why_label(why_score), DraftAction(DraftActionKind.WHY, draft_id))] if why_score is not None else []
     if content_type == CLIP:
         return [
             [
                 Button("✅ Approve", DraftAction(DraftActionKind.APPROVE, draft_id)),
                 Button("✏️ Revise", DraftAction(DraftActionKind.REVISE, draft_id)),
             ],
-            [Button("📋 Copy caption", DraftAction(DraftActionKind.COPY, draft_id))],
+            [Button("📋 Copy caption", DraftAction(DraftActionKind.COPY, draft_id)), *why],
         ]
-    return [
+    rows = [
         [
             Button("✅ Approve", DraftAction(DraftActionKind.APPROVE, draft_id)),
             Button("✏️ Revise", DraftAction(DraftActionKind.REVISE, draft_id)),
@@ -33,6 +42,9 @@ def draft_buttons(draft_id: uuid.UUID, content_type: str | None = None) -> list[
             Button("📋 Copy text", DraftAction(DraftActionKind.COPY, draft_id)),
         ],
     ]
+    if why:
+        rows.append(why)
+    return rows
 
 
 def full_text(draft: GeneratedContent) -> str:
@@ -56,12 +68,13 @@ def draft_message(draft: GeneratedContent, store: FileStore | None = None) -> Ou
     header = f"📝 {label}" + (f" · version {version + 1}" if version else "")
     if meta.get("transcript_revision"):
         header += " · from the corrected transcript"
-    if draft.quality_score is not None:
-        header += f" · quality {float(draft.quality_score):.0f}/100"
+    score = explained_score(draft)  # a score is shown only with the checks that explain it
+    if score is not None:
+        header += f" · quality {score}/100"
     if draft.title and meta.get("output_format") in ("youtube_shorts", "blog_article"):
         header += f"\n{draft.title}"
     text = full_text(draft)
-    message = OutgoingMessage(text="", buttons=draft_buttons(draft.id, draft.content_type))
+    message = OutgoingMessage(text="", buttons=draft_buttons(draft.id, draft.content_type, score))
     if draft.file_url and store is not None and draft.content_type == "short_video":
         message.video = store.local_path(draft.file_url)
         message.thumbnail = store.local_path(draft.thumbnail_url) if draft.thumbnail_url else None

@@ -1,4 +1,4 @@
-"""Approve · Request changes · Reject buttons."""
+"""Approve · Request changes · Reject · Why N? buttons."""
 
 from __future__ import annotations
 
@@ -8,11 +8,23 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import outbox
-from bots.slack.blocks import APPROVE, CHANGES, CHANGES_MODAL, REJECT, REJECT_MODAL, feedback_modal, parse_action_value
+from bots.slack.blocks import (
+    APPROVE,
+    CHANGES,
+    CHANGES_MODAL,
+    REJECT,
+    REJECT_MODAL,
+    WHY,
+    feedback_modal,
+    parse_action_value,
+)
 from bots.slack.listeners import NOT_LINKED, ephemeral, identify, publish
 from core.common.errors import RecastError
 from core.db.session import session_scope
 from core.deps import CoreDeps
+from core.repurposing import why
+from core.repurposing.errors import DraftNotFound
+from core.repurposing.models import GeneratedContent
 from core.work import submit as work
 from core.workflow import approvals
 from core.workflow.errors import NotAnApprover
@@ -20,6 +32,27 @@ from core.workflow.errors import NotAnApprover
 
 async def _ack(ack: AsyncAck) -> None:
     await ack()
+
+
+async def explain(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    """ "❓ Why N?": the score's checks and reasons, to the person who asked only."""
+    await ack()
+    request_id, _, _ = parse_action_value(body["actions"][0]["value"])
+    session = context["session"]
+    user_id = await identify(session, client, body)
+    if user_id is None:
+        await ephemeral(client, body, NOT_LINKED)
+        return
+    try:
+        request = await approvals.get_request(session=session, request_id=request_id)
+        draft_id = request.generated_content_id
+        draft = await session.get(GeneratedContent, draft_id) if draft_id is not None else None
+        if draft is None:
+            raise DraftNotFound()
+    except RecastError as exc:
+        await ephemeral(client, body, exc.user_message)
+        return
+    await ephemeral(client, body, why.explain_draft(draft))
 
 
 def register(app: AsyncApp, deps: CoreDeps) -> None:
@@ -100,5 +133,6 @@ def register(app: AsyncApp, deps: CoreDeps) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(kind, action["value"], title))
 
     app.action(APPROVE)(ack=_ack, lazy=[approve])
+    app.action(WHY)(explain)
     app.action(CHANGES)(open_modal)
     app.action(REJECT)(open_modal)

@@ -1,10 +1,11 @@
-"""Draft buttons: Approve · Revise · Regenerate · Copy text."""
+"""Draft buttons: Approve · Revise · Regenerate · Copy text · Why N? — and /why (/why 2: the draft before)."""
 
 from __future__ import annotations
 
 import uuid
 
 from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -18,12 +19,34 @@ from bots.telegram.splitting import TEXT_LIMIT
 from core.deps import CoreDeps
 from core.notify.ports import DraftActionKind
 from core.pipeline.render import CLIP, full_text
+from core.repurposing import why
 from core.repurposing.errors import NothingToRevise
 from core.workflow import solo
+
+MAX_PLACE = 1000  # /why 1000 is as far back as it looks
+WHY_USAGE = "Send /why for your newest draft, or /why 2 for the one before it (3 for the one before that, …)."
 
 
 class Revising(StatesGroup):
     feedback = State()
+
+
+async def on_why(message: Message, session: AsyncSession, command: CommandObject) -> None:
+    arg = (command.args or "").strip()
+    if arg and not (arg.isdigit() and 1 <= int(arg) <= MAX_PLACE):
+        await message.answer(WHY_USAGE)
+        return
+    place = int(arg) if arg else 1
+    user = await current_user(session, message.from_user)
+    draft = await why.recent_draft(session=session, user_id=user.id, place=place)
+    if draft is None:
+        await message.answer(
+            "You have no drafts yet. Send me a video, voice note or text, and each draft arrives with its score."
+            if place == 1
+            else f"You have fewer than {place} drafts. /why explains your newest; /why 2 the one before it."
+        )
+        return
+    await message.answer(f"{why.draft_name(draft)}\n{why.explain_draft(draft)}"[:TEXT_LIMIT])
 
 
 def setup() -> Router:
@@ -73,6 +96,10 @@ def setup() -> Router:
             await query.answer()
             if query.message is not None:
                 await query.message.answer(full_text(draft)[:TEXT_LIMIT])
+        elif action is DraftActionKind.WHY:
+            await query.answer()
+            if query.message is not None:
+                await query.message.answer(why.explain_draft(draft)[:TEXT_LIMIT])
 
     @router.message(Revising.feedback, F.text & ~F.text.startswith("/"))
     async def on_feedback(
@@ -93,4 +120,5 @@ def setup() -> Router:
             )
         )
 
+    router.message(Command("why"))(on_why)
     return router

@@ -1,4 +1,8 @@
-"""The OpenAI analyser: a chat model answering in the strict JSON schema of `ContentAnalysisResult`."""
+"""The OpenAI analyser: a chat model answering in the strict JSON schema of `ContentAnalysisResult`.
+
+Its hooks, key insights and quotes are screened like the offline analyser's before any writer sees them: the
+talk's frame (a greeting, thanks, a sign-off, 'let's talk about') is dropped, and each line is repaired with
+`nlp.repair_sentence` (fillers, ',.' endings, a dangling 'and') or dropped when it is still a fragment."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 import openai
 from pydantic import ValidationError
 
+from core.ai import nlp
 from core.ai.analysis.results import (
     ContentAnalysisResult,
     SentenceInput,
@@ -52,9 +57,21 @@ async def analyse_with_openai(
         error=AnalysisError,
     )
     try:
-        return ContentAnalysisResult.model_validate_json(raw)
+        result = ContentAnalysisResult.model_validate_json(raw)
     except ValidationError as exc:
         raise AnalysisError(f"OpenAI returned an invalid content analysis: {exc}") from exc
+    return screen_analysis(result)
+
+
+def screen_analysis(result: ContentAnalysisResult) -> ContentAnalysisResult:
+    """Hooks, insights and quotes as printable sentences: the frame and fragments dropped, the rest repaired."""
+    hooks = [h.model_copy(update={"text": t}) for h in result.hook_moments if (t := nlp.repair_sentence(h.text))]
+    quotes = [q.model_copy(update={"text": t}) for q in result.quotable_moments if (t := nlp.repair_sentence(q.text))]
+    insights = nlp.unique(t for i in result.key_insights if (t := nlp.repair_sentence(i)))
+    topics = [t for t in result.topics if t.strip() and not nlp.is_frame(t)]
+    return result.model_copy(
+        update={"hook_moments": hooks, "quotable_moments": quotes, "key_insights": insights, "topics": topics}
+    )
 
 
 class OpenAIAnalyser:

@@ -221,3 +221,75 @@ def quality_score(
 ) -> int:
     """The 0..100 score of `quality_report` (kept for callers that only need the number)."""
     return quality_report(output_format, text, analysis, transcript, unclear_words).score
+
+
+_CHECK_OF_REASON: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"incomplete sentence"), "complete sentences"),
+    (re.compile(r"about the occasion"), "no talk frame"),
+    (re.compile(r"talk's topic|talk's \d+ points"), "key points"),
+    (re.compile(r"^length |platform limit|everyday-word hashtags"), "platform fit"),
+    (re.compile(r"misheard|lean on a sentence|sentences average|repeat an earlier point"), "readability"),
+)
+
+
+def _advice(reason: str) -> str | None:  # noqa: PLR0911 - one suggestion per kind of reason
+    """What the creator can do about one reason, using only what the bot really does."""
+    if "incomplete sentence" in reason:
+        return "Fix or cut the incomplete sentences before posting."
+    if "about the occasion" in reason:
+        return "Cut the greeting or thanks: it is about the occasion, not your subject."
+    if "talk's topic" in reason or ("talk's" in reason and "points" in reason):
+        return "Ask for a revision that is “longer”, or one that should “mention” the point you miss."
+    if reason.startswith("length "):
+        match = re.search(r"length (\d+) \w+, the \w+ norm is (\d+)-(\d+)", reason)
+        if match and int(match.group(1)) > int(match.group(3)):
+            return "Ask for a revision that is “shorter”."
+        return "Ask for a revision that is “longer” (from a short talk the draft may stay short: that is fine)."
+    if "platform limit" in reason:
+        return "Ask for a revision that is “shorter”, so it fits the platform's limits."
+    if "everyday-word hashtags" in reason:
+        return "Swap those hashtags for specific ones, or ask for a revision with “no hashtags”."
+    if "misheard" in reason:
+        return "Send /transcript to correct the misheard words: your drafts are rewritten from them, free."
+    if "lean on a sentence" in reason or "repeat an earlier point" in reason:
+        return "Edit or cut the line so it stands on its own, or ask for a revision that is “shorter”."
+    if "sentences average" in reason:
+        return "Ask for a revision that is “shorter” for punchier sentences."
+    return None
+
+
+def _check_label(name: str) -> str:
+    return name[:1].upper() + name[1:].replace("_", " ")
+
+
+def _points(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def explain_quality(score: float, checks: dict[str, float], reasons: Sequence[str]) -> str:
+    """The answer to "why N?": each check with the points it earned (of its maximum, for the draft checks of
+    `QUALITY_WEIGHTS`; checks of other kinds, e.g. a clip's, are listed with their points as stored), the
+    reasons it lost points in plain words under the check they belong to, and what to do about them."""
+    lines = [f"Why {score:.0f}/100? The score adds up checks a draft can fail:"]
+    placed: set[int] = set()
+    for name, earned in checks.items():
+        top = QUALITY_WEIGHTS.get(name)
+        mark = "✅" if top is not None and earned >= top else "•"
+        lines.append(f"{mark} {_check_label(name)}: {_points(earned)}" + (f"/{top}" if top is not None else ""))
+        for i, reason in enumerate(reasons):
+            if i not in placed and any(p.search(reason) and check == name for p, check in _CHECK_OF_REASON):
+                lines.append(f"    – {reason}")
+                placed.add(i)
+    rest = [r for i, r in enumerate(reasons) if i not in placed]
+    if rest:
+        lines.append("Also:")
+        lines.extend(f"    – {r}" for r in rest)
+    advice = list(dict.fromkeys(a for r in reasons if (a := _advice(r))))
+    if advice:
+        lines.append("")
+        lines.append("What to do:")
+        lines.extend(f"• {a}" for a in advice)
+    elif not reasons:
+        lines.append("")
+        lines.append("Nothing cost points: it is ready to post as it is.")
+    return "\n".join(lines)

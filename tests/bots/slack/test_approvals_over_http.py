@@ -88,7 +88,8 @@ async def test_two_stage_workflow_from_submission_to_final_approval(deps, slack,
     draft_id, request, post = await _posted(deps, slack, fake_slack, agency)
     assert "Stage 1/2" in json.dumps(post.params["blocks"]) and post.token == "xoxb-test-token"
     value = buttons(post)["recast_approve"]
-    assert set(buttons(post)) == {"recast_approve", "recast_request_changes", "recast_reject", "recast_send_to_qa"}
+    review = {"recast_approve", "recast_request_changes", "recast_reject", "recast_send_to_qa", "recast_why"}
+    assert set(buttons(post)) == review
 
     resp = await slack.send(
         slack.interactive_body(click(agency.slack_ids["manager"], "recast_approve", value, post.params and "1")), FORM
@@ -316,3 +317,34 @@ async def test_app_home_and_approvals_command_list_pending_approvals_and_event_r
     assert (await slack.send(command, FORM)).status == 200
     (listing,) = await fake_slack.wait_for("chat.postEphemeral")
     assert listing.params["user"] == manager and title[:40] in json.dumps(listing.params["blocks"])
+
+
+async def test_why_n_answers_the_reviewer_ephemerally_with_the_scores_checks_and_changes_nothing(
+    deps, slack, fake_slack, agency
+):
+    draft_id, request, post = await _posted(deps, slack, fake_slack, agency)
+    async with deps.sessionmaker() as s:
+        draft = await s.get_one(GeneratedContent, draft_id)
+    score = round(float(draft.quality_score))
+    assert f"Quality {score}/100" in json.dumps(post.params["blocks"], ensure_ascii=False)
+    (why,) = [
+        e
+        for b in post.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "recast_why"
+    ]
+    assert why["text"]["text"] == f"❓ Why {score}?"
+
+    resp = await slack.send(
+        slack.interactive_body(click(agency.slack_ids["manager"], "recast_why", why["value"], "1")), FORM
+    )
+    assert resp.status == 200
+    (note,) = await fake_slack.wait_for("chat.postEphemeral")
+    assert note.params["user"] == agency.slack_ids["manager"]
+    text = note.params["text"]
+    assert text.startswith(f"Why {score}/100?")
+    assert "Complete sentences: " in text and "/25" in text and "Platform fit: " in text and "/20" in text
+    row = await _request(deps, request.id)
+    assert (row.status, row.current_stage) == ("pending", 1)
+    assert fake_slack.calls_to("chat.update") == []

@@ -4,6 +4,7 @@ back through stage 1, approving from App Home redraws App Home, and a button tha
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from bots.slack import outbox
@@ -136,7 +137,8 @@ def _draft_text(call) -> str:
 async def test_every_approval_message_names_format_source_version_and_stage(deps, slack, fake_slack, agency):
     _, post = await _posted(deps, slack, fake_slack, agency)
     assert _what(post).startswith("*LinkedIn post* · Source: “Most creators in India")
-    assert _what(post).endswith("(text by upload) · Version 1")
+    # The score, when the draft holds the checks that explain it, closes the line.
+    assert re.search(r"\(text by upload\) · Version 1 · Quality \d+/100$", _what(post)), _what(post)
     assert "Stage 1/2:* Manager review" in json.dumps(post.params["blocks"])
     assert post.params["text"].startswith("Draft for review: LinkedIn post “")
 
@@ -161,7 +163,9 @@ async def test_a_revision_keeps_its_title_meets_its_feedback_and_says_what_chang
         "chat.postMessage", lambda c: c.params.get("thread_ts") is not None and c.params.get("blocks")
     )
     assert _header(revision) == _header(post)  # its own title, not another draft's
-    assert _what(revision).startswith("*LinkedIn post* · Source:") and _what(revision).endswith("Version 2")
+    assert _what(revision).startswith("*LinkedIn post* · Source:") and re.search(
+        r" · Version 2( · Quality \d+/100)?$", _what(revision)
+    )
     before, after = _draft_text(post), _draft_text(revision)
     assert len(after) <= 0.8 * len(before)
     assert after.split("?")[0].count(".") == 0 and "?" in after.split("\n")[0]  # the first sentence asks

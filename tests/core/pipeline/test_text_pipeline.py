@@ -82,7 +82,8 @@ async def test_pasted_text_becomes_one_draft_per_planned_format_delivered_once(c
     assert all(chat == ChatRef("telegram", "1001") for chat, _ in sent)
     for _, message in sent:
         actions = [b.action for row in message.buttons for b in row]
-        assert [a.kind for a in actions] == ["approve", "revise", "regenerate", "copy"]
+        # The offline writer stores each draft's checks, so each also offers "❓ Why N?".
+        assert [a.kind for a in actions] == ["approve", "revise", "regenerate", "copy", "why"]
         assert len({a.draft_id for a in actions}) == 1  # every button of a draft acts on that draft
     assert {b.action.draft_id for _, m in sent for row in m.buttons for b in row} == {d.id for d in drafts}
 

@@ -40,7 +40,7 @@ ANSWERS = {
         "title": "Reply fast",
         "caption": "Reply fast.",
         "content_text": "Reply fast. The algorithm rewards conversations.\n\nWrite for one person.\n\nHustle less.",
-        "hashtags": ["#AlgorithmTips", "#growth"],
+        "hashtags": ["#AlgorithmTips", "#CreatorGrowth"],
         "cta": "Follow for more",
         "tweets": [],
         "script_beats": [],
@@ -49,7 +49,7 @@ ANSWERS = {
         "title": "Reply fast",
         "caption": "1/2 Reply fast.",
         "content_text": "",
-        "hashtags": ["#growth"],
+        "hashtags": ["#CreatorGrowth"],
         "cta": "Follow for more",
         "script_beats": [],
         "tweets": ["1/2 Reply fast, because the algorithm loves it.", "2/2 Write for one person. -A"],
@@ -132,13 +132,13 @@ async def test_a_models_draft_keeps_the_brands_sign_off_and_avoided_words(core_d
     )
     assert post is not None and thread is not None
     _check(full_text(post))
-    assert full_text(post) == ("Reply fast.\n\nWrite for one person.\n\nFollow for more\n\n#growth\n\n-A")
-    assert post.hashtags == ["#growth"] and post.cta == "Follow for more"
+    assert full_text(post) == ("Reply fast.\n\nWrite for one person.\n\nFollow for more\n\n#CreatorGrowth\n\n-A")
+    assert post.hashtags == ["#CreatorGrowth"] and post.cta == "Follow for more"
     _check(full_text(thread))
     tweets = (thread.metadata_ or {})["tweets"]
     # The tweet carrying the avoided word goes, the model's misplaced sign-off moves to the end, the CTA and
     # hashtag the model left outside the thread close it, and the tweets are renumbered.
-    assert tweets == ["1/2 Write for one person.", "2/2 Follow for more\n\n#growth\n\n-A"]
+    assert tweets == ["1/2 Write for one person.", "2/2 Follow for more\n\n#CreatorGrowth\n\n-A"]
     assert (post.metadata_ or {})["brand_rules"] == {"sign_off": "-A", "avoided": ["algorithm", "hustle"]}
 
 
