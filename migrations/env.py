@@ -1,4 +1,4 @@
-"""Alembic environment: async engine from DATABASE_URL (or the URL a caller put in the config)."""
+"""Alembic environment: async engine from DATABASE_OWNER_URL, else DATABASE_URL (or a URL set in the config)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
 
 def _url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    url = url or os.environ.get("DATABASE_URL")
+    url = url or os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL")
     if not url:
         raise RuntimeError("Set DATABASE_URL (or use `recast db upgrade`, which starts an embedded server)")
     return async_database_url(url)

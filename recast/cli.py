@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade")
     up.add_argument("--revision", default="head")
     up.add_argument("--seed", action="store_true", help="also load the seed data")
+    up.add_argument(
+        "--login-role", help="also create/update this RLS-bound login role (password: RECAST_LOGIN_PASSWORD)"
+    )
     down = db_sub.add_parser("downgrade")
     down.add_argument("--revision", default="base")
     db_sub.add_parser("seed")
@@ -86,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             commands.login_role(settings, args.name, password_env=args.password_env)
             if args.db_command == "login-role"
             else commands.db(settings, args.db_command, getattr(args, "revision", None), getattr(args, "seed", False))
+            or (
+                commands.login_role(settings, args.login_role, password_env="RECAST_LOGIN_PASSWORD")
+                if getattr(args, "login_role", None)
+                else 0
+            )
         ),
         "org": lambda: asyncio.run(commands.org_invite(settings, args.org, role=args.role)),
         "demo": lambda: asyncio.run(commands.demo(settings, input_path=args.input)),

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.config import Settings, owner_database_url
 from core.db import migrate
 from core.db.session import make_engine, make_sessionmaker
+from core.db.tenancy import login_bound_by_rls
 from core.infra.embedded import infrastructure
 from core.storage.factory import StorageMisconfigured, file_store
 from core.storage.files import FileStore
@@ -113,6 +114,10 @@ async def open_infra(settings: Settings, *, migrate_db: bool = True) -> AsyncIte
         # migrations and reference data: the tables' owner (DATABASE_OWNER_URL, else the same URL).
         database_url = settings.database_url or owner_url
         seeded = None
+        if migrate_db and not settings.database_owner_url and await login_bound_by_rls(database_url):
+            # Production without the owner's URL (compose: only the one-shot `migrate` service has it).
+            log.info("DATABASE_URL is an RLS-bound login role: migrations and seed data are left to the migrate step")
+            migrate_db = False
         if migrate_db:
             await asyncio.to_thread(migrate.upgrade, owner_url)
             owner_engine = make_engine(owner_url, pool_size=1)

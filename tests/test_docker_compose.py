@@ -57,7 +57,7 @@ def test_compose_file_is_valid_and_has_the_production_shape(compose: dict[str, A
     assert commands["web"] == ["recast", "web"]
     assert commands["worker"] == ["recast", "worker"]
     assert commands["scheduler"] == ["recast", "scheduler"]
-    assert commands["migrate"] == ["recast", "db", "upgrade", "--seed"]
+    assert commands["migrate"] == ["recast", "db", "upgrade", "--seed", "--login-role", "recast_web"]
     assert services["web"]["healthcheck"]["test"]
     for process in ("web", "worker", "scheduler", "migrate"):
         env = services[process]["environment"]
@@ -68,6 +68,9 @@ def test_compose_file_is_valid_and_has_the_production_shape(compose: dict[str, A
         assert env["S3_BUCKET"] and env["S3_CREATE_BUCKET"] == "true"
         assert env["S3_ACCESS_KEY_ID"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
         assert env["S3_SECRET_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
+        # The long-running processes log in as the RLS-bound role the migrate step makes; only it is the owner.
+        user = env["DATABASE_URL"].split("://", 1)[1].split(":", 1)[0]
+        assert user == ("recast" if process == "migrate" else "recast_web"), process
 
 
 def test_processes_start_only_after_migrations_and_healthy_servers(compose: dict[str, Any]) -> None:

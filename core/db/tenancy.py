@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from core.db.session import (
     APP_ROLE,
+    LOGIN_BOUND_SQL,
     MAINTENANCE_ROLE,
     TENANT_KEY,
     act_from_here,
@@ -95,6 +96,16 @@ async def tenant_session(
     async with session_scope(sessionmaker) as session:
         act_for(session, organization_id)
         yield session
+
+
+async def login_bound_by_rls(url: str) -> bool:
+    """Whether `url` logs in as a role the tenant policies bind (production's login role)."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return bool(await connection.scalar(text(LOGIN_BOUND_SQL)))
+    finally:
+        await engine.dispose()
 
 
 class LoginRoleError(Exception):
