@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_api_server: str | None = None
+    telegram_update_lease_s: float = Field(
+        default=60.0, description="A stored update whose handler stopped renewing for this long is handled again"
+    )
     telegram_paste_window_seconds: float = Field(
         default=2.5, description="Text parts of one chat arriving within this quiet window are one paste"
     )

@@ -463,6 +463,7 @@ async def serve(settings: Settings, what: str) -> int:  # noqa: PLR0912, PLR0915
         bot = dp = None
         if what in ("run", "bot", "web") and settings.telegram_bot_token is not None:
             from bots.telegram.app import make_bot, make_dispatcher, set_commands
+            from bots.telegram.polling import poll_durably
 
             bot = make_bot(settings.telegram_bot_token.get_secret_value(), api_server=settings.telegram_api_server)
             dp = make_dispatcher(deps)
@@ -507,7 +508,9 @@ async def serve(settings: Settings, what: str) -> int:  # noqa: PLR0912, PLR0915
                 stoppers.append(lambda: dp.emit_shutdown(bot=bot))
             elif what in ("run", "bot"):
                 await bot.delete_webhook()
-                background.append(asyncio.create_task(dp.start_polling(bot, handle_signals=False)))
+                # Stored before confirmed, so an update whose process dies mid-handler is handled again.
+                polling = poll_durably(deps, dp, bot, lease_s=settings.telegram_update_lease_s)
+                background.append(asyncio.create_task(polling))
                 print("telegram: polling")
         elif what in ("run", "bot"):
             print("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off.")

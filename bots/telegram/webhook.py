@@ -36,35 +36,46 @@ LEASE_S = 60.0
 MAX_ATTEMPTS = 3
 
 
-async def _renew(deps: CoreDeps, event_id: uuid.UUID) -> None:
+async def _renew(deps: CoreDeps, event_id: uuid.UUID, every_s: float) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT_S)
+        await asyncio.sleep(every_s)
         with contextlib.suppress(Exception):  # a blip: the lease is long enough to ride it out
             async with deps.sessionmaker() as session:
                 await inbox.renew_lease(session, event_id)
                 await session.commit()
 
 
-async def resume_stale_updates(deps: CoreDeps, dp: Dispatcher, bot: Bot) -> int:
-    """Handle again the updates whose process stopped mid-way (their lease ran out); returns how many."""
+async def claim_stale_updates(deps: CoreDeps, bot: Bot, *, lease_s: float = LEASE_S) -> list[tuple[uuid.UUID, Update]]:
+    """The updates whose process stopped mid-way (their lease ran out), claimed for handling here."""
     async with deps.sessionmaker() as session:
         rows = await inbox.claim_stale_updates(
-            session, sender="telegram", lease=timedelta(seconds=LEASE_S), max_attempts=MAX_ATTEMPTS
+            session, sender="telegram", lease=timedelta(seconds=lease_s), max_attempts=MAX_ATTEMPTS
         )
         await session.commit()
+    claimed = []
     for event_id, body in rows:
         try:
-            update_obj = Update.model_validate(json.loads(body), context={"bot": bot})
+            claimed.append((event_id, Update.model_validate(json.loads(body), context={"bot": bot})))
         except ValueError:
             continue
         log.warning("telegram update %s: its handler stopped mid-way; handling it again", event_id)
-        await _process(deps, dp, bot, event_id, update_obj)
-    return len(rows)
+    return claimed
 
 
-async def _process(deps: CoreDeps, dp: Dispatcher, bot: Bot, event_id: uuid.UUID, update_obj: Update) -> None:
+async def resume_stale_updates(deps: CoreDeps, dp: Dispatcher, bot: Bot, *, lease_s: float = LEASE_S) -> int:
+    """Handle again the updates whose process stopped mid-way (their lease ran out); returns how many."""
+    claimed = await claim_stale_updates(deps, bot, lease_s=lease_s)
+    for event_id, update_obj in claimed:
+        await process_stored_update(deps, dp, bot, event_id, update_obj, lease_s=lease_s)
+    return len(claimed)
+
+
+async def process_stored_update(
+    deps: CoreDeps, dp: Dispatcher, bot: Bot, event_id: uuid.UUID, update_obj: Update, *, lease_s: float = LEASE_S
+) -> None:
     error = None
-    heartbeat = asyncio.create_task(_renew(deps, event_id))
+    # Renewed well inside the lease, so no sweeper takes an update this process is still handling.
+    heartbeat = asyncio.create_task(_renew(deps, event_id, min(HEARTBEAT_S, lease_s / 3)))
     try:
         await dp.feed_update(bot, update_obj)
     except Exception as exc:  # the middleware already answered the user; keep the evidence
@@ -83,7 +94,7 @@ def mount_telegram_webhook(
     background: set[asyncio.Task[None]] = set()
 
     async def process(event_id: uuid.UUID, update_obj: Update) -> None:
-        await _process(deps, dp, bot, event_id, update_obj)
+        await process_stored_update(deps, dp, bot, event_id, update_obj)
 
     async def sweep_forever() -> None:
         while True:

@@ -432,7 +432,10 @@ class FakeTelegram:
         bot_username: str = "recast_test_bot",
         bot_first_name: str = "Recast Test Bot",
         strict_chats: bool = True,
+        first_update_id: int = 1,
     ) -> None:
+        # `first_update_id`: where this bot's update ids start (Telegram's are per bot); tests whose bot
+        # stores updates in the run's shared database start apart from the others.
         self._token = token
         self._bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {
@@ -452,7 +455,7 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._files: dict[str, StoredFile] = {}
