@@ -236,6 +236,64 @@ async def _write(
 _COUNTS = ("views", "impressions", "reach", "likes", "comments", "shares", "saves", "clicks")
 
 
+@dataclass(frozen=True)
+class Interaction:
+    """What a platform webhook says happened on one of its posts: a counter moved by `delta` (a comment
+    added +1, a reaction removed -1)."""
+
+    platform: str
+    platform_post_id: str
+    counter: str  # comments | likes
+    delta: int
+
+
+async def record_interactions(session: AsyncSession, interactions: Sequence[Interaction]) -> int:
+    """Move the counters webhooks report on the latest figures of the posts they name, in the caller's
+    transaction: per draft and platform one new `engagement_metrics` row, the newest one with the counters
+    moved (the next collection's reading, cumulative from the platform, supersedes it), then the draft's
+    latest figures. The post's row is locked first, so concurrent deliveries and a collection's stage
+    write on the same post queue instead of losing an increment. The posts matched; unknown ones are
+    skipped (not ours, or not published through Recast)."""
+    moved: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for item in interactions:
+        if item.counter not in ("comments", "likes"):
+            continue
+        post = await session.scalar(
+            select(ScheduledPost)
+            .where(
+                ScheduledPost.platform == item.platform,
+                ScheduledPost.platform_post_id == item.platform_post_id,
+                ScheduledPost.status == PostStatus.PUBLISHED,
+                ScheduledPost.generated_content_id.is_not(None),
+            )
+            .order_by(ScheduledPost.published_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if post is None or post.generated_content_id is None:
+            continue
+        moved[(post.generated_content_id, item.platform)][item.counter] += item.delta
+    now = utcnow()
+    for (draft_id, platform), deltas in moved.items():
+        latest = await session.scalar(
+            select(EngagementMetric)
+            .where(EngagementMetric.generated_content_id == draft_id, EngagementMetric.platform == platform)
+            .order_by(EngagementMetric.collected_at.desc())
+            .limit(1)
+        )
+        row: dict[str, object] = {"generated_content_id": draft_id, "platform": platform, "collected_at": now}
+        for name in (*_COUNTS, "watch_time", "completion_rate"):
+            row[name] = getattr(latest, name) if latest is not None else None
+        for counter, delta in deltas.items():
+            row[counter] = max(0, int(row[counter] or 0) + delta)  # type: ignore[call-overload]
+        figures = PostInsights(**{n: row[n] for n in _COUNTS})  # type: ignore[arg-type]
+        row["engagement_rate"] = engagement_rate(figures)
+        await session.execute(pg_insert(EngagementMetric).values(row).on_conflict_do_nothing())
+    if moved:
+        await _refresh_latest(session, sorted({draft for draft, _ in moved}))
+    return len(moved)
+
+
 def _row(draft_id: uuid.UUID, platform: str, figures: PostInsights, at: datetime) -> dict[str, object]:
     return {
         "generated_content_id": draft_id,
