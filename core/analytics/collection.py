@@ -33,7 +33,6 @@ from core.distribution.clients import configured_clients
 from core.distribution.errors import PlatformError, RateLimited, TokenRevoked
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
-from core.distribution.platforms.youtube import stats_calls
 from core.distribution.ports import InsightsClient, PostInsights
 
 log = logging.getLogger(__name__)
@@ -116,9 +115,10 @@ async def collect_due(
         if connection.status != ConnectionStatus.ACTIVE:
             deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + BROKEN_CONNECTION_WAIT))
             continue
-        if not await _quota_allows(sessionmaker, settings, connection.platform, len(items)):
-            # Publishing's share of the day's quota is all that is left: wait for the reset, publish first.
-            deferrals.update(dict.fromkeys((i.post_id for i in items), quotas.next_reset(utcnow())))
+        if not await _quota_allows(sessionmaker, settings, connection, len(items)):
+            # Publishing's share of the quota is all that is left: wait for the reset, publish first.
+            bucket = quotas.COLLECTION_BUCKETS[connection.platform]
+            deferrals.update(dict.fromkeys((i.post_id for i in items), quotas.reset_of(bucket, utcnow())))
             report.notes.append(f"{connection.platform} {connection.id}: quota kept for publishing")
             continue
         try:
@@ -140,14 +140,18 @@ async def collect_due(
 
 
 async def _quota_allows(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, platform: str, posts: int
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, connection: PlatformConnection, posts: int
 ) -> bool:
-    """Reserve the metered units one account's figures cost (YouTube: a unit per 50 videos), committed
-    before the calls are made: a call that was sent is counted even if its answer is lost."""
-    if platform != Platform.YOUTUBE:
+    """Reserve the metered units one account's figures cost (YouTube: a unit per 50 videos; Instagram:
+    three calls per 50 media; X: a read per post), committed before the calls are made: a call that was
+    sent is counted even if its answer is lost."""
+    cost = quotas.collection_cost(connection.platform, posts)
+    if not cost:
         return True
     async with sessionmaker() as session:
-        allowed = await quotas.reserve_collection(session, settings, platform, stats_calls(posts))
+        allowed = await quotas.reserve_collection(
+            session, settings, connection.platform, cost, account=connection.platform_user_id
+        )
         await session.commit()
     return allowed
 
