@@ -596,6 +596,10 @@ class FakeMeta:
             return _error(400, 100, "(#100) ids must be between 1 and 50")
         media = {str(m["id"]): m for m in self.ig_media}
         posts = {str(p["id"]): p for p in self.page_posts + self.page_videos}
+        if "insights." in fields:
+            needed = "instagram_manage_insights" if any(i in media for i in ids) else "read_insights"
+            if needed not in self.granted:
+                return _error(400, 10, f"(#10) Application does not have permission for this action ({needed})")
         missing = [i for i in ids if i not in media and i not in posts]
         if missing:
             return _error(400, 803, f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}")

@@ -60,8 +60,9 @@ class InstagramClient(MetaGraphClient):
         "instagram_content_publish",
         "pages_show_list",
         "pages_read_engagement",
+        "instagram_manage_insights",  # media insights, for analytics
     )
-    own_scopes: tuple[str, ...] = ("instagram_content_publish", "instagram_basic")
+    own_scopes: tuple[str, ...] = ("instagram_content_publish", "instagram_basic", "instagram_manage_insights")
 
     def __init__(
         self,

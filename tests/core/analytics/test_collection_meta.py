@@ -230,3 +230,17 @@ async def test_usage_headers_past_the_publishing_reserve_defer_collection_before
     await _due_now(meta_deps, post.id)
     report = await collection.collect_due(meta_deps.sessionmaker, meta_deps.settings)
     assert report.written == 1
+
+
+async def test_an_account_that_withdrew_the_insights_permission_is_deferred_not_dropped(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
+    media_id = meta.add_media("permission gone")
+    meta.ig_insights[media_id] = {"views": 10}
+    post = await _live(meta_deps, creator, connection, media_id)
+    meta.granted.discard("instagram_manage_insights")  # removed in the account's business settings
+    report = await collection.collect_due(meta_deps.sessionmaker, meta_deps.settings)
+    assert (report.written, report.deferred, report.finished) == (0, 1, 0)
+    waiting = await _post(meta_deps, post.id)
+    assert waiting.metrics_stage == 0 and waiting.metrics_due_at is not None  # asked again later, not dropped
