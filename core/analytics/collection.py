@@ -5,10 +5,13 @@ Each published post carries its next collection time (`scheduled_posts.metrics_d
 and how many collections are done (`metrics_stage`). A run claims due posts with `FOR UPDATE SKIP LOCKED`
 and moves their due time forward by a lease (a run that dies gives them back when the lease runs out),
 asks each account's platform for its posts' figures in as few calls as the platform allows (X: up to 100
-posts a call), and writes every row in one statement together with the stage's advance. The advance is a
-compare-and-set on the stage, so a stage is written once however many runs overlap: exactly once in effect.
+posts a call; Instagram and Facebook: 50 in a Graph multiple-id read), after reserving what that costs in
+the quota ledger out of the part publishing does not keep (`quotas.reserve_collection`), and writes every
+row in one statement together with the stage's advance. The advance is a compare-and-set on the stage, so
+a stage is written once however many runs overlap: exactly once in effect.
 `generated_content`'s view/like/comment/share/engagement-rate columns then hold the sum of the latest
-figure on each platform.
+figure on each platform. Platform webhooks (Meta's comments and reactions) move the same figures between
+readings through `record_interactions`.
 """
 
 from __future__ import annotations
