@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     youtube_chunk_kib: int = Field(default=8192, description="Resumable upload chunk, a multiple of 256 KiB")
     youtube_daily_units: int = Field(default=10_000, description="The Google project's daily YouTube Data API units")
     youtube_daily_uploads: int = Field(default=100, description="The project's daily videos.insert calls")
+    instagram_daily_calls: int = Field(
+        default=4_800, ge=1, description="Graph API calls a day budgeted per Instagram account (quota ledger)"
+    )
+    x_monthly_reads: int = Field(default=15_000, ge=1, description="Posts the X app may read a month (its tier)")
     meta_app_secret: SecretStr | None = Field(
         default=None, description="Meta app secret: signs Instagram/Facebook webhooks and deauthorize callbacks"
     )

@@ -5,10 +5,13 @@ Each published post carries its next collection time (`scheduled_posts.metrics_d
 and how many collections are done (`metrics_stage`). A run claims due posts with `FOR UPDATE SKIP LOCKED`
 and moves their due time forward by a lease (a run that dies gives them back when the lease runs out),
 asks each account's platform for its posts' figures in as few calls as the platform allows (X: up to 100
-posts a call), and writes every row in one statement together with the stage's advance. The advance is a
-compare-and-set on the stage, so a stage is written once however many runs overlap: exactly once in effect.
+posts a call; Instagram and Facebook: 50 in a Graph multiple-id read), after reserving what that costs in
+the quota ledger out of the part publishing does not keep (`quotas.reserve_collection`), and writes every
+row in one statement together with the stage's advance. The advance is a compare-and-set on the stage, so
+a stage is written once however many runs overlap: exactly once in effect.
 `generated_content`'s view/like/comment/share/engagement-rate columns then hold the sum of the latest
-figure on each platform.
+figure on each platform. Platform webhooks (Meta's comments and reactions) move the same figures between
+readings through `record_interactions`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from core.distribution.clients import configured_clients
 from core.distribution.errors import PlatformError, RateLimited, TokenRevoked
 from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform
-from core.distribution.platforms.youtube import stats_calls
 from core.distribution.ports import InsightsClient, PostInsights
 
 log = logging.getLogger(__name__)
@@ -116,9 +118,10 @@ async def collect_due(
         if connection.status != ConnectionStatus.ACTIVE:
             deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + BROKEN_CONNECTION_WAIT))
             continue
-        if not await _quota_allows(sessionmaker, settings, connection.platform, len(items)):
-            # Publishing's share of the day's quota is all that is left: wait for the reset, publish first.
-            deferrals.update(dict.fromkeys((i.post_id for i in items), quotas.next_reset(utcnow())))
+        if not await _quota_allows(sessionmaker, settings, connection, len(items)):
+            # Publishing's share of the quota is all that is left: wait for the reset, publish first.
+            bucket = quotas.COLLECTION_BUCKETS[connection.platform]
+            deferrals.update(dict.fromkeys((i.post_id for i in items), quotas.reset_of(bucket, utcnow())))
             report.notes.append(f"{connection.platform} {connection.id}: quota kept for publishing")
             continue
         try:
@@ -140,14 +143,18 @@ async def collect_due(
 
 
 async def _quota_allows(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, platform: str, posts: int
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, connection: PlatformConnection, posts: int
 ) -> bool:
-    """Reserve the metered units one account's figures cost (YouTube: a unit per 50 videos), committed
-    before the calls are made: a call that was sent is counted even if its answer is lost."""
-    if platform != Platform.YOUTUBE:
+    """Reserve the metered units one account's figures cost (YouTube: a unit per 50 videos; Instagram:
+    three calls per 50 media; X: a read per post), committed before the calls are made: a call that was
+    sent is counted even if its answer is lost."""
+    cost = quotas.collection_cost(connection.platform, posts)
+    if not cost:
         return True
     async with sessionmaker() as session:
-        allowed = await quotas.reserve_collection(session, settings, platform, stats_calls(posts))
+        allowed = await quotas.reserve_collection(
+            session, settings, connection.platform, cost, account=connection.platform_user_id
+        )
         await session.commit()
     return allowed
 
@@ -234,6 +241,64 @@ async def _write(
 
 
 _COUNTS = ("views", "impressions", "reach", "likes", "comments", "shares", "saves", "clicks")
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """What a platform webhook says happened on one of its posts: a counter moved by `delta` (a comment
+    added +1, a reaction removed -1)."""
+
+    platform: str
+    platform_post_id: str
+    counter: str  # comments | likes
+    delta: int
+
+
+async def record_interactions(session: AsyncSession, interactions: Sequence[Interaction]) -> int:
+    """Move the counters webhooks report on the latest figures of the posts they name, in the caller's
+    transaction: per draft and platform one new `engagement_metrics` row, the newest one with the counters
+    moved (the next collection's reading, cumulative from the platform, supersedes it), then the draft's
+    latest figures. The post's row is locked first, so concurrent deliveries and a collection's stage
+    write on the same post queue instead of losing an increment. The posts matched; unknown ones are
+    skipped (not ours, or not published through Recast)."""
+    moved: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for item in interactions:
+        if item.counter not in ("comments", "likes"):
+            continue
+        post = await session.scalar(
+            select(ScheduledPost)
+            .where(
+                ScheduledPost.platform == item.platform,
+                ScheduledPost.platform_post_id == item.platform_post_id,
+                ScheduledPost.status == PostStatus.PUBLISHED,
+                ScheduledPost.generated_content_id.is_not(None),
+            )
+            .order_by(ScheduledPost.published_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if post is None or post.generated_content_id is None:
+            continue
+        moved[(post.generated_content_id, item.platform)][item.counter] += item.delta
+    now = utcnow()
+    for (draft_id, platform), deltas in moved.items():
+        latest = await session.scalar(
+            select(EngagementMetric)
+            .where(EngagementMetric.generated_content_id == draft_id, EngagementMetric.platform == platform)
+            .order_by(EngagementMetric.collected_at.desc())
+            .limit(1)
+        )
+        row: dict[str, object] = {"generated_content_id": draft_id, "platform": platform, "collected_at": now}
+        for name in (*_COUNTS, "watch_time", "completion_rate"):
+            row[name] = getattr(latest, name) if latest is not None else None
+        for counter, delta in deltas.items():
+            row[counter] = max(0, int(row[counter] or 0) + delta)  # type: ignore[call-overload]
+        figures = PostInsights(**{n: row[n] for n in _COUNTS})  # type: ignore[arg-type]
+        row["engagement_rate"] = engagement_rate(figures)
+        await session.execute(pg_insert(EngagementMetric).values(row).on_conflict_do_nothing())
+    if moved:
+        await _refresh_latest(session, sorted({draft for draft, _ in moved}))
+    return len(moved)
 
 
 def _row(draft_id: uuid.UUID, platform: str, figures: PostInsights, at: datetime) -> dict[str, object]:

@@ -59,6 +59,7 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             timeout_s=settings.platform_timeout_s,
             poll_interval_s=settings.instagram_poll_interval_s,
             poll_timeout_s=settings.instagram_poll_timeout_s,
+            usage_ceiling_percent=100 - settings.analytics_quota_reserve_percent,
         )
         clients[Platform.FACEBOOK] = FacebookPagesClient(
             app_id=settings.meta_app_id,
@@ -67,6 +68,7 @@ def configured_clients(settings: Settings) -> dict[Platform, PlatformClient]:
             oauth_base=settings.meta_oauth_base,
             version=settings.meta_graph_version,
             timeout_s=settings.platform_timeout_s,
+            usage_ceiling_percent=100 - settings.analytics_quota_reserve_percent,
         )
     if settings.tiktok_client_key and settings.tiktok_client_secret:
         clients[Platform.TIKTOK] = TikTokClient(

@@ -3,8 +3,9 @@
 Revocations matter now: Meta's deauthorize callback and TikTok's `authorization.removed` mean the owner
 removed Recast from their account, so its connections are marked revoked, their posts held and the owner
 told once (the same path as a 401 at publish time). TikTok's publish events and YouTube's feed finish or
-annotate our own posts (`publish_events`). Other deliveries (comments, insights) are kept in the inbox for
-analytics to read.
+annotate our own posts (`publish_events`). Meta's engagement webhooks (Instagram `comments`, Facebook Page
+`feed` comments and reactions) move the matching post's latest figures (`collection.record_interactions`).
+Other deliveries are kept in the inbox.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.collection import Interaction, record_interactions
 from core.common.clock import utcnow
 from core.config import Settings
 from core.distribution import connections, publish_events
@@ -56,11 +58,46 @@ async def process(
         return await publish_events.tiktok_post_event(session, event_type, payload)
     if sender == "youtube":
         return await publish_events.youtube_feed_event(session, payload)
+    if sender == "meta" and (interactions := meta_interactions(event_type, payload)):
+        return await _engagement(session, interactions)
     accounts = revoked_accounts(sender, event_type, payload)
     if not accounts:
         return EventStatus.IGNORED, "kept for analytics; nothing to change", []
     units = await revoke_accounts(session, accounts)
     return EventStatus.PROCESSED, f"revoked {len(accounts)} account(s)", units
+
+
+async def _engagement(
+    session: AsyncSession, interactions: list[Interaction]
+) -> tuple[EventStatus, str | None, list[uuid.UUID]]:
+    posts = await record_interactions(session, interactions)
+    if posts:
+        return EventStatus.PROCESSED, f"{len(interactions)} interaction(s) on {posts} post(s)", []
+    return EventStatus.IGNORED, "no post of ours named", []
+
+
+def meta_interactions(event_type: str | None, payload: dict[str, Any]) -> list[Interaction]:
+    """The counters a Meta delivery moves: `entry[].changes[]` with Instagram's `comments` field (a new
+    comment on the media in `value.media.id`) or a Page's `feed` field (`value.item` comment or reaction,
+    `value.verb` add or remove, on `value.post_id`; edits and other items move nothing)."""
+    found: list[Interaction] = []
+    for entry in payload.get("entry") or []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            field = change.get("field")
+            if event_type == "instagram" and field == "comments":
+                media = value.get("media")
+                if isinstance(media, dict) and media.get("id"):
+                    found.append(Interaction(Platform.INSTAGRAM, str(media["id"]), "comments", 1))
+            elif event_type == "page" and field == "feed" and value.get("post_id"):
+                counter = {"comment": "comments", "reaction": "likes"}.get(str(value.get("item")))
+                delta = {"add": 1, "remove": -1}.get(str(value.get("verb")), 0)
+                if counter and delta:
+                    found.append(Interaction(Platform.FACEBOOK, str(value["post_id"]), counter, delta))
+    return found
 
 
 def revoked_accounts(sender: str, event_type: str | None, payload: dict[str, Any]) -> list[tuple[Platform, str]]:

@@ -277,7 +277,9 @@ async def _begin(session: AsyncSession, settings: Settings, post_id: uuid.UUID) 
     check_first = any(a.outcome in (AttemptOutcome.SENT, AttemptOutcome.UNKNOWN) for a in previous)
     await session.flush()
     # Metered platforms (YouTube): the units this attempt will spend are taken with the attempt, before the call.
-    refused = await quotas.reserve_publish(session, settings, post.platform, check_first=check_first)
+    refused = await quotas.reserve_publish(
+        session, settings, post.platform, check_first=check_first, account=connection.platform_user_id
+    )
     return _Run(post, connection, draft, attempt, check_first, refused)
 
 

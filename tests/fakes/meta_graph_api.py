@@ -13,6 +13,13 @@ the post and counts against `content_publishing_limit` (`quota_total` per rollin
 `/<page>/feed`, `/photos` (fetches `url`, or takes `source`), `/videos` (`file_url` or `source`), and
 `/<page>/posts`, which, as on Facebook, lists a video only once processed (here: never; `/videos` does).
 
+Analytics: the multiple-id read `GET /<version>/?ids=a,b&fields=...` answers each node's asked fields, with
+`insights.metric(...)` as a field expansion (media insights' current metric names; asking a feed post for a
+Reels metric fails the whole call with code 100, as Meta does) and `reactions`/`comments` summaries and
+`shares` for Page posts; an id that doesn't exist fails the whole call with code 803. The series are what a
+test puts in `ig_insights` / `fb_insights`; `app_usage` / `page_usage` set the `X-App-Usage` /
+`X-Business-Use-Case-Usage` headers (percent of the budget used) on every such answer.
+
 Faults (`GraphFault`) are switched on per test for a named call: a lost answer after the call took
 effect, 5xx, a rate-limit error (code 4/32 with `X-Business-Use-Case-Usage`), a revoked token (code 190),
 a rejection. `revoke_all()` invalidates every token issued so far.
@@ -43,7 +50,7 @@ class GraphFault:
     `feed`, `photos`, `videos`, `content_publishing_limit`. `after_create`: the call takes effect, then its
     answer is lost (the client times out after `hang_s`) or replaced by the error."""
 
-    target: str
+    target: str  # ... and `ids` (the multiple-id read analytics uses)
     status: int = 400
     code: int | None = None  # the Graph error code; None with a 5xx: a bare gateway error
     subcode: int | None = None
@@ -90,11 +97,20 @@ class FakeMeta:
         self.page_posts: list[dict[str, Any]] = []
         self.page_videos: list[dict[str, Any]] = []
         self.fetched: list[str] = []  # media URLs Meta fetched
+        # Analytics: media id -> metric -> lifetime value; Page post id -> metrics and reactions/comments/shares.
+        self.ig_insights: dict[str, dict[str, int]] = {}
+        self.fb_insights: dict[str, dict[str, int]] = {}
+        # Media's public like_count / comments_count where they differ from the insights (insights lag).
+        self.ig_public: dict[str, dict[str, int]] = {}
+        self.app_usage: dict[str, int] | None = None  # X-App-Usage
+        self.page_usage: dict[str, int] | None = None  # X-Business-Use-Case-Usage for the Page / IG account
+        self.ids_reads: list[tuple[list[str], str]] = []  # (ids, fields) of each multiple-id read
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     async def __aenter__(self) -> FakeMeta:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/{version}/", self._ids_read)
         app.router.add_get("/{version}/dialog/oauth", self._dialog)
         app.router.add_get("/{version}/oauth/access_token", self._access_token)
         app.router.add_get("/{version}/me/permissions", self._permissions)
@@ -141,6 +157,19 @@ class FakeMeta:
         when = datetime.now(UTC) - timedelta(hours=hours_ago)
         for _ in range(count):
             self._add_ig_media(f"earlier post {secrets.token_hex(3)}", when)
+
+    def add_media(self, caption: str, *, reel: bool = False, hours_ago: float = 2.0) -> str:
+        """A media object on the account (as if published earlier), its id."""
+        media = self._add_ig_media(caption, datetime.now(UTC) - timedelta(hours=hours_ago))
+        media["product"] = "REELS" if reel else "FEED"
+        return str(media["id"])
+
+    def add_page_post(self, message: str, page_id: str | None = None) -> str:
+        post_id = f"{page_id or self.page_id}_{next(self._ids)}"
+        self.page_posts.append(
+            {"id": post_id, "message": message, "permalink_url": f"https://www.facebook.com/{post_id}"}
+        )
+        return post_id
 
     def published_media(self) -> list[dict[str, Any]]:
         return [m for m in self.ig_media if m.get("container")]
@@ -494,6 +523,7 @@ class FakeMeta:
             "permalink": f"https://www.instagram.com/p/C{secrets.token_urlsafe(8)}/",
             "timestamp": when.replace(microsecond=0),
             "container": container,
+            "product": "REELS" if container and self.containers[container]["kind"] == "video" else "FEED",
         }
         self.ig_media.append(media)
         self.publishes.append(when)
@@ -551,6 +581,93 @@ class FakeMeta:
         )
         return web.json_response({"id": video_id})
 
+    async def _ids_read(self, request: web.Request) -> web.Response:
+        """`GET /?ids=...&fields=...`: each id's node with the asked fields, or the whole call refused."""
+        token, refused = self._token(request)
+        if refused is not None or token is None:
+            return refused or _error(400, 190, "no token")
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        fields = request.query.get("fields", "id")
+        self.ids_reads.append((ids, fields))
+        fault = self._fault("ids")
+        if fault is not None:
+            return await _fail(fault)
+        if not ids or len(ids) > 50:
+            return _error(400, 100, "(#100) ids must be between 1 and 50")
+        media = {str(m["id"]): m for m in self.ig_media}
+        posts = {str(p["id"]): p for p in self.page_posts + self.page_videos}
+        if "insights." in fields:
+            needed = "instagram_manage_insights" if any(i in media for i in ids) else "read_insights"
+            if needed not in self.granted:
+                return _error(400, 10, f"(#10) Application does not have permission for this action ({needed})")
+        missing = [i for i in ids if i not in media and i not in posts]
+        if missing:
+            return _error(400, 803, f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}")
+        answer: dict[str, Any] = {}
+        for node in ids:
+            built: dict[str, Any] = {"id": node}
+            for name in _top_level(fields):
+                value = self._media_field(media[node], name) if node in media else self._post_field(node, name)
+                if isinstance(value, web.Response):
+                    return value
+                if value is not None:
+                    built[name.split(".", 1)[0]] = value
+            answer[node] = built
+        response = web.json_response(answer)
+        if self.app_usage is not None:
+            response.headers["X-App-Usage"] = json.dumps(self.app_usage)
+        if self.page_usage is not None:
+            response.headers["X-Business-Use-Case-Usage"] = json.dumps(
+                {self.page_id: [{"type": "pages", **self.page_usage, "estimated_time_to_regain_access": 0}]}
+            )
+        return response
+
+    def _media_field(self, media: dict[str, Any], name: str) -> Any:
+        series = self.ig_insights.get(str(media["id"]), {})
+        if name == "media_product_type":
+            return media.get("product", "FEED")
+        public = self.ig_public.get(str(media["id"]), series)
+        if name == "like_count":
+            return public.get("likes", 0)
+        if name == "comments_count":
+            return public.get("comments", 0)
+        if name.startswith("insights.metric("):
+            metrics = name.removeprefix("insights.metric(").rstrip(")").split(",")
+            reel_only = {"ig_reels_avg_watch_time", "ig_reels_video_view_total_time"}
+            for metric in metrics:
+                if metric in ("impressions", "plays", "video_views"):
+                    return _error(400, 100, f"(#100) {metric} metric is no longer supported", subcode=2108006)
+                if metric in reel_only and media.get("product") != "REELS":
+                    return _error(
+                        400,
+                        100,
+                        f"(#100) The Media Insights API does not support the {metric} metric for this media "
+                        "product type.",
+                        subcode=2108006,
+                    )
+            return {"data": [_metric(str(media["id"]), m, series[m]) for m in metrics if m in series]}
+        return media.get(name)
+
+    def _post_field(self, post_id: str, name: str) -> Any:
+        series = self.fb_insights.get(post_id, {})
+        video = "_" not in post_id
+        if name.startswith(("reactions.", "comments.")):
+            edge = name.split(".", 1)[0]
+            return {"data": [], "summary": {"total_count": series.get(edge, 0)}}
+        if name == "shares":
+            if video:
+                return _error(400, 100, "(#100) Tried accessing nonexisting field (shares) on node type (Video)")
+            return {"count": series["shares"]} if series.get("shares") else None  # absent when nobody shared
+        if name.startswith("insights.metric("):
+            if video:
+                return _error(400, 100, "(#100) Tried accessing nonexisting field (insights) on node type (Video)")
+            metrics = name.removeprefix("insights.metric(").rstrip(")").split(",")
+            retired = {"post_impressions_unique", "post_impressions_organic_unique", "post_engaged_users"}
+            if retired & set(metrics):
+                return _error(400, 100, "(#100) The value must be a valid insights metric")
+            return {"data": [_metric(post_id, m, series[m]) for m in metrics if m in series]}
+        return None
+
     def _fault(self, target: str) -> GraphFault | None:
         for fault in self.faults:
             if fault.target == target:
@@ -559,6 +676,30 @@ class FakeMeta:
                     self.faults.remove(fault)
                 return fault
         return None
+
+
+def _top_level(fields: str) -> list[str]:
+    """`a,b.metric(x,y),c` -> [a, b.metric(x,y), c]: commas inside parentheses belong to their field."""
+    parts, depth, current = [], 0, ""
+    for char in fields:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p for p in (*parts, current) if p and p != "id"]
+
+
+def _metric(node: str, name: str, value: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "period": "lifetime",
+        "values": [{"value": value}],
+        "title": name.replace("_", " ").title(),
+        "id": f"{node}/insights/{name}/lifetime",
+    }
 
 
 def _page_of(row: dict[str, Any]) -> str:
@@ -591,6 +732,8 @@ async def _fail(fault: GraphFault) -> web.Response:
     if fault.code is None:  # a bare 5xx from Meta's edge
         return web.Response(status=fault.status, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
     headers = {}
+    if fault.code in (4, 17):  # app / user limit: the app's usage header says which budget is spent
+        headers["X-App-Usage"] = json.dumps({"call_count": 100, "total_cputime": 30, "total_time": 40})
     if fault.regain_minutes is not None:
         usage = {
             "104000000000001": [

@@ -41,6 +41,8 @@ class FakeX:
     reject_media: str | None = None  # FINALIZE's processing then fails with this message
     metrics: dict[str, dict[str, int]] = field(default_factory=dict)  # tweet id -> public_metrics (tests set)
     lookups: int = 0
+    # The lookups' 15-minute window is spent until this epoch second: 429 with X's rate-limit headers.
+    lookup_window_reset: int | None = None
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_860_000_000_000_000_000)
@@ -163,6 +165,14 @@ class FakeX:
         if not self._authorised(request):
             return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
         self.lookups += 1
+        if self.lookup_window_reset is not None:
+            headers = {
+                "x-rate-limit-limit": "15",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(self.lookup_window_reset),
+            }
+            body = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+            return web.json_response(body, status=429, headers=headers)
         ids = [i for i in request.query.get("ids", "").split(",") if i]
         if not ids or len(ids) > 100:
             return web.json_response({"detail": "ids: 1 to 100 ids", "status": 400}, status=400)

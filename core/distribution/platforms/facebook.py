@@ -24,11 +24,14 @@ import aiohttp
 
 from core.distribution.errors import PlatformError, TokenRevoked
 from core.distribution.platforms.meta_graph import (
+    IDS_PER_CALL,
     CannotConnect,
     MetaGraphClient,
     account_id,
     caption_of,
+    metric_values,
     node_of,
+    summary_count,
 )
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import (
@@ -36,18 +39,23 @@ from core.distribution.ports import (
     Credentials,
     ManagedAccount,
     PostContent,
+    PostInsights,
     PublishedPost,
     TokenSet,
     text_marker,
 )
 
 RECENT = 25
+# Page post insights after Meta retired `post_impressions_unique` (replaced by the media-view metrics).
+POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks")
+COUNTS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 
 
 class FacebookPagesClient(MetaGraphClient):
     platform = Platform.FACEBOOK
-    scopes: tuple[str, ...] = ("pages_show_list", "pages_read_engagement", "pages_manage_posts")
-    own_scopes: tuple[str, ...] = ("pages_manage_posts",)
+    # `read_insights`: Page post insights, for analytics.
+    scopes: tuple[str, ...] = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
+    own_scopes: tuple[str, ...] = ("pages_manage_posts", "read_insights")
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
         """The person's long-lived token, traded for every Page's token, each with its own expiry: the first
@@ -133,6 +141,25 @@ class FacebookPagesClient(MetaGraphClient):
     def post_url(self, post_id: str) -> str | None:
         return f"https://www.facebook.com/{post_id}"
 
+    async def insights(self, credentials: Credentials, post_ids: list[str]) -> dict[str, PostInsights]:
+        """Page posts' figures, 50 a call in one multiple-id read: reactions and comments (summaries),
+        shares, and the post insights metrics as a field. A video's id is the Video node, which has no post
+        insights: its reactions and comments are read alone. Deleted posts are left out."""
+        found: dict[str, PostInsights] = {}
+        posts = [p for p in post_ids if "_" in p]  # `<page>_<n>`
+        videos = [p for p in post_ids if "_" not in p]
+        token = credentials.access_token
+        async with self.session() as session:
+            for group, fields in (
+                (posts, f"id,shares,{COUNTS},insights.metric({','.join(POST_METRICS)})"),
+                (videos, f"id,{COUNTS}"),
+            ):
+                for start in range(0, len(group), IDS_PER_CALL):
+                    answer = await self.nodes(session, token, group[start : start + IDS_PER_CALL], fields)
+                    for post_id, node in answer.items():
+                        found[post_id] = _figures(node, in_posts=post_id in posts)
+        return found
+
     async def find_post(self, credentials: Credentials, content: PostContent) -> PublishedPost | None:
         page_id, token = node_of(credentials.platform_user_id), credentials.access_token
         async with self.session() as session:
@@ -157,6 +184,21 @@ class FacebookPagesClient(MetaGraphClient):
             return None
         post_id = str(found["id"])
         return PublishedPost(post_id, _absolute(caption_of(found, "permalink_url")) or self.post_url(post_id))
+
+
+def _figures(node: dict[str, Any], *, in_posts: bool) -> PostInsights:
+    metrics = metric_values(node)
+    shares = node.get("shares")
+    # A post nobody shared has no `shares` field at all: that is a measured 0.
+    count = int(shares.get("count") or 0) if isinstance(shares, dict) else (0 if in_posts else None)
+    return PostInsights(
+        views=metrics.get("post_media_view"),
+        reach=metrics.get("post_total_media_view_unique"),
+        likes=summary_count(node, "reactions"),
+        comments=summary_count(node, "comments"),
+        shares=count,
+        clicks=metrics.get("post_clicks"),
+    )
 
 
 def _matching(listing: dict[str, Any], key: str, content: PostContent) -> dict[str, Any] | None:

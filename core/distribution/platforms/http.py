@@ -67,7 +67,18 @@ def error_for(status: int, body: str, headers: Mapping[str, str], *, label: str,
 def _limited(headers: Mapping[str, str], *, label: str, detail: str) -> PlatformError:
     if (until := daily_cap_reset(headers)) is not None:
         return QuotaExhausted(until, f"{label}'s daily posting limit for this account is used up.", detail=detail)
-    return RateLimited(detail=detail, retry_after=retry_after(headers))
+    return RateLimited(detail=detail, retry_after=retry_after(headers) or window_reset(headers))
+
+
+def window_reset(headers: Mapping[str, str]) -> float | None:
+    """Seconds until X's rate-limit window ends: X answers a 429 with `x-rate-limit-reset` (epoch seconds)
+    rather than `Retry-After`."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    try:
+        reset = datetime.fromtimestamp(int(lower["x-rate-limit-reset"]), UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
+    return max(0.0, (reset - utcnow()).total_seconds())
 
 
 def _reason(body: str) -> str:

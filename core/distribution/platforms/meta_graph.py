@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -27,7 +28,7 @@ import aiohttp
 from core.common import redaction
 from core.common.clock import utcnow
 from core.common.errors import RecastError
-from core.distribution.errors import ContentRejected, TokenRevoked
+from core.distribution.errors import ContentRejected, NotFound, PlatformError, RateLimited, TokenRevoked
 from core.distribution.platforms.http import call, graph_error_for
 from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import TokenSet
@@ -59,8 +60,12 @@ class MetaGraphClient:
         oauth_base: str = "https://www.facebook.com",
         version: str = "v23.0",
         timeout_s: float = 30.0,
+        usage_ceiling_percent: int = 80,
     ) -> None:
         self.app_id, self._secret = app_id, app_secret
+        # Analytics reads stop once Meta's usage headers say this share of the app's or the account's
+        # call budget is spent: the rest is publishing's (ANALYTICS_QUOTA_RESERVE_PERCENT).
+        self.usage_ceiling_percent = usage_ceiling_percent
         self.graph_base, self.oauth_base = graph_base.rstrip("/"), oauth_base.rstrip("/")
         self.version = version
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(10.0, timeout_s))
@@ -108,6 +113,48 @@ class MetaGraphClient:
         )
         data = json.loads(body) if body else {}
         return data if isinstance(data, dict) else {"data": data}
+
+    async def nodes(
+        self, session: aiohttp.ClientSession, token: str, ids: list[str], fields: str
+    ) -> dict[str, dict[str, Any]]:
+        """Several nodes in one call (`GET /?ids=a,b&fields=...`, at most `IDS_PER_CALL`), for analytics reads.
+        Meta refuses the whole call when one id is gone (code 803): then each is asked alone and the gone
+        ones are left out. Raises `RateLimited` when the usage headers pass `usage_ceiling_percent`, so the
+        part of the budget kept for publishing is not spent on figures."""
+        try:
+            return await self._nodes(session, token, ids, fields)
+        except NotFound:
+            if len(ids) == 1:
+                return {}
+        found: dict[str, dict[str, Any]] = {}
+        for node in ids:
+            try:
+                found |= await self._nodes(session, token, [node], fields)
+            except NotFound:
+                continue
+        return found
+
+    async def _nodes(
+        self, session: aiohttp.ClientSession, token: str, ids: list[str], fields: str
+    ) -> dict[str, dict[str, Any]]:
+        query = {"ids": ",".join(ids), "fields": fields, "appsecret_proof": self.proof(token)}
+        _, headers, body = await call(
+            session,
+            "GET",
+            self.url(""),
+            label=self.label,
+            errors=_gone_or_graph_error,
+            params=query,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        percent = usage_percent(headers)
+        if percent is not None and percent >= self.usage_ceiling_percent:
+            raise RateLimited(
+                detail=f"{self.label} usage at {percent}% of the call budget: the rest is kept for publishing",
+                retry_after=USAGE_WAIT_S,
+            )
+        data = json.loads(body) if body else {}
+        return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
     # ------------------------------------------------------------ OAuth
 
@@ -205,3 +252,74 @@ async def person_of(client: MetaGraphClient, session: aiohttp.ClientSession, tok
 def caption_of(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     return value if isinstance(value, str) else ""
+
+
+IDS_PER_CALL = 50  # Meta's limit on ids in one multiple-id read
+USAGE_WAIT_S = 3600.0  # Meta's app and Business Use Case budgets are rolling one-hour windows
+GRAPH_GONE = 803  # "Some of the aliases you requested do not exist"
+
+
+def _gone_or_graph_error(
+    status: int, body: str, headers: Mapping[str, str], *, label: str, creates: bool
+) -> PlatformError:
+    """`graph_error_for`, except that an id the Graph API doesn't have (803, or 100 with subcode 33) is
+    `NotFound`: the post was deleted, and collection stops asking for it."""
+    try:
+        error = json.loads(body).get("error") or {}
+        code, subcode = int(error.get("code") or 0), int(error.get("error_subcode") or 0)
+    except (ValueError, AttributeError, TypeError):
+        code = subcode = 0
+    if code == GRAPH_GONE or (code == 100 and subcode == 33):
+        return NotFound(detail=f"{label} answered {status}: {body[:200]}")
+    return graph_error_for(status, body, headers, label=label, creates=creates)
+
+
+def usage_percent(headers: Mapping[str, str]) -> int | None:
+    """The highest share (percent) of a call budget used, over `X-App-Usage` (the app's) and
+    `X-Business-Use-Case-Usage` (each business object's: Pages, Instagram accounts): `call_count`,
+    `total_time` and `total_cputime` each say a percent of their limit. None: no usage header."""
+    seen: list[int] = []
+    for name in ("X-App-Usage", "X-Business-Use-Case-Usage"):
+        raw = headers.get(name) or headers.get(name.lower())
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            continue
+        entries: list[Any] = (
+            [usage]
+            if name == "X-App-Usage"
+            else [e for v in (usage.values() if isinstance(usage, dict) else []) if isinstance(v, list) for e in v]
+        )
+        for entry in entries:
+            if isinstance(entry, dict):
+                for key in ("call_count", "total_time", "total_cputime"):
+                    try:
+                        seen.append(int(entry.get(key) or 0))
+                    except (TypeError, ValueError):
+                        continue
+    return max(seen) if seen else None
+
+
+def metric_values(node: dict[str, Any]) -> dict[str, int]:
+    """A node's `insights` edge as metric name -> lifetime value (a metric Meta has no data for yet is
+    absent: the figure stays unknown, never 0)."""
+    found: dict[str, int] = {}
+    edge = node.get("insights")
+    for metric in (edge.get("data") or []) if isinstance(edge, dict) else []:
+        values = metric.get("values") if isinstance(metric, dict) else None
+        value = (
+            values[-1].get("value") if isinstance(values, list) and values and isinstance(values[-1], dict) else None
+        )
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found[str(metric.get("name"))] = int(value)
+    return found
+
+
+def summary_count(node: dict[str, Any], edge: str) -> int | None:
+    """`<edge>.summary(total_count)`'s count (reactions, comments), None when the edge isn't there."""
+    value = node.get(edge)
+    summary = value.get("summary") if isinstance(value, dict) else None
+    count = summary.get("total_count") if isinstance(summary, dict) else None
+    return int(count) if isinstance(count, int) else None

@@ -294,7 +294,8 @@ async def test_disconnecting_revokes_only_the_page_posting_permission_as_the_app
         await session.commit()
     assert done.revoked_at_platform
     assert [path for method, path in meta.requests if method == "DELETE"] == [
-        f"{meta.user_id}/permissions/pages_manage_posts"
+        f"{meta.user_id}/permissions/pages_manage_posts",
+        f"{meta.user_id}/permissions/read_insights",
     ]
     assert "pages_manage_posts" not in meta.granted
     assert {"instagram_basic", "instagram_content_publish", "pages_show_list"} <= meta.granted

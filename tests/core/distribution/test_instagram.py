@@ -360,7 +360,11 @@ async def test_disconnecting_revokes_only_instagrams_own_permissions(
         await session.commit()
     assert done.revoked_at_platform
     deleted = [path for method, path in meta.requests if method == "DELETE"]
-    assert deleted == ["me/permissions/instagram_content_publish", "me/permissions/instagram_basic"]
+    assert deleted == [
+        "me/permissions/instagram_content_publish",
+        "me/permissions/instagram_basic",
+        "me/permissions/instagram_manage_insights",
+    ]
     # The Facebook connection of the same person keeps what it needs.
     assert {"pages_manage_posts", "pages_show_list", "pages_read_engagement"} <= meta.granted
     assert "instagram_content_publish" not in meta.granted
