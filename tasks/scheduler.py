@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from core.analytics.partitions import ensure_engagement_partitions
 from core.common.clock import utcnow
-from core.db.session import session_scope
+from core.db.session import maintenance_scope
 from core.deps import CoreDeps
 from core.work.admin import purge_finished
 from core.work.queue import WorkQueue
@@ -77,7 +77,7 @@ async def run_scheduler(
     while True:
         try:
             if time.monotonic() - last_partitions > 3600 or not last_partitions:
-                async with session_scope(deps.sessionmaker) as session:
+                async with maintenance_scope(deps.sessionmaker) as session:  # upkeep of every tenant's tables
                     await ensure_engagement_partitions(session=session, years_ahead=2)
                     await purge_finished(session, older_than=FINISHED_UNITS_KEPT)
                 last_partitions = time.monotonic()

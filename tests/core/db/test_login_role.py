@@ -8,14 +8,19 @@ import uuid
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.accounts.service import register_chat_user
-from core.db.session import as_maintenance, make_engine, make_sessionmaker, session_scope
+from core.analytics import snapshots
+from core.analytics.partitions import ensure_engagement_partitions
+from core.common.clock import utcnow
+from core.db.session import as_maintenance, maintenance_scope, make_engine, make_sessionmaker, session_scope
 from core.db.tenancy import tenant_session
+from core.work.models import WorkUnit
 from tests.analytics_rows import Piece, upload_with_drafts
+from tests.workers import drain, running_worker
 
 TENANT_TABLES = ("content_assets", "generated_content", "engagement_metrics", "brand_profiles", "usage_tracking")
 
@@ -118,3 +123,44 @@ async def test_the_partitions_of_engagement_metrics_are_not_a_way_round_the_poli
         async with login_sessionmaker() as session:
             with pytest.raises(DBAPIError, match="permission denied"):
                 await session.execute(text(f"SELECT count(*) FROM {partition}"))
+
+
+async def test_a_periodic_unit_runs_as_maintenance_and_sees_every_organization(
+    login_deps, engine: AsyncEngine, two_uploads: dict[str, tuple[uuid.UUID, uuid.UUID]], run_id: str
+) -> None:
+    today = utcnow().date()
+    async with make_sessionmaker(engine)() as owner:  # what the roll-up writes as the tables' owner
+        expected = await snapshots.roll_up(owner, today)
+        await owner.rollback()
+    async with login_deps.sessionmaker() as forgetful:  # the same code naming no one sees no one
+        assert await snapshots.roll_up(forgetful, today) == 0
+        await forgetful.rollback()
+    assert expected >= 2
+    async with running_worker(login_deps, f"recast-test-{run_id}-{uuid.uuid4().hex[:6]}") as worker:
+        await login_deps.enqueue("analytics.roll_up")  # as the scheduler submits it: nobody's session
+        await drain(worker)
+    async with make_sessionmaker(engine)() as owner:
+        unit = await owner.scalar(
+            select(WorkUnit).where(WorkUnit.kind == "analytics.roll_up").order_by(WorkUnit.created_at.desc())
+        )
+    assert unit is not None and unit.organization_id is None and unit.state == "succeeded"
+    assert unit.result is not None and unit.result["written"] == expected
+
+
+async def test_the_schedulers_partition_upkeep_runs_as_maintenance_under_the_login_role(
+    login_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    year = utcnow().year + 4
+    async with maintenance_scope(login_sessionmaker) as session:
+        await ensure_engagement_partitions(session=session, years_ahead=4)
+    async with login_sessionmaker() as session:
+        names = set(
+            await session.scalars(
+                text(
+                    "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'engagement_metrics'::regclass"
+                )
+            )
+        )
+        assert any(str(year) in name for name in names), names
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text(f"SELECT count(*) FROM {next(n for n in names if str(year) in n)}"))
