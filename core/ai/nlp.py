@@ -181,6 +181,14 @@ _FILLER_ANYWHERE = re.compile(
 _OPEN_CLAUSE = re.compile(r"^(?:when|if|because|although|though|while|since|unless|whether|once|as soon as)\b", re.I)
 _DANGLING_TAIL = re.compile(r"[\s,;:]+(?:and|but|or|because|which|the|a|an|aur|lekin)$", re.I)
 _LEAD_CONJUNCTION = re.compile(r"^(?:and|but|so|or|then|also|plus|aur)\s*,?\s+", re.IGNORECASE)
+# A spoken list's ordinal ('First, write for one person'): in print the bullet or the paragraph already says
+# it, and picked out of order ('Third, ...' above 'First, ...') it reads wrong. Only with its comma, so
+# 'First impressions matter' keeps its word.
+_LEAD_ORDINAL = re.compile(
+    r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth|fifth|next|finally|lastly|last of all|"
+    r"number (?:one|two|three|four|five)|step (?:one|two|three|four|five))\s*,\s+",
+    re.IGNORECASE,
+)
 
 
 def is_announcement(sentence: str) -> bool:
@@ -245,12 +253,25 @@ def leans_back(sentence: str) -> bool:
     return bool(toks) and (toks[0] in BACK_REFERENCES or (len(toks) > 1 and toks[1] in {"it", "they", "them"}))
 
 
+_POINTS_FORWARD = re.compile(
+    r"^(?:the|my|our|one|here'?s? (?:the|my))?\s*(?:secret|trick|key|answer|lesson|rule|point|truth|reason|thing)"
+    r"\s+(?:is|was)\s+(?:simple|easy|this|obvious|clear)[.:]?$|^here'?s (?:the thing|how|what|why)[.:]?$",
+    re.IGNORECASE,
+)
+
+
+def points_forward(sentence: str) -> bool:
+    """A teaser that only announces the next sentence ('The secret is simple.', "Here's the thing."): left
+    alone when that sentence is said elsewhere, it promises something the paragraph never gives."""
+    return bool(_POINTS_FORWARD.match(" ".join(sentence.split())))
+
+
 def repair_sentence(sentence: str) -> str | None:
     """A spoken sentence made fit for print, or None when it cannot be.
 
-    Drops fillers ('um', 'you know,', 'basically,'), stutters ('the the'), a leading 'And'/'So', trailing
-    ',.' and dangling conjunctions; then capitalises and ends it. Returns None for the talk's frame and for
-    what is still a fragment after repair.
+    Drops fillers ('um', 'you know,', 'basically,'), stutters ('the the'), a leading 'And'/'So' or list
+    ordinal ('Second, '), trailing ',.' and dangling conjunctions; then capitalises and ends it. Returns None
+    for the talk's frame and for what is still a fragment after repair.
     """
     text = " ".join(sentence.split())
     if not text or is_frame(text):
@@ -263,6 +284,7 @@ def repair_sentence(sentence: str) -> str | None:
         text = _FILLER_ANYWHERE.sub("", text)
         text = _FILLER_PREFIX.sub("", text.strip())
         text = _LEAD_CONJUNCTION.sub("", text.strip())
+        text = _LEAD_ORDINAL.sub("", text.strip())
     text = re.sub(r"\s+([,.!?;:])", r"\1", " ".join(text.split()))
     text = re.sub(r"^[,;:\-\s]+", "", text)
     text = re.sub(r"[\s,;:\-]+([.!?]*)$", r"\1", text)

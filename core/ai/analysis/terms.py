@@ -218,6 +218,9 @@ def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen: list[str] = [named] if named else []
     used: set[str] = {nlp.stem(t) for t in nlp.tokens(named) if nlp.is_content_word(t)}
+    # Nothing repeated: the subject of the talk's thesis ('Consistency beats talent'), if it states one.
+    if not scored and not chosen and (thesis := _thesis_subject(sentences)):
+        chosen.append(thesis)
     for _, _, key in scored:
         if used & set(key):
             continue
@@ -226,6 +229,23 @@ def key_phrases(sentences: Sequence[str], limit: int = 5) -> list[str]:
         if len(chosen) >= limit:
             break
     return chosen
+
+
+_THESIS = re.compile(
+    r"^(?P<subject>[A-Z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2})\s+(?:beats?|trumps|outperforms|matters more|wins|"
+    r"is (?:the (?:key|secret|answer|real)|everything|what matters))\b"
+)
+
+
+def _thesis_subject(sentences: Sequence[str]) -> str:
+    """The subject of the first claim of the form 'X beats Y' / 'X is the key ...' ('Consistency'), or ''."""
+    for sentence in sentences:
+        if nlp.is_frame(sentence) or not (match := _THESIS.match(sentence.strip())):
+            continue
+        words = match["subject"].split()
+        if all(nlp.is_content_word(w.lower()) for w in words) and not all(nlp.generic_word(w) for w in words):
+            return " ".join([words[0], *(w.lower() for w in words[1:])])
+    return ""
 
 
 def section_phrase(
@@ -246,6 +266,8 @@ def section_phrase(
                     key = tuple(stem for stem, _ in gram)
                     if len(set(key)) < size or set(key) & avoid or gram[-1][1].lower().endswith("ly"):
                         continue
+                    if any(w.lower() in lexicon.NUMBER_WORDS or w.isdigit() for _, w in gram):
+                        continue  # 'Hundred Posts' names a count, not what the section is about
                     counts.setdefault(key, set()).add(index)
                     shown.setdefault(key, " ".join(w if not w[1:].islower() else w.lower() for _, w in gram))
     best: tuple[float, str] = (0.0, "")

@@ -263,6 +263,8 @@ def _section_paragraphs(kit: Kit, sentences: Sequence[_Scored], reserved: Sequen
     for s in sentences:
         if any(nlp.same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
             dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
+            if texts and nlp.points_forward(texts[-1]):
+                texts.pop()  # 'The secret is simple.' announced what is now said elsewhere
             continue
         dropped = False
         texts.append(s[2])

@@ -124,6 +124,19 @@ def test_a_talk_about_consistency_on_linkedin_is_not_about_posts() -> None:
     assert "Consistency on LinkedIn" in draft.title and "#Posts" not in draft.hashtags
 
 
+def test_a_talk_that_repeats_no_subject_is_named_by_its_thesis_not_by_an_everyday_word() -> None:
+    # The demo talk: every point said once; 'posts' is its only repeated word (and Whisper adds one more).
+    from recast.commands import DEMO_TALK
+
+    text = " ".join(DEMO_TALK)
+    analysis = analyse_offline(text)
+    assert analysis.topics[0] == "Consistency"
+    draft = draft_for(text, "linkedin_post", analysis)
+    assert draft.hashtags[0] == "#Consistency" and "#posts" not in {t.lower() for t in draft.hashtags}
+    # A spoken list's ordinals do not open the hook or the bullets ('Third, ...' above 'First, ...').
+    assert not any(re.match(r"(First|Second|Third),", line) for line in printed_lines(draft)), draft.content_text
+
+
 def test_hinglish_talk_topics_and_hashtags_carry_no_hindi_function_words() -> None:
     text = (
         "Namaste dosto, aaj hum baat karenge personal finance ke baare mein. Sabse pehle, emergency fund banao, "
@@ -247,6 +260,10 @@ def test_the_score_keeps_its_reasons_with_the_draft() -> None:
         ("Good morning everyone, thank you for coming.", None),
         ("That's it, happy baking, and thank you for watching.", None),
         ("Let's talk about consistency on LinkedIn.", None),
+        ("First, write for one person, not for everyone.", "Write for one person, not for everyone."),
+        ("Third, reply to every comment in the first hour.", "Reply to every comment in the first hour."),
+        ("And finally, ask one question at the end.", "Ask one question at the end."),
+        ("First impressions matter more than you think.", "First impressions matter more than you think."),
     ],
 )
 def test_repair_sentence_writes_spoken_lines_for_print_or_drops_them(spoken: str, written: str | None) -> None:
