@@ -17,7 +17,7 @@ from core.accounts.confirmations import Claim, DeletionConfirmations, ExportSlot
 from core.billing import usage as billing_usage
 from core.common.clock import local_time
 from core.content import service as content
-from core.db.session import acting_for, session_scope
+from core.db.session import maintenance_scope
 from core.deps import CoreDeps
 from core.pipeline import progress
 from core.repurposing import drafting
@@ -229,11 +229,10 @@ def _delete_handlers(router: Router) -> None:
         try:
             user = await current_user(session, query.from_user)
             # Deleting an account removes the tenant itself (its organization, the owner its audit rows
-            # would belong to), so it runs as the tables' owner, in a session of its own, on the request
-            # of the creator identified above. Committed before anything is said.
-            with acting_for(None):
-                async with session_scope(deps.sessionmaker) as owner_session:
-                    report = await deletion.delete_account(session=owner_session, user_id=user.id)
+            # would belong to), so it runs as maintenance, in a session of its own, on the request of the
+            # creator identified above. Committed before anything is said.
+            async with maintenance_scope(deps.sessionmaker) as owner_session:
+                report = await deletion.delete_account(session=owner_session, user_id=user.id)
         except BaseException:
             await confirmations.release(subject)
             raise

@@ -77,12 +77,25 @@ async def test_a_creator_goes_from_start_to_approved_drafts_with_the_login_role(
         tg.user_sends_command(CREATOR, "history")
         history = await tg.wait_for_message(CREATOR, contains="Your recent uploads", timeout=10)
 
+        async with owner() as s:
+            identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(CREATOR)))
+            assert identity is not None
+            user_id = identity.user_id
+            drafts = (await s.scalars(select(GeneratedContent).where(GeneratedContent.user_id == user_id))).all()
+            approved = (await s.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "approved"))).all()
+        assert len(drafts) >= 4
+        assert any(a.generated_content_id in {d.id for d in drafts} for a in approved)
+        assert "Uploads: 1 of" in usage.content and "AI credits: 6 of" in usage.content  # charged once
+        assert "talk · text file" in history.content
+
+        # /export, then /delete_account: the deletion removes the tenant itself, so it runs as maintenance.
+        tg.user_sends_command(CREATOR, "export")
+        await tg.wait_for(lambda c: c.method == "sendDocument", timeout=30)
+        tg.user_sends_command(CREATOR, "delete_account")
+        ask = await tg.wait_for_message(CREATOR, contains="Delete", timeout=10)
+        tg.user_presses_button(CREATOR, ask.message_id, ask.callback_data[0])
+        done = await tg.wait_for_message(CREATOR, contains="Done — your Recast account is deleted", timeout=30)
+    assert "1 upload," in done.content
     async with owner() as s:
-        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(CREATOR)))
-        assert identity is not None
-        drafts = (await s.scalars(select(GeneratedContent).where(GeneratedContent.user_id == identity.user_id))).all()
-        approved = (await s.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "approved"))).all()
-    assert len(drafts) >= 4
-    assert any(a.generated_content_id in {d.id for d in drafts} for a in approved)
-    assert "Uploads: 1 of" in usage.content and "AI credits: 6 of" in usage.content  # charged once, as the owner
-    assert "talk · text file" in history.content
+        assert await s.scalar(select(ChatIdentity).where(ChatIdentity.external_user_id == str(CREATOR))) is None
+        assert not (await s.scalars(select(GeneratedContent).where(GeneratedContent.user_id == user_id))).all()
