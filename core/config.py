@@ -58,7 +58,12 @@ class Settings(BaseSettings):
     openai_chat_model: str = "gpt-4o-mini"
     openai_transcribe_model: str = "whisper-1"
     openai_embedding_model: str = "text-embedding-3-small"
-    whisper_model: str = Field(default="packaged:tiny.en", description="Local model: a path or packaged:tiny.en")
+    whisper_model: str = Field(
+        default="packaged:tiny.en", description="Local model: packaged:tiny.en, packaged:base, auto or a path"
+    )
+    whisper_language: str | None = Field(
+        default=None, description="ISO 639-1 code the talks are in (e.g. hi); unset = detected by the model"
+    )
     link_download_max_mb: int = Field(default=500, description="Largest video Recast downloads from a link")
     link_allow_private_networks: bool = Field(
         default=False, description="Fetch links to private/local addresses too (off: public addresses only)"

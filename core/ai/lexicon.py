@@ -170,7 +170,10 @@ HINDI_MARKERS: frozenset[str] = words(
 HINGLISH_FUNCTION_WORDS: frozenset[str] = HINDI_MARKERS | words(
     "aaj hum baat karenge karte ke ki ka ko se mein baare yeh woh lo le liye tak jata jaata jati hota hoti ho "
     "bas itna pasand aaya milte sabse pehle doosri doosra kam alag hamesha chahiye jaana mehenga banao rakho "
-    "wala wali wale namaste haan ek do teen pe par hi tha thi the gaya gayi apna apni aapka mera meri"
+    "wala wali wale namaste haan ek do teen pe par hi tha thi the gaya gayi apna apni aapka mera meri "
+    # as core.ai.transliteration spells Devanagari ("क्यों" → "kyon", "उसको" → "usako")
+    "kyon ham usako usaka usake unake unaka unako aapako aapaki aapake doston har chahe na jab tab aata "
+    "aati lagata lagati dekhate dekho karen kare apane apani uthana main"
 )
 
 # Words about the talk's structure, not its subject: never a topic or a hashtag on their own.

@@ -27,7 +27,7 @@ class AIProviders:
 def build_ai_providers(settings: Settings) -> AIProviders:
     if settings.openai_api_key is None:
         return AIProviders(
-            transcriber=LocalWhisperTranscriber(settings.whisper_model),
+            transcriber=LocalWhisperTranscriber(settings.whisper_model, language=settings.whisper_language),
             analyser=OfflineAnalyser(),
             writer=OfflineWriter(),
             embedder=LocalMiniLMEmbedder(),

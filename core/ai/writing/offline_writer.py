@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from core.ai import nlp
+from core.ai import nlp, transliteration
 from core.ai.analysis.results import ContentAnalysisResult
 from core.ai.analysis.terms import section_phrase
 from core.ai.writing.hashtags import rank_hashtags
@@ -380,9 +380,31 @@ _BUILDERS = {
 }
 
 
+def _latin(value: Any) -> Any:
+    if isinstance(value, str):
+        return transliteration.to_latin(value)
+    if isinstance(value, list):
+        return [_latin(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _latin(v) for k, v in value.items()}
+    return value
+
+
+def _hinglish_in_latin(request: DraftRequest) -> DraftRequest:
+    """A Hinglish talk is written in Latin script with the hinglish tone, even when Whisper heard Devanagari."""
+    if request.analysis.language != "hi-Latn" and not transliteration.is_hinglish(request.transcript):
+        return request
+    analysis = type(request.analysis).model_validate(_latin(request.analysis.model_dump()))
+    analysis = analysis.model_copy(update={"language": "hi-Latn"})
+    brand = request.brand.model_copy(update={"tone_preset": "hinglish"})
+    return request.model_copy(
+        update={"transcript": transliteration.to_latin(request.transcript), "analysis": analysis, "brand": brand}
+    )
+
+
 def write_offline(request: DraftRequest) -> Draft:
     """Write a draft deterministically from the transcript and its analysis."""
-    return _BUILDERS[request.output_format](build_kit(request))
+    return _BUILDERS[request.output_format](build_kit(_hinglish_in_latin(request)))
 
 
 class OfflineWriter:
