@@ -173,7 +173,10 @@ HINGLISH_FUNCTION_WORDS: frozenset[str] = HINDI_MARKERS | words(
     "wala wali wale namaste haan ek do teen pe par hi tha thi the gaya gayi apna apni aapka mera meri "
     # as core.ai.transliteration spells Devanagari ("क्यों" → "kyon", "उसको" → "usako")
     "kyon ham usako usaka usake unake unaka unako aapako aapaki aapake doston har chahe na jab tab aata "
-    "aati lagata lagati dekhate dekho karen kare apane apani uthana main"
+    "aati lagata lagati dekhate dekho karen kare apane apani uthana main "
+    "kee kaa hee kyunki kyonki hain hai nahi nahin aur lekin bhi toh to jo vah yah ise use inhe unhe "
+    "banate banata banati bante hote aate kaise kya kab kahan kijiye keejie dijiye deejie lie gae gaye "
+    "sabase pahale pehli pahali doosari teesari teesri baat log cheez asali asli zyaadaatar zyadatar"
 )
 
 # Words about the talk's structure, not its subject: never a topic or a hashtag on their own.

@@ -159,6 +159,7 @@ _FRAME = re.compile(
     r"|enjoy the rest of|that'?s (?:it|all)(?: from me| for today| for now)?[,.!]|you'?ve been a (?:great|wonderful)"
     r"|happy (?:baking|coding|cooking|writing|learning)[,.! ]|(?:like|subscribe|share) (?:karo|kijiye|kar do)"
     r"|milte hain|bas itna hi|don'?t forget to (?:like|subscribe)|hit (?:the )?(?:like|subscribe)"
+    r"|dhanya?vaa?d|shukriya|thank you dosto"
     r"|that'?s kind of it|i guess that'?s)",
     re.IGNORECASE,
 )
@@ -168,6 +169,8 @@ _META = re.compile(
     r"(?:let'?s talk about|let me (?:start|talk|tell)|i (?:guess (?:i )?)?(?:want|wanted|would like|am going|"
     r"'m going) to (?:talk|share|speak|explain|tell)|"
     r"(?:i|we) (?:will |'ll |are going to )?(?:explain|talk about|look at|explore)|aaj hum|"
+    r"aaj (?:main|mai|hum|ham) (?:aapko |aapako |aap sabko )?(?:bataa?o?o?n?ga|bataunga|bataenge|bataayenge|"
+    r"baat kar(?:enge|unga|oonga)|samjhaa?unga)|"
     r"namaste|the question was|okay,? let me|(?:the |my )?(?:first|second|third|fourth|fifth|next|last|final|"
     r"other) (?:lesson|tip|point|thing|step|rule)s? (?:is|are|was) about\b)",
     re.IGNORECASE,
@@ -186,7 +189,8 @@ _LEAD_CONJUNCTION = re.compile(r"^(?:and|but|so|or|then|also|plus|aur)\s*,?\s+",
 # 'First impressions matter' keeps its word.
 _LEAD_ORDINAL = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth|fifth|next|finally|lastly|last of all|"
-    r"number (?:one|two|three|four|five)|step (?:one|two|three|four|five))\s*,\s+",
+    r"number (?:one|two|three|four|five)|step (?:one|two|three|four|five)|"
+    r"(?:sab(?:a)?se )?(?:pehli|pahali|pehla|pahala|doosari|doosri|dusri|teesari|teesri|tisri|aakhiri) baat)\s*,\s+",
     re.IGNORECASE,
 )
 

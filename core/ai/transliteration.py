@@ -26,12 +26,90 @@ _VIRAMA, _NUKTA, _ANUSVARA, _CHANDRABINDU, _VISARGA = "्", "़", "ं", "ँ"
 _DIGITS = {chr(0x0966 + n): str(n) for n in range(10)}
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _WORD = re.compile(r"[\u0900-\u097F]+")
-_COMMON = {"है": "hai", "हैं": "hain", "में": "mein", "मैं": "main", "नहीं": "nahi", "यह": "yeh", "वह": "woh"}
+_COMMON = {  # fmt: skip
+    "है": "hai",
+    "हैं": "hain",
+    "में": "mein",
+    "मैं": "main",
+    "नहीं": "nahi",
+    "यह": "yeh",
+    "वह": "woh",
+    "की": "ki",
+    "के": "ke",
+    "का": "ka",
+    "को": "ko",
+    "से": "se",
+    "पर": "par",
+    "और": "aur",
+    "भी": "bhi",
+    "ही": "hi",
+    "तो": "toh",
+    "क्योंकि": "kyunki",
+    "लिए": "liye",
+    "सबसे": "sabse",
+    "पहले": "pehle",
+    "पहली": "pehli",
+    "दूसरी": "doosri",
+    "तीसरी": "teesri",
+    "कीजिए": "kijiye",
+    "दीजिए": "dijiye",
+    "अपनी": "apni",
+    "अपने": "apne",
+    "अपना": "apna",
+    "आपको": "aapko",
+    "हम": "hum",
+}
+# English words Hindi speakers use, as they are written in Latin script ('सोशल मीडिया' is 'social media',
+# not 'soshal meediya').
+_LOANWORDS = {
+    "सोशल": "social",
+    "मीडिया": "media",
+    "बिज़नेस": "business",
+    "बिजनेस": "business",
+    "वीडियो": "video",
+    "पोस्ट": "post",
+    "पोस्ट्स": "posts",
+    "कमेंट": "comment",
+    "कमेंट्स": "comments",
+    "फॉलोअर्स": "followers",
+    "फॉलोवर्स": "followers",
+    "ऑर्डर": "order",
+    "ऑर्डर्स": "orders",
+    "बेकरी": "bakery",
+    "कंटेंट": "content",
+    "ब्रांड": "brand",
+    "मार्केटिंग": "marketing",
+    "ऑनलाइन": "online",
+    "इंस्टाग्राम": "Instagram",
+    "लिंक्डइन": "LinkedIn",
+    "यूट्यूब": "YouTube",
+    "चैनल": "channel",
+    "क्लाइंट": "client",
+    "क्लाइंट्स": "clients",
+    "प्राइस": "price",
+    "टिप्स": "tips",
+    "रील": "reel",
+    "रील्स": "reels",
+    "ऐप": "app",
+    "वेबसाइट": "website",
+    "ईमेल": "email",
+    "डिजिटल": "digital",
+    "स्टार्टअप": "startup",
+    "फाउंडर": "founder",
+    "प्रोडक्ट": "product",
+    "कस्टमर": "customer",
+    "कस्टमर्स": "customers",
+    "सेल्स": "sales",
+    "टीम": "team",
+    "प्लान": "plan",
+}
 
 
 def _word(word: str) -> str:  # noqa: PLR0912 - one branch per kind of Devanagari sign
     if word in _COMMON:
         return _COMMON[word]
+    if word in _LOANWORDS:
+        return _LOANWORDS[word]
     out: list[str] = []
     pending_a = False  # a consonant waiting for its inherent 'a'
     i = 0

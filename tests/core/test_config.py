@@ -13,8 +13,9 @@ from recast import commands
 from recast.cli import main
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-# Read straight from the environment, not through Settings: the ffmpeg lookup runs before any Settings exist.
-PROCESS_LEVEL = {"FFMPEG_BINARY"}
+# Read straight from the environment, not through Settings: the ffmpeg lookup runs before any Settings exist;
+# `recast db login-role` reads the password from the variable `--password-env` names (this one by default).
+PROCESS_LEVEL = {"FFMPEG_BINARY", "RECAST_LOGIN_PASSWORD"}
 
 
 def _readme_variables() -> set[str]:

@@ -125,8 +125,9 @@ def analyse_offline(
       instagram = 0.35 E + 0.30 Q + 0.20 S + 0.15 'you' score; youtube = 0.45 H + 0.25 E + 0.30 engagement;
       blog = 0.40 min(100, W/8) + 0.35 seo + 0.25 min(100, 25 x topics).
     """
-    if transliteration.is_hinglish(transcript):
-        # Hinglish is written in Latin script: analyse (and quote) it the way the drafts will print it.
+    if transliteration.has_devanagari(transcript):
+        # Hindi and Hinglish are written in Latin script (Romanised Hindi, as most Indian creators post):
+        # analyse (and quote) the talk the way the drafts will print it.
         transcript = transliteration.to_latin(transcript)
         sentences = [
             (transliteration.to_latin(t.text), t.start, t.end)

@@ -391,8 +391,9 @@ def _latin(value: Any) -> Any:
 
 
 def _hinglish_in_latin(request: DraftRequest) -> DraftRequest:
-    """A Hinglish talk is written in Latin script with the hinglish tone, even when Whisper heard Devanagari."""
-    if request.analysis.language != "hi-Latn" and not transliteration.is_hinglish(request.transcript):
+    """A Hindi or Hinglish talk is written in Latin script with the hinglish tone, even when Whisper heard it
+    in Devanagari."""
+    if request.analysis.language != "hi-Latn" and not transliteration.has_devanagari(request.transcript):
         return request
     analysis = type(request.analysis).model_validate(_latin(request.analysis.model_dump()))
     analysis = analysis.model_copy(update={"language": "hi-Latn"})

@@ -23,7 +23,7 @@ PURE_HINDI = "नमस्ते दोस्तों। आज मैं आ�
 
 def test_devanagari_words_are_written_the_way_hinglish_is_typed() -> None:
     assert to_latin("आज हम बात करेंगे कि content में consistency क्यों important है।") == (
-        "Aaj ham baat karenge ki content mein consistency kyon important hai."
+        "Aaj hum baat karenge ki content mein consistency kyon important hai."
     )
     assert to_latin("सुबह जल्दी उठना ज़रूरी है") == "Subah jaldi uthana zaroori hai"
     assert to_latin("हर हफ्ते। एक post करो।") == "Har hafte. Ek post karo."
@@ -72,3 +72,33 @@ def test_an_analysis_made_on_devanagari_still_gives_latin_drafts() -> None:
         )
     )
     assert not has_devanagari(draft.content_text + draft.caption + draft.title)
+
+
+HINDI_TALK = (
+    "आज मैं आपको बताऊँगा कि छोटे बिज़नेस के लिए सोशल मीडिया पर ग्राहक कैसे बनते हैं। सबसे पहली बात, हर दिन एक ही"
+    " समय पर पोस्ट कीजिए, क्योंकि ग्राहक आदत से आते हैं। दूसरी बात, अपनी दुकान की असली कहानी दिखाइए, महंगे विज्ञापन"
+    " की ज़रूरत नहीं है। जब मैंने अपनी बेकरी की सुबह की वीडियो डालनी शुरू की, तो तीन महीने में ऑर्डर दोगुने हो गए।"
+    " तीसरी बात, हर कमेंट का जवाब पहले घंटे में दीजिए, क्योंकि बातचीत से भरोसा बनता है। ज़्यादातर लोग फॉलोअर्स गिनते"
+    " हैं, लेकिन असली चीज़ भरोसा है। याद रखिए, सोशल मीडिया पर ग्राहक भरोसे से बनते हैं, विज्ञापन से नहीं। धन्यवाद दोस्तों।"
+)
+
+
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+def test_a_pure_hindi_talk_gets_complete_romanised_drafts_without_its_frame(output_format: OutputFormat) -> None:
+    from core.ai import lexicon, nlp
+
+    analysis = analyse_offline(HINDI_TALK)
+    assert analysis.language == "hi-Latn" and not has_devanagari(" ".join(analysis.topics))
+    draft = write_offline(
+        DraftRequest(
+            output_format=output_format, transcript=HINDI_TALK, analysis=analysis, brand=BrandVoice(name="Meera")
+        )
+    )
+    text = draft.content_text
+    assert not has_devanagari(text) and len(nlp.split_sentences(text)) >= 4
+    assert "social media" in text.lower() and "soshal" not in text.lower()  # loanwords as they are typed
+    lowered = text.lower()
+    assert "bataaoonga" not in lowered and "dhanyavaad" not in lowered  # the talk's frame stays out
+    assert "doosari baat," not in lowered and "teesari baat," not in lowered  # spoken ordinals dropped
+    tags = {t.lstrip("#").lower() for t in draft.hashtags}
+    assert not tags & {w.replace(" ", "") for w in lexicon.HINGLISH_FUNCTION_WORDS}, draft.hashtags
