@@ -42,7 +42,13 @@ def library_hashtags(library: Sequence[LibraryTag], keywords: Sequence[str], lim
         return (-overlap, 0 if tag.own else 1, -tag.performance, name)
 
     ranked = [tag for tag in sorted(library, key=score) if score(tag)[0] < 0]
-    own = [re.sub(r"[^a-z0-9]", "", k.lower()) for k in keywords[:6]]
+    # The content's own keywords make tags only as `rank_hashtags` lets them: a phrase or a name, or a single
+    # word rare in English in all its forms ('#posts' and '#conversations' say nothing a reader can follow).
+    own = [
+        re.sub(r"[^a-z0-9]", "", k.lower())
+        for k in keywords[:6]
+        if " " in k.strip() or not k.islower() or max(nlp.zipf(k), nlp.zipf(nlp.stem(k))) <= 4.0
+    ]
     tags: list[str] = []
     for tag in [t for t in own if 3 <= len(t) <= 30] + [r.name.lower() for r in ranked]:
         if tag not in tags:
