@@ -367,15 +367,17 @@ class Interaction:
     change: tuple[str, str] | None = None
 
 
-async def record_interactions(session: AsyncSession, interactions: Sequence[Interaction]) -> int:
+async def record_interactions(
+    session: AsyncSession, interactions: Sequence[Interaction], *, repeats: list[Interaction] | None = None
+) -> int:
     """Move the counters webhooks report on the latest figures of the posts they name, in the caller's
     transaction: per draft and platform one new `engagement_metrics` row, the newest one with the counters
     moved (the next collection's reading, cumulative from the platform, supersedes it), then the draft's
     latest figures. The post's row is locked first, so concurrent deliveries and a collection's stage
     write on the same post queue instead of losing an increment; then a change that names itself
     (`Interaction.change`) is counted only if its receipt is new, so a change Meta sends again in another
-    delivery moves nothing. The posts matched; unknown ones are skipped (not ours, or not published through
-    Recast)."""
+    delivery moves nothing (and is added to `repeats`, when given). The posts moved; unknown ones are
+    skipped (not ours, or not published through Recast)."""
     moved: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for item in interactions:
         if item.counter not in ("comments", "likes"):
@@ -395,6 +397,8 @@ async def record_interactions(session: AsyncSession, interactions: Sequence[Inte
         if post is None or post.generated_content_id is None:
             continue
         if item.change is not None and not await _first_receipt(session, item.platform, *item.change):
+            if repeats is not None:
+                repeats.append(item)
             continue  # this change was counted from an earlier delivery
         moved[(post.generated_content_id, item.platform)][item.counter] += item.delta
     now = utcnow()

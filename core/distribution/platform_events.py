@@ -70,9 +70,17 @@ async def process(
 async def _engagement(
     session: AsyncSession, interactions: list[Interaction]
 ) -> tuple[EventStatus, str | None, list[uuid.UUID]]:
-    posts = await record_interactions(session, interactions)
+    repeats: list[Interaction] = []
+    posts = await record_interactions(session, interactions, repeats=repeats)
+    again = f"; {len(repeats)} already counted from an earlier delivery" if repeats else ""
     if posts:
-        return EventStatus.PROCESSED, f"{len(interactions)} interaction(s) on {posts} post(s)", []
+        return EventStatus.PROCESSED, f"{len(interactions) - len(repeats)} interaction(s) on {posts} post(s){again}", []
+    if repeats:
+        return (
+            EventStatus.PROCESSED,
+            f"nothing new: {len(repeats)} change(s) already counted from an earlier delivery",
+            [],
+        )
     return EventStatus.IGNORED, "no post of ours named", []
 
 
