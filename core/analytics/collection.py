@@ -11,7 +11,12 @@ row in one statement together with the stage's advance. The advance is a compare
 a stage is written once however many runs overlap: exactly once in effect.
 `generated_content`'s view/like/comment/share/engagement-rate columns then hold the sum of the latest
 figure on each platform. Platform webhooks (Meta's comments and reactions) move the same figures between
-readings through `record_interactions`.
+readings through `record_interactions`, each change once (`platform_change_receipts`).
+
+A connection whose token lacks the insights permission (its granted scopes don't list it, or the platform
+answers `PermissionMissing`) is marked once (`insights_blocked_at`), its owner told once through the outbox,
+and its posts parked (stage kept, no due time) until a reconnect clears the mark and `resume_parked` makes
+them due again.
 """
 
 from __future__ import annotations
