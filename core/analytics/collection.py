@@ -225,7 +225,8 @@ def permission_message(
     would connect the person's own account)."""
     name = label(connection.platform)
     account = connection.platform_username or connection.platform_user_id or "your account"
-    wanted = " and ".join(f"`{p}`" for p in permissions) or "the insights permission"
+    code = "`" if chat.provider == "slack" else ""  # Slack shows code; Telegram messages are plain text
+    wanted = " and ".join(f"{code}{p}{code}" for p in permissions) or "the insights permission"
     one_more = "one more permission" if len(permissions) <= 1 else "more permissions"
     text = f"{name} figures for {account} need {one_more} ({wanted}): "
     buttons: list[list[Button]] = []
@@ -233,7 +234,7 @@ def permission_message(
         text += f"send `/recast connect {connection.platform}` here to reconnect"
     elif connection.client_account_id is not None:
         where = f"{client_name}'s" if client_name else "the client's"
-        text += f"send `/recast connect {connection.platform}` in {where} Slack channel to reconnect"
+        text += f"send /recast connect {connection.platform} in {where} Slack channel to reconnect"
     else:
         text += f"send /connect {connection.platform} to reconnect"
         buttons = [[Button(f"Reconnect {name}", ConnectAction(Platform(connection.platform)))]]

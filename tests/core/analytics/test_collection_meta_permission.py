@@ -105,7 +105,7 @@ async def test_an_instagram_connection_granted_before_insights_is_told_once_park
     assert (await _connection(meta_deps, connection.id)).insights_blocked_at is not None
     [told] = _told(meta_deps, creator.chat)
     assert told.startswith(
-        "Instagram figures for @asha.builds need one more permission (`instagram_manage_insights`): "
+        "Instagram figures for @asha.builds need one more permission (instagram_manage_insights): "
         "send /connect instagram to reconnect"
     )
     [message] = [m for c, m in meta_deps.notifier.sent if c == creator.chat and m.text == told]  # type: ignore[attr-defined]
@@ -151,7 +151,7 @@ async def test_a_facebook_page_refused_insights_with_code_10_is_told_once_and_no
     assert len(meta.ids_reads) == 1  # asked once, refused with (#10)
     assert (await _post(meta_deps, first)).metrics_due_at is None
     [told] = _told(meta_deps, creator.chat)
-    assert "Facebook figures for" in told and "(`read_insights`): send /connect facebook to reconnect" in told
+    assert "Facebook figures for" in told and "(read_insights): send /connect facebook to reconnect" in told
 
     await _live(meta_deps, creator.user_id, connection, meta.add_page_post("Second one"))
     again = await collect_metrics(meta_deps)
@@ -164,33 +164,45 @@ async def test_a_facebook_page_refused_insights_with_code_10_is_told_once_and_no
     assert resumed["written"] == 2 and resumed["parked"] == 0
 
 
-async def test_a_client_accounts_instagram_without_insights_is_told_in_the_clients_slack_channel(
-    meta_deps: CoreDeps, meta: FakeMeta
-) -> None:
-    team, channel = f"T{uuid.uuid4().hex[:9].upper()}", "C0BAKERY"
-    async with meta_deps.sessionmaker() as session:
+async def _client_connection(
+    deps: CoreDeps, meta: FakeMeta, owner_chat: str, *, channel: tuple[str, str] | None
+) -> tuple[uuid.UUID, PlatformConnection]:
+    """An agency owner (Telegram chat `owner_chat`), a client account, optionally its Slack channel, and the
+    client's Instagram connected before the insights permission was asked for."""
+    async with deps.sessionmaker() as session:
         owner = User(email=f"agency-{uuid.uuid4().hex[:8]}@example.com", password_hash="!x", full_name="Meera")
         session.add(owner)
         await session.flush()
-        session.add(ChatIdentity(provider="telegram", external_user_id="6710001", chat_id="6710001", user_id=owner.id))
+        identity = ChatIdentity(provider="telegram", external_user_id=owner_chat, chat_id=owner_chat, user_id=owner.id)
+        session.add(identity)
         org = Organization(name="Loud Agency", slug=f"loud-{uuid.uuid4().hex[:8]}", owner_id=owner.id, type="agency")
         session.add(org)
         await session.flush()
         client = ClientAccount(organization_id=org.id, name="Crumb Bakery", slug=f"crumb-{uuid.uuid4().hex[:6]}")
         session.add(client)
-        session.add(SlackWorkspace(team_id=team, organization_id=org.id))
         await session.flush()
-        session.add(SlackChannel(team_id=team, channel_id=channel, client_account_id=client.id))
+        if channel is not None:
+            session.add(SlackWorkspace(team_id=channel[0], organization_id=org.id))
+            await session.flush()
+            session.add(SlackChannel(team_id=channel[0], channel_id=channel[1], client_account_id=client.id))
         connection = await connections.save_connection(
             session,
-            meta_deps.settings,
+            deps.settings,
             platform=Platform.INSTAGRAM,
             owner=Owner(owner.id, client.id, org.id),
             account=Account(f"{meta.ig_user_id}@crumb-person", "@crumb.bakes", kind="business"),
             tokens=TokenSet(meta.app_token, None, utcnow() + timedelta(days=50), ["instagram_basic"]),
         )
         await session.commit()
-    await _live(meta_deps, owner.id, connection, meta.add_media("Sourdough Sunday"))
+        return owner.id, connection
+
+
+async def test_a_client_accounts_instagram_without_insights_is_told_in_the_clients_slack_channel(
+    meta_deps: CoreDeps, meta: FakeMeta
+) -> None:
+    team, channel = f"T{uuid.uuid4().hex[:9].upper()}", "C0BAKERY"
+    owner_id, connection = await _client_connection(meta_deps, meta, "6710001", channel=(team, channel))
+    await _live(meta_deps, owner_id, connection, meta.add_media("Sourdough Sunday"))
 
     report = await collect_metrics(meta_deps)
 
@@ -202,3 +214,23 @@ async def test_a_client_accounts_instagram_without_insights_is_told_in_the_clien
         "send `/recast connect instagram` here to reconnect"
     )
     assert _told(meta_deps, ChatRef("telegram", "6710001")) == []  # the channel is where its team reconnects
+
+
+async def test_a_client_account_without_a_channel_is_told_in_the_owners_chat_to_reconnect_from_slack(
+    meta_deps: CoreDeps, meta: FakeMeta
+) -> None:
+    owner_id, connection = await _client_connection(meta_deps, meta, "6710002", channel=None)
+    await _live(meta_deps, owner_id, connection, meta.add_media("Rye on Mondays"))
+
+    report = await collect_metrics(meta_deps)
+
+    assert report["parked"] == 1
+    chat = ChatRef("telegram", "6710002")
+    [told] = _told(meta_deps, chat)
+    assert told.startswith(
+        "Instagram figures for @crumb.bakes need one more permission (instagram_manage_insights): "
+        "send /recast connect instagram in Crumb Bakery's Slack channel to reconnect"
+    )
+    # No Telegram Reconnect button: it would connect the owner's own Instagram, not the client's.
+    [message] = [m for c, m in meta_deps.notifier.sent if c == chat and m.text == told]  # type: ignore[attr-defined]
+    assert message.buttons == []
