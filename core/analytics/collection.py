@@ -198,7 +198,7 @@ async def _tell_permission_missing(
     session: AsyncSession, connection: PlatformConnection, permissions: tuple[str, ...]
 ) -> list[uuid.UUID]:
     """Mark the connection blocked and tell its owner, once: the compare-and-set on `insights_blocked_at`
-    makes overlapping runs tell them once, and a reconnect clears it (`connections.save_connection`)."""
+    makes overlapping runs tell them once, and a reconnect clears it (`connect.finish_connect`)."""
     now = utcnow()
     marked = await session.scalar(
         update(PlatformConnection)

@@ -79,7 +79,6 @@ async def save_connection(
         "status": ConnectionStatus.ACTIVE,
         "status_reason": None,
         "owner_told_at": None,
-        "insights_blocked_at": None,  # a new sign-in asked for the insights permissions again
     }
     refreshed = {k: v for k, v in values.items() if k not in ("platform", "platform_user_id", "user_id")}
     stmt = (

@@ -234,3 +234,18 @@ async def test_a_client_account_without_a_channel_is_told_in_the_owners_chat_to_
     # No Telegram Reconnect button: it would connect the owner's own Instagram, not the client's.
     [message] = [m for c, m in meta_deps.notifier.sent if c == chat and m.text == told]  # type: ignore[attr-defined]
     assert message.buttons == []
+
+
+async def test_reconnecting_an_account_that_was_never_blocked_leaves_its_uncollected_posts_alone(
+    meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
+) -> None:
+    connection = await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+    legacy = await _live(meta_deps, creator.user_id, connection, meta.add_page_post("Before collection existed"))
+    async with meta_deps.sessionmaker() as session:  # published before collection began: never due
+        await session.execute(update(ScheduledPost).where(ScheduledPost.id == legacy).values(metrics_due_at=None))
+        await session.commit()
+
+    await connect_meta(meta_deps, meta, creator, Platform.FACEBOOK)
+
+    assert (await _post(meta_deps, legacy)).metrics_due_at is None
+    assert not any("Figures are collected again" in t for t in sent_texts(meta_deps, creator.chat))
