@@ -11,7 +11,12 @@ row in one statement together with the stage's advance. The advance is a compare
 a stage is written once however many runs overlap: exactly once in effect.
 `generated_content`'s view/like/comment/share/engagement-rate columns then hold the sum of the latest
 figure on each platform. Platform webhooks (Meta's comments and reactions) move the same figures between
-readings through `record_interactions`.
+readings through `record_interactions`, each change once (`platform_change_receipts`).
+
+A connection whose token lacks the insights permission (its granted scopes don't list it, or the platform
+answers `PermissionMissing`) is marked once (`insights_blocked_at`), its owner told once through the outbox,
+and its posts parked (stage kept, no due time) until a reconnect clears the mark and `resume_parked` makes
+them due again.
 """
 
 from __future__ import annotations
@@ -28,15 +33,25 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.accounts.models import ClientAccount
 from core.analytics.models import EngagementMetric
 from core.common.clock import utcnow
 from core.config import Settings
 from core.distribution import connections, quotas
 from core.distribution.clients import configured_clients
-from core.distribution.errors import PlatformError, RateLimited, TokenRevoked
-from core.distribution.models import ConnectionStatus, PlatformConnection, PostStatus, ScheduledPost
-from core.distribution.platforms.names import Platform
+from core.distribution.errors import PermissionMissing, PlatformError, RateLimited, TokenRevoked
+from core.distribution.models import (
+    ConnectionStatus,
+    PlatformChangeReceipt,
+    PlatformConnection,
+    PostStatus,
+    ScheduledPost,
+)
+from core.distribution.notices import owner_chats
+from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import InsightsClient, PostInsights
+from core.notify import outbox
+from core.notify.ports import Button, ChatRef, ConnectAction, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +89,9 @@ class CollectReport:
     written: int = 0
     deferred: int = 0
     finished: int = 0  # posts with nothing more to collect (last stage, or the platform lost them)
+    parked: int = 0  # posts of connections lacking the insights permission: not asked until reconnected
     notes: list[str] = field(default_factory=list)
+    messages: list[uuid.UUID] = field(default_factory=list)  # outbox units to flush after the run
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,7 @@ async def collect_due(
         by_connection[item.connection_id].append(item)
     results: dict[uuid.UUID, PostInsights | None] = {}  # None: the platform no longer has the post
     deferrals: dict[uuid.UUID, datetime] = {}
+    blocked: dict[uuid.UUID, tuple[str, ...]] = {}  # connection -> the insights permissions it lacks
     clients = configured_clients(settings)
     async with sessionmaker() as session:
         accounts = {
@@ -118,6 +136,13 @@ async def collect_due(
         if connection.status != ConnectionStatus.ACTIVE:
             deferrals.update(dict.fromkeys((i.post_id for i in items), utcnow() + BROKEN_CONNECTION_WAIT))
             continue
+        needed: tuple[str, ...] = tuple(getattr(client, "insights_scopes", ()))
+        missing = tuple(s for s in needed if connection.scopes and s not in connection.scopes)
+        if missing or connection.insights_blocked_at is not None:
+            # Granted before the permission was asked for (or refused by the platform already): no call
+            # can succeed until the owner reconnects.
+            blocked[connection.id] = missing or needed
+            continue
         if not await _quota_allows(sessionmaker, settings, connection, len(items)):
             # Publishing's share of the quota is all that is left: wait for the reset, publish first.
             bucket = quotas.COLLECTION_BUCKETS[connection.platform]
@@ -128,6 +153,10 @@ async def collect_due(
             figures = await client.insights(
                 connections.credentials(settings, connection), [i.platform_post_id for i in items]
             )
+        except PermissionMissing:
+            blocked[connection.id] = needed
+            report.notes.append(f"{connection.platform} {connection.id}: insights permission missing")
+            continue
         except (RateLimited, TokenRevoked, PlatformError) as exc:
             wait = timedelta(seconds=exc.retry_after) if exc.retry_after else PLATFORM_TROUBLE_WAIT
             if isinstance(exc, TokenRevoked):
@@ -137,9 +166,83 @@ async def collect_due(
             continue
         for item in items:
             results[item.post_id] = figures.get(item.platform_post_id)
-    written, finished = await _write(sessionmaker, claimed, results, deferrals)
+    parked = {i.post_id for i in claimed if i.connection_id in blocked}
+    written, finished, report.messages = await _write(
+        sessionmaker, claimed, results, deferrals, parked, {k: (accounts[k], v) for k, v in blocked.items()}
+    )
     report.written, report.finished, report.deferred = written, finished, len(deferrals)
+    report.parked = len(parked)
     return report
+
+
+async def resume_parked(session: AsyncSession, connection_id: uuid.UUID) -> int:
+    """The account was connected again (with the permissions asked now): its published posts whose
+    collection was parked for a missing insights permission are due at once. Returns how many."""
+    resumed = await session.scalars(
+        update(ScheduledPost)
+        .where(
+            ScheduledPost.platform_connection_id == connection_id,
+            ScheduledPost.status == PostStatus.PUBLISHED,
+            ScheduledPost.platform_post_id.is_not(None),
+            ScheduledPost.published_at.is_not(None),
+            ScheduledPost.metrics_due_at.is_(None),
+            ScheduledPost.metrics_stage < len(STAGES),
+        )
+        .values(metrics_due_at=utcnow())
+        .returning(ScheduledPost.id)
+    )
+    return len(resumed.all())
+
+
+async def _tell_permission_missing(
+    session: AsyncSession, connection: PlatformConnection, permissions: tuple[str, ...]
+) -> list[uuid.UUID]:
+    """Mark the connection blocked and tell its owner, once: the compare-and-set on `insights_blocked_at`
+    makes overlapping runs tell them once, and a reconnect clears it (`connect.finish_connect`)."""
+    now = utcnow()
+    marked = await session.scalar(
+        update(PlatformConnection)
+        .where(PlatformConnection.id == connection.id, PlatformConnection.insights_blocked_at.is_(None))
+        .values(insights_blocked_at=now)
+        .returning(PlatformConnection.id)
+    )
+    if marked is None:
+        return []  # already told; its posts stay parked until it is reconnected
+    units = []
+    client = await session.get(ClientAccount, connection.client_account_id) if connection.client_account_id else None
+    for chat in await owner_chats(session, connection):
+        message = permission_message(connection, permissions, chat, client.name if client else None)
+        key = f"insights-permission:{connection.id}:{now.isoformat()}:{chat.chat_id}"
+        units.append(await outbox.record(session, chat, message, key=key))
+    return units
+
+
+def permission_message(
+    connection: PlatformConnection, permissions: tuple[str, ...], chat: ChatRef, client_name: str | None
+) -> OutgoingMessage:
+    """What the owner is told: which account, which permission, and the command that fixes it where they
+    read it (a client account is reconnected from its Slack channel, never with a Telegram /connect, which
+    would connect the person's own account)."""
+    name = label(connection.platform)
+    account = connection.platform_username or connection.platform_user_id or "your account"
+    code = "`" if chat.provider == "slack" else ""  # Slack shows code; Telegram messages are plain text
+    wanted = " and ".join(f"{code}{p}{code}" for p in permissions) or "the insights permission"
+    one_more = "one more permission" if len(permissions) <= 1 else "more permissions"
+    text = f"{name} figures for {account} need {one_more} ({wanted}): "
+    buttons: list[list[Button]] = []
+    if chat.provider == "slack":
+        text += f"send `/recast connect {connection.platform}` here to reconnect"
+    elif connection.client_account_id is not None:
+        where = f"{client_name}'s" if client_name else "the client's"
+        text += f"send /recast connect {connection.platform} in {where} Slack channel to reconnect"
+    else:
+        text += f"send /connect {connection.platform} to reconnect"
+        buttons = [[Button(f"Reconnect {name}", ConnectAction(Platform(connection.platform)))]]
+    text += (
+        f", and leave it ticked. Until then Recast stops asking {name} for this account's figures; "
+        "the ones collected so far stay, and publishing is not affected."
+    )
+    return OutgoingMessage(text=text, buttons=buttons)
 
 
 async def _quota_allows(
@@ -197,12 +300,25 @@ async def _write(
     claimed: Sequence[_Claimed],
     results: dict[uuid.UUID, PostInsights | None],
     deferrals: dict[uuid.UUID, datetime],
-) -> tuple[int, int]:
+    parked: set[uuid.UUID],
+    blocked: dict[uuid.UUID, tuple[PlatformConnection, tuple[str, ...]]],
+) -> tuple[int, int, list[uuid.UUID]]:
     now = utcnow()
     rows: dict[tuple[uuid.UUID, str], dict[str, object]] = {}
     finished = 0
+    units: list[uuid.UUID] = []
     async with sessionmaker() as session:
+        for connection, permissions in blocked.values():
+            units += await _tell_permission_missing(session, connection, permissions)
         for item in claimed:
+            if item.post_id in parked:
+                # Not due again until the account is reconnected (`resume_parked`): the stage is kept.
+                await session.execute(
+                    update(ScheduledPost)
+                    .where(ScheduledPost.id == item.post_id, ScheduledPost.metrics_stage == item.stage)
+                    .values(metrics_due_at=None)
+                )
+                continue
             if item.post_id in deferrals:
                 await session.execute(
                     update(ScheduledPost)
@@ -237,7 +353,7 @@ async def _write(
             )
             await _refresh_latest(session, sorted({draft for draft, _ in rows}))
         await session.commit()
-    return len(rows), finished
+    return len(rows), finished, units
 
 
 _COUNTS = ("views", "impressions", "reach", "likes", "comments", "shares", "saves", "clicks")
@@ -252,14 +368,21 @@ class Interaction:
     platform_post_id: str
     counter: str  # comments | likes
     delta: int
+    # The change's identity on the platform, (object id, change key): the same change sent again in another
+    # delivery is counted once (`platform_change_receipts`). None: the platform named nothing to tell it by.
+    change: tuple[str, str] | None = None
 
 
-async def record_interactions(session: AsyncSession, interactions: Sequence[Interaction]) -> int:
+async def record_interactions(
+    session: AsyncSession, interactions: Sequence[Interaction], *, repeats: list[Interaction] | None = None
+) -> int:
     """Move the counters webhooks report on the latest figures of the posts they name, in the caller's
     transaction: per draft and platform one new `engagement_metrics` row, the newest one with the counters
     moved (the next collection's reading, cumulative from the platform, supersedes it), then the draft's
     latest figures. The post's row is locked first, so concurrent deliveries and a collection's stage
-    write on the same post queue instead of losing an increment. The posts matched; unknown ones are
+    write on the same post queue instead of losing an increment; then a change that names itself
+    (`Interaction.change`) is counted only if its receipt is new, so a change Meta sends again in another
+    delivery moves nothing (and is added to `repeats`, when given). The posts moved; unknown ones are
     skipped (not ours, or not published through Recast)."""
     moved: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for item in interactions:
@@ -279,6 +402,10 @@ async def record_interactions(session: AsyncSession, interactions: Sequence[Inte
         )
         if post is None or post.generated_content_id is None:
             continue
+        if item.change is not None and not await _first_receipt(session, item.platform, *item.change):
+            if repeats is not None:
+                repeats.append(item)
+            continue  # this change was counted from an earlier delivery
         moved[(post.generated_content_id, item.platform)][item.counter] += item.delta
     now = utcnow()
     for (draft_id, platform), deltas in moved.items():
@@ -299,6 +426,19 @@ async def record_interactions(session: AsyncSession, interactions: Sequence[Inte
     if moved:
         await _refresh_latest(session, sorted({draft for draft, _ in moved}))
     return len(moved)
+
+
+async def _first_receipt(session: AsyncSession, platform: str, object_id: str, change_key: str) -> bool:
+    """Record that this change is counted, in the caller's transaction (the one that moves the counters);
+    False when it already was. A concurrent delivery of the same change waits on the unique key until this
+    transaction ends, then finds it."""
+    stored = await session.scalar(
+        pg_insert(PlatformChangeReceipt)
+        .values(platform=platform, object_id=object_id[:255], change_key=change_key[:100])
+        .on_conflict_do_nothing()
+        .returning(PlatformChangeReceipt.object_id)
+    )
+    return stored is not None
 
 
 def _row(draft_id: uuid.UUID, platform: str, figures: PostInsights, at: datetime) -> dict[str, object]:

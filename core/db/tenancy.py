@@ -72,6 +72,8 @@ SHARED_TABLES: dict[str, str] = {
     "subscription_plans": "the plan catalogue is the same for everyone",
     "system_settings": "service-wide settings",
     "platform_quota_usage": "a platform's daily quota belongs to Recast's developer app, not to a tenant",
+    "platform_change_receipts": "a platform webhook's change is deduplicated by the platform's object id, "
+    "which names no tenant (like slack_event_receipts)",
 }
 
 

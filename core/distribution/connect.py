@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import service as accounts
 from core.accounts.models import ClientAccount
+from core.analytics import collection
 from core.common.clock import utcnow
 from core.config import Settings
 from core.db.tenancy import act_from_here
@@ -85,6 +86,7 @@ async def finish_connect(
         session, settings, platform=platform, owner=owner, account=account, tokens=tokens
     )
     wake = await release_held(session, connection)
+    resumed = await _resume_collection(session, connection)
     pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
     reached = [(page, tokens) for page in pages]  # accounts the person may post as, on the same tokens
     reached += [(other.account, other.tokens) for other in tokens.also]  # ... or each with its own
@@ -93,6 +95,7 @@ async def finish_connect(
             session, settings, platform=platform, owner=owner, account=page, tokens=page_tokens
         )
         wake += await release_held(session, managed)
+        resumed += await _resume_collection(session, managed)
     released = len(wake)
     session.add(
         AuditLog(
@@ -117,8 +120,20 @@ async def finish_connect(
         text += f" The same sign-in also connects {names}: each is its own account in /connections."
     if released:
         text += f" {released} post(s) that were on hold are back on schedule."
+    if resumed:
+        text += f" Figures are collected again for {resumed} published post(s)."
     unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")
     return Connected(connection.id, platform, account.username, released, pending.chat, [unit], wake)
+
+
+async def _resume_collection(session: AsyncSession, connection: PlatformConnection) -> int:
+    """A connection whose figures stopped for a missing insights permission was signed in again (with every
+    permission Recast asks for, or `exchange_code` refuses): clear the mark and make its parked posts due.
+    Returns how many posts resume."""
+    if connection.insights_blocked_at is None:
+        return 0
+    connection.insights_blocked_at = None
+    return await collection.resume_parked(session, connection.id)
 
 
 async def release_held(session: AsyncSession, connection: PlatformConnection) -> list[uuid.UUID]:

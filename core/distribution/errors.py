@@ -75,6 +75,13 @@ class TokenRevoked(PlatformError):
     user_message = "The account's access was revoked or expired. Connect it again with /connect."
 
 
+class PermissionMissing(PlatformError):
+    """The token works but lacks a permission the call needs (Meta's Graph code 10 or the 200 family): only
+    the owner can grant it, by connecting the account again. Analytics stops asking until they do."""
+
+    user_message = "The account's access lacks a permission this needs. Connect it again with /connect."
+
+
 class ContentRejected(PlatformError):
     """The platform rejected the post itself (media, length, duplicate content): retrying cannot help."""
 

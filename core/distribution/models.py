@@ -74,6 +74,9 @@ class PlatformConnection(TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     owner_told_at: Mapped[datetime | None]
     account_kind: Mapped[str | None] = mapped_column(String(20))  # member | organization (LinkedIn pages)
+    # When collection found the token lacks the insights permission and told the owner (once): the
+    # connection's posts are not collected until it is reconnected, which clears it.
+    insights_blocked_at: Mapped[datetime | None]
 
 
 class ScheduledPost(TimestampMixin, Base):
@@ -189,3 +192,15 @@ class PlatformQuotaUsage(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     units: Mapped[int] = mapped_column(server_default=text("0"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class PlatformChangeReceipt(Base):
+    """A platform change already counted (a comment's or reaction's add or remove, by the platform's object
+    id): Meta may send the same change again in another delivery, and it must move the counters once."""
+
+    __tablename__ = "platform_change_receipts"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    change_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received_at: Mapped[datetime | None] = created_at_column()

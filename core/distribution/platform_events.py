@@ -70,9 +70,17 @@ async def process(
 async def _engagement(
     session: AsyncSession, interactions: list[Interaction]
 ) -> tuple[EventStatus, str | None, list[uuid.UUID]]:
-    posts = await record_interactions(session, interactions)
+    repeats: list[Interaction] = []
+    posts = await record_interactions(session, interactions, repeats=repeats)
+    again = f"; {len(repeats)} already counted from an earlier delivery" if repeats else ""
     if posts:
-        return EventStatus.PROCESSED, f"{len(interactions)} interaction(s) on {posts} post(s)", []
+        return EventStatus.PROCESSED, f"{len(interactions) - len(repeats)} interaction(s) on {posts} post(s){again}", []
+    if repeats:
+        return (
+            EventStatus.PROCESSED,
+            f"nothing new: {len(repeats)} change(s) already counted from an earlier delivery",
+            [],
+        )
     return EventStatus.IGNORED, "no post of ours named", []
 
 
@@ -91,13 +99,31 @@ def meta_interactions(event_type: str | None, payload: dict[str, Any]) -> list[I
             if event_type == "instagram" and field == "comments":
                 media = value.get("media")
                 if isinstance(media, dict) and media.get("id"):
-                    found.append(Interaction(Platform.INSTAGRAM, str(media["id"]), "comments", 1))
+                    key = ("comment:" + str(value["id"]), "add") if value.get("id") else None
+                    found.append(Interaction(Platform.INSTAGRAM, str(media["id"]), "comments", 1, key))
             elif event_type == "page" and field == "feed" and value.get("post_id"):
                 counter = {"comment": "comments", "reaction": "likes"}.get(str(value.get("item")))
                 delta = {"add": 1, "remove": -1}.get(str(value.get("verb")), 0)
                 if counter and delta:
-                    found.append(Interaction(Platform.FACEBOOK, str(value["post_id"]), counter, delta))
+                    post_id = str(value["post_id"])
+                    found.append(Interaction(Platform.FACEBOOK, post_id, counter, delta, _feed_change(post_id, value)))
     return found
+
+
+def _feed_change(post_id: str, value: dict[str, Any]) -> tuple[str, str] | None:
+    """A Page `feed` change's identity, so a redelivery in another delivery counts once. A comment is added
+    once and removed once (`comment_id`, verb). A reaction has no id of its own: it is the reacting person's
+    on the post, and the same person may react, take it back and react again, so its key also carries the
+    reaction and Meta's `created_time` (the same in a redelivery of the same change)."""
+    verb = str(value.get("verb"))
+    if value.get("item") == "comment":
+        return ("comment:" + str(value["comment_id"]), verb) if value.get("comment_id") else None
+    who = value.get("from")
+    person = str(who.get("id") or "") if isinstance(who, dict) else ""
+    when = value.get("created_time")
+    if not person and when is None:
+        return None  # nothing to tell one reaction from another by: counted per delivery
+    return f"reaction:{post_id}:{person}", f"{verb}:{value.get('reaction_type') or ''}:{when or ''}"
 
 
 def revoked_accounts(sender: str, event_type: str | None, payload: dict[str, Any]) -> list[tuple[Platform, str]]:

@@ -229,3 +229,64 @@ async def test_one_delivery_writes_one_row_and_a_later_reading_supersedes_its_co
         await collection._refresh_latest(session, [post.generated_content_id])  # type: ignore[list-item]
         await session.commit()
     assert (await _draft(publish_deps, post)).comments == 12
+
+
+async def test_a_change_sent_again_in_another_delivery_counts_once_and_a_remove_moves_it_back_once(
+    publish_deps: CoreDeps, creator: Creator, run_id: str
+) -> None:
+    publish_deps.settings = publish_deps.settings.model_copy(update={"meta_app_secret": SecretStr(SECRET)})
+    media_id, page_id = f"1791{run_id}", f"1042{run_id}"
+    reel = await _published(publish_deps, creator, "instagram", f"1785{run_id}@u{run_id}", media_id)
+    page_post = await _published(publish_deps, creator, "facebook", f"{page_id}@u{run_id}", f"{page_id}_88")
+    comment = {"from": {"id": "454545", "username": "fan"}, "text": "Saved", "media": {"id": media_id}}
+
+    def instagram(at: int) -> dict[str, object]:  # the same comment; each delivery's own entry time
+        change = {"field": "comments", "value": {**comment, "id": f"c7-{run_id}"}}
+        return {"object": "instagram", "entry": [{"id": f"1785{run_id}", "time": at, "changes": [change]}]}
+
+    def page(at: int, *values: dict[str, object]) -> dict[str, object]:
+        changes = [{"field": "feed", "value": {**v, "post_id": f"{page_id}_88"}} for v in values]
+        return {"object": "page", "entry": [{"id": page_id, "time": at, "changes": changes}]}
+
+    added = {"item": "comment", "verb": "add", "comment_id": f"{page_id}_88_1", "created_time": 100}
+    removed = {**added, "verb": "remove", "created_time": 160}
+    liked = {"item": "reaction", "verb": "add", "reaction_type": "like", "from": {"id": "77"}, "created_time": 120}
+    unliked = {**liked, "verb": "remove", "created_time": 150}
+    liked_again = {**liked, "created_time": 170}  # the same person reacting again later: a new change
+    # Distinct deliveries (different bytes, so the inbox keeps each) repeating one another's changes.
+    deliveries = [
+        instagram(1_700_000_100),
+        instagram(1_700_000_200),
+        page(1_700_000_100, added, liked),
+        page(1_700_000_200, added, liked),  # both again
+        page(1_700_000_300, removed, unliked),
+        page(1_700_000_400, removed, unliked, liked_again),  # the removes again, and one new reaction
+    ]
+    signed = [_signed(d) for d in deliveries]
+    web = TestServer(make_web_app(publish_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        async with running_worker(publish_deps, f"meta-changes-{run_id}"), aiohttp.ClientSession() as http:
+            for body, headers in signed:
+                async with http.post(web.make_url("/webhooks/meta"), data=body, headers=headers) as answer:
+                    assert answer.status == 200
+                await _settled(publish_deps, body)  # Meta's order; each delivery is its own event
+    finally:
+        await web.close()
+    assert [await _stored(publish_deps, body) for body, _ in signed] == [1] * 6
+    async with publish_deps.sessionmaker() as session:
+        notes = [
+            (await session.scalar(select(GatewayEvent.last_error).where(GatewayEvent.raw_body == b))) or ""
+            for b, _ in signed
+        ]
+    assert "already counted" in notes[1] and "already counted" in notes[3]
+    assert "already counted" not in notes[0]
+
+    assert (await _rows(publish_deps, reel))[-1].comments == 1  # one comment, however often it was sent
+    assert (await _draft(publish_deps, reel)).comments == 1
+    latest = (await _rows(publish_deps, page_post))[-1]
+    # From the earlier reading's 40 likes and 10 comments: the comment added then removed (once each), the
+    # reaction added, removed, and added again.
+    assert (latest.likes, latest.comments) == (41, 10)
+    draft = await _draft(publish_deps, page_post)
+    assert (draft.likes, draft.comments) == (41, 10)

@@ -56,6 +56,7 @@ class FacebookPagesClient(MetaGraphClient):
     # `read_insights`: Page post insights, for analytics.
     scopes: tuple[str, ...] = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
     own_scopes: tuple[str, ...] = ("pages_manage_posts", "read_insights")
+    insights_scopes: tuple[str, ...] = ("read_insights",)
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
         """The person's long-lived token, traded for every Page's token, each with its own expiry: the first

@@ -63,6 +63,7 @@ class InstagramClient(MetaGraphClient):
         "instagram_manage_insights",  # media insights, for analytics
     )
     own_scopes: tuple[str, ...] = ("instagram_content_publish", "instagram_basic", "instagram_manage_insights")
+    insights_scopes: tuple[str, ...] = ("instagram_manage_insights",)
 
     def __init__(
         self,

@@ -28,7 +28,14 @@ import aiohttp
 from core.common import redaction
 from core.common.clock import utcnow
 from core.common.errors import RecastError
-from core.distribution.errors import ContentRejected, NotFound, PlatformError, RateLimited, TokenRevoked
+from core.distribution.errors import (
+    ContentRejected,
+    NotFound,
+    PermissionMissing,
+    PlatformError,
+    RateLimited,
+    TokenRevoked,
+)
 from core.distribution.platforms.http import call, graph_error_for
 from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import TokenSet
@@ -50,6 +57,9 @@ class MetaGraphClient:
     # Revoked on disconnect: only the permissions no other Recast connection of the same person needs
     # (Instagram and Facebook share one Meta app, so `DELETE /me/permissions` would cut both).
     own_scopes: tuple[str, ...] = ()
+    # What analytics reads need beyond publishing: a connection whose granted scopes lack one of these is
+    # not asked for figures (its owner is told to reconnect).
+    insights_scopes: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -263,7 +273,9 @@ def _gone_or_graph_error(
     status: int, body: str, headers: Mapping[str, str], *, label: str, creates: bool
 ) -> PlatformError:
     """`graph_error_for`, except that an id the Graph API doesn't have (803, or 100 with subcode 33) is
-    `NotFound`: the post was deleted, and collection stops asking for it."""
+    `NotFound`: the post was deleted, and collection stops asking for it; and a permission error (code 10 or
+    the 200 family, e.g. insights without `instagram_manage_insights` / `read_insights`) is
+    `PermissionMissing`: the owner has to reconnect, and collection stops asking until then."""
     try:
         error = json.loads(body).get("error") or {}
         code, subcode = int(error.get("code") or 0), int(error.get("error_subcode") or 0)
@@ -271,6 +283,8 @@ def _gone_or_graph_error(
         code = subcode = 0
     if code == GRAPH_GONE or (code == 100 and subcode == 33):
         return NotFound(detail=f"{label} answered {status}: {body[:200]}")
+    if code == 10 or 200 <= code < 300:
+        return PermissionMissing(detail=f"{label} answered {status}: {body[:200]}")
     return graph_error_for(status, body, headers, label=label, creates=creates)
 
 

@@ -232,7 +232,7 @@ async def test_usage_headers_past_the_publishing_reserve_defer_collection_before
     assert report.written == 1
 
 
-async def test_an_account_that_withdrew_the_insights_permission_is_deferred_not_dropped(
+async def test_an_account_that_withdrew_the_insights_permission_is_parked_not_dropped(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
     connection = await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
@@ -241,6 +241,8 @@ async def test_an_account_that_withdrew_the_insights_permission_is_deferred_not_
     post = await _live(meta_deps, creator, connection, media_id)
     meta.granted.discard("instagram_manage_insights")  # removed in the account's business settings
     report = await collection.collect_due(meta_deps.sessionmaker, meta_deps.settings)
-    assert (report.written, report.deferred, report.finished) == (0, 1, 0)
+    assert (report.written, report.deferred, report.finished, report.parked) == (0, 0, 0, 1)
+    assert len(report.messages) == 1  # the owner is told how to reconnect (test_collection_meta_permission)
     waiting = await _post(meta_deps, post.id)
-    assert waiting.metrics_stage == 0 and waiting.metrics_due_at is not None  # asked again later, not dropped
+    # Its stage is kept for when the account is reconnected; until then it is not asked for every 30 minutes.
+    assert waiting.metrics_stage == 0 and waiting.metrics_due_at is None

@@ -10,7 +10,8 @@ Deliberate deviations, each asserted rather than skipped:
 - subscriptions.paypal_subscription_id (unique) sits next to the design's razorpay/stripe/cashfree ids,
   so PayPal subscription events can find their subscription;
 - platform_connections carries why it stopped working (status, status_reason), when its owner was told,
-  and whether it is a member or an organization account (publishing needs all four);
+  and whether it is a member or an organization account (publishing needs all four), and when analytics
+  found its token lacks the insights permission (insights_blocked_at);
 - content_assets carries the creator's stated hours and cost of the original, roi_calculations the currency
   of its money and the basis of its figures, seo_metrics a blog draft's on-page checks and when they were
   made (analytics: ROI and SEO);
@@ -43,6 +44,7 @@ EXTRA_COLUMNS = {
     ("platform_connections", "status_reason"): ("text", False),
     ("platform_connections", "owner_told_at"): ("timestamp with time zone", False),
     ("platform_connections", "account_kind"): ("character varying(20)", False),
+    ("platform_connections", "insights_blocked_at"): ("timestamp with time zone", False),
     ("scheduled_posts", "metrics_stage"): ("smallint", True),
     ("scheduled_posts", "metrics_due_at"): ("timestamp with time zone", False),
     ("analytics_snapshots", "client_account_id"): ("uuid", False),
