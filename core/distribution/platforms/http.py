@@ -21,6 +21,7 @@ from core.distribution.errors import (
     QuotaExhausted,
     RateLimited,
     TokenRevoked,
+    UnreadableAnswer,
     VersionRetired,
 )
 
@@ -84,6 +85,22 @@ def window_reset(headers: Mapping[str, str]) -> float | None:
 def _reason(body: str) -> str:
     text = " ".join(body.split())
     return (text[:160] + "…") if len(text) > 160 else (text or "no reason given")
+
+
+def json_object(body: bytes, *, label: str) -> dict[str, Any]:
+    """A 2xx answer's JSON object; `UnreadableAnswer` when the body is not one (a proxy's HTML page, garbage)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise UnreadableAnswer(detail=f"{label} answered 2xx with no JSON object: {body[:200]!r}")
+    return data
+
+
+def unreadable(label: str, what: str, data: Any) -> UnreadableAnswer:
+    """The error for a JSON answer without the field `what` names (or with one of the wrong type)."""
+    return UnreadableAnswer(detail=f"{label}: {what} missing or malformed in {str(data)[:200]}")
 
 
 ErrorMapper = Callable[..., PlatformError]
