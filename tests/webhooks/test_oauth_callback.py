@@ -132,3 +132,34 @@ async def test_a_token_exchange_that_fails_connects_nothing_and_the_page_and_cha
         assert await _connections(publish_deps, creator) == 0
     finally:
         await server.close()
+
+
+async def test_a_forged_state_whose_mac_is_not_ascii_gets_a_clear_page_not_a_500(publish_deps: CoreDeps) -> None:
+    # Found by the callback fuzzer: hmac.compare_digest raised TypeError on a non-ASCII MAC, with or without
+    # `error` (a 500 and a traceback for anyone's link).
+    server = await _server(publish_deps)
+    try:
+        for query in ("state=abc.%C3%A9t%C3%A9&code=x", "state=abc.%C3%A9t%C3%A9&error=access_denied"):
+            status, page, _ = await _browse(str(server.make_url(f"/oauth/linkedin/callback?{query}")))
+            assert status in (200, 400) and ("Start again with /connect" in page or "nothing was connected" in page)
+    finally:
+        await server.close()
+
+
+async def test_a_token_answer_the_client_cannot_read_keeps_the_token_out_of_the_log(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found by the callback fuzzer: the warning for an unreadable token answer quoted the answer, token and all.
+    server = await _server(publish_deps)
+    try:
+        publish_deps.settings = publish_deps.settings.model_copy(update={"public_base_url": str(server.make_url(""))})
+        linkedin.token_faults.append(Fault(body='{"access_token": "li-at-never-logged", "expires_in": "soon"}'))
+        link = await connect.sign_in_link(
+            publish_deps.redis, publish_deps.settings, Platform.LINKEDIN, Owner(creator.user_id), creator.chat
+        )
+        status, page, _ = await _browse(link)
+        assert status == 400 and "couldn't read" in page
+    finally:
+        await server.close()
+    warned = [r.getMessage() for r in caplog.records if "connecting linkedin failed" in r.getMessage()]
+    assert len(warned) == 1 and "access_token" in warned[0] and "li-at-never-logged" not in warned[0], warned

@@ -93,14 +93,15 @@ def json_object(body: bytes, *, label: str) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError:
         data = None
-    if not isinstance(data, dict):
-        raise UnreadableAnswer(detail=f"{label} answered 2xx with no JSON object: {body[:200]!r}")
+    if not isinstance(data, dict):  # what it said stays out of the detail: a token may be in it
+        raise UnreadableAnswer(detail=f"{label} answered 2xx with no JSON object ({len(body)} bytes)")
     return data
 
 
-def unreadable(label: str, what: str, data: Any) -> UnreadableAnswer:
-    """The error for a JSON answer without the field `what` names (or with one of the wrong type)."""
-    return UnreadableAnswer(detail=f"{label}: {what} missing or malformed in {str(data)[:200]}")
+def unreadable(label: str, what: str, data: dict[str, Any]) -> UnreadableAnswer:
+    """The error for a JSON answer without the field `what` names (or with one of the wrong type). The detail
+    names the answer's keys only: its values may be tokens."""
+    return UnreadableAnswer(detail=f"{label}: {what} missing or malformed (keys: {', '.join(sorted(data)[:12])})")
 
 
 ErrorMapper = Callable[..., PlatformError]
