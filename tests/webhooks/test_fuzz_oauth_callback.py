@@ -3,8 +3,9 @@
 `error_description` and extra parameters, sometimes twice (a replay), sometimes on another platform's path,
 while the local LinkedIn's token endpoint answers normally, with garbage, JSON without a token, 4xx, 5xx or
 too slowly. Over real HTTP into the web app (real PostgreSQL, Redis, outbox): no 5xx, no traceback, nothing
-half-stored (no connection row without tokens, at most the one account), a replayed state refused with a
-truthful page, and the creator told the truth in chat: connected, declined, or not connected and why."""
+half-stored (no connection row without tokens, at most the one account), no token in the logs, a replayed
+state refused with a truthful page, and the creator told the truth in chat: connected, declined, or not
+connected and why."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp.test_utils import TestServer
 from fuzzing import ODD_TEXT, examples, raw_request, unhandled
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -104,16 +105,18 @@ class Web:
 
 @pytest.fixture
 async def web(publish_deps: CoreDeps, linkedin: FakeLinkedIn) -> AsyncIterator[Web]:
-    server = TestServer(make_web_app(publish_deps, bot_username="recast_test_bot"), host="127.0.0.1")
-    await server.start_server()
     publish_deps.settings = publish_deps.settings.model_copy(
         update={
-            "public_base_url": str(server.make_url("")).rstrip("/"),
             # One address sends every refused callback: the web limits are another test's subject.
             "web_refusals_per_minute": 10**6,
             "web_requests_per_minute": 10**6,
             "rate_limit_namespace": f"oauth-fuzz-{uuid.uuid4().hex[:10]}",
         }
+    )
+    server = TestServer(make_web_app(publish_deps, bot_username="recast_test_bot"), host="127.0.0.1")
+    await server.start_server()
+    publish_deps.settings = publish_deps.settings.model_copy(
+        update={"public_base_url": str(server.make_url("")).rstrip("/")}
     )
     async with publish_deps.sessionmaker() as session:
         user = User(email=f"fuzz-{uuid.uuid4().hex[:8]}@example.com", password_hash="!x", full_name="Asha")
@@ -141,7 +144,7 @@ def _said(answer: bytes) -> str:
     return body.decode()
 
 
-@examples(40)
+@examples(60)
 @given(data=st.data())
 async def test_callbacks_with_real_states_get_no_5xx_store_nothing_half_and_tell_the_chat_the_truth(
     web: Web, linkedin: FakeLinkedIn, caplog: pytest.LogCaptureFixture, data: st.DataObject
@@ -161,10 +164,14 @@ async def test_callbacks_with_real_states_get_no_5xx_store_nothing_half_and_tell
     chat_before = len(sent_texts(deps, web.chat))
     before = len(caplog.records)
 
-    status, answer = await raw_request(web.port, "GET", _target(cb, state, code))
+    target = _target(cb, state, code)
+    status, answer = await raw_request(web.port, "GET", target)
     linkedin.token_faults.clear()
     assert status < 500, (cb, status, answer[:400])
     assert unhandled(caplog.records[before:]) == [], cb
+    if len(target) > 8190:  # aiohttp's parser refuses a request line that long before any handler (a WARNING)
+        assert status == 400 and sent_texts(deps, web.chat)[chat_before:] == [], cb
+        return
     page = _said(answer)
     told = sent_texts(deps, web.chat)[chat_before:]
     rows = await _connections(web)
@@ -173,6 +180,7 @@ async def test_callbacks_with_real_states_get_no_5xx_store_nothing_half_and_tell
 
     real = cb.state == "real"
     used = real and (bool(cb.error) or (bool(state) and bool(code)))  # the callback spent the state
+    event(f"status {status}, {len(told)} chat message(s), fault {cb.fault if used and not cb.error else '-'}")
     if real and cb.error:
         assert status == 200 and "You declined on LinkedIn's page" in page, (cb, page)
         assert told == ["LinkedIn wasn't connected: you declined on its page. /connect starts again."], cb
@@ -197,3 +205,7 @@ async def test_callbacks_with_real_states_get_no_5xx_store_nothing_half_and_tell
             assert status == 400 and "expired or was already used" in page, (cb, status, page)
         assert len(sent_texts(deps, web.chat)) - chat_before == len(told) + (0 if used else 1 if real else 0), cb
         assert len(await _connections(web)) <= 1
+    # No token LinkedIn issued (nor the app's secret, nor the one in the "odd expiry" answer) in any log line.
+    secrets = [*linkedin.tokens, *linkedin.refresh_tokens, linkedin.client_secret, "li-at-x"]
+    logged = [r.getMessage() + (r.exc_text or "") for r in caplog.records[before:]]
+    assert [s for s in secrets for line in logged if s in line] == [], cb
