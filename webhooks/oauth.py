@@ -12,7 +12,7 @@ from aiohttp import web
 from core.common.errors import RecastError
 from core.deps import CoreDeps
 from core.distribution import connect
-from core.distribution.errors import OAuthStateInvalid, PlatformError
+from core.distribution.errors import ConnectFailed, OAuthStateInvalid
 from core.distribution.platforms.names import Platform, label
 from webhooks.pages import page
 
@@ -52,10 +52,13 @@ async def _connect(deps: CoreDeps, platform: Platform, state: str, code: str, bo
             await session.commit()
     except OAuthStateInvalid as exc:
         return _html("This sign-in link can't be used", exc.user_message, bot_username, 400)
-    except PlatformError as exc:
+    except ConnectFailed as exc:
+        # The platform's doing (a refused code, no answer, garbage), not ours: a 4xx page, a WARNING, and the
+        # chat the connect began in is told too, since the state is used up.
         log.warning("connecting %s failed: %s", platform, exc)
-        body = f"{name} didn't accept the sign-in ({exc.user_message}) Start again with /connect in the chat."
-        return _html(f"{name} wasn't connected", body, bot_username, 502)
+        await connect.flush_messages(deps, await connect.failed(deps, platform, exc, state))
+        body = f"{exc.reason} Nothing was connected. Start again with /connect in the chat."
+        return _html(f"{name} wasn't connected", body, bot_username, 400)
     except RecastError as exc:
         return _html(f"{name} wasn't connected", exc.user_message, bot_username, 400)
     await connect.after_commit(deps, connected)

@@ -9,10 +9,12 @@ The OAuth `state` issued for the visit remembers the invite in Redis until the c
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections.abc import Sequence
 
 from slack_bolt.error import BoltError
+from slack_bolt.oauth.async_callback_options import AsyncFailureArgs
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -38,6 +40,22 @@ def _page(status: int, text: str) -> BoltResponse:
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")  # a Slack workspace (or Enterprise Grid) id, as `team` may name one
+
+# What the install's callback answers when it cannot install, by bolt's reason: what happened and what to do
+# next, never the query's own words (bolt's page echoed `error`, however long, and said "refer to the documents").
+START_AGAIN = "Start again from the install link you were given (or /slack/install on this server)."
+FAILURES = {
+    "access_denied": "Recast wasn't installed: the install was cancelled on Slack's page.",
+    "invalid_browser": "This install link was opened in another browser, reloaded, or already used.",
+    "invalid_state": "This install link has expired or was already used.",
+    "missing_code": "Slack didn't send an install code with this link.",
+    "invalid_code": "Slack didn't accept this install code: it may have expired or been used already.",
+    "storage_error": "Recast couldn't save the installation. Try again in a minute; if it keeps failing, tell "
+    "the person who runs this Recast server.",
+}
+
+
 def _plain(text: str) -> str:
     return text.replace("*", "").replace("`", "")
 
@@ -53,11 +71,32 @@ class RecastOAuthFlow(AsyncOAuthFlow):
         client: AsyncWebClient | None = None,
     ) -> None:
         super().__init__(client=client, settings=settings)
+        self.failure_handler = self._failure
         self.state_store = state_store
         self.secret = secret
         self.sessionmaker = sessionmaker
 
+    async def _failure(self, args: AsyncFailureArgs) -> BoltResponse:
+        """Our page for a callback that installs nothing (bolt's default echoes the reason Slack, or anyone,
+        put in the query)."""
+        if ERROR_CONTEXT in args.request.context:  # our own refusal, said in our words
+            response = _page(400, _plain(str(args.request.context[ERROR_CONTEXT])))
+        else:
+            said = FAILURES.get(args.reason, "Slack didn't finish the install, so nothing was installed.")
+            if args.reason != "storage_error":
+                said = f"{said} {START_AGAIN}"
+            response = _page(args.suggested_status_code, said)
+        response.headers["set-cookie"] = [self.settings.state_utils.build_set_cookie_for_deletion()]
+        return response
+
     async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
+        teams = request.query.get("team")
+        if teams is not None and not (len(teams) == 1 and TEAM_ID.fullmatch(teams[0])):
+            # Bolt appends `team` to Slack's authorize URL as it is, unencoded: `team=x%26redirect_uri%3D...`
+            # added parameters of anyone's choosing to the link, and a control character in it made the
+            # Location header unwritable (a dropped connection and a traceback). Only a workspace id is kept;
+            # without it the installer picks the workspace on Slack's page.
+            request.query.pop("team")
         code = next(iter(request.query.get("invite") or []), None)
         if code:
             try:

@@ -104,7 +104,10 @@ def verify(secrets: str | Sequence[str], label: bytes, data: bytes, mac: bytes, 
 
 
 def verify_b64(secrets: str | Sequence[str], label: bytes, data: bytes, mac_text: str, *, length: int = 12) -> bool:
-    """`verify` for a MAC written as `b64` text."""
+    """`verify` for a MAC written as `b64` text. Text that is not ASCII is no MAC of ours (and
+    `hmac.compare_digest` raises on it: a forged OAuth state with an accented MAC was a 500)."""
+    if not mac_text.isascii():
+        return False
     return any(hmac.compare_digest(mac_text, b64(sign(key, label, data, length=length))) for key in keyring(secrets))
 
 

@@ -14,12 +14,21 @@ from core.accounts import service as accounts
 from core.accounts.models import ClientAccount
 from core.analytics import collection
 from core.common.clock import utcnow
+from core.common.errors import RecastError
 from core.config import Settings
 from core.db.tenancy import act_from_here
 from core.deps import CoreDeps
 from core.distribution import connections, oauth
 from core.distribution.clients import client_for, configured_clients
 from core.distribution.connections import Owner
+from core.distribution.errors import (
+    ConnectFailed,
+    OutcomeUnknown,
+    PlatformError,
+    PlatformUnavailable,
+    RateLimited,
+    UnreadableAnswer,
+)
 from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import ManagedAccounts
@@ -77,17 +86,20 @@ async def finish_connect(
     else:
         await accounts.act_for_user(session=session, user_id=pending.user_id)
     client = client_for(settings, platform)
-    tokens = await client.exchange_code(
-        code=code, redirect_uri=oauth.redirect_uri(settings, platform), code_verifier=pending.code_verifier
-    )
-    account = await client.account(tokens.access_token)
+    try:
+        tokens = await client.exchange_code(
+            code=code, redirect_uri=oauth.redirect_uri(settings, platform), code_verifier=pending.code_verifier
+        )
+        account = await client.account(tokens.access_token)
+        pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
+    except RecastError as exc:  # the state is used up and nothing is stored: say so where the connect began
+        raise ConnectFailed(failure_reason(platform, exc), chat=pending.chat, cause=exc) from exc
     owner = Owner(pending.user_id, pending.client_account_id, pending.organization_id)
     connection = await connections.save_connection(
         session, settings, platform=platform, owner=owner, account=account, tokens=tokens
     )
     wake = await release_held(session, connection)
     resumed = await _resume_collection(session, connection)
-    pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
     reached = [(page, tokens) for page in pages]  # accounts the person may post as, on the same tokens
     reached += [(other.account, other.tokens) for other in tokens.also]  # ... or each with its own
     for page, page_tokens in reached:  # one connection each
@@ -134,6 +146,28 @@ async def _resume_collection(session: AsyncSession, connection: PlatformConnecti
         return 0
     connection.insights_blocked_at = None
     return await collection.resume_parked(session, connection.id)
+
+
+def failure_reason(platform: Platform, exc: RecastError) -> str:
+    """What went wrong finishing a connect, in the words the chat and the page use."""
+    name = label(platform)
+    if not isinstance(exc, PlatformError):  # the account can't be connected as it is: its own words say why
+        return exc.user_message
+    if isinstance(exc, UnreadableAnswer):
+        return f"{name} answered the sign-in with something Recast couldn't read."
+    if isinstance(exc, PlatformUnavailable | OutcomeUnknown | RateLimited):
+        return f"{name} didn't answer the sign-in in time, or had a problem on its side."
+    return f"{name} didn't accept the sign-in (a sign-in works once, for a few minutes)."
+
+
+async def failed(deps: CoreDeps, platform: Platform, failure: ConnectFailed, state: str) -> list[uuid.UUID]:
+    """Tell the chat the connect began in that it failed and how to start again; the outbox units to flush."""
+    again = "`/recast connect`" if failure.chat.provider == "slack" else "/connect"
+    text = f"{label(platform)} wasn't connected: {failure.reason} {again} starts again."
+    async with deps.sessionmaker() as session:
+        unit = await outbox.record(session, failure.chat, OutgoingMessage(text=text), key=f"failed:{state}")
+        await session.commit()
+    return [unit]
 
 
 async def release_held(session: AsyncSession, connection: PlatformConnection) -> list[uuid.UUID]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.common.errors import RecastError
+from core.notify.ports import ChatRef
 
 
 class PlatformError(RecastError):
@@ -27,6 +28,12 @@ class PlatformUnavailable(PlatformError):
 
     transient = True
     user_message = "The platform is not answering right now; Recast will try again."
+
+
+class UnreadableAnswer(PlatformUnavailable):
+    """A 2xx whose body is not what the platform documents (not JSON, or without the field it must hold)."""
+
+    user_message = "The platform answered with something Recast couldn't read; Recast will try again."
 
 
 class OutcomeUnknown(PlatformError):
@@ -112,6 +119,16 @@ class NotConnected(RecastError):
 
 class NotConfigured(RecastError):
     user_message = "This server has no app set up for that platform yet. Ask its operator to add the app's keys."
+
+
+class ConnectFailed(RecastError):
+    """Finishing a connect failed at the platform (the code refused, no answer, an unreadable one, an account
+    that can't be connected as it is) after the state was used up: nothing is stored, and `chat` (where the
+    connect started) is to be told `reason`; `cause` is the error met."""
+
+    def __init__(self, reason: str, *, chat: ChatRef, cause: RecastError) -> None:
+        super().__init__(reason, detail=f"{type(cause).__name__}: {cause}")
+        self.reason, self.chat, self.cause = reason, chat, cause
 
 
 class OAuthStateInvalid(RecastError):

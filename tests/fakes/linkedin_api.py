@@ -5,7 +5,8 @@ It speaks LinkedIn's documented wire format: form-encoded token requests answere
 and `X-Restli-Protocol-Version: 2.0.0`, answering 201 with the new URN in `x-restli-id`; the author finder
 `GET /rest/posts?q=author&author=...`; images/videos through `?action=initializeUpload` and a PUT of the
 bytes. Faults are switched on per test: a timeout after the post was created, 5xx, 429 with Retry-After,
-401 (revoked), 422 (rejected) and 426 (version retired).
+401 (revoked), 422 (rejected) and 426 (version retired); `token_faults` for the token endpoint (a status,
+a hang, a 200 whose body is garbage).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Fault:
     after_create: bool = False
     retry_after: int | None = None
     count: int = 1
+    body: str | None = None  # answer 200 with this body instead (garbage, or JSON without what it must hold)
 
 
 @dataclass
@@ -62,6 +64,8 @@ class FakeLinkedIn:
     analytics_calls: int = 0
     # Organization id -> name: the Pages the member administers (organizationAcls, organizations).
     pages: dict[str, str] = field(default_factory=dict)
+    # What the next token requests (code exchanges, refreshes) meet, one each: a status, a hang, a bad body.
+    token_faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(7_100_000_000_000_000_000)
@@ -138,6 +142,12 @@ class FakeLinkedIn:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         self.requests.append(("POST", "/oauth/v2/accessToken"))
+        if self.token_faults:
+            fault = self.token_faults.pop(0)
+            if fault.body is not None:
+                await asyncio.sleep(fault.hang_s)
+                return web.Response(status=200, text=fault.body, content_type="application/json")
+            return await _fail(fault)
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return web.json_response({"error": "invalid_client"}, status=401)
         grant = form.get("grant_type")

@@ -1,7 +1,8 @@
 """A fake X API v2 over HTTP: OAuth 2.0 with PKCE (S256 checked), users/me, create post (with replies) and
 the user's recent posts, the v2 chunked media upload (INIT / APPEND / FINALIZE / STATUS, processing for a
 few polls). Faults as for the fake LinkedIn: `faults[n]` makes the n-th create meet a status or a lost
-answer, after creating the post or before. `daily_cap` posts per user, then 429 with X's 24-hour headers."""
+answer, after creating the post or before; `token_faults` for the token endpoint. `daily_cap` posts per user,
+then 429 with X's 24-hour headers."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class FakeX:
     lookups: int = 0
     # The lookups' 15-minute window is spent until this epoch second: 429 with X's rate-limit headers.
     lookup_window_reset: int | None = None
+    # What the next token requests meet, one each: a status or a hang (`XFault`), or a 200 with this body.
+    token_faults: list[XFault | str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_860_000_000_000_000_000)
@@ -82,6 +85,11 @@ class FakeX:
         raise web.HTTPFound(str(URL(q["redirect_uri"]).with_query({"code": code, "state": q["state"]})))
 
     async def _token(self, request: web.Request) -> web.Response:
+        if self.token_faults:
+            fault = self.token_faults.pop(0)
+            if isinstance(fault, str):
+                return web.Response(status=200, text=fault, content_type="application/json")
+            return await _fail(fault)
         basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         if request.headers.get("Authorization") != f"Basic {basic}":
             return web.json_response({"error": "unauthorized_client"}, status=401)

@@ -21,6 +21,7 @@ from core.distribution.errors import (
     QuotaExhausted,
     RateLimited,
     TokenRevoked,
+    UnreadableAnswer,
     VersionRetired,
 )
 
@@ -84,6 +85,23 @@ def window_reset(headers: Mapping[str, str]) -> float | None:
 def _reason(body: str) -> str:
     text = " ".join(body.split())
     return (text[:160] + "…") if len(text) > 160 else (text or "no reason given")
+
+
+def json_object(body: bytes, *, label: str) -> dict[str, Any]:
+    """A 2xx answer's JSON object; `UnreadableAnswer` when the body is not one (a proxy's HTML page, garbage)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):  # what it said stays out of the detail: a token may be in it
+        raise UnreadableAnswer(detail=f"{label} answered 2xx with no JSON object ({len(body)} bytes)")
+    return data
+
+
+def unreadable(label: str, what: str, data: dict[str, Any]) -> UnreadableAnswer:
+    """The error for a JSON answer without the field `what` names (or with one of the wrong type). The detail
+    names the answer's keys only: its values may be tokens."""
+    return UnreadableAnswer(detail=f"{label}: {what} missing or malformed (keys: {', '.join(sorted(data)[:12])})")
 
 
 ErrorMapper = Callable[..., PlatformError]

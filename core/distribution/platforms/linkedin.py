@@ -20,7 +20,7 @@ from yarl import URL
 
 from core.common.clock import utcnow
 from core.distribution.errors import ContentRejected, NotFound, TokenRevoked
-from core.distribution.platforms.http import call
+from core.distribution.platforms.http import call, json_object, unreadable
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import (
     Account,
@@ -78,12 +78,19 @@ class LinkedInClient:
                 _, _, body = await call(session, "POST", f"{self.oauth_base}/accessToken", label=LABEL, data=form)
             except ContentRejected as exc:  # 400 invalid_grant: the code or refresh token is no good
                 raise TokenRevoked(detail=str(exc)) from exc
-        data = json.loads(body)
-        expires_in = data.get("expires_in")
+        data = json_object(body, label=LABEL)
+        try:
+            access, expires_in = data["access_token"], data.get("expires_in")
+            if not (isinstance(access, str) and access):
+                raise TypeError("access_token")
+            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise unreadable(LABEL, "the token answer's access_token/expires_in", data) from exc
+        refresh = data.get("refresh_token")
         return TokenSet(
-            access_token=data["access_token"],
-            refresh_token=data.get("refresh_token"),
-            expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+            access_token=access,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            expires_at=expires_at,
             scopes=[s for s in str(data.get("scope", "")).replace(",", " ").split() if s],
         )
 
@@ -104,8 +111,13 @@ class LinkedInClient:
             _, _, body = await call(
                 session, "GET", f"{self.api_base}/v2/userinfo", label=LABEL, headers=_bearer(access_token)
             )
-        data = json.loads(body)
-        return Account(platform_user_id=str(data["sub"]), username=data.get("name"), kind="member")
+        data = json_object(body, label=LABEL)
+        if not data.get("sub") or isinstance(data["sub"], dict | list):
+            raise unreadable(LABEL, "userinfo's sub", data)
+        name = data.get("name")
+        return Account(
+            platform_user_id=str(data["sub"]), username=name if isinstance(name, str) else None, kind="member"
+        )
 
     async def managed_accounts(self, access_token: str) -> list[Account]:
         """The LinkedIn Pages the member administers (`organizationAcls`, approved ADMINISTRATOR roles), with

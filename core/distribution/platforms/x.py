@@ -23,7 +23,7 @@ import aiohttp
 
 from core.common.clock import utcnow
 from core.distribution.errors import ContentRejected, PlatformUnavailable, TokenRevoked
-from core.distribution.platforms.http import call
+from core.distribution.platforms.http import call, json_object, unreadable
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import (
     Account,
@@ -84,12 +84,19 @@ class XClient:
                 )
             except ContentRejected as exc:  # invalid_grant: the code or the refresh token is no good
                 raise TokenRevoked(detail=str(exc)) from exc
-        data = json.loads(body)
-        expires_in = data.get("expires_in")
+        data = json_object(body, label=LABEL)
+        try:
+            access, expires_in = data["access_token"], data.get("expires_in")
+            if not (isinstance(access, str) and access):
+                raise TypeError("access_token")
+            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise unreadable(LABEL, "the token answer's access_token/expires_in", data) from exc
+        refresh = data.get("refresh_token")
         return TokenSet(
-            access_token=data["access_token"],
-            refresh_token=data.get("refresh_token"),
-            expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+            access_token=access,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            expires_at=expires_at,
             scopes=str(data.get("scope", "")).split(),
         )
 
@@ -115,7 +122,9 @@ class XClient:
             _, _, body = await call(
                 session, "GET", f"{self.api_base}/2/users/me", label=LABEL, headers=_bearer(access_token)
             )
-        data = json.loads(body)["data"]
+        data = json_object(body, label=LABEL).get("data")
+        if not (isinstance(data, dict) and data.get("id") and data.get("username")):
+            raise unreadable(LABEL, "users/me's data.id/username", data if isinstance(data, dict) else {})
         return Account(platform_user_id=str(data["id"]), username="@" + str(data["username"]), kind="member")
 
     async def publish(self, credentials: Credentials, content: PostContent) -> PublishedPost:

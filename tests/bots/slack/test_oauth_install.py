@@ -6,7 +6,7 @@ signed request from that workspace is answered with the stored (decrypted) token
 from __future__ import annotations
 
 import uuid
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from sqlalchemy import select
@@ -202,3 +202,38 @@ def test_token_cipher_round_trips_and_leaves_other_fields_alone():
         "bot_refresh_token": None,
     }
     assert cipher.encrypt(sealed["bot_token"]) == sealed["bot_token"]  # never double-encrypted
+
+
+async def test_a_team_that_is_not_a_workspace_id_is_left_out_of_the_authorize_link(installer):
+    # Found by the OAuth install fuzzer: bolt appended `team` to Slack's authorize URL unencoded, so a crafted
+    # install link added parameters to it (here a redirect_uri), and a control character made the redirect
+    # unwritable: a dropped connection and a traceback.
+    for team in ("x&redirect_uri=https://evil.example/steal", "\x1f", "T1&scope=admin"):
+        status, location = await installer.authorize("?" + urlencode({"team": team}))
+        assert status == 302, location
+        query = parse_qs(urlparse(location).query)
+        assert "team" not in query and "redirect_uri" not in query and query["scope"][0] != "admin", location
+    status, location = await installer.authorize("?team=T0RECAST")
+    assert status == 302 and parse_qs(urlparse(location).query)["team"] == ["T0RECAST"]
+
+
+async def test_a_callback_that_installs_nothing_gets_a_short_page_saying_what_to_do_next(installer):
+    # Found by the OAuth install fuzzer: bolt's failure page echoed `error` whole (3,000 characters came
+    # back) and said "refer to the documents"; an expired state said only "no longer valid".
+    async with installer.http.get(
+        f"{installer.base}/slack/oauth_redirect", params={"error": "x" * 3000, "state": "s"}
+    ) as resp:
+        page = await resp.text()
+    assert resp.status == 200 and len(page) < 1000 and "xxxx" not in page
+    assert "nothing was installed" in page and "Start again from the install link" in page
+    async with installer.http.get(f"{installer.base}/slack/oauth_redirect", params={"error": "access_denied"}) as resp:
+        assert "cancelled on Slack&#x27;s page" in await resp.text()
+    status, location = await installer.authorize("")
+    state = parse_qs(urlparse(location).query)["state"][0]
+    status, page = await installer.callback(state, code="not-a-code")
+    assert status == 401 and "didn&#x27;t accept this install code" in page and "Start again" in page
+    status, page = await installer.callback(state)  # the state went with the refused code
+    assert status == 401 and "expired or was already used" in page and "Start again" in page
+    installer.cookie = ""
+    status, page = await installer.callback(state)
+    assert status == 400 and "another browser" in page and "Start again" in page

@@ -54,3 +54,10 @@ def test_signatures_made_under_an_old_key_verify_while_it_is_listed():
     assert not secrets.verify("new-key", b"slack-invite", data, mac)
     assert secrets.verify_b64(["new-key", "old-key"], b"slack-invite", data, secrets.b64(mac))
     assert not secrets.verify_b64(["new-key", "old-key"], b"other", data, secrets.b64(mac))
+
+
+def test_a_mac_that_is_not_ascii_does_not_verify_and_does_not_raise():
+    from core.common.secrets import verify_b64
+
+    # Found by the OAuth callback fuzzer: hmac.compare_digest raised TypeError on it (a 500).
+    assert verify_b64("key-for-the-test", b"label", b"data", "\u00e9t\u00e9") is False

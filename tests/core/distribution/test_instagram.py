@@ -20,6 +20,7 @@ from core.distribution import connect, connections, publishing, service
 from core.distribution.clients import client_for, configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import (
+    ConnectFailed,
     ContentRejected,
     NotConfigured,
     NotPublishable,
@@ -143,11 +144,14 @@ async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
         await web.close()
     assert page.status == 400 and "Instagram wasn't connected" in text
     assert "not granted: instagram_content_publish" in text
+    told = await wait_for_message(meta_deps, creator.chat, "Instagram wasn't connected: ")  # the chat hears why
+    assert "not granted: instagram_content_publish" in told.text and told.text.endswith("/connect starts again.")
     async with meta_deps.sessionmaker() as session:
         assert await connections.connections_of(session, Owner(creator.user_id)) == []
-    with pytest.raises(CannotConnect) as refused:
+    with pytest.raises(ConnectFailed) as refused:
         await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
-    assert "not granted: instagram_content_publish" in refused.value.user_message
+    assert isinstance(refused.value.cause, CannotConnect)
+    assert "not granted: instagram_content_publish" in refused.value.reason
 
 
 async def test_one_facebook_login_connects_every_linked_instagram_account(
@@ -176,9 +180,10 @@ async def test_a_page_without_a_linked_instagram_account_is_explained(
     meta_deps: CoreDeps, meta: FakeMeta, creator: Creator
 ) -> None:
     meta.has_instagram = False
-    with pytest.raises(CannotConnect) as refused:
+    with pytest.raises(ConnectFailed) as refused:
         await connect_meta(meta_deps, meta, creator, Platform.INSTAGRAM)
-    assert "Instagram business or creator account linked" in refused.value.user_message
+    assert isinstance(refused.value.cause, CannotConnect)
+    assert "Instagram business or creator account linked" in refused.value.reason
 
 
 async def test_an_image_is_fetched_processed_and_published_exactly_once(

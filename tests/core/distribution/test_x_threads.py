@@ -117,3 +117,38 @@ async def test_a_thread_post_over_280_characters_is_refused_when_scheduling(
         with pytest.raises(publishing.NotPublishable) as refused:
             await publishing.schedule(session, draft=draft, connection=connection, when=now(), timezone="UTC")
     assert refused.value.user_message.startswith("X takes up to 280 characters a post and post 2 of the thread has")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["<html>proxy error</html>", '{"token_type": "bearer"}', '{"access_token": "x-at-1", "expires_in": "soon"}'],
+)
+async def test_a_token_answer_x_garbled_connects_nothing_and_the_page_and_chat_say_why(
+    x_deps: CoreDeps, x: FakeX, creator: Creator, answer: str
+) -> None:
+    # Found by the callback fuzzer: the X client read the token answer with json.loads and ["access_token"], so
+    # garbage, or JSON without the token, raised out of the callback (a 500 and a traceback).
+    x.token_faults.append(answer)
+    web = TestServer(make_web_app(x_deps), host="127.0.0.1")
+    await web.start_server()
+    try:
+        x_deps.settings = x_deps.settings.model_copy(update={"public_base_url": str(web.make_url(""))})
+        link = await connect.sign_in_link(
+            x_deps.redis, x_deps.settings, Platform.X, Owner(creator.user_id), creator.chat
+        )
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
+            status, text = page.status, await page.text()
+    finally:
+        await web.close()
+    assert (
+        status == 400
+        and "X answered the sign-in with something Recast couldn&#x27;t read" in text
+        or ("X answered the sign-in with something Recast couldn't read" in text)
+    )
+    told = [m.text for c, m in x_deps.notifier.sent if c == creator.chat]  # type: ignore[attr-defined]
+    assert told == [
+        "X wasn't connected: X answered the sign-in with something Recast couldn't read. /connect starts again."
+    ]
+    async with x_deps.sessionmaker() as session:
+        rows = (await session.execute(PlatformConnection.__table__.select())).all()
+    assert [r for r in rows if r.user_id == creator.user_id] == []
