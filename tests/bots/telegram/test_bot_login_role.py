@@ -4,19 +4,9 @@ nothing (tests/core/db/test_login_role.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
-
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.fsm.storage.redis import RedisStorage
-from fakes.telegram_api import FakeTelegram
 from sqlalchemy import select
-from workers import running_worker
+from test_bot_flow import running_bot
 
-from bots.telegram.app import make_dispatcher
-from bots.telegram.notifier import TelegramNotifier
 from core.accounts.models import ChatIdentity
 from core.db.session import make_sessionmaker
 from core.repurposing.models import GeneratedContent
@@ -37,28 +27,12 @@ TALK = (
 CREATOR = 5990001  # an id no other test uses: identities persist in the run's database
 
 
-@contextlib.asynccontextmanager
-async def _bot(deps, run_id):
-    async with FakeTelegram() as tg:
-        bot = Bot(tg.token, session=AiohttpSession(api=tg.api_server))
-        deps.notifier = TelegramNotifier(bot)
-        async with running_worker(deps, f"recast-test-{run_id}-{uuid.uuid4().hex[:6]}", concurrency=1):
-            dp = make_dispatcher(deps, storage=RedisStorage(redis=deps.redis))
-            polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-            try:
-                yield tg
-            finally:
-                await dp.stop_polling()
-                await asyncio.gather(polling, return_exceptions=True)
-                await bot.session.close()
-
-
-async def test_a_creator_goes_from_start_to_approved_drafts_with_the_login_role(login_deps, engine, run_id):
+async def test_a_creator_goes_from_start_to_approved_drafts_with_the_login_role(login_deps, engine, redis_url, run_id):
     owner = make_sessionmaker(engine)  # the tables' owner: reference data, and the checks after
     async with owner() as session:
         await apply_seed(session=session)
         await session.commit()
-    async with _bot(login_deps, run_id) as tg:
+    async with running_bot(login_deps, redis_url, run_id) as tg:
         tg.user_sends_command(CREATOR, "start", first_name="Meera")
         await tg.wait_for_message(CREATOR, contains="what's your email", timeout=10)
         tg.user_sends_text(CREATOR, "meera@example.in")
