@@ -70,12 +70,15 @@ async def redeem_state(redis: Redis, settings: Settings, platform: Platform, sta
     nonce, _, mac = state.partition(".")
     if not nonce or not verify_b64(settings.secret_keys(), STATE_LABEL, nonce.encode(), mac):
         raise OAuthStateInvalid(detail="state MAC mismatch")
+    # Looked at before it is consumed: a state sent to another platform's callback is refused without
+    # using it up, so the person's real sign-in still works. GETDEL then takes it once.
+    peeked = await redis.get(_key(nonce))
+    if peeked is not None and json.loads(peeked)["platform"] != platform:
+        raise OAuthStateInvalid(detail="state issued for another platform")
     raw = await redis.getdel(_key(nonce))
     if raw is None:
         raise OAuthStateInvalid(detail="state unknown, used or expired")
     record = json.loads(raw)
-    if record["platform"] != platform:
-        raise OAuthStateInvalid(detail="state issued for another platform")
     return PendingConnect(
         platform=platform,
         user_id=uuid.UUID(record["user_id"]),

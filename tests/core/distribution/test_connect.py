@@ -69,6 +69,18 @@ async def test_a_state_works_once_and_a_forged_one_never(
         await _finish(publish_deps, linkedin, f"{nonce}.AAAAAAAAAAAAAAAA")
 
 
+async def test_a_state_sent_to_another_platforms_callback_is_refused_and_still_works_where_it_belongs(
+    publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator
+) -> None:
+    state = await _state(publish_deps, creator)  # issued for LinkedIn
+    async with publish_deps.sessionmaker() as session:
+        with pytest.raises(OAuthStateInvalid):
+            await connect.finish_connect(
+                session, publish_deps.redis, publish_deps.settings, Platform.X, state=state, code="c"
+            )
+    await _finish(publish_deps, linkedin, state)  # not used up by the wrong door
+
+
 async def test_an_expired_state_is_refused(publish_deps: CoreDeps, linkedin: FakeLinkedIn, creator: Creator) -> None:
     state = await _state(publish_deps, creator)
     await publish_deps.redis.delete(f"oauth:state:{state.split('.')[0]}")  # what the TTL does after 10 minutes
