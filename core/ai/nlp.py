@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from core.ai.lexicon import (
     BACK_REFERENCES,
@@ -351,6 +351,20 @@ def content_overlap(a: str, b: str) -> float:
     sa = {stem(t) for t in tokens(a) if is_content_word(t)}
     sb = {stem(t) for t in tokens(b) if is_content_word(t)}
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
+def unclear_in(sentence: str, unclear: Sequence[str]) -> str | None:
+    """The first of the transcriber's unclear words or phrases (`core.ai.transcription.unclear_words`) that
+    ``sentence`` holds: a word as one of its tokens, a phrase as its tokens in a row; else None."""
+    toks = tokens(sentence)
+    if not toks or not unclear:
+        return None
+    present = set(toks)
+    joined = f" {' '.join(toks)} "
+    for entry in (e.lower() for e in unclear):
+        if (" " in entry and f" {entry} " in joined) or entry in present:
+            return entry
+    return None
 
 
 def same_point(a: str, b: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,15 @@ class TranscriptView:
     corrected: int  # how many replacements were made so far
 
 
+def still_unclear(unclear: Sequence[str], typed: Sequence[str], corrected: str) -> list[str]:
+    """The unclear words and phrases left after a correction: one stays unclear only while the corrected
+    transcript still says it and the creator typed none of it (a typed word or phrase is confirmed)."""
+    confirmed = {t for right in typed for t in nlp.tokens(right)}
+    retyped = [f" {' '.join(nlp.tokens(right))} " for right in typed]
+    said = f" {' '.join(nlp.tokens(corrected))} "
+    return [w for w in unclear if w not in confirmed and f" {w} " in said and not any(f" {w} " in r for r in retyped)]
+
+
 async def latest_transcript(*, session: AsyncSession, user_id: uuid.UUID) -> TranscriptView | None:
     """The transcript of the creator's most recent upload that has one."""
     row = (
@@ -198,11 +208,10 @@ async def correct_transcript(
     applied = [{"wrong": c.wrong, "right": c.right, "count": n, "revision": revision} for c, n in found]
     meta.setdefault("transcript_original", analysis.transcript)
     analysis.transcript = text
-    confirmed = {t for c, _ in found for t in nlp.tokens(c.right)}  # the creator typed them: no longer unclear
     meta.update(
         transcript_revision=revision,
         transcript_corrections=[*meta.get("transcript_corrections", []), *applied],
-        unclear_words=[w for w in meta.get("unclear_words", []) if w not in confirmed],
+        unclear_words=still_unclear(meta.get("unclear_words", []), [c.right for c, _ in found], text),
     )
     asset.metadata_ = meta
     drafts = await _rewritable(session, asset.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.ai import lexicon, nlp
 from core.ai.tones import Tone, tone
@@ -15,6 +15,8 @@ from core.ai.writing.ports import (
 )
 from core.ai.writing.style import StyleProfile, style_profile
 
+MIN_CLEAR_POINTS = 3
+"""With this many clearly heard points, a point holding an unclear word or phrase is not printed at all."""
 _SPLIT_POINTS = re.compile(r",\s+(?=(?:and|but|so|because|which|while)\b)|;\s+|\s+-\s+")
 
 
@@ -33,6 +35,8 @@ class Kit:
     insights: list[str]
     quote: str
     proper_nouns: frozenset[str] = frozenset()
+    spare_insights: list[str] = field(default_factory=list)
+    """Points left out because they hold an unclear word or phrase: used only to reach a format's minimum."""
 
     def pick(self, options: Sequence[str], slot: str) -> str:
         return options[nlp.stable_index(f"{self.request.output_format}:{slot}", self.request.variant, len(options))]
@@ -149,9 +153,11 @@ def build_kit(request: DraftRequest) -> Kit:
     if inline.istitle() and inline.lower() not in lexicon.KNOWN_ORGS | lexicon.KNOWN_LOCATIONS:
         inline = inline.lower()
 
+    unclear = request.unclear_words
     hooks = _printable([h.text for h in sorted(analysis.hook_moments, key=lambda h: (-h.score, h.timestamp))])
     hooks = [h for h in hooks if not nlp.leans_back(h)] or hooks  # a hook must stand on its own
-    spoken = _printable(nlp.split_sentences(request.transcript))
+    hooks = clear_first(hooks, unclear)
+    spoken = clear_first(_printable(nlp.split_sentences(request.transcript)), unclear)
     if not hooks:
         hooks = spoken[:1] or [f"{topic} matters more than ever."]
     hook = hooks[request.variant % min(3, len(hooks))]
@@ -160,18 +166,32 @@ def build_kit(request: DraftRequest) -> Kit:
     pool = [p for p in pool if not nlp.same_point(p, hook)]
     if not pool:
         pool = [p for p in spoken if nlp.word_count(p) >= 6 and not nlp.same_point(p, hook)][:5]
+    pool = clear_first(pool, unclear)
     quotes = [q for q in _printable([q.text for q in analysis.quotable_moments]) if not nlp.same_point(q, hook)]
+    quotes = clear_first(quotes, unclear)
     quote = quotes[request.variant % len(quotes)] if quotes else (pool[-1] if pool else hook)
     insights = [p for p in pool if not nlp.same_point(p, quote)] or pool
     insights = _spread(insights, request.transcript, [hook, quote])
     # Points that stand on their own come first; one that leans on a left-out sentence only fills a gap.
     insights = [p for p in insights if not nlp.leans_back(p)] + [p for p in insights if nlp.leans_back(p)]
+    insights = clear_first(insights, unclear)
+    clearly_heard = [p for p in insights if not nlp.unclear_in(p, unclear)]
+    spare: list[str] = []
+    if len(clearly_heard) >= MIN_CLEAR_POINTS:  # enough to carry any format: a likely slip is left out
+        insights, spare = clearly_heard, [p for p in insights if p not in clearly_heard]
     if style.short_sentences:  # a brand that writes short sentences gets the tightest points first
-        insights = sorted(insights, key=nlp.word_count)
+        insights = sorted(insights, key=lambda p: (nlp.unclear_in(p, unclear) is not None, nlp.word_count(p)))
     proper = frozenset(
         w for s in nlp.split_sentences(request.transcript) for w in nlp.surface_tokens(s)[1:] if w[:1].isupper()
     )
-    return Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote, proper)
+    return Kit(request, kit_tone, feedback, style, emojis, topic, inline, hook, insights, quote, proper, spare)
+
+
+def clear_first(lines: Sequence[str], unclear: Sequence[str]) -> list[str]:
+    """``lines`` with those holding a word or phrase the transcriber was unsure of moved last, in order: a
+    possibly misheard sentence is printed only when no clearly heard one can take its place."""
+    unsure = [line for line in lines if nlp.unclear_in(line, unclear)]
+    return [line for line in lines if line not in unsure] + unsure
 
 
 def _spread(points: list[str], transcript: str, taken: Sequence[str]) -> list[str]:

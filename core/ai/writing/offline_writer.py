@@ -154,7 +154,9 @@ def _shorts(kit: Kit) -> Draft:
     points = [split_long(p) for p in kit.insights]
     if kit.feedback.length < 1:
         points.sort(key=nlp.word_count)  # "shorter": the tightest points fill the 30 s minimum
-    count = min(len(points), kit.count(3, 2, 4))
+    clear = len(points)
+    points += [split_long(p) for p in kit.spare_insights]  # possibly misheard: only to reach 30 s
+    count = min(clear, kit.count(3, 2, 4))
 
     def beats_for(k: int) -> list[tuple[str, str]]:
         return [
@@ -171,7 +173,9 @@ def _shorts(kit: Kit) -> Draft:
     floor = SHORTS_MIN_SECONDS if kit.feedback.length < 1 else 40
     while count < len(points) and sum(_seconds(t) for _, t in beats_for(count)) < floor:
         current = sum(_seconds(t) for _, t in beats_for(count))
-        if current >= SHORTS_MIN_SECONDS and sum(_seconds(t) for _, t in beats_for(count + 1)) > max_seconds:
+        if current >= SHORTS_MIN_SECONDS and (
+            count >= clear or sum(_seconds(t) for _, t in beats_for(count + 1)) > max_seconds
+        ):
             break
         count += 1
     pairs = beats_for(count)
@@ -257,11 +261,16 @@ def _blog_groups(kit: Kit) -> list[tuple[str, list[_Scored]]]:
 
 
 def _section_paragraphs(kit: Kit, sentences: Sequence[_Scored], reserved: Sequence[str]) -> list[str]:
-    """A section's sentences in paragraphs of four, without what is said elsewhere (`reserved`)."""
+    """A section's sentences in paragraphs of four, without what is said elsewhere (`reserved`) or what the
+    transcriber may have misheard (when the section has two other sentences)."""
     texts: list[str] = []
     dropped = False
+    unclear = kit.request.unclear_words
+    clear = sum(1 for s in sentences if not nlp.unclear_in(s[2], unclear))
     for s in sentences:
-        if any(nlp.same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
+        # A sentence the transcriber was unsure of is left out while two clearly heard ones carry the section.
+        misheard = clear >= 2 and nlp.unclear_in(s[2], unclear) is not None
+        if misheard or any(nlp.same_point(s[2], r) for r in reserved) or (dropped and nlp.leans_back(s[2])):
             dropped = True  # said elsewhere; a 'That fear ...' after it would lean on nothing
             if texts and nlp.points_forward(texts[-1]):
                 texts.pop()  # 'The secret is simple.' announced what is now said elsewhere

@@ -182,13 +182,12 @@ def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
 
 def _readability(text: str, units: Sequence[str], unclear_words: Sequence[str], *, english: bool) -> _Check:
     reasons: list[str] = []
-    unsure = {w.lower() for w in unclear_words}
     slips: list[tuple[str, str]] = []
     for u in units:
-        heard = [t for t in nlp.tokens(u) if t in unsure]
+        heard = nlp.unclear_in(u, unclear_words)
         odd = nlp.unknown_words(u) if english else []
         if heard or odd:
-            slips.append((u, (heard or odd)[0]))
+            slips.append((u, heard or odd[0]))
     if slips:
         heard_as = ", ".join(dict.fromkeys(f'"{w}"' for _, w in slips[:3]))
         reasons.append(

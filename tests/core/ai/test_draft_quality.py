@@ -14,6 +14,7 @@ from core.ai.transcription import Segment, Transcript, Word, unclear_words
 from core.ai.writing.offline_writer import write_offline
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, Draft, DraftRequest, OutputFormat
 from core.ai.writing.quality import quality_report, quality_score
+from recast.commands import DEMO_TALK
 
 SCOPE_CREEP = """Good morning everyone, thank you for coming. Let's talk about scope creep, because it quietly eats \
 every freelancer's margin.
@@ -302,8 +303,38 @@ def test_the_words_the_transcriber_was_unsure_of_are_kept_for_the_score() -> Non
         + [("net", 0.35), ("manure.", 0.26)],
         [("Show", 0.09), ("them", 0.17), ("the", 0.2), ("empty", 0.99), ("field.", 0.06)],
     )
-    # 'the'/'them' are not content words; 'field' was heard clearly once, so it is not unclear.
-    assert unclear_words(heard) == ["manure", "show"]
+    # 'the'/'them' are not content words; 'field' was heard clearly once, so it is not unclear as a word. The
+    # second segment is murky (four words under 0.5): its phrases not already flagged by a word are kept too.
+    assert unclear_words(heard) == ["manure", "show", "them the empty", "empty field"]
+
+
+DEMO_SLIP = [("Most", 0.34), ("creators", 0.84), ("in", 0.98), ("the", 0.33), ("post,", 0.93), ("once", 0.41)] + [
+    ("and", 0.86),
+    ("end", 0.84),
+    ("this", 0.7),
+    ("appear", 0.89),
+    ("for", 1.0),
+    ("a", 0.93),
+    ("month,", 1.0),
+]
+"""Whisper tiny.en on the demo's "Most creators in India post once and then disappear for a month": no
+content word under 0.3, but three words under 0.5."""
+
+
+def test_a_murky_stretch_of_common_words_is_unclear_though_no_content_word_is() -> None:
+    heard = _heard(DEMO_SLIP, [("Consistency", 0.96), ("beats", 0.89), ("talent", 0.89), ("on", 0.98)])
+    unclear = unclear_words(heard)
+    assert unclear == ["most creators", "in the post", "post once and"]
+    assert nlp.unclear_in("Most creators in the post, once and end this appear for a month.", unclear)
+    assert nlp.unclear_in("Consistency beats talent on LinkedIn.", unclear) is None
+    # Two unsure words in a segment are not a murky stretch.
+    assert unclear_words(_heard(DEMO_SLIP[:5], DEMO_SLIP[5:])) == []
+
+
+def test_a_phrase_matches_only_as_tokens_in_a_row() -> None:
+    assert nlp.unclear_in("In the post office we met.", ["in the post"]) == "in the post"
+    assert nlp.unclear_in("The post was in the morning.", ["in the post"]) is None
+    assert nlp.unclear_in("Show them the field.", ["show"]) == "show"
 
 
 def test_a_sentence_holding_a_misheard_word_costs_points_and_says_which_word() -> None:
@@ -326,3 +357,22 @@ def test_words_no_english_dictionary_knows_are_not_slips_in_a_hinglish_talk() ->
     report = quality_report("linkedin_post", hinglish, analysis, hinglish)
     assert not any("misheard" in r for r in report.reasons)
     assert nlp.unknown_words("Send it when a timely hudge helps, and undercharge nobody, Priya.") == ["hudge"]
+
+
+DEMO_HEARD = " ".join(DEMO_TALK).replace(
+    "in India post once and then disappear", "in the post, once and end this appear"
+)
+
+
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+def test_a_possibly_misheard_sentence_is_left_out_while_clearly_heard_points_carry_the_draft(
+    output_format: OutputFormat,
+) -> None:
+    analysis = analyse_offline(DEMO_HEARD)
+    trusting = draft_for(DEMO_HEARD, output_format, analysis)
+    careful = draft_for(DEMO_HEARD, output_format, analysis, unclear_words=["in the post", "post once and"])
+    assert "end this appear" in trusting.content_text  # the slip is one of the talk's strongest lines
+    assert "end this appear" not in careful.content_text
+    reasons = careful.metadata["quality_reasons"]
+    assert not any("misheard" in r for r in reasons), reasons
+    assert len(printed_lines(careful)) >= len(printed_lines(trusting)) - 2
