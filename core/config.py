@@ -59,10 +59,13 @@ class Settings(BaseSettings):
     openai_transcribe_model: str = "whisper-1"
     openai_embedding_model: str = "text-embedding-3-small"
     whisper_model: str = Field(
-        default="packaged:tiny.en", description="Local model: packaged:tiny.en, packaged:base, auto or a path"
+        default="auto", description="Local model: auto, packaged:tiny.en, packaged:base or a path"
     )
     whisper_language: str | None = Field(
         default=None, description="ISO 639-1 code the talks are in (e.g. hi); unset = detected by the model"
+    )
+    whisper_languages: str = Field(
+        default="en,hi", description="Languages talks may be in: detection picks among them (empty: any)"
     )
     link_download_max_mb: int = Field(default=500, description="Largest video Recast downloads from a link")
     link_allow_private_networks: bool = Field(

@@ -27,7 +27,11 @@ class AIProviders:
 def build_ai_providers(settings: Settings) -> AIProviders:
     if settings.openai_api_key is None:
         return AIProviders(
-            transcriber=LocalWhisperTranscriber(settings.whisper_model, language=settings.whisper_language),
+            transcriber=LocalWhisperTranscriber(
+                settings.whisper_model,
+                language=settings.whisper_language,
+                languages=[c.strip() for c in settings.whisper_languages.split(",") if c.strip()],
+            ),
             analyser=OfflineAnalyser(),
             writer=OfflineWriter(),
             embedder=LocalMiniLMEmbedder(),

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.models import User
 from core.ai.transcription import Transcript, unclear_words
 from core.brand import service as brand_service
 from core.brand.models import BrandProfile
@@ -40,14 +41,23 @@ from core.storage.files import off_loop
 log = logging.getLogger(__name__)
 
 
+async def _spoken_language(deps: CoreDeps, asset: ContentAsset) -> str | None:
+    """The language the creator set with /settings: the transcriber's hint when the speech is a close call."""
+    if asset.user_id is None:
+        return None
+    async with session_scope(deps.sessionmaker) as session:
+        return await session.scalar(select(User.language).where(User.id == asset.user_id))
+
+
 async def _transcribe(deps: CoreDeps, asset: ContentAsset) -> Transcript:
     # In a thread: with S3 storage this may download the source, and the lease heartbeat must keep beating.
     src = await off_loop(partial(deps.store.local_path, asset.file_url))
+    hint = await _spoken_language(deps, asset)
     with tempfile.TemporaryDirectory(prefix="recast-") as tmp:
         await report(deps, asset, "extracting")
         wav = await extract_audio(src, Path(tmp) / "audio.wav")
         await report(deps, asset, "transcribing")
-        return await deps.require_ai().transcriber.transcribe(wav)
+        return await deps.require_ai().transcriber.transcribe(wav, language_hint=hint)
 
 
 async def process_asset(deps: CoreDeps, asset_id: uuid.UUID) -> list[uuid.UUID]:
