@@ -16,7 +16,10 @@ class InvalidTimezone(RecastError):
 
 
 class UnsupportedLanguage(RecastError):
-    user_message = "Recast speaks these languages for now: en, hi. Send one of those codes."
+    user_message = (
+        "I can transcribe talks in these languages for now: en (English), hi (Hindi or Hinglish). "
+        "Send one of those codes."
+    )
 
 
 class NotRegistered(RecastError):

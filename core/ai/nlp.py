@@ -336,6 +336,33 @@ def unknown_words(sentence: str) -> list[str]:
     return out
 
 
+def _skeleton(word: str) -> str:
+    """A Romanised Hindi word's consonants without repeats or 'h' ('baat', 'bat', 'baata' → 'bt'): chat
+    spellings of one word differ in their vowels and aspiration marks, rarely in their consonants."""
+    return re.sub(r"[aeiouyh]", "", re.sub(r"(.)\1+", r"\1", word.lower()))
+
+
+@functools.cache
+def _romanised_hindi() -> frozenset[str]:
+    from wordfreq import top_n_list
+
+    from core.ai.transliteration import to_latin
+
+    return frozenset(_skeleton(to_latin(w)) for w in top_n_list("hi", 20000))
+
+
+def unknown_romanised_words(sentence: str) -> list[str]:
+    """`unknown_words` for Hinglish in Latin script: words of four letters or more that are neither English
+    (wordfreq) nor, by their consonants, one of the 20,000 commonest Hindi words written in Latin script.
+    Whisper base writes Hindi it cannot segment as run-together syllables ('maapakobata' for 'main aapko
+    bataunga'); typed Hinglish (the quality set's, the tests') has none."""
+    return [
+        word
+        for word in re.findall(r"(?<![\w'’])[a-z]{4,}(?![\w'’])", sentence.lower().replace("-", " "))
+        if zipf(word) <= 0 and _skeleton(word) not in _romanised_hindi()
+    ]
+
+
 def sentence_case_after_colon(label: str, sentence: str, proper: Iterable[str] = ()) -> str:
     """'If you remember one thing:' + 'Most founders ...' -> '... thing: most founders ...' (written
     text does not capitalise mid-sentence); 'I', acronyms and names in `proper` keep their capitals."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -88,6 +89,27 @@ def unclear_words(transcript: Transcript, below: float = UNCLEAR_BELOW, limit: i
                         phrases.setdefault(" ".join(window))
     words = [w for w in unsure if w not in clear][:limit]
     return words + [p for p in phrases if not any(w in p.split() for w in words)][:limit]
+
+
+_SENTENCE_END = re.compile(r"[.!?।…\"'”’)]$")
+
+
+def punctuated_segments(texts: Sequence[str]) -> list[str]:
+    """The segments' texts, stripped. When Whisper left the talk unpunctuated (fewer than half its segments
+    end with a sentence mark), a segment with no mark ends its sentence where the next one opens on a capital
+    letter, and at the end: Whisper base often leaves Hindi unpunctuated but cuts its segments at the
+    speaker's pauses, and a talk read as one 60-word sentence gave every draft the same one line. A
+    punctuated talk is kept as it is (an English segment may end mid-sentence before 'I' or a name)."""
+    kept = [t.strip() for t in texts]
+    spoken = [t for t in kept if t]
+    if sum(1 for t in spoken if _SENTENCE_END.search(t)) * 2 >= len(spoken):
+        return kept
+    out: list[str] = []
+    for i, text in enumerate(kept):
+        following = next((t for t in kept[i + 1 :] if t), "")
+        ends = text[-1:].isalnum() and not _SENTENCE_END.search(text) and (not following or following[:1].isupper())
+        out.append(f"{text}." if ends else text)
+    return out
 
 
 @runtime_checkable
@@ -326,9 +348,11 @@ class LocalWhisperTranscriber:
             language=language,
             suppress_tokens=suppress,
         )
+        raw_segments = list(raw_segments)  # a generator: decoding happens here
+        texts = punctuated_segments([raw.text for raw in raw_segments])
         segments = [
             Segment(
-                text=raw.text.strip(),
+                text=text,
                 start=round(float(raw.start), 3),
                 end=round(float(raw.end), 3),
                 words=[
@@ -341,7 +365,7 @@ class LocalWhisperTranscriber:
                     for w in (raw.words or [])
                 ],
             )
-            for raw in raw_segments  # a generator: decoding happens while iterating
+            for raw, text in zip(raw_segments, texts, strict=True)
         ]
         words = [w for s in segments for w in s.words]
         confidence = 100 * sum(w.probability for w in words) / len(words) if words else 0.0

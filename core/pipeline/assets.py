@@ -124,7 +124,9 @@ async def _analysed(deps: CoreDeps, asset: ContentAsset, analysis: ContentAnalys
     """Analyse the transcript (topics, moments) and title the asset from its topics if it had no real title."""
     await _stop_if_cancelled(deps, asset.id)
     await report(deps, asset, "analysing")
-    result = await deps.require_ai().analyser.analyse(analysis.transcript or "", timed_sentences(deps, asset))
+    result = await deps.require_ai().analyser.analyse(
+        analysis.transcript or "", timed_sentences(deps, asset), heard_language=analysis.transcript_language
+    )
     async with session_scope(deps.sessionmaker) as session:
         row = await session.get_one(ContentAnalysis, analysis.id)
         analysis_rows.store_analysis(row, result)

@@ -262,7 +262,9 @@ async def rewrite_from_transcript(deps: CoreDeps, asset_id: uuid.UUID, revision:
     if int(meta.get("transcript_revision", 0)) != revision or analysis is None:
         return 0  # a later correction superseded this one; its own unit rewrites the drafts
     _correct_segments(deps, asset_id, revision, list(meta.get("transcript_corrections", [])))
-    result = await deps.require_ai().analyser.analyse(analysis.transcript or "", timed_sentences(deps, asset))
+    result = await deps.require_ai().analyser.analyse(
+        analysis.transcript or "", timed_sentences(deps, asset), heard_language=analysis.transcript_language
+    )
     async with session_scope(deps.sessionmaker) as session:
         row = await session.get_one(ContentAnalysis, analysis.id)
         analysis_rows.store_analysis(row, result)

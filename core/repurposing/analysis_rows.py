@@ -46,5 +46,9 @@ def store_analysis(row: ContentAnalysis, result: ContentAnalysisResult) -> None:
     for name in ("virality_score", "repurposing_value", "seo_score", "engagement_potential"):
         setattr(row, name, Decimal(str(round(float(data[name]), 2))))
     row.platform_scores = data["platform_scores"]
+    if result.language != "en":
+        # The analyser reads what the transcriber could not tell (a pasted Hinglish text is stored as 'en'), and
+        # the writer takes its tone and script from this.
+        row.transcript_language = result.language[:10]
     row.analysis_model = result.model[:100]
     row.analyzed_at = utcnow()

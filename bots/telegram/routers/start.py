@@ -108,7 +108,8 @@ def setup() -> Router:
             await message.answer("Saved ✅")
         email = user.email if accounts.has_real_email(user) else "not set"
         await message.answer(
-            f"Your settings\nEmail: {email}\nTimezone: {user.timezone}\nLanguage: {user.language}\n\n"
+            f"Your settings\nEmail: {email}\nTimezone: {user.timezone}\n"
+            f"Language: {user.language} (of your talks: when a recording could be either, I hear it as this)\n\n"
             "Change one with e.g.\n/settings email you@example.com\n/settings timezone Asia/Kolkata\n"
             "/settings language hi"
         )

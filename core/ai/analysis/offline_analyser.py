@@ -229,5 +229,10 @@ def analyse_offline(
 class OfflineAnalyser:
     """Analyser that runs the deterministic lexicon pipeline in-process."""
 
-    async def analyse(self, transcript: str, sentences: Sequence[SentenceInput] | None = None) -> ContentAnalysisResult:
-        return analyse_offline(transcript, sentences)
+    async def analyse(
+        self, transcript: str, sentences: Sequence[SentenceInput] | None = None, *, heard_language: str | None = None
+    ) -> ContentAnalysisResult:
+        # Hindi heard and written in Latin script (Whisper base often romanises it) is Hinglish to the writer,
+        # however few of its words the Hindi word list recognises.
+        hinglish = heard_language == "hi" and not transliteration.has_devanagari(transcript)
+        return analyse_offline(transcript, sentences, language="hi-Latn" if hinglish else None)

@@ -81,5 +81,7 @@ class OpenAIAnalyser:
         self._client = client
         self._model = model
 
-    async def analyse(self, transcript: str, sentences: Sequence[SentenceInput] | None = None) -> ContentAnalysisResult:
-        return await analyse_with_openai(self._client, self._model, transcript, sentences)
+    async def analyse(
+        self, transcript: str, sentences: Sequence[SentenceInput] | None = None, *, heard_language: str | None = None
+    ) -> ContentAnalysisResult:
+        return await analyse_with_openai(self._client, self._model, transcript, sentences)  # the model reads it

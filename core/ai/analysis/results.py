@@ -97,5 +97,7 @@ class Analyser(Protocol):
     """Port: turns a transcript (and optional timed segments) into a ContentAnalysisResult."""
 
     async def analyse(
-        self, transcript: str, sentences: Sequence[SentenceInput] | None = None
-    ) -> ContentAnalysisResult: ...
+        self, transcript: str, sentences: Sequence[SentenceInput] | None = None, *, heard_language: str | None = None
+    ) -> ContentAnalysisResult:
+        """``heard_language``: the ISO 639-1 code the transcriber heard the talk in, when it was spoken."""
+        ...

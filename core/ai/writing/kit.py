@@ -45,7 +45,7 @@ class Kit:
         values = {
             "topic": self.topic_inline,
             "Topic": self.topic_inline[:1].upper() + self.topic_inline[1:],
-            "brand": self.request.brand.name,
+            "brand": self.request.brand.name.strip() or "me",  # no brand yet: the creator speaks for themself
             "n": str(len(self.insights)),
         }
         values.update(extra)

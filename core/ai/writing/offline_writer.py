@@ -50,7 +50,7 @@ def _linkedin(kit: Kit) -> Draft:
         bullets = [f"{kit.bullet()} {kit.sentence(i)}" for i in kit.insights[:n]]
         blocks = [
             *head,
-            intro + "\n" + "\n".join(bullets),
+            intro + "\n" + "\n".join(bullets) if bullets else "",  # no heading over an empty list
             kit.sentence(kit.takeaway()),
             *kit.mentions(),
             kit.closer(),
@@ -323,9 +323,9 @@ def _blog(kit: Kit) -> Draft:
         *sections,
     ]
     takeaways = "\n".join(f"- {i}" for i in kit.insights[:n_takeaways])
+    if takeaways:
+        body += ["## Key Takeaways", takeaways]
     body += [
-        "## Key Takeaways",
-        takeaways,
         "## Conclusion",
         " ".join([kit.takeaway(), *kit.mentions(), kit.closer()]),
     ]
@@ -399,10 +399,13 @@ def _latin(value: Any) -> Any:
     return value
 
 
+HINDI = ("hi", "hi-Latn")
+
+
 def _hinglish_in_latin(request: DraftRequest) -> DraftRequest:
     """A Hindi or Hinglish talk is written in Latin script with the hinglish tone, even when Whisper heard it
     in Devanagari."""
-    if request.analysis.language != "hi-Latn" and not transliteration.has_devanagari(request.transcript):
+    if request.analysis.language not in HINDI and not transliteration.has_devanagari(request.transcript):
         return request
     analysis = type(request.analysis).model_validate(_latin(request.analysis.model_dump()))
     analysis = analysis.model_copy(update={"language": "hi-Latn"})

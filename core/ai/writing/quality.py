@@ -61,6 +61,11 @@ def _covers(draft_stems: set[str], point: str, share: float) -> bool:
     return bool(stems) and len(stems & draft_stems) / len(stems) >= share
 
 
+GARBLED_WORDS = 2
+"""A sentence holding this many words no dictionary knows is unreadable (a transcription the model could not
+make out), not merely a possible slip."""
+
+
 def _quote(text: str, limit: int = 60) -> str:
     return '"' + nlp.shorten(text, limit) + '"'
 
@@ -85,7 +90,8 @@ def quality_report(
     """Quality 0..100 from checks a draft can fail, each worth `QUALITY_WEIGHTS` points.
 
     - complete sentences (25): -6 per sentence or bullet that is a fragment (`nlp.fragment_reason`: ',.'
-      endings, a dangling 'and', a stutter, an opening clause with no main clause, under four words).
+      endings, a dangling 'and', a stutter, an opening clause with no main clause, under four words) or holds
+      `GARBLED_WORDS` words no dictionary knows (see readability).
     - no talk frame (15): -8 per greeting, thanks, sign-off or 'let's talk about' line (`nlp.is_frame`).
     - key points (25): 10 x whether the draft names the talk's main topic + 15 x the share of the talk's
       points it keeps (mostly, 60% of content words), full at 80%: the lead sentence of each paragraph of the
@@ -97,15 +103,16 @@ def quality_report(
       sentence, - 3 per line leaning on a sentence left out ('Feed it ...'), - the share of 13+-letter words
       beyond 15%, - 5 per sentence that may be a transcription slip: it holds a word the transcriber was
       unsure of (`unclear_words`, see `core.ai.transcription.unclear_words`) or, in an English talk, a word
-      no dictionary knows ('a timely hudge').
+      no dictionary knows ('a timely hudge'); in a Hindi or Hinglish one, a word neither English nor a common
+      Hindi word in Latin script ('maapakobata', `nlp.unknown_romanised_words`).
     """
     units = _draft_units(text)
     results = {
-        "complete sentences": _complete_sentences(units),
+        "complete sentences": _complete_sentences(units, analysis.language),
         "no talk frame": _no_talk_frame(units),
         "key points": _key_points(text, analysis, transcript),
         "platform fit": _platform_fit(output_format, text),
-        "readability": _readability(text, units, unclear_words, english=analysis.language == "en"),
+        "readability": _readability(text, units, unclear_words, language=analysis.language),
     }
     checks = {name: points for name, (points, _) in results.items()}
     reasons = [reason for _, why in results.values() for reason in why]
@@ -117,8 +124,19 @@ _Check = tuple[float, list[str]]
 """The points one check earned and, in words, what cost it points."""
 
 
-def _complete_sentences(units: Sequence[str]) -> _Check:
+def _non_words(unit: str, language: str) -> list[str]:
+    if language == "en":
+        return nlp.unknown_words(unit)
+    if language in ("hi", "hi-Latn"):
+        return nlp.unknown_romanised_words(unit)
+    return []
+
+
+def _complete_sentences(units: Sequence[str], language: str) -> _Check:
     fragments = [(u, why) for u in units if (why := nlp.fragment_reason(u))]
+    for u in units:  # two words no dictionary knows: a garbled sentence, whole or not
+        if len(odd := _non_words(u, language)) >= GARBLED_WORDS and not any(u == f for f, _ in fragments):
+            fragments.append((u, "unreadable: " + ", ".join(f'"{w}"' for w in odd[:2])))
     reasons: list[str] = []
     if fragments:
         examples = ", ".join(f"{_quote(u)} ({why})" for u, why in fragments[:2])
@@ -180,12 +198,12 @@ def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
     return max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic)), reasons
 
 
-def _readability(text: str, units: Sequence[str], unclear_words: Sequence[str], *, english: bool) -> _Check:
+def _readability(text: str, units: Sequence[str], unclear_words: Sequence[str], *, language: str) -> _Check:
     reasons: list[str] = []
     slips: list[tuple[str, str]] = []
     for u in units:
         heard = nlp.unclear_in(u, unclear_words)
-        odd = nlp.unknown_words(u) if english else []
+        odd = _non_words(u, language)
         if heard or odd:
             slips.append((u, heard or odd[0]))
     if slips:

@@ -19,6 +19,7 @@ from core.ai.transcription import (
     assemble_base_model,
     base_model_installed,
     choose_language,
+    punctuated_segments,
     urdu_script_tokens,
 )
 from core.ai.transliteration import to_latin
@@ -140,3 +141,15 @@ def test_the_creators_language_decides_a_close_call_but_not_a_clear_one() -> Non
     assert choose_language(close, ("en", "hi"), hint="hi")[0] == "hi"
     assert choose_language([("en", 0.9), ("hi", 0.05)], ("en", "hi"), hint="hi")[0] == "en"
     assert choose_language(close, ("en", "hi"), hint="fr")[0] == "en"  # not a language Recast expects
+
+
+def test_an_unpunctuated_talk_ends_its_sentences_where_whisper_cut_its_segments() -> None:
+    heard = ["Dostum, aaj hum baat karenge", "Harahafte ek post karo", "apne audience se baat karo", "Bas itna hi"]
+    assert punctuated_segments(heard) == [
+        "Dostum, aaj hum baat karenge.",
+        "Harahafte ek post karo",  # the next segment goes on in lower case: one sentence
+        "apne audience se baat karo.",
+        "Bas itna hi.",
+    ]
+    punctuated = ["When a client asks for more,", "I say yes and here is the price.", "Then I", "Ship it."]
+    assert punctuated_segments(punctuated) == punctuated  # Whisper punctuated this talk: kept as it is

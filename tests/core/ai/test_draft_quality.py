@@ -376,3 +376,19 @@ def test_a_possibly_misheard_sentence_is_left_out_while_clearly_heard_points_car
     reasons = careful.metadata["quality_reasons"]
     assert not any("misheard" in r for r in reasons), reasons
     assert len(printed_lines(careful)) >= len(printed_lines(trusting)) - 2
+
+
+@pytest.mark.parametrize("output_format", ["linkedin_post", "blog_article"])
+def test_a_one_sentence_talk_prints_no_heading_over_an_empty_list(output_format: OutputFormat) -> None:
+    talk = "Write for one person, not for everyone, because that is how a reader feels seen."
+    draft = draft_for(talk, output_format, analyse_offline(talk))
+    lines = [line.strip() for line in draft.content_text.splitlines()]
+    for i, line in enumerate(lines):
+        if line.endswith(":") or line.startswith("## Key Takeaways"):
+            following = next((n for n in lines[i + 1 :] if n), "")
+            assert following.startswith(("•", "-", "👉", "✅")), (line, draft.content_text)
+
+
+def test_a_creator_with_no_brand_name_is_followed_as_me() -> None:
+    draft = draft_for(DEMO_HEARD, "linkedin_post", analyse_offline(DEMO_HEARD), brand=BrandVoice(name=""))
+    assert "Follow me for" in draft.content_text and "Follow  for" not in draft.content_text

@@ -3,12 +3,17 @@ hinglish tone; Devanagari → Latin transliteration in chat spelling."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.ai.analysis.offline_analyser import analyse_offline
 from core.ai.transliteration import has_devanagari, is_hinglish, to_latin
 from core.ai.writing.offline_writer import write_offline
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, DraftRequest, OutputFormat
+from core.ai.writing.quality import quality_report
+
+DATA = Path(__file__).resolve().parents[3] / "bench" / "data" / "quality"
 
 HINGLISH_TALK = (
     "दोस्तों, आज हम बात करेंगे कि content creation में consistency क्यों important है। "
@@ -102,3 +107,16 @@ def test_a_pure_hindi_talk_gets_complete_romanised_drafts_without_its_frame(outp
     assert "doosari baat," not in lowered and "teesari baat," not in lowered  # spoken ordinals dropped
     tags = {t.lstrip("#").lower() for t in draft.hashtags}
     assert not tags & {w.replace(" ", "") for w in lexicon.HINGLISH_FUNCTION_WORDS}, draft.hashtags
+
+
+def test_run_together_romanised_hindi_is_unreadable_but_typed_hinglish_is_not() -> None:
+    from core.ai import nlp
+
+    typed = (DATA / "hinglish.txt").read_text()
+    assert [w for s in nlp.split_sentences(typed) for w in nlp.unknown_romanised_words(s)] == []
+    assert nlp.unknown_romanised_words(to_latin(HINDI_TALK)) == []
+    heard = "Harahafte ekapustakaro, cahajhota hi kyomnaho."  # Whisper base on 'हर हफ्ते एक पोस्ट करो, चाहे छोटा ...'
+    assert nlp.unknown_romanised_words(heard) == ["harahafte", "ekapustakaro", "cahajhota"]
+    analysis = analyse_offline(heard + " Apane ordiyamsa sasee de baatakaro.", language="hi-Latn")
+    report = quality_report("linkedin_post", heard, analysis, heard)
+    assert any("unreadable" in r for r in report.reasons), report.reasons
