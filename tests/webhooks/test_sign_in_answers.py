@@ -1,0 +1,102 @@
+"""What the multi-step sign-ins (TikTok, YouTube, Instagram, Facebook) do with answers the platforms don't
+document: each test is a bug the sign-in fuzz (`test_fuzz_oauth_exchanges.py`) found, over the real web app
+and the platform's fake. Before the fixes each was a 500 with a traceback, a connection stored for an
+account the platform never named, or a chat told the wrong reason."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from fuzzing import unhandled
+from sign_ins import SignIns, sign_ins
+
+from core.deps import CoreDeps
+from core.distribution.models import PlatformConnection
+from core.distribution.platforms.names import Platform
+from tests.fakes.tiktok_api import Fault
+
+CHAT_IDS = itertools.count(8810100)  # this helper's range (8810001-8810999): a chat per test
+
+
+@pytest.fixture
+async def site(publish_deps: CoreDeps) -> AsyncIterator[SignIns]:
+    async with sign_ins(publish_deps, str(next(CHAT_IDS))) as opened:
+        yield opened
+
+
+def _unread(name: str) -> str:
+    return f"{name} answered the sign-in with something Recast couldn't read."
+
+
+async def _refused_with(
+    site: SignIns, caplog: pytest.LogCaptureFixture, platform: Platform, name: str, reason: str
+) -> None:
+    """The sign-in ends on a 400 page and one chat message giving `reason`, with nothing stored."""
+    caplog.set_level(logging.INFO)
+    status, page, told = await site.sign_in(platform)
+    assert unhandled(caplog.records) == []
+    assert status == 400 and f"{name} wasn't connected" in page and reason in page, (status, page)
+    assert told == [f"{name} wasn't connected: {reason} /connect starts again."]
+    assert await site.connections() == []
+
+
+async def _connected_as(site: SignIns, platform: Platform, name: str, who: str) -> PlatformConnection:
+    status, page, told = await site.sign_in(platform)
+    assert status == 200 and f"{name} connected ✅" in page, (status, page)
+    assert len(told) == 1 and told[0].startswith(f"Connected {name} as {who}. "), told
+    [row] = await site.connections()
+    return row
+
+
+# ------------------------------------------------------------ TikTok
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"access_token": "act.x", "expires_in": "soon", "open_id": "x"}',  # int("soon"): was a 500
+        "<html>upstream proxy error</html>",  # was "TikTok didn't accept the sign-in"
+        '{"expires_in": 86400}',
+    ],
+)
+async def test_a_tiktok_token_answer_without_a_readable_token_connects_nothing_and_says_tiktok_sent_garbage(
+    site: SignIns, caplog: pytest.LogCaptureFixture, answer: str
+) -> None:
+    site.tiktok.faults.append(Fault(endpoint="token", body=answer))
+    await _refused_with(site, caplog, Platform.TIKTOK, "TikTok", _unread("TikTok"))
+
+
+async def test_a_tiktok_token_endpoint_at_its_rate_limit_is_told_as_busy_not_as_a_refused_sign_in(
+    site: SignIns, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.tiktok.faults.append(Fault(endpoint="token", status=429))
+    reason = "TikTok didn't answer the sign-in in time, or had a problem on its side."
+    await _refused_with(site, caplog, Platform.TIKTOK, "TikTok", reason)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<html>upstream proxy error</html>",  # user.get on {}: a KeyError, a 500
+        '{"error": "x", "data": "x"}',  # .get on a string: an AttributeError, a 500
+        '{"data": {"user": {"open_id": "", "display_name": "Asha"}}, "error": {"code": "ok"}}',  # stored as ""
+    ],
+)
+async def test_tiktok_user_info_without_an_open_id_stores_no_connection_and_says_tiktok_sent_garbage(
+    site: SignIns, caplog: pytest.LogCaptureFixture, answer: str
+) -> None:
+    site.tiktok.faults.append(Fault(endpoint="user_info", body=answer))
+    await _refused_with(site, caplog, Platform.TIKTOK, "TikTok", _unread("TikTok"))
+
+
+async def test_a_tiktok_handle_that_is_not_text_is_left_out_and_the_display_name_names_the_account(
+    site: SignIns,
+) -> None:
+    # It was shown and stored as "@['asha']".
+    answer = '{"data": {"creator_username": ["asha"]}, "error": {"code": "ok"}}'
+    site.tiktok.faults.append(Fault(endpoint="creator_info", body=answer))
+    row = await _connected_as(site, Platform.TIKTOK, "TikTok", "Asha Rao")
+    assert row.platform_username == "Asha Rao" and row.platform_user_id == site.tiktok.open_id
