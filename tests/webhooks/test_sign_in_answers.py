@@ -14,8 +14,13 @@ from fuzzing import unhandled
 from sign_ins import SignIns, sign_ins
 
 from core.deps import CoreDeps
+from core.distribution import connections
+from core.distribution.clients import client_for
+from core.distribution.errors import OutcomeUnknown
 from core.distribution.models import PlatformConnection
 from core.distribution.platforms.names import Platform
+from core.distribution.ports import PostContent
+from tests.fakes.meta_graph_api import GraphFault
 from tests.fakes.tiktok_api import Fault
 
 CHAT_IDS = itertools.count(8810100)  # this helper's range (8810001-8810999): a chat per test
@@ -100,3 +105,73 @@ async def test_a_tiktok_handle_that_is_not_text_is_left_out_and_the_display_name
     site.tiktok.faults.append(Fault(endpoint="creator_info", body=answer))
     row = await _connected_as(site, Platform.TIKTOK, "TikTok", "Asha Rao")
     assert row.platform_username == "Asha Rao" and row.platform_user_id == site.tiktok.open_id
+
+
+# ------------------------------------------------------------ Instagram and Facebook (Meta)
+
+
+@pytest.mark.parametrize(
+    ("platform", "call", "answer"),
+    [
+        (Platform.INSTAGRAM, "access_token", "<html>upstream proxy error</html>"),  # json.loads: a 500
+        (Platform.INSTAGRAM, "fb_exchange_token", '{"access_token": 5}'),  # was "didn't accept"
+        (Platform.INSTAGRAM, "permissions", "<html>upstream proxy error</html>"),  # json.loads: a 500
+        (Platform.INSTAGRAM, "me", '{"name": "Asha"}'),  # me["id"]: a 500
+        (Platform.FACEBOOK, "accounts", '{"data": "x"}'),  # was "You don't manage a Facebook Page"
+        (Platform.FACEBOOK, "debug_token", '{"data": {"is_valid": true, "expires_at": "never", "user_id": "1"}}'),
+        (Platform.FACEBOOK, "me", "{}"),  # page["id"]: a 500
+    ],
+)
+async def test_a_garbled_meta_answer_at_any_sign_in_call_connects_nothing_and_says_meta_sent_garbage(
+    site: SignIns, caplog: pytest.LogCaptureFixture, platform: Platform, call: str, answer: str
+) -> None:
+    site.meta.faults.append(GraphFault(call, status=200, body=answer))
+    name = "Instagram" if platform == Platform.INSTAGRAM else "Facebook"
+    await _refused_with(site, caplog, platform, name, _unread(name))
+
+
+async def test_a_long_lived_meta_token_with_an_unreadable_expiry_connects_nothing_and_says_why(
+    site: SignIns, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A token Meta issued, with `expires_in` not a number: int() raised, a 500.
+    site.meta.user_tokens["EAAL-odd"] = site.meta.user_id
+    site.meta.faults.append(GraphFault("fb_exchange_token", body='{"access_token": "EAAL-odd", "expires_in": "soon"}'))
+    await _refused_with(site, caplog, Platform.INSTAGRAM, "Instagram", _unread("Instagram"))
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        ("me", '{"id": {"a": 1}}'),  # stored as "17841400000000001@{'a': 1}"
+        ("accounts", '{"data": [{"instagram_business_account": {"id": ["x"], "username": "x"}}]}'),  # "['x']@..."
+    ],
+)
+async def test_an_instagram_account_or_person_id_that_is_not_an_id_stores_no_connection(
+    site: SignIns, caplog: pytest.LogCaptureFixture, call: str, answer: str
+) -> None:
+    site.meta.faults.append(GraphFault(call, status=200, body=answer))
+    reason = (
+        _unread("Instagram")
+        if call == "me"
+        else "None of the Facebook Pages you allowed has an Instagram business or creator account linked. Link the "
+        "Instagram account to a Page (Instagram: Settings → Account type and tools), then /connect again."
+    )
+    await _refused_with(site, caplog, Platform.INSTAGRAM, "Instagram", reason)
+
+
+async def test_a_page_token_whose_debug_token_names_no_person_stores_no_facebook_connection(
+    site: SignIns, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It was stored as "<page>@" (the deauthorize callback finds connections by the person after the @).
+    site.meta.faults.append(GraphFault("debug_token", status=200, body='{"data": {"is_valid": true}}'))
+    await _refused_with(site, caplog, Platform.FACEBOOK, "Facebook", _unread("Facebook"))
+
+
+async def test_a_page_post_answered_2xx_with_garbage_is_an_unknown_outcome_not_a_crash(site: SignIns) -> None:
+    # json.loads raised out of the publisher. The post may exist: the next try looks for it before posting.
+    connection = await _connected_as(site, Platform.FACEBOOK, "Facebook", site.meta.page_name)
+    client = client_for(site.deps.settings, Platform.FACEBOOK)
+    site.meta.faults.append(GraphFault("feed", after_create=True, body="<html>upstream proxy error</html>"))
+    with pytest.raises(OutcomeUnknown):
+        await client.publish(connections.credentials(site.deps.settings, connection), PostContent(text="Hello"))
+    assert len(site.meta.page_posts) == 1  # it was made: posting again as is would post it twice
