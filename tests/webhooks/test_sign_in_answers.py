@@ -22,6 +22,7 @@ from core.distribution.platforms.names import Platform
 from core.distribution.ports import PostContent
 from tests.fakes.meta_graph_api import GraphFault
 from tests.fakes.tiktok_api import Fault
+from tests.fakes.youtube_api import SignInFault
 
 CHAT_IDS = itertools.count(8810100)  # this helper's range (8810001-8810999): a chat per test
 
@@ -105,6 +106,47 @@ async def test_a_tiktok_handle_that_is_not_text_is_left_out_and_the_display_name
     site.tiktok.faults.append(Fault(endpoint="creator_info", body=answer))
     row = await _connected_as(site, Platform.TIKTOK, "TikTok", "Asha Rao")
     assert row.platform_username == "Asha Rao" and row.platform_user_id == site.tiktok.open_id
+
+
+# ------------------------------------------------------------ YouTube (Google)
+
+
+async def test_a_google_sign_in_without_a_refresh_token_is_refused_with_what_to_do(
+    site: SignIns, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It was stored with an hour's access token and no way to renew it: every later post failed.
+    site.youtube.sign_in_faults.append(SignInFault("token", no_refresh_token=True))
+    reason = (
+        "YouTube gave Recast access for an hour only (Google sent no refresh token), so scheduled posts would "
+        "fail. Remove Recast under Third-party apps at myaccount.google.com/connections, then /connect again."
+    )
+    await _refused_with(site, caplog, Platform.YOUTUBE, "YouTube", reason)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "answer"),
+    [
+        ("token", "<html>upstream proxy error</html>"),  # json.loads: a 500
+        ("token", '{"error": "x"}'),  # ["access_token"]: a 500
+        ("token", '{"access_token": "ya29.x", "expires_in": "soon", "refresh_token": "1//x"}'),
+        ("channels", "[1, 2]"),  # .get on a list: a 500
+        ("channels", '{"items": [{"id": null, "snippet": "x"}]}'),  # snippet.get on a string: a 500
+    ],
+)
+async def test_a_garbled_google_answer_at_sign_in_connects_nothing_and_says_youtube_sent_garbage(
+    site: SignIns, caplog: pytest.LogCaptureFixture, endpoint: str, answer: str
+) -> None:
+    site.youtube.sign_in_faults.append(SignInFault(endpoint, body=answer))
+    await _refused_with(site, caplog, Platform.YOUTUBE, "YouTube", _unread("YouTube"))
+
+
+async def test_a_google_account_without_a_channel_is_told_so_not_that_the_sign_in_was_refused(
+    site: SignIns, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reason was lost: "YouTube didn't accept the sign-in (a sign-in works once, ...)".
+    site.youtube.sign_in_faults.append(SignInFault("channels", body='{"kind": "youtube#channelListResponse"}'))
+    reason = "This Google account has no YouTube channel yet. Create one on YouTube, then connect again."
+    await _refused_with(site, caplog, Platform.YOUTUBE, "YouTube", reason)
 
 
 # ------------------------------------------------------------ Instagram and Facebook (Meta)
