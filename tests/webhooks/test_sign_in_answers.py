@@ -149,6 +149,17 @@ async def test_a_google_account_without_a_channel_is_told_so_not_that_the_sign_i
     await _refused_with(site, caplog, Platform.YOUTUBE, "YouTube", reason)
 
 
+async def test_a_channel_name_with_a_nul_and_over_255_characters_is_stored_without_the_nul_and_cut(
+    site: SignIns,
+) -> None:
+    # PostgreSQL refuses a NUL in text, and the column holds 255: the insert raised, a 500.
+    title = "\\u0000" + "é" * 300
+    answer = f'{{"items": [{{"id": "{site.youtube.channel_id}", "snippet": {{"title": "{title}"}}}}]}}'
+    site.youtube.sign_in_faults.append(SignInFault("channels", body=answer))
+    row = await _connected_as(site, Platform.YOUTUBE, "YouTube", "é" * 255)
+    assert row.platform_username == "é" * 255 and row.refresh_token
+
+
 # ------------------------------------------------------------ Instagram and Facebook (Meta)
 
 
