@@ -4,7 +4,7 @@ connection, releases posts held for it, and says in chat what was connected."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from core.distribution.errors import (
 )
 from core.distribution.models import PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.names import Platform, label
-from core.distribution.ports import ManagedAccounts
+from core.distribution.ports import Account, ManagedAccounts
 from core.distribution.publishing import add_publish_unit
 from core.notify import outbox
 from core.notify.ports import ChatRef, OutgoingMessage
@@ -90,8 +90,10 @@ async def finish_connect(
         tokens = await client.exchange_code(
             code=code, redirect_uri=oauth.redirect_uri(settings, platform), code_verifier=pending.code_verifier
         )
-        account = await client.account(tokens.access_token)
+        account = storable(platform, await client.account(tokens.access_token))
         pages = await client.managed_accounts(tokens.access_token) if isinstance(client, ManagedAccounts) else []
+        pages = [storable(platform, page) for page in pages]
+        also = [(storable(platform, other.account), other.tokens) for other in tokens.also]
     except RecastError as exc:  # the state is used up and nothing is stored: say so where the connect began
         raise ConnectFailed(failure_reason(platform, exc), chat=pending.chat, cause=exc) from exc
     owner = Owner(pending.user_id, pending.client_account_id, pending.organization_id)
@@ -101,7 +103,7 @@ async def finish_connect(
     wake = await release_held(session, connection)
     resumed = await _resume_collection(session, connection)
     reached = [(page, tokens) for page in pages]  # accounts the person may post as, on the same tokens
-    reached += [(other.account, other.tokens) for other in tokens.also]  # ... or each with its own
+    reached += also  # ... or each with its own
     for page, page_tokens in reached:  # one connection each
         managed = await connections.save_connection(
             session, settings, platform=platform, owner=owner, account=page, tokens=page_tokens
@@ -136,6 +138,19 @@ async def finish_connect(
         text += f" Figures are collected again for {resumed} published post(s)."
     unit = await outbox.record(session, pending.chat, OutgoingMessage(text=text), key=f"connected:{state}")
     return Connected(connection.id, platform, account.username, released, pending.chat, [unit], wake)
+
+
+ACCOUNT_CHARS = 255  # platform_connections.platform_user_id / platform_username
+
+
+def storable(platform: Platform, account: Account) -> Account:
+    """The account as a connection row can hold it: a name without NULs (PostgreSQL's text refuses them), cut
+    to the column; an id that doesn't fit, or holds a NUL, is an answer Recast can't use."""
+    key = account.platform_user_id
+    if not key or len(key) > ACCOUNT_CHARS or "\x00" in key:
+        raise UnreadableAnswer(detail=f"{label(platform)} named an account id Recast can't store ({len(key)} chars)")
+    name = (account.username or "").replace("\x00", "")[:ACCOUNT_CHARS].strip()
+    return replace(account, username=name or None)
 
 
 async def _resume_collection(session: AsyncSession, connection: PlatformConnection) -> int:

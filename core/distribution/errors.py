@@ -121,6 +121,14 @@ class NotConfigured(RecastError):
     user_message = "This server has no app set up for that platform yet. Ask its operator to add the app's keys."
 
 
+class CannotConnect(RecastError):
+    """The sign-in worked but can't give Recast what it needs (a permission left out, no Page, no linked
+    Instagram account, no YouTube channel, access that can't be renewed): the owner is told what to change,
+    and nothing is stored."""
+
+    user_message = "That account can't be connected as it is."
+
+
 class ConnectFailed(RecastError):
     """Finishing a connect failed at the platform (the code refused, no answer, an unreadable one, an account
     that can't be connected as it is) after the state was used up: nothing is stored, and `chat` (where the

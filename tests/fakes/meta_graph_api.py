@@ -22,7 +22,9 @@ test puts in `ig_insights` / `fb_insights`; `app_usage` / `page_usage` set the `
 
 Faults (`GraphFault`) are switched on per test for a named call: a lost answer after the call took
 effect, 5xx, a rate-limit error (code 4/32 with `X-Business-Use-Case-Usage`), a revoked token (code 190),
-a rejection. `revoke_all()` invalidates every token issued so far.
+a rejection, or a 200 whose body is not what Meta documents (the sign-in's calls: `access_token`,
+`fb_exchange_token`, `permissions`, `accounts`, `debug_token`, `me`). `revoke_all()` invalidates every
+token issued so far.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ class GraphFault:
     `feed`, `photos`, `videos`, `content_publishing_limit`. `after_create`: the call takes effect, then its
     answer is lost (the client times out after `hang_s`) or replaced by the error."""
 
-    target: str  # ... and `ids` (the multiple-id read analytics uses)
+    # ... and `ids` (the multiple-id read analytics uses); the sign-in's: `access_token` (the code exchange),
+    # `fb_exchange_token` (short-lived for long-lived), `permissions`, `accounts`, `debug_token`, `me`.
+    target: str
     status: int = 400
     code: int | None = None  # the Graph error code; None with a 5xx: a bare gateway error
     subcode: int | None = None
@@ -59,6 +63,7 @@ class GraphFault:
     after_create: bool = False
     regain_minutes: int | None = None  # X-Business-Use-Case-Usage estimated_time_to_regain_access
     count: int = 1
+    body: str | None = None  # answer 200 with this body instead (garbage, or JSON without what it must hold)
 
 
 @dataclass
@@ -196,6 +201,9 @@ class FakeMeta:
     async def _access_token(self, request: web.Request) -> web.Response:
         q = request.query
         self.requests.append(("GET", "oauth/access_token"))
+        fault = self._fault("fb_exchange_token" if q.get("grant_type") == "fb_exchange_token" else "access_token")
+        if fault is not None:
+            return await _fail(fault)
         if q.get("client_id") != self.app_id or q.get("client_secret") != self.app_secret:
             return _error(400, 101, "Error validating client secret.", kind="OAuthException")
         if q.get("grant_type") == "fb_exchange_token":
@@ -259,6 +267,9 @@ class FakeMeta:
         _, refused = self._user(request)
         if refused is not None:
             return refused
+        fault = self._fault("permissions")
+        if fault is not None:
+            return await _fail(fault)
         data = [{"permission": p, "status": "granted"} for p in sorted(self.granted)]
         data += [{"permission": p, "status": "declined"} for p in sorted(self.declined_permissions)]
         return web.json_response({"data": data})
@@ -295,6 +306,9 @@ class FakeMeta:
         token, refused = self._user(request)
         if refused is not None or token is None:
             return refused or _error(400, 190, "no token")
+        fault = self._fault("accounts")
+        if fault is not None:
+            return await _fail(fault)
         if "pages_show_list" not in self.granted:
             return web.json_response({"data": []})
         page_token = self._page_token_for(token)
@@ -317,6 +331,9 @@ class FakeMeta:
             return refused or _error(400, 190, "no token")
         if token != self.app_token:
             return _error(400, 100, "(#100) You must provide an app access token, or a user access token")
+        fault = self._fault("debug_token")
+        if fault is not None:
+            return await _fail(fault)
         subject = request.query.get("input_token", "")
         valid = subject not in self.revoked and (subject in self.user_tokens or subject in self.page_tokens)
         data: dict[str, Any] = {"app_id": self.app_id, "is_valid": valid}
@@ -351,6 +368,9 @@ class FakeMeta:
         if refused is not None or token is None:
             return refused or _error(400, 190, "no token")
         if node == "me":
+            fault = self._fault("me")
+            if fault is not None:
+                return await _fail(fault)
             if token in self.page_tokens:  # a Page token's "me" is the Page
                 page_id = self.page_tokens[token]
                 return web.json_response({"id": page_id, "name": self._page_name(page_id)})
@@ -729,6 +749,8 @@ def _error(
 async def _fail(fault: GraphFault) -> web.Response:
     if fault.hang_s:
         await asyncio.sleep(fault.hang_s)
+    if fault.body is not None:
+        return web.Response(status=200, text=fault.body, content_type="application/json")
     if fault.code is None:  # a bare 5xx from Meta's edge
         return web.Response(status=fault.status, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
     headers = {}

@@ -10,7 +10,8 @@ or `PULL_FROM_URL` (the fake GETs the link over HTTP, as TikTok would); `status/
 PROCESSING_UPLOAD/PROCESSING_DOWNLOAD to PUBLISH_COMPLETE (after `processing_polls` polls, or
 `processing_s` seconds when nobody polls) or FAILED with `fail_reason`; `video/list` with the public
 videos' titles and descriptions cut to 150 characters. Faults are switched on per endpoint: a lost
-answer after the work was done, 5xx, 429, a revoked token, the daily post cap.
+answer after the work was done, 5xx, 429, a revoked token, the daily post cap; `token` and `user_info`
+faults (the sign-in's calls) may instead answer 200 with a body that is not what TikTok documents.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Fault:
     retry_after: int | None = None
     count: int = 1
     release: asyncio.Event | None = None  # the answer waits for this (a call held in flight until the test says)
+    body: str | None = None  # answer 200 with this body instead (garbage, or JSON without what it must hold)
 
 
 @dataclass
@@ -168,6 +170,13 @@ class FakeTikTok:
 
     async def _token(self, request: web.Request) -> web.Response:
         self.requests.append(("POST", "/v2/oauth/token/"))
+        fault = self._next_fault("token")
+        if fault is not None:  # TikTok's OAuth endpoints answer errors in their own shape
+            if fault.body is not None or fault.hang_s:
+                return await _fail(fault)
+            status = fault.status or 500
+            error = {429: "rate_limit_exceeded"}.get(status, "invalid_grant" if status < 500 else "internal_error")
+            return _oauth_error(error, "fault", status=status)
         if request.content_type != "application/x-www-form-urlencoded":
             return _oauth_error("invalid_request", "The request parameters are malformed.")
         form = await request.post()
@@ -222,6 +231,9 @@ class FakeTikTok:
         open_id, refused = self._caller(request, "user.info.basic")
         if refused is not None:
             return refused
+        fault = self._next_fault("user_info")
+        if fault is not None:
+            return await _fail(fault)
         fields = request.query.get("fields", "").split(",")
         if "username" in fields:  # needs user.info.profile, which Recast does not ask for
             return _error(401, "scope_not_authorized", "The user did not authorize the scope user.info.profile.")
@@ -514,6 +526,8 @@ async def _fail(fault: Fault) -> web.Response:
         await fault.release.wait()
     if fault.hang_s:
         await asyncio.sleep(fault.hang_s)
+    if fault.body is not None:
+        return web.Response(status=200, text=fault.body, content_type="application/json")
     status = fault.status or 504
     code = fault.code or {401: "access_token_invalid", 429: "rate_limit_exceeded"}.get(status, "internal_error")
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None

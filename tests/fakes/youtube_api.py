@@ -12,11 +12,14 @@ once the last byte is in. `Content-Range: bytes */total` asks how far the sessio
 Quota is counted like Google does: `videos.insert` in its own bucket, the other calls in the shared units;
 past a limit the call is refused with 403 `quotaExceeded`. Faults: drop the connection during one chunk
 (keeping part of it), lose the answer to the final chunk after the video exists (and optionally every later
-request on that session), 401 for revoked tokens.
+request on that session), 401 for revoked tokens; `sign_in_faults` for the token endpoint and
+`channels.list` (a status, a hang, a 200 whose body is garbage, or a code exchange answered without the
+refresh token Google issues for offline access).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -53,6 +56,19 @@ class Put:
 
 
 @dataclass
+class SignInFault:
+    """What the next call to `endpoint` ("token" or "channels") meets: `status` (Google's error JSON), a
+    200 with `body` instead, `hang_s` before answering, or (`no_refresh_token`) the token answer as Google
+    sends it when it grants no offline access."""
+
+    endpoint: str = "token"
+    status: int | None = None
+    body: str | None = None
+    hang_s: float = 0.0
+    no_refresh_token: bool = False
+
+
+@dataclass
 class FakeYouTube:
     client_id: str = "yt-client.apps.googleusercontent.com"
     client_secret: str = "yt-secret"
@@ -78,6 +94,7 @@ class FakeYouTube:
     requests: list[tuple[str, str]] = field(default_factory=list)
     # Known insight series: video id -> its statistics as videos.list reports them now (counts as strings).
     statistics: dict[str, dict[str, str]] = field(default_factory=dict)
+    sign_in_faults: list[SignInFault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.codes: dict[str, tuple[str | None, str]] = {}  # code -> (PKCE challenge, redirect_uri)
@@ -127,6 +144,13 @@ class FakeYouTube:
         """Every byte the client sent in PUTs, dropped ones included."""
         return sum(p.body_bytes for p in self.puts)
 
+    async def _sign_in_fault(self, endpoint: str) -> SignInFault | None:
+        fault = next((f for f in self.sign_in_faults if f.endpoint == endpoint), None)
+        if fault is not None:
+            self.sign_in_faults.remove(fault)
+            await asyncio.sleep(fault.hang_s)
+        return fault
+
     # ------------------------------------------------------------ OAuth
 
     async def _authorize(self, request: web.Request) -> web.Response:
@@ -148,6 +172,9 @@ class FakeYouTube:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         self.requests.append(("POST", "/token"))
+        fault = await self._sign_in_fault("token")
+        if fault is not None and not fault.no_refresh_token:
+            return _fault_answer(fault)
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return web.json_response({"error": "invalid_client", "error_description": "Unauthorized"}, status=401)
         grant = form.get("grant_type")
@@ -164,9 +191,10 @@ class FakeYouTube:
                     return web.json_response(
                         {"error": "invalid_grant", "error_description": "code_verifier mismatch"}, status=400
                     )
-            refresh = "1//" + secrets.token_urlsafe(16)
-            self.refresh_tokens.add(refresh)
-            answer["refresh_token"] = refresh
+            if fault is None:
+                refresh = "1//" + secrets.token_urlsafe(16)
+                self.refresh_tokens.add(refresh)
+                answer["refresh_token"] = refresh
         elif grant == "refresh_token":
             if str(form.get("refresh_token")) not in self.refresh_tokens:
                 return web.json_response(
@@ -213,6 +241,9 @@ class FakeYouTube:
         channel = self._channel(request)
         if channel is None:
             return _auth_error()
+        fault = await self._sign_in_fault("channels")
+        if fault is not None:
+            return _fault_answer(fault)
         refused = self._charge()
         if refused is not None:
             return refused
@@ -423,3 +454,13 @@ def _drop(request: web.Request) -> web.Response:
     assert request.transport is not None
     request.transport.abort()
     return web.Response(status=204)
+
+
+def _fault_answer(fault: SignInFault) -> web.Response:
+    if fault.body is not None:
+        return web.Response(status=200, text=fault.body, content_type="application/json")
+    status = fault.status or 503
+    if status == 400:  # the token endpoint's OAuth error
+        return web.json_response({"error": "invalid_grant", "error_description": "Bad Request"}, status=400)
+    reason = {401: "authError", 403: "forbidden", 429: "rateLimitExceeded"}.get(status, "backendError")
+    return _google_error(status, reason, "fault")

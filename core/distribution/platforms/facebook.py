@@ -22,13 +22,14 @@ from typing import Any
 
 import aiohttp
 
-from core.distribution.errors import PlatformError, TokenRevoked
+from core.distribution.errors import CannotConnect, PlatformError, TokenRevoked
+from core.distribution.platforms.http import unreadable
 from core.distribution.platforms.meta_graph import (
     IDS_PER_CALL,
-    CannotConnect,
     MetaGraphClient,
     account_id,
     caption_of,
+    graph_id,
     metric_values,
     node_of,
     summary_count,
@@ -64,11 +65,18 @@ class FacebookPagesClient(MetaGraphClient):
         person = await super().exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         async with self.session() as session:
             listing = await self.graph(
-                session, "GET", "me/accounts", person.access_token, params={"fields": "id,name,access_token"}
+                session,
+                "GET",
+                "me/accounts",
+                person.access_token,
+                params={"fields": "id,name,access_token"},
+                strict=True,
             )
-            pages = [
-                p for p in listing.get("data", []) if isinstance(p, dict) and p.get("id") and p.get("access_token")
-            ]
+            listed = listing.get("data")
+            if not isinstance(listed, list):
+                raise unreadable(self.label, "me/accounts' data", listing)
+            # A Page Recast can post to: its id, and a token of its own.
+            pages = [p for p in listed if isinstance(p, dict) and graph_id(p, "id") and caption_of(p, "access_token")]
             if not pages:
                 raise CannotConnect(
                     "You don't manage a Facebook Page that you allowed Recast to use. Create or pick a Page on "
@@ -78,36 +86,44 @@ class FacebookPagesClient(MetaGraphClient):
             for page in pages:
                 token = caption_of(page, "access_token")
                 info = await self._debug(session, token)
-                expires = int(info.get("expires_at") or 0)  # 0: never
+                try:
+                    expires = int(info.get("expires_at") or 0)  # 0: never
+                    expires_at = datetime.fromtimestamp(expires, UTC) if expires else None
+                except (TypeError, ValueError, OverflowError, OSError) as exc:
+                    raise unreadable(self.label, "debug_token's expires_at", info) from exc
                 page_tokens = TokenSet(
-                    access_token=token,
-                    refresh_token=None,
-                    expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
-                    scopes=person.scopes,
+                    access_token=token, refresh_token=None, expires_at=expires_at, scopes=person.scopes
                 )
-                tokens.append((page, page_tokens, str(info.get("user_id") or "")))
+                tokens.append((page, page_tokens, str(info["user_id"])))
         first, *others = tokens
         also = tuple(
-            ManagedAccount(Account(account_id(str(p["id"]), who), p.get("name"), kind="page"), t)
+            ManagedAccount(Account(account_id(str(graph_id(p, "id")), who), _name(p), kind="page"), t)
             for p, t, who in others
         )
         return replace(first[1], also=also)
 
     async def _debug(self, session: aiohttp.ClientSession, token: str) -> dict[str, Any]:
         """`debug_token` (asked with the app's own token): whose token it is, for what, until when."""
-        answer = await self.graph(session, "GET", "debug_token", self.app_token(), params={"input_token": token})
+        answer = await self.graph(
+            session, "GET", "debug_token", self.app_token(), params={"input_token": token}, strict=True
+        )
         data = answer.get("data")
-        if not isinstance(data, dict) or not data.get("is_valid", True):
-            raise TokenRevoked(detail=f"debug_token: {data}")
-        return data
+        if isinstance(data, dict) and data.get("is_valid") is False:
+            raise TokenRevoked(detail=f"debug_token: the token is not valid (keys: {', '.join(sorted(data))})")
+        person = graph_id(data, "user_id") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or person is None:  # whose token it is: every connection names them
+            raise unreadable(self.label, "debug_token's data.user_id", data if isinstance(data, dict) else answer)
+        return {**data, "user_id": person}
 
     async def account(self, access_token: str) -> Account:
         """The Page the token is for (a Page token's `me` is the Page) and the person who granted it."""
         async with self.session() as session:
-            page = await self.graph(session, "GET", "me", access_token, params={"fields": "id,name"})
+            page = await self.graph(session, "GET", "me", access_token, params={"fields": "id,name"}, strict=True)
+            page_id = graph_id(page, "id")
+            if page_id is None:
+                raise unreadable(self.label, "me's id", page)
             info = await self._debug(session, access_token)
-        person = str(info.get("user_id") or "")
-        return Account(account_id(str(page["id"]), person), page.get("name"), kind="page")
+        return Account(account_id(page_id, str(info["user_id"])), _name(page), kind="page")
 
     async def revoke(self, access_token: str) -> bool:
         """Revoke `pages_manage_posts` for the person behind the Page token (with the app's token: a Page
@@ -185,6 +201,11 @@ class FacebookPagesClient(MetaGraphClient):
             return None
         post_id = str(found["id"])
         return PublishedPost(post_id, _absolute(caption_of(found, "permalink_url")) or self.post_url(post_id))
+
+
+def _name(page: dict[str, Any]) -> str | None:
+    """A Page's name as Meta lists it, if it is text."""
+    return caption_of(page, "name") or None
 
 
 def _figures(node: dict[str, Any], *, in_posts: bool) -> PostInsights:

@@ -23,18 +23,20 @@ import aiohttp
 
 from core.common.clock import utcnow
 from core.distribution.errors import (
+    CannotConnect,
     ContentRejected,
     NotConfigured,
     PlatformError,
     PlatformUnavailable,
     QuotaExhausted,
 )
+from core.distribution.platforms.http import unreadable
 from core.distribution.platforms.meta_graph import (
     IDS_PER_CALL,
-    CannotConnect,
     MetaGraphClient,
     account_id,
     caption_of,
+    graph_id,
     metric_values,
     node_of,
     person_of,
@@ -116,14 +118,18 @@ class InstagramClient(MetaGraphClient):
                 "me/accounts",
                 access_token,
                 params={"fields": "name,instagram_business_account{id,username}"},
+                strict=True,
             )
+        listed = pages.get("data")
+        if not isinstance(listed, list):
+            raise unreadable(self.label, "me/accounts' data", pages)
         found: list[Account] = []
-        for page in pages.get("data", []):
+        for page in listed:
             linked = page.get("instagram_business_account") if isinstance(page, dict) else None
-            if isinstance(linked, dict) and linked.get("id"):
-                username = linked.get("username")
-                ig_user = account_id(str(linked["id"]), person)
-                found.append(Account(ig_user, f"@{username}" if username else None, kind="business"))
+            ig_id = graph_id(linked, "id") if isinstance(linked, dict) else None
+            if isinstance(linked, dict) and ig_id is not None:
+                username = caption_of(linked, "username")
+                found.append(Account(account_id(ig_id, person), f"@{username}" if username else None, kind="business"))
         return found
 
     # ------------------------------------------------------------ posts

@@ -20,32 +20,27 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
 import aiohttp
 
 from core.common import redaction
 from core.common.clock import utcnow
-from core.common.errors import RecastError
 from core.distribution.errors import (
+    CannotConnect,
     ContentRejected,
     NotFound,
+    OutcomeUnknown,
     PermissionMissing,
     PlatformError,
     RateLimited,
     TokenRevoked,
+    UnreadableAnswer,
 )
-from core.distribution.platforms.http import call, graph_error_for
+from core.distribution.platforms.http import call, graph_error_for, json_object, unreadable
 from core.distribution.platforms.names import Platform, label
 from core.distribution.ports import TokenSet
-
-
-class CannotConnect(RecastError):
-    """The sign-in worked but can't give Recast what it needs (a permission left out, no Page or linked
-    Instagram account): the owner is told what to change, and nothing is stored."""
-
-    user_message = "That account can't be connected as it is."
 
 
 class MetaGraphClient:
@@ -107,8 +102,10 @@ class MetaGraphClient:
         params: dict[str, str] | None = None,
         form: dict[str, str] | aiohttp.FormData | None = None,
         creates: bool = False,
+        strict: bool = False,
     ) -> dict[str, Any]:
-        """One Graph call with the token; the decoded JSON answer, or the mapped `PlatformError`."""
+        """One Graph call with the token; the decoded JSON answer, or the mapped `PlatformError`. `strict`: an
+        answer that is not a JSON object is `UnreadableAnswer` (else a list comes back as `{"data": ...}`)."""
         query = {**(params or {}), "appsecret_proof": self.proof(token)}
         _, _, body = await call(
             session,
@@ -121,7 +118,13 @@ class MetaGraphClient:
             data=form,
             headers={"Authorization": f"Bearer {token}"},
         )
-        data = json.loads(body) if body else {}
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:  # a proxy's page, garbage: what it said stays out (a token may be in it)
+            detail = f"{self.label} answered 2xx to {path} with no JSON ({len(body)} bytes)"
+            raise OutcomeUnknown(detail=detail) if creates else UnreadableAnswer(detail=detail) from None
+        if strict and not isinstance(data, dict):
+            raise UnreadableAnswer(detail=f"{self.label} answered 2xx to {path} with no JSON object")
         return data if isinstance(data, dict) else {"data": data}
 
     async def nodes(
@@ -191,10 +194,11 @@ class MetaGraphClient:
             )
         except ContentRejected as exc:  # code 100: the code was used, expired or is for another redirect URI
             raise TokenRevoked(detail=str(exc)) from exc
-        data = json.loads(body)
-        if not isinstance(data, dict) or not data.get("access_token"):
-            raise TokenRevoked(detail=f"{self.label} token endpoint answered without a token")
-        redaction.register(str(data["access_token"]))  # the short-lived one is never stored, still a secret
+        data = json_object(body, label=self.label)
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:  # a 2xx without a token: not an answer Meta documents
+            raise unreadable(self.label, "the token answer's access_token", data)
+        redaction.register(token)  # the short-lived one is never stored, still a secret
         return data
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
@@ -206,23 +210,26 @@ class MetaGraphClient:
                 session, {"grant_type": "fb_exchange_token", "fb_exchange_token": str(short["access_token"])}
             )
             token = str(long["access_token"])
-            permissions = await self.graph(session, "GET", "me/permissions", token)
-        granted = [
-            str(p.get("permission"))
-            for p in permissions.get("data", [])
-            if isinstance(p, dict) and p.get("status") == "granted"
-        ]
+            permissions = await self.graph(session, "GET", "me/permissions", token, strict=True)
+        listed = permissions.get("data")
+        if not isinstance(listed, list):
+            raise unreadable(self.label, "me/permissions' data", permissions)
+        granted = [str(p.get("permission")) for p in listed if isinstance(p, dict) and p.get("status") == "granted"]
         missing = [s for s in self.scopes if s not in granted]
         if missing:
             raise CannotConnect(
                 f"{self.label} needs these permissions, which were not granted: {', '.join(missing)}. "
                 "Use /connect again and leave them ticked."
             )
-        expires_in = long.get("expires_in")
+        try:
+            expires_in = long.get("expires_in")
+            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise unreadable(self.label, "the long-lived token's expires_in", long) from exc
         return TokenSet(
             access_token=token,
             refresh_token=None,  # Meta has none (see the module docstring)
-            expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+            expires_at=expires_at,
             scopes=granted,
         )
 
@@ -255,8 +262,20 @@ def node_of(platform_user_id: str) -> str:
 
 
 async def person_of(client: MetaGraphClient, session: aiohttp.ClientSession, token: str) -> str:
-    me = await client.graph(session, "GET", "me", token, params={"fields": "id"})
-    return str(me["id"])
+    me = await client.graph(session, "GET", "me", token, params={"fields": "id"}, strict=True)
+    return graph_id(me, "id") or _no_id(client, "me's id", me)
+
+
+def graph_id(node: dict[str, Any], key: str) -> str | None:
+    """A Graph id under `key` (a string of digits, or a number), else None."""
+    value = node.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value) or None
+
+
+def _no_id(client: MetaGraphClient, what: str, node: dict[str, Any]) -> NoReturn:
+    raise unreadable(client.label, what, node)
 
 
 def caption_of(item: dict[str, Any], key: str) -> str:

@@ -42,7 +42,7 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.platforms.http import error_for, retry_after
+from core.distribution.platforms.http import error_for, retry_after, unreadable
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PostInsights, PublishedPost, TokenSet
 from core.media.errors import MediaError
@@ -118,22 +118,31 @@ class TikTokClient:
     async def _token(self, form: dict[str, str]) -> TokenSet:
         form = {**form, "client_key": self.client_key, "client_secret": self._secret}
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
-            status, _, raw = await _send(session, "POST", f"{self.api_base}/v2/oauth/token/", data=form)
+            status, headers, raw = await _send(session, "POST", f"{self.api_base}/v2/oauth/token/", data=form)
+        if status >= 500:  # what it said stays out of the detail: it may echo the request
+            raise PlatformUnavailable(detail=f"{LABEL} token endpoint answered {status} ({len(raw)} bytes)")
         data = _json(raw)
-        error = str(data.get("error") or "")
-        if status >= 500:
-            raise PlatformUnavailable(detail=f"{LABEL} token endpoint answered {status}: {raw[:300]!r}")
-        if error or status >= 400 or "access_token" not in data:
-            described = f"{data.get('error_description', '')} (log_id {data.get('log_id', '-')})"
+        error = _oauth_error(data)
+        if status == 429 or error == "rate_limit_exceeded":
+            raise RateLimited(detail=f"{LABEL} token endpoint: {error or status}", retry_after=retry_after(headers))
+        if error or status >= 400:
+            described = f"{str(data.get('error_description', ''))[:200]} (log_id {data.get('log_id', '-')})"
             detail = f"{LABEL} token endpoint: {error or status} {described}"
             if error in ("invalid_grant", "access_denied") or (not error and status in (400, 401)):
                 raise TokenRevoked(detail=detail)  # the code or refresh token is no good
             # invalid_client, invalid_request...: the server's app settings, not the creator's connection
             raise ContentRejected(f"{LABEL} refused this server's app at sign-in ({error or status}).", detail=detail)
+        try:  # a 2xx: it must hold the token as TikTok documents it
+            access, expires_in, refresh = data["access_token"], data.get("expires_in"), data.get("refresh_token")
+            if not (isinstance(access, str) and access) or not isinstance(refresh, str | None):
+                raise TypeError("access_token/refresh_token")
+            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise unreadable(LABEL, "the token answer's access_token/refresh_token/expires_in", data) from exc
         return TokenSet(
-            access_token=str(data["access_token"]),
-            refresh_token=data.get("refresh_token"),  # rotated: each refresh answers a new one
-            expires_at=utcnow() + timedelta(seconds=int(data["expires_in"])) if data.get("expires_in") else None,
+            access_token=access,
+            refresh_token=refresh or None,  # rotated: each refresh answers a new one
+            expires_at=expires_at,
             scopes=[s for s in str(data.get("scope", "")).replace(",", " ").split() if s],
         )
 
@@ -164,14 +173,17 @@ class TikTokClient:
             user = await self._api(
                 session, "GET", "/v2/user/info/?fields=open_id,display_name", access_token, label_what="user info"
             )
-            info = user.get("user", {})
+            info = user.get("user")
+            open_id = info.get("open_id") if isinstance(info, dict) else None
+            if not isinstance(info, dict) or not isinstance(open_id, str) or not open_id:
+                raise unreadable(LABEL, "user info's user.open_id", info if isinstance(info, dict) else user)
             try:
                 creator = await self._creator_info(session, access_token)
             except (ContentRejected, PlatformUnavailable, RateLimited, QuotaExhausted):
                 creator = {}
-        handle = creator.get("creator_username")
-        name = f"@{handle}" if handle else info.get("display_name")
-        return Account(platform_user_id=str(info["open_id"]), username=name, kind="member")
+        handle, display = creator.get("creator_username"), info.get("display_name")
+        name = f"@{handle}" if isinstance(handle, str) and handle else display if isinstance(display, str) else None
+        return Account(platform_user_id=open_id, username=name or None, kind="member")
 
     # ------------------------------------------------------------ posts
 
@@ -379,7 +391,10 @@ class TikTokClient:
             session, method, f"{self.api_base}{path}", creates=creates, headers=headers, **kwargs
         )
         body = _json(raw)
-        code = str((body.get("error") or {}).get("code") or "ok")
+        error = body.get("error")
+        if status < 400 and error is not None and not isinstance(error, dict):  # not TikTok's envelope
+            raise unreadable(LABEL, f"the {label_what} answer's error", body)
+        code = str((error if isinstance(error, dict) else {}).get("code") or "ok")
         if status >= 400 or code != "ok":
             raise _error(status, body, answer_headers, creates=creates, what=label_what)
         data = body.get("data")
@@ -404,7 +419,8 @@ async def _send(
 def _error(status: int, body: dict[str, Any], headers: dict[str, str], *, creates: bool, what: str) -> PlatformError:
     """TikTok's error `code` first (its HTTP statuses are coarse: 403 covers the daily cap and an unaudited
     app alike), then the HTTP status as every platform maps it."""
-    error = body.get("error") or {}
+    error = body.get("error")
+    error = error if isinstance(error, dict) else {}
     code, message = str(error.get("code") or ""), str(error.get("message") or "")
     detail = f"{LABEL} {what} answered {status} {code}: {message[:300]} (log_id {error.get('log_id', '-')})"
     by_code = _error_by_code(code, detail, headers)
@@ -515,6 +531,14 @@ def _seconds(value: float) -> str:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return (text[:160] + "…") if len(text) > 160 else text
+
+
+def _oauth_error(data: dict[str, Any]) -> str:
+    """The OAuth endpoints' `error` (a string); TikTok's API envelope (`{"code": ...}`) is read too."""
+    error = data.get("error")
+    if isinstance(error, dict):
+        error = error.get("code")
+    return "" if error in (None, "", "ok") else str(error)[:80]
 
 
 def _json(raw: bytes) -> dict[str, Any]:

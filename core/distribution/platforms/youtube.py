@@ -32,6 +32,7 @@ import av
 
 from core.common.clock import utcnow
 from core.distribution.errors import (
+    CannotConnect,
     ContentRejected,
     OutcomeUnknown,
     PlatformError,
@@ -40,7 +41,7 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.platforms.http import error_for, retry_after
+from core.distribution.platforms.http import error_for, json_object, retry_after, unreadable
 from core.distribution.platforms.names import RULES, Platform
 from core.distribution.ports import (
     Account,
@@ -126,18 +127,35 @@ class YouTubeClient:
                 _, _, body = await _call(session, "POST", f"{self.token_base}/token", data=form)
             except ContentRejected as exc:  # 400 invalid_grant: the code or the refresh token is no good
                 raise TokenRevoked(detail=str(exc)) from exc
-        data = json.loads(body)
-        expires_in = data.get("expires_in")
+        data = json_object(body, label=LABEL)
+        try:
+            access, expires_in, refresh = data["access_token"], data.get("expires_in"), data.get("refresh_token")
+            if not (isinstance(access, str) and access) or not isinstance(refresh, str | None):
+                raise TypeError("access_token/refresh_token")
+            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise unreadable(LABEL, "the token answer's access_token/refresh_token/expires_in", data) from exc
         return TokenSet(
-            access_token=data["access_token"],
-            refresh_token=data.get("refresh_token"),  # a refresh answer has none: the old one stays valid
-            expires_at=utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None,
+            access_token=access,
+            refresh_token=refresh or None,  # a refresh answer has none: the old one stays valid
+            expires_at=expires_at,
             scopes=str(data.get("scope", "")).split(),
         )
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        """The code for Google's tokens. Recast asks for offline access with consent, so the answer carries a
+        refresh token; without one the access token (an hour) could never be renewed and every post
+        scheduled later would fail, so the connect is refused with what to do."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        return await self._token({**form, **({"code_verifier": code_verifier} if code_verifier else {})})
+        tokens = await self._token({**form, **({"code_verifier": code_verifier} if code_verifier else {})})
+        if tokens.refresh_token is None:
+            raise CannotConnect(
+                "YouTube gave Recast access for an hour only (Google sent no refresh token), so scheduled posts "
+                "would fail. Remove Recast under Third-party apps at myaccount.google.com/connections, then "
+                "/connect again.",
+                detail="Google's code exchange answered without a refresh_token",
+            )
+        return tokens
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -151,15 +169,21 @@ class YouTubeClient:
         url = f"{self.api_base}/youtube/v3/channels?part=snippet&mine=true"
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
             _, _, body = await _call(session, "GET", url, headers=_bearer(access_token))
-        items = json.loads(body).get("items") or []
-        if not items:
-            raise ContentRejected(
+        data = json_object(body, label=LABEL)
+        items = data.get("items")
+        # Google leaves `items` out of a channelListResponse that found none.
+        if items is None and data.get("kind") == "youtube#channelListResponse" or items == []:
+            raise CannotConnect(
                 "This Google account has no YouTube channel yet. Create one on YouTube, then connect again.",
                 detail="channels.list mine=true returned no items",
             )
-        snippet = items[0].get("snippet") or {}
-        name = snippet.get("customUrl") or snippet.get("title")
-        return Account(platform_user_id=str(items[0]["id"]), username=str(name) if name else None, kind="channel")
+        channel = items[0] if isinstance(items, list) and items else None
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel, dict) or not isinstance(channel_id, str) or not channel_id:
+            raise unreadable(LABEL, "channels.list's items[0].id", channel if isinstance(channel, dict) else data)
+        snippet = channel.get("snippet")
+        name = (snippet.get("customUrl") or snippet.get("title")) if isinstance(snippet, dict) else None
+        return Account(platform_user_id=channel_id, username=name if isinstance(name, str) else None, kind="channel")
 
     # ------------------------------------------------------------ videos
 

@@ -20,6 +20,7 @@ from core.distribution import connect, connections, publishing, service
 from core.distribution.clients import client_for, configured_clients
 from core.distribution.connections import Owner
 from core.distribution.errors import (
+    CannotConnect,
     ConnectFailed,
     ContentRejected,
     NotConfigured,
@@ -32,7 +33,6 @@ from core.distribution.errors import (
 )
 from core.distribution.models import AttemptOutcome, PlatformConnection, PostStatus, ScheduledPost
 from core.distribution.platforms.instagram import InstagramClient
-from core.distribution.platforms.meta_graph import CannotConnect
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Credentials, PostContent
 from core.repurposing.models import GeneratedContent
