@@ -178,7 +178,10 @@ def failure_reason(platform: Platform, exc: RecastError) -> str:
 async def failed(deps: CoreDeps, platform: Platform, failure: ConnectFailed, state: str) -> list[uuid.UUID]:
     """Tell the chat the connect began in that it failed and how to start again; the outbox units to flush."""
     again = "`/recast connect`" if failure.chat.provider == "slack" else "/connect"
-    text = f"{label(platform)} wasn't connected: {failure.reason} {again} starts again."
+    reason = failure.reason.replace("/connect", again) if again != "/connect" else failure.reason
+    # A reason that already says to connect again ("... then /connect again.") is not told twice.
+    tail = "" if "connect again" in reason.lower() else f" {again} starts again."
+    text = f"{label(platform)} wasn't connected: {reason}{tail}"
     async with deps.sessionmaker() as session:
         unit = await outbox.record(session, failure.chat, OutgoingMessage(text=text), key=f"failed:{state}")
         await session.commit()
