@@ -29,7 +29,7 @@ from bots.slack.listeners import (
 )
 from bots.slack.listeners.setup import show_checklist
 from core.common.errors import RecastError
-from core.db.session import session_scope
+from core.db.session import maintenance_scope, session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links, slack_onboarding, slack_people
 from core.integrations.errors import WorkspaceNotLinked
@@ -156,9 +156,12 @@ async def _reply(client: AsyncWebClient, body: dict[str, Any], text: str, **extr
 
 
 async def _link(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, arg: str) -> str:
+    """Which organization the workspace is linked to is what this decides (an invite is claimed before its
+    organization is known; a workspace may move from one organization to another), so it runs as
+    maintenance, like the OAuth install's onboarding; the core checks who may link."""
     if arg.startswith(INVITE_PREFIX):
         person = await person_of(client, body["user_id"], body["team_id"])
-        async with session_scope(deps.sessionmaker) as session:
+        async with maintenance_scope(deps.sessionmaker) as session:
             org, member = await slack_onboarding.redeem_invite(
                 session=session,
                 secret=deps.settings.secret_keys(),
@@ -173,7 +176,7 @@ async def _link(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient, ar
             f"✅ This workspace is now linked to *{org.name}* and you are a team {role}. Drafts without a "
             f"client channel are reviewed in {where}. Next: `/recast setup`."
         )
-    async with session_scope(deps.sessionmaker) as session:
+    async with maintenance_scope(deps.sessionmaker) as session:
         org = await slack_links.organization_for(session=session, ref=arg)
         user_id = await identify(session, client, body, organization_id=org.id)
         if user_id is None:

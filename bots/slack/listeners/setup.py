@@ -20,7 +20,7 @@ from bots.slack.setup_blocks import (
     setup_channel_modal,
 )
 from core.common.errors import RecastError
-from core.db.session import session_scope
+from core.db.session import acting_for, maintenance_scope, session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links, slack_onboarding, slack_people
 from core.integrations.errors import WorkspaceNotLinked
@@ -72,7 +72,9 @@ async def _start(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient) -
         return
     person = await person_of(client, slack_user, team_id)
     try:
-        async with session_scope(deps.sessionmaker) as session:
+        # No organization acts yet: which one this workspace is (none, or one a concurrent click just linked)
+        # is what is being decided, as in the OAuth install's onboarding.
+        async with maintenance_scope(deps.sessionmaker) as session:
             org, _ = await slack_onboarding.start_agency(
                 session=session,
                 team_id=team_id,
@@ -83,14 +85,15 @@ async def _start(deps: CoreDeps, body: dict[str, Any], client: AsyncWebClient) -
     except RecastError as exc:
         await ephemeral(client, body, exc.user_message)
         return
-    await show_checklist(
-        deps,
-        client,
-        team_id=team_id,
-        channel_id=channel_id,
-        slack_user=slack_user,
-        note=f"🎉 *{org.name}* is ready and you are its owner.",
-    )
+    with acting_for(org.id):  # the request began in a workspace no organization had
+        await show_checklist(
+            deps,
+            client,
+            team_id=team_id,
+            channel_id=channel_id,
+            slack_user=slack_user,
+            note=f"🎉 *{org.name}* is ready and you are its owner.",
+        )
 
 
 async def _open_channel_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

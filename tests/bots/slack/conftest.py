@@ -17,10 +17,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 
 from bots.slack import make_slack_app, mount_slack
 from core.config import Settings
-from core.db.session import session_scope
+from core.db.session import APP_ROLE, make_engine, make_sessionmaker, session_scope
 from core.deps import CoreDeps
 from core.integrations import slack_links
 from recast.commands import with_slack_notices
@@ -40,6 +41,11 @@ from webhooks.app import make_web_app
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM, CHANNEL = "T0RECAST", "C0ACME"
+OWNER, LOGIN = "tables' owner", "RLS-bound login role"
+# `pytestmark = BOTH_LOGINS` runs a module's tests twice: the bolt app, the web app and the worker connected
+# as the tables' owner (development), then as the RLS-bound login role production uses, where a session
+# that names no organization sees no tenant's rows and cannot write one.
+BOTH_LOGINS = pytest.mark.parametrize("slack_login", [OWNER, LOGIN])
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +57,66 @@ def slack_db_url(make_database: Any) -> str:
 async def real_sessionmaker(slack_db_url: str):
     async for maker in committed_sessionmaker(slack_db_url):
         yield maker
+
+
+@pytest.fixture
+def slack_login() -> str:
+    """How the app under test connects (`BOTH_LOGINS` parametrizes it): the tables' owner unless told."""
+    return OWNER
+
+
+class LoginTwin:
+    """The deps the app under test (bolt, the web app, the worker) runs with on the login role: every
+    attribute is the test's `deps`' (set on either, seen by both: a worker's `attach`, `publishing_web`'s
+    settings), except the sessionmaker. The test itself keeps the owner's sessionmaker for its set-up and
+    its checks, as an operator would."""
+
+    def __init__(self, deps: CoreDeps, sessionmaker: Any) -> None:
+        object.__setattr__(self, "_deps", deps)
+        object.__setattr__(self, "sessionmaker", sessionmaker)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_deps"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_deps"), name, value)
+
+
+@pytest.fixture
+def slack_login_url(slack_login: str, slack_db_url: str, request: pytest.FixtureRequest) -> str | None:
+    """The Slack database's URL as the RLS-bound login role, when `slack_login` asks for it (the role is
+    made once, by `login_url`, outside any event loop)."""
+    if slack_login == OWNER:
+        return None
+    return str(request.getfixturevalue("login_url")(slack_db_url))
+
+
+@contextlib.asynccontextmanager
+async def as_app(deps: CoreDeps, login_url: str | None) -> AsyncIterator[Any]:
+    if login_url is None:
+        yield deps
+        return
+    engine = make_engine(login_url, pool_size=5)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        async with sessionmaker() as session:  # bound by the policies: naming no one, it is recast_app
+            assert await session.scalar(text("SELECT current_user")) == APP_ROLE
+        yield LoginTwin(deps, sessionmaker)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def app_deps(deps, slack_login_url) -> AsyncIterator[Any]:
+    """`deps` as the bolt app, the web app and the worker see them (`slack_login`)."""
+    async with as_app(deps, slack_login_url) as app:
+        yield app
+
+
+@pytest.fixture
+async def oauth_app_deps(oauth_deps, slack_login_url) -> AsyncIterator[Any]:
+    async with as_app(oauth_deps, slack_login_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -86,14 +152,14 @@ async def slack_worker(deps: Any, run_id: str) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def worker(deps, run_id) -> AsyncIterator[Any]:
-    async with slack_worker(deps, run_id) as running:
+async def worker(app_deps, run_id) -> AsyncIterator[Any]:
+    async with slack_worker(app_deps, run_id) as running:
         yield running
 
 
 @pytest.fixture
-async def oauth_worker(oauth_deps, run_id) -> AsyncIterator[Any]:
-    async with slack_worker(oauth_deps, run_id) as running:
+async def oauth_worker(oauth_app_deps, run_id) -> AsyncIterator[Any]:
+    async with slack_worker(oauth_app_deps, run_id) as running:
         yield running
 
 
@@ -229,9 +295,9 @@ class SlackHTTP:
 
 
 @pytest.fixture
-async def slack(deps, fake_slack) -> AsyncIterator[SlackHTTP]:
+async def slack(app_deps, fake_slack) -> AsyncIterator[SlackHTTP]:
     client = AsyncWebClient(base_url=fake_slack.base_url)
-    bolt = make_slack_app(deps, client=client)
+    bolt = make_slack_app(app_deps, client=client)
     app = web.Application()
     mount_slack(app, bolt)
     server = TestServer(app, host="127.0.0.1")
@@ -321,8 +387,8 @@ def oauth_deps(real_sessionmaker, redis_client, tmp_path, offline_ai, fake_slack
 
 
 @pytest.fixture
-async def installer(oauth_deps, fake_slack) -> AsyncIterator[Installer]:
-    bolt = make_slack_app(oauth_deps, client=AsyncWebClient(base_url=fake_slack.base_url))
+async def installer(oauth_app_deps, fake_slack) -> AsyncIterator[Installer]:
+    bolt = make_slack_app(oauth_app_deps, client=AsyncWebClient(base_url=fake_slack.base_url))
     app = web.Application()
     mount_slack(app, bolt)
     server = TestServer(app, host="127.0.0.1")
@@ -335,11 +401,11 @@ async def installer(oauth_deps, fake_slack) -> AsyncIterator[Installer]:
 
 
 @pytest.fixture
-async def publishing_web(deps: CoreDeps, linkedin: FakeLinkedIn) -> AsyncIterator[str]:
+async def publishing_web(deps: CoreDeps, app_deps: Any, linkedin: FakeLinkedIn) -> AsyncIterator[str]:
     """The web app (OAuth callbacks) on a local port, and deps pointed at the fake LinkedIn; Slack-bound
     outbox messages go through the Slack notifier to the fake Slack, as in `recast serve`."""
     load_all()
-    server = TestServer(make_web_app(deps), host="127.0.0.1")
+    server = TestServer(make_web_app(app_deps), host="127.0.0.1")
     await server.start_server()
     deps.settings = deps.settings.model_copy(
         update={
@@ -351,7 +417,7 @@ async def publishing_web(deps: CoreDeps, linkedin: FakeLinkedIn) -> AsyncIterato
             "public_base_url": str(server.make_url("")).rstrip("/"),
         }
     )
-    with_slack_notices(deps)
+    with_slack_notices(app_deps)
     yield str(server.make_url(""))
     await server.close()
 

@@ -16,8 +16,10 @@ from core.repurposing.models import GeneratedContent
 from core.system.models import AuditLog
 from core.work.models import UnitState, WorkUnit
 from core.workflow.models import ApprovalRequest, Revision
-from tests.bots.slack.conftest import CHANNEL, TEAM
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM
 from tests.core.workflow.builders import make_draft
+
+pytestmark = BOTH_LOGINS
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

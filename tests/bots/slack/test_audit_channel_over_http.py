@@ -17,17 +17,19 @@ from bots.slack.app import make_slack_app
 from bots.slack.http import mount_slack
 from core.db.session import session_scope
 from core.system.models import AuditLog
-from tests.bots.slack.conftest import SlackHTTP
+from tests.bots.slack.conftest import BOTH_LOGINS, SlackHTTP
 from tests.core.workflow.builders import build_team
 from webhooks.app import make_web_app
 
+pytestmark = BOTH_LOGINS
+
 
 @pytest.fixture
-async def slack_on_web(deps, fake_slack) -> AsyncIterator[SlackHTTP]:
+async def slack_on_web(app_deps, fake_slack) -> AsyncIterator[SlackHTTP]:
     """Bolt mounted on the web process's own app, as `recast web` does (its audit middleware first)."""
     client = AsyncWebClient(base_url=fake_slack.base_url)
-    bolt = make_slack_app(deps, client=client)
-    server = TestServer(make_web_app(deps, extra_routes=lambda app: mount_slack(app, bolt)), host="127.0.0.1")
+    bolt = make_slack_app(app_deps, client=client)
+    server = TestServer(make_web_app(app_deps, extra_routes=lambda app: mount_slack(app, bolt)), host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as http:
         yield SlackHTTP(str(server.make_url("/slack/events")), http, client)

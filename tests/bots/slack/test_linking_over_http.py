@@ -11,7 +11,10 @@ from sqlalchemy import select
 from core.accounts.models import ChatIdentity, ClientAccount, TeamMember, User
 from core.db.session import session_scope
 from core.integrations.slack_models import SlackChannel, SlackWorkspace
+from tests.bots.slack.conftest import BOTH_LOGINS
 from tests.core.workflow.builders import Team, build_team
+
+pytestmark = BOTH_LOGINS
 
 
 def new_team_id() -> str:

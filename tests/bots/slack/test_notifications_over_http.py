@@ -12,10 +12,12 @@ from bots.slack import outbox
 from core.accounts.models import TeamMember, User
 from core.db.session import session_scope
 from core.integrations import slack_links
-from tests.bots.slack.conftest import CHANNEL, TEAM, Agency
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM, Agency
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click, submit
 from tests.core.workflow.builders import make_draft
 from tests.fakes.slack_api import FakeSlack
+
+pytestmark = BOTH_LOGINS
 
 
 async def slack_submitter(deps, agency: Agency) -> tuple[Agency, str]:

@@ -16,7 +16,7 @@ from core.db.session import session_scope
 from core.integrations import slack_onboarding
 from core.integrations.slack_models import SlackInstallation, SlackInvite, SlackWorkspace
 from core.integrations.slack_secrets import PREFIX, TokenCipher, TokenUnreadable, invite_of_code
-from tests.bots.slack.conftest import CLIENT_ID, Installer
+from tests.bots.slack.conftest import BOTH_LOGINS, CLIENT_ID, Installer
 from tests.bots.slack.conftest import OAUTH_SECRET as SECRET
 from tests.core.workflow.builders import Team, build_team
 
@@ -43,6 +43,7 @@ async def _invite(deps, team: Team) -> str:
         )
 
 
+@BOTH_LOGINS
 async def test_install_from_an_invite_stores_an_encrypted_token_and_links_the_workspace(
     oauth_deps, installer, fake_slack
 ):
@@ -95,6 +96,7 @@ async def test_install_from_an_invite_stores_an_encrypted_token_and_links_the_wo
     assert len(rows.all()) == 1
 
 
+@BOTH_LOGINS
 async def test_invite_command_hands_out_a_working_install_url(oauth_deps, installer, fake_slack):
     team = await _team(oauth_deps, fake_slack)
     who = fake_slack.oauth_user_id
@@ -127,6 +129,7 @@ async def test_invite_command_hands_out_a_working_install_url(oauth_deps, instal
     assert (ws.organization_id, role) == (team.org.id, "admin")
 
 
+@BOTH_LOGINS
 async def test_a_plain_install_starts_an_agency_owned_by_the_installer(oauth_deps, installer, fake_slack):
     fake_slack.oauth_team_id = f"T{uuid.uuid4().hex[:10].upper()}"
     founder = fake_slack.oauth_user_id = f"U{uuid.uuid4().hex[:10].upper()}"
@@ -154,6 +157,7 @@ async def test_a_plain_install_starts_an_agency_owned_by_the_installer(oauth_dep
     assert linked == [org.id, org.id]
 
 
+@BOTH_LOGINS
 async def test_forged_expired_or_used_invites_are_refused(oauth_deps, installer, fake_slack):
     team = await _team(oauth_deps, fake_slack)
     expired = await _invite(oauth_deps, team)
@@ -204,6 +208,7 @@ def test_token_cipher_round_trips_and_leaves_other_fields_alone():
     assert cipher.encrypt(sealed["bot_token"]) == sealed["bot_token"]  # never double-encrypted
 
 
+@BOTH_LOGINS
 async def test_a_team_that_is_not_a_workspace_id_is_left_out_of_the_authorize_link(installer):
     # Found by the OAuth install fuzzer: bolt appended `team` to Slack's authorize URL unencoded, so a crafted
     # install link added parameters to it (here a redirect_uri), and a control character made the redirect
@@ -217,6 +222,7 @@ async def test_a_team_that_is_not_a_workspace_id_is_left_out_of_the_authorize_li
     assert status == 302 and parse_qs(urlparse(location).query)["team"] == ["T0RECAST"]
 
 
+@BOTH_LOGINS
 async def test_a_callback_that_installs_nothing_gets_a_short_page_saying_what_to_do_next(installer):
     # Found by the OAuth install fuzzer: bolt's failure page echoed `error` whole (3,000 characters came
     # back) and said "refer to the documents"; an expired state said only "no longer valid".

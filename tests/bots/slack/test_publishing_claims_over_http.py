@@ -14,7 +14,7 @@ from core.distribution.models import PostStatus, ScheduledPost
 from core.work.models import WorkUnit
 from core.workflow import approvals
 from core.workflow.models import ApprovalWorkflow
-from tests.bots.slack.conftest import CHANNEL, Agency, telegram_sent
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, Agency, telegram_sent
 from tests.bots.slack.test_publishing_over_http import (
     _approve_both_stages,
     _connected_linkedin,
@@ -22,6 +22,8 @@ from tests.bots.slack.test_publishing_over_http import (
     _offer_rows,
 )
 from tests.bots.slack.test_submissions_over_http import FORM, text_value, workflow_submission
+
+pytestmark = BOTH_LOGINS
 
 
 async def test_the_workflow_modal_offers_auto_publish_and_saves_it(deps, slack, fake_slack, agency):

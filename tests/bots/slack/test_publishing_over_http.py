@@ -26,11 +26,13 @@ from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, TokenSet
 from core.integrations import slack_links
 from core.notify import outbox as notify_outbox
-from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, SlackHTTP, telegram_sent, view_submission
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM, Agency, SlackHTTP, telegram_sent, view_submission
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
 from tests.core.workflow.builders import make_draft
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.slack_api import Call, FakeSlack
+
+pytestmark = BOTH_LOGINS
 
 
 async def _browse(url: str) -> tuple[int, str]:

@@ -22,7 +22,7 @@ from core.db.session import session_scope
 from core.deps import CoreDeps
 from core.distribution.models import PostStatus, ScheduledPost
 from core.repurposing.models import GeneratedContent
-from tests.bots.slack.conftest import CHANNEL, Agency, SlackHTTP
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, Agency, SlackHTTP
 from tests.fakes.slack_api import FakeSlack
 
 NEW_YORK = "America/New_York"
@@ -101,6 +101,7 @@ def test_the_month_is_the_last_word_when_it_looks_like_one() -> None:
     assert parse("acme 11/2026") == ("acme", None, True)
 
 
+@BOTH_LOGINS
 async def test_report_in_the_clients_channel_uploads_its_last_months_pdf_there(deps, slack, fake_slack, agency):
     month = await _november_like_rows(deps, agency)
     manager = agency.slack_ids["manager"]
@@ -118,6 +119,7 @@ async def test_report_in_the_clients_channel_uploads_its_last_months_pdf_there(d
     assert f"Acme Foods — {month.name}" in text and TITLE in text
 
 
+@BOTH_LOGINS
 async def test_report_by_name_and_month_from_elsewhere_goes_to_the_askers_messages(deps, slack, fake_slack, agency):
     month = await _november_like_rows(deps, agency)
     manager = agency.slack_ids["manager"]
@@ -129,6 +131,7 @@ async def test_report_by_name_and_month_from_elsewhere_goes_to_the_askers_messag
     assert upload.channel_id == dm and dm.startswith("D") and "Asked for by" not in (upload.initial_comment or "")
 
 
+@BOTH_LOGINS
 async def test_report_says_what_to_do_for_unknown_clients_months_without_data_and_bad_months(
     deps, slack, fake_slack, agency
 ):
@@ -155,6 +158,7 @@ async def test_report_says_what_to_do_for_unknown_clients_months_without_data_an
     assert not fake_slack.shared
 
 
+@BOTH_LOGINS
 async def test_report_without_the_files_permission_says_to_reinstall(deps, slack, fake_slack, agency):
     await _november_like_rows(deps, agency)
     fake_slack.fail_next("files.getUploadURLExternal", "missing_scope")

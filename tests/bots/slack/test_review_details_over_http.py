@@ -9,9 +9,11 @@ import uuid
 
 from bots.slack import outbox
 from core.workflow.models import ApprovalRequest
-from tests.bots.slack.conftest import CHANNEL, TEAM, block_action
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM, block_action
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click, submit
 from tests.core.workflow.builders import make_draft
+
+pytestmark = BOTH_LOGINS
 
 
 async def _posted(deps, slack, fake_slack, agency):

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.bots.slack.conftest import Installer, SlackHTTP, block_action, view_submission
+from tests.bots.slack.conftest import BOTH_LOGINS, Installer, SlackHTTP, block_action, view_submission
 from tests.fakes.slack_api import Call, FakeSlack
+
+pytestmark = BOTH_LOGINS
 
 WAIT = 180.0
 

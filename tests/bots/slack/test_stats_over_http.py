@@ -27,8 +27,10 @@ from core.notify import outbox
 from core.repurposing.models import GeneratedContent
 from core.work.models import WorkUnit
 from recast.commands import with_slack_notices
-from tests.bots.slack.conftest import CHANNEL, TEAM, Agency, SlackHTTP
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM, Agency, SlackHTTP
 from tests.fakes.slack_api import Call, FakeSlack
+
+pytestmark = BOTH_LOGINS
 
 NEW_YORK = "America/New_York"
 POST_URL = "https://www.linkedin.com/feed/update/urn:li:share:4242/"

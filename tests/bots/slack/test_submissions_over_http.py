@@ -22,9 +22,11 @@ from core.content.models import ContentAsset
 from core.media.ffmpeg import run_ffmpeg
 from core.repurposing.models import GeneratedContent, RepurposingJob
 from core.workflow.models import ApprovalRequest, ApprovalWorkflow
-from tests.bots.slack.conftest import CHANNEL, TEAM
+from tests.bots.slack.conftest import BOTH_LOGINS, CHANNEL, TEAM
 from tests.bots.slack.test_approvals_over_http import FORM, buttons, click
 from tests.core.workflow.builders import TALK
+
+pytestmark = BOTH_LOGINS
 
 WAIT = 180.0  # generous: the pipeline runs for real on a shared, possibly busy machine
 
