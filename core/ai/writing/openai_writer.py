@@ -91,6 +91,12 @@ def build_system_prompt(request: DraftRequest) -> str:
         lines.append(f"Revise according to this feedback: {request.feedback.strip()}")
     if request.variant:
         lines.append(f"This is alternative version {request.variant}: take a different hook and angle than before.")
+    if request.unclear_words:
+        # The transcriber's doubts: the offline writer leaves such sentences out, and the model is told to.
+        lines.append(
+            "The transcription may have misheard these words and phrases; do not quote a sentence holding one, "
+            "and do not build a point on it: " + "; ".join(f'"{w}"' for w in request.unclear_words[:40])
+        )
     return "\n".join(lines)
 
 

@@ -403,3 +403,17 @@ def test_limits_hold_when_every_insight_is_overlong(talk: str, analysis: Content
                 assert draft.content_text.splitlines()[-1] == " ".join(draft.hashtags)
             elif output_format == "youtube_shorts":
                 assert len(draft.title) <= 100 and draft.metadata["duration_seconds"] <= 60
+
+
+async def test_openai_writer_is_told_which_words_the_transcriber_may_have_misheard(
+    talk: str, analysis: ContentAnalysisResult, chat_server: Any
+) -> None:
+    client = openai.AsyncOpenAI(base_url=chat_server.base_url, api_key="test", max_retries=0)
+    for unclear in ([], ["manure", "in the post"]):
+        chat_server.answer_with(_model_answer())
+        await OpenAIWriter(client, "gpt-test").write(
+            make_request(talk, analysis, "twitter_thread", unclear_words=unclear)
+        )
+    clear, doubtful = (r["messages"][0]["content"] for r in chat_server.requests)
+    assert "misheard" not in clear
+    assert "misheard these words and phrases" in doubtful and '"manure"; "in the post"' in doubtful
