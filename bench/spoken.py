@@ -52,14 +52,17 @@ def speak(text: str, *, voice: str = "en-us", rate_wpm: int = 160) -> Path:
     return path
 
 
-def transcribe(text: str, *, voice: str = "en-us", model: str = "packaged:tiny.en") -> Transcript:
+def transcribe(text: str, *, voice: str = "en-us", model: str = "auto") -> Transcript:
     """``text`` spoken by eSpeak NG and transcribed by the real offline transcriber (cached)."""
     audio = speak(text, voice=voice)
     key = hashlib.sha256(f"{audio.name}|{model}".encode()).hexdigest()[:16]
     cached = CACHE / f"{key}.json"
     if cached.is_file():
         raw = json.loads(cached.read_text())
-        segments = [Segment(s["text"], s["start"], s["end"], [Word(**w) for w in s["words"]]) for s in raw["segments"]]
+        segments = [
+            Segment(s["text"], s["start"], s["end"], [Word(**w) for w in s["words"]], s.get("second_opinion"))
+            for s in raw["segments"]
+        ]
         return Transcript(raw["text"], raw["language"], raw["confidence"], segments, raw["model"])
     transcript = asyncio.run(LocalWhisperTranscriber(model).transcribe(audio))
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.ai import nlp
 from core.ai.transcription import (
     LocalWhisperTranscriber,
     TranscriberUnavailable,
@@ -20,6 +21,7 @@ from core.ai.transcription import (
     base_model_installed,
     choose_language,
     punctuated_segments,
+    unclear_words,
     urdu_script_tokens,
 )
 from core.ai.transliteration import to_latin
@@ -153,3 +155,24 @@ def test_an_unpunctuated_talk_ends_its_sentences_where_whisper_cut_its_segments(
     ]
     punctuated = ["When a client asks for more,", "I say yes and here is the price.", "Then I", "Ship it."]
     assert punctuated_segments(punctuated) == punctuated  # Whisper punctuated this talk: kept as it is
+
+
+async def test_base_listens_again_where_tiny_en_was_unsure_and_where_they_differ_is_unclear(
+    tmp_path: Path,
+) -> None:
+    from core.media.audio import extract_audio
+    from core.media.samples import make_talk_video
+    from recast.commands import DEMO_TALK
+
+    make_talk_video(tmp_path / "talk.mp4", DEMO_TALK)
+    wav = await extract_audio(tmp_path / "talk.mp4", tmp_path / "talk.wav")
+    transcript = await LocalWhisperTranscriber("auto").transcribe(wav)
+    assert transcript.model == "auto:packaged:tiny.en"
+    slip = next(s for s in transcript.segments if "appear" in s.text)  # said: "post once and then disappear"
+    assert slip.second_opinion is not None  # base hears "in India post", "disappear" or "this appear" by run
+    assert nlp.tokens(slip.second_opinion) != nlp.tokens(slip.text)
+    clear = next(s for s in transcript.segments if "Consistency" in s.text)
+    assert clear.second_opinion is None  # tiny.en was sure of it: nobody listens again
+    unclear = unclear_words(transcript)
+    assert nlp.unclear_in(slip.text, unclear) and not nlp.unclear_in(clear.text, unclear)
+    assert not nlp.unclear_in("Turn every long video into ten small posts.", unclear), unclear

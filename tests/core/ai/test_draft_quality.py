@@ -4,6 +4,7 @@ from a short input (and fails on it); bench/quality.py measures the same classes
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -392,3 +393,25 @@ def test_a_one_sentence_talk_prints_no_heading_over_an_empty_list(output_format:
 def test_a_creator_with_no_brand_name_is_followed_as_me() -> None:
     draft = draft_for(DEMO_HEARD, "linkedin_post", analyse_offline(DEMO_HEARD), brand=BrandVoice(name=""))
     assert "Follow me for" in draft.content_text and "Follow  for" not in draft.content_text
+
+
+def test_a_murky_stretch_a_second_model_heard_the_same_is_clear_and_one_it_heard_otherwise_is_not() -> None:
+    murky = [("Second,", 0.41), ("turn", 0.45), ("every", 0.9), ("long", 0.44), ("video", 0.9), ("into", 0.3)] + [
+        ("ten", 0.47),
+        ("small", 0.9),
+        ("posts.", 0.95),
+    ]
+    [segment] = _heard(murky).segments
+    agreed = Transcript(
+        segment.text,
+        "en",
+        80.0,
+        [replace(segment, second_opinion="Second, turn every long video into 10 small posts")],
+        "auto",
+    )
+    assert unclear_words(agreed) == []  # 'ten' and '10' are one hearing
+    [slip] = _heard(DEMO_SLIP).segments
+    differed = replace(slip, second_opinion="Most creators in the post, once and end disappear for a month")
+    unclear = unclear_words(Transcript(slip.text, "en", 80.0, [differed], "auto"))
+    assert unclear == ["end this appear", "this appear for"]
+    assert nlp.unclear_in("Most creators in the post, once and end this appear for a month.", unclear)
