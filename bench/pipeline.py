@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from core.accounts import service as accounts
 from core.ai.providers import build_ai_providers
+from core.ai.transcription import LocalWhisperTranscriber, Transcriber
 from core.config import Settings
 from core.content import service as content
 from core.db import migrate
@@ -124,16 +125,22 @@ async def run(database_url: str, redis_url: str, talk: Path, work: Path) -> None
     # Warm the model once so every measurement pays the same (zero) load cost.
     await ai.transcriber.transcribe(await extract_audio(talk, work / "warm.wav"))
 
-    async def bare_run(name: str) -> Measure:
+    # tiny.en alone, as WHISPER_MODEL=packaged:tiny.en (the default before `auto`): what the language
+    # detection and base's second hearing of murky stretches cost on an English talk.
+    tiny_only = LocalWhisperTranscriber("packaged:tiny.en")
+    await tiny_only.transcribe(work / "warm.wav")
+
+    async def bare_run(name: str, transcriber: Transcriber = ai.transcriber) -> Measure:
         start = Measure.now()
         wav = await extract_audio(talk, work / f"{name}.wav")
-        await ai.transcriber.transcribe(wav)
+        await transcriber.transcribe(wav)
         return Measure.now() - start
 
     # Baseline before and after the pipeline; the faster of the two is the one compared (the machine
     # is shared, so load can only make a run slower). CPU seconds (this process and its ffmpeg
     # children) are reported too: they hardly move with load.
     bare_before = await bare_run("bare1")
+    tiny_before = await bare_run("tiny1", tiny_only)
 
     async with session_scope(deps.sessionmaker) as session:
         await apply_seed(session=session)
@@ -161,17 +168,24 @@ async def run(database_url: str, redis_url: str, talk: Path, work: Path) -> None
         await jobs.run_job(deps, job_id)
     total = Measure.now() - start
     bare_after = await bare_run("bare2")
+    tiny_after = await bare_run("tiny2", tiny_only)
     bare = min(bare_before, bare_after, key=lambda m: m.wall)
+    tiny = min(tiny_before, tiny_after, key=lambda m: m.wall)
     first = (notifier.first_draft_at or time.perf_counter()) - start.wall
     print(f"talk: {talk.name}")
     print("| measure | wall s | CPU s |\n|---|---|---|")
-    print(f"| bare: ffmpeg extraction + transcription (best of 2) | {bare.wall:.1f} | {bare.cpu:.1f} |")
+    print(f"| bare, tiny.en alone: ffmpeg extraction + transcription (best of 2) | {tiny.wall:.1f} | {tiny.cpu:.1f} |")
+    print(
+        f"| bare, `auto`: the same + language detection + second hearings (best of 2) | {bare.wall:.1f} | {bare.cpu:.1f} |"
+    )
+    print(f"| ratio `auto` / tiny.en alone | {bare.wall / tiny.wall:.2f} | {bare.cpu / tiny.cpu:.2f} |")
     print(f"| Recast: upload to first draft | {first:.1f} | |")
     print(f"| Recast: upload to all text drafts | {texts.wall:.1f} | {texts.cpu:.1f} |")
     print(f"| Recast: upload to all drafts incl. {notifier.clips} clips | {total.wall:.1f} | {total.cpu:.1f} |")
     print(f"| ratio text drafts / bare | {texts.wall / bare.wall:.2f} | {texts.cpu / bare.cpu:.2f} |")
     print(f"| ratio all drafts incl. clips / bare | {total.wall / bare.wall:.2f} | {total.cpu / bare.cpu:.2f} |")
-    print(f"(bare runs: {bare_before.wall:.1f} s and {bare_after.wall:.1f} s wall)")
+    print(f"(bare runs: {bare_before.wall:.1f} s and {bare_after.wall:.1f} s wall; tiny.en alone ", end="")
+    print(f"{tiny_before.wall:.1f} s and {tiny_after.wall:.1f} s)")
     await qdrant.close()
     await redis.aclose()
     await engine.dispose()
