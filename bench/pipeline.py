@@ -175,9 +175,7 @@ async def run(database_url: str, redis_url: str, talk: Path, work: Path) -> None
     print(f"talk: {talk.name}")
     print("| measure | wall s | CPU s |\n|---|---|---|")
     print(f"| bare, tiny.en alone: ffmpeg extraction + transcription (best of 2) | {tiny.wall:.1f} | {tiny.cpu:.1f} |")
-    print(
-        f"| bare, `auto`: the same + language detection + second hearings (best of 2) | {bare.wall:.1f} | {bare.cpu:.1f} |"
-    )
+    print(f"| bare, `auto`: + language detection, second hearings (best of 2) | {bare.wall:.1f} | {bare.cpu:.1f} |")
     print(f"| ratio `auto` / tiny.en alone | {bare.wall / tiny.wall:.2f} | {bare.cpu / tiny.cpu:.2f} |")
     print(f"| Recast: upload to first draft | {first:.1f} | |")
     print(f"| Recast: upload to all text drafts | {texts.wall:.1f} | {texts.cpu:.1f} |")
