@@ -10,6 +10,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.telegram.identity import remember_sender
 from bots.telegram.update_log import REPORT_KEY, UpdateReport
 from core.accounts import service as accounts
 from core.common.errors import RecastError
@@ -81,10 +82,12 @@ async def _act_for_sender(session: AsyncSession, data: dict[str, Any]) -> None:
     sender: User | None = data.get("event_from_user")
     if sender is None:
         return
-    organization_id = await accounts.chat_user_organization(
+    found = await accounts.chat_user_and_organization(
         session=session, provider="telegram", external_user_id=str(sender.id)
     )
-    if organization_id is not None:
+    if found is not None:
+        user_id, organization_id = found
+        remember_sender(session, sender.id, user_id)  # the handler's current_user needs no second lookup
         await session.commit()  # the lookup's transaction ends; the handler's begins acting for the sender
         act_for(session, organization_id)
         set_acting(organization_id)  # sessions the handler opens itself, and its after-commit jobs

@@ -139,19 +139,25 @@ async def identity_for(*, session: AsyncSession, provider: str, external_user_id
     return identity
 
 
-async def chat_user_organization(*, session: AsyncSession, provider: str, external_user_id: str) -> uuid.UUID | None:
-    """The organization a chat account acts for: its user's personal one (None before they register)."""
-    return await session.scalar(
-        select(Organization.id)
-        .join(ChatIdentity, ChatIdentity.user_id == Organization.owner_id)
-        .where(
-            ChatIdentity.provider == provider,
-            ChatIdentity.external_user_id == external_user_id,
-            Organization.type == "individual",
+async def chat_user_and_organization(
+    *, session: AsyncSession, provider: str, external_user_id: str
+) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The chat account's user and the organization it acts for (its personal one), in one query; None
+    before they register."""
+    row = (
+        await session.execute(
+            select(ChatIdentity.user_id, Organization.id)
+            .join(Organization, ChatIdentity.user_id == Organization.owner_id)
+            .where(
+                ChatIdentity.provider == provider,
+                ChatIdentity.external_user_id == external_user_id,
+                Organization.type == "individual",
+            )
+            .order_by(Organization.created_at)
+            .limit(1)
         )
-        .order_by(Organization.created_at)
-        .limit(1)
-    )
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 async def personal_organization_id(*, session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
