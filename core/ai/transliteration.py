@@ -105,11 +105,27 @@ _LOANWORDS = {
 }
 
 
-def _word(word: str) -> str:  # noqa: PLR0912 - one branch per kind of Devanagari sign
+def _word(word: str) -> str:
     if word in _COMMON:
         return _COMMON[word]
     if word in _LOANWORDS:
         return _LOANWORDS[word]
+    return spelled(word)
+
+
+def loanwords() -> dict[str, str]:
+    """The English words Hindi speakers use: Devanagari spelling → how it is typed ('कंटेंट' → 'content')."""
+    return dict(_LOANWORDS)
+
+
+def word_in_latin(word: str) -> str:
+    """One Devanagari word in chat spelling, as `to_latin` writes it inside a sentence (no capital)."""
+    return _word(word)
+
+
+def spelled(word: str) -> str:  # noqa: PLR0912 - one branch per kind of Devanagari sign
+    """One Devanagari word letter by letter, without the chat-spelling tables ('कंटेंट' → 'kantent', 'है' →
+    'hai'): how a listener who does not know the word would write what they heard."""
     out: list[str] = []
     pending_a = False  # a consonant waiting for its inherent 'a'
     i = 0
