@@ -40,8 +40,12 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _NOT_SECRET_KEYS = frozenset({"token_expires_at", "token_type", "secret_key_id"})
-# Shapes of tokens worth redacting even when never seen: Slack's, and whatever follows `Bearer `.
-_SHAPES = re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{8,}|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}")
+# Shapes of tokens worth redacting even when never seen: Slack's, whatever follows `Bearer `, and an OAuth
+# sign-in's `code`, `state` and `client_secret` in a URL's query (aiohttp's access log prints the callback's).
+_SHAPES = re.compile(
+    r"\bxox[abposre]-[A-Za-z0-9-]{8,}|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}"
+    r"|(?<=[?&]code=)[^&\s\"']{8,}|(?<=[?&]state=)[^&\s\"']{8,}|(?<=[?&]client_secret=)[^&\s\"']{8,}"
+)
 
 
 class SecretInPayload(ValueError):

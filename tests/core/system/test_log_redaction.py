@@ -132,3 +132,16 @@ async def test_a_work_payload_holding_a_secret_is_refused(session: AsyncSession)
         await submit.add(session, "pipeline.run_job", {"job_id": secret})
     _, created = await submit.add(session, "pipeline.run_job", {"job_id": str(uuid.uuid4())})
     assert created
+
+
+def test_an_oauth_callbacks_code_and_state_never_reach_the_access_log(logger: logging.Logger) -> None:
+    """aiohttp's access log prints the request line, query and all: a sign-in's code is a credential."""
+    captured = Captured()
+    captured.addFilter(redaction.RedactingFilter())
+    logger.addHandler(captured)
+    line = '127.0.0.1 "GET /oauth/linkedin/callback?code=AQTx9fK2-long_code&state=eyJwIjoibGkifQ.c2ln HTTP/1.1" 200'
+    logger.info(line)
+    logger.info("GET /x?client_secret=s3cr3t-value-1234&page=2 and ?code=short")
+    assert "AQTx9fK2" not in captured.lines[0] and "eyJwIjoibGkifQ" not in captured.lines[0]
+    assert "/oauth/linkedin/callback?code=[redacted]&state=[redacted] HTTP/1.1" in captured.lines[0]
+    assert "client_secret=[redacted]&page=2" in captured.lines[1] and "code=short" in captured.lines[1]
