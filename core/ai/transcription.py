@@ -393,6 +393,7 @@ class LocalWhisperTranscriber:
                 beam_size=self._beam_size,
                 condition_on_previous_text=False,
                 without_timestamps=True,
+                temperature=0.0,  # its best hearing, not a sample: the same audio gets the same second opinion
             )
             out[i] = replace(segment, second_opinion=" ".join(h.text.strip() for h in heard).strip())
         return out

@@ -20,6 +20,7 @@ from core.ai.transcription import (
     assemble_base_model,
     base_model_installed,
     choose_language,
+    is_murky,
     punctuated_segments,
     unclear_words,
     urdu_script_tokens,
@@ -160,19 +161,24 @@ def test_an_unpunctuated_talk_ends_its_sentences_where_whisper_cut_its_segments(
 async def test_base_listens_again_where_tiny_en_was_unsure_and_where_they_differ_is_unclear(
     tmp_path: Path,
 ) -> None:
+    """The demo talk read fast, so that tiny.en is unsure of several stretches (which ones moves with the
+    machine: probabilities near 0.5 differ in their last digits between runs)."""
     from core.media.audio import extract_audio
     from core.media.samples import make_talk_video
     from recast.commands import DEMO_TALK
 
-    make_talk_video(tmp_path / "talk.mp4", DEMO_TALK)
+    make_talk_video(tmp_path / "talk.mp4", DEMO_TALK, rate_wpm=270)
     wav = await extract_audio(tmp_path / "talk.mp4", tmp_path / "talk.wav")
     transcript = await LocalWhisperTranscriber("auto").transcribe(wav)
     assert transcript.model == "auto:packaged:tiny.en"
-    slip = next(s for s in transcript.segments if "appear" in s.text)  # said: "post once and then disappear"
-    assert slip.second_opinion is not None  # base hears "in India post", "disappear" or "this appear" by run
-    assert nlp.tokens(slip.second_opinion) != nlp.tokens(slip.text)
-    clear = next(s for s in transcript.segments if "Consistency" in s.text)
-    assert clear.second_opinion is None  # tiny.en was sure of it: nobody listens again
+    murky = [s for s in transcript.segments if is_murky(s)]
+    assert murky, [(w.text, w.probability) for w in transcript.words]
+    assert all(s.second_opinion is not None for s in murky)  # each murky stretch was heard again
+    assert all(s.second_opinion is None for s in transcript.segments if not is_murky(s))  # and only those
     unclear = unclear_words(transcript)
-    assert nlp.unclear_in(slip.text, unclear) and not nlp.unclear_in(clear.text, unclear)
-    assert not nlp.unclear_in("Turn every long video into ten small posts.", unclear), unclear
+    for segment in murky:
+        same = nlp.tokens(segment.second_opinion or "") == nlp.tokens(segment.text)
+        if same:  # both models heard it so: nothing in it is doubted unless a content word was under 0.3
+            assert not any(" " in u and nlp.unclear_in(segment.text, [u]) for u in unclear), (segment, unclear)
+    differed = [s for s in murky if nlp.tokens(s.second_opinion or "") != nlp.tokens(s.text)]
+    assert all(nlp.unclear_in(s.text, unclear) for s in differed), (differed, unclear)

@@ -145,7 +145,10 @@ async def test_a_permission_left_out_on_the_dialog_is_refused_with_its_name(
     assert page.status == 400 and "Instagram wasn't connected" in text
     assert "not granted: instagram_content_publish" in text
     told = await wait_for_message(meta_deps, creator.chat, "Instagram wasn't connected: ")  # the chat hears why
-    assert "not granted: instagram_content_publish" in told.text and told.text.endswith("/connect starts again.")
+    assert "not granted: instagram_content_publish" in told.text and told.text.endswith(
+        "Use /connect again and leave them ticked."
+    )
+    assert "starts again" not in told.text  # how to start again is said once
     async with meta_deps.sessionmaker() as session:
         assert await connections.connections_of(session, Owner(creator.user_id)) == []
     with pytest.raises(ConnectFailed) as refused:
