@@ -40,7 +40,7 @@ from core.ai.transliteration import to_latin  # noqa: E402
 from core.ai.writing.offline_writer import write_offline  # noqa: E402
 from core.ai.writing.ports import OUTPUT_FORMATS, BrandVoice, DraftRequest  # noqa: E402
 from core.ai.writing.quality import quality_report  # noqa: E402
-from core.media.samples import normalise_words, word_error_rate  # noqa: E402
+from core.media.samples import edit_distance, normalise_words, word_error_rate  # noqa: E402
 
 SPEECH = Path(__file__).resolve().parent.parent / "tests" / "data" / "speech"
 FESTIVAL = {
@@ -84,13 +84,7 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
     """Edit distance between the two texts' letters and digits (Latin script, lower case), per reference letter."""
     ref = "".join(normalise_words(to_latin(reference)))
     hyp = "".join(normalise_words(to_latin(hypothesis)))
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1] / max(1, len(ref))
+    return edit_distance(ref, hyp) / max(1, len(ref))
 
 
 def festival_speak(text: str) -> Path | None:

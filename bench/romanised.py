@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.ai import nlp  # noqa: E402
 from core.ai.transcription import Segment, Word  # noqa: E402
 from core.ai.transliteration import loanwords, spelled, word_in_latin  # noqa: E402
+from core.media.samples import edit_distance  # noqa: E402
 
 PIECE_COST = 3.0
 """Added per piece, so that a split needs its pieces to be likelier than the extra words."""
@@ -84,16 +85,6 @@ def _lexicon() -> dict[str, dict[tuple[str, str], float]]:
     return lexicon
 
 
-def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
 @functools.lru_cache(maxsize=65536)
 def _closest(piece: str) -> tuple[float, str] | None:
     """(cost, chat spelling) of the word `piece` is best taken for, or None: a word with the same consonants
@@ -108,7 +99,7 @@ def _closest(piece: str) -> tuple[float, str] | None:
     for (candidate, written), frequency in _lexicon().get(skeleton, {}).items():
         if short and frequency < SHORT_MIN_ZIPF:
             continue
-        distance = _distance(sound, candidate)
+        distance = edit_distance(sound, candidate)
         if distance > allowed:
             continue
         cost = (8.0 - frequency) + EDIT_COST * distance

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
+    import numpy as np
     import openai
     from faster_whisper import WhisperModel
+    from numpy.typing import NDArray
 
 PACKAGED_PREFIX = "packaged:"
 SAMPLE_RATE = 16000
@@ -353,17 +355,15 @@ class LocalWhisperTranscriber:
     async def transcribe(self, audio_path: Path, *, language_hint: str | None = None) -> Transcript:
         return await asyncio.to_thread(self._transcribe_sync, Path(audio_path), language_hint)
 
-    def _pick_model(self, audio_path: Path, hint: str | None) -> tuple[Path, str | None, str]:
+    def _pick_model(self, audio: NDArray[np.float32], hint: str | None) -> tuple[Path, str | None, str]:
         """(model dir, language to decode in or None, the model's name for the transcript)."""
         if self._detector_path is None and not self._load(self._model_path).model.is_multilingual:
             return self._model_path, self._language, self.model  # English-only: nothing to detect
         detector_path = self._detector_path or self._model_path
         language = self._language
         if language is None:
-            from faster_whisper.audio import decode_audio
-
             detector = self._load(detector_path)
-            _, _, probabilities = detector.detect_language(decode_audio(str(audio_path)), vad_filter=True)
+            _, _, probabilities = detector.detect_language(audio, vad_filter=True)
             language, _share = choose_language(probabilities, self._languages, hint)
         if self._detector_path is None:
             return self._model_path, language, self.model
@@ -371,7 +371,7 @@ class LocalWhisperTranscriber:
             return self._model_path, language, f"auto:{PACKAGED_PREFIX}tiny.en"
         return self._detector_path, language, f"auto:{PACKAGED_PREFIX}{BASE_MODEL}"
 
-    def _second_opinions(self, audio_path: Path, segments: list[Segment]) -> list[Segment]:
+    def _second_opinions(self, audio: NDArray[np.float32], segments: list[Segment]) -> list[Segment]:
         """Base listens again to each murky stretch tiny.en heard in English: where the two hear the same, it
         is clear; where they differ, `unclear_words` says so. On the demo talk tiny.en's "in the post, once
         and end this appear" (said: "in India post once and then disappear") differs from base's; "turn every
@@ -379,9 +379,6 @@ class LocalWhisperTranscriber:
         murky = [i for i, s in enumerate(segments) if is_murky(s)]
         if not murky:
             return segments
-        from faster_whisper.audio import decode_audio
-
-        audio = decode_audio(str(audio_path), sampling_rate=SAMPLE_RATE)
         second = self._load(cast(Path, self._detector_path))
         out = list(segments)
         for i in murky:
@@ -399,7 +396,11 @@ class LocalWhisperTranscriber:
         return out
 
     def _transcribe_sync(self, audio_path: Path, hint: str | None = None) -> Transcript:
-        path, language, used = self._pick_model(audio_path, hint)
+        from faster_whisper.audio import decode_audio
+
+        # Decoded once: detection, transcription and the second hearings all read the same samples.
+        audio = decode_audio(str(audio_path), sampling_rate=SAMPLE_RATE)
+        path, language, used = self._pick_model(audio, hint)
         model = self._load(path)
         suppress: list[int] = [-1]
         if language == "hi" and model.model.is_multilingual:
@@ -408,7 +409,7 @@ class LocalWhisperTranscriber:
                     self._urdu_tokens[path] = urdu_script_tokens(model.hf_tokenizer.get_vocab())
             suppress += self._urdu_tokens[path]
         raw_segments, info = model.transcribe(
-            str(audio_path),
+            audio,
             word_timestamps=True,
             vad_filter=True,
             beam_size=self._beam_size,
@@ -435,7 +436,7 @@ class LocalWhisperTranscriber:
             for raw, text in zip(raw_segments, texts, strict=True)
         ]
         if self._detector_path is not None and path != self._detector_path:
-            segments = self._second_opinions(audio_path, segments)
+            segments = self._second_opinions(audio, segments)
         words = [w for s in segments for w in s.words]
         confidence = 100 * sum(w.probability for w in words) / len(words) if words else 0.0
         return Transcript(

@@ -161,17 +161,18 @@ def word_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[s
     hyp = normalise_words(hypothesis) if isinstance(hypothesis, str) else list(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    previous = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, hyp_word in enumerate(hyp, start=1):
-            current[j] = min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (ref_word != hyp_word),
-            )
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def edit_distance(a: Sequence[object], b: Sequence[object]) -> int:
+    """Levenshtein distance: substitutions + deletions + insertions turning ``a`` into ``b`` (words or letters)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
         previous = current
-    return previous[-1] / len(ref)
+    return previous[-1]
 
 
 _H264_AAC = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.ai import nlp
@@ -107,12 +107,13 @@ def quality_report(
       Hindi word in Latin script ('maapakobata', `nlp.unknown_romanised_words`).
     """
     units = _draft_units(text)
+    non_words = {u: _non_words(u, analysis.language) for u in units}  # both checks read them
     results = {
-        "complete sentences": _complete_sentences(units, analysis.language),
+        "complete sentences": _complete_sentences(units, non_words),
         "no talk frame": _no_talk_frame(units),
         "key points": _key_points(text, analysis, transcript),
         "platform fit": _platform_fit(output_format, text),
-        "readability": _readability(text, units, unclear_words, language=analysis.language),
+        "readability": _readability(text, units, unclear_words, non_words),
     }
     checks = {name: points for name, (points, _) in results.items()}
     reasons = [reason for _, why in results.values() for reason in why]
@@ -132,10 +133,10 @@ def _non_words(unit: str, language: str) -> list[str]:
     return []
 
 
-def _complete_sentences(units: Sequence[str], language: str) -> _Check:
+def _complete_sentences(units: Sequence[str], non_words: Mapping[str, list[str]]) -> _Check:
     fragments = [(u, why) for u in units if (why := nlp.fragment_reason(u))]
     for u in units:  # two words no dictionary knows: a garbled sentence, whole or not
-        if len(odd := _non_words(u, language)) >= GARBLED_WORDS and not any(u == f for f, _ in fragments):
+        if len(odd := non_words[u]) >= GARBLED_WORDS and not any(u == f for f, _ in fragments):
             fragments.append((u, "unreadable: " + ", ".join(f'"{w}"' for w in odd[:2])))
     reasons: list[str] = []
     if fragments:
@@ -198,12 +199,14 @@ def _platform_fit(output_format: OutputFormat, text: str) -> _Check:
     return max(0.0, 12.0 * fit + 8.0 * (limits == 0) - 3 * len(generic)), reasons
 
 
-def _readability(text: str, units: Sequence[str], unclear_words: Sequence[str], *, language: str) -> _Check:
+def _readability(
+    text: str, units: Sequence[str], unclear_words: Sequence[str], non_words: Mapping[str, list[str]]
+) -> _Check:
     reasons: list[str] = []
     slips: list[tuple[str, str]] = []
     for u in units:
         heard = nlp.unclear_in(u, unclear_words)
-        odd = _non_words(u, language)
+        odd = non_words[u]
         if heard or odd:
             slips.append((u, heard or odd[0]))
     if slips:

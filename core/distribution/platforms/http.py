@@ -104,6 +104,19 @@ def unreadable(label: str, what: str, data: dict[str, Any]) -> UnreadableAnswer:
     return UnreadableAnswer(detail=f"{label}: {what} missing or malformed (keys: {', '.join(sorted(data)[:12])})")
 
 
+def oauth_tokens(label: str, data: dict[str, Any]) -> tuple[str, str | None, datetime | None]:
+    """(access token, refresh token or None, expiry or None) from an OAuth 2.0 token answer (RFC 6749 §5.1),
+    each checked for its type; `UnreadableAnswer` when the answer does not hold them as documented."""
+    try:
+        access, expires_in, refresh = data["access_token"], data.get("expires_in"), data.get("refresh_token")
+        if not (isinstance(access, str) and access) or not isinstance(refresh, str | None):
+            raise TypeError("access_token/refresh_token")
+        expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise unreadable(label, "the token answer's access_token/refresh_token/expires_in", data) from exc
+    return access, refresh, expires_at
+
+
 ErrorMapper = Callable[..., PlatformError]
 
 

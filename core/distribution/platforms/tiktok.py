@@ -42,7 +42,7 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.platforms.http import error_for, retry_after, unreadable
+from core.distribution.platforms.http import error_for, oauth_tokens, retry_after, unreadable
 from core.distribution.platforms.names import Platform
 from core.distribution.ports import Account, Credentials, PostContent, PostInsights, PublishedPost, TokenSet
 from core.media.errors import MediaError
@@ -132,13 +132,7 @@ class TikTokClient:
                 raise TokenRevoked(detail=detail)  # the code or refresh token is no good
             # invalid_client, invalid_request...: the server's app settings, not the creator's connection
             raise ContentRejected(f"{LABEL} refused this server's app at sign-in ({error or status}).", detail=detail)
-        try:  # a 2xx: it must hold the token as TikTok documents it
-            access, expires_in, refresh = data["access_token"], data.get("expires_in"), data.get("refresh_token")
-            if not (isinstance(access, str) and access) or not isinstance(refresh, str | None):
-                raise TypeError("access_token/refresh_token")
-            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise unreadable(LABEL, "the token answer's access_token/refresh_token/expires_in", data) from exc
+        access, refresh, expires_at = oauth_tokens(LABEL, data)  # a 2xx must hold them as documented
         return TokenSet(
             access_token=access,
             refresh_token=refresh or None,  # rotated: each refresh answers a new one

@@ -22,7 +22,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -41,7 +40,7 @@ from core.distribution.errors import (
     RateLimited,
     TokenRevoked,
 )
-from core.distribution.platforms.http import error_for, json_object, retry_after, unreadable
+from core.distribution.platforms.http import error_for, json_object, oauth_tokens, retry_after, unreadable
 from core.distribution.platforms.names import RULES, Platform
 from core.distribution.ports import (
     Account,
@@ -128,13 +127,7 @@ class YouTubeClient:
             except ContentRejected as exc:  # 400 invalid_grant: the code or the refresh token is no good
                 raise TokenRevoked(detail=str(exc)) from exc
         data = json_object(body, label=LABEL)
-        try:
-            access, expires_in, refresh = data["access_token"], data.get("expires_in"), data.get("refresh_token")
-            if not (isinstance(access, str) and access) or not isinstance(refresh, str | None):
-                raise TypeError("access_token/refresh_token")
-            expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise unreadable(LABEL, "the token answer's access_token/refresh_token/expires_in", data) from exc
+        access, refresh, expires_at = oauth_tokens(LABEL, data)  # a 2xx must hold them as documented
         return TokenSet(
             access_token=access,
             refresh_token=refresh or None,  # a refresh answer has none: the old one stays valid
